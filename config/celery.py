@@ -1,0 +1,14 @@
+"""The Celery app. Every task is a DjangoTask, so `delay_on_commit` is available everywhere."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("shopsync", task_cls=DjangoTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ShopsyncConfig(AppConfig):
+    name = "shopsync"
+    verbose_name = "Shopify sync"

@@ -1,0 +1,169 @@
+"""The store's records as Shopify owns them, plus the few fields that are ours (prefixed `local_`).
+
+Every row enters through `shopsync.services.upsert` (one statement per batch, last write wins by
+`shopify_updated_at`); nothing else writes Shopify-owned columns.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+MONEY = {"max_digits": 20, "decimal_places": 4, "null": True, "blank": True}
+
+
+class SyncedRecord(models.Model):
+    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="+")
+    shopify_id = models.BigIntegerField()
+    shopify_created_at = models.DateTimeField(null=True, blank=True)
+    shopify_updated_at = models.DateTimeField(null=True, blank=True)
+    # Soft delete: set when Shopify deleted the record (webhook or full sync); the row stays as a
+    # tombstone so a late, older payload cannot bring it back.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # When our write path last changed this row.
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+def _record_meta(name: str) -> dict:
+    return {
+        "constraints": [
+            models.UniqueConstraint(fields=["shop", "shopify_id"], name=f"{name}_unique_shop_shopify_id")
+        ],
+        "indexes": [
+            models.Index(fields=["shop", "shopify_updated_at", "shopify_id"], name=f"{name}_watermark")
+        ],
+    }
+
+
+class Customer(SyncedRecord):
+    email = models.CharField(max_length=320, null=True, blank=True)
+    phone = models.CharField(max_length=64, null=True, blank=True)
+    first_name = models.CharField(max_length=255, null=True, blank=True)
+    last_name = models.CharField(max_length=255, null=True, blank=True)
+    state = models.CharField(max_length=32, null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    note = models.TextField(null=True, blank=True)
+    verified_email = models.BooleanField(null=True, blank=True)
+    tax_exempt = models.BooleanField(null=True, blank=True)
+    orders_count = models.IntegerField(null=True, blank=True)
+    amount_spent = models.DecimalField(**MONEY)
+    amount_spent_currency = models.CharField(max_length=3, null=True, blank=True)
+    default_address = models.JSONField(null=True, blank=True)
+    # Ours (CRM): never written by sync or webhooks.
+    local_notes = models.TextField(blank=True, default="")
+    local_tags = models.JSONField(default=list, blank=True)
+    local_attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = _record_meta("customer")["constraints"]
+        indexes = _record_meta("customer")["indexes"]
+
+    def __str__(self) -> str:
+        return f"Customer {self.shopify_id}"
+
+
+class Order(SyncedRecord):
+    name = models.CharField(max_length=64, null=True, blank=True)
+    order_number = models.IntegerField(null=True, blank=True)
+    email = models.CharField(max_length=320, null=True, blank=True)
+    phone = models.CharField(max_length=64, null=True, blank=True)
+    customer_shopify_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    currency = models.CharField(max_length=3, null=True, blank=True)
+    presentment_currency = models.CharField(max_length=3, null=True, blank=True)
+    financial_status = models.CharField(max_length=32, null=True, blank=True)
+    fulfillment_status = models.CharField(max_length=32, null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=32, null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    total_price = models.DecimalField(**MONEY)
+    subtotal_price = models.DecimalField(**MONEY)
+    total_tax = models.DecimalField(**MONEY)
+    total_discounts = models.DecimalField(**MONEY)
+    tags = models.JSONField(default=list, blank=True)
+    note = models.TextField(null=True, blank=True)
+    test = models.BooleanField(null=True, blank=True)
+    shipping_address = models.JSONField(null=True, blank=True)
+    # Created before the shop's cutover (its first initial sync's start): automations skip these.
+    is_historical = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = _record_meta("order")["constraints"]
+        indexes = _record_meta("order")["indexes"]
+
+    def __str__(self) -> str:
+        return self.name or f"Order {self.shopify_id}"
+
+
+class LineItem(models.Model):
+    """Belongs to its order: replaced wholesale whenever a newer version of the order is written."""
+
+    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="line_items")
+    shopify_id = models.BigIntegerField()
+    product_shopify_id = models.BigIntegerField(null=True, blank=True)
+    variant_shopify_id = models.BigIntegerField(null=True, blank=True)
+    sku = models.CharField(max_length=255, null=True, blank=True)
+    title = models.CharField(max_length=512, null=True, blank=True)
+    variant_title = models.CharField(max_length=512, null=True, blank=True)
+    vendor = models.CharField(max_length=255, null=True, blank=True)
+    quantity = models.IntegerField(default=0)
+    price = models.DecimalField(**MONEY)
+    total_discount = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "shopify_id"], name="lineitem_unique_shop_shopify_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"LineItem {self.shopify_id}"
+
+
+class Product(SyncedRecord):
+    title = models.CharField(max_length=512, null=True, blank=True)
+    handle = models.CharField(max_length=512, null=True, blank=True)
+    vendor = models.CharField(max_length=255, null=True, blank=True)
+    product_type = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=16, null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    body_html = models.TextField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = _record_meta("product")["constraints"]
+        indexes = _record_meta("product")["indexes"]
+
+    def __str__(self) -> str:
+        return self.title or f"Product {self.shopify_id}"
+
+
+class ProductVariant(models.Model):
+    """Belongs to its product: replaced wholesale whenever a newer version of the product is written."""
+
+    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    shopify_id = models.BigIntegerField()
+    title = models.CharField(max_length=512, null=True, blank=True)
+    sku = models.CharField(max_length=255, null=True, blank=True)
+    barcode = models.CharField(max_length=255, null=True, blank=True)
+    position = models.IntegerField(null=True, blank=True)
+    price = models.DecimalField(**MONEY)
+    compare_at_price = models.DecimalField(**MONEY)
+    inventory_quantity = models.IntegerField(null=True, blank=True)
+    shopify_created_at = models.DateTimeField(null=True, blank=True)
+    shopify_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "shopify_id"], name="variant_unique_shop_shopify_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"Variant {self.shopify_id}"

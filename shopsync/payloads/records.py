@@ -1,0 +1,118 @@
+"""The one internal record type per resource that both payload shapes (GraphQL bulk/page nodes and
+REST/webhook JSON) normalise into, and that the write path (`shopsync.services.upsert`) consumes.
+
+Field names match the model columns, so the write path maps them one to one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+class Resource(enum.StrEnum):
+    CUSTOMERS = "customers"
+    ORDERS = "orders"
+    PRODUCTS = "products"
+
+    @property
+    def singular(self) -> str:
+        return self.value[:-1]
+
+
+@dataclass(slots=True)
+class CustomerRecord:
+    shopify_id: int
+    shopify_created_at: datetime | None
+    shopify_updated_at: datetime
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    state: str | None = None
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
+    verified_email: bool | None = None
+    tax_exempt: bool | None = None
+    orders_count: int | None = None
+    amount_spent: Decimal | None = None
+    amount_spent_currency: str | None = None
+    default_address: dict | None = None
+
+
+@dataclass(slots=True)
+class LineItemRecord:
+    shopify_id: int
+    quantity: int
+    product_shopify_id: int | None = None
+    variant_shopify_id: int | None = None
+    sku: str | None = None
+    title: str | None = None
+    variant_title: str | None = None
+    vendor: str | None = None
+    price: Decimal | None = None
+    total_discount: Decimal | None = None
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    shopify_id: int
+    shopify_created_at: datetime | None
+    shopify_updated_at: datetime
+    name: str | None = None
+    order_number: int | None = None
+    email: str | None = None
+    phone: str | None = None
+    customer_shopify_id: int | None = None
+    currency: str | None = None
+    presentment_currency: str | None = None
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    processed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    closed_at: datetime | None = None
+    total_price: Decimal | None = None
+    subtotal_price: Decimal | None = None
+    total_tax: Decimal | None = None
+    total_discounts: Decimal | None = None
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
+    test: bool | None = None
+    shipping_address: dict | None = None
+    line_items: list[LineItemRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class VariantRecord:
+    shopify_id: int
+    shopify_created_at: datetime | None = None
+    shopify_updated_at: datetime | None = None
+    title: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
+    position: int | None = None
+    price: Decimal | None = None
+    compare_at_price: Decimal | None = None
+    inventory_quantity: int | None = None
+
+
+@dataclass(slots=True)
+class ProductRecord:
+    shopify_id: int
+    shopify_created_at: datetime | None
+    shopify_updated_at: datetime
+    title: str | None = None
+    handle: str | None = None
+    vendor: str | None = None
+    product_type: str | None = None
+    status: str | None = None
+    tags: list[str] = field(default_factory=list)
+    body_html: str | None = None
+    published_at: datetime | None = None
+    variants: list[VariantRecord] = field(default_factory=list)
+
+
+AnyRecord = CustomerRecord | OrderRecord | ProductRecord

@@ -1,0 +1,119 @@
+"""factory_boy factories for every model (apps add theirs here as they grow)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from shopsync.models import (
+    Customer,
+    FailedSyncItem,
+    LineItem,
+    Order,
+    Product,
+    ProductVariant,
+    Shop,
+)
+
+BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("password")
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shop
+
+    domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    access_token = "shpat_test_token"
+    scopes = "read_orders,read_all_orders,read_customers,read_products"
+    currency = "USD"
+    installed_at = factory.LazyFunction(timezone.now)
+
+
+class _SyncedRecordFactory(factory.django.DjangoModelFactory):
+    shop = factory.SubFactory(ShopFactory)
+    shopify_id = factory.Sequence(lambda n: 7_000_000_000 + n)
+    shopify_created_at = BASE_TIME
+    shopify_updated_at = factory.Sequence(lambda n: BASE_TIME + timedelta(minutes=n))
+    synced_at = factory.LazyFunction(timezone.now)
+
+
+class CustomerFactory(_SyncedRecordFactory):
+    class Meta:
+        model = Customer
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    first_name = "Ada"
+    last_name = "Lovelace"
+    state = "enabled"
+    amount_spent = Decimal("10.00")
+    amount_spent_currency = "USD"
+
+
+class OrderFactory(_SyncedRecordFactory):
+    class Meta:
+        model = Order
+
+    name = factory.Sequence(lambda n: f"#{1000 + n}")
+    currency = "USD"
+    financial_status = "paid"
+    fulfillment_status = "unfulfilled"
+    total_price = Decimal("42.00")
+
+
+class LineItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LineItem
+
+    order = factory.SubFactory(OrderFactory)
+    shop = factory.SelfAttribute("order.shop")
+    shopify_id = factory.Sequence(lambda n: 8_000_000_000 + n)
+    title = "Widget"
+    quantity = 1
+    price = Decimal("14.00")
+
+
+class ProductFactory(_SyncedRecordFactory):
+    class Meta:
+        model = Product
+
+    title = factory.Sequence(lambda n: f"Product {n}")
+    handle = factory.Sequence(lambda n: f"product-{n}")
+    status = "active"
+
+
+class ProductVariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductVariant
+
+    product = factory.SubFactory(ProductFactory)
+    shop = factory.SelfAttribute("product.shop")
+    shopify_id = factory.Sequence(lambda n: 9_000_000_000 + n)
+    title = "Default Title"
+    price = Decimal("14.00")
+
+
+class FailedSyncItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FailedSyncItem
+
+    shop = factory.SubFactory(ShopFactory)
+    entity_type = FailedSyncItem.EntityType.ORDER
+    shopify_id = factory.Sequence(lambda n: 5_000_000_000 + n)
+    payload = factory.LazyAttribute(lambda item: {"id": item.shopify_id})
+    error_message = "boom"
+    next_retry_at = factory.LazyFunction(timezone.now)
