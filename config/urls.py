@@ -10,4 +10,5 @@ urlpatterns = [
     path("webhooks/", include("webhooks.urls")),
     path("", include("reconciliation.urls")),
     path("", include("shopsync.urls")),
+    path("", include("shopsync.web_urls")),
 ]

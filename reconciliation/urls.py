@@ -1,3 +1,16 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from reconciliation import apis, views
+
+urlpatterns = [
+    path(
+        "api/admin/reconciliation",
+        apis.ReconciliationReportListApi.as_view(),
+        name="reconciliation-api-reports",
+    ),
+    path("api/health/", apis.HealthApi.as_view(), name="reconciliation-api-health"),
+    path("healthz", views.healthz, name="reconciliation-healthz"),
+    path("metrics", views.metrics, name="reconciliation-metrics"),
+]

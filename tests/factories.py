@@ -17,7 +17,10 @@ from shopsync.models import (
     Product,
     ProductVariant,
     Shop,
+    SyncJob,
+    SyncSession,
 )
+from shopsync.models.sync import SyncKind
 
 BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -117,3 +120,26 @@ class FailedSyncItemFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyAttribute(lambda item: {"id": item.shopify_id})
     error_message = "boom"
     next_retry_at = factory.LazyFunction(timezone.now)
+
+
+class SyncSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncSession
+
+    shop = factory.SubFactory(ShopFactory)
+    kind = SyncKind.INITIAL
+    status = SyncSession.Status.QUEUED
+    triggered_by = SyncSession.Trigger.INSTALL
+    resources = factory.LazyFunction(lambda: ["orders", "customers", "products"])
+    queued_at = factory.LazyFunction(timezone.now)
+    enqueued_at = factory.LazyFunction(timezone.now)
+
+
+class SyncJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncJob
+
+    session = factory.SubFactory(SyncSessionFactory)
+    shop = factory.SelfAttribute("session.shop")
+    resource = "orders"
+    mode = factory.SelfAttribute("session.kind")

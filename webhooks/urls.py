@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from webhooks import views
+
+urlpatterns = [
+    path("shopify/", views.shopify_receive, name="webhooks-shopify-receive"),
+]

@@ -1,5 +1,20 @@
 from shopsync.models.dead_letters import FailedSyncItem
 from shopsync.models.records import Customer, LineItem, Order, Product, ProductVariant
 from shopsync.models.shop import Shop
+from shopsync.models.sync import SyncAttempt, SyncCursor, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 
-__all__ = ["Customer", "FailedSyncItem", "LineItem", "Order", "Product", "ProductVariant", "Shop"]
+__all__ = [
+    "Customer",
+    "FailedSyncItem",
+    "LineItem",
+    "Order",
+    "Product",
+    "ProductVariant",
+    "Shop",
+    "SyncAttempt",
+    "SyncCursor",
+    "SyncEvent",
+    "SyncJob",
+    "SyncSeenRecord",
+    "SyncSession",
+]

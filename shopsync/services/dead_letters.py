@@ -1,27 +1,88 @@
-"""Dead letters: records (or write batches) that could not be written, kept for retry.
+"""Dead letters: records (or write batches, or webhook deliveries) that could not be written, kept
+for retry.
 
-Issue #6 grows this module (retry scheduling, admin actions); sync and webhooks already record into it.
+Sync and webhooks record into it (`dead_letter_record`); the beat task `dead_letters_retry_due`
+retries what is due through the same write path the record first failed in:
+
+- order / customer / product: the stored raw payload is parsed again (REST or GraphQL shape, see
+  `payload_shape`) and written with `records_upsert`;
+- webhook: the delivery is re-run by the webhooks app (`webhook_log_reprocess`);
+- batch: the sync engine's batch retry (`retry_failed_batches`) re-writes the shop's failed batches.
+
+Schedule: the first retry is due 1 minute after the failure, and after the n-th failed retry the
+next is due 2^n minutes later (2, 4, 8, 16 ...). `retry_count` counts failed retries; at
+`max_retries` the item stops (next_retry_at is cleared) and shows as exhausted until someone retries
+it by hand, resolves it or abandons it.
 """
 
 from __future__ import annotations
 
+import enum
+import logging
 import traceback
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Shop
 
+logger = logging.getLogger(__name__)
+
 MAX_ERROR_CHARS = 4000
 MAX_TRACE_CHARS = 20000
+# How long a claimed retry is hidden from other workers. A worker that dies mid-retry leaves the
+# item due again after this, without counting a failed retry against it.
+CLAIM_LEASE = timedelta(minutes=15)
+RETRY_DUE_BATCH_SIZE = 100
+
+_RECORD_TYPES = {
+    FailedSyncItem.EntityType.ORDER: "orders",
+    FailedSyncItem.EntityType.CUSTOMER: "customers",
+    FailedSyncItem.EntityType.PRODUCT: "products",
+}
+
+
+class PayloadShape(enum.StrEnum):
+    REST = "rest"
+    GRAPHQL = "graphql"
+
+
+class RetryOutcome(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # counted; another retry is scheduled
+    EXHAUSTED = "exhausted"  # counted; that was the last automatic retry
+    SKIPPED = "skipped"  # already resolved, or another worker holds it
+
+
+class DeadLetterRetryError(Exception):
+    """A retry could not run at all (its webhook log is gone, its payload is empty ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDueSummary:
+    succeeded: int = 0
+    failed: int = 0
+    exhausted: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterCounts:
+    open: int
+    exhausted: int
 
 
 def retry_delay(retry_count: int) -> timedelta:
     """Exponential backoff: 2^n minutes after the n-th failed retry (1, 2, 4, 8, 16 ...)."""
     return timedelta(minutes=2**retry_count)
+
+
+# --- recording ---------------------------------------------------------------------------------
 
 
 def dead_letter_record(
@@ -68,17 +129,189 @@ def dead_letter_record(
         return open_items.get()
 
 
-def dead_letter_mark_retry_failed(*, item: FailedSyncItem, error: BaseException | str) -> None:
+def dead_letter_mark_retry_failed(
+    *, item: FailedSyncItem, error: BaseException | str, now: datetime | None = None
+) -> None:
+    """Count a failed retry and schedule the next one 2^n minutes out, or none at `max_retries`."""
     message, trace = _describe(error)
-    now = timezone.now()
+    now = now or timezone.now()
+    retry_count = item.retry_count + 1
     FailedSyncItem.objects.filter(pk=item.pk).update(
         retry_count=F("retry_count") + 1,
         last_retried_at=now,
-        next_retry_at=now + retry_delay(item.retry_count + 1),
+        next_retry_at=None if retry_count >= item.max_retries else now + retry_delay(retry_count),
         error_message=message,
         error_trace=trace,
         updated_at=now,
     )
+
+
+# --- retrying ----------------------------------------------------------------------------------
+
+
+def dead_letter_retry(*, item: FailedSyncItem, now: datetime | None = None) -> RetryOutcome:
+    """Retry one item now, whether or not it is due (the admin's "Retry now" uses this too).
+
+    1. Claim it with a conditional UPDATE on the schedule we read, so the beat task and an admin
+       clicking at the same moment do not both retry it.
+    2. Run the retry for its entity type.
+    3. Success resolves it (resolution=success); failure counts a retry and schedules the next.
+    """
+    now = now or timezone.now()
+    if not _claim(item=item, now=now):
+        return RetryOutcome.SKIPPED
+    try:
+        _RETRIERS[FailedSyncItem.EntityType(item.entity_type)](item, now)
+    except Exception as exc:  # every failure is recorded on the item, whatever its kind
+        logger.info("dead letter retry failed item=%s type=%s: %s", item.pk, item.entity_type, exc)
+        if not isinstance(exc, _FailureAlreadyRecorded):
+            dead_letter_mark_retry_failed(item=item, error=exc, now=now)
+        item.refresh_from_db()
+        return RetryOutcome.EXHAUSTED if item.is_exhausted else RetryOutcome.FAILED
+    item.refresh_from_db()
+    return RetryOutcome.SUCCEEDED
+
+
+def dead_letters_retry_due(
+    *, now: datetime | None = None, limit: int = RETRY_DUE_BATCH_SIZE
+) -> RetryDueSummary:
+    """Retry up to `limit` items whose next retry is due (the beat task, every 5 minutes)."""
+    now = now or timezone.now()
+    counts = dict.fromkeys(RetryOutcome, 0)
+    for item in dead_letters_due(now=now, limit=limit):
+        counts[dead_letter_retry(item=item, now=now)] += 1
+    return RetryDueSummary(
+        succeeded=counts[RetryOutcome.SUCCEEDED],
+        failed=counts[RetryOutcome.FAILED],
+        exhausted=counts[RetryOutcome.EXHAUSTED],
+        skipped=counts[RetryOutcome.SKIPPED],
+    )
+
+
+def dead_letter_resolve(*, item: FailedSyncItem, resolution: str, now: datetime | None = None) -> bool:
+    """Close an open item by hand (manual: fixed elsewhere; abandoned: given up on). False when it
+    was already resolved, so a double click changes nothing."""
+    if resolution not in (FailedSyncItem.Resolution.MANUAL, FailedSyncItem.Resolution.ABANDONED):
+        raise ValueError(f"resolution must be manual or abandoned, got {resolution!r}")
+    return _resolve(item=item, resolution=resolution, now=now or timezone.now())
+
+
+def payload_shape(payload: Any) -> PayloadShape:
+    """Which parser a stored payload needs. GraphQL comes as a sync "unit" (`{"node": ...,
+    "children": [...]}`) or a bare node, whose id is a GID string (`gid://shopify/Order/1`); REST and
+    webhook JSON carry a numeric id. An explicit `"_shape"` wins over detection."""
+    if isinstance(payload, dict):
+        explicit = payload.get("_shape")
+        if explicit in PayloadShape.__members__.values():
+            return PayloadShape(explicit)
+        if isinstance(payload.get("node"), dict):
+            return PayloadShape.GRAPHQL
+        if isinstance(payload.get("id"), str) and payload["id"].startswith("gid://"):
+            return PayloadShape.GRAPHQL
+    return PayloadShape.REST
+
+
+def _claim(*, item: FailedSyncItem, now: datetime) -> bool:
+    claimed = FailedSyncItem.objects.filter(
+        pk=item.pk,
+        resolved_at__isnull=True,
+        retry_count=item.retry_count,
+        next_retry_at=item.next_retry_at,
+    ).update(next_retry_at=now + CLAIM_LEASE, updated_at=now)
+    return claimed == 1
+
+
+def _resolve(*, item: FailedSyncItem, resolution: str, now: datetime) -> bool:
+    retried = {"last_retried_at": now} if resolution == FailedSyncItem.Resolution.SUCCESS else {}
+    resolved = FailedSyncItem.objects.filter(pk=item.pk, resolved_at__isnull=True).update(
+        resolved_at=now, resolution=resolution, next_retry_at=None, updated_at=now, **retried
+    )
+    if resolved:
+        item.refresh_from_db()
+    return resolved == 1
+
+
+# The retriers import their collaborators in the body: the write path, the sync engine and the
+# webhooks app all import this module to record failures, so module-level imports would be a cycle.
+
+
+def _retry_record(item: FailedSyncItem, now: datetime) -> None:
+    from shopsync.services.upsert import records_upsert
+
+    resource = _RECORD_TYPES[FailedSyncItem.EntityType(item.entity_type)]
+    record = _parse_record(resource=resource, payload=item.payload)
+    # The write and the resolution commit together: a resolved item always means the row is there.
+    with transaction.atomic():
+        records_upsert(shop=item.shop, resource=_resource(resource), records=[record])
+        _resolve(item=item, resolution=FailedSyncItem.Resolution.SUCCESS, now=now)
+
+
+def _parse_record(*, resource: str, payload: Any) -> Any:
+    from shopsync import payloads
+
+    if not isinstance(payload, dict) or not payload:
+        raise DeadLetterRetryError("the stored payload is empty; nothing to retry with")
+    singular = resource[:-1]
+    if payload_shape(payload) is PayloadShape.REST:
+        return getattr(payloads, f"parse_{singular}_rest")(_without_hint(payload))
+    parse = getattr(payloads, f"parse_{singular}_graphql")
+    if "node" not in payload:
+        return parse(_without_hint(payload))
+    # A unit from a paged query nests its children in the node; its stored "children" is then
+    # empty, and None makes the parser read the nested ones.
+    children = payload.get("children") or None
+    return parse(payload["node"]) if resource == "customers" else parse(payload["node"], children)
+
+
+def _without_hint(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if key != "_shape"}
+
+
+def _resource(name: str) -> Any:
+    from shopsync.payloads import Resource
+
+    return Resource(name)
+
+
+def _retry_webhook(item: FailedSyncItem, now: datetime) -> None:
+    from webhooks.models import WebhookLog
+    from webhooks.services.processing import webhook_log_reprocess
+
+    webhook_log = WebhookLog.objects.filter(pk=_as_int(item.source_ref), shop_id=item.shop_id).first()
+    if webhook_log is None:
+        raise DeadLetterRetryError(f"webhook log {item.source_ref!r} no longer exists")
+    webhook_log_reprocess(webhook_log=webhook_log)
+    _resolve(item=item, resolution=FailedSyncItem.Resolution.SUCCESS, now=now)
+
+
+def _retry_batch(item: FailedSyncItem, now: datetime) -> None:
+    from shopsync.services.sync import retry_failed_batches
+
+    # The sync engine retries the shop's open batches (this one among them) and records each
+    # outcome on its item itself: a batch that fails again must not be counted twice here.
+    result = retry_failed_batches(shop=item.shop)
+    item.refresh_from_db()
+    if item.resolved_at is None:
+        raise _FailureAlreadyRecorded(
+            f"the batch failed again ({result.still_failed_count} batches still failing)"
+        )
+
+
+class _FailureAlreadyRecorded(DeadLetterRetryError):
+    """The retrier recorded the failed retry on the item already."""
+
+
+_RETRIERS: dict[str, Callable[[FailedSyncItem, datetime], None]] = {
+    FailedSyncItem.EntityType.ORDER: _retry_record,
+    FailedSyncItem.EntityType.CUSTOMER: _retry_record,
+    FailedSyncItem.EntityType.PRODUCT: _retry_record,
+    FailedSyncItem.EntityType.WEBHOOK: _retry_webhook,
+    FailedSyncItem.EntityType.BATCH: _retry_batch,
+}
+
+
+def _as_int(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
 
 
 def _describe(error: BaseException | str) -> tuple[str, str]:
@@ -86,3 +319,42 @@ def _describe(error: BaseException | str) -> tuple[str, str]:
         trace = "".join(traceback.format_exception(error))
         return str(error)[:MAX_ERROR_CHARS] or type(error).__name__, trace[:MAX_TRACE_CHARS]
     return str(error)[:MAX_ERROR_CHARS], ""
+
+
+# --- reads (selectors; here until shopsync grows a selectors package of its own) ----------------
+
+
+def dead_letters_open() -> QuerySet[FailedSyncItem]:
+    return FailedSyncItem.objects.filter(resolved_at__isnull=True)
+
+
+def dead_letters_exhausted() -> QuerySet[FailedSyncItem]:
+    return dead_letters_open().filter(retry_count__gte=F("max_retries"))
+
+
+def dead_letters_due(*, now: datetime, limit: int) -> list[FailedSyncItem]:
+    """Open, not exhausted, due by `now`; oldest schedule first (served by the partial index)."""
+    return list(
+        dead_letters_open()
+        .filter(retry_count__lt=F("max_retries"), next_retry_at__lte=now)
+        .select_related("shop")
+        .order_by("next_retry_at", "pk")[:limit]
+    )
+
+
+def dead_letter_counts(*, shop: Shop) -> DeadLetterCounts:
+    counts = FailedSyncItem.objects.filter(shop=shop, resolved_at__isnull=True).aggregate(
+        open=Count("pk"), exhausted=Count("pk", filter=Q(retry_count__gte=F("max_retries")))
+    )
+    return DeadLetterCounts(open=counts["open"], exhausted=counts["exhausted"])
+
+
+def dead_letter_counts_by_shop() -> dict[int, DeadLetterCounts]:
+    """Open and exhausted counts for every shop that has open items (health and /metrics)."""
+    rows = (
+        dead_letters_open()
+        .values("shop_id")
+        .annotate(open=Count("pk"), exhausted=Count("pk", filter=Q(retry_count__gte=F("max_retries"))))
+        .order_by()
+    )
+    return {row["shop_id"]: DeadLetterCounts(open=row["open"], exhausted=row["exhausted"]) for row in rows}

@@ -1,0 +1,121 @@
+"""Reads for reconciliation reports, health samples, incidents, and the Prometheus collector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, QuerySet, Sum
+
+from reconciliation.models import AlertIncident, ReconciliationReport, SyncHealthMetric
+from shopsync.models import Shop, SyncJob
+from webhooks.models import WebhookLog
+
+STATUS_RANK = {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class ShopHealth:
+    shop: Shop
+    status: str  # the worst of its latest metrics ("unknown" when never sampled)
+    metrics: list[SyncHealthMetric]
+    open_incidents: list[AlertIncident]
+
+
+def reconciliation_reports_latest(*, shop: Shop | None = None) -> list[ReconciliationReport]:
+    """The newest report of each (shop, resource), every shop unless one is given."""
+    reports = ReconciliationReport.objects.select_related("shop")
+    if shop is not None:
+        reports = reports.filter(shop=shop)
+    latest = reports.order_by("shop_id", "resource", "-started_at", "-pk").distinct("shop_id", "resource")
+    return sorted(latest, key=lambda report: (report.shop.domain, report.resource))
+
+
+def health_shops_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Shop]:
+    """Staff see every installed shop; anyone else only the shops they are a member of."""
+    if not user.is_authenticated:
+        return Shop.objects.none()
+    shops = Shop.objects.filter(status=Shop.Status.INSTALLED)
+    return shops if user.is_staff else shops.filter(members=user)
+
+
+def health_metrics_latest(*, shops: QuerySet[Shop] | list[Shop]) -> dict[int, list[SyncHealthMetric]]:
+    latest = (
+        SyncHealthMetric.objects.filter(shop__in=shops)
+        .order_by("shop_id", "kind", "-measured_at", "-pk")
+        .distinct("shop_id", "kind")
+    )
+    by_shop: dict[int, list[SyncHealthMetric]] = {}
+    for metric in latest:
+        by_shop.setdefault(metric.shop_id, []).append(metric)
+    return by_shop
+
+
+def health_overview(*, shops: QuerySet[Shop]) -> list[ShopHealth]:
+    shop_list = list(shops.order_by("domain"))
+    metrics = health_metrics_latest(shops=shop_list)
+    incidents: dict[int, list[AlertIncident]] = {}
+    for incident in AlertIncident.objects.filter(shop__in=shop_list, resolved_at__isnull=True).order_by(
+        "opened_at"
+    ):
+        incidents.setdefault(incident.shop_id, []).append(incident)
+    return [
+        ShopHealth(
+            shop=shop,
+            status=_worst(metric.status for metric in metrics.get(shop.pk, [])),
+            metrics=metrics.get(shop.pk, []),
+            open_incidents=incidents.get(shop.pk, []),
+        )
+        for shop in shop_list
+    ]
+
+
+def _worst(statuses: object) -> str:
+    ranked = sorted(statuses, key=STATUS_RANK.__getitem__)  # type: ignore[call-overload]
+    return ranked[-1] if ranked else "unknown"
+
+
+# --- for /metrics --------------------------------------------------------------------------------
+
+
+def sync_record_totals() -> list[dict]:
+    """Per shop and resource: records fetched and failed over every sync job (monotonic counters)."""
+    return list(
+        SyncJob.objects.values("shop__domain", "resource")
+        .annotate(synced=Sum("synced"), failed=Sum("failed"))
+        .order_by("shop__domain", "resource")
+    )
+
+
+def sync_job_counts() -> list[dict]:
+    return list(
+        SyncJob.objects.values("shop__domain", "resource", "status")
+        .annotate(jobs=Count("pk"))
+        .order_by("shop__domain", "resource", "status")
+    )
+
+
+def webhook_delivery_counts() -> list[dict]:
+    return list(
+        WebhookLog.objects.values("shop__domain", "status")
+        .annotate(deliveries=Count("pk"))
+        .order_by("shop__domain")
+    )
+
+
+def health_metrics_latest_all() -> list[SyncHealthMetric]:
+    return list(
+        SyncHealthMetric.objects.select_related("shop")
+        .order_by("shop_id", "kind", "-measured_at", "-pk")
+        .distinct("shop_id", "kind")
+    )
+
+
+def incidents_open_counts() -> list[dict]:
+    return list(
+        AlertIncident.objects.filter(resolved_at__isnull=True)
+        .values("shop__domain", "kind")
+        .annotate(incidents=Count("pk"))
+        .order_by("shop__domain")
+    )

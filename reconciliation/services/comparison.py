@@ -1,0 +1,160 @@
+"""The comparison at the heart of a reconciliation, in SQL: Shopify's (id, updatedAt) pairs are
+loaded into a temporary table, then set differences against our record table give the missing,
+extra and stale ids, counted and listed without holding either side in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from reconciliation.models import ResourceName
+from shopsync.models import Customer, Order, Product, Shop
+
+RECORD_MODELS: dict[str, type[Model]] = {
+    ResourceName.ORDERS: Order,
+    ResourceName.CUSTOMERS: Customer,
+    ResourceName.PRODUCTS: Product,
+}
+
+DIFFERENCE_KINDS = ("missing", "extra", "stale")
+
+
+class Scope:
+    """What Shopify can show us: without read_all_orders, orders of the last 60 days only."""
+
+    def __init__(self, *, resource: str, created_after: datetime | None) -> None:
+        self.resource = resource
+        self.created_after = created_after
+
+    @classmethod
+    def for_report(cls, report: ReconciliationReport) -> Scope:
+        limited = report.resource == ResourceName.ORDERS and not report.shop.has_all_orders_scope
+        return cls(
+            resource=report.resource,
+            created_after=report.started_at - ORDER_VISIBILITY_WINDOW if limited else None,
+        )
+
+    def count_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"status": "any"} if self.resource == ResourceName.ORDERS else {}
+        if self.created_after is not None:
+            params["created_at_min"] = self.created_after.isoformat()
+        return params
+
+
+class SnapshotTable:
+    """A session-local temporary table of (shopify_id, updated_at), dropped on exit. Not `ON COMMIT
+    DROP`: the load and the comparisons run in autocommit, one transaction each."""
+
+    def __init__(self, report_id: int) -> None:
+        self.name = f"reconciliation_snapshot_{int(report_id)}"
+
+    def __enter__(self) -> SnapshotTable:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.name} (shopify_id bigint PRIMARY KEY, updated_at timestamptz)"
+            )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+    def load(self, rows: Iterator[tuple[int, datetime]]) -> int:
+        """Stream rows in; returns how many. PostgreSQL takes them with COPY, others row by row."""
+        loaded = 0
+        with connection.cursor() as cursor:
+            # Whole seconds, as Shopify's `updatedAt` has: then `ours < theirs` compares to the
+            # second even if our column holds a finer REST timestamp.
+            rows = ((shopify_id, updated_at.replace(microsecond=0)) for shopify_id, updated_at in rows)
+            if connection.vendor == "postgresql":
+                with cursor.copy(f"COPY {self.name} (shopify_id, updated_at) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        loaded += 1
+            else:
+                for row in rows:
+                    cursor.execute(f"INSERT INTO {self.name} (shopify_id, updated_at) VALUES (%s, %s)", row)  # noqa: S608
+                    loaded += 1
+            cursor.execute(f"ANALYZE {self.name}")
+        return loaded
+
+
+DIFFERENCES = {
+    "missing": (
+        "SELECT s.shopify_id FROM {snapshot} s WHERE s.updated_at <= %(cutoff)s "
+        "AND NOT EXISTS (SELECT 1 FROM {records} o WHERE o.shopify_id = s.shopify_id AND {ours})"
+    ),
+    "extra": (
+        "SELECT o.shopify_id FROM {records} o WHERE {ours} "
+        "AND (o.shopify_updated_at IS NULL OR o.shopify_updated_at <= %(cutoff)s) "
+        "AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.shopify_id = o.shopify_id)"
+    ),
+    "stale": (
+        "SELECT s.shopify_id FROM {snapshot} s JOIN {records} o ON o.shopify_id = s.shopify_id "
+        "WHERE {ours} AND s.updated_at <= %(cutoff)s AND (o.shopify_updated_at IS NULL "
+        "OR o.shopify_updated_at < s.updated_at)"
+    ),
+}
+
+
+class Comparison:
+    """The three differences as SQL over the snapshot table and our record table."""
+
+    def __init__(
+        self, *, table: str, model: type[Model], shop: Shop, cutoff: datetime, scope: Scope
+    ) -> None:
+        self.snapshot = table
+        self.records = model._meta.db_table
+        self.params: dict[str, Any] = {
+            "shop_id": shop.pk,
+            "cutoff": cutoff,
+            "created_after": scope.created_after,
+        }
+        self.scope_sql = (
+            "" if scope.created_after is None else "AND o.shopify_created_at >= %(created_after)s"
+        )
+
+    def _select(self, kind: str) -> str:
+        # Identifiers are ours (a model's table, an integer-named temp table); values are parameters.
+        ours = f"o.shop_id = %(shop_id)s AND o.deleted_at IS NULL {self.scope_sql}"
+        return DIFFERENCES[kind].format(snapshot=self.snapshot, records=self.records, ours=ours)
+
+    def count(self, kind: str) -> int:
+        return self._fetch(f"SELECT count(*) FROM ({self._select(kind)}) AS found", self.params)[0][0]  # noqa: S608
+
+    def first_ids(self, kind: str, limit: int) -> list[int]:
+        sql = f"SELECT shopify_id FROM ({self._select(kind)}) AS found ORDER BY shopify_id LIMIT %(limit)s"  # noqa: S608
+        return [row[0] for row in self._fetch(sql, {**self.params, "limit": limit})]
+
+    def iter_ids(self, *kinds: str, page_size: int = 1000) -> Iterator[int]:
+        """Every id of the given kinds, in id order, a keyset page at a time (no giant lists)."""
+        union = " UNION ".join(f"({self._select(kind)})" for kind in kinds)
+        sql = (
+            f"SELECT shopify_id FROM ({union}) AS found WHERE shopify_id > %(after)s "  # noqa: S608
+            "ORDER BY shopify_id LIMIT %(limit)s"
+        )
+        after = -1
+        while True:
+            page = [row[0] for row in self._fetch(sql, {**self.params, "after": after, "limit": page_size})]
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1]
+
+    def local_count(self) -> int:
+        sql = (
+            f"SELECT count(*) FROM {self.records} o "  # noqa: S608
+            f"WHERE o.shop_id = %(shop_id)s AND o.deleted_at IS NULL {self.scope_sql}"
+        )
+        return self._fetch(sql, self.params)[0][0]
+
+    @staticmethod
+    def _fetch(sql: str, params: dict[str, Any]) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()

@@ -1,0 +1,83 @@
+"""Shopify's side of a reconciliation: every id of a resource with its `updatedAt`, as a bulk export
+of just those two fields (no cost limit, no paging), streamed line by line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from django.utils import timezone
+
+from shopsync.shopify.bulk import (
+    BulkOperationInProgress,
+    bulk_operation_wait,
+    bulk_query_start,
+    bulk_result_lines,
+)
+from shopsync.shopify.client import ShopifyClient
+from shopsync.shopify.queries import gid_to_id
+
+logger = logging.getLogger(__name__)
+
+# The shop's bulk slots may be held by a sync (one slot before API 2026-01): wait for it, a while.
+START_ATTEMPTS = 20
+START_RETRY_SECONDS = 30.0
+WAIT_TIMEOUT_SECONDS = 4 * 3600.0
+
+
+class SnapshotError(Exception):
+    """The export did not complete (FAILED, CANCELED, EXPIRED) or a line is unreadable."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotExport:
+    # When the export began, by Shopify's clock when it says so: later changes are not judged.
+    started_at: datetime
+    rows: Iterator[tuple[int, datetime]]
+
+
+def snapshot_query(resource: str) -> str:
+    return f"{{ {resource} {{ edges {{ node {{ id updatedAt }} }} }} }}"
+
+
+def snapshot_export(
+    *, client: ShopifyClient, resource: str, sleep: Callable[[float], None] | None = None
+) -> SnapshotExport:
+    requested_at = timezone.now()
+    operation = _start(client=client, query=snapshot_query(resource), sleep=sleep or client._sleep)
+    operation = bulk_operation_wait(client, operation.id, timeout=WAIT_TIMEOUT_SECONDS)
+    if operation.status != "COMPLETED":
+        raise SnapshotError(f"bulk export {operation.id} ended {operation.status} ({operation.error_code})")
+    logger.info(
+        "reconciliation snapshot of %s %s: %s ids", client.shop, resource, operation.root_object_count
+    )
+    started_at = min(operation.created_at or requested_at, requested_at)
+    # No url: nothing matched, the store has none of this resource.
+    rows = _rows(bulk_result_lines(operation.url)) if operation.url else iter(())
+    return SnapshotExport(started_at=started_at, rows=rows)
+
+
+def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None]) -> object:
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return bulk_query_start(client, query)
+        except BulkOperationInProgress:
+            if attempt == START_ATTEMPTS:
+                raise
+            logger.info(
+                "bulk slot of %s busy, retrying the snapshot in %.0fs", client.shop, START_RETRY_SECONDS
+            )
+            sleep(START_RETRY_SECONDS)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rows(lines: Iterator[bytes]) -> Iterator[tuple[int, datetime]]:
+    for line in lines:
+        try:
+            node = orjson.loads(line)
+            yield gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise SnapshotError(f"unreadable export line {line[:200]!r}: {exc}") from exc

@@ -1,0 +1,81 @@
+"""Periodic and fan-out tasks of issue #6 (dead-letter retries, health samples, reconciliation,
+alert delivery). Thin by design (R4): ids in, one service call, a log line when there is nothing to do.
+Services are imported inside the bodies to break the services-to-tasks import cycle."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def dead_letters_retry_due_task() -> None:
+    # Idempotent under redelivery: every item is claimed with a conditional UPDATE before its retry.
+    from shopsync.services.dead_letters import dead_letters_retry_due
+
+    summary = dead_letters_retry_due()
+    logger.info("dead letters retried: %s", summary)
+
+
+@shared_task
+def health_sample_all_task() -> None:
+    from reconciliation.services.health import health_metrics_prune
+    from shopsync.models import Shop
+
+    for shop_id in Shop.objects.filter(status=Shop.Status.INSTALLED).values_list("pk", flat=True):
+        health_sample_task.delay_on_commit(shop_id)
+    health_metrics_prune()
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def health_sample_task(shop_id: int) -> None:
+    from reconciliation.services.health import health_sample
+    from shopsync.models import Shop
+
+    shop = Shop.objects.filter(pk=shop_id, status=Shop.Status.INSTALLED).first()
+    if shop is None:
+        logger.info("health sample skipped: shop %s is gone or uninstalled", shop_id)
+        return
+    health_sample(shop=shop)
+
+
+@shared_task
+def reconciliation_run_all_task() -> None:
+    from reconciliation import conf
+    from shopsync.models import Shop
+
+    for shop_id in Shop.objects.filter(status=Shop.Status.INSTALLED).values_list("pk", flat=True):
+        reconciliation_run_task.delay_on_commit(shop_id, conf.reconciliation_auto_heal())
+
+
+# A bulk export of a large store can take a while; the run is bounded well under a day.
+@shared_task(soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
+def reconciliation_run_task(shop_id: int, heal: bool = False) -> None:
+    from reconciliation.models import ReconciliationReport
+    from reconciliation.services.reconcile import reconciliation_run
+    from shopsync.models import Shop
+
+    shop = Shop.objects.filter(pk=shop_id, status=Shop.Status.INSTALLED).first()
+    if shop is None:
+        logger.info("reconciliation skipped: shop %s is gone or uninstalled", shop_id)
+        return
+    reconciliation_run(shop=shop, heal=heal, triggered_by=ReconciliationReport.Trigger.BEAT)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=60)
+def alert_incident_notify_task(self, incident_id: int) -> None:
+    from reconciliation.models import AlertIncident
+    from reconciliation.services.alerts import AlertDeliveryError, alert_incident_notify
+
+    incident = AlertIncident.objects.select_related("shop").filter(pk=incident_id).first()
+    if incident is None:
+        logger.info("alert notify skipped: incident %s is gone", incident_id)
+        return
+    try:
+        alert_incident_notify(incident=incident)
+    except AlertDeliveryError as exc:
+        # Only the channels that failed are unclaimed, so a retry sends nothing twice.
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc

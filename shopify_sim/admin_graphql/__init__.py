@@ -1,0 +1,1 @@
+"""The GraphQL Admin API: SDL schema (Shopify's names), resolvers, search syntax, cost, endpoint."""

@@ -1,0 +1,271 @@
+"""Canonical record -> REST / webhook JSON (contract §6): numeric ids, money strings, `tags` as one
+comma-and-space string, timestamps in the shop's UTC offset, `admin_graphql_api_id` on every object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopify_sim.gid import gid
+from shopify_sim.store.records import cents, money
+from shopify_sim.timeutil import iso_offset
+
+REST_VARIANT_CAP = 100  # REST returns at most 100 variants per product (contract §3.1).
+
+
+def money_set(amount: str, currency: str, presentment: str, fx: float) -> dict[str, Any]:
+    return {
+        "shop_money": {"amount": amount, "currency_code": currency},
+        "presentment_money": {"amount": presentment_amount(amount, fx), "currency_code": presentment},
+    }
+
+
+def presentment_amount(amount: str, fx: float) -> str:
+    return amount if fx == 1.0 else money(round(cents(amount) * fx))
+
+
+def address(data: dict[str, Any] | None, customer_id: int | None = None, default: bool = False) -> dict | None:
+    if data is None:
+        return None
+    first, last = data.get("first_name"), data.get("last_name")
+    rendered = {
+        "first_name": first,
+        "last_name": last,
+        "name": " ".join(p for p in (first, last) if p),
+        "company": data.get("company"),
+        "address1": data.get("address1"),
+        "address2": data.get("address2"),
+        "city": data.get("city"),
+        "province": data.get("province"),
+        "province_code": data.get("province_code"),
+        "country": data.get("country"),
+        "country_code": data.get("country_code"),
+        "country_name": data.get("country"),
+        "zip": data.get("zip"),
+        "phone": data.get("phone"),
+    }
+    if customer_id is not None:
+        rendered = {"id": data["id"], "customer_id": customer_id, **rendered, "default": default}
+    else:
+        rendered["latitude"] = None
+        rendered["longitude"] = None
+    return rendered
+
+
+def customer(record: dict[str, Any], offset: int, embedded: bool = False) -> dict[str, Any]:
+    cid = record["id"]
+    default_id = record.get("default_address_id")
+    addresses = [address(a, cid, a["id"] == default_id) for a in record["addresses"]]
+    default = next((a for a in addresses if a and a["default"]), None)
+    consent = {
+        "state": "subscribed" if record["accepts_marketing"] else "not_subscribed",
+        "opt_in_level": "single_opt_in",
+        "consent_updated_at": iso_offset(record.get("marketing_updated_at"), offset),
+    }
+    rendered: dict[str, Any] = {
+        "id": cid,
+        "email": record["email"],
+        "created_at": iso_offset(record["created_at"], offset),
+        "updated_at": iso_offset(record["updated_at"], offset),
+        "first_name": record["first_name"],
+        "last_name": record["last_name"],
+        "state": record["state"],
+        "note": record["note"],
+        "verified_email": record["verified_email"],
+        "multipass_identifier": None,
+        "tax_exempt": record["tax_exempt"],
+        "phone": record["phone"],
+        "currency": record["currency"],
+        "tax_exemptions": [],
+        "admin_graphql_api_id": gid("Customer", cid),
+        "default_address": default,
+    }
+    if embedded:
+        # Since 2022-10 the customer inside an order has no orders_count/total_spent (contract §3.1).
+        return rendered
+    rendered.update(
+        {
+            "orders_count": record["orders_count"],
+            "total_spent": record["total_spent"],
+            "last_order_id": record["last_order_id"],
+            "last_order_name": record["last_order_name"],
+            "tags": ", ".join(record["tags"]),
+            "email_marketing_consent": consent if record["email"] else None,
+            "sms_marketing_consent": None,
+            "addresses": addresses[:10],
+        }
+    )
+    return rendered
+
+
+def line_item(line: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+    currency, presentment, fx = order["currency"], order["presentment_currency"], order["fx"]
+    quantity = line["quantity"]
+    fulfilled = line["fulfillment_status"] == "fulfilled"
+    name = line["title"] + (f" - {line['variant_title']}" if line["variant_title"] else "")
+    return {
+        "id": line["id"],
+        "admin_graphql_api_id": gid("LineItem", line["id"]),
+        "variant_id": line["variant_id"],
+        "product_id": line["product_id"],
+        "sku": line["sku"],
+        "title": line["title"],
+        "variant_title": line["variant_title"],
+        "name": name,
+        "vendor": line["vendor"],
+        "quantity": quantity,
+        "current_quantity": quantity,
+        "fulfillable_quantity": 0 if fulfilled else quantity,
+        "fulfillment_status": line["fulfillment_status"],
+        "price": line["price"],
+        "price_set": money_set(line["price"], currency, presentment, fx),
+        "total_discount": line["total_discount"],
+        "total_discount_set": money_set(line["total_discount"], currency, presentment, fx),
+        "grams": line["grams"],
+        "taxable": line["taxable"],
+        "requires_shipping": line["requires_shipping"],
+        "gift_card": line["gift_card"],
+        "product_exists": line["product_id"] is not None,
+        "properties": [],
+        "tax_lines": [],
+        "discount_allocations": [],
+        "duties": [],
+    }
+
+
+ORDER_MONEY = (
+    "total_price",
+    "subtotal_price",
+    "total_tax",
+    "total_discounts",
+    "total_line_items_price",
+)
+
+
+def order(record: dict[str, Any], offset: int, customer_record: dict | None) -> dict[str, Any]:
+    currency, presentment, fx = record["currency"], record["presentment_currency"], record["fx"]
+    number = record["number"]
+    rendered: dict[str, Any] = {
+        "id": record["id"],
+        "admin_graphql_api_id": gid("Order", record["id"]),
+        "name": f"#{number + 1000}",
+        "number": number,
+        "order_number": number + 1000,
+        "email": record["email"],
+        "contact_email": record["email"],
+        "phone": record["phone"],
+        "created_at": iso_offset(record["created_at"], offset),
+        "updated_at": iso_offset(record["updated_at"], offset),
+        "processed_at": iso_offset(record["processed_at"], offset),
+        "cancelled_at": iso_offset(record["cancelled_at"], offset),
+        "cancel_reason": record["cancel_reason"],
+        "closed_at": iso_offset(record["closed_at"], offset),
+        "test": record["test"],
+        "confirmed": record["confirmed"],
+        "financial_status": record["financial_status"],
+        "fulfillment_status": record["fulfillment_status"],
+        "currency": currency,
+        "presentment_currency": presentment,
+        "taxes_included": record["taxes_included"],
+        "tax_exempt": False,
+        "total_weight": record["total_weight"],
+        "tags": ", ".join(record["tags"]),
+        "note": record["note"],
+        "note_attributes": [],
+        "source_name": record["source_name"],
+        "payment_gateway_names": record["payment_gateway_names"],
+        "discount_codes": [],
+        "billing_address": address(record["billing_address"]),
+        "shipping_address": address(record["shipping_address"]),
+        "customer": customer(customer_record, offset, embedded=True) if customer_record else None,
+    }
+    outstanding = "0.00" if record["financial_status"] in ("paid", "refunded", "voided") else record["total_price"]
+    for key in ORDER_MONEY:
+        rendered[key] = record[key]
+        rendered[f"{key}_set"] = money_set(record[key], currency, presentment, fx)
+        rendered[f"current_{key}"] = record[key]
+    rendered["total_shipping_price_set"] = money_set(record["total_shipping"], currency, presentment, fx)
+    rendered["total_outstanding"] = outstanding
+    rendered["line_items"] = [line_item(line, record) for line in record["line_items"]]
+    rendered["shipping_lines"] = [
+        {
+            "id": s["id"],
+            "title": s["title"],
+            "code": s["code"],
+            "price": s["price"],
+            "discounted_price": s["price"],
+            "source": "shopify",
+            "price_set": money_set(s["price"], currency, presentment, fx),
+        }
+        for s in record["shipping_lines"]
+    ]
+    rendered["fulfillments"] = []
+    rendered["refunds"] = []
+    rendered["returns"] = []
+    return rendered
+
+
+def variant(data: dict[str, Any], offset: int) -> dict[str, Any]:
+    return {
+        "id": data["id"],
+        "product_id": data["product_id"],
+        "admin_graphql_api_id": gid("ProductVariant", data["id"]),
+        "title": data["title"],
+        "sku": data["sku"],
+        "price": data["price"],
+        "compare_at_price": data["compare_at_price"],
+        "position": data["position"],
+        "inventory_policy": data["inventory_policy"],
+        "inventory_management": data["inventory_management"],
+        "inventory_quantity": data["inventory_quantity"],
+        "old_inventory_quantity": data["inventory_quantity"],
+        "inventory_item_id": data["id"] + 1_000_000_000_000,
+        "option1": data["option1"] or "Default Title",
+        "option2": data["option2"],
+        "option3": data["option3"],
+        "barcode": data["barcode"],
+        "grams": data["grams"],
+        "weight": round(data["grams"] / 1000, 3),
+        "weight_unit": "kg",
+        "taxable": data["taxable"],
+        "requires_shipping": data["requires_shipping"],
+        "fulfillment_service": "manual",
+        "image_id": None,
+        "created_at": iso_offset(data["created_at"], offset),
+        "updated_at": iso_offset(data["updated_at"], offset),
+    }
+
+
+def product(record: dict[str, Any], offset: int, variant_cap: int | None = REST_VARIANT_CAP) -> dict[str, Any]:
+    pid = record["id"]
+    variants = record["variants"] if variant_cap is None else record["variants"][:variant_cap]
+    return {
+        "id": pid,
+        "admin_graphql_api_id": gid("Product", pid),
+        "title": record["title"],
+        "body_html": record["body_html"],
+        "vendor": record["vendor"],
+        "product_type": record["product_type"],
+        "handle": record["handle"],
+        "status": record["status"],
+        "tags": ", ".join(record["tags"]),
+        "created_at": iso_offset(record["created_at"], offset),
+        "updated_at": iso_offset(record["updated_at"], offset),
+        "published_at": iso_offset(record["published_at"], offset),
+        "published_scope": "web",
+        "template_suffix": None,
+        "options": [
+            {"id": pid * 10 + o["position"], "product_id": pid, **o} for o in record["options"]
+        ],
+        "variants": [variant(v, offset) for v in variants],
+        "images": [],
+        "image": None,
+    }
+
+
+def render(resource: str, record: dict[str, Any], offset: int, customers: dict[int, dict] | None = None) -> dict:
+    if resource == "orders":
+        customer_record = (customers or {}).get(record["customer_id"]) if record["customer_id"] else None
+        return order(record, offset, customer_record)
+    if resource == "customers":
+        return customer(record, offset)
+    return product(record, offset)

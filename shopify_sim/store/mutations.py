@@ -1,0 +1,367 @@
+"""Runtime store changes (control API, --mutate-per-minute): each bumps updated_at and emits events.
+
+Shopify timestamps have second precision, so a record's new updated_at is max(now, old + 1): strictly
+increasing per record, while different records often share a second (ties are realistic).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from shopify_sim import timeutil
+from shopify_sim.store import fakes, records
+from shopify_sim.store.db import RESOURCES, Store
+
+# (topic, resource, record) ; record is the canonical record, or {"id": N} for deletes.
+EventSink = Callable[[str, str, dict[str, Any]], None]
+
+TOPICS = {
+    ("orders", "create"): "orders/create",
+    ("orders", "update"): "orders/updated",
+    ("orders", "delete"): "orders/delete",
+    ("customers", "create"): "customers/create",
+    ("customers", "update"): "customers/update",
+    ("customers", "delete"): "customers/delete",
+    ("products", "create"): "products/create",
+    ("products", "update"): "products/update",
+    ("products", "delete"): "products/delete",
+}
+PROTECTED_FIELDS = {"id", "created_at", "updated_at", "line_items", "variants", "number"}
+
+
+class MutationError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Change:
+    resource: str
+    action: str
+    id: int
+    updated_at: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "action": self.action,
+            "id": self.id,
+            "updated_at": timeutil.iso_z(self.updated_at),
+        }
+
+
+def bump(old: int) -> int:
+    return max(timeutil.now(), old + 1)
+
+
+class Mutator:
+    def __init__(self, store: Store, currency: str, sink: EventSink, variants_max: int = 8) -> None:
+        self.store = store
+        self.currency = currency
+        self.sink = sink
+        self.variants_max = variants_max
+        self.lock = threading.RLock()
+        self.rng = random.Random()
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _ids(self) -> records.Ids:
+        state = self.store.meta_get("ids")
+        return records.Ids.from_state(orjson.loads(state)) if state else records.Ids.fresh()
+
+    def _save(self, conn: Any, resource: str, record: dict[str, Any], ids: records.Ids | None = None) -> None:
+        self.store.put(conn, resource, record)
+        if ids is not None:
+            self.store.meta_set("ids", orjson.dumps(ids.state()).decode(), conn)
+
+    def _load(self, resource: str, record_id: int) -> dict[str, Any]:
+        record = self.store.get(resource, record_id)
+        if record is None:
+            raise MutationError(404, f"{resource[:-1]} {record_id} not found")
+        return record
+
+    # -- create ------------------------------------------------------------------------------------
+    def create(self, resource: str, fields: dict[str, Any] | None, rng: random.Random | None = None) -> dict:
+        rng = rng or self.rng
+        with self.lock, self.store.writing() as conn:
+            ids = self._ids()
+            ts = timeutil.now()
+            if resource == "customers":
+                record = records.make_customer(rng, ids, ts, ts)
+            elif resource == "products":
+                record = records.make_product(rng, ids, ts, ts, self.variants_max)
+            else:
+                record = self._new_order(conn, rng, ids, ts, fields or {})
+            apply_fields(record, fields or {})
+            self._save(conn, resource, record, ids)
+        self.sink(TOPICS[(resource, "create")], resource, record)
+        if resource == "orders" and record["customer_id"]:
+            self._touch_customer_for_order(record)
+        return record
+
+    def _new_order(self, conn: Any, rng: random.Random, ids: records.Ids, ts: int, fields: dict) -> dict:
+        customer = None
+        if "customer_id" in fields:
+            customer = self.store.get("customers", fields["customer_id"]) if fields["customer_id"] else None
+        elif rng.random() > 0.08:
+            customer_id = self.store.random_id("customers", rng.random())
+            customer = self.store.get("customers", customer_id) if customer_id else None
+        lines = self._random_lines(rng, rng.randint(1, 4))
+        if not lines:
+            raise MutationError(422, "the shop has no products to order")
+        number = int(self.store.meta_get("next_order_number", "1") or 1)
+        self.store.meta_set("next_order_number", str(number + 1), conn)
+        order = records.make_order(rng, ids, number, ts, ts, customer, lines, self.currency)
+        for key in ("cancelled_at", "closed_at"):
+            order[key] = None
+        order["cancel_reason"] = None
+        order["updated_at"] = order["processed_at"] = ts
+        return order
+
+    def _random_lines(self, rng: random.Random, count: int) -> list[tuple[records.VariantRef, bool]]:
+        lines = []
+        for _ in range(count):
+            product_id = self.store.random_id("products", rng.random())
+            if product_id is None:
+                return []
+            refs = records.variant_refs(self._load("products", product_id))
+            lines.append((rng.choice(refs), False))
+        return lines
+
+    def _touch_customer_for_order(self, order: dict[str, Any]) -> None:
+        with self.lock, self.store.writing() as conn:
+            customer = self.store.get("customers", order["customer_id"])
+            if customer is None:
+                return
+            customer["orders_count"] += 1
+            spent = records.cents(customer["total_spent"]) + records.cents(order["total_price"])
+            customer["total_spent"] = records.money(spent)
+            customer["last_order_id"] = order["id"]
+            customer["last_order_name"] = f"#{order['number'] + 1000}"
+            customer["updated_at"] = bump(customer["updated_at"])
+            self._save(conn, "customers", customer)
+        self.sink("customers/update", "customers", customer)
+
+    # -- update ------------------------------------------------------------------------------------
+    def update(
+        self, resource: str, record_id: int, fields: dict[str, Any] | None, rng: random.Random | None = None
+    ) -> dict[str, Any]:
+        rng = rng or self.rng
+        extra_topics: list[str] = []
+        with self.lock, self.store.writing() as conn:
+            record = self._load(resource, record_id)
+            ids = self._ids()
+            if fields:
+                extra_topics = self._apply_explicit(rng, ids, resource, record, dict(fields))
+            else:
+                extra_topics = RANDOM_CHANGES[resource](self, rng, ids, record)
+            record["updated_at"] = bump(record["updated_at"])
+            if resource == "products":
+                for variant in record["variants"]:
+                    if variant.pop("_touched", False):
+                        variant["updated_at"] = record["updated_at"]
+            self._save(conn, resource, record, ids)
+        for topic in extra_topics:
+            self.sink(topic, resource, record)
+        self.sink(TOPICS[(resource, "update")], resource, record)
+        return record
+
+    def _apply_explicit(
+        self, rng: random.Random, ids: records.Ids, resource: str, record: dict, fields: dict
+    ) -> list[str]:
+        topics: list[str] = []
+        add_lines = int(fields.pop("add_line_items", 0) or 0)
+        remove_lines = int(fields.pop("remove_line_items", 0) or 0)
+        add_variants = int(fields.pop("add_variants", 0) or 0)
+        remove_variants = int(fields.pop("remove_variants", 0) or 0)
+        if fields.pop("cancel", False) and resource == "orders":
+            cancel_order(record, rng)
+            topics.append("orders/cancelled")
+        apply_fields(record, fields)
+        for _ in range(add_lines):
+            add_line_item(self, rng, ids, record)
+        for _ in range(remove_lines):
+            remove_line_item(self, rng, ids, record)
+        for _ in range(add_variants):
+            add_variant(self, rng, ids, record)
+        for _ in range(remove_variants):
+            remove_variant(self, rng, ids, record)
+        return topics
+
+    # -- delete ------------------------------------------------------------------------------------
+    def delete(self, resource: str, record_id: int) -> None:
+        with self.lock, self.store.writing() as conn:
+            if resource == "customers" and self.store.exists("orders", "customer_id = ?", (record_id,)):
+                # Shopify refuses to delete a customer who has orders.
+                raise MutationError(422, "Error deleting customer: customer has orders")
+            if not self.store.remove(conn, resource, record_id, timeutil.now()):
+                raise MutationError(404, f"{resource[:-1]} {record_id} not found")
+        self.sink(TOPICS[(resource, "delete")], resource, {"id": record_id})
+
+    # -- random mix --------------------------------------------------------------------------------
+    def random_changes(self, count: int, seed: int | None, mix: dict[str, float] | None) -> list[Change]:
+        rng = random.Random(seed) if seed is not None else self.rng
+        weights = mix or DEFAULT_MIX
+        kinds = sorted(weights)
+        changes: list[Change] = []
+        for _ in range(count):
+            kind = rng.choices(kinds, [weights[k] for k in kinds])[0]
+            change = self._one_random(rng, kind)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def _one_random(self, rng: random.Random, kind: str) -> Change | None:
+        resource, _, action = kind.partition("/")
+        if resource not in RESOURCES:
+            raise MutationError(400, f"unknown mix entry {kind!r}")
+        if action == "create":
+            record = self.create(resource, None, rng)
+            return Change(resource, "create", record["id"], record["updated_at"])
+        where = "NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = customers.id)" if (
+            resource == "customers" and action == "delete"
+        ) else ""
+        record_id = self.store.random_id(resource, rng.random(), where)
+        if record_id is None:
+            return None
+        if action == "delete":
+            self.delete(resource, record_id)
+            return Change(resource, "delete", record_id, None)
+        record = self.update(resource, record_id, None, rng)
+        return Change(resource, "update", record_id, record["updated_at"])
+
+
+DEFAULT_MIX = {
+    "orders/create": 3,
+    "orders/update": 4,
+    "orders/delete": 0.3,
+    "customers/create": 1,
+    "customers/update": 1.5,
+    "customers/delete": 0.2,
+    "products/create": 0.3,
+    "products/update": 1,
+    "products/delete": 0.1,
+}
+
+
+def apply_fields(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key in PROTECTED_FIELDS or key.startswith("_"):
+            continue
+        if key not in record:
+            raise MutationError(422, f"unknown field {key!r}")
+        if key == "tags" and isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        record[key] = value
+    if "line_items" in record and any(k in fields for k in ("tax_rate_bp",)):
+        records.order_totals(record)
+
+
+def cancel_order(order: dict[str, Any], rng: random.Random) -> None:
+    if order["cancelled_at"] is None:
+        order["cancelled_at"] = bump(order["updated_at"])
+        order["cancel_reason"] = rng.choice(("customer", "inventory", "other"))
+        order["financial_status"] = "voided" if order["financial_status"] != "paid" else "refunded"
+        order["closed_at"] = order["closed_at"] or order["cancelled_at"]
+
+
+def add_line_item(mutator: Mutator, rng: random.Random, ids: records.Ids, order: dict) -> None:
+    lines = mutator._random_lines(rng, 1)
+    if lines:
+        order["line_items"].append(records.make_line_item(rng, ids, lines[0][0], False))
+        records.order_totals(order)
+
+
+def remove_line_item(mutator: Mutator, rng: random.Random, ids: records.Ids, order: dict) -> None:
+    if len(order["line_items"]) > 1:
+        order["line_items"].pop(rng.randrange(len(order["line_items"])))
+        records.order_totals(order)
+
+
+def add_variant(mutator: Mutator, rng: random.Random, ids: records.Ids, product: dict) -> None:
+    position = len(product["variants"]) + 1
+    combo = (f"Edition {position}", None)
+    variant = records.make_variant(rng, ids, product["id"], position, combo, timeutil.now())
+    product["variants"].append(variant)
+
+
+def remove_variant(mutator: Mutator, rng: random.Random, ids: records.Ids, product: dict) -> None:
+    if len(product["variants"]) > 1:
+        product["variants"].pop(rng.randrange(len(product["variants"])))
+        for position, variant in enumerate(product["variants"], start=1):
+            variant["position"] = position
+
+
+def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, order: dict) -> list[str]:
+    roll = rng.random()
+    if roll < 0.25:
+        order["note"] = rng.choice(fakes.NOTES)
+    elif roll < 0.45:
+        order["tags"] = records.pick_tags(rng, fakes.ORDER_TAGS, 4)
+    elif roll < 0.6 and order["fulfillment_status"] != "fulfilled" and order["cancelled_at"] is None:
+        order["fulfillment_status"] = "fulfilled"
+        for line in order["line_items"]:
+            line["fulfillment_status"] = "fulfilled"
+    elif roll < 0.7 and order["cancelled_at"] is None:
+        cancel_order(order, rng)
+        return ["orders/cancelled"]
+    elif roll < 0.85:
+        add_line_item(mutator, rng, ids, order)
+    elif roll < 0.93:
+        remove_line_item(mutator, rng, ids, order)
+    else:
+        order["email"] = f"changed.{rng.randint(1, 99999)}@example.org"
+    return []
+
+
+def random_customer_change(mutator: Mutator, rng: random.Random, ids: records.Ids, customer: dict) -> list[str]:
+    roll = rng.random()
+    if roll < 0.3:
+        customer["note"] = rng.choice(fakes.NOTES)
+    elif roll < 0.55:
+        customer["tags"] = records.pick_tags(rng, fakes.CUSTOMER_TAGS, 4)
+    elif roll < 0.7:
+        customer["phone"] = f"+1{rng.randint(2002000000, 9899999999)}"
+    elif roll < 0.85:
+        customer["state"] = rng.choice(("enabled", "disabled", "invited"))
+    else:
+        address = records.make_address(rng, ids.address.next(rng), customer["first_name"] or "", customer["last_name"] or "")
+        customer["addresses"].insert(0, address)
+        customer["default_address_id"] = address["id"]
+    return []
+
+
+def random_product_change(mutator: Mutator, rng: random.Random, ids: records.Ids, product: dict) -> list[str]:
+    roll = rng.random()
+    if roll < 0.2:
+        product["title"] = f"{rng.choice(fakes.ADJECTIVES)} {product['title'].split(' ', 1)[-1]}"
+    elif roll < 0.35:
+        product["tags"] = records.pick_tags(rng, fakes.PRODUCT_TAGS, 4)
+    elif roll < 0.45:
+        product["status"] = rng.choice(("active", "draft", "archived"))
+    elif roll < 0.75:
+        variant = rng.choice(product["variants"])
+        variant["price"] = records.money(rng.randint(5, 400) * 100 + 99)
+        variant["_touched"] = True
+    elif roll < 0.85:
+        variant = rng.choice(product["variants"])
+        variant["inventory_quantity"] = rng.randint(0, 300)
+        variant["_touched"] = True
+    elif roll < 0.93:
+        add_variant(mutator, rng, ids, product)
+    else:
+        remove_variant(mutator, rng, ids, product)
+    return []
+
+
+RANDOM_CHANGES: dict[str, Callable[[Mutator, random.Random, records.Ids, dict], list[str]]] = {
+    "orders": random_order_change,
+    "customers": random_customer_change,
+    "products": random_product_change,
+}

@@ -1,0 +1,468 @@
+"""The admin for shops, their mirrored records, sync runs and dead letters.
+
+Shopify owns the records: their pages are read-only (only a customer's `local_*` CRM fields are ours
+to edit). Sessions, jobs and dead letters change only through services; dead letters have actions
+for that ("Retry now", "Mark resolved", "Abandon"). Access and refresh tokens are never shown.
+"""
+
+from __future__ import annotations
+
+import orjson
+from django.contrib import admin, messages
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from shopsync.models import (
+    Customer,
+    FailedSyncItem,
+    LineItem,
+    Order,
+    Product,
+    ProductVariant,
+    Shop,
+    SyncAttempt,
+    SyncEvent,
+    SyncJob,
+    SyncSession,
+)
+from shopsync.services.dead_letters import RetryOutcome, dead_letter_resolve, dead_letter_retry
+
+MAX_PRETTY_CHARS = 200_000
+
+
+def _admin_link(obj: object, label: object | None = None) -> str:
+    if obj is None:
+        return "-"
+    meta = obj._meta  # type: ignore[attr-defined]
+    try:
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])  # type: ignore[attr-defined]
+    except NoReverseMatch:
+        return str(label if label is not None else obj)
+    return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
+
+
+def _pretty_json(value: object) -> str:
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    if len(text) > MAX_PRETTY_CHARS:
+        text = text[:MAX_PRETTY_CHARS] + "\n… (truncated)"
+    return format_html("<pre style='white-space: pre-wrap; max-height: 40em; overflow: auto'>{}</pre>", text)
+
+
+def _pre(text: str) -> str:
+    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text or "-")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A view-only page: no add, change or delete through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+# --- shops ---------------------------------------------------------------------------------------
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    """Only the display name and the members are editable; the tokens are not even shown."""
+
+    list_display = ("domain", "name", "status", "installed_at", "open_dead_letters", "api_version")
+    list_filter = ("status",)
+    search_fields = ("domain", "name")
+    fields = (
+        "domain", "name", "status", "api_base_url", "api_version", "scopes", "currency", "installed_at",
+        "uninstalled_at", "cutover_at", "access_token_expires_at", "has_access_token", "members",
+        "created_at", "updated_at",
+    )  # fmt: skip
+    readonly_fields = tuple(f for f in fields if f not in ("name", "members"))
+    filter_horizontal = ("members",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Shop]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_dead_letter_count=Count("failed_items", filter=Q(failed_items__resolved_at__isnull=True))
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # shops arrive by installing the app
+
+    @admin.display(description="open dead letters", ordering="open_dead_letter_count")
+    def open_dead_letters(self, obj: Shop) -> str:
+        url = reverse("admin:shopsync_failedsyncitem_changelist")
+        return format_html(
+            '<a href="{}?shop__id__exact={}&resolution__exact=">{}</a>',
+            url,
+            obj.pk,
+            obj.open_dead_letter_count,
+        )
+
+    @admin.display(description="access token", boolean=True)
+    def has_access_token(self, obj: Shop) -> bool:
+        return bool(obj.access_token)
+
+
+# --- records -------------------------------------------------------------------------------------
+
+RECORD_BASE_FIELDS = (
+    "shop",
+    "shopify_id",
+    "shopify_created_at",
+    "shopify_updated_at",
+    "deleted_at",
+    "synced_at",
+)
+
+
+class RecordAdmin(ReadOnlyAdmin):
+    list_select_related = ("shop",)
+    raw_id_fields = ("shop",)
+    list_filter = (("deleted_at", admin.EmptyFieldListFilter), "shop")
+    # Large tables: skip the extra COUNT(*) of the unfiltered table on every changelist.
+    show_full_result_count = False
+
+    @admin.display(description="shop", ordering="shop__domain")
+    def shop_link(self, obj: object) -> str:
+        return _admin_link(obj.shop)  # type: ignore[attr-defined]
+
+
+CUSTOMER_LOCAL_FIELDS = ("id", "local_notes", "local_tags", "local_attributes")
+
+
+@admin.register(Customer)
+class CustomerAdmin(RecordAdmin):
+    """Shopify's fields are read-only; the CRM's `local_*` fields are ours and editable."""
+
+    list_display = (
+        "shopify_id",
+        "shop_link",
+        "email",
+        "first_name",
+        "last_name",
+        "state",
+        "shopify_updated_at",
+    )
+    search_fields = ("=shopify_id", "email", "last_name")
+    readonly_fields = tuple(
+        f.name for f in Customer._meta.concrete_fields if f.name not in CUSTOMER_LOCAL_FIELDS
+    )
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+
+class LineItemInline(ReadOnlyInline):
+    model = LineItem
+    fields = ("shopify_id", "title", "variant_title", "sku", "quantity", "price", "total_discount")
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(RecordAdmin):
+    list_display = (
+        "name", "shopify_id", "shop_link", "financial_status", "fulfillment_status", "total_price", "currency",
+        "line_item_count", "shopify_updated_at",
+    )  # fmt: skip
+    list_filter = ("financial_status", ("deleted_at", admin.EmptyFieldListFilter), "is_historical", "shop")
+    search_fields = ("=shopify_id", "name", "email")
+    readonly_fields = tuple(f.name for f in Order._meta.concrete_fields if f.name != "id")
+    inlines = (LineItemInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return super().get_queryset(request).annotate(line_item_total=Count("line_items"))
+
+    @admin.display(description="line items", ordering="line_item_total")
+    def line_item_count(self, obj: Order) -> int:
+        return obj.line_item_total
+
+
+class ProductVariantInline(ReadOnlyInline):
+    model = ProductVariant
+    fields = (
+        "shopify_id",
+        "title",
+        "sku",
+        "barcode",
+        "position",
+        "price",
+        "compare_at_price",
+        "inventory_quantity",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Product)
+class ProductAdmin(RecordAdmin):
+    list_display = (
+        "title",
+        "shopify_id",
+        "shop_link",
+        "status",
+        "vendor",
+        "variant_count",
+        "shopify_updated_at",
+    )
+    list_filter = ("status", ("deleted_at", admin.EmptyFieldListFilter), "shop")
+    search_fields = ("=shopify_id", "title", "handle")
+    readonly_fields = tuple(f.name for f in Product._meta.concrete_fields if f.name != "id")
+    inlines = (ProductVariantInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return super().get_queryset(request).annotate(variant_total=Count("variants"))
+
+    @admin.display(description="variants", ordering="variant_total")
+    def variant_count(self, obj: Product) -> int:
+        return obj.variant_total
+
+
+# --- sync runs -----------------------------------------------------------------------------------
+
+
+class SyncJobInline(ReadOnlyInline):
+    model = SyncJob
+    fields = (
+        "job_link",
+        "resource",
+        "mode",
+        "status",
+        "synced",
+        "total",
+        "created",
+        "updated",
+        "failed",
+        "error",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="job")
+    def job_link(self, obj: SyncJob) -> str:
+        return _admin_link(obj, obj.pk)
+
+
+class SyncEventInline(ReadOnlyInline):
+    model = SyncEvent
+    fields = ("at", "from_status", "to_status", "note")
+    readonly_fields = fields
+
+
+class SyncAttemptInline(ReadOnlyInline):
+    model = SyncAttempt
+    fields = ("task_id", "started_at", "finished_at", "outcome", "error")
+    readonly_fields = fields
+
+
+@admin.register(SyncSession)
+class SyncSessionAdmin(ReadOnlyAdmin):
+    """Read-only: a session moves only by its guarded status transitions (services/sync)."""
+
+    list_display = (
+        "id", "shop", "kind", "status", "stage", "triggered_by", "job_count", "started_at", "finished_at",
+    )  # fmt: skip
+    list_filter = ("status", "kind", "triggered_by", "shop")
+    list_select_related = ("shop",)
+    raw_id_fields = ("shop",)
+    date_hierarchy = "created_at"
+    readonly_fields = tuple(f.name for f in SyncSession._meta.concrete_fields if f.name != "id")
+    inlines = (SyncJobInline, SyncAttemptInline, SyncEventInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SyncSession]:
+        return super().get_queryset(request).annotate(job_total=Count("jobs"))
+
+    @admin.display(description="jobs", ordering="job_total")
+    def job_count(self, obj: SyncSession) -> int:
+        return obj.job_total
+
+
+@admin.register(SyncJob)
+class SyncJobAdmin(ReadOnlyAdmin):
+    list_display = ("id", "session_link", "shop", "resource", "mode", "status", "synced", "total", "failed")
+    list_filter = ("status", "resource", "mode", "shop")
+    list_select_related = ("shop", "session")
+    raw_id_fields = ("shop", "session")
+    readonly_fields = tuple(f.name for f in SyncJob._meta.concrete_fields if f.name not in ("id", "failures"))
+    readonly_fields += ("failures_pretty",)
+    exclude = ("failures",)
+
+    @admin.display(description="session", ordering="session_id")
+    def session_link(self, obj: SyncJob) -> str:
+        return _admin_link(obj.session, f"#{obj.session_id} {obj.session.kind}")
+
+    @admin.display(description="failures")
+    def failures_pretty(self, obj: SyncJob) -> str:
+        return _pretty_json(obj.failures)
+
+
+# --- dead letters --------------------------------------------------------------------------------
+
+
+class DeadLetterStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("retrying", "Open, retrying"), ("exhausted", "Exhausted"), ("resolved", "Resolved")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[FailedSyncItem]) -> QuerySet[FailedSyncItem]:
+        value = self.value()
+        if value == "retrying":
+            return queryset.filter(resolved_at__isnull=True, retry_count__lt=F("max_retries"))
+        if value == "exhausted":
+            return queryset.filter(resolved_at__isnull=True, retry_count__gte=F("max_retries"))
+        if value == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(FailedSyncItem)
+class FailedSyncItemAdmin(admin.ModelAdmin):
+    """View-only rows; they change through the actions, which call the dead-letter services."""
+
+    list_display = (
+        "id", "shop_link", "entity_type", "record", "source", "state", "retries", "next_retry_at", "resolution",
+        "short_error", "created_at",
+    )  # fmt: skip
+    list_filter = (DeadLetterStateFilter, "entity_type", "resolution", "source", "shop")
+    list_select_related = ("shop",)
+    raw_id_fields = ("shop",)
+    search_fields = ("=shopify_id", "=source_ref")
+    date_hierarchy = "created_at"
+    actions = ("retry_now", "mark_resolved", "abandon")
+    fields = (
+        "shop", "entity_type", "shopify_id", "source", "source_link", "state", "retry_count", "max_retries",
+        "next_retry_at", "last_retried_at", "resolved_at", "resolution", "error_message_text", "error_trace_text",
+        "payload_pretty", "created_at", "updated_at",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FailedSyncItem]:
+        # The state column sorts: 0 retrying, 1 exhausted, 2 resolved.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                state_rank=Case(
+                    When(resolved_at__isnull=False, then=Value(2)),
+                    When(retry_count__gte=F("max_retries"), then=Value(1)),
+                    default=Value(0),
+                )
+            )
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[FailedSyncItem], search_term: str
+    ) -> tuple[QuerySet[FailedSyncItem], bool]:
+        # Shopify ids are numbers: a non-numeric term only matches `source_ref`.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = Q(source_ref=term)
+        if term.isdigit():
+            matches |= Q(shopify_id=int(term))
+        return queryset.filter(matches), False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: FailedSyncItem | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: FailedSyncItem | None = None) -> bool:
+        return False  # "Abandon" keeps the evidence
+
+    def has_handle_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("shopsync.change_failedsyncitem")
+
+    @admin.action(description="Retry now", permissions=["handle"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[FailedSyncItem]) -> None:
+        outcomes = [dead_letter_retry(item=item) for item in queryset.filter(resolved_at__isnull=True)]
+        succeeded = outcomes.count(RetryOutcome.SUCCEEDED)
+        failed = len(outcomes) - succeeded - outcomes.count(RetryOutcome.SKIPPED)
+        level = messages.SUCCESS if not failed else messages.WARNING
+        self.message_user(
+            request,
+            f"Retried {len(outcomes)}: {succeeded} succeeded, {failed} failed again, "
+            f"{outcomes.count(RetryOutcome.SKIPPED)} skipped (busy or already resolved).",
+            level,
+        )
+
+    @admin.action(description="Mark resolved", permissions=["handle"])
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[FailedSyncItem]) -> None:
+        self._resolve(request, queryset, FailedSyncItem.Resolution.MANUAL)
+
+    @admin.action(description="Abandon", permissions=["handle"])
+    def abandon(self, request: HttpRequest, queryset: QuerySet[FailedSyncItem]) -> None:
+        self._resolve(request, queryset, FailedSyncItem.Resolution.ABANDONED)
+
+    def _resolve(self, request: HttpRequest, queryset: QuerySet[FailedSyncItem], resolution: str) -> None:
+        items = list(queryset.filter(resolved_at__isnull=True))
+        done = sum(dead_letter_resolve(item=item, resolution=resolution) for item in items)
+        self.message_user(request, f"{done} dead letter(s) marked {resolution}.", messages.SUCCESS)
+
+    @admin.display(description="shop", ordering="shop__domain")
+    def shop_link(self, obj: FailedSyncItem) -> str:
+        return _admin_link(obj.shop)
+
+    @admin.display(description="record")
+    def record(self, obj: FailedSyncItem) -> str:
+        return str(obj.shopify_id or obj.source_ref or "-")
+
+    @admin.display(description="state", ordering="state_rank")
+    def state(self, obj: FailedSyncItem) -> str:
+        if obj.resolved_at is not None:
+            return "resolved"
+        return "exhausted" if obj.is_exhausted else "retrying"
+
+    @admin.display(description="retries")
+    def retries(self, obj: FailedSyncItem) -> str:
+        return f"{obj.retry_count}/{obj.max_retries}"
+
+    @admin.display(description="error")
+    def short_error(self, obj: FailedSyncItem) -> str:
+        return obj.error_message[:120]
+
+    @admin.display(description="source")
+    def source_link(self, obj: FailedSyncItem) -> str:
+        if obj.entity_type == FailedSyncItem.EntityType.WEBHOOK and obj.source_ref.isdigit():
+            try:
+                url = reverse("admin:webhooks_webhooklog_change", args=[int(obj.source_ref)])
+            except NoReverseMatch:
+                return f"webhook log {obj.source_ref}"
+            return format_html('<a href="{}">webhook log {}</a>', url, obj.source_ref)
+        return obj.source_ref or "-"
+
+    @admin.display(description="error message")
+    def error_message_text(self, obj: FailedSyncItem) -> str:
+        return _pre(obj.error_message)
+
+    @admin.display(description="error trace")
+    def error_trace_text(self, obj: FailedSyncItem) -> str:
+        return _pre(obj.error_trace)
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: FailedSyncItem) -> str:
+        return _pretty_json(obj.payload)

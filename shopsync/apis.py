@@ -1,0 +1,209 @@
+"""The sync API (R3: parse, call a service or selector, render).
+
+Every endpoint needs an authenticated user who is a member of the shop; any other shop is a 404.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shopsync.models import SyncSession
+from shopsync.models.sync import SyncKind
+from shopsync.selectors import shop_get_for_user, sync_session_list, sync_status_get
+from shopsync.services.sync import (
+    SyncInputError,
+    ensure_sync,
+    retry_failed_batches,
+    sync_session_clear,
+)
+
+JOB_TYPES = ["all", "orders", "customers", "products"]
+
+
+def _resources(job_type: str) -> list[str] | None:
+    return None if job_type == "all" else [job_type]
+
+
+class _ProgressSerializer(serializers.Serializer):
+    synced = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+
+
+class SyncJobStartApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        shop = serializers.CharField(
+            required=False, allow_blank=True, help_text="Shop domain; optional with one shop."
+        )
+        jobType = serializers.ChoiceField(choices=JOB_TYPES, default="all")
+        syncMode = serializers.ChoiceField(choices=SyncKind.values, default=SyncKind.INCREMENTAL)
+        days = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+        staleAfterMins = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        sessionId = serializers.IntegerField()
+        reused = serializers.BooleanField()
+        status = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 202: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self._parse(request)
+        shop = shop_get_for_user(user=request.user, domain=data.get("shop"))
+        try:
+            result = ensure_sync(
+                shop=shop,
+                kind=data["syncMode"],
+                resources=_resources(data["jobType"]),
+                triggered_by=SyncSession.Trigger.API,
+                days=data.get("days"),
+                stale_after_mins=data.get("staleAfterMins"),
+            )
+        except SyncInputError as exc:
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        body = {"sessionId": result.session.pk, "reused": not result.created, "status": result.session.status}
+        code = status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK
+        return Response(self.OutputSerializer(body).data, status=code)
+
+    def _parse(self, request: Request) -> dict:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class SyncJobListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        shop = serializers.CharField(required=False, allow_blank=True)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+    class OutputSerializer(serializers.Serializer):
+        class JobSerializer(serializers.Serializer):
+            resource = serializers.CharField()
+            mode = serializers.CharField()
+            status = serializers.CharField()
+            synced = serializers.IntegerField()
+            total = serializers.IntegerField(allow_null=True)
+            created = serializers.IntegerField()
+            updated = serializers.IntegerField()
+            skipped = serializers.IntegerField()
+            failed = serializers.IntegerField()
+            deleted = serializers.IntegerField()
+            pages = serializers.IntegerField(source="pages_done")
+            lines = serializers.IntegerField(source="lines_done")
+            apiCalls = serializers.IntegerField(source="api_calls")
+            failures = serializers.JSONField()
+
+        sessionId = serializers.IntegerField(source="pk")
+        mode = serializers.CharField(source="kind")
+        triggeredBy = serializers.CharField(source="triggered_by")
+        status = serializers.CharField()
+        message = serializers.CharField()
+        error = serializers.CharField()
+        createdAt = serializers.DateTimeField(source="created_at")
+        startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+        finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+        durationSeconds = serializers.SerializerMethodField()
+        resources = serializers.ListField(child=serializers.CharField())
+        days = serializers.IntegerField(allow_null=True)
+        staleAfterMins = serializers.IntegerField(source="stale_after_mins", allow_null=True)
+        jobs = JobSerializer(many=True)
+
+        def get_durationSeconds(self, session: SyncSession) -> float | None:
+            duration = session.duration
+            return round(duration.total_seconds(), 3) if duration is not None else None
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        shop = shop_get_for_user(user=request.user, domain=filters.validated_data.get("shop"))
+        sessions = sync_session_list(shop=shop, limit=filters.validated_data["limit"])
+        return Response(self.OutputSerializer(sessions, many=True).data)
+
+
+class SyncStatusApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        shop = serializers.CharField(required=False, allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.CharField()
+        stage = serializers.CharField()
+        mode = serializers.CharField(source="kind", allow_null=True)
+        progress = serializers.DictField(child=_ProgressSerializer())
+        page = serializers.IntegerField()
+        message = serializers.CharField()
+        updatedAt = serializers.DateTimeField(source="updated_at", allow_null=True)
+        sessionId = serializers.IntegerField(source="session_id", allow_null=True)
+        lastCompletedAt = serializers.DateTimeField(source="last_completed_at", allow_null=True)
+        failures = serializers.ListField(child=serializers.DictField())
+        failedBatches = serializers.IntegerField(source="failed_batches")
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        shop = shop_get_for_user(user=request.user, domain=filters.validated_data.get("shop"))
+        return Response(self.OutputSerializer(sync_status_get(shop=shop)).data)
+
+
+class SyncFailedBatchRetryApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        shop = serializers.CharField(required=False, allow_blank=True)
+        jobType = serializers.ChoiceField(choices=JOB_TYPES, default="all")
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+    class OutputSerializer(serializers.Serializer):
+        retriedCount = serializers.IntegerField(source="retried_count")
+        stillFailedCount = serializers.IntegerField(source="still_failed_count")
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        shop = shop_get_for_user(user=request.user, domain=data.get("shop"))
+        result = retry_failed_batches(shop=shop, resources=_resources(data["jobType"]), limit=data["limit"])
+        return Response(self.OutputSerializer(result).data)
+
+
+class SyncSessionClearApi(APIView):
+    """Clear a stuck run (staff only): the session ends cancelled and its checkpoints are dropped."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        shop = serializers.CharField(required=False, allow_blank=True)
+        sessionId = serializers.IntegerField()
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        sessionId = serializers.IntegerField(source="pk")
+        cleared = serializers.BooleanField()
+        status = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        shop = shop_get_for_user(user=request.user, domain=data.get("shop"))
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can clear a sync run.")
+        session = shop.sync_sessions.filter(pk=data["sessionId"]).first()
+        if session is None:
+            return Response({"detail": "No such session."}, status=status.HTTP_404_NOT_FOUND)
+        cleared = sync_session_clear(session=session, reason=data["reason"] or f"cleared by {request.user}")
+        body = {"pk": session.pk, "cleared": cleared, "status": session.status}
+        return Response(self.OutputSerializer(body).data)

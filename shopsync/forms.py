@@ -1,0 +1,84 @@
+"""Forms of the staff pages: parsing and field validation only; the work is done by services (A1)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from shopsync.domains import is_valid_shop_domain, normalize_shop_domain
+from shopsync.models.sync import SyncKind
+from shopsync.services.customers import MAX_NOTES_CHARS, local_tags_parse
+
+RESOURCE_CHOICES = [("customers", "Customers"), ("orders", "Orders"), ("products", "Products")]
+
+
+class SyncStartForm(forms.Form):
+    """The settings page's "Run a sync": the everyday modes (full sync has its own, guarded form)."""
+
+    MODE_CHOICES = [
+        (SyncKind.INCREMENTAL, "Incremental: changes since the last sync"),
+        (SyncKind.POPULATE, "Populate: fill in records we do not have yet"),
+        (SyncKind.UPDATE, "Update: re-read records older than N minutes"),
+    ]
+
+    mode = forms.ChoiceField(choices=MODE_CHOICES, initial=SyncKind.INCREMENTAL)
+    resources = forms.MultipleChoiceField(
+        choices=RESOURCE_CHOICES,
+        initial=[value for value, _ in RESOURCE_CHOICES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    days = forms.IntegerField(
+        required=False, min_value=1, max_value=36500, label="Days (populate only)",
+        help_text="Only records created in the last N days. Leave empty for all.",
+    )  # fmt: skip
+    stale_after_mins = forms.IntegerField(
+        required=False, min_value=1, label="Stale after minutes (update only)",
+        help_text="Re-read records our copy last changed more than N minutes ago.",
+    )  # fmt: skip
+
+    def clean(self) -> dict:
+        data = super().clean()
+        mode = data.get("mode")
+        if mode == SyncKind.UPDATE and not data.get("stale_after_mins"):
+            self.add_error("stale_after_mins", "Update mode needs the number of minutes.")
+        if mode != SyncKind.UPDATE:
+            data["stale_after_mins"] = None
+        if mode != SyncKind.POPULATE:
+            data["days"] = None
+        return data
+
+
+class ForceFullSyncForm(forms.Form):
+    """Force full sync: re-reads every record and soft-deletes what Shopify no longer has. A recovery
+    tool, so it needs an explicit, server-checked confirmation rather than a JavaScript prompt."""
+
+    confirm = forms.BooleanField(
+        required=True,
+        label="I understand that a full sync re-reads every record from Shopify and may take a long time.",
+        error_messages={"required": "Tick the box to confirm the full sync."},
+    )
+
+
+class CustomerLocalFieldsForm(forms.Form):
+    local_notes = forms.CharField(
+        required=False, max_length=MAX_NOTES_CHARS, label="Notes",
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )  # fmt: skip
+    local_tags = forms.CharField(
+        required=False, max_length=2000, label="Tags", help_text="Comma-separated, e.g. vip, wholesale."
+    )
+
+    def clean_local_tags(self) -> list[str]:
+        return local_tags_parse(self.cleaned_data["local_tags"])
+
+
+class ShopInstallForm(forms.Form):
+    shop = forms.CharField(
+        label="Shop domain", max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "your-store.myshopify.com", "autocomplete": "off"}),
+    )  # fmt: skip
+
+    def clean_shop(self) -> str:
+        domain = normalize_shop_domain(self.cleaned_data["shop"])
+        if not is_valid_shop_domain(domain):
+            raise forms.ValidationError("Enter a shop domain like your-store.myshopify.com.")
+        return domain

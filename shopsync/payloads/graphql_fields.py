@@ -1,0 +1,109 @@
+"""The GraphQL selections the payload parsers expect (Shopify's real field names, contract §6).
+
+The sync engine builds its bulk and paged queries from these, e.g.
+
+    bulk:  { orders(query: "...") { edges { node { ORDER_FIELDS
+                lineItems { edges { node { LINE_ITEM_FIELDS } } } } } } }
+    paged: orders(first: 250, after: $cursor, sortKey: UPDATED_AT, query: "...") {
+               nodes { ORDER_FIELDS lineItems(first: 250) { nodes { LINE_ITEM_FIELDS } } }
+               pageInfo { hasNextPage endCursor } }
+
+Children (`lineItems`, `variants`) are connections and are left to the query builder, because bulk
+and paged queries page them differently. Every field below is optional for the parser except `id`,
+`updatedAt` (parents) and `id`, `quantity` (line items).
+"""
+
+from __future__ import annotations
+
+MONEY_BAG = "shopMoney { amount currencyCode }"
+
+MAILING_ADDRESS_FIELDS = "firstName lastName name company address1 address2 city province provinceCode country countryCodeV2 zip phone"
+
+ORDER_FIELDS = f"""
+id
+legacyResourceId
+name
+number
+email
+phone
+createdAt
+updatedAt
+processedAt
+cancelledAt
+cancelReason
+closedAt
+currencyCode
+presentmentCurrencyCode
+displayFinancialStatus
+displayFulfillmentStatus
+totalPriceSet {{ {MONEY_BAG} }}
+subtotalPriceSet {{ {MONEY_BAG} }}
+totalTaxSet {{ {MONEY_BAG} }}
+totalDiscountsSet {{ {MONEY_BAG} }}
+tags
+note
+test
+customer {{ id }}
+shippingAddress {{ {MAILING_ADDRESS_FIELDS} }}
+""".strip()
+
+LINE_ITEM_FIELDS = f"""
+id
+sku
+title
+variantTitle
+vendor
+quantity
+variant {{ id }}
+product {{ id }}
+originalUnitPriceSet {{ {MONEY_BAG} }}
+totalDiscountSet {{ {MONEY_BAG} }}
+""".strip()
+
+CUSTOMER_FIELDS = f"""
+id
+legacyResourceId
+firstName
+lastName
+defaultEmailAddress {{ emailAddress }}
+defaultPhoneNumber {{ phoneNumber }}
+state
+tags
+note
+verifiedEmail
+taxExempt
+numberOfOrders
+amountSpent {{ amount currencyCode }}
+createdAt
+updatedAt
+defaultAddress {{ {MAILING_ADDRESS_FIELDS} }}
+""".strip()
+
+PRODUCT_FIELDS = """
+id
+legacyResourceId
+title
+handle
+vendor
+productType
+status
+tags
+descriptionHtml
+publishedAt
+createdAt
+updatedAt
+""".strip()
+
+VARIANT_FIELDS = """
+id
+legacyResourceId
+title
+sku
+barcode
+position
+price
+compareAtPrice
+inventoryQuantity
+createdAt
+updatedAt
+""".strip()

@@ -1,0 +1,253 @@
+"""REST / webhook payloads (numeric ids, money as strings, tags as "a, b", timestamps with the shop's
+offset, nested `line_items` / `variants`) validated and normalised into the shared records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shopsync.payloads.errors import PayloadValidationError, readable_id
+from shopsync.payloads.records import (
+    CustomerRecord,
+    LineItemRecord,
+    OrderRecord,
+    ProductRecord,
+    VariantRecord,
+)
+from shopsync.payloads.types import (
+    Currency,
+    Email,
+    Enum16,
+    Enum32,
+    Int32,
+    Money,
+    OrderName,
+    PersonName,
+    Phone,
+    ShopifyId,
+    Sku,
+    Tags,
+    Title,
+    UtcDatetime,
+    address_from_rest,
+    clean_tags,
+    to_utc,
+)
+
+# REST's fulfillment_status is null for unfulfilled orders and uses short words; we store GraphQL's
+# OrderDisplayFulfillmentStatus, lower-cased.
+REST_FULFILLMENT_STATUS = {None: "unfulfilled", "partial": "partially_fulfilled"}
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RestReference(_Payload):
+    id: ShopifyId
+
+
+class RestLineItem(_Payload):
+    id: ShopifyId
+    quantity: Int32
+    product_id: ShopifyId | None = None
+    variant_id: ShopifyId | None = None
+    sku: Sku | None = None
+    title: Title | None = None
+    variant_title: Title | None = None
+    vendor: PersonName | None = None
+    price: Money | None = None
+    total_discount: Money | None = None
+
+    def to_record(self) -> LineItemRecord:
+        return LineItemRecord(
+            shopify_id=self.id,
+            quantity=self.quantity,
+            product_shopify_id=self.product_id,
+            variant_shopify_id=self.variant_id,
+            sku=self.sku,
+            title=self.title,
+            variant_title=self.variant_title,
+            vendor=self.vendor,
+            price=self.price,
+            total_discount=self.total_discount,
+        )
+
+
+class RestOrder(_Payload):
+    id: ShopifyId
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime
+    name: OrderName | None = None
+    order_number: Int32 | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    customer: RestReference | None = None
+    currency: Currency | None = None
+    presentment_currency: Currency | None = None
+    financial_status: Enum32 | None = None
+    fulfillment_status: Enum32 | None = None
+    processed_at: UtcDatetime | None = None
+    cancelled_at: UtcDatetime | None = None
+    cancel_reason: Enum32 | None = None
+    closed_at: UtcDatetime | None = None
+    total_price: Money | None = None
+    subtotal_price: Money | None = None
+    total_tax: Money | None = None
+    total_discounts: Money | None = None
+    tags: Tags = []
+    note: str | None = None
+    test: bool | None = None
+    shipping_address: dict[str, Any] | None = None
+    line_items: list[RestLineItem] = []
+
+    def to_record(self) -> OrderRecord:
+        return OrderRecord(
+            shopify_id=self.id,
+            shopify_created_at=to_utc(self.created_at),
+            shopify_updated_at=to_utc(self.updated_at),
+            name=self.name,
+            order_number=self.order_number,
+            email=self.email,
+            phone=self.phone,
+            customer_shopify_id=self.customer.id if self.customer else None,
+            currency=self.currency,
+            presentment_currency=self.presentment_currency,
+            financial_status=self.financial_status,
+            fulfillment_status=REST_FULFILLMENT_STATUS.get(self.fulfillment_status, self.fulfillment_status),
+            processed_at=to_utc(self.processed_at),
+            cancelled_at=to_utc(self.cancelled_at),
+            cancel_reason=self.cancel_reason,
+            closed_at=to_utc(self.closed_at),
+            total_price=self.total_price,
+            subtotal_price=self.subtotal_price,
+            total_tax=self.total_tax,
+            total_discounts=self.total_discounts,
+            tags=clean_tags(self.tags),
+            note=self.note,
+            test=self.test,
+            shipping_address=address_from_rest(self.shipping_address),
+            line_items=[item.to_record() for item in self.line_items],
+        )
+
+
+class RestCustomer(_Payload):
+    id: ShopifyId
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime
+    email: Email | None = None
+    phone: Phone | None = None
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    state: Enum32 | None = None
+    tags: Tags = []
+    note: str | None = None
+    verified_email: bool | None = None
+    tax_exempt: bool | None = None
+    orders_count: Int32 | None = None
+    total_spent: Money | None = None
+    currency: Currency | None = None
+    default_address: dict[str, Any] | None = None
+
+    def to_record(self) -> CustomerRecord:
+        return CustomerRecord(
+            shopify_id=self.id,
+            shopify_created_at=to_utc(self.created_at),
+            shopify_updated_at=to_utc(self.updated_at),
+            email=self.email,
+            phone=self.phone,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            state=self.state,
+            tags=clean_tags(self.tags),
+            note=self.note,
+            verified_email=self.verified_email,
+            tax_exempt=self.tax_exempt,
+            orders_count=self.orders_count,
+            amount_spent=self.total_spent,
+            amount_spent_currency=self.currency,
+            default_address=address_from_rest(self.default_address),
+        )
+
+
+class RestVariant(_Payload):
+    id: ShopifyId
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+    title: Title | None = None
+    sku: Sku | None = None
+    barcode: Sku | None = None
+    position: Int32 | None = None
+    price: Money | None = None
+    compare_at_price: Money | None = None
+    inventory_quantity: Int32 | None = None
+
+    def to_record(self) -> VariantRecord:
+        return VariantRecord(
+            shopify_id=self.id,
+            shopify_created_at=to_utc(self.created_at),
+            shopify_updated_at=to_utc(self.updated_at),
+            title=self.title,
+            sku=self.sku,
+            barcode=self.barcode,
+            position=self.position,
+            price=self.price,
+            compare_at_price=self.compare_at_price,
+            inventory_quantity=self.inventory_quantity,
+        )
+
+
+class RestProduct(_Payload):
+    id: ShopifyId
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime
+    title: Title | None = None
+    handle: Title | None = None
+    vendor: PersonName | None = None
+    product_type: PersonName | None = None
+    status: Enum16 | None = None
+    tags: Tags = []
+    body_html: str | None = None
+    published_at: UtcDatetime | None = None
+    variants: list[RestVariant] = []
+
+    def to_record(self) -> ProductRecord:
+        return ProductRecord(
+            shopify_id=self.id,
+            shopify_created_at=to_utc(self.created_at),
+            shopify_updated_at=to_utc(self.updated_at),
+            title=self.title,
+            handle=self.handle,
+            vendor=self.vendor,
+            product_type=self.product_type,
+            status=self.status,
+            tags=clean_tags(self.tags),
+            body_html=self.body_html,
+            published_at=to_utc(self.published_at),
+            variants=[variant.to_record() for variant in self.variants],
+        )
+
+
+def parse_order_rest(payload: Any) -> OrderRecord:
+    """A REST / webhook order (the object itself, not the `{"order": ...}` envelope)."""
+    return _validate(RestOrder, payload, resource="order").to_record()
+
+
+def parse_customer_rest(payload: Any) -> CustomerRecord:
+    return _validate(RestCustomer, payload, resource="customer").to_record()
+
+
+def parse_product_rest(payload: Any) -> ProductRecord:
+    return _validate(RestProduct, payload, resource="product").to_record()
+
+
+def _validate[ModelT: _Payload](model: type[ModelT], payload: Any, *, resource: str) -> ModelT:
+    if not isinstance(payload, dict):
+        raise PayloadValidationError.not_an_object(resource=resource, payload=payload)
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise PayloadValidationError.from_pydantic(
+            error, resource=resource, shopify_id=readable_id(payload, "id", "admin_graphql_api_id")
+        ) from None

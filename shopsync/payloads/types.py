@@ -1,0 +1,125 @@
+"""Field types shared by the REST and GraphQL payload models: each one validates *and* canonicalises,
+so both shapes of the same record end up equal (UTC datetimes, Decimal money, int ids, lower-case enums).
+
+Bounds mirror the model columns: a value the database would reject must fail here, on its own record,
+instead of failing the whole write batch.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+# The columns are NUMERIC(20, 4).
+MONEY_LIMIT = Decimal(10) ** 16
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _split_tags(value: Any) -> Any:
+    # REST sends one "a, b" string; GraphQL a list. Both end as a list of stripped, non-empty strings.
+    if isinstance(value, str):
+        return value.split(",")
+    return value
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags arrive stripped (see `Tags`); drop the empty ones ("a, , b")."""
+    return tags if all(tags) else [tag for tag in tags if tag]
+
+
+def gid(type_name: str) -> Any:
+    """`gid://shopify/<type_name>/<digits>`, checked by pydantic-core; `gid_to_int` reads the number."""
+    return Annotated[str, StringConstraints(pattern=rf"^gid://shopify/{type_name}/[0-9]{{1,19}}$")]
+
+
+def gid_to_int(value: str) -> int:
+    return int(value[value.rindex("/") + 1 :])
+
+
+def text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(max_length=max_length)]
+
+
+def lower_text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(max_length=max_length, to_lower=True)]
+
+
+# Conversions to UTC happen when records are built (`to_utc`), not here: a Python validator called
+# from pydantic-core costs more than the conversion itself, and the bulk path reads millions of them.
+UtcDatetime = AwareDatetime
+Money = Annotated[Decimal, Field(allow_inf_nan=False, gt=-MONEY_LIMIT, lt=MONEY_LIMIT)]
+ShopifyId = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+StrippedList = list[Annotated[str, StringConstraints(strip_whitespace=True)]]
+Tags = Annotated[StrippedList, BeforeValidator(_split_tags)]
+
+Email = text(320)
+Phone = text(64)
+PersonName = text(255)
+Title = text(512)
+Sku = text(255)
+Currency = text(3)
+OrderName = text(64)
+Enum32 = lower_text(32)
+Enum16 = lower_text(16)
+
+
+# The address keys we keep (REST names), whatever the shape: extra keys such as REST's `id` or
+# `country_name` would make the two shapes of one record differ.
+ADDRESS_KEYS = (
+    "first_name",
+    "last_name",
+    "name",
+    "company",
+    "address1",
+    "address2",
+    "city",
+    "province",
+    "province_code",
+    "country",
+    "country_code",
+    "zip",
+    "phone",
+)
+GRAPHQL_ADDRESS_KEYS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "name": "name",
+    "company": "company",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "province": "province",
+    "provinceCode": "province_code",
+    "country": "country",
+    "countryCodeV2": "country_code",
+    "countryCode": "country_code",
+    "zip": "zip",
+    "phone": "phone",
+}
+
+
+def address_from_rest(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {key: value.get(key) for key in ADDRESS_KEYS}
+
+
+def address_from_graphql(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    address: dict[str, Any] = dict.fromkeys(ADDRESS_KEYS)
+    for key, item in value.items():
+        canonical = GRAPHQL_ADDRESS_KEYS.get(key)
+        if canonical is not None and (item is not None or address[canonical] is None):
+            address[canonical] = item
+    return address

@@ -1,0 +1,317 @@
+"""The bulk engine (initial, full, populate): one bulk operation per resource, its JSONL streamed in
+constant memory into the write path in large batches, each batch committed with its checkpoint.
+
+Per job:
+1. Start the bulk query (`sortKey: ID`), unless the checkpoint already names one; "operation in
+   progress" is waited out. Its id is committed at once, so a resumed run re-attaches to it.
+2. Wait for it (polling with back-off; the `bulk_operations/finish` webhook wakes the wait early).
+3. Stream `url` (or, for FAILED/CANCELED, `partialDataUrl`) from the checkpointed line.
+4. FAILED/CANCELED/EXPIRED: start a follow-up query for what is left (`id:>` the last root id
+   consumed) and go to 2. A round that brings nothing new counts against a small budget.
+5. Full mode: soft-delete the shop's rows of this resource that Shopify no longer has.
+
+On API versions from 2026-01 the jobs' operations run concurrently on Shopify's side (up to the
+version's limit); before that one at a time. The JSONL of each is consumed in turn.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from datetime import timedelta
+
+import orjson
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from shopsync.models import Customer, Order, Product, SyncJob, SyncSeenRecord, SyncSession
+from shopsync.models.sync import SyncKind
+from shopsync.payloads import Resource
+from shopsync.payloads.bulk_jsonl import BulkLineError, read_bulk_jsonl
+from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.graphql_queries import SHAPES, bulk_query, search_time
+from shopsync.services.sync.jobs import job_complete, job_fail, job_start
+from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
+from shopsync.services.sync.units import InvalidRecord
+from shopsync.services.sync.writing import Batch, JobContext, batch_commit
+from shopsync.services.upsert import records_soft_delete
+from shopsync.shopify import ShopifyAccessDenied, ShopifyClient, ShopifyError, ShopifyPermanentError
+from shopsync.shopify.bulk import (
+    BulkOperation,
+    BulkOperationInProgress,
+    bulk_concurrency_limit,
+    bulk_operation_wait,
+    bulk_query_start,
+    bulk_result_lines,
+)
+from shopsync.shopify.queries import count_parse, count_query
+
+logger = logging.getLogger(__name__)
+
+# Follow-up rounds after a FAILED/CANCELED operation that brought no new record, before giving up.
+MAX_EMPTY_ROUNDS = 3
+MAX_POLL_INTERVAL_SECONDS = 30.0
+SOFT_DELETE_CHUNK = 5000
+RECORD_MODELS = {Resource.ORDERS: Order, Resource.CUSTOMERS: Customer, Resource.PRODUCTS: Product}
+
+
+def bulk_jobs_run(*, contexts: list[JobContext], client: ShopifyClient) -> None:
+    """Run every job, keeping up to the API version's number of bulk operations in flight."""
+    limit = bulk_concurrency_limit(client.shop.api_version)
+    pending, in_flight = list(contexts), []
+    while pending or in_flight:
+        while pending and len(in_flight) < limit:
+            ctx = pending.pop(0)
+            if _guarded(ctx, lambda ctx=ctx: _job_begin(ctx, client)):
+                in_flight.append(ctx)
+        if in_flight:
+            ctx = in_flight.pop(0)
+            _guarded(ctx, lambda ctx=ctx: _job_drive(ctx, client))
+
+
+def _guarded(ctx: JobContext, step) -> bool:
+    """Run a job step; a permanent Shopify error fails that job only (the others go on)."""
+    try:
+        step()
+    except ShopifyPermanentError as exc:
+        job_fail(ctx=ctx, error=str(exc))
+        return False
+    return True
+
+
+def _job_begin(ctx: JobContext, client: ShopifyClient) -> None:
+    if ctx.job.status != SyncJob.Status.RUNNING or ctx.job.window_end is None:
+        window_start = None
+        if ctx.job.mode == SyncKind.POPULATE and ctx.job.days:
+            window_start = ctx.session.started_at - timedelta(days=ctx.job.days)
+        job_start(ctx=ctx, window_start=ctx.job.window_start or window_start,
+                  window_end=ctx.job.window_end or ctx.session.started_at)  # fmt: skip
+    if ctx.job.total is None:
+        _total_estimate(ctx, client)
+    _operation_ensure_started(ctx, client)
+
+
+def _search(ctx: JobContext) -> str | None:
+    terms = []
+    if ctx.job.mode == SyncKind.POPULATE and ctx.job.window_start is not None:
+        terms.append(f"created_at:>='{search_time(ctx.job.window_start)}'")
+    if ctx.job.bulk_after_id is not None:
+        terms.append(f"id:>{ctx.job.bulk_after_id}")
+    return " ".join(terms) or None
+
+
+def _total_estimate(ctx: JobContext, client: ShopifyClient) -> None:
+    """`ordersCount` etc. for the progress bar ("1,234 / 5,000"); best effort."""
+    connection = SHAPES[ctx.resource].connection
+    request = count_query(connection, query_filter=_search(ctx))
+    before = client.graphql_calls
+    try:
+        total = count_parse(client.graphql(request.query, request.variables), connection)
+    except ShopifyError as exc:
+        logger.info("no %s count for %s: %s", connection, ctx.shop, exc)
+        return
+    finally:
+        _api_calls(ctx, client.graphql_calls - before)
+    SyncJob.objects.filter(pk=ctx.job.pk, total__isnull=True).update(total=total)
+    ctx.job.total = total
+
+
+def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
+    if ctx.job.bulk_operation_id:
+        return  # resuming: re-attach to the operation the checkpoint names
+    query = bulk_query(ctx.resource, _search(ctx))
+    heartbeat = Heartbeat(ctx.session, ctx.token)
+    config = sync_config()
+    deadline = time.monotonic() + config.bulk_timeout_seconds
+    interval = float(config.bulk_poll_interval_seconds)
+    before = client.graphql_calls
+    while True:
+        try:
+            operation = bulk_query_start(client, query)
+            break
+        except BulkOperationInProgress as exc:
+            # The shop's bulk slot is taken (an operation of ours a dead worker left, or one started
+            # by hand): wait it out.
+            if time.monotonic() > deadline:
+                raise
+            heartbeat.beat(
+                message=f"Waiting for a running bulk operation to finish ({exc.running_id or 'busy'})."
+            )
+            _sleep_with_heartbeat(interval, heartbeat)
+            interval = min(MAX_POLL_INTERVAL_SECONDS, interval * 1.5)
+    with transaction.atomic():
+        session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.BULK_RUNNING)
+        SyncJob.objects.filter(pk=ctx.job.pk).update(
+            bulk_operation_id=operation.id, bulk_status=operation.status, bulk_url="", bulk_line=0,
+            bulk_finished_at=None, bulk_rounds=F("bulk_rounds") + 1, api_calls=F("api_calls") + client.graphql_calls - before,
+            checkpoint_at=timezone.now(), updated_at=timezone.now(),
+        )  # fmt: skip
+    ctx.job.refresh_from_db()
+    logger.info("sync job %s: bulk operation %s started (%s)", ctx.job.pk, operation.id, ctx.resource)
+
+
+def _sleep_with_heartbeat(seconds: float, heartbeat: Heartbeat) -> None:
+    until = time.monotonic() + seconds
+    while (left := until - time.monotonic()) > 0:
+        time.sleep(min(1.0, left))
+        heartbeat.beat()
+
+
+def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
+    empty_rounds = 0
+    while True:
+        operation = _operation_wait(ctx, client)
+        synced_before = ctx.job.synced
+        url = operation.url if operation.status == "COMPLETED" else operation.partial_data_url
+        if url:
+            _consume(ctx, client, url)
+        if operation.status == "COMPLETED":
+            break
+        if operation.error_code == "ACCESS_DENIED":
+            raise ShopifyAccessDenied(
+                f"bulk operation {operation.id} failed: ACCESS_DENIED", code="ACCESS_DENIED"
+            )
+        empty_rounds = 0 if ctx.job.synced > synced_before else empty_rounds + 1
+        if empty_rounds >= MAX_EMPTY_ROUNDS:
+            raise ShopifyPermanentError(
+                f"bulk operation {operation.id} ended {operation.status} ({operation.error_code}) "
+                f"{empty_rounds} times without new data"
+            )
+        _round_note(ctx, operation)
+        _operation_ensure_started(ctx, client)
+    if ctx.job.mode == SyncKind.FULL:
+        _soft_delete_unseen(ctx)
+    backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
+    # A backfill holds everything Shopify had when the run started: incremental runs go on from there.
+    job_complete(ctx=ctx, watermark=(ctx.session.started_at, 0) if backfill else None)
+
+
+def _round_note(ctx: JobContext, operation: BulkOperation) -> None:
+    """Record the interrupted operation and clear it from the checkpoint: the next one continues
+    after `bulk_after_id`."""
+    logger.warning("sync job %s: bulk operation %s ended %s (%s); continuing after id %s", ctx.job.pk,
+                   operation.id, operation.status, operation.error_code, ctx.job.bulk_after_id)  # fmt: skip
+    failure = {"operation": operation.id, "shopify_id": None,
+               "reason": f"bulk operation {operation.status.lower()} ({operation.error_code}); resumed"}  # fmt: skip
+    with transaction.atomic():
+        session_heartbeat(session=ctx.session, token=ctx.token)
+        SyncJob.objects.filter(pk=ctx.job.pk).update(
+            bulk_operation_id="", bulk_url="", bulk_line=0, bulk_finished_at=None,
+            failures=[*ctx.job.failures, failure][-200:], updated_at=timezone.now(),
+        )  # fmt: skip
+    ctx.job.refresh_from_db()
+
+
+def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
+    heartbeat = Heartbeat(ctx.session, ctx.token)
+    woken = False
+
+    def wake() -> bool:
+        nonlocal woken
+        heartbeat.beat()
+        if not woken and SyncJob.objects.filter(pk=ctx.job.pk, bulk_finished_at__isnull=False).exists():
+            woken = True  # once: after that, keep the normal polling rhythm
+            return True
+        return False
+
+    def on_poll(operation: BulkOperation) -> None:
+        heartbeat.beat(
+            stage=SyncSession.Stage.BULK_RUNNING,
+            message=f"Shopify is preparing the {ctx.resource.value} export ({operation.object_count:,} objects so far).",
+        )
+
+    config = sync_config()
+    before = client.graphql_calls
+    try:
+        operation = bulk_operation_wait(
+            client, ctx.job.bulk_operation_id, poll_interval=config.bulk_poll_interval_seconds,
+            max_poll_interval=MAX_POLL_INTERVAL_SECONDS, timeout=config.bulk_timeout_seconds, wake=wake,
+            on_poll=on_poll,
+        )  # fmt: skip
+    finally:
+        _api_calls(ctx, client.graphql_calls - before)
+    # The first export holds every root; a follow-up holds what is left after the roots synced so far.
+    if ctx.job.bulk_rounds <= 1:
+        total = operation.root_object_count
+    else:
+        total = max(ctx.job.total or 0, ctx.job.synced + operation.root_object_count)
+    SyncJob.objects.filter(pk=ctx.job.pk).update(
+        bulk_status=operation.status, bulk_url=operation.url or operation.partial_data_url or "", total=total,
+        updated_at=timezone.now(),
+    )  # fmt: skip
+    ctx.job.total = total
+    session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.WRITING,
+                      message=f"Writing {ctx.resource.value}.")  # fmt: skip
+    return operation
+
+
+def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
+    config = sync_config()
+    consumed = ctx.job.bulk_line
+    # The downloader skips the consumed lines; blank placeholders keep the reader's line numbers right.
+    lines = itertools.chain(itertools.repeat(b"", consumed), bulk_result_lines(url, start_line=consumed))
+    for bulk_batch in read_bulk_jsonl(
+        lines, resource=ctx.resource, batch_size=config.bulk_batch_size, start_line=consumed + 1
+    ):
+        resume_line = bulk_batch.resume_line - 1
+        ids = [r.shopify_id for r in bulk_batch.records] + [
+            e.shopify_id for e in bulk_batch.errors if e.shopify_id
+        ]
+        after_id = max([*ids, ctx.job.bulk_after_id or 0]) or None
+        batch = Batch(
+            resource=ctx.resource,
+            records=bulk_batch.records,
+            where={"lines": [consumed + 1, resume_line], "operation": ctx.job.bulk_operation_id},
+            checkpoint={"bulk_line": resume_line, "bulk_after_id": after_id},
+            fetched=len(bulk_batch.records) + len({e.shopify_id for e in bulk_batch.errors}),
+            invalid=[_invalid(error) for error in bulk_batch.errors],
+            pages=1,
+            lines=resume_line - consumed,
+        )
+        batch_commit(ctx=ctx, batch=batch)
+        ctx.job.synced += batch.fetched
+        consumed = resume_line
+
+
+def _invalid(error: BulkLineError) -> InvalidRecord:
+    try:
+        raw = orjson.loads(error.raw_line)
+    except orjson.JSONDecodeError:
+        raw = {"raw_line": error.raw_line.decode(errors="replace")}
+    return InvalidRecord(
+        shopify_id=error.shopify_id, raw=raw, error=error.message, where={"line": error.line_number}
+    )
+
+
+def _soft_delete_unseen(ctx: JobContext) -> None:
+    """Soft-delete the shop's rows this full run did not see in Shopify. Rows our write path touched
+    after the run started (webhooks) are left alone: the export cannot know about them."""
+    session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.DELETING,
+                      message=f"Marking {ctx.resource.value} deleted in Shopify.")  # fmt: skip
+    model = RECORD_MODELS[ctx.resource]
+    seen = SyncSeenRecord.objects.filter(job_id=ctx.job.pk, shopify_id=OuterRef("shopify_id"))
+    unseen = (
+        model.objects.filter(shop=ctx.shop, deleted_at__isnull=True, synced_at__lt=ctx.session.started_at)
+        .exclude(Exists(seen))
+        .order_by("shopify_id")
+        .values_list("shopify_id", flat=True)
+    )
+    last_id = -1
+    while ids := list(unseen.filter(shopify_id__gt=last_id)[:SOFT_DELETE_CHUNK]):
+        with transaction.atomic():
+            session_heartbeat(session=ctx.session, token=ctx.token)
+            deleted = records_soft_delete(
+                shop=ctx.shop, resource=ctx.resource, shopify_ids=ids, deleted_at=timezone.now()
+            )
+            SyncJob.objects.filter(pk=ctx.job.pk).update(
+                deleted=F("deleted") + deleted, updated_at=timezone.now()
+            )
+        last_id = ids[-1]
+    ctx.job.refresh_from_db()
+
+
+def _api_calls(ctx: JobContext, calls: int) -> None:
+    if calls:
+        SyncJob.objects.filter(pk=ctx.job.pk).update(api_calls=F("api_calls") + calls)

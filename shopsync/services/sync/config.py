@@ -1,0 +1,48 @@
+"""Sync settings with their defaults (the lead merges the `SYNC_*` names into config/settings/base.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+DEFAULTS: dict[str, int] = {
+    # A running session whose heartbeat is older than this is presumed dead and resumed by the watchdog.
+    "SYNC_HEARTBEAT_TIMEOUT_SECONDS": 300,
+    # Heartbeats while waiting (bulk operation running, throttled) are written at most this often.
+    "SYNC_HEARTBEAT_INTERVAL_SECONDS": 5,
+    "SYNC_MAX_RUNNING_PER_SHOP": 2,
+    "SYNC_MAX_RUNNING_TOTAL": 10,
+    # Incremental runs start this far before the watermark: clock skew and same-second writes.
+    "SYNC_INCREMENTAL_OVERLAP_SECONDS": 120,
+    "SYNC_BULK_BATCH_SIZE": 2000,
+    # First poll interval of a running bulk operation; it grows by half each poll, up to 30 s.
+    "SYNC_BULK_POLL_INTERVAL_SECONDS": 1,
+    "SYNC_BULK_TIMEOUT_SECONDS": 6 * 3600,
+    "SYNC_PAGE_SIZE": 250,
+    # Tries of one batch write before it is stored as a failed batch.
+    "SYNC_WRITE_ATTEMPTS": 3,
+    # A queued session with no worker for this long gets its task enqueued again by the watchdog.
+    "SYNC_REDISPATCH_AFTER_SECONDS": 600,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    heartbeat_timeout_seconds: int
+    heartbeat_interval_seconds: int
+    max_running_per_shop: int
+    max_running_total: int
+    incremental_overlap_seconds: int
+    bulk_batch_size: int
+    bulk_poll_interval_seconds: int
+    bulk_timeout_seconds: int
+    page_size: int
+    write_attempts: int
+    redispatch_after_seconds: int
+
+
+def sync_config() -> SyncConfig:
+    """Read at call time, so tests can override with pytest-django's `settings` fixture."""
+    values = {name: int(getattr(settings, name, default)) for name, default in DEFAULTS.items()}
+    return SyncConfig(**{name.removeprefix("SYNC_").lower(): value for name, value in values.items()})

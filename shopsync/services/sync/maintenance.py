@@ -1,0 +1,118 @@
+"""The periodic side of the engine: the watchdog, the beat fan-out, and clearing a stuck run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from shopsync.models import Shop, SyncJob, SyncSeenRecord, SyncSession
+from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
+from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.guard import (
+    _enqueue,
+    ensure_sync,
+    session_redispatch,
+    sessions_dispatch_waiting,
+)
+from shopsync.services.sync.sessions import session_fail, session_requeue, session_transition, sessions_stale
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchdogReport:
+    resumed: list[int]
+    redispatched: list[int]
+    expired_checkpoints: int
+
+
+def sync_watchdog() -> WatchdogReport:
+    """1. Resume running sessions whose worker died (no heartbeat): running -> queued, enqueue.
+    2. Enqueue queued sessions that lost their message or waited for a slot.
+    3. Drop checkpoints of runs abandoned more than 7 days ago (their bulk URLs are gone too)."""
+    resumed = []
+    for session in sessions_stale():
+        if session_requeue(session=session, note="resumed by the watchdog (no heartbeat)"):
+            _enqueue(session)
+            resumed.append(session.pk)
+            logger.warning("sync watchdog resumed session %s (shop %s)", session.pk, session.shop_id)
+    redispatched = [s.pk for s in _sessions_lost() if session_redispatch(session=s)]
+    sessions_dispatch_waiting()
+    return WatchdogReport(
+        resumed=resumed, redispatched=redispatched, expired_checkpoints=checkpoints_expire()
+    )
+
+
+def _sessions_lost() -> list[SyncSession]:
+    cutoff = timezone.now() - timedelta(seconds=sync_config().redispatch_after_seconds)
+    return list(SyncSession.objects.filter(status=SyncSession.Status.QUEUED, enqueued_at__lt=cutoff))
+
+
+def checkpoints_expire() -> int:
+    cutoff = timezone.now() - CHECKPOINT_LIFETIME
+    abandoned = SyncJob.objects.filter(
+        Q(session__status__in=[SyncSession.Status.FAILED, SyncSession.Status.CANCELLED])
+        | Q(session__status__in=ACTIVE_STATUSES),
+        updated_at__lt=cutoff,
+    ).exclude(bulk_operation_id="", page_cursor="", bulk_after_id__isnull=True, bulk_line=0)
+    job_ids = list(abandoned.values_list("pk", flat=True)[:1000])
+    for job_id in job_ids:
+        _checkpoint_drop(job_id)
+    return len(job_ids)
+
+
+def _checkpoint_drop(job_id: int) -> None:
+    SyncJob.objects.filter(pk=job_id).update(
+        bulk_operation_id="", bulk_status="", bulk_url="", bulk_line=0, bulk_after_id=None,
+        bulk_finished_at=None, page_cursor="", updated_at=timezone.now(),
+    )  # fmt: skip
+    SyncSeenRecord.objects.filter(job_id=job_id).delete()
+
+
+def sync_session_clear(
+    *, session: SyncSession, status: str = SyncSession.Status.CANCELLED, reason: str = ""
+) -> bool:
+    """ "Clear stuck run" (admins): end an active session as cancelled or failed and drop its jobs'
+    checkpoints, so the next trigger starts a clean run. A worker still running it stops at its
+    next batch (its heartbeat finds the session no longer running)."""
+    if status not in (SyncSession.Status.CANCELLED, SyncSession.Status.FAILED):
+        raise ValueError("a cleared run ends cancelled or failed")
+    note = reason or "cleared by an admin"
+    with transaction.atomic():
+        moved = session_transition(
+            session=session, from_statuses=ACTIVE_STATUSES, to=status, note=note,
+            message=f"Cleared: {note}.", error=note if status == SyncSession.Status.FAILED else "",
+        )  # fmt: skip
+        if moved:
+            SyncJob.objects.filter(session=session).exclude(status=SyncJob.Status.COMPLETED).update(
+                status=SyncJob.Status.CANCELLED, updated_at=timezone.now()
+            )
+            for job_id in session.jobs.values_list("pk", flat=True):
+                _checkpoint_drop(job_id)
+    return moved
+
+
+def sync_session_fail_by_id(*, session_id: int, error: str) -> bool:
+    session = SyncSession.objects.filter(pk=session_id, status__in=ACTIVE_STATUSES).first()
+    if session is None:
+        return False
+    return session_fail(session=session, error=error)
+
+
+def sync_incremental_all_shops() -> int:
+    """Beat: an incremental sync for every installed shop that has completed its initial sync
+    (a shop still waiting for one is left to its install/reconnect trigger). Returns shops ensured."""
+    synced_shop_ids = SyncSession.objects.filter(
+        kind__in=BACKFILL_KINDS, status=SyncSession.Status.COMPLETED
+    ).values("shop_id")
+    shops = Shop.objects.filter(status=Shop.Status.INSTALLED, pk__in=synced_shop_ids)
+    count = 0
+    for shop in shops.iterator():
+        ensure_sync(shop=shop, kind=SyncKind.INCREMENTAL, triggered_by=SyncSession.Trigger.BEAT)
+        count += 1
+    return count

@@ -1,0 +1,235 @@
+"""The paged engine (incremental, update): cursor-paginated GraphQL queries sorted by UPDATED_AT over
+a window of `updated_at`, each page committed with its cursor and watermark.
+
+- incremental: from the shop's watermark minus a small overlap, up to the run's start;
+- update: the last `stale_after_mins` minutes, up to the run's start.
+
+The watermark is `(updated_at, shopify_id)` of committed data. Within a run the page cursor carries
+the position, so any number of records sharing one `updated_at` neither stall nor get skipped; if a
+checkpointed cursor is no longer accepted, the run restarts from the committed watermark and skips
+records at or before it (ties broken by id). Incremental runs move the shop's `SyncCursor` in each
+page's transaction, never past the run's start (the query's upper bound).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from shopsync.models import SyncSession
+from shopsync.models.sync import SyncKind
+from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.graphql_queries import (
+    SHAPES,
+    children_query,
+    page_query,
+    query_cost_from_error,
+    search_time,
+)
+from shopsync.services.sync.jobs import cursor_advance, cursor_get, job_complete, job_start
+from shopsync.services.sync.sessions import session_heartbeat
+from shopsync.services.sync.units import nodes_parse
+from shopsync.services.sync.writing import Batch, JobContext, batch_commit
+from shopsync.shopify import ShopifyClient, ShopifyPermanentError
+from shopsync.shopify.queries import count_parse, count_query, gid_to_id
+
+logger = logging.getLogger(__name__)
+
+MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
+MAX_QUERY_COST = 1000
+# Children fetched with their parent; more are paged with `children_query`.
+CHILD_FIRST = 10
+CHILD_PAGE_SIZE = 100
+
+Watermark = tuple[datetime, int]
+
+
+def paged_job_run(*, ctx: JobContext, client: ShopifyClient) -> None:
+    _begin(ctx, client)
+    pager = _Pager(ctx, client)
+    pager.run()
+    job_complete(ctx=ctx)
+
+
+def _begin(ctx: JobContext, client: ShopifyClient) -> None:
+    if ctx.job.window_end is None:
+        start, end = _window(ctx)
+        job_start(ctx=ctx, window_start=start, window_end=end)
+    else:
+        job_start(ctx=ctx)
+    session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.FETCHING,
+                      message=f"Fetching changed {ctx.resource.value}.")  # fmt: skip
+    if ctx.job.total is None:
+        connection = SHAPES[ctx.resource].connection
+        request = count_query(connection, query_filter=_search(ctx.job.window_start, ctx.job.window_end))
+        try:
+            ctx.job.total = count_parse(client.graphql(request.query, request.variables), connection)
+        except ShopifyPermanentError as exc:
+            logger.info("no %s count for %s: %s", connection, ctx.shop, exc)
+        else:
+            type(ctx.job).objects.filter(pk=ctx.job.pk).update(total=ctx.job.total)
+
+
+def _window(ctx: JobContext) -> tuple[datetime | None, datetime]:
+    end = ctx.session.started_at
+    if ctx.job.mode == SyncKind.UPDATE:
+        return end - timedelta(minutes=ctx.job.stale_after_mins or 0), end
+    cursor = cursor_get(ctx=ctx)
+    if cursor is None:
+        return None, end  # never synced: everything (a backfill is the better tool)
+    return cursor.updated_at - timedelta(seconds=sync_config().incremental_overlap_seconds), end
+
+
+def _search(start: datetime | None, end: datetime | None) -> str:
+    terms = []
+    if start is not None:
+        terms.append(f"updated_at:>='{search_time(start)}'")
+    if end is not None:
+        terms.append(f"updated_at:<='{search_time(end)}'")
+    return " ".join(terms)
+
+
+class _Pager:
+    def __init__(self, ctx: JobContext, client: ShopifyClient) -> None:
+        self.ctx = ctx
+        self.client = client
+        self.shape = SHAPES[ctx.resource]
+        self.query = page_query(ctx.resource)
+        self.first = sync_config().page_size
+        self.child_first = CHILD_FIRST
+        self.search = _search(ctx.job.window_start, ctx.job.window_end)
+        self.skip_through: Watermark | None = None
+
+    def run(self) -> None:
+        cursor = self.ctx.job.page_cursor or None
+        while True:
+            before = self.client.graphql_calls
+            connection = self._fetch(cursor)
+            if connection is None:  # the checkpointed cursor was refused: restart from the watermark
+                cursor = None
+                continue
+            units = [self._unit(node) for node in connection.get("nodes") or []]
+            page_info = connection.get("pageInfo") or {}
+            self._commit(
+                units,
+                page_info.get("endCursor") or cursor or "",
+                api_calls=self.client.graphql_calls - before,
+            )
+            if not page_info.get("hasNextPage") or not page_info.get("endCursor"):
+                return
+            cursor = page_info["endCursor"]
+
+    def _fetch(self, cursor: str | None) -> dict[str, Any] | None:
+        variables = {"first": self.first, "after": cursor, "query": self.search}
+        if self.shape.child_connection:
+            variables["childFirst"] = self.child_first
+        try:
+            data = self.client.graphql(self.query, variables)
+        except ShopifyPermanentError as exc:
+            if exc.code == MAX_COST_EXCEEDED and self._shrink(str(exc)):
+                return self._fetch(cursor)
+            if cursor and exc.code != MAX_COST_EXCEEDED:
+                self._restart_from_watermark(exc)
+                return None
+            raise
+        return data[self.shape.connection]
+
+    def _shrink(self, message: str) -> bool:
+        """Fit the page under Shopify's single-query cost limit; False if it cannot shrink further."""
+        cost = query_cost_from_error(message)
+        if self.first > 1:
+            scaled = int(self.first * MAX_QUERY_COST / cost * 0.9) if cost else self.first // 2
+            self.first = max(1, min(self.first - 1, scaled))
+            return True
+        if self.child_first > 1:
+            self.child_first = max(1, self.child_first // 2)
+            return True
+        return False
+
+    def _restart_from_watermark(self, exc: Exception) -> None:
+        job = self.ctx.job
+        logger.warning("sync job %s: cursor refused (%s); restarting from the watermark", job.pk, exc)
+        if job.watermark_updated_at is not None:
+            self.search = _search(job.watermark_updated_at, job.window_end)
+            self.skip_through = (job.watermark_updated_at, job.watermark_id or 0)
+
+    def _unit(self, node: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        if not self.shape.child_connection:
+            return node, None
+        connection = node.pop(self.shape.child_connection, None) or {}
+        children = list(connection.get("nodes") or [])
+        page_info = connection.get("pageInfo") or {}
+        if page_info.get("hasNextPage"):
+            children += self._children_rest(node["id"], page_info.get("endCursor"))
+        return node, children
+
+    def _children_rest(self, parent_gid: str, cursor: str | None) -> list[dict[str, Any]]:
+        """An order with hundreds of line items arrives complete: page its nested connection."""
+        query, children, first = children_query(self.ctx.resource), [], CHILD_PAGE_SIZE
+        while True:
+            try:
+                data = self.client.graphql(query, {"id": parent_gid, "first": first, "after": cursor})
+            except ShopifyPermanentError as exc:
+                if exc.code == MAX_COST_EXCEEDED and first > 1:
+                    first = max(1, first // 2)
+                    continue
+                raise
+            connection = (data.get(self.shape.single) or {}).get(self.shape.child_connection) or {}
+            children += connection.get("nodes") or []
+            page_info = connection.get("pageInfo") or {}
+            if not page_info.get("hasNextPage"):
+                return children
+            cursor = page_info.get("endCursor")
+
+    def _commit(self, units: list, end_cursor: str, *, api_calls: int) -> None:
+        ctx = self.ctx
+        fetched = len(units)
+        if self.skip_through is not None:
+            units = [unit for unit in units if _node_position(unit[0]) > self.skip_through]
+        page = ctx.job.pages_done + 1
+        records, invalid = nodes_parse(ctx.resource, units, where={"page": page})
+        watermark = _max_watermark(ctx, records)
+        checkpoint: dict[str, Any] = {"page_cursor": end_cursor}
+        if watermark is not None:
+            checkpoint |= {"watermark_updated_at": watermark[0], "watermark_id": watermark[1]}
+        move_cursor = None
+        if ctx.job.mode == SyncKind.INCREMENTAL and watermark is not None:
+
+            def move_cursor() -> None:
+                cursor_advance(ctx=ctx, updated_at=watermark[0], shopify_id=watermark[1])
+
+        batch = Batch(
+            resource=ctx.resource, records=records, where={"page": page}, checkpoint=checkpoint, fetched=fetched,
+            invalid=invalid, pages=1, in_transaction=move_cursor,
+        )  # fmt: skip
+        batch_commit(ctx=ctx, batch=batch, api_calls=api_calls)
+        ctx.job.pages_done = page
+        ctx.job.synced += fetched
+        session_heartbeat(session=ctx.session, token=ctx.token, message=_progress(ctx),
+                          stage=SyncSession.Stage.FETCHING)  # fmt: skip
+
+
+def _max_watermark(ctx: JobContext, records: list) -> Watermark | None:
+    positions = [(r.shopify_updated_at, r.shopify_id) for r in records]
+    if ctx.job.watermark_updated_at is not None:
+        positions.append((ctx.job.watermark_updated_at, ctx.job.watermark_id or 0))
+    if not positions:
+        return None
+    best = max(positions)
+    end = ctx.job.window_end or timezone.now()
+    return best if best[0] <= end else (end, 0)
+
+
+def _node_position(node: dict[str, Any]) -> Watermark:
+    try:
+        return datetime.fromisoformat(node["updatedAt"]), gid_to_id(node["id"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.max.replace(tzinfo=timezone.get_current_timezone()), 0  # unreadable: keep it
+
+
+def _progress(ctx: JobContext) -> str:
+    total = f" of {ctx.job.total:,}" if ctx.job.total else ""
+    return f"Fetching {ctx.resource.value}: page {ctx.job.pages_done}, {ctx.job.synced:,}{total} so far."

@@ -1,0 +1,69 @@
+"""Failed batches are stored as their parsed records (JSON) and rebuilt for a retry.
+
+The bulk reader hands out parsed records, not raw nodes; the records are exactly what the write
+path needs, so storing them loses nothing a retry could use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from shopsync.payloads import Resource
+from shopsync.payloads.records import AnyRecord, CustomerRecord, OrderRecord, ProductRecord
+
+RECORD_TYPES: dict[Resource, type] = {
+    Resource.ORDERS: OrderRecord,
+    Resource.CUSTOMERS: CustomerRecord,
+    Resource.PRODUCTS: ProductRecord,
+}
+
+
+def record_to_json(record: Any) -> dict[str, Any]:
+    return {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return record_to_json(value)
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    return value
+
+
+def record_from_json(resource: Resource, data: dict[str, Any]) -> AnyRecord:
+    return _decode_dataclass(RECORD_TYPES[resource], data)
+
+
+def _decode_dataclass(cls: type, data: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    return cls(
+        **{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data}
+    )
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        origin = typing.get_origin(hint)
+    if origin is list:
+        (item_hint,) = typing.get_args(hint) or (Any,)
+        return [_decode(item_hint, item) for item in value]
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is Decimal:
+        return Decimal(value)
+    if dataclasses.is_dataclass(hint):
+        return _decode_dataclass(hint, value)
+    return value

@@ -1,0 +1,128 @@
+"""Running a claimed session: one guarded pipeline for every mode.
+
+1. Claim the session (queued -> running, fencing token = attempt number), or return if someone else
+   has it, it is done, or a concurrency cap says wait.
+2. initial / full / populate: a bulk operation per resource (`bulk.py`); incremental / update: cursor
+   pages (`paged.py`). Each job resumes from its checkpoint, so a resumed session neither misses nor
+   repeats work.
+3. Finish: completed when every job completed, else failed (checkpoints kept for the next run);
+   `shop_data_changed` fires once if data changed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from django.utils import timezone
+
+from shopsync.models import Shop, SyncJob, SyncSession
+from shopsync.models.sync import SyncKind
+from shopsync.services.sync.bulk import bulk_jobs_run
+from shopsync.services.sync.errors import SyncStopped
+from shopsync.services.sync.guard import sessions_dispatch_waiting
+from shopsync.services.sync.jobs import job_context, job_fail
+from shopsync.services.sync.paged import paged_job_run
+from shopsync.services.sync.sessions import (
+    Status,
+    session_claim,
+    session_fail,
+    session_finish,
+    session_heartbeat,
+    session_requeue,
+    session_transition,
+)
+from shopsync.shopify import ShopifyClient, ShopifyPermanentError, ShopifyRetryableError
+from shopsync.signals import shop_data_changed
+from shopsync.tasks import sync_session_run_task
+
+logger = logging.getLogger(__name__)
+
+BULK_KINDS = (SyncKind.INITIAL, SyncKind.FULL, SyncKind.POPULATE)
+ORDERS_WINDOW_NOTE = "Note: without the read_all_orders scope Shopify shows only the last 60 days of orders."
+
+
+def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | None:
+    """Claim and run (or resume) a session. Returns the session, or None if this call had nothing to do.
+
+    A retryable Shopify error (outage outlasting the client's own retries) puts the session back to
+    queued and re-raises, so the task retries it with back-off and resumes from the checkpoints."""
+    claimed = session_claim(session_id=session_id, task_id=task_id)
+    if claimed is None:
+        logger.info("sync session %s not claimed (not queued, superseded or waiting for a slot)", session_id)
+        return None
+    session, token = claimed
+    try:
+        _session_execute(session, token)
+    except SyncStopped as stop:
+        _session_stopped(session, token, stop)
+    except SoftTimeLimitExceeded:
+        # The task's time is up, not the run: hand the rest to a fresh task, from the checkpoints.
+        if session_requeue(session=session, token=token, note="task time limit; continuing in a new task"):
+            sync_session_run_task.delay_on_commit(session.pk)
+    except ShopifyRetryableError as exc:
+        session_requeue(session=session, token=token, note=f"retryable error: {exc}"[:500],
+                        message=f"Shopify is unavailable ({exc}); will retry.")  # fmt: skip
+        raise
+    except Exception as exc:
+        logger.exception("sync session %s failed", session.pk)
+        session_fail(session=session, token=token, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        sessions_dispatch_waiting()
+    session.refresh_from_db()
+    _signal_data_changed(session)
+    return session
+
+
+def _session_execute(session: SyncSession, token: int) -> None:
+    shop = session.shop
+    if session.kind == SyncKind.INITIAL:
+        # The cutover is the first initial sync's start: orders created before it are historical.
+        Shop.objects.filter(pk=shop.pk, cutover_at__isnull=True).update(cutover_at=session.started_at)
+    message = "Syncing."
+    if "orders" in session.resources and not shop.has_all_orders_scope:
+        message = ORDERS_WINDOW_NOTE
+    session_heartbeat(session=session, token=token, message=message, stage=SyncSession.Stage.FETCHING)
+    client = ShopifyClient(shop)
+    jobs = [job for job in session.jobs.all() if job.status != SyncJob.Status.COMPLETED]
+    contexts = [job_context(session=session, job=job, token=token) for job in jobs]
+    if session.kind in BULK_KINDS:
+        bulk_jobs_run(contexts=contexts, client=client)
+    else:
+        for ctx in contexts:
+            try:
+                paged_job_run(ctx=ctx, client=client)
+            except ShopifyPermanentError as exc:
+                job_fail(ctx=ctx, error=str(exc))
+    session_finish(session=session, token=token)
+
+
+def _session_stopped(session: SyncSession, token: int, stop: SyncStopped) -> None:
+    session.refresh_from_db()
+    shop_gone = not Shop.objects.filter(pk=session.shop_id, status=Shop.Status.INSTALLED).exists()
+    if shop_gone:
+        session_transition(
+            session=session, from_statuses=[Status.RUNNING], to=Status.CANCELLED, token=token,
+            note="shop uninstalled", message="Stopped: the shop uninstalled the app.",
+        )  # fmt: skip
+    logger.info("sync session %s stopped: %s", session.pk, stop.reason)
+
+
+def _signal_data_changed(session: SyncSession) -> None:
+    """Fire `shop_data_changed` once per session that changed data, whoever finishes it."""
+    if not session.data_changed or session.status not in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
+        return
+    claimed = SyncSession.objects.filter(pk=session.pk, data_changed_signalled_at__isnull=True).update(
+        data_changed_signalled_at=timezone.now()
+    )
+    if not claimed:
+        return
+    changed = [job.resource for job in session.jobs.all() if job.created or job.updated or job.deleted]
+    shop_data_changed.send(
+        sender=SyncSession,
+        shop_id=session.shop_id,
+        session_id=session.pk,
+        kind=session.kind,
+        resources=changed,
+    )

@@ -1,0 +1,269 @@
+"""Session state changes: every one is a conditional UPDATE plus a `SyncEvent` row.
+
+A worker owns a running session through its fencing token, the session's `attempts` number at claim
+time: the heartbeat and every checkpoint commit are conditional on it, so a worker the watchdog gave
+up on (and whose session another worker resumed) stops at its next batch instead of writing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from shopsync.models import Shop, SyncAttempt, SyncEvent, SyncJob, SyncSession
+from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS
+from shopsync.services.sync.config import SyncConfig, sync_config
+from shopsync.services.sync.errors import SyncStopped
+
+logger = logging.getLogger(__name__)
+
+Status = SyncSession.Status
+# One lock for all claims: claims are rare (one per run) and must see a consistent count of
+# running sessions to enforce the caps; an advisory lock avoids write skew between two claims.
+CLAIM_LOCK_KEY = 0x5F5C_0001
+
+
+def session_transition(
+    *,
+    session: SyncSession,
+    from_statuses: Iterable[str],
+    to: str,
+    note: str = "",
+    token: int | None = None,
+    **fields,
+) -> bool:
+    """Move the session to `to` if it is in one of `from_statuses` (and, with `token`, still owned by
+    that attempt). Returns whether this call made the move; the caller's object is refreshed."""
+    from_statuses = list(from_statuses)
+    now = timezone.now()
+    if to in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
+        fields.setdefault("finished_at", now)
+        fields.setdefault("stage", SyncSession.Stage.FINISHED)
+    rows = SyncSession.objects.filter(pk=session.pk, status__in=from_statuses)
+    if token is not None:
+        rows = rows.filter(attempts=token)
+    with transaction.atomic():
+        moved = rows.update(status=to, updated_at=now, **fields) == 1
+        if moved:
+            from_status = session.status if session.status in from_statuses else from_statuses[0]
+            SyncEvent.objects.create(session=session, from_status=from_status, to_status=to, note=note[:500])
+    session.refresh_from_db()
+    return moved
+
+
+def session_heartbeat(*, session: SyncSession, token: int, **fields) -> None:
+    """Prove we still own the running session; raise `SyncStopped` if we do not (cancelled, cleared,
+    resumed elsewhere) or if the shop was uninstalled meanwhile."""
+    now = timezone.now()
+    owned = SyncSession.objects.filter(pk=session.pk, status=Status.RUNNING, attempts=token)
+    if owned.update(heartbeat_at=now, updated_at=now, **fields) != 1:
+        raise SyncStopped("the session is no longer running in this worker")
+    session.heartbeat_at = now
+    for name, value in fields.items():
+        setattr(session, name, value)
+    if Shop.objects.filter(pk=session.shop_id, status=Shop.Status.UNINSTALLED).exists():
+        raise SyncStopped("the shop uninstalled the app")
+
+
+class Heartbeat:
+    """A rate-limited heartbeat for long waits (bulk operation running, throttling back-off)."""
+
+    def __init__(self, session: SyncSession, token: int) -> None:
+        self.session = session
+        self.token = token
+        self.interval = sync_config().heartbeat_interval_seconds
+        self._last = 0.0
+
+    def beat(self, *, force: bool = False, **fields) -> None:
+        now = timezone.now().timestamp()
+        if force or fields or now - self._last >= self.interval:
+            session_heartbeat(session=self.session, token=self.token, **fields)
+            self._last = now
+
+
+def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, int] | None:
+    """Claim a queued session for this worker: queued -> running, unless a concurrency rule says wait.
+
+    Returns (session, fencing token) or None when there is nothing to do here: the session is gone,
+    already running or finished, superseded, or waiting for a slot (`waiting_for_slot`; the dispatcher
+    enqueues it again when a run finishes)."""
+    config = sync_config()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
+        session = SyncSession.objects.select_related("shop").filter(pk=session_id).first()
+        if session is not None and session.status == Status.RUNNING and _is_stale(session, config):
+            # A redelivered task of a worker that died (acks_late): resume now, not at the next watchdog.
+            session_requeue(session=session, note=f"resumed by redelivered task {task_id or '-'}")
+        if session is None or session.status != Status.QUEUED:
+            return None
+        if not session.shop.is_installed:
+            session_transition(
+                session=session,
+                from_statuses=[Status.QUEUED],
+                to=Status.CANCELLED,
+                note="shop uninstalled",
+                message="Cancelled: the shop uninstalled the app.",
+            )
+            return None
+        blocker = _blocking_session(session)
+        if blocker is not None and not session.is_backfill:
+            # A backfill fetches everything anyway: a delta run queued beside it has nothing to add.
+            session_transition(
+                session=session,
+                from_statuses=[Status.QUEUED],
+                to=Status.CANCELLED,
+                note=f"superseded by {blocker.kind} session {blocker.pk}",
+                message=f"Not needed: the {blocker.kind} sync (session {blocker.pk}) covers it.",
+            )
+            return None
+        running = SyncSession.objects.filter(status=Status.RUNNING)
+        if (
+            blocker is not None
+            or running.filter(shop_id=session.shop_id).count() >= config.max_running_per_shop
+            or running.count() >= config.max_running_total
+        ):
+            SyncSession.objects.filter(pk=session.pk).update(
+                waiting_for_slot=True, stage=SyncSession.Stage.WAITING, updated_at=timezone.now()
+            )
+            return None
+        token = session.attempts + 1
+        now = timezone.now()
+        moved = session_transition(
+            session=session,
+            from_statuses=[Status.QUEUED],
+            to=Status.RUNNING,
+            note=f"claimed by task {task_id or '-'} (attempt {token})",
+            attempts=token,
+            started_at=session.started_at or now,
+            heartbeat_at=now,
+            waiting_for_slot=False,
+            stage=SyncSession.Stage.STARTING,
+        )
+        if not moved:
+            return None
+        SyncAttempt.objects.create(session=session, task_id=task_id[:255])
+    return session, token
+
+
+def _is_stale(session: SyncSession, config: SyncConfig) -> bool:
+    cutoff = timezone.now() - timedelta(seconds=config.heartbeat_timeout_seconds)
+    return session.heartbeat_at is None or session.heartbeat_at < cutoff
+
+
+def _blocking_session(session: SyncSession) -> SyncSession | None:
+    """A running session of the same shop this one must not overlap (backfill vs anything)."""
+    others = SyncSession.objects.filter(shop_id=session.shop_id, status=Status.RUNNING).exclude(pk=session.pk)
+    if not session.is_backfill:
+        others = others.filter(kind__in=BACKFILL_KINDS)
+    return others.order_by("created_at").first()
+
+
+def session_finish(*, session: SyncSession, token: int) -> SyncSession:
+    """Complete the session if every job completed, else fail it with the jobs' errors."""
+    jobs = list(session.jobs.all())
+    failed = [job for job in jobs if job.status != SyncJob.Status.COMPLETED]
+    changed = any(job.created or job.updated or job.deleted for job in jobs)
+    summary = session_summary(jobs)
+    if failed:
+        errors = "; ".join(f"{job.resource}: {job.error or job.status}" for job in failed)
+        session_transition(
+            session=session,
+            from_statuses=[Status.RUNNING],
+            to=Status.FAILED,
+            token=token,
+            note="jobs failed",
+            error=errors[:4000],
+            message=f"Sync failed ({errors[:300]}). {summary}",
+            data_changed=changed,
+        )
+    else:
+        session_transition(
+            session=session,
+            from_statuses=[Status.RUNNING],
+            to=Status.COMPLETED,
+            token=token,
+            note="all jobs completed",
+            message=_completed_message(session, summary),
+            data_changed=changed,
+        )
+    _attempt_close(session, outcome=session.status, error=session.error)
+    return session
+
+
+def _completed_message(session: SyncSession, summary: str) -> str:
+    prefix = session.message if session.message.startswith("Note:") else ""
+    return f"{prefix} Sync complete: {summary}".strip()
+
+
+def session_summary(jobs: Iterable[SyncJob]) -> str:
+    parts = []
+    for job in jobs:
+        text = f"{job.resource} {job.synced:,} ({job.created:,} new, {job.updated:,} updated"
+        if job.skipped:
+            text += f", {job.skipped:,} skipped"
+        if job.failed:
+            text += f", {job.failed:,} failed"
+        if job.deleted:
+            text += f", {job.deleted:,} deleted"
+        parts.append(text + ")")
+    return ", ".join(parts) + "."
+
+
+def session_fail(*, session: SyncSession, error: str, token: int | None = None) -> bool:
+    """Fail a running (or queued) session; its jobs keep their checkpoints for a later run."""
+    SyncJob.objects.filter(
+        session=session, status__in=[SyncJob.Status.PENDING, SyncJob.Status.RUNNING]
+    ).update(status=SyncJob.Status.FAILED, error=error[:4000], updated_at=timezone.now())
+    moved = session_transition(
+        session=session,
+        from_statuses=ACTIVE_STATUSES,
+        to=Status.FAILED,
+        token=token,
+        note="failed",
+        error=error[:4000],
+        message=f"Sync failed: {error[:300]}",
+    )
+    _attempt_close(session, outcome=Status.FAILED, error=error)
+    return moved
+
+
+def session_requeue(*, session: SyncSession, note: str, token: int | None = None, **fields) -> bool:
+    """running -> queued, keeping the checkpoints: the next claim resumes where this one stopped."""
+    moved = session_transition(
+        session=session,
+        from_statuses=[Status.RUNNING],
+        to=Status.QUEUED,
+        token=token,
+        note=note,
+        stage=SyncSession.Stage.WAITING,
+        enqueued_at=timezone.now(),
+        **fields,
+    )
+    if moved:
+        _attempt_close(session, outcome="requeued", error=note)
+    return moved
+
+
+def _attempt_close(session: SyncSession, *, outcome: str, error: str = "") -> None:
+    attempt = session.attempts_log.filter(finished_at__isnull=True).order_by("-started_at").first()
+    if attempt is not None:
+        SyncAttempt.objects.filter(pk=attempt.pk).update(
+            finished_at=timezone.now(), outcome=outcome, error=error[:4000]
+        )
+
+
+def sessions_stale(*, now: datetime | None = None) -> list[SyncSession]:
+    """Running sessions whose worker stopped heart-beating."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=sync_config().heartbeat_timeout_seconds)
+    return list(
+        SyncSession.objects.filter(status=Status.RUNNING)
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+        .select_related("shop")
+    )

@@ -1,0 +1,363 @@
+"""Bulk query operations (contract §2): start, poll, cancel, and stream the JSONL result.
+
+The flow the sync engine drives:
+1. `bulk_query_start` (a `BulkOperationInProgress` means the shop's slot is taken: wait, then retry);
+2. `bulk_operation_wait` until a terminal status (the `bulk_operations/finish` webhook can wake it);
+3. `bulk_result_lines(op.url, start_line=checkpoint)`, which survives dropped downloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from shopsync.shopify.client import ShopifyClient, raise_for_user_errors
+from shopsync.shopify.errors import ShopifyPermanentError, ShopifyRetryableError
+from shopsync.shopify.transport import NETWORK_ERRORS, default_timeout, http_error, network_error
+
+logger = logging.getLogger(__name__)
+
+BULK_OPERATION_FIELDS = (
+    "id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt"
+)
+TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+# BulkOperationUserErrorCode values meaning "the shop's bulk slots are busy" (not a bad query).
+BUSY_USER_ERROR_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
+_BUSY_MESSAGE_RE = re.compile(r"already in progress|limit reached", re.IGNORECASE)
+_GID_RE = re.compile(r"gid://shopify/BulkOperation/\d+")
+
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+DOWNLOAD_MAX_ATTEMPTS = 8
+WAKE_CHECK_SECONDS = 1.0
+
+BULK_QUERY_START = f"""
+mutation ShopsyncBulkQueryStart($query: String!) {{
+  bulkOperationRunQuery(query: $query) {{
+    bulkOperation {{ {BULK_OPERATION_FIELDS} }}
+    userErrors {{ field message code }}
+  }}
+}}
+""".strip()
+
+BULK_OPERATION_GET = f"""
+query ShopsyncBulkOperation($id: ID!) {{
+  node(id: $id) {{ ... on BulkOperation {{ {BULK_OPERATION_FIELDS} }} }}
+}}
+""".strip()
+
+BULK_OPERATION_CANCEL = f"""
+mutation ShopsyncBulkOperationCancel($id: ID!) {{
+  bulkOperationCancel(id: $id) {{
+    bulkOperation {{ {BULK_OPERATION_FIELDS} }}
+    userErrors {{ field message }}
+  }}
+}}
+""".strip()
+
+
+class BulkOperationInProgress(ShopifyRetryableError):
+    """The shop already runs as many bulk queries as its API version allows; wait for one to finish."""
+
+    def __init__(self, message: str, *, user_errors: list[dict[str, Any]], running_id: str | None) -> None:
+        super().__init__(message, status=200, code="OPERATION_IN_PROGRESS")
+        self.user_errors = user_errors
+        self.running_id = running_id
+
+
+class BulkOperationWaitTimeout(ShopifyRetryableError):
+    """The operation is still running after the wait timeout; wait again later (it keeps running)."""
+
+    def __init__(self, message: str, *, operation: BulkOperation) -> None:
+        super().__init__(message, code="BULK_WAIT_TIMEOUT")
+        self.operation = operation
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOperation:
+    id: str
+    status: str
+    error_code: str | None
+    object_count: int
+    root_object_count: int
+    file_size: int | None
+    url: str | None
+    partial_data_url: str | None
+    created_at: datetime | None
+    completed_at: datetime | None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any]) -> BulkOperation:
+        # UnsignedInt64 counts arrive as JSON strings ("57").
+        return cls(
+            id=node["id"],
+            status=str(node["status"]).upper(),
+            error_code=node.get("errorCode"),
+            object_count=int(node.get("objectCount") or 0),
+            root_object_count=int(node.get("rootObjectCount") or 0),
+            file_size=int(node["fileSize"]) if node.get("fileSize") is not None else None,
+            url=node.get("url"),
+            partial_data_url=node.get("partialDataUrl"),
+            created_at=_parse_datetime(node.get("createdAt")),
+            completed_at=_parse_datetime(node.get("completedAt")),
+        )
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def bulk_concurrency_limit(api_version: str) -> int:
+    """Bulk queries a shop may run at once: 1 before 2026-01, 5 from 2026-01 (`unstable` is newest)."""
+    if api_version == "unstable":
+        return 5
+    if not re.fullmatch(r"\d{4}-\d{2}", api_version):
+        raise ValueError(f"not a Shopify API version: {api_version!r}")
+    return 5 if api_version >= "2026-01" else 1
+
+
+def bulk_query_start(client: ShopifyClient, query: str) -> BulkOperation:
+    """Start a bulk query. Raises `BulkOperationInProgress` when the shop's bulk slots are taken, and
+    `ShopifyUserErrors` for other userErrors (an invalid bulk query)."""
+    payload = client.graphql(BULK_QUERY_START, {"query": query})["bulkOperationRunQuery"]
+    user_errors = payload.get("userErrors") or []
+    if user_errors and _is_busy(user_errors):
+        message = "; ".join(str(error.get("message")) for error in user_errors)
+        running = _GID_RE.search(message)
+        raise BulkOperationInProgress(
+            f"{client.shop}: bulk query already running: {message}",
+            user_errors=user_errors,
+            running_id=running.group(0) if running else None,
+        )
+    raise_for_user_errors(payload, what="bulkOperationRunQuery")
+    operation = BulkOperation.from_graphql(payload["bulkOperation"])
+    logger.info("Started bulk operation %s for %s", operation.id, client.shop)
+    return operation
+
+
+def _is_busy(user_errors: list[dict[str, Any]]) -> bool:
+    return any(
+        error.get("code") in BUSY_USER_ERROR_CODES or _BUSY_MESSAGE_RE.search(str(error.get("message", "")))
+        for error in user_errors
+    )
+
+
+def bulk_operation_get(client: ShopifyClient, op_id: str) -> BulkOperation:
+    """Read an operation through `node(id:)`, which every API version supports."""
+    node = client.graphql(BULK_OPERATION_GET, {"id": op_id}).get("node")
+    if not node:
+        raise ShopifyPermanentError(f"{client.shop}: no bulk operation {op_id}", code="NOT_FOUND")
+    return BulkOperation.from_graphql(node)
+
+
+def bulk_operation_cancel(client: ShopifyClient, op_id: str) -> BulkOperation | None:
+    """Ask Shopify to cancel; returns the operation (usually CANCELING). An operation that already
+    finished cannot be cancelled: that comes back as `ShopifyUserErrors`."""
+    payload = client.graphql(BULK_OPERATION_CANCEL, {"id": op_id})["bulkOperationCancel"]
+    raise_for_user_errors(payload, what="bulkOperationCancel")
+    node = payload.get("bulkOperation")
+    return BulkOperation.from_graphql(node) if node else None
+
+
+def bulk_operation_wait(
+    client: ShopifyClient,
+    op_id: str,
+    *,
+    poll_interval: float = 2.0,
+    max_poll_interval: float = 30.0,
+    timeout: float = 3600.0,
+    wake: Callable[[], bool] | None = None,
+    on_poll: Callable[[BulkOperation], None] | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> BulkOperation:
+    """Poll until the operation reaches a terminal status and return it.
+
+    The interval grows by half each poll up to `max_poll_interval`. `wake()` is checked about every
+    second while sleeping; True (the `bulk_operations/finish` webhook arrived) polls at once. `on_poll`
+    sees every non-terminal poll (heartbeats). Raises `BulkOperationWaitTimeout` after `timeout` seconds.
+    """
+    sleep = sleep or client.sleep
+    clock = clock or client.clock
+    deadline = clock() + timeout
+    interval = poll_interval
+    while True:
+        operation = bulk_operation_get(client, op_id)
+        if operation.is_finished:
+            return operation
+        if on_poll is not None:
+            on_poll(operation)
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise BulkOperationWaitTimeout(
+                f"{client.shop}: bulk operation {op_id} still {operation.status} after {timeout:.0f}s",
+                operation=operation,
+            )
+        _sleep_until_woken(min(interval, remaining), wake=wake, sleep=sleep, clock=clock)
+        interval = min(max_poll_interval, interval * 1.5)
+
+
+def _sleep_until_woken(
+    seconds: float,
+    *,
+    wake: Callable[[], bool] | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> None:
+    if wake is None:
+        sleep(seconds)
+        return
+    until = clock() + seconds
+    while not wake():
+        left = until - clock()
+        if left <= 0:
+            return
+        sleep(min(WAKE_CHECK_SECONDS, left))
+
+
+def bulk_result_lines(
+    url: str,
+    *,
+    start_line: int = 0,
+    session: requests.Session | None = None,
+    max_attempts: int = DOWNLOAD_MAX_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    chunk_size: int = DOWNLOAD_CHUNK_BYTES,
+    timeout: tuple[float, float] | None = None,
+) -> Iterator[bytes]:
+    """Stream the JSONL result line by line (bytes, without the newline), skipping the first
+    `start_line` lines (a checkpoint). Memory stays constant: one chunk plus one line.
+
+    A dropped download is re-requested: with `Range: bytes=<offset>-` when the server answers 206,
+    otherwise from the start, skipping the lines already yielded. Either way no line is repeated or lost.
+    Blank lines are not counted. No Shopify token is sent: the URL is a signed storage link.
+    """
+    http = session or requests.Session()
+    timeout = timeout or default_timeout()
+    position = _DownloadPosition(lines_done=start_line)
+    failures = 0
+    while True:
+        try:
+            yield from _download_from(http, url, position, chunk_size=chunk_size, timeout=timeout)
+            return
+        except ShopifyRetryableError as exc:
+            failures += 1
+            if failures >= max_attempts:
+                raise
+            wait = min(60.0, 2.0 ** (failures - 1))
+            logger.warning(
+                "Bulk download dropped after %d lines, resuming in %.0fs: %s", position.lines_done, wait, exc
+            )
+            sleep(wait)
+
+
+@dataclass(slots=True)
+class _DownloadPosition:
+    """How far the consumer got: complete lines yielded, and the byte offset just after the last one
+    (known only while the bytes were read from the start or from a verified Range)."""
+
+    lines_done: int
+    byte_offset: int | None = None
+    use_range: bool = True
+
+
+def _download_from(
+    http: requests.Session,
+    url: str,
+    position: _DownloadPosition,
+    *,
+    chunk_size: int,
+    timeout: tuple[float, float],
+) -> Iterator[bytes]:
+    # Identity encoding: byte offsets must count the stored bytes, not a compressed stream.
+    headers = {"Accept-Encoding": "identity"}
+    if position.use_range and position.byte_offset:
+        headers["Range"] = f"bytes={position.byte_offset}-"
+    response = _open(http, url, headers=headers, timeout=timeout)
+    with response:
+        if response.status_code == 206:
+            if _range_start(response) != position.byte_offset:
+                position.use_range = False
+                raise ShopifyRetryableError("Bulk result server answered a different byte range", status=206)
+            offset, lines_to_skip = position.byte_offset or 0, 0
+        else:
+            # Full body: count lines from the start and skip the ones already handed out.
+            offset, lines_to_skip = 0, position.lines_done
+        position.byte_offset = offset
+        for line, line_end in _lines_with_offsets(response, offset, chunk_size=chunk_size, what=url):
+            if lines_to_skip:
+                lines_to_skip -= 1
+                position.byte_offset = line_end
+                continue
+            # Advance the position before handing the line out: once yielded, it is consumed.
+            position.lines_done += 1
+            position.byte_offset = line_end
+            yield line
+
+
+def _open(
+    http: requests.Session, url: str, *, headers: dict[str, str], timeout: tuple[float, float]
+) -> requests.Response:
+    try:
+        response = http.get(url, headers=headers, stream=True, timeout=timeout)
+    except NETWORK_ERRORS as exc:
+        raise network_error(exc, what="Bulk result download") from exc
+    error = http_error(response, what="Bulk result download")
+    if error is not None:
+        response.close()
+        # A 403/404 from storage means the signed URL expired (7 days) or is wrong: not retryable.
+        raise error
+    return response
+
+
+def _range_start(response: requests.Response) -> int | None:
+    match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else None
+
+
+def _lines_with_offsets(
+    response: requests.Response, offset: int, *, chunk_size: int, what: str
+) -> Iterator[tuple[bytes, int]]:
+    """Non-empty lines and the byte offset just past each line's newline (or end of body).
+
+    Written over `iter_content` rather than `iter_lines` to know exact byte offsets for Range resumes."""
+    pending = b""
+    try:
+        for chunk in response.iter_content(chunk_size=chunk_size):
+            pending += chunk
+            start = 0
+            while (newline := pending.find(b"\n", start)) != -1:
+                line = pending[start:newline].rstrip(b"\r")
+                offset += newline + 1 - start
+                start = newline + 1
+                if line:
+                    yield line, offset
+            pending = pending[start:]
+    except NETWORK_ERRORS as exc:
+        raise network_error(exc, what=f"Bulk result download ({what[:60]}…)") from exc
+    if pending.strip():
+        yield pending.rstrip(b"\r"), offset + len(pending)
+
+
+__all__ = [
+    "BULK_OPERATION_FIELDS",
+    "BulkOperation",
+    "BulkOperationInProgress",
+    "BulkOperationWaitTimeout",
+    "bulk_concurrency_limit",
+    "bulk_operation_cancel",
+    "bulk_operation_get",
+    "bulk_operation_wait",
+    "bulk_query_start",
+    "bulk_result_lines",
+]

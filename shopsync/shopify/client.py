@@ -1,0 +1,432 @@
+"""The Shopify Admin API client: the only code that talks HTTP to a shop (GraphQL and legacy REST).
+
+Every call gets the same policies:
+- `X-Shopify-Access-Token` auth, refreshed before expiry, and refreshed once after a 401;
+- explicit (connect, read) timeouts;
+- retries with exponential backoff (1, 2, 4 … 60 s, bounded attempts) on network failures and 5xx;
+- 429 waited out per `Retry-After`, THROTTLED waited out per the reported cost, both bounded in time;
+- GraphQL pacing: wait *before* a query the shop's bucket estimate cannot afford;
+- errors classified as retryable or permanent (STYLE R7).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from django.conf import settings
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from shopsync.models import Shop
+from shopsync.shopify.errors import (
+    ShopifyAccessDenied,
+    ShopifyError,
+    ShopifyPermanentError,
+    ShopifyRetryableError,
+    ShopifyThrottled,
+    ShopifyUserErrors,
+)
+from shopsync.shopify.pacing import CostBucket, QueryCost, cost_bucket_for
+from shopsync.shopify.tokens import shop_access_token_ensure_fresh, shop_access_token_refresh_rejected
+from shopsync.shopify.transport import NETWORK_ERRORS, default_timeout, http_error, network_error
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 60.0
+# Shopify's advice is to back off about a second when throttled; never retry sooner.
+MIN_THROTTLE_WAIT_SECONDS = 1.0
+# Throttling is waited out, not failed, but a call stuck behind it this long gives up (retryable).
+THROTTLE_BUDGET_SECONDS = 600.0
+# Error codes in a GraphQL `errors[].extensions.code` (contract §1.2-1.5).
+THROTTLED = "THROTTLED"
+MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
+ACCESS_DENIED = "ACCESS_DENIED"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# Only these may accompany `page_info` on a REST request (contract §3.3).
+PAGE_INFO_COMPANION_PARAMS = ("limit", "fields")
+
+
+@dataclass(frozen=True, slots=True)
+class RestResponse:
+    json: Any
+    headers: Mapping[str, str]
+    next_page_info: str | None
+
+
+@dataclass(slots=True)
+class _RetryBudget:
+    """Per-call retry bookkeeping, fed to tenacity's after/wait/stop hooks."""
+
+    max_attempts: int
+    throttle_budget_seconds: float
+    failures: int = 0
+    throttled_seconds: float = 0.0
+    next_wait: float = 0.0
+    last_throttled: bool = False
+
+    def record(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.last_throttled = isinstance(exc, ShopifyThrottled)
+        if isinstance(exc, ShopifyThrottled):
+            self.next_wait = max(MIN_THROTTLE_WAIT_SECONDS, exc.wait_seconds)
+        else:
+            self.failures += 1
+            self.next_wait = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self.failures - 1))
+
+    def wait(self, state: RetryCallState) -> float:
+        return self.next_wait
+
+    def should_stop(self, state: RetryCallState) -> bool:
+        if self.last_throttled:
+            return self.throttled_seconds + self.next_wait > self.throttle_budget_seconds
+        return self.failures >= self.max_attempts
+
+
+@dataclass
+class ClientCounters:
+    graphql_calls: int = 0
+    rest_calls: int = 0
+    retries: int = 0
+    throttled_waits: int = 0
+    paced_waits: int = 0
+    token_refreshes: int = 0
+    seconds_waited: float = field(default=0.0)
+
+
+class ShopifyClient:
+    """One shop's Admin API. Not thread-safe per instance; use one client per task/thread.
+
+    `sleep` and `clock` are injectable so tests run backoff and pacing without real waiting.
+    """
+
+    def __init__(
+        self,
+        shop: Shop,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_attempts: int | None = None,
+        timeout: tuple[float, float] | None = None,
+        throttle_budget_seconds: float = THROTTLE_BUDGET_SECONDS,
+        cost_bucket: CostBucket | None = None,
+        on_wait: Callable[[float, str], None] | None = None,
+    ) -> None:
+        self.shop = shop
+        self.session = session or requests.Session()
+        self.counters = ClientCounters()
+        self.served_api_version: str | None = None
+        self.sleep = sleep
+        self.clock = clock
+        self._max_attempts = max_attempts or getattr(
+            settings, "SHOPIFY_HTTP_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS
+        )
+        self._timeout = timeout or default_timeout()
+        self._throttle_budget_seconds = throttle_budget_seconds
+        self._bucket = cost_bucket or cost_bucket_for(f"{shop.domain}@{shop.base_url}")
+        self._version_mismatch_logged = False
+        # Called with (seconds, "retry" | "throttled" | "paced") before every wait, e.g. for heartbeats.
+        self._on_wait = on_wait
+
+    @classmethod
+    def for_shop(cls, shop: Shop, **options: Any) -> ShopifyClient:
+        return cls(shop, **options)
+
+    # Counters, flat, so the sync engine can report API calls per run.
+    @property
+    def graphql_calls(self) -> int:
+        return self.counters.graphql_calls
+
+    @property
+    def rest_calls(self) -> int:
+        return self.counters.rest_calls
+
+    @property
+    def retries(self) -> int:
+        return self.counters.retries
+
+    @property
+    def throttled_waits(self) -> int:
+        return self.counters.throttled_waits
+
+    # --- GraphQL ----------------------------------------------------------------------------------
+
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, expected_cost: float | None = None
+    ) -> dict[str, Any]:
+        """Run a query or mutation and return its `data`.
+
+        Raises on top-level `errors`. Mutation `userErrors` stay in the returned data: check them with
+        `raise_for_user_errors`. `expected_cost` feeds pacing; by default the requested cost Shopify
+        reported the last time this query text ran is used.
+        """
+        payload: dict[str, Any] = {"query": query}
+        if variables is not None:
+            payload["variables"] = variables
+        return self._with_retries(lambda: self._graphql_attempt(payload, expected_cost))
+
+    def _graphql_attempt(self, payload: dict[str, Any], expected_cost: float | None) -> dict[str, Any]:
+        query = payload["query"]
+        self._pace(query, expected_cost)
+        response = self._send("POST", f"{self.shop.admin_api_url}/graphql.json", json=payload)
+        body = self._json_object(response, what="GraphQL")
+        cost = QueryCost.from_extensions(body.get("extensions"))
+        if cost is not None:
+            self._bucket.observe(cost, at=self.clock())
+            if cost.requested is not None:
+                self._bucket.remember_requested_cost(query, cost.requested)
+        if body.get("errors"):
+            raise _graphql_error(body["errors"], cost, expected_cost)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ShopifyRetryableError("GraphQL answered with neither data nor errors", status=200)
+        return data
+
+    def _pace(self, query: str, expected_cost: float | None) -> None:
+        requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(query)
+        if requested is None:
+            return
+        wait = self._bucket.reserve(requested, at=self.clock())
+        if wait > 0:
+            logger.debug("Pacing %s: waiting %.2fs for %s cost points", self.shop, wait, requested)
+            self.counters.paced_waits += 1
+            self.counters.seconds_waited += wait
+            self._notify_wait(wait, "paced")
+            self.sleep(wait)
+
+    # --- REST -------------------------------------------------------------------------------------
+
+    def rest_get(self, path: str, params: Mapping[str, Any] | None = None) -> RestResponse:
+        """GET `{admin_api_url}/{path}` (e.g. `orders.json`)."""
+        url = f"{self.shop.admin_api_url}/{_rest_path(path)}"
+        return self._with_retries(lambda: self._rest_attempt(url, dict(params or {})))
+
+    def _rest_attempt(self, url: str, params: dict[str, Any]) -> RestResponse:
+        response = self._send("GET", url, params=params)
+        body = self._json_object(response, what="REST")
+        return RestResponse(json=body, headers=response.headers, next_page_info=_next_page_info(response))
+
+    def rest_paginate(
+        self, path: str, params: Mapping[str, Any] | None, key: str
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield `response[key]` page by page, following `Link: <…page_info=…>; rel="next"` to the end.
+
+        Filters go on the first request only; later requests carry just `page_info` plus `limit` and
+        `fields`, as Shopify requires."""
+        first_params = dict(params or {})
+        page = self.rest_get(path, first_params)
+        yield _page_items(page, key)
+        companions = {name: first_params[name] for name in PAGE_INFO_COMPANION_PARAMS if name in first_params}
+        while page.next_page_info:
+            page = self.rest_get(path, {**companions, "page_info": page.next_page_info})
+            yield _page_items(page, key)
+
+    def rest_count(self, resource: str, params: Mapping[str, Any] | None = None) -> int:
+        """`GET /{resource}/count.json` → `{"count": N}`."""
+        page = self.rest_get(f"{resource.strip('/')}/count.json", params)
+        try:
+            return int(page.json["count"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ShopifyPermanentError(
+                f"{resource}/count.json returned no count: {page.json!r:.200}"
+            ) from exc
+
+    # --- shared machinery -------------------------------------------------------------------------
+
+    def _with_retries(self, attempt: Callable[[], T]) -> T:
+        budget = _RetryBudget(
+            max_attempts=self._max_attempts, throttle_budget_seconds=self._throttle_budget_seconds
+        )
+        retrying = Retrying(
+            retry=retry_if_exception_type(ShopifyRetryableError),
+            after=budget.record,
+            wait=budget.wait,
+            stop=budget.should_stop,
+            before_sleep=lambda state: self._before_retry(state, budget),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except ShopifyThrottled as exc:
+            # ShopifyThrottled is internal: callers see a plain retryable error once we give up.
+            raise ShopifyRetryableError(
+                f"{self.shop} still throttled after waiting {budget.throttled_seconds:.0f}s: {exc.message}",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+
+    def _before_retry(self, state: RetryCallState, budget: _RetryBudget) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.counters.seconds_waited += budget.next_wait
+        self._notify_wait(budget.next_wait, "throttled" if budget.last_throttled else "retry")
+        if budget.last_throttled:
+            self.counters.throttled_waits += 1
+            budget.throttled_seconds += budget.next_wait
+            logger.info("%s throttled, waiting %.2fs: %s", self.shop, budget.next_wait, exc)
+        else:
+            self.counters.retries += 1
+            logger.warning(
+                "%s request failed (attempt %d/%d), retrying in %.0fs: %s",
+                self.shop,
+                budget.failures,
+                budget.max_attempts,
+                budget.next_wait,
+                exc,
+            )
+
+    def _notify_wait(self, seconds: float, reason: str) -> None:
+        if self._on_wait is not None:
+            self._on_wait(seconds, reason)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange (plus at most one token refresh and resend after a 401); raises the
+        classified error for anything but a success."""
+        if shop_access_token_ensure_fresh(shop=self.shop, session=self.session):
+            self.counters.token_refreshes += 1
+        used_token = self.shop.access_token
+        response = self._request(method, url, **kwargs)
+        if response.status_code == 401 and self._refresh_after_rejection(used_token):
+            response = self._request(method, url, **kwargs)
+        error = http_error(response, what=f"{self.shop} {method} {urlsplit(url).path}")
+        if error is not None:
+            raise error
+        return response
+
+    def _refresh_after_rejection(self, used_token: str) -> bool:
+        has_new_token = shop_access_token_refresh_rejected(
+            shop=self.shop, rejected_token=used_token, session=self.session
+        )
+        if has_new_token:
+            self.counters.token_refreshes += 1
+        return has_new_token
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        headers = {"X-Shopify-Access-Token": self.shop.access_token, "Accept": "application/json"}
+        if url.endswith("/graphql.json"):
+            self.counters.graphql_calls += 1
+        else:
+            self.counters.rest_calls += 1
+        try:
+            response = self.session.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+        except NETWORK_ERRORS as exc:
+            raise network_error(exc, what=f"{self.shop} {method} {urlsplit(url).path}") from exc
+        self._note_api_version(response)
+        return response
+
+    def _note_api_version(self, response: requests.Response) -> None:
+        served = response.headers.get("X-Shopify-API-Version")
+        if not served:
+            return
+        self.served_api_version = served
+        if served != self.shop.api_version and not self._version_mismatch_logged:
+            # Shopify falls forward to the oldest supported version: our pinned version is out of date.
+            self._version_mismatch_logged = True
+            logger.warning(
+                "%s asked for API version %s but Shopify served %s; update the pinned version",
+                self.shop,
+                self.shop.api_version,
+                served,
+            )
+
+    def _json_object(self, response: requests.Response, *, what: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            # A 200 with a truncated or HTML body is a proxy/transport hiccup, not our bug.
+            raise ShopifyRetryableError(
+                f"{self.shop} {what} body is not JSON: {response.text[:120]!r}", status=response.status_code
+            ) from exc
+        if not isinstance(body, dict):
+            raise ShopifyPermanentError(f"{self.shop} {what} body is a {type(body).__name__}, not an object")
+        return body
+
+
+def _graphql_error(errors: Any, cost: QueryCost | None, expected_cost: float | None) -> ShopifyError:
+    if not isinstance(errors, list):
+        # Some failures use the REST shape: {"errors": "message"}.
+        return ShopifyPermanentError(f"GraphQL error: {errors!r:.300}", status=200)
+    codes = {_error_code(error) for error in errors}
+    message = "; ".join(
+        str(error.get("message", error)) if isinstance(error, dict) else str(error) for error in errors
+    )
+    if THROTTLED in codes:
+        return ShopifyThrottled(
+            f"GraphQL throttled: {message}", wait_seconds=_throttle_wait(cost, expected_cost), status=200
+        )
+    if ACCESS_DENIED in codes:
+        return ShopifyAccessDenied(f"GraphQL access denied: {message}", status=200, code=ACCESS_DENIED)
+    if MAX_COST_EXCEEDED in codes:
+        return ShopifyPermanentError(
+            f"GraphQL query too expensive: {message}", status=200, code=MAX_COST_EXCEEDED
+        )
+    if INTERNAL_SERVER_ERROR in codes:
+        return ShopifyRetryableError(
+            f"GraphQL internal error: {message}", status=200, code=INTERNAL_SERVER_ERROR
+        )
+    code = next((c for c in codes if c), None)
+    return ShopifyPermanentError(f"GraphQL error: {message}", status=200, code=code)
+
+
+def _error_code(error: Any) -> str | None:
+    if not isinstance(error, dict):
+        return None
+    extensions = error.get("extensions")
+    return extensions.get("code") if isinstance(extensions, dict) else None
+
+
+def _throttle_wait(cost: QueryCost | None, expected_cost: float | None) -> float:
+    """`(requested - available) / restoreRate`, per Shopify's advice, and never under a second."""
+    if cost is None or cost.restore_rate <= 0:
+        return MIN_THROTTLE_WAIT_SECONDS
+    requested = cost.requested if cost.requested is not None else expected_cost
+    if requested is None:
+        return MIN_THROTTLE_WAIT_SECONDS
+    return max(MIN_THROTTLE_WAIT_SECONDS, (requested - cost.currently_available) / cost.restore_rate)
+
+
+def raise_for_user_errors(payload: Mapping[str, Any] | None, *, what: str = "mutation") -> None:
+    """Raise `ShopifyUserErrors` if a mutation payload (e.g. `data["bulkOperationRunQuery"]`) has any."""
+    user_errors = list((payload or {}).get("userErrors") or [])
+    if not user_errors:
+        return
+    message = "; ".join(str(error.get("message", error)) for error in user_errors)
+    code = next((error.get("code") for error in user_errors if error.get("code")), None)
+    raise ShopifyUserErrors(f"{what} failed: {message}", user_errors=user_errors, code=code)
+
+
+def _rest_path(path: str) -> str:
+    path = path.strip("/")
+    return path if path.endswith(".json") else f"{path}.json"
+
+
+def _next_page_info(response: requests.Response) -> str | None:
+    next_link = response.links.get("next")
+    if not next_link or "url" not in next_link:
+        return None
+    values = parse_qs(urlsplit(next_link["url"]).query).get("page_info")
+    return values[0] if values else None
+
+
+def _page_items(page: RestResponse, key: str) -> list[dict[str, Any]]:
+    items = page.json.get(key)
+    if not isinstance(items, list):
+        raise ShopifyPermanentError(f"REST page has no {key!r} list: {sorted(page.json)!r}")
+    return items
+
+
+__all__ = [
+    "ClientCounters",
+    "RestResponse",
+    "ShopifyClient",
+    "raise_for_user_errors",
+]

@@ -1,0 +1,59 @@
+"""Who may see what: every page works on one shop the user is a member of.
+
+The current shop comes from `?shop=<domain>` (which also makes it the session's choice), else the
+session's earlier choice, else the user's first shop. A shop the user is not a member of is a 404,
+so outsiders learn nothing about which shops exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from shopsync.dashboard_selectors import shops_for_user, sync_indicator_get
+from shopsync.domains import normalize_shop_domain
+from shopsync.models import Customer, Shop
+
+SESSION_SHOP_KEY = "shopsync_current_shop_id"
+
+
+def get_shop_for_user(request: HttpRequest) -> Shop | None:
+    """The current shop, or None when the user belongs to no shop yet (pages show an empty state)."""
+    shops = shops_for_user(user=request.user)
+    domain = request.GET.get("shop") or request.POST.get("shop")
+    if domain:
+        shop = shops.filter(domain=normalize_shop_domain(domain)).first()
+        if shop is None:
+            raise Http404("No such shop.")
+        request.session[SESSION_SHOP_KEY] = shop.pk
+        return shop
+    chosen = request.session.get(SESSION_SHOP_KEY)
+    shop = shops.filter(pk=chosen).first() if chosen else None
+    return shop or shops.first()
+
+
+def get_required_shop_for_user(request: HttpRequest) -> Shop:
+    shop = get_shop_for_user(request)
+    if shop is None:
+        raise Http404("No shop.")
+    return shop
+
+
+def get_customer_for_user(request: HttpRequest, customer_id: int) -> Customer:
+    customer = get_object_or_404(
+        Customer.objects.select_related("shop"), pk=customer_id, shop__members=request.user
+    )
+    request.session[SESSION_SHOP_KEY] = customer.shop_id
+    return customer
+
+
+def page_context(request: HttpRequest, shop: Shop | None, **extra: Any) -> dict[str, Any]:
+    """What the base template needs on every page: the shop switcher and the nav sync indicator."""
+    return {
+        "shop": shop,
+        "shops": list(shops_for_user(user=request.user)),
+        "indicator": sync_indicator_get(shop=shop) if shop is not None else None,
+        **extra,
+    }

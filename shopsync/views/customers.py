@@ -1,0 +1,55 @@
+"""Customers: the list (search, pages; soft-deleted ones hidden) and one customer's page, where staff
+edit the notes and tags that are ours and that no sync overwrites."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from shopsync.dashboard_selectors import customer_orders_list, customer_page_get
+from shopsync.forms import CustomerLocalFieldsForm
+from shopsync.services.customers import customer_local_fields_update
+from shopsync.views.access import get_customer_for_user, get_shop_for_user, page_context
+
+
+@login_required
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    shop = get_shop_for_user(request)
+    query = request.GET.get("q", "").strip()
+    page = customer_page_get(shop=shop, query=query, page=request.GET.get("page")) if shop else None
+    context = page_context(request, shop, page=page, query=query, nav="customers")
+    return render(request, "shopsync/customer_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = get_customer_for_user(request, customer_id)
+    if request.method == "POST":
+        form = CustomerLocalFieldsForm(request.POST)
+        if form.is_valid():
+            try:
+                customer_local_fields_update(
+                    customer=customer,
+                    notes=form.cleaned_data["local_notes"],
+                    tags=form.cleaned_data["local_tags"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Notes and tags saved.")
+                return redirect("customer-detail", customer_id=customer.pk)
+    else:
+        form = CustomerLocalFieldsForm(
+            initial={"local_notes": customer.local_notes, "local_tags": ", ".join(customer.local_tags)}
+        )
+    context = page_context(
+        request, customer.shop, customer=customer, form=form, orders=customer_orders_list(customer=customer),
+        nav="customers",
+    )  # fmt: skip
+    return render(request, "shopsync/customer_detail.html", context, status=400 if form.errors else 200)

@@ -1,0 +1,21 @@
+"""The home page: the current shop at a glance, its sync, and how to connect one when there is none."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from shopsync.dashboard_selectors import record_counts_get
+from shopsync.forms import ShopInstallForm
+from shopsync.views.access import get_shop_for_user, page_context
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    shop = get_shop_for_user(request)
+    counts = record_counts_get(shop=shop) if shop is not None else None
+    context = page_context(request, shop, counts=counts, install_form=ShopInstallForm(), nav="home")
+    return render(request, "shopsync/dashboard.html", context)

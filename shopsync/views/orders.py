@@ -1,0 +1,21 @@
+"""Orders: the list (search, pages), soft-deleted ones hidden, historical ones marked."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from shopsync.dashboard_selectors import order_page_get
+from shopsync.views.access import get_shop_for_user, page_context
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    shop = get_shop_for_user(request)
+    query = request.GET.get("q", "").strip()
+    page = order_page_get(shop=shop, query=query, page=request.GET.get("page")) if shop else None
+    context = page_context(request, shop, page=page, query=query, nav="orders")
+    return render(request, "shopsync/order_list.html", context)

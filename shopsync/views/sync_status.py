@@ -1,0 +1,102 @@
+"""The live sync status (R10): the nav indicator and the progress panel are partials of one template,
+polled by htmx every 2 s while a run is active, and not at all once it ends.
+
+The poll sends back the token of what it shows (`u`); when nothing changed the answer is an empty
+204, which htmx leaves alone. When the run it was watching (`watch`) has ended, the answer carries
+the completion (or failure) toast as an out-of-band swap.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import get_template
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from shopsync.dashboard_selectors import (
+    TERMINAL_STATUSES,
+    sync_completion_summary,
+    sync_indicator_get,
+    sync_now_kind,
+    sync_session_for_shop,
+)
+from shopsync.models import Shop, SyncSession
+from shopsync.services.sync import SyncInputError, ensure_sync
+from shopsync.views.access import get_required_shop_for_user
+
+# Preloaded once (R10): these render on every poll.
+INDICATOR_TMPL = get_template("shopsync/sync_status.html#sync-indicator")
+PROGRESS_TMPL = get_template("shopsync/sync_status.html#sync-progress")
+TOAST_TMPL = get_template("shopsync/sync_status.html#toast-oob")
+
+
+@login_required
+@require_GET
+def sync_status(request: HttpRequest) -> HttpResponse:
+    shop = get_required_shop_for_user(request)
+    indicator = sync_indicator_get(shop=shop)
+    if request.GET.get("u") == indicator.token:
+        return HttpResponse(status=204)
+    template = PROGRESS_TMPL if request.GET.get("part") == "progress" else INDICATOR_TMPL
+    context = {"shop": shop, "indicator": indicator}
+    body = template.render(context, request)
+    if template is INDICATOR_TMPL:
+        body += _finished_toast(request, shop=shop, watched=request.GET.get("watch", ""))
+    return HttpResponse(body)
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """Sync Now: through the guard, so pressing it during a run shows that run and starts nothing."""
+    shop = get_required_shop_for_user(request)
+    try:
+        result = ensure_sync(
+            shop=shop, kind=sync_now_kind(shop=shop), triggered_by=SyncSession.Trigger.BUTTON
+        )
+    except SyncInputError as exc:
+        level, text = "error", str(exc)
+    else:
+        session = result.session
+        if result.created:
+            level, text = "info", f"Sync started ({session.get_kind_display().lower()})."
+        else:
+            level, text = (
+                "info",
+                f"A sync is already running (#{session.pk}, started {session.created_at:%H:%M}): showing it.",
+            )
+    if not request.htmx:
+        messages.add_message(request, messages.ERROR if level == "error" else messages.INFO, text)
+        return redirect(_safe_next(request))
+    indicator = sync_indicator_get(shop=shop)
+    body = INDICATOR_TMPL.render({"shop": shop, "indicator": indicator}, request)
+    body += TOAST_TMPL.render({"toast_level": level, "toast_text": text, "shop": shop}, request)
+    response = HttpResponse(body)
+    # Panels on the page listen for this and start polling the run.
+    response["HX-Trigger"] = "sync-started"
+    return response
+
+
+def _finished_toast(request: HttpRequest, *, shop: Shop, watched: str) -> str:
+    session = sync_session_for_shop(shop=shop, session_id=int(watched) if watched.isdigit() else None)
+    if session is None or session.status not in TERMINAL_STATUSES:
+        return ""
+    if session.status == SyncSession.Status.COMPLETED:
+        level, text = "success", sync_completion_summary(session=session)
+    elif session.status == SyncSession.Status.FAILED:
+        reason = session.error or session.message or "unknown error"
+        level, text = "error", f"Sync failed: {reason}"
+    else:
+        level, text = "info", "Sync cancelled."
+    context = {"toast_level": level, "toast_text": text, "shop": shop, "toast_failed": level == "error"}
+    return TOAST_TMPL.render(context, request)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return "dashboard-home"

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+from shopsync.models import Customer
+from tests.factories import CustomerFactory, LineItemFactory, OrderFactory, ProductVariantFactory
+
+
+def test_order_page_shows_its_line_items_read_only(superuser_client, shop):
+    # given
+    order = OrderFactory(shop=shop, name="#1042")
+    LineItemFactory(order=order, title="Blue widget")
+    LineItemFactory(order=order, title="Red widget")
+    # when
+    listing = superuser_client.get(reverse("admin:shopsync_order_changelist"))
+    detail = superuser_client.get(reverse("admin:shopsync_order_change", args=[order.pk]))
+    # then
+    [row] = listing.context["cl"].result_list
+    page = detail.content.decode()
+    assert row.line_item_total == 2
+    assert "Blue widget" in page and "Red widget" in page
+    assert 'name="_save"' not in page
+
+
+def test_product_page_shows_its_variants(superuser_client, shop):
+    # given
+    variant = ProductVariantFactory(product__shop=shop, title="Large / Green")
+    # when
+    detail = superuser_client.get(reverse("admin:shopsync_product_change", args=[variant.product.pk]))
+    # then
+    assert detail.status_code == 200
+    assert "Large / Green" in detail.content.decode()
+
+
+def test_customer_local_fields_are_editable_and_shopify_fields_are_not(superuser_client, shop):
+    # given
+    customer = CustomerFactory(shop=shop, email="ada@example.com")
+    url = reverse("admin:shopsync_customer_change", args=[customer.pk])
+    # when
+    response = superuser_client.post(
+        url, {"local_notes": "Prefers phone", "local_tags": '["vip"]', "local_attributes": "{}",
+              "email": "changed@example.com"},
+    )  # fmt: skip
+    # then
+    customer = Customer.objects.get(pk=customer.pk)
+    assert response.status_code == 302
+    assert customer.local_notes == "Prefers phone"
+    assert customer.local_tags == ["vip"]
+    assert customer.email == "ada@example.com"
+
+
+def test_records_cannot_be_added_or_deleted_through_the_admin(superuser_client, shop):
+    # given
+    order = OrderFactory(shop=shop)
+    # when
+    add = superuser_client.get(reverse("admin:shopsync_order_add"))
+    delete = superuser_client.post(reverse("admin:shopsync_order_delete", args=[order.pk]), {"post": "yes"})
+    # then
+    assert add.status_code == 403
+    assert delete.status_code == 403

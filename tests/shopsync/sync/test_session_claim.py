@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from shopsync.models import SyncAttempt, SyncSession
+from shopsync.models.sync import SyncKind
+from shopsync.services.sync.errors import SyncStopped
+from shopsync.services.sync.sessions import session_claim, session_heartbeat
+from tests.factories import ShopFactory, SyncSessionFactory
+
+Status = SyncSession.Status
+
+
+def test_claim_moves_a_queued_session_to_running_with_an_attempt_row(shop):
+    # given
+    session = SyncSessionFactory(shop=shop)
+    # when
+    claimed = session_claim(session_id=session.pk, task_id="task-1")
+    # then
+    assert claimed is not None
+    _, token = claimed
+    session.refresh_from_db()
+    assert (session.status, session.attempts, token) == (Status.RUNNING, 1, 1)
+    assert session.started_at is not None and session.heartbeat_at is not None
+    assert list(SyncAttempt.objects.filter(session=session).values_list("task_id", flat=True)) == ["task-1"]
+    assert list(session.events.values_list("from_status", "to_status")) == [("queued", "running")]
+
+
+def test_a_second_claim_of_the_same_session_gets_nothing(shop):
+    # given
+    session = SyncSessionFactory(shop=shop)
+    session_claim(session_id=session.pk, task_id="task-1")
+    # when
+    second = session_claim(session_id=session.pk, task_id="task-2")
+    # then
+    assert second is None
+    assert SyncAttempt.objects.filter(session=session).count() == 1
+
+
+@pytest.mark.parametrize("status", [Status.COMPLETED, Status.FAILED, Status.CANCELLED])
+def test_a_finished_session_is_not_claimed(shop, status):
+    # given
+    session = SyncSessionFactory(shop=shop, status=status)
+    # when
+    claimed = session_claim(session_id=session.pk)
+    # then
+    session.refresh_from_db()
+    assert (claimed, session.status, session.attempts) == (None, status, 0)
+
+
+def test_a_delta_session_queued_beside_a_running_backfill_is_cancelled_as_superseded(shop):
+    # given
+    SyncSessionFactory(shop=shop, kind=SyncKind.INITIAL, status=Status.RUNNING)
+    delta = SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL)
+    # when
+    claimed = session_claim(session_id=delta.pk)
+    # then
+    delta.refresh_from_db()
+    assert claimed is None
+    assert delta.status == Status.CANCELLED
+    assert "covers it" in delta.message
+
+
+def test_a_backfill_waits_while_a_delta_run_of_the_shop_is_running(shop):
+    # given
+    SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL, status=Status.RUNNING)
+    backfill = SyncSessionFactory(shop=shop, kind=SyncKind.FULL)
+    # when
+    claimed = session_claim(session_id=backfill.pk)
+    # then
+    backfill.refresh_from_db()
+    assert claimed is None
+    assert (backfill.status, backfill.waiting_for_slot) == (Status.QUEUED, True)
+
+
+def test_claims_beyond_the_per_shop_cap_stay_queued(shop, settings):
+    # given
+    settings.SYNC_MAX_RUNNING_PER_SHOP = 1
+    SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL, status=Status.RUNNING)
+    update = SyncSessionFactory(shop=shop, kind=SyncKind.UPDATE, stale_after_mins=10)
+    # when
+    claimed = session_claim(session_id=update.pk)
+    # then
+    update.refresh_from_db()
+    assert claimed is None
+    assert (update.status, update.waiting_for_slot, update.stage) == (Status.QUEUED, True, "waiting")
+
+
+def test_claims_beyond_the_overall_cap_stay_queued(db, settings):
+    # given
+    settings.SYNC_MAX_RUNNING_TOTAL = 2
+    for _ in range(2):
+        SyncSessionFactory(shop=ShopFactory(), status=Status.RUNNING)
+    waiting = SyncSessionFactory(shop=ShopFactory())
+    # when
+    claimed = session_claim(session_id=waiting.pk)
+    # then
+    waiting.refresh_from_db()
+    assert claimed is None
+    assert (waiting.status, waiting.waiting_for_slot) == (Status.QUEUED, True)
+
+
+def test_a_session_of_an_uninstalled_shop_is_cancelled_at_claim(shop):
+    # given
+    session = SyncSessionFactory(shop=shop)
+    shop.status = shop.Status.UNINSTALLED
+    shop.save()
+    # when
+    claimed = session_claim(session_id=session.pk)
+    # then
+    session.refresh_from_db()
+    assert (claimed, session.status) == (None, Status.CANCELLED)
+
+
+def test_heartbeat_with_a_stale_fencing_token_stops_the_worker(shop):
+    # given
+    session = SyncSessionFactory(
+        shop=shop, status=Status.RUNNING, attempts=2, heartbeat_at=timezone.now() - timedelta(minutes=1)
+    )
+    before = session.heartbeat_at
+    # when
+    with pytest.raises(SyncStopped):
+        session_heartbeat(session=session, token=1)
+    # then
+    session.refresh_from_db()
+    assert session.heartbeat_at == before
+
+
+def test_heartbeat_stops_the_run_when_the_shop_uninstalled(shop):
+    # given
+    session = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1)
+    shop.status = shop.Status.UNINSTALLED
+    shop.save()
+    # when
+    with pytest.raises(SyncStopped, match="uninstalled"):
+        session_heartbeat(session=session, token=1)
+    # then
+    session.refresh_from_db()
+    assert session.status == Status.RUNNING  # the runner ends it as cancelled
+
+
+def test_a_redelivered_task_resumes_a_running_session_whose_worker_died(shop, settings):
+    # given
+    settings.SYNC_HEARTBEAT_TIMEOUT_SECONDS = 60
+    session = SyncSessionFactory(
+        shop=shop, status=Status.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(minutes=2)
+    )
+    # when
+    claimed = session_claim(session_id=session.pk, task_id="redelivered")
+    # then
+    session.refresh_from_db()
+    assert claimed is not None and claimed[1] == 2
+    assert (session.status, session.attempts) == (Status.RUNNING, 2)
+    assert list(session.events.values_list("to_status", flat=True)) == ["queued", "running"]
+
+
+def test_a_redelivered_task_leaves_a_healthy_running_session_alone(shop):
+    # given
+    session = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    # when
+    claimed = session_claim(session_id=session.pk, task_id="duplicate")
+    # then
+    session.refresh_from_db()
+    assert (claimed, session.status, session.attempts) == (None, Status.RUNNING, 1)

@@ -1,0 +1,80 @@
+"""Reads over webhook deliveries (the receiver's shop lookup, the sweeper's backlog, UI counts)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from shopsync.domains import is_valid_shop_domain, normalize_shop_domain
+from shopsync.models import Customer, Order, Shop
+from webhooks.models import WebhookLog
+
+
+def shop_id_for_webhook(*, shop_domain: str) -> int | None:
+    """The id of the shop a delivery claims to come from, or None for an unknown shop. Uninstalled
+    shops are known: app/uninstalled and shop/redact arrive after the uninstall."""
+    domain = normalize_shop_domain(shop_domain)
+    # Validate before querying, so header junk (NUL, control characters) never reaches SQL.
+    if not is_valid_shop_domain(domain):
+        return None
+    return Shop.objects.filter(domain=domain).values_list("pk", flat=True).first()
+
+
+def webhook_logs_waiting(*, received_before: datetime, limit: int) -> list[int]:
+    """Ids of stored deliveries nobody processed yet (enqueue failed or the message was lost)."""
+    return list(
+        WebhookLog.objects.filter(status=WebhookLog.Status.RECEIVED, received_at__lt=received_before)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def webhook_logs_failed_stalled(*, failed_before: datetime, limit: int) -> list[int]:
+    """Ids of failed deliveries whose Celery retry never came (lost with the broker, say)."""
+    return list(
+        WebhookLog.objects.filter(status=WebhookLog.Status.FAILED, updated_at__lt=failed_before)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def webhook_log_dead_count(*, shop: Shop) -> int:
+    """Permanently failed deliveries, shown as a count on the shop's sync page."""
+    return WebhookLog.objects.filter(shop=shop, status=WebhookLog.Status.DEAD).count()
+
+
+def webhook_log_list(*, shop: Shop, status: str | None = None) -> QuerySet[WebhookLog]:
+    logs = WebhookLog.objects.filter(shop=shop).defer("body")
+    return logs.filter(status=status) if status else logs
+
+
+def customer_privacy_export(*, shop: Shop, customer_shopify_id: int | None, order_ids: list[int]) -> dict:
+    """Everything we store about one customer (customers/data_request): the customer row with our
+    local fields, and their orders (by customer id, plus those Shopify listed) with line items.
+    JSON-ready: datetimes and decimals become strings."""
+    customer = Customer.objects.filter(shop=shop, shopify_id=customer_shopify_id).first()
+    orders = (
+        Order.objects.filter(shop=shop)
+        .filter(Q(customer_shopify_id=customer_shopify_id) | Q(shopify_id__in=order_ids))
+        .prefetch_related("line_items")
+        .order_by("shopify_id")
+    )
+    export = {
+        "customer": _row(customer) if customer else None,
+        "orders": [
+            {**_row(order), "line_items": [_row(item) for item in order.line_items.all()]} for order in orders
+        ],
+    }
+    return json.loads(json.dumps(export, cls=DjangoJSONEncoder))
+
+
+def _row(instance: models.Model) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if field.attname not in ("shop_id", "order_id")
+    }

@@ -1,0 +1,288 @@
+"""Applying a stored delivery: claim it, run its topic's handler, record the outcome.
+
+Handlers write only through the shared write path (`shopsync.services.upsert`): last write wins by
+Shopify's `updated_at` and deletes leave tombstones, so deliveries may arrive in any order, twice,
+or a day late, and the store still ends at its newest version. Webhook handling never starts a sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shopsync.models import FailedSyncItem, Shop
+from shopsync.payloads import (
+    Resource,
+    parse_customer_rest,
+    parse_order_rest,
+    parse_product_rest,
+)
+from shopsync.services.dead_letters import dead_letter_record
+from shopsync.services.sync import bulk_operation_finished
+from shopsync.services.upsert import records_soft_delete, records_upsert
+from webhooks import topics
+from webhooks.models import PrivacyRequest, WebhookLog
+from webhooks.services.privacy import (
+    privacy_customer_redact,
+    privacy_data_request_email,
+    privacy_data_request_fulfil,
+    privacy_shop_redact,
+)
+from webhooks.services.shops import shop_uninstalled_mark
+from webhooks.tasks import WebhookRetryableError
+
+logger = logging.getLogger(__name__)
+
+# Counted over Celery retries and sweeper re-queues alike: after this many claims it is dead.
+MAX_ATTEMPTS = 6
+MAX_ERROR_CHARS = 4000
+
+
+class WebhookPayloadError(ValueError):
+    """The delivery's body cannot be applied (not JSON, wrong shape): retrying will not help."""
+
+
+# Transient by nature: a retry a few seconds later can succeed. Anything else is permanent.
+_RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,  # includes deadlocks and serialization failures
+    InterfaceError,
+    IntegrityError,  # a concurrent insert won a race the write path did not absorb
+    smtplib.SMTPException,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a handler sees: the claimed log, its shop and its parsed body."""
+
+    log: WebhookLog
+    shop: Shop
+    payload: Any
+
+    @property
+    def happened_at(self) -> datetime:
+        # When Shopify triggered it: a retry carries the original trigger time, so it orders deletes.
+        return self.log.triggered_at or self.log.received_at
+
+
+def webhook_log_process(*, webhook_log_id: int, is_last_attempt: bool = False) -> WebhookLog | None:
+    """Process one stored delivery. Returns the log, or None when someone else has it or it is
+    already done. Raises `WebhookRetryableError` for a transient failure with attempts left (the
+    task retries it); a permanent failure, or the last attempt, ends in a dead letter."""
+    log = _claim(webhook_log_id)
+    if log is None:
+        logger.info("webhook delivery not claimable (done or taken) webhook_log_id=%s", webhook_log_id)
+        return None
+    try:
+        _apply(log)
+    except Exception as exc:
+        if _is_retryable(exc) and not (is_last_attempt or log.attempts >= MAX_ATTEMPTS):
+            _mark_failed(log, exc)
+            raise WebhookRetryableError(f"{type(exc).__name__}: {exc}") from exc
+        _dead_letter(log, exc)
+        return log
+    return log
+
+
+def webhook_log_reprocess(*, webhook_log: WebhookLog) -> WebhookLog:
+    """Run a delivery again now, whatever its state (the dead-letter admin's "Retry now").
+    Raises the handler's error on failure, leaving the log dead; the caller records the failed
+    retry on its dead letter. Safe to repeat: handlers are idempotent."""
+    now = timezone.now()
+    WebhookLog.objects.filter(pk=webhook_log.pk).exclude(status=WebhookLog.Status.PROCESSING).update(
+        status=WebhookLog.Status.RECEIVED, attempts=0, updated_at=now
+    )
+    log = _claim(webhook_log.pk)
+    if log is None:
+        raise WebhookRetryableError(f"webhook delivery {webhook_log.pk} is being processed right now")
+    try:
+        _apply(log)
+    except Exception as exc:
+        _mark(log, WebhookLog.Status.DEAD, error=exc)
+        raise
+    return log
+
+
+def _claim(webhook_log_id: int) -> WebhookLog | None:
+    now = timezone.now()
+    claimed = WebhookLog.objects.filter(
+        pk=webhook_log_id, status__in=[WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED]
+    ).update(status=WebhookLog.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
+    if claimed != 1:
+        return None
+    return WebhookLog.objects.select_related("shop").get(pk=webhook_log_id)
+
+
+def _apply(log: WebhookLog) -> None:
+    handler = HANDLERS.get(log.topic)
+    if handler is None:
+        logger.info("webhook topic not handled topic=%r webhook_log_id=%s", log.topic, log.pk)
+        _mark(log, WebhookLog.Status.IGNORED)
+        return
+    if log.topic in topics.RECORD_TOPICS and _shop_is_redacted(log.shop):
+        # A delivery arriving after shop/redact must not bring the erased data back.
+        logger.info("webhook for a redacted shop ignored topic=%r shop_id=%s", log.topic, log.shop_id)
+        _mark(log, WebhookLog.Status.IGNORED)
+        return
+    handler(Delivery(log=log, shop=log.shop, payload=_parse(log)))
+    _mark(log, WebhookLog.Status.PROCESSED)
+
+
+def _mark(log: WebhookLog, status: str, *, error: BaseException | None = None) -> None:
+    now = timezone.now()
+    log.status = status
+    log.last_error = _describe(error) if error is not None else ""
+    finished = status in (WebhookLog.Status.PROCESSED, WebhookLog.Status.IGNORED)
+    values: dict[str, Any] = {"status": status, "last_error": log.last_error, "updated_at": now}
+    if finished:
+        values["processed_at"] = log.processed_at = now
+    WebhookLog.objects.filter(pk=log.pk).update(**values)
+
+
+def _mark_failed(log: WebhookLog, exc: BaseException) -> None:
+    logger.info(
+        "webhook processing failed, will retry webhook_log_id=%s attempt=%s: %s", log.pk, log.attempts, exc
+    )
+    _mark(log, WebhookLog.Status.FAILED, error=exc)
+
+
+def _dead_letter(log: WebhookLog, exc: BaseException) -> None:
+    logger.warning("webhook dead-lettered webhook_log_id=%s topic=%r: %s", log.pk, log.topic, exc)
+    with transaction.atomic():
+        dead_letter_record(
+            shop=log.shop,
+            entity_type=FailedSyncItem.EntityType.WEBHOOK,
+            source=FailedSyncItem.Source.WEBHOOK,
+            source_ref=str(log.pk),
+            shopify_id=log.shopify_id,
+            payload=_payload_for_dead_letter(log),
+            error=exc,
+        )
+        _mark(log, WebhookLog.Status.DEAD, error=exc)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _RETRYABLE_ERRORS):
+        return True
+    # Shopify client errors (and anything else) that classify themselves, as R7 asks.
+    return bool(getattr(exc, "retryable", False))
+
+
+def _parse(log: WebhookLog) -> Any:
+    try:
+        return orjson.loads(bytes(log.body))
+    except orjson.JSONDecodeError as exc:
+        raise WebhookPayloadError(f"body is not valid JSON: {exc}") from exc
+
+
+def _payload_for_dead_letter(log: WebhookLog) -> Any:
+    try:
+        payload = orjson.loads(bytes(log.body))
+    except orjson.JSONDecodeError:
+        return {"topic": log.topic, "raw": log.body_text[:10_000].replace("\x00", "\ufffd")}
+    # JSONB cannot hold "\u0000"; the raw bytes stay intact on the log.
+    return orjson.loads(orjson.dumps(payload).replace(b"\\u0000", b"\\ufffd"))
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+
+
+def _shop_is_redacted(shop: Shop) -> bool:
+    if shop.is_installed:
+        return False
+    return PrivacyRequest.objects.filter(shop=shop, topic=PrivacyRequest.Topic.SHOP_REDACT).exists()
+
+
+def _payload_object(delivery: Delivery) -> dict:
+    if not isinstance(delivery.payload, dict):
+        raise WebhookPayloadError(f"{delivery.log.topic} body is not a JSON object")
+    return delivery.payload
+
+
+def _payload_id(delivery: Delivery) -> int:
+    shopify_id = _payload_object(delivery).get("id")
+    if isinstance(shopify_id, bool) or not isinstance(shopify_id, int) or shopify_id <= 0:
+        raise WebhookPayloadError(f"{delivery.log.topic} body has no numeric id")
+    return shopify_id
+
+
+# --- handlers, one per topic family ------------------------------------------------------------
+
+
+def _record_upsert(resource: Resource, parse: Callable[[Any], Any]) -> Callable[[Delivery], None]:
+    def handle(delivery: Delivery) -> None:
+        record = parse(_payload_object(delivery))
+        records_upsert(shop=delivery.shop, resource=resource, records=[record])
+
+    return handle
+
+
+def _record_delete(resource: Resource) -> Callable[[Delivery], None]:
+    def handle(delivery: Delivery) -> None:
+        records_soft_delete(
+            shop=delivery.shop,
+            resource=resource,
+            shopify_ids=[_payload_id(delivery)],
+            deleted_at=delivery.happened_at,
+        )
+
+    return handle
+
+
+def _app_uninstalled(delivery: Delivery) -> None:
+    shop_uninstalled_mark(shop=delivery.shop, uninstalled_at=delivery.happened_at)
+
+
+def _bulk_operation_finish(delivery: Delivery) -> None:
+    payload = _payload_object(delivery)
+    operation_id, status = payload.get("admin_graphql_api_id"), payload.get("status")
+    if not isinstance(operation_id, str) or not isinstance(status, str):
+        raise WebhookPayloadError("bulk_operations/finish body lacks admin_graphql_api_id or status")
+    bulk_operation_finished(shop=delivery.shop, bulk_operation_id=operation_id, status=status)
+
+
+def _customers_data_request(delivery: Delivery) -> None:
+    request = privacy_data_request_fulfil(
+        shop=delivery.shop, webhook_log=delivery.log, payload=_payload_object(delivery)
+    )
+    # Outside any transaction (R11): a mail failure is retried; the export is not rebuilt twice.
+    privacy_data_request_email(privacy_request=request)
+
+
+def _customers_redact(delivery: Delivery) -> None:
+    privacy_customer_redact(shop=delivery.shop, webhook_log=delivery.log, payload=_payload_object(delivery))
+
+
+def _shop_redact(delivery: Delivery) -> None:
+    privacy_shop_redact(shop=delivery.shop, webhook_log=delivery.log, payload=_payload_object(delivery))
+
+
+HANDLERS: dict[str, Callable[[Delivery], None]] = {
+    topics.ORDERS_CREATE: _record_upsert(Resource.ORDERS, parse_order_rest),
+    topics.ORDERS_UPDATED: _record_upsert(Resource.ORDERS, parse_order_rest),
+    topics.ORDERS_CANCELLED: _record_upsert(Resource.ORDERS, parse_order_rest),
+    topics.ORDERS_DELETE: _record_delete(Resource.ORDERS),
+    topics.CUSTOMERS_CREATE: _record_upsert(Resource.CUSTOMERS, parse_customer_rest),
+    topics.CUSTOMERS_UPDATE: _record_upsert(Resource.CUSTOMERS, parse_customer_rest),
+    topics.CUSTOMERS_DELETE: _record_delete(Resource.CUSTOMERS),
+    topics.PRODUCTS_CREATE: _record_upsert(Resource.PRODUCTS, parse_product_rest),
+    topics.PRODUCTS_UPDATE: _record_upsert(Resource.PRODUCTS, parse_product_rest),
+    topics.PRODUCTS_DELETE: _record_delete(Resource.PRODUCTS),
+    topics.APP_UNINSTALLED: _app_uninstalled,
+    topics.BULK_OPERATIONS_FINISH: _bulk_operation_finish,
+    topics.CUSTOMERS_DATA_REQUEST: _customers_data_request,
+    topics.CUSTOMERS_REDACT: _customers_redact,
+    topics.SHOP_REDACT: _shop_redact,
+}

@@ -1,0 +1,261 @@
+"""Receiving a delivery: verify its signature, record it once, queue it for processing.
+
+Nothing here calls Shopify or applies the payload; the request must be answered within Shopify's
+5 s deadline, so processing happens in `webhooks.tasks.webhook_log_process_task`.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from shopsync.models import FailedSyncItem, Shop
+from shopsync.services.dead_letters import dead_letter_record
+from webhooks import topics
+from webhooks.models import WebhookLog
+from webhooks.tasks import webhook_log_process_task
+
+logger = logging.getLogger(__name__)
+
+# Header values we store: printable ASCII only (Shopify sends UUIDs, topic names, versions), so
+# nothing odd (control characters, NUL that PostgreSQL text rejects) reaches the database.
+_TOPIC = re.compile(r"[A-Za-z0-9_./-]{1,100}")
+_ID_VALUE = re.compile(r"[\x21-\x7e]{1,255}")
+# Extra headers some topics carry with the resource id (used when the body has no top-level id).
+_RESOURCE_ID_HEADERS = ("X-Shopify-Order-Id", "X-Shopify-Product-Id", "X-Shopify-Customer-Id")
+# Publishing is retried briefly only: a broker that is down must not hold the response past
+# Shopify's deadline; the sweeper queues whatever was not published.
+_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2}
+
+
+class WebhookHeaderError(ValueError):
+    """The delivery's headers cannot be stored (missing topic, oversized ids)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    topic: str
+    shop_domain: str
+    event_id: str | None
+    webhook_id: str | None
+    api_version: str
+    triggered_at: datetime | None
+    resource_id_header: str | None
+    body: bytes
+
+    @classmethod
+    def from_headers(cls, *, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
+        """`headers` must be case-insensitive (Django's `request.headers` is): Shopify warns
+        against relying on header casing."""
+        topic = (headers.get("X-Shopify-Topic") or "").strip()
+        if not _TOPIC.fullmatch(topic):
+            raise WebhookHeaderError("missing or invalid X-Shopify-Topic")
+        return cls(
+            topic=topic,
+            shop_domain=(headers.get("X-Shopify-Shop-Domain") or "").strip().lower(),
+            event_id=_id_header(headers, "X-Shopify-Event-Id"),
+            webhook_id=_id_header(headers, "X-Shopify-Webhook-Id"),
+            api_version=_printable(headers.get("X-Shopify-API-Version"))[:32],
+            triggered_at=_parse_timestamp(headers.get("X-Shopify-Triggered-At")),
+            resource_id_header=next((headers[h] for h in _RESOURCE_ID_HEADERS if h in headers), None),
+            body=body,
+        )
+
+
+class RecordOutcome(enum.StrEnum):
+    QUEUED = "queued"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    MALFORMED = "malformed"
+
+
+def webhook_signature_is_valid(*, body: bytes, signature: str | None) -> bool:
+    """HMAC-SHA256 of the raw body with the app's API secret, base64, compared in constant time."""
+    if not signature:
+        return False
+    digest = hmac.new(settings.SHOPIFY_API_SECRET.encode(), body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest)
+    return hmac.compare_digest(expected, signature.strip().encode("latin-1", errors="replace"))
+
+
+def webhook_event_record(*, shop_id: int, delivery: WebhookDelivery) -> RecordOutcome:
+    """Store an authentic delivery once and queue it after commit.
+
+    The insert is `INSERT ... ON CONFLICT DO NOTHING RETURNING id` on the unique (shop, topic,
+    event_id) and (shop, webhook_id) keys, so concurrent copies of one delivery cannot both be
+    stored: the copy that gets no id back is the duplicate and does nothing.
+    """
+    payload, parse_error = _parse_body(delivery.body)
+    if parse_error is not None:
+        # Shopify would retry a non-2xx forever with the same bytes: keep them, dead-letter, answer 200.
+        with transaction.atomic():
+            log_id = _insert_once(
+                shop_id=shop_id, delivery=delivery, payload=None, status=WebhookLog.Status.DEAD
+            )
+            if log_id is None:
+                return RecordOutcome.DUPLICATE
+            _dead_letter_malformed(shop_id=shop_id, log_id=log_id, delivery=delivery, error=parse_error)
+        return RecordOutcome.MALFORMED
+    handled = delivery.topic in topics.HANDLED_TOPICS
+    status = WebhookLog.Status.RECEIVED if handled else WebhookLog.Status.IGNORED
+    # One autocommitted statement: the row is durable before we answer, with no extra round trips.
+    log_id = _insert_once(shop_id=shop_id, delivery=delivery, payload=payload, status=status)
+    if log_id is None:
+        logger.info(
+            "webhook duplicate ignored topic=%r shop_id=%s event_id=%r",
+            delivery.topic,
+            shop_id,
+            delivery.event_id,
+        )
+        return RecordOutcome.DUPLICATE
+    if not handled:
+        logger.info(
+            "webhook topic not handled, stored as ignored topic=%r shop_id=%s", delivery.topic, shop_id
+        )
+        return RecordOutcome.IGNORED
+    # Runs at once in autocommit mode, or after the caller's transaction commits (R5).
+    transaction.on_commit(partial(webhook_log_enqueue, webhook_log_id=log_id))
+    return RecordOutcome.QUEUED
+
+
+def webhook_log_enqueue(*, webhook_log_id: int) -> bool:
+    """Publish the processing task; never raises. This is `delay_on_commit` made failure-safe:
+    the row is already committed, so a broker outage only delays processing until the sweeper
+    (`webhook_logs_sweep`) queues the delivery again."""
+    try:
+        webhook_log_process_task.apply_async(
+            args=(webhook_log_id,), retry=True, retry_policy=_PUBLISH_RETRY_POLICY
+        )
+    except Exception:  # the broker's errors vary by transport (kombu, redis, socket)
+        logger.warning(
+            "webhook enqueue failed, the sweeper will queue it webhook_log_id=%s",
+            webhook_log_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def resource_id_from_payload(*, topic: str, payload: Any) -> int | None:
+    """The Shopify id the delivery is about: the record for record topics, the customer for
+    customer privacy topics, the shop for shop topics, the operation for bulk_operations/finish."""
+    if not isinstance(payload, dict):
+        return None
+    if topic in (topics.CUSTOMERS_DATA_REQUEST, topics.CUSTOMERS_REDACT):
+        customer = payload.get("customer")
+        return _as_id(customer.get("id")) if isinstance(customer, dict) else None
+    if topic == topics.SHOP_REDACT:
+        return _as_id(payload.get("shop_id"))
+    if topic == topics.BULK_OPERATIONS_FINISH:
+        gid = payload.get("admin_graphql_api_id")
+        return _as_id(gid.rsplit("/", 1)[-1]) if isinstance(gid, str) else None
+    return _as_id(payload.get("id"))
+
+
+def _insert_once(*, shop_id: int, delivery: WebhookDelivery, payload: Any, status: str) -> int | None:
+    now = timezone.now()
+    shopify_id = resource_id_from_payload(topic=delivery.topic, payload=payload)
+    if shopify_id is None:
+        shopify_id = _as_id(delivery.resource_id_header)
+    values = {
+        "created_at": now,
+        "updated_at": now,
+        "shop_id": shop_id,
+        "topic": delivery.topic,
+        "event_id": delivery.event_id,
+        "webhook_id": delivery.webhook_id,
+        "shopify_id": shopify_id,
+        "body": delivery.body,
+        "api_version": delivery.api_version,
+        "triggered_at": delivery.triggered_at,
+        "received_at": now,
+        "processed_at": now if status == WebhookLog.Status.IGNORED else None,
+        "status": status,
+        "attempts": 0,
+        "last_error": "",
+    }
+    fields = {name: WebhookLog._meta.get_field(name) for name in values}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields.values())
+    params = [field.get_db_prep_save(values[name], connection) for name, field in fields.items()]
+    table = connection.ops.quote_name(WebhookLog._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # No conflict target: DO NOTHING then covers both partial unique indexes.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608 (identifiers only)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _dead_letter_malformed(*, shop_id: int, log_id: int, delivery: WebhookDelivery, error: str) -> None:
+    raw_text = delivery.body[:10_000].decode("utf-8", errors="replace")
+    WebhookLog.objects.filter(pk=log_id).update(last_error=error)
+    dead_letter_record(
+        shop=Shop(pk=shop_id),
+        entity_type=FailedSyncItem.EntityType.WEBHOOK,
+        source=FailedSyncItem.Source.WEBHOOK,
+        source_ref=str(log_id),
+        shopify_id=_as_id(delivery.resource_id_header),
+        # JSONB cannot hold NUL characters.
+        payload={"topic": delivery.topic, "raw": raw_text.replace("\x00", "\ufffd")},
+        error=error,
+    )
+    logger.warning(
+        "webhook body is not JSON, dead-lettered topic=%r webhook_log_id=%s", delivery.topic, log_id
+    )
+
+
+def _parse_body(body: bytes) -> tuple[Any, str | None]:
+    try:
+        return orjson.loads(body), None
+    except orjson.JSONDecodeError as exc:
+        return None, f"body is not valid JSON: {exc}"
+
+
+def _id_header(headers: Mapping[str, str], name: str) -> str | None:
+    value = (headers.get(name) or "").strip()
+    if not value:
+        return None
+    if not _ID_VALUE.fullmatch(value):
+        raise WebhookHeaderError(f"invalid {name}")
+    return value
+
+
+def _printable(raw: str | None) -> str:
+    return "".join(ch for ch in (raw or "") if "\x20" < ch < "\x7f")
+
+
+def _parse_timestamp(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        # Python 3.11+ reads "Z" and truncates Shopify's nanoseconds to microseconds.
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return value if timezone.is_aware(value) else None
+
+
+def _as_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
+        number = int(value)
+        return number if 0 < number < 2**63 else None
+    return None

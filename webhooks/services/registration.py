@@ -1,0 +1,114 @@
+"""(Re)registering a shop's webhook subscriptions through the GraphQL Admin API.
+
+Idempotent: existing subscriptions are listed first; a topic already pointing at the callback is
+kept, one pointing elsewhere (an old callback of ours) is replaced. The privacy topics cannot be
+subscribed this way: they are configured in the app's config (shopify.app.toml / Partner Dashboard).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from shopsync.models import Shop
+from shopsync.shopify.client import ShopifyClient, raise_for_user_errors
+from webhooks import topics
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTIONS_QUERY = """
+query WebhookSubscriptions($first: Int!, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    edges { node { id topic uri } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+SUBSCRIPTION_DELETE = """
+mutation WebhookSubscriptionDelete($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
+    userErrors { field message }
+  }
+}
+"""
+
+
+class SubscriptionAction(enum.StrEnum):
+    CREATED = "created"
+    KEPT = "kept"
+    REPLACED = "replaced"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionResult:
+    topic: str  # the GraphQL enum, e.g. ORDERS_CREATE
+    subscription_id: str
+    action: SubscriptionAction
+
+
+def webhook_subscriptions_register(*, shop: Shop, callback_url: str) -> list[SubscriptionResult]:
+    """Make sure every topic we handle is subscribed to `callback_url`, exactly once.
+    Raises `ShopifyUserErrors` when Shopify refuses one (and the client's errors on transport
+    failures). Never call it inside a transaction (R11): it talks to Shopify."""
+    client = ShopifyClient(shop)
+    existing = _subscriptions_by_topic(client)
+    results = []
+    for topic in topics.SUBSCRIBED_TOPICS.values():
+        current = existing.get(topic, [])
+        pointing_here = [sub for sub in current if sub.get("uri") == callback_url]
+        stale = [sub for sub in current if sub.get("uri") != callback_url]
+        if pointing_here:
+            results.append(SubscriptionResult(topic, pointing_here[0]["id"], SubscriptionAction.KEPT))
+            stale += pointing_here[1:]
+        else:
+            created_id = _subscription_create(client, topic=topic, callback_url=callback_url)
+            action = SubscriptionAction.REPLACED if stale else SubscriptionAction.CREATED
+            results.append(SubscriptionResult(topic, created_id, action))
+        # Delete only after the new one exists, so the topic is never left without a subscription.
+        for subscription in stale:
+            _subscription_delete(client, subscription_id=subscription["id"])
+    logger.info(
+        "webhook subscriptions registered shop=%s %s",
+        shop.domain,
+        {action.value: sum(1 for r in results if r.action == action) for action in SubscriptionAction},
+    )
+    return results
+
+
+def _subscriptions_by_topic(client: ShopifyClient) -> dict[str, list[dict[str, Any]]]:
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    after = None
+    while True:
+        data = client.graphql(SUBSCRIPTIONS_QUERY, {"first": 100, "after": after})
+        connection = data["webhookSubscriptions"]
+        for edge in connection["edges"]:
+            node = edge["node"]
+            by_topic.setdefault(node["topic"], []).append(node)
+        if not connection["pageInfo"]["hasNextPage"]:
+            return by_topic
+        after = connection["pageInfo"]["endCursor"]
+
+
+def _subscription_create(client: ShopifyClient, *, topic: str, callback_url: str) -> str:
+    variables = {"topic": topic, "webhookSubscription": {"uri": callback_url, "format": "JSON"}}
+    payload = client.graphql(SUBSCRIPTION_CREATE, variables)["webhookSubscriptionCreate"]
+    raise_for_user_errors(payload, what=f"webhookSubscriptionCreate {topic}")
+    return payload["webhookSubscription"]["id"]
+
+
+def _subscription_delete(client: ShopifyClient, *, subscription_id: str) -> None:
+    payload = client.graphql(SUBSCRIPTION_DELETE, {"id": subscription_id})["webhookSubscriptionDelete"]
+    raise_for_user_errors(payload, what=f"webhookSubscriptionDelete {subscription_id}")

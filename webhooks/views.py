@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from webhooks.selectors import shop_id_for_webhook
+from webhooks.services.receiving import (
+    WebhookDelivery,
+    WebhookHeaderError,
+    webhook_event_record,
+    webhook_signature_is_valid,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def shopify_receive(request: HttpRequest) -> HttpResponse:
+    """Verify, record, enqueue, answer 200 (R9). 401 tells Shopify (and an attacker) nothing more
+    than "not accepted"; the reason goes to the log only."""
+    declared_length = request.META.get("CONTENT_LENGTH") or "0"
+    if not (declared_length.isascii() and declared_length.isdigit()):
+        return HttpResponse(status=400)
+    body = _read_body_within_limit(request, declared_length=int(declared_length))
+    if body is None:
+        logger.warning("webhook rejected: body over %s bytes", settings.WEBHOOK_MAX_BODY_BYTES)
+        return HttpResponse(status=413)
+    if not webhook_signature_is_valid(body=body, signature=request.headers.get("X-Shopify-Hmac-Sha256")):
+        logger.warning(
+            "webhook rejected: bad or missing HMAC topic=%r", request.headers.get("X-Shopify-Topic")
+        )
+        return HttpResponse(status=401)
+    try:
+        delivery = WebhookDelivery.from_headers(headers=request.headers, body=body)
+    except WebhookHeaderError as exc:
+        logger.warning("webhook rejected: %s", exc)
+        return HttpResponse(status=400)
+    shop_id = shop_id_for_webhook(shop_domain=delivery.shop_domain)
+    if shop_id is None:
+        logger.warning("webhook rejected: unknown shop %r topic=%r", delivery.shop_domain, delivery.topic)
+        return HttpResponse(status=401)
+    webhook_event_record(shop_id=shop_id, delivery=delivery)
+    return HttpResponse(status=200)
+
+
+def _read_body_within_limit(request: HttpRequest, *, declared_length: int) -> bytes | None:
+    """The raw body, or None when it exceeds WEBHOOK_MAX_BODY_BYTES. The declared length is
+    checked first; the read itself is bounded too (never more than the limit plus one byte), so a
+    lying or absent Content-Length cannot make us buffer unbounded data."""
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    if declared_length > limit:
+        return None
+    # Not `request.body`: that would apply DATA_UPLOAD_MAX_MEMORY_SIZE (a 400) instead of our limit.
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
