@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
@@ -49,6 +49,7 @@ class ReconciliationReportListApi(APIView):
 
     permission_classes = [IsAdminUser]
 
+    @extend_schema_serializer(component_name="ReconciliationReportListInput")
     class InputSerializer(serializers.Serializer):
         shop = serializers.CharField(required=False, allow_blank=True)
         run = serializers.BooleanField(default=False)
@@ -60,6 +61,7 @@ class ReconciliationReportListApi(APIView):
                 raise serializers.ValidationError({"shop": "run=1 needs the shop's domain."})
             return attrs
 
+    @extend_schema_serializer(component_name="ReconciliationReportListOutput")
     class OutputSerializer(serializers.Serializer):
         ran = serializers.BooleanField()
         reports = _ReportSerializer(many=True)
@@ -105,7 +107,9 @@ class HealthApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="HealthOutput")
     class OutputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="HealthShop")
         class ShopSerializer(serializers.Serializer):
             shop = serializers.CharField(source="shop.domain")
             status = serializers.CharField()

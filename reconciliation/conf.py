@@ -70,6 +70,11 @@ def reconciliation_auto_heal() -> bool:
     return bool(getattr(settings, "RECONCILIATION_AUTO_HEAL", False))
 
 
+def reconciliation_bulk_poll_seconds() -> float:
+    """First wait between polls of the export (it grows by half each poll, up to 30 s)."""
+    return float(getattr(settings, "RECONCILIATION_BULK_POLL_SECONDS", 2.0))
+
+
 def slack_webhook_url() -> str:
     return getattr(settings, "SLACK_WEBHOOK_URL", "") or ""
 

@@ -14,10 +14,14 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True)
 def dead_letters_retry_due_task() -> None:
     # Idempotent under redelivery: every item is claimed with a conditional UPDATE before its retry.
-    from shopsync.services.dead_letters import dead_letters_retry_due
+    from shopsync.services.dead_letters import RETRY_DUE_BATCH_SIZE, dead_letters_retry_due
 
     summary = dead_letters_retry_due()
     logger.info("dead letters retried: %s", summary)
+    if summary.succeeded + summary.failed + summary.exhausted >= RETRY_DUE_BATCH_SIZE:
+        # A backlog: take the next batch now rather than in five minutes (a failed item is
+        # rescheduled into the future, so this ends).
+        dead_letters_retry_due_task.delay_on_commit()
 
 
 @shared_task

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 
-from shopsync.domains import is_valid_shop_domain, normalize_shop_domain
 from shopsync.models.sync import SyncKind
 from shopsync.services.customers import MAX_NOTES_CHARS, local_tags_parse
 
@@ -20,7 +19,7 @@ class SyncStartForm(forms.Form):
         (SyncKind.UPDATE, "Update: re-read records older than N minutes"),
     ]
 
-    mode = forms.ChoiceField(choices=MODE_CHOICES, initial=SyncKind.INCREMENTAL)
+    mode = forms.ChoiceField(choices=MODE_CHOICES, initial=SyncKind.INCREMENTAL, widget=forms.RadioSelect)
     resources = forms.MultipleChoiceField(
         choices=RESOURCE_CHOICES,
         initial=[value for value, _ in RESOURCE_CHOICES],
@@ -72,13 +71,16 @@ class CustomerLocalFieldsForm(forms.Form):
 
 
 class ShopInstallForm(forms.Form):
+    """Rendered on the dashboard; it submits (GET) to the install view, whose service validates."""
+
     shop = forms.CharField(
         label="Shop domain", max_length=255,
         widget=forms.TextInput(attrs={"placeholder": "your-store.myshopify.com", "autocomplete": "off"}),
     )  # fmt: skip
 
-    def clean_shop(self) -> str:
-        domain = normalize_shop_domain(self.cleaned_data["shop"])
-        if not is_valid_shop_domain(domain):
-            raise forms.ValidationError("Enter a shop domain like your-store.myshopify.com.")
-        return domain
+    # Shown only when the install service accepts it (DEBUG or SHOPIFY_ALLOW_CUSTOM_API_URL): the
+    # simulator's address in demos and tests.
+    api_url = forms.URLField(
+        required=False, label="API URL (development only)", assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "http://127.0.0.1:8001"}),
+    )  # fmt: skip

@@ -9,19 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from shopsync.domains import is_valid_shop_domain, normalize_shop_domain
 from shopsync.models import Customer, Order, Shop
 from webhooks.models import WebhookLog
-
-
-def shop_id_for_webhook(*, shop_domain: str) -> int | None:
-    """The id of the shop a delivery claims to come from, or None for an unknown shop. Uninstalled
-    shops are known: app/uninstalled and shop/redact arrive after the uninstall."""
-    domain = normalize_shop_domain(shop_domain)
-    # Validate before querying, so header junk (NUL, control characters) never reaches SQL.
-    if not is_valid_shop_domain(domain):
-        return None
-    return Shop.objects.filter(domain=domain).values_list("pk", flat=True).first()
 
 
 def webhook_logs_waiting(*, received_before: datetime, limit: int) -> list[int]:

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from webhooks.selectors import shop_id_for_webhook
 from webhooks.services.receiving import (
+    RecordOutcome,
     WebhookDelivery,
     WebhookHeaderError,
     webhook_event_record,
@@ -40,11 +40,9 @@ def shopify_receive(request: HttpRequest) -> HttpResponse:
     except WebhookHeaderError as exc:
         logger.warning("webhook rejected: %s", exc)
         return HttpResponse(status=400)
-    shop_id = shop_id_for_webhook(shop_domain=delivery.shop_domain)
-    if shop_id is None:
+    if webhook_event_record(delivery=delivery) == RecordOutcome.UNKNOWN_SHOP:
         logger.warning("webhook rejected: unknown shop %r topic=%r", delivery.shop_domain, delivery.topic)
         return HttpResponse(status=401)
-    webhook_event_record(shop_id=shop_id, delivery=delivery)
     return HttpResponse(status=200)
 
 

@@ -59,14 +59,33 @@ def main() -> None:
     server = _start_server(options.workers)
     try:
         _load("warmup-bare", "/bench/bare/", body_file, signature, seconds=3, connections=options.connections)
-        _load("warmup-hook", "/webhooks/shopify/", body_file, signature, seconds=3, connections=options.connections)
+        _load(
+            "warmup-hook",
+            "/webhooks/shopify/",
+            body_file,
+            signature,
+            seconds=3,
+            connections=options.connections,
+        )
         runs = []
         for number in range(options.runs):
-            bare = _load(f"bare{number}", "/bench/bare/", body_file, signature, options.seconds, options.connections)
-            hook = _load(f"hook{number}", "/webhooks/shopify/", body_file, signature, options.seconds, options.connections)
+            bare = _load(
+                f"bare{number}", "/bench/bare/", body_file, signature, options.seconds, options.connections
+            )
+            hook = _load(
+                f"hook{number}",
+                "/webhooks/shopify/",
+                body_file,
+                signature,
+                options.seconds,
+                options.connections,
+            )
             runs.append({"bare": bare, "webhook": hook})
-            print(f"run {number + 1}: bare {bare['rps']:.0f}/s p99 {bare['p99_ms']:.1f} ms | "
-                  f"webhook {hook['rps']:.0f}/s p99 {hook['p99_ms']:.1f} ms", flush=True)
+            print(
+                f"run {number + 1}: bare {bare['rps']:.0f}/s p99 {bare['p99_ms']:.1f} ms | "
+                f"webhook {hook['rps']:.0f}/s p99 {hook['p99_ms']:.1f} ms",
+                flush=True,
+            )
     finally:
         _stop(server)
     accepted = sum(run["webhook"]["accepted"] for run in runs) + _warmup_accepted
@@ -78,13 +97,17 @@ _warmup_accepted = 0
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--worker-concurrency", type=int, default=4, help="celery worker processes for the drain")
+    parser.add_argument(
+        "--worker-concurrency", type=int, default=4, help="celery worker processes for the drain"
+    )
     return parser.parse_args()
 
 
@@ -105,7 +128,13 @@ def _order_payload() -> dict:
         "total_discounts": "0.00",
         "tags": "bench",
         "line_items": [
-            {"id": 8209829119461545080 + i, "quantity": 1, "price": "19.90", "title": f"Item {i}", "sku": f"SKU-{i}"}
+            {
+                "id": 8209829119461545080 + i,
+                "quantity": 1,
+                "price": "19.90",
+                "title": f"Item {i}",
+                "sku": f"SKU-{i}",
+            }
             for i in range(10)
         ],
         "customer": {"id": 115310627314723954, "email": "bench@example.com"},
@@ -114,12 +143,24 @@ def _order_payload() -> dict:
 
 def _prepare_database() -> None:
     exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DATABASE}'"],
-        capture_output=True, text=True, check=True,
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname='{DATABASE}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     if not exists:
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE], check=True)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--skip-checks", "-v", "0"], cwd=ROOT, env=ENV, check=True)
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--skip-checks", "-v", "0"], cwd=ROOT, env=ENV, check=True
+    )
     _django_shell(
         "from shopsync.models import Shop, Order, LineItem, FailedSyncItem\n"
         "from webhooks.models import WebhookLog\n"
@@ -134,16 +175,31 @@ def _prepare_database() -> None:
 
 def _django_shell(code: str) -> str:
     return subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, env=ENV, check=True,
-        capture_output=True, text=True,
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
 def _start_server(workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(workers),
-         "--backlog", "2048", "--log-level", "warning"],
-        cwd=ROOT, env=ENV,
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            str(workers),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=ENV,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -159,8 +215,24 @@ def _start_server(workers: int) -> subprocess.Popen:
 def _load(run_id: str, path: str, body_file: Path, signature: str, seconds: int, connections: int) -> dict:
     global _warmup_accepted
     command = [
-        "wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s", "-s", str(HERE / "load.lua"),
-        f"http://127.0.0.1:{PORT}{path}", "--", str(body_file), signature, SHOP, TOPIC, f"{run_id}-{uuid.uuid4().hex[:8]}",
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(HERE / "load.lua"),
+        f"http://127.0.0.1:{PORT}{path}",
+        "--",
+        str(body_file),
+        signature,
+        SHOP,
+        TOPIC,
+        f"{run_id}-{uuid.uuid4().hex[:8]}",
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
@@ -188,9 +260,26 @@ def _verify_processed(*, expected: int, worker_concurrency: int) -> dict:
     )
     stored = json.loads(_django_shell(count_code).strip().splitlines()[-1])
     worker = subprocess.Popen(
-        [PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", "webhooks", "-c", str(worker_concurrency),
-         "-l", "warning", "--without-gossip", "--without-mingle", "-n", "bench-webhooks@%h"],
-        cwd=ROOT, env=ENV,
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "webhooks",
+            "-c",
+            str(worker_concurrency),
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            "bench-webhooks@%h",
+        ],
+        cwd=ROOT,
+        env=ENV,
     )
     started = time.monotonic()
     try:
@@ -220,15 +309,25 @@ def _report(runs: list[dict], loss: dict, options: argparse.Namespace) -> None:
     summary = {
         "machine": f"{os.cpu_count()} CPUs, {_cpu_model()}",
         "options": vars(options),
-        "bare": {"rps": round(bare_rps), "p50_ms": median("bare", "p50_ms"), "p99_ms": median("bare", "p99_ms")},
-        "webhook": {"rps": round(hook_rps), "p50_ms": median("webhook", "p50_ms"), "p99_ms": median("webhook", "p99_ms")},
+        "bare": {
+            "rps": round(bare_rps),
+            "p50_ms": median("bare", "p50_ms"),
+            "p99_ms": median("bare", "p99_ms"),
+        },
+        "webhook": {
+            "rps": round(hook_rps),
+            "p50_ms": median("webhook", "p50_ms"),
+            "p99_ms": median("webhook", "p99_ms"),
+        },
         "ratio": round(hook_rps / bare_rps, 3),
         "runs": runs,
         "zero_loss_check": loss,
     }
     print("\n| view | req/s (median) | p50 ms | p99 ms |\n|---|---|---|---|")
     for kind in ("bare", "webhook"):
-        print(f"| {kind} | {summary[kind]['rps']} | {summary[kind]['p50_ms']:.2f} | {summary[kind]['p99_ms']:.2f} |")
+        print(
+            f"| {kind} | {summary[kind]['rps']} | {summary[kind]['p50_ms']:.2f} | {summary[kind]['p99_ms']:.2f} |"
+        )
     print(f"\nratio webhook/bare: {summary['ratio']:.2f}; zero-loss check: {loss}")
     print("JSON " + json.dumps(summary))
     (DATA / "webhooks-bench.json").write_text(json.dumps(summary, indent=2))

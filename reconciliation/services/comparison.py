@@ -5,7 +5,7 @@ extra and stale ids, counted and listed without holding either side in memory.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -21,6 +21,8 @@ RECORD_MODELS: dict[str, type[Model]] = {
 }
 
 DIFFERENCE_KINDS = ("missing", "extra", "stale")
+# Without read_all_orders Shopify shows only the last 60 days of orders.
+ORDER_VISIBILITY_WINDOW = timedelta(days=60)
 
 
 class Scope:
@@ -31,12 +33,9 @@ class Scope:
         self.created_after = created_after
 
     @classmethod
-    def for_report(cls, report: ReconciliationReport) -> Scope:
-        limited = report.resource == ResourceName.ORDERS and not report.shop.has_all_orders_scope
-        return cls(
-            resource=report.resource,
-            created_after=report.started_at - ORDER_VISIBILITY_WINDOW if limited else None,
-        )
+    def for_shop(cls, *, shop: Shop, resource: str, now: datetime) -> Scope:
+        limited = resource == ResourceName.ORDERS and not shop.has_all_orders_scope
+        return cls(resource=resource, created_after=now - ORDER_VISIBILITY_WINDOW if limited else None)
 
     def count_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"status": "any"} if self.resource == ResourceName.ORDERS else {}
@@ -49,8 +48,8 @@ class SnapshotTable:
     """A session-local temporary table of (shopify_id, updated_at), dropped on exit. Not `ON COMMIT
     DROP`: the load and the comparisons run in autocommit, one transaction each."""
 
-    def __init__(self, report_id: int) -> None:
-        self.name = f"reconciliation_snapshot_{int(report_id)}"
+    def __init__(self, key: int) -> None:
+        self.name = f"reconciliation_snapshot_{int(key)}"
 
     def __enter__(self) -> SnapshotTable:
         with connection.cursor() as cursor:
@@ -105,11 +104,9 @@ DIFFERENCES = {
 class Comparison:
     """The three differences as SQL over the snapshot table and our record table."""
 
-    def __init__(
-        self, *, table: str, model: type[Model], shop: Shop, cutoff: datetime, scope: Scope
-    ) -> None:
+    def __init__(self, *, table: str, shop: Shop, cutoff: datetime, scope: Scope) -> None:
         self.snapshot = table
-        self.records = model._meta.db_table
+        self.records = RECORD_MODELS[scope.resource]._meta.db_table
         self.params: dict[str, Any] = {
             "shop_id": shop.pk,
             "cutoff": cutoff,

@@ -125,7 +125,10 @@ class _NodeFetcher:
     def fetch(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         gids = [f"gid://shopify/{GRAPHQL_TYPES[self.resource]}/{shopify_id}" for shopify_id in ids]
         try:
-            data = self.client.graphql(self._nodes_query(), {"ids": gids, "childFirst": CHILD_PAGE_SIZE})
+            variables = {"ids": gids} | (
+                {"childFirst": CHILD_PAGE_SIZE} if self.shape.child_connection else {}
+            )
+            data = self.client.graphql(self._nodes_query(), variables)
         except ShopifyPermanentError as exc:
             if exc.code != "MAX_COST_EXCEEDED" or len(ids) == 1:
                 raise
@@ -145,14 +148,15 @@ class _NodeFetcher:
         )
 
     def _nodes_query(self) -> str:
-        children = ""
+        children, variables = "", "$ids: [ID!]!"
         if self.shape.child_connection:
+            variables += ", $childFirst: Int!"
             children = (
                 f"{self.shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
                 f"nodes {{ {_flat(self.shape.child_fields)} }} }}"
             )
         return (
-            "query ReconciliationNodes($ids: [ID!]!, $childFirst: Int!) { nodes(ids: $ids) { "
+            f"query ReconciliationNodes({variables}) {{ nodes(ids: $ids) {{ "
             f"... on {GRAPHQL_TYPES[self.resource]} {{ {_flat(self.shape.fields)} {children} }} }} }}"
         )
 

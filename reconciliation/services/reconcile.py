@@ -16,33 +16,24 @@ For each resource:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Iterable
+from datetime import timedelta
 
-from django.db import connection
-from django.db.models import Model
 from django.utils import timezone
 
 from reconciliation import conf
 from reconciliation.models import HealthStatus, ReconciliationReport, ResourceName
 from reconciliation.services import snapshot as snapshots
 from reconciliation.services.alerts import alert_evaluate
+from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
 from reconciliation.services.healing import HealResult, reconciliation_heal
-from shopsync.models import Customer, Order, Product, Shop
+from shopsync.models import Shop
 from shopsync.shopify.client import ShopifyClient
 from shopsync.shopify.errors import ShopifyError
 
 logger = logging.getLogger(__name__)
 
-ORDER_VISIBILITY_WINDOW = timedelta(days=60)
 MAX_ERROR_CHARS = 4000
-
-RECORD_MODELS: dict[str, type[Model]] = {
-    ResourceName.ORDERS: Order,
-    ResourceName.CUSTOMERS: Customer,
-    ResourceName.PRODUCTS: Product,
-}
 
 
 def reconciliation_run(
@@ -110,16 +101,14 @@ def reconciliation_summary(*, report: ReconciliationReport) -> str:
 
 def _reconcile(*, report: ReconciliationReport, client: ShopifyClient) -> None:
     shop, resource = report.shop, report.resource
-    scope = Scope.for_report(report)
+    scope = Scope.for_shop(shop=shop, resource=resource, now=report.started_at)
     report.shopify_count = client.rest_count(resource, scope.count_params())
     export = snapshots.snapshot_export(client=client, resource=resource)
     report.snapshot_at = export.started_at
     cutoff = export.started_at - timedelta(seconds=conf.reconciliation_grace_seconds())
     with SnapshotTable(report.pk) as table:
         report.shopify_snapshot_count = table.load(export.rows)
-        comparison = Comparison(
-            table=table.name, model=RECORD_MODELS[resource], shop=shop, cutoff=cutoff, scope=scope
-        )
+        comparison = Comparison(table=table.name, shop=shop, cutoff=cutoff, scope=scope)
         _record_findings(report=report, comparison=comparison)
         report.local_count = comparison.local_count()
         report.status = reconciliation_status(discrepancies=report.discrepancy_count)

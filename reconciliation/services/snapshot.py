@@ -4,6 +4,7 @@ of just those two fields (no cost limit, no paging), streamed line by line."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from datetime import datetime
 import orjson
 from django.utils import timezone
 
+from reconciliation import conf
 from shopsync.shopify.bulk import (
     BulkOperationInProgress,
     bulk_operation_wait,
@@ -47,8 +49,13 @@ def snapshot_export(
     *, client: ShopifyClient, resource: str, sleep: Callable[[float], None] | None = None
 ) -> SnapshotExport:
     requested_at = timezone.now()
-    operation = _start(client=client, query=snapshot_query(resource), sleep=sleep or client._sleep)
-    operation = bulk_operation_wait(client, operation.id, timeout=WAIT_TIMEOUT_SECONDS)
+    operation = _start(client=client, query=snapshot_query(resource), sleep=sleep or time.sleep)
+    operation = bulk_operation_wait(
+        client,
+        operation.id,
+        timeout=WAIT_TIMEOUT_SECONDS,
+        poll_interval=conf.reconciliation_bulk_poll_seconds(),
+    )
     if operation.status != "COMPLETED":
         raise SnapshotError(f"bulk export {operation.id} ended {operation.status} ({operation.error_code})")
     logger.info(

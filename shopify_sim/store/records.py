@@ -162,7 +162,9 @@ def variant_options(rng: random.Random, count: int) -> list[tuple[str | None, ..
     if count == 1:
         return [(None, None)]
     sizes = list(fakes.SIZES)
-    colors = rng.sample(fakes.COLORS, max(1, (count + len(sizes) - 1) // len(sizes)))
+    needed = max(1, (count + len(sizes) - 1) // len(sizes))
+    palette = list(fakes.COLORS) + [f"Style {n}" for n in range(1, needed - len(fakes.COLORS) + 1)]
+    colors = rng.sample(fakes.COLORS, needed) if needed <= len(fakes.COLORS) else palette
     combos = [(size, color) for color in colors for size in sizes]
     return combos[:count]
 

@@ -11,6 +11,9 @@ The sync engine builds its bulk and paged queries from these, e.g.
 Children (`lineItems`, `variants`) are connections and are left to the query builder, because bulk
 and paged queries page them differently. Every field below is optional for the parser except `id`,
 `updatedAt` (parents) and `id`, `quantity` (line items).
+
+Order `number` (REST `order_number`) is parsed when present but not selected: the contract marks it
+unverified and the simulator's schema lacks it, so GraphQL-sourced orders carry order_number None.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ ORDER_FIELDS = f"""
 id
 legacyResourceId
 name
-number
 email
 phone
 createdAt

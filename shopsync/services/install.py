@@ -116,7 +116,7 @@ def install_base_url_resolve(*, domain: str, api_url: str | None) -> str:
     """Where the shop's Shopify lives. A caller-chosen `api_url` (the simulator) is honoured only in
     DEBUG or with SHOPIFY_ALLOW_CUSTOM_API_URL: otherwise anyone could point the token exchange, and
     so our client secret, at a host of their choosing. An existing shop row keeps its own."""
-    if api_url and _custom_api_url_allowed():
+    if api_url and custom_api_url_allowed():
         try:
             URLValidator(schemes=["http", "https"])(api_url)
         except ValidationError as exc:
@@ -134,7 +134,7 @@ def webhook_callback_url() -> str:
     return settings.SHOPIFY_APP_URL.rstrip("/") + reverse("webhooks-shopify-receive")
 
 
-def _custom_api_url_allowed() -> bool:
+def custom_api_url_allowed() -> bool:
     return bool(settings.DEBUG or getattr(settings, "SHOPIFY_ALLOW_CUSTOM_API_URL", False))
 
 

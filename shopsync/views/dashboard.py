@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from shopsync.dashboard_selectors import record_counts_get
 from shopsync.forms import ShopInstallForm
+from shopsync.services.install import custom_api_url_allowed
 from shopsync.views.access import get_shop_for_user, page_context
 
 
@@ -17,5 +18,8 @@ from shopsync.views.access import get_shop_for_user, page_context
 def home(request: HttpRequest) -> HttpResponse:
     shop = get_shop_for_user(request)
     counts = record_counts_get(shop=shop) if shop is not None else None
-    context = page_context(request, shop, counts=counts, install_form=ShopInstallForm(), nav="home")
+    context = page_context(
+        request, shop, counts=counts, install_form=ShopInstallForm(), nav="home",
+        custom_api_url_allowed=custom_api_url_allowed(),
+    )  # fmt: skip
     return render(request, "shopsync/dashboard.html", context)

@@ -100,4 +100,4 @@ def _dead_letters_admin_url(shop: Shop) -> str | None:
         changelist = reverse("admin:shopsync_failedsyncitem_changelist")
     except NoReverseMatch:  # the admin class is not registered (yet)
         return None
-    return f"{changelist}?{urlencode({'shop__id__exact': shop.pk, 'resolved_at__isnull': 'True'})}"
+    return f"{changelist}?{urlencode({'state': 'exhausted', 'shop__id__exact': shop.pk})}"

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from shopsync.domains import is_valid_shop_domain, normalize_shop_domain
 from shopsync.models import FailedSyncItem, Shop
 from shopsync.services.dead_letters import dead_letter_record
 from webhooks import topics
@@ -77,6 +78,7 @@ class WebhookDelivery:
 
 
 class RecordOutcome(enum.StrEnum):
+    UNKNOWN_SHOP = "unknown_shop"
     QUEUED = "queued"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
@@ -92,28 +94,35 @@ def webhook_signature_is_valid(*, body: bytes, signature: str | None) -> bool:
     return hmac.compare_digest(expected, signature.strip().encode("latin-1", errors="replace"))
 
 
-def webhook_event_record(*, shop_id: int, delivery: WebhookDelivery) -> RecordOutcome:
+def webhook_event_record(*, delivery: WebhookDelivery) -> RecordOutcome:
     """Store an authentic delivery once and queue it after commit.
 
     The insert is `INSERT ... ON CONFLICT DO NOTHING RETURNING id` on the unique (shop, topic,
     event_id) and (shop, webhook_id) keys, so concurrent copies of one delivery cannot both be
-    stored: the copy that gets no id back is the duplicate and does nothing.
+    stored: the copy that gets no id back is the duplicate and does nothing. The same statement
+    looks the shop up: a delivery for a shop we do not know is not stored (UNKNOWN_SHOP).
     """
+    shop_domain = normalize_shop_domain(delivery.shop_domain)
+    # Validated before any SQL, so header junk (NUL, control characters) never reaches the database.
+    if not is_valid_shop_domain(shop_domain):
+        return RecordOutcome.UNKNOWN_SHOP
     payload, parse_error = _parse_body(delivery.body)
     if parse_error is not None:
         # Shopify would retry a non-2xx forever with the same bytes: keep them, dead-letter, answer 200.
         with transaction.atomic():
-            log_id = _insert_once(
-                shop_id=shop_id, delivery=delivery, payload=None, status=WebhookLog.Status.DEAD
+            shop_id, log_id = _insert_once(
+                shop_domain=shop_domain, delivery=delivery, payload=None, status=WebhookLog.Status.DEAD
             )
-            if log_id is None:
-                return RecordOutcome.DUPLICATE
+            if shop_id is None or log_id is None:
+                return RecordOutcome.UNKNOWN_SHOP if shop_id is None else RecordOutcome.DUPLICATE
             _dead_letter_malformed(shop_id=shop_id, log_id=log_id, delivery=delivery, error=parse_error)
         return RecordOutcome.MALFORMED
     handled = delivery.topic in topics.HANDLED_TOPICS
     status = WebhookLog.Status.RECEIVED if handled else WebhookLog.Status.IGNORED
     # One autocommitted statement: the row is durable before we answer, with no extra round trips.
-    log_id = _insert_once(shop_id=shop_id, delivery=delivery, payload=payload, status=status)
+    shop_id, log_id = _insert_once(shop_domain=shop_domain, delivery=delivery, payload=payload, status=status)
+    if shop_id is None:
+        return RecordOutcome.UNKNOWN_SHOP
     if log_id is None:
         logger.info(
             "webhook duplicate ignored topic=%r shop_id=%s event_id=%r",
@@ -166,7 +175,11 @@ def resource_id_from_payload(*, topic: str, payload: Any) -> int | None:
     return _as_id(payload.get("id"))
 
 
-def _insert_once(*, shop_id: int, delivery: WebhookDelivery, payload: Any, status: str) -> int | None:
+def _insert_once(
+    *, shop_domain: str, delivery: WebhookDelivery, payload: Any, status: str
+) -> tuple[int | None, int | None]:
+    """Insert the delivery for the shop with this domain. Returns (shop id, log id): no shop id
+    for an unknown shop (nothing stored), no log id for a duplicate (nothing stored)."""
     now = timezone.now()
     shopify_id = resource_id_from_payload(topic=delivery.topic, payload=payload)
     if shopify_id is None:
@@ -174,7 +187,6 @@ def _insert_once(*, shop_id: int, delivery: WebhookDelivery, payload: Any, statu
     values = {
         "created_at": now,
         "updated_at": now,
-        "shop_id": shop_id,
         "topic": delivery.topic,
         "event_id": delivery.event_id,
         "webhook_id": delivery.webhook_id,
@@ -189,16 +201,37 @@ def _insert_once(*, shop_id: int, delivery: WebhookDelivery, payload: Any, statu
         "last_error": "",
     }
     fields = {name: WebhookLog._meta.get_field(name) for name in values}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields.values())
     params = [field.get_db_prep_save(values[name], connection) for name, field in fields.items()]
-    table = connection.ops.quote_name(WebhookLog._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(fields))
+    quote = connection.ops.quote_name
+    table, shop_table = quote(WebhookLog._meta.db_table), quote(Shop._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields.values())
     # No conflict target: DO NOTHING then covers both partial unique indexes.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608 (identifiers only)
+    if connection.vendor != "postgresql":
+        # SQLite (local development) has no data-modifying CTEs: look the shop up first.
+        shop_id = Shop.objects.filter(domain=shop_domain).values_list("pk", flat=True).first()
+        if shop_id is None:
+            return None, None
+        sql = (
+            f"INSERT INTO {table} (shop_id, {columns}) VALUES (%s, {', '.join(['%s'] * len(params))}) "  # noqa: S608 (identifiers only)
+            "ON CONFLICT DO NOTHING RETURNING id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [shop_id, *params])
+            row = cursor.fetchone()
+        return shop_id, (row[0] if row else None)
+    # One round trip for lookup and insert. INSERT ... SELECT does not infer parameter types from
+    # the target columns, hence the casts.
+    casts = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields.values())
+    sql = (
+        f"WITH shop AS (SELECT id FROM {shop_table} WHERE domain = %s), "  # noqa: S608 (identifiers only)
+        f"inserted AS (INSERT INTO {table} (shop_id, {columns}) SELECT shop.id, {casts} FROM shop "
+        "ON CONFLICT DO NOTHING RETURNING id) "
+        "SELECT shop.id, inserted.id FROM shop LEFT JOIN inserted ON TRUE"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [shop_domain, *params])
         row = cursor.fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _dead_letter_malformed(*, shop_id: int, log_id: int, delivery: WebhookDelivery, error: str) -> None:

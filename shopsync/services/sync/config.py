@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-DEFAULTS: dict[str, int] = {
+DEFAULTS: dict[str, int | float] = {
     # A running session whose heartbeat is older than this is presumed dead and resumed by the watchdog.
     "SYNC_HEARTBEAT_TIMEOUT_SECONDS": 300,
     # Heartbeats while waiting (bulk operation running, throttled) are written at most this often.
@@ -17,7 +17,7 @@ DEFAULTS: dict[str, int] = {
     "SYNC_INCREMENTAL_OVERLAP_SECONDS": 120,
     "SYNC_BULK_BATCH_SIZE": 2000,
     # First poll interval of a running bulk operation; it grows by half each poll, up to 30 s.
-    "SYNC_BULK_POLL_INTERVAL_SECONDS": 1,
+    "SYNC_BULK_POLL_INTERVAL_SECONDS": 1.0,
     "SYNC_BULK_TIMEOUT_SECONDS": 6 * 3600,
     "SYNC_PAGE_SIZE": 250,
     # Tries of one batch write before it is stored as a failed batch.
@@ -35,7 +35,7 @@ class SyncConfig:
     max_running_total: int
     incremental_overlap_seconds: int
     bulk_batch_size: int
-    bulk_poll_interval_seconds: int
+    bulk_poll_interval_seconds: float
     bulk_timeout_seconds: int
     page_size: int
     write_attempts: int
@@ -44,5 +44,5 @@ class SyncConfig:
 
 def sync_config() -> SyncConfig:
     """Read at call time, so tests can override with pytest-django's `settings` fixture."""
-    values = {name: int(getattr(settings, name, default)) for name, default in DEFAULTS.items()}
+    values = {name: type(default)(getattr(settings, name, default)) for name, default in DEFAULTS.items()}
     return SyncConfig(**{name.removeprefix("SYNC_").lower(): value for name, value in values.items()})

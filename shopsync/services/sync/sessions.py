@@ -94,8 +94,10 @@ def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, i
     enqueues it again when a run finishes)."""
     config = sync_config()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
+        # (SQLite runs IMMEDIATE transactions: the claim already holds the database's write lock.)
         session = SyncSession.objects.select_related("shop").filter(pk=session_id).first()
         if session is not None and session.status == Status.RUNNING and _is_stale(session, config):
             # A redelivered task of a worker that died (acks_late): resume now, not at the next watchdog.

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shopsync.models import FailedSyncItem, Shop, SyncJob, SyncSession
+from shopsync.models import FailedSyncItem, Shop, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.payloads import Resource
 from shopsync.payloads.records import AnyRecord
@@ -135,7 +135,7 @@ def _batch_bookkeeping(
         counts |= {
             "created": F("created") + result.created,
             "updated": F("updated") + result.updated,
-            "skipped": F("skipped") + result.skipped_stale + result.unchanged,
+            "skipped": F("skipped") + result.skipped_stale + result.unchanged + result.skipped_existing,
             "unchanged": F("unchanged") + result.unchanged,
         }
     now = timezone.now()
@@ -171,6 +171,10 @@ def _failed_batch_store(*, ctx: JobContext, batch: Batch, error: BaseException |
 def seen_ids_add(*, job_id: int, shopify_ids: Sequence[int]) -> None:
     """Remember ids a full sync saw. One statement per batch; a resumed batch may repeat ids."""
     if not shopify_ids:
+        return
+    if connection.vendor != "postgresql":
+        rows = [SyncSeenRecord(job_id=job_id, shopify_id=shopify_id) for shopify_id in set(shopify_ids)]
+        SyncSeenRecord.objects.bulk_create(rows, ignore_conflicts=True)
         return
     with connection.cursor() as cursor:
         cursor.execute(

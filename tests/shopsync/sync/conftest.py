@@ -93,3 +93,19 @@ def sync_worker(transactional_db, sync_queue, tmp_path):
                            log_path=tmp_path / "worker.log")  # fmt: skip
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def fake_shopify(db, settings):
+    """A scripted Shopify (see fake_shopify.py) and a shop of ours pointing at it."""
+    from tests.factories import ShopFactory
+    from tests.shopsync.shopify.scripted_http import ScriptedServer
+    from tests.shopsync.sync.fake_shopify import FakeShopify
+
+    settings.SYNC_BULK_POLL_INTERVAL_SECONDS = 0.05
+    settings.SYNC_WRITE_ATTEMPTS = 2
+    server = ScriptedServer()
+    fake = FakeShopify(server=server)
+    fake.shop = ShopFactory(api_base_url=server.base_url, api_version="2026-01")
+    yield fake
+    server.close()

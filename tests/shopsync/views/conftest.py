@@ -58,8 +58,3 @@ def make_session() -> Callable[..., SyncSession]:
         return session
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _tmp_urlconf(settings):
-    settings.ROOT_URLCONF = "tests.shopsync.views.tmp_urls"

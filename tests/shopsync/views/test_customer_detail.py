@@ -4,12 +4,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shopsync.models import Customer
-from tests.factories import CustomerFactory, OrderFactory
+from shopsync.payloads.rest import parse_customer_rest
+from shopsync.services.upsert import records_upsert
+from tests.factories import BASE_TIME, CustomerFactory, OrderFactory
 
 
 def test_customer_page_shows_shopify_fields_beside_local_ones(client_for, staff, shop):
     # given
-    customer = CustomerFactory(shop=shop, email="ada@example.com", tags=["shopify-tag"], local_tags=["vip"], local_notes="Call first")
+    customer = CustomerFactory(
+        shop=shop, email="ada@example.com", tags=["shopify-tag"], local_tags=["vip"], local_notes="Call first"
+    )
     OrderFactory(shop=shop, customer_shopify_id=customer.shopify_id, name="#1001")
     # when
     response = client_for(staff).get(reverse("customer-detail", args=[customer.pk]))
@@ -65,8 +69,33 @@ def test_outsider_cannot_edit_another_shops_customer(client_for, outsider, shop)
     # given
     customer = CustomerFactory(shop=shop, local_notes="before")
     # when
-    response = client_for(outsider).post(reverse("customer-detail", args=[customer.pk]), {"local_notes": "pwned"})
+    response = client_for(outsider).post(
+        reverse("customer-detail", args=[customer.pk]), {"local_notes": "pwned"}
+    )
     # then
     customer.refresh_from_db()
     assert response.status_code == 404
     assert customer.local_notes == "before"
+
+
+def test_local_notes_and_tags_survive_a_resync_of_the_customer(client_for, staff, shop):
+    # given
+    customer = CustomerFactory(shop=shop, email="old@example.com", shopify_updated_at=BASE_TIME)
+    client_for(staff).post(
+        reverse("customer-detail", args=[customer.pk]),
+        {"local_notes": "Met at the fair", "local_tags": "vip"},
+    )
+    newer = parse_customer_rest(
+        {
+            "id": customer.shopify_id,
+            "updated_at": "2025-06-01T00:00:00Z",
+            "email": "new@example.com",
+            "note": "hi",
+        }
+    )
+    # when
+    records_upsert(shop=shop, resource="customers", records=[newer])
+    # then
+    customer.refresh_from_db()
+    assert (customer.email, customer.note) == ("new@example.com", "hi")
+    assert (customer.local_notes, customer.local_tags) == ("Met at the fair", ["vip"])

@@ -31,6 +31,7 @@ def test_settings_page_shows_connection_history_and_counts(client_for, owner, sh
     assert "version 2026-01" in response.text
     assert "refreshed automatically" in response.text
     assert "<summary>Advanced</summary>" in response.text
+    assert 'type="radio" name="mode" value="update"' in response.text
     assert "No reconciliation has run for this shop yet." in response.text
 
 
@@ -47,6 +48,10 @@ def test_settings_page_counts_only_exhausted_open_dead_letters_of_the_shop(clien
     # then
     assert (response.context["dead_letters"].exhausted, response.context["dead_letters"].open) == (2, 3)
     assert '<strong id="dead-letters-exhausted">2</strong>' in response.text
+    assert (
+        f'href="/admin/shopsync/failedsyncitem/?state=exhausted&amp;shop__id__exact={shop.pk}"'
+        in response.text
+    )
 
 
 def test_settings_page_lists_reconciliation_reports_and_latest_health_metrics(client_for, owner, shop):

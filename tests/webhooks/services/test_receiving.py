@@ -98,7 +98,7 @@ def test_record_stores_the_delivery_and_queues_it_after_commit(shop, django_capt
     delivery = _delivery()
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outcome = webhook_event_record(shop_id=shop.id, delivery=delivery)
+        outcome = webhook_event_record(delivery=delivery)
     # then
     assert outcome == RecordOutcome.QUEUED
     log = WebhookLog.objects.get()
@@ -111,10 +111,10 @@ def test_record_stores_the_delivery_and_queues_it_after_commit(shop, django_capt
 
 def test_record_of_a_duplicate_does_nothing(shop, django_capture_on_commit_callbacks):
     # given
-    webhook_event_record(shop_id=shop.id, delivery=_delivery())
+    webhook_event_record(delivery=_delivery())
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outcome = webhook_event_record(shop_id=shop.id, delivery=_delivery(body=b'{"id": 43}'))
+        outcome = webhook_event_record(delivery=_delivery(body=b'{"id": 43}'))
     # then
     assert outcome == RecordOutcome.DUPLICATE
     assert callbacks == []
@@ -125,17 +125,17 @@ def test_record_without_any_id_header_stores_every_copy(shop):
     # given: no dedupe key at all; storing twice is better than losing one
     delivery = _delivery(event_id=None, webhook_id=None)
     # when
-    webhook_event_record(shop_id=shop.id, delivery=delivery)
-    webhook_event_record(shop_id=shop.id, delivery=delivery)
+    webhook_event_record(delivery=delivery)
+    webhook_event_record(delivery=delivery)
     # then
     assert WebhookLog.objects.count() == 2
 
 
 def test_the_same_event_id_on_two_topics_is_two_deliveries(shop):
     # given
-    webhook_event_record(shop_id=shop.id, delivery=_delivery(topic="orders/create", webhook_id="a"))
+    webhook_event_record(delivery=_delivery(topic="orders/create", webhook_id="a"))
     # when
-    outcome = webhook_event_record(shop_id=shop.id, delivery=_delivery(topic="orders/updated", webhook_id="b"))
+    outcome = webhook_event_record(delivery=_delivery(topic="orders/updated", webhook_id="b"))
     # then
     assert outcome == RecordOutcome.QUEUED
     assert WebhookLog.objects.count() == 2
@@ -154,12 +154,14 @@ def test_the_database_refuses_a_second_row_with_the_same_event_id(db):
         WebhookLogFactory(shop=log.shop, webhook_id=log.webhook_id)
 
 
-def test_record_of_a_body_that_is_not_json_dead_letters_it_without_queueing(shop, django_capture_on_commit_callbacks):
+def test_record_of_a_body_that_is_not_json_dead_letters_it_without_queueing(
+    shop, django_capture_on_commit_callbacks
+):
     # given
     delivery = _delivery(body=b"\x00not json", resource_id_header="77")
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outcome = webhook_event_record(shop_id=shop.id, delivery=delivery)
+        outcome = webhook_event_record(delivery=delivery)
     # then
     assert outcome == RecordOutcome.MALFORMED
     assert callbacks == []
@@ -182,7 +184,7 @@ def test_record_with_the_broker_down_keeps_the_delivery(shop):
     # given
     with broker_at(DEAD_BROKER_URL):
         # when: on_commit runs right away outside a transaction, so the enqueue fails here
-        outcome = webhook_event_record(shop_id=shop.id, delivery=_delivery())
+        outcome = webhook_event_record(delivery=_delivery())
     # then
     assert outcome == RecordOutcome.QUEUED
     assert WebhookLog.objects.get().status == WebhookLog.Status.RECEIVED
@@ -211,4 +213,24 @@ def test_insert_is_a_single_statement(shop, django_assert_num_queries):
     delivery = _delivery()
     # when / then
     with django_assert_num_queries(1, connection=connection):
-        webhook_event_record(shop_id=shop.id, delivery=delivery)
+        webhook_event_record(delivery=delivery)
+
+
+def test_record_for_an_unknown_shop_stores_nothing(shop, django_capture_on_commit_callbacks):
+    # given
+    for domain in ("stranger.myshopify.com", "not a domain", "evil\x00.myshopify.com"):
+        # when
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            outcome = webhook_event_record(delivery=_delivery(shop_domain=domain))
+        # then
+        assert outcome == RecordOutcome.UNKNOWN_SHOP
+        assert callbacks == []
+    assert WebhookLog.objects.count() == 0
+
+
+def test_record_of_a_malformed_body_for_an_unknown_shop_stores_nothing(shop):
+    # when
+    outcome = webhook_event_record(delivery=_delivery(shop_domain="stranger.myshopify.com", body=b"{"))
+    # then
+    assert outcome == RecordOutcome.UNKNOWN_SHOP
+    assert (WebhookLog.objects.count(), FailedSyncItem.objects.count()) == (0, 0)

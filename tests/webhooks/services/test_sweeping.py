@@ -24,9 +24,13 @@ def test_sweep_queues_waiting_stuck_and_stalled_deliveries_only(shop):
     long_ago = now - timedelta(hours=1)
     waiting = _log(shop, WebhookLog.Status.RECEIVED, received_at=now - timedelta(seconds=30))
     _log(shop, WebhookLog.Status.RECEIVED, received_at=now - timedelta(seconds=1))
-    stuck = _log(shop, WebhookLog.Status.PROCESSING, received_at=long_ago, claimed_at=now - timedelta(minutes=6))
+    stuck = _log(
+        shop, WebhookLog.Status.PROCESSING, received_at=long_ago, claimed_at=now - timedelta(minutes=6)
+    )
     _log(shop, WebhookLog.Status.PROCESSING, received_at=long_ago, claimed_at=now - timedelta(seconds=20))
-    stalled = _log(shop, WebhookLog.Status.FAILED, received_at=long_ago, updated_at=now - timedelta(minutes=20))
+    stalled = _log(
+        shop, WebhookLog.Status.FAILED, received_at=long_ago, updated_at=now - timedelta(minutes=20)
+    )
     _log(shop, WebhookLog.Status.FAILED, received_at=long_ago, updated_at=now - timedelta(seconds=20))
     for status in (WebhookLog.Status.PROCESSED, WebhookLog.Status.IGNORED, WebhookLog.Status.DEAD):
         _log(shop, status, received_at=long_ago)
@@ -53,7 +57,9 @@ def test_sweep_with_the_broker_still_down_leaves_deliveries_waiting(shop):
 def test_sweep_queues_at_most_one_batch_oldest_first(shop):
     # given
     now = timezone.now()
-    ids = [_log(shop, WebhookLog.Status.RECEIVED, received_at=now - timedelta(minutes=10 - i)) for i in range(5)]
+    ids = [
+        _log(shop, WebhookLog.Status.RECEIVED, received_at=now - timedelta(minutes=10 - i)) for i in range(5)
+    ]
     # when
     result = webhook_logs_sweep(now=now, batch_size=3)
     # then

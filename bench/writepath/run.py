@@ -1,0 +1,294 @@
+"""Write-path benchmark: bulk JSONL of orders -> PostgreSQL, through the real write path vs a raw COPY.
+
+    .venv/bin/python bench/writepath/run.py --orders 200000 --runs 3
+
+(a) writepath: stream the file, validate every line (`read_bulk_jsonl`), write each batch with
+    `orders_upsert` (COPY into temp tables + merge statements, one transaction per batch). A reader
+    thread parses the next batch while the database merges the current one.
+(b) baseline: parse each line with orjson and COPY the same rows straight into the same tables: no
+    validation, no merge, no conflict handling.
+Each run is a fresh child process against freshly truncated tables in a dedicated database; the
+child reports its wall time and peak RSS (ru_maxrss). Medians and the ratio are printed as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import queue
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+DEFAULT_DATABASE = "shopsync_bench_writepath"
+PG = "postgres://postgres@127.0.0.1:5432"
+SHOP_DOMAIN = "bench.myshopify.com"
+
+
+def _django(database: str) -> None:
+    os.environ["DATABASE_URL"] = f"{PG}/{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+
+
+def _shop():
+    from shopsync.models import Shop
+
+    return Shop.objects.get(domain=SHOP_DOMAIN)
+
+
+def child_writepath(path: Path, batch_size: int) -> int:
+    from shopsync.payloads import Resource, read_bulk_jsonl
+    from shopsync.services.upsert import orders_upsert
+
+    shop = _shop()
+    batches: queue.Queue = queue.Queue(maxsize=2)
+
+    def read() -> None:
+        with path.open("rb") as lines:
+            for batch in read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=batch_size):
+                batches.put(batch)
+        batches.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    written = 0
+    while (batch := batches.get()) is not None:
+        if batch.errors:
+            raise RuntimeError(batch.errors[0].message)
+        written += orders_upsert(shop=shop, records=batch.records).created
+    return written
+
+
+def child_baseline(path: Path, batch_size: int) -> int:
+    import orjson
+    from django.db import connection, transaction
+
+    shop = _shop()
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    cursor.execute("SELECT nextval(pg_get_serial_sequence('shopsync_order', 'id'))")
+    next_id = cursor.fetchone()[0]
+    orders: list[tuple] = []
+    items: list[tuple] = []
+    written = 0
+    with path.open("rb") as lines:
+        for line in lines:
+            node = orjson.loads(line)
+            if "__parentId" in node:
+                items.append(_baseline_item(shop.pk, next_id - 1, node))
+                continue
+            if len(orders) >= batch_size:
+                written += _baseline_copy(cursor, orders, items)
+                orders, items = [], []
+            orders.append(_baseline_order(shop.pk, next_id, node))
+            next_id += 1
+    written += _baseline_copy(cursor, orders, items)
+    transaction.commit()
+    return written
+
+
+ORDER_COLUMNS = [
+    "id",
+    "shop_id",
+    "shopify_id",
+    "shopify_created_at",
+    "shopify_updated_at",
+    "synced_at",
+    "name",
+    "order_number",
+    "email",
+    "phone",
+    "customer_shopify_id",
+    "currency",
+    "presentment_currency",
+    "financial_status",
+    "fulfillment_status",
+    "processed_at",
+    "cancelled_at",
+    "cancel_reason",
+    "closed_at",
+    "total_price",
+    "subtotal_price",
+    "total_tax",
+    "total_discounts",
+    "tags",
+    "note",
+    "test",
+    "shipping_address",
+    "is_historical",
+]
+ITEM_COLUMNS = [
+    "shop_id",
+    "order_id",
+    "shopify_id",
+    "product_shopify_id",
+    "variant_shopify_id",
+    "sku",
+    "title",
+    "variant_title",
+    "vendor",
+    "quantity",
+    "price",
+    "total_discount",
+]
+
+
+def _amount(bag: dict | None):
+    return bag["shopMoney"]["amount"] if bag else None
+
+
+def _tail(gid: str | None):
+    return gid.rsplit("/", 1)[1] if gid else None
+
+
+def _baseline_order(shop_id: int, pk: int, n: dict) -> tuple:
+    import orjson
+
+    return (
+        pk, shop_id, _tail(n["id"]), n["createdAt"], n["updatedAt"], n["updatedAt"], n["name"], n.get("number"),
+        n["email"], n["phone"], _tail((n.get("customer") or {}).get("id")), n["currencyCode"],
+        n["presentmentCurrencyCode"], n["displayFinancialStatus"], n["displayFulfillmentStatus"],
+        n["processedAt"], n["cancelledAt"], n["cancelReason"], n["closedAt"], _amount(n["totalPriceSet"]),
+        _amount(n["subtotalPriceSet"]), _amount(n["totalTaxSet"]), _amount(n["totalDiscountsSet"]),
+        orjson.dumps(n["tags"]).decode(), n["note"], n["test"], orjson.dumps(n["shippingAddress"]).decode(), False,
+    )  # fmt: skip
+
+
+def _baseline_item(shop_id: int, order_pk: int, n: dict) -> tuple:
+    return (
+        shop_id, order_pk, _tail(n["id"]), _tail(n["product"]["id"]), _tail(n["variant"]["id"]), n["sku"],
+        n["title"], n["variantTitle"], n["vendor"], n["quantity"], _amount(n["originalUnitPriceSet"]),
+        _amount(n["totalDiscountSet"]),
+    )  # fmt: skip
+
+
+def _baseline_copy(cursor, orders: list[tuple], items: list[tuple]) -> int:
+    with cursor.copy(f"COPY shopsync_order ({', '.join(ORDER_COLUMNS)}) FROM STDIN") as copy:
+        for row in orders:
+            copy.write_row(row)
+    with cursor.copy(f"COPY shopsync_lineitem ({', '.join(ITEM_COLUMNS)}) FROM STDIN") as copy:
+        for row in items:
+            copy.write_row(row)
+    cursor.connection.commit()
+    return len(orders)
+
+
+def run_child(args: argparse.Namespace) -> None:
+    _django(args.database)
+    # As a long-lived worker would: keep the imported modules out of every GC pass, and collect less
+    # often (these batches hold tens of thousands of small, acyclic objects).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    # The writer thread mostly waits on PostgreSQL; when a result arrives it should get the GIL back
+    # from the parsing thread quickly rather than after the default 5 ms.
+    sys.setswitchinterval(0.0005)
+    work = child_writepath if args.child == "writepath" else child_baseline
+    started = time.perf_counter()
+    orders = work(Path(args.file), args.batch_size)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        json.dumps(
+            {"orders": orders, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": usage.ru_maxrss / 1024}
+        )
+    )
+
+
+def prepare_database(database: str) -> None:
+    subprocess.run(["psql", PG, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
+    subprocess.run(["psql", PG, "-qc", f"CREATE DATABASE {database}"], check=True)
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{database}", "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
+
+
+def reset_tables(database: str) -> None:
+    sql = (
+        "TRUNCATE shopsync_lineitem, shopsync_order, shopsync_shop RESTART IDENTITY CASCADE; "
+        f"INSERT INTO shopsync_shop (created_at, updated_at, domain, name, api_base_url, api_version, "
+        f"access_token, refresh_token, scopes, currency, status) VALUES (now(), now(), '{SHOP_DOMAIN}', "
+        f"'bench', '', '2026-01', '', '', '', 'USD', 'installed'); CHECKPOINT;"
+    )
+    subprocess.run(["psql", f"{PG}/{database}", "-qc", sql], check=True)
+
+
+def measure(mode: str, args: argparse.Namespace, path: Path) -> dict:
+    reset_tables(args.database)
+    command = [sys.executable, __file__, "--child", mode, "--file", str(path), "--database", args.database]
+    command += ["--batch-size", str(args.batch_size)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures = json.loads(output.strip().splitlines()[-1])
+    if figures["orders"] != args.orders:
+        raise RuntimeError(f"{mode} wrote {figures['orders']} orders, expected {args.orders}")
+    figures["orders_per_second"] = figures["orders"] / figures["seconds"]
+    return figures
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
+    memory_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(memory_kb / 1024**2, 1),
+        "python": platform.python_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/shopsync-bench-writepath"))
+    parser.add_argument("--child", choices=["writepath", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args)
+        return
+    from generate import write_orders_jsonl
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    path = args.workdir / f"orders-{args.orders}.jsonl"
+    if not path.exists():
+        write_orders_jsonl(path, orders=args.orders)
+    prepare_database(args.database)
+    runs: dict[str, list[dict]] = {"writepath": [], "baseline": []}
+    for _ in range(args.runs):
+        for mode in ("baseline", "writepath"):
+            runs[mode].append(measure(mode, args, path))
+            print(mode, json.dumps(runs[mode][-1]), file=sys.stderr)
+    medians = {
+        mode: {
+            "orders_per_second": statistics.median(r["orders_per_second"] for r in results),
+            "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+        }
+        for mode, results in runs.items()
+    }
+    ratio = medians["writepath"]["orders_per_second"] / medians["baseline"]["orders_per_second"]
+    report = {"machine": machine(), "args": {"orders": args.orders, "batch_size": args.batch_size}}
+    print(json.dumps({**report, "runs": runs, "medians": medians, "ratio": round(ratio, 3)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""QueryRoot and Mutation fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+from shopify_sim.admin_graphql import connections
+from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
+from shopify_sim.admin_graphql.fields import FieldFn, load, load_variant, tagged
+from shopify_sim.admin_graphql.search import Filter, matcher, parse
+from shopify_sim.gid import gid, parse_gid
+from shopify_sim.options import PLAN_DISPLAY
+from shopify_sim.timeutil import iso_z
+
+TYPE_RESOURCES = {"Order": "orders", "Customer": "customers", "Product": "products"}
+RESOURCE_TYPES = {v: k for k, v in TYPE_RESOURCES.items()}
+MAX_INPUT_ARRAY = 250
+
+
+def resource_filter(ctx: GraphQLContext, resource: str, query: str | None) -> Filter:
+    try:
+        where = parse(resource, query, ctx.offset)
+    except ValueError as error:
+        raise GraphQLError(f"Invalid search query: {error}", extensions={"code": "BAD_REQUEST"}) from error
+    if resource == "orders":
+        clause, params = ctx.order_visibility()
+        if clause:
+            where.add(clause, *params)
+    return where
+
+
+def connection_field(resource: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+        ctx.require(RESOURCE_SCOPES[resource], resource)
+        where = resource_filter(ctx, resource, args.get("query"))
+        return connections.sql_page(ctx.store, resource, where, args, RESOURCE_TYPES[resource])
+
+    return resolve
+
+
+def count_field(resource: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+        ctx.require(RESOURCE_SCOPES[resource], f"{resource}Count")
+        where = resource_filter(ctx, resource, args.get("query"))
+        limit = args.get("limit")
+        count = ctx.store.count(resource, where.sql(), where.params, limit)
+        if limit is not None and count > limit:
+            return {"count": limit, "precision": "AT_LEAST"}
+        return {"count": count, "precision": "EXACT"}
+
+    return resolve
+
+
+def numeric_id(value: str, expected: str) -> int | None:
+    parsed = parse_gid(value)
+    if parsed is None:
+        raise GraphQLError(f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"})
+    type_name, number = parsed
+    return number if type_name == expected else None
+
+
+def single_field(type_name: str) -> FieldFn:
+    resource = TYPE_RESOURCES[type_name]
+
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict | None:
+        ctx.require(RESOURCE_SCOPES[resource], resource[:-1])
+        return tagged(load(ctx, resource, numeric_id(args["id"], type_name)), type_name)
+
+    return resolve
+
+
+def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
+    parsed = parse_gid(value)
+    if parsed is None:
+        raise GraphQLError(f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"})
+    type_name, number = parsed
+    if type_name in TYPE_RESOURCES:
+        resource = TYPE_RESOURCES[type_name]
+        ctx.require(RESOURCE_SCOPES[resource], "node")
+        return tagged(load(ctx, resource, number), type_name)
+    if type_name == "ProductVariant":
+        ctx.require("read_products", "node")
+        return load_variant(ctx, number)
+    if type_name == "BulkOperation":
+        return bulk_node(ctx, ctx.shop.bulk.get(number))
+    if type_name == "WebhookSubscription":
+        return subscription_node(ctx.shop.webhooks.get(number))
+    if type_name == "Shop":
+        return shop_node(ctx)
+    return None
+
+
+def nodes_field(obj: Any, args: dict, ctx: GraphQLContext) -> list[dict | None]:
+    ids = args["ids"]
+    if len(ids) > MAX_INPUT_ARRAY:
+        raise GraphQLError(
+            f"The input array size of {len(ids)} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+        )
+    return [node_by_gid(ctx, value) for value in ids]
+
+
+def shop_node(ctx: GraphQLContext) -> dict:
+    options = ctx.shop.options
+    return {
+        "__typename": "Shop",
+        "id": gid("Shop", ctx.shop.shop_id),
+        "name": options.name or options.domain.split(".")[0].replace("-", " ").title(),
+        "email": f"owner@{options.domain}",
+        "myshopifyDomain": options.domain,
+        "currencyCode": options.currency,
+        "ianaTimezone": "Etc/GMT" if ctx.offset == 0 else f"Etc/GMT{-ctx.offset // 60:+d}",
+        "timezoneOffset": options.timezone_offset.replace(":", ""),
+        "timezoneOffsetMinutes": ctx.offset,
+        "plan": {
+            "displayName": PLAN_DISPLAY.get(options.plan, options.plan),
+            "publicDisplayName": PLAN_DISPLAY.get(options.plan, options.plan),
+            "partnerDevelopment": False,
+            "shopifyPlus": options.plan in ("plus", "enterprise"),
+        },
+        "createdAt": iso_z(ctx.shop.created_at),
+    }
+
+
+def bulk_node(ctx: GraphQLContext, operation: Any) -> dict | None:
+    if operation is None:
+        return None
+    return {"__typename": "BulkOperation", **operation.graphql(ctx.base_url)}
+
+
+def subscription_node(subscription: Any) -> dict | None:
+    if subscription is None:
+        return None
+    return {"__typename": "WebhookSubscription", **subscription.graphql()}
+
+
+def bulk_operations_field(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    match = matcher(
+        args.get("query"),
+        {"status": lambda op: op.status, "type": lambda op: op.type, "operation_type": lambda op: op.type},
+    )
+    operations = [op for op in ctx.shop.bulk.all() if match(op)]
+    if args.get("sortKey") == "COMPLETED_AT":
+        operations.sort(key=lambda op: (op.completed_at or 0, op.id))
+    return connections.list_page(operations, args, lambda op: bulk_node(ctx, op))
+
+
+def webhook_subscriptions_field(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    topics = set(args.get("topics") or [])
+    address = args.get("uri") or args.get("callbackUrl")
+    subscriptions = [
+        s
+        for s in ctx.shop.webhooks.list()
+        if (not topics or s.topic_enum in topics) and (not address or s.uri == address)
+    ]
+    return connections.list_page(subscriptions, args, subscription_node)
+
+
+def current_bulk_operation(obj: Any, args: dict, ctx: GraphQLContext) -> dict | None:
+    return bulk_node(ctx, ctx.shop.bulk.current(args.get("type") or "QUERY"))
+
+
+QUERY_ROOT: dict[str, FieldFn] = {
+    "orders": connection_field("orders"),
+    "customers": connection_field("customers"),
+    "products": connection_field("products"),
+    "ordersCount": count_field("orders"),
+    "customersCount": count_field("customers"),
+    "productsCount": count_field("products"),
+    "order": single_field("Order"),
+    "customer": single_field("Customer"),
+    "product": single_field("Product"),
+    "productVariant": lambda o, a, c: (
+        c.require("read_products", "productVariant") or load_variant(c, numeric_id(a["id"], "ProductVariant"))
+    ),
+    "node": lambda o, a, c: node_by_gid(c, a["id"]),
+    "nodes": nodes_field,
+    "shop": lambda o, a, c: shop_node(c),
+    "currentBulkOperation": current_bulk_operation,
+    "bulkOperation": lambda o, a, c: bulk_node(c, c.shop.bulk.get(numeric_id(a["id"], "BulkOperation"))),
+    "bulkOperations": bulk_operations_field,
+    "webhookSubscriptions": webhook_subscriptions_field,
+    "webhookSubscription": lambda o, a, c: subscription_node(
+        c.shop.webhooks.get(numeric_id(a["id"], "WebhookSubscription"))
+    ),
+}
+
+
+# -- Mutation ------------------------------------------------------------------------------------------
+def bulk_run_query(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    operation, errors = ctx.shop.bulk.start(args["query"], bool(args.get("groupObjects")), ctx)
+    return {"bulkOperation": bulk_node(ctx, operation), "userErrors": errors}
+
+
+def bulk_cancel(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    number = numeric_id(args["id"], "BulkOperation")
+    operation = ctx.shop.bulk.get(number) if number is not None else None
+    if operation is None:
+        return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
+    errors = ctx.shop.bulk.cancel(operation)
+    return {"bulkOperation": bulk_node(ctx, operation), "userErrors": errors}
+
+
+def webhook_create(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    data = args["webhookSubscription"]
+    address = data.get("uri") or data.get("callbackUrl")
+    if not address:
+        return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address can't be blank"}]}
+    subscription, message = ctx.shop.webhooks.subscribe(
+        topic_enum=args["topic"],
+        uri=address,
+        data_format=data.get("format") or "JSON",
+        source="api",
+        include_fields=data.get("includeFields") or [],
+        filter_query=data.get("filter"),
+    )
+    if subscription is None:
+        return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": message}]}
+    return {"webhookSubscription": subscription_node(subscription), "userErrors": []}
+
+
+def webhook_delete(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    number = numeric_id(args["id"], "WebhookSubscription")
+    if number is None or not ctx.shop.webhooks.unsubscribe(number):
+        return {"deletedWebhookSubscriptionId": None, "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+    return {"deletedWebhookSubscriptionId": args["id"], "userErrors": []}
+
+
+MUTATION: dict[str, FieldFn] = {
+    "bulkOperationRunQuery": bulk_run_query,
+    "bulkOperationCancel": bulk_cancel,
+    "webhookSubscriptionCreate": webhook_create,
+    "webhookSubscriptionDelete": webhook_delete,
+}

@@ -1,0 +1,60 @@
+"""Build the versioned schemas from SDL and wire the single field resolver."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLResolveInfo, GraphQLSchema, build_schema, extend_schema, parse
+
+from shopify_sim.admin_graphql.fields import FIELDS
+from shopify_sim.admin_graphql.root import MUTATION, QUERY_ROOT
+
+HERE = Path(__file__).parent
+TABLES = {**FIELDS, "QueryRoot": QUERY_ROOT, "Mutation": MUTATION}
+BULK_BY_ID_SINCE = "2026-01"
+
+
+def field_resolver(obj: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    table = TABLES.get(info.parent_type.name)
+    if table is not None:
+        fn = table.get(info.field_name)
+        if fn is not None:
+            return fn(obj, args, info.context)
+    if isinstance(obj, dict):
+        return obj.get(info.field_name)
+    return getattr(obj, info.field_name, None)
+
+
+def resolve_type(obj: Any, info: GraphQLResolveInfo, abstract: Any) -> str | None:
+    if isinstance(obj, dict):
+        if "__typename" in obj:
+            return obj["__typename"]
+        if "callbackUrl" in obj:
+            return "WebhookHttpEndpoint"
+    return None
+
+
+def wire(schema: GraphQLSchema) -> GraphQLSchema:
+    for name in ("Node", "WebhookSubscriptionEndpoint"):
+        schema.get_type(name).resolve_type = resolve_type  # type: ignore[union-attr]
+    return schema
+
+
+@functools.cache
+def base_schema() -> GraphQLSchema:
+    return wire(build_schema((HERE / "schema.graphql").read_text()))
+
+
+@functools.cache
+def schema_2026_01() -> GraphQLSchema:
+    extension = parse((HERE / "schema_2026_01.graphql").read_text())
+    return wire(extend_schema(base_schema(), extension))
+
+
+def schema_for(version: str) -> GraphQLSchema:
+    """`unstable` and 2026-01+ have bulkOperation(id:)/bulkOperations; earlier versions do not."""
+    if version == "unstable" or version >= BULK_BY_ID_SINCE:
+        return schema_2026_01()
+    return base_schema()

@@ -1,0 +1,74 @@
+"""Run a compiled plan over the store and write Shopify-format JSONL.
+
+Each record's line is followed immediately by its nested connection children (with `__parentId`),
+depth first; non-connection objects stay inline; only the selected fields appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+from shopify_sim.admin_graphql.context import GraphQLContext
+from shopify_sim.bulk.plan import Plan
+
+ID_KEY = "id"
+
+
+def project_inline(plan: Plan, obj: Any, ctx: GraphQLContext) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, list):
+        return [project_inline(plan, item, ctx) for item in obj]
+    line = {}
+    for item in plan.fields:
+        value = item.fn(obj, item.args, ctx) if item.name != "__typename" else plan.typename
+        if item.sub is not None and value is not None:
+            value = project_inline(item.sub, value, ctx)
+        line[item.key] = value
+    return line
+
+
+def project(plan: Plan, obj: dict[str, Any], ctx: GraphQLContext, parent_id: str | None) -> Iterator[dict[str, Any]]:
+    """The object's own line, then its children's lines (recursively)."""
+    line = project_inline(plan, obj, ctx)
+    if parent_id is not None:
+        line["__parentId"] = parent_id
+    yield line
+    if not plan.children:
+        return
+    own_id = line.get(ID_KEY)
+    for child_field in plan.children:
+        assert child_field.connection is not None and child_field.fn is not None
+        for child in child_field.fn(obj, child_field.args, ctx):
+            yield from project(child_field.connection, child, ctx, own_id)
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.objects = 0
+        self.roots = 0
+        self.bytes = 0
+
+
+def write_record(
+    plan: Plan,
+    record: dict[str, Any],
+    ctx: GraphQLContext,
+    write: Callable[[bytes], Any],
+    counters: Counters,
+    malform: Callable[[dict[str, Any]], Any] | None,
+) -> None:
+    record["__typename"] = plan.typename
+    parts = []
+    for index, line in enumerate(project(plan, record, ctx, None)):
+        if index == 0 and malform is not None:
+            malform(line)
+        parts.append(orjson.dumps(line))
+    chunk = b"\n".join(parts) + b"\n"
+    write(chunk)
+    counters.objects += len(parts)
+    counters.roots += 1
+    counters.bytes += len(chunk)

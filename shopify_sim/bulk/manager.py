@@ -1,0 +1,287 @@
+"""Bulk operations of one shop: start (validate + concurrency), run in a thread, cancel, expire."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import FragmentDefinitionNode, GraphQLError, GraphQLSyntaxError, parse, validate
+
+from shopify_sim.admin_graphql import connections, cost
+from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
+from shopify_sim.admin_graphql.endpoint import pick_operation
+from shopify_sim.admin_graphql.root import resource_filter
+from shopify_sim.admin_graphql.schema import schema_for
+from shopify_sim.bulk.export import Counters, write_record
+from shopify_sim.bulk.plan import BulkQueryError, RootPlan, compile_bulk
+from shopify_sim.gid import gid
+from shopify_sim.timeutil import iso_z
+
+if TYPE_CHECKING:
+    from shopify_sim.shops import ShopState
+
+URL_LIFETIME_SECONDS = 7 * 86400
+CREATED_DELAY_SECONDS = 0.05
+ACTIVE = ("CREATED", "RUNNING", "CANCELING")
+ID_BASE = 4_210_000_000_000
+MULTI_QUERY_SINCE = "2026-01"
+DEFAULT_SORT = {"orders": "PROCESSED_AT", "customers": "ID", "products": "ID"}
+
+
+@dataclass
+class BulkOperation:
+    id: int
+    query: str
+    type: str = "QUERY"
+    status: str = "CREATED"
+    error_code: str | None = None
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    completed_at: int | None = None
+    object_count: int = 0
+    root_object_count: int = 0
+    file_size: int | None = None
+    file_token: str | None = None
+    partial_token: str | None = None
+    expires_at: float | None = None
+    cancel_requested: bool = False
+    version: str = ""
+
+    def signed(self, base_url: str, token: str | None) -> str | None:
+        if token is None:
+            return None
+        # Looks like a signed storage URL; the token is the only secret part.
+        return (
+            f"{base_url}/_bulk/{token}.jsonl?X-Goog-Algorithm=GOOG4-RSA-SHA256"
+            f"&X-Goog-Expires={URL_LIFETIME_SECONDS}&X-Goog-Signature={token[::-1]}"
+        )
+
+    def graphql(self, base_url: str) -> dict[str, Any]:
+        return {
+            "id": gid("BulkOperation", self.id),
+            "status": self.status,
+            "errorCode": self.error_code,
+            "createdAt": iso_z(self.created_at),
+            "completedAt": iso_z(self.completed_at),
+            "objectCount": str(self.object_count),
+            "rootObjectCount": str(self.root_object_count),
+            "fileSize": str(self.file_size) if self.file_size is not None else None,
+            "url": self.signed(base_url, self.file_token),
+            "partialDataUrl": self.signed(base_url, self.partial_token),
+            "query": self.query,
+            "type": self.type,
+        }
+
+    def webhook_payload(self) -> dict[str, Any]:
+        # The finish webhook uses lowercase enums and carries no URL (contract §2.5).
+        return {
+            "admin_graphql_api_id": gid("BulkOperation", self.id),
+            "completed_at": iso_z(self.completed_at),
+            "created_at": iso_z(self.created_at),
+            "error_code": self.error_code.lower() if self.error_code else None,
+            "status": self.status.lower(),
+            "type": self.type.lower(),
+        }
+
+
+def user_error(message: str, code: str = "INVALID") -> dict[str, Any]:
+    return {"field": ["query"], "message": message, "code": code}
+
+
+class BulkManager:
+    def __init__(self, shop: ShopState, directory: Path) -> None:
+        self.shop = shop
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.operations: dict[int, BulkOperation] = {}
+        self.next_id = ID_BASE + (abs(hash(shop.domain)) % 1000) * 1000
+        self.files: dict[str, Path] = {}
+
+    # -- queries -----------------------------------------------------------------------------------
+    def get(self, operation_id: int | None) -> BulkOperation | None:
+        return self.operations.get(operation_id) if operation_id is not None else None
+
+    def all(self) -> list[BulkOperation]:
+        with self.lock:
+            return sorted(self.operations.values(), key=lambda op: op.id)
+
+    def current(self, operation_type: str) -> BulkOperation | None:
+        matching = [op for op in self.all() if op.type == operation_type]
+        return matching[-1] if matching else None
+
+    # -- start -------------------------------------------------------------------------------------
+    def compile(self, text: str, ctx: GraphQLContext) -> RootPlan:
+        schema = schema_for(ctx.version)
+        try:
+            document = parse(text)
+        except GraphQLSyntaxError as error:
+            raise BulkQueryError(error.message) from error
+        problems = validate(schema, document)
+        if problems:
+            raise BulkQueryError(problems[0].message)
+        operation = pick_operation(document, None)
+        if operation is None or operation.operation.value != "query":
+            raise BulkQueryError("Bulk queries must contain exactly one query operation.")
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        return compile_bulk(cost.Walk(schema, fragments, {}), operation)
+
+    def start(self, text: str, group_objects: bool, ctx: GraphQLContext) -> tuple[BulkOperation | None, list[dict]]:
+        try:
+            plan = self.compile(text, ctx)
+        except (BulkQueryError, GraphQLError) as error:
+            return None, [user_error(str(error))]
+        limit = 5 if ctx.version == "unstable" or ctx.version >= MULTI_QUERY_SINCE else 1
+        with self.lock:
+            running = [op for op in self.operations.values() if op.type == "QUERY" and op.status in ACTIVE]
+            if len(running) >= limit:
+                if limit == 1:
+                    message = f"A bulk query operation for this app and shop is already in progress: {gid('BulkOperation', running[0].id)}."
+                else:
+                    message = f"You have reached the limit of {limit} concurrent bulk query operations for this shop."
+                return None, [user_error(message, "OPERATION_IN_PROGRESS")]
+            self.next_id += 1 + secrets.randbelow(50)
+            operation = BulkOperation(self.next_id, text, version=ctx.version)
+            self.operations[operation.id] = operation
+        worker_ctx = GraphQLContext(shop=ctx.shop, version=ctx.version, scopes=ctx.scopes, base_url=ctx.base_url)
+        # Started a moment later, so the mutation answers CREATED as Shopify's does.
+        timer = threading.Timer(CREATED_DELAY_SECONDS, self.run, args=(operation, plan, worker_ctx))
+        timer.daemon = True
+        timer.start()
+        return operation, []
+
+    # -- cancel / expire ---------------------------------------------------------------------------
+    def cancel(self, operation: BulkOperation) -> list[dict[str, Any]]:
+        with self.lock:
+            if operation.status not in ("CREATED", "RUNNING"):
+                return [{"field": ["id"], "message": f"A bulk operation cannot be canceled when it is {operation.status.lower()}"}]
+            operation.status = "CANCELING"
+            operation.cancel_requested = True
+        return []
+
+    def expire(self, operation: BulkOperation) -> None:
+        with self.lock:
+            operation.expires_at = time.time() - 1
+            if operation.status == "COMPLETED":
+                operation.status = "EXPIRED"
+        for token in (operation.file_token, operation.partial_token):
+            path = self.files.pop(token, None) if token else None
+            if path is not None and path.exists():
+                path.unlink()
+
+    def file_for(self, token: str) -> tuple[Path | None, bool]:
+        """(path, expired) for a download token."""
+        path = self.files.get(token)
+        if path is None:
+            return None, False
+        operation = next(
+            (op for op in self.operations.values() if token in (op.file_token, op.partial_token)), None
+        )
+        expired = operation is not None and operation.expires_at is not None and time.time() > operation.expires_at
+        return path, expired
+
+    # -- run ---------------------------------------------------------------------------------------
+    def run(self, operation: BulkOperation, plan: RootPlan, ctx: GraphQLContext) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(24)
+        path = self.directory / f"{token}.jsonl"
+        counters = Counters()
+        failure: tuple[float, str] | None = None
+        try:
+            with self.lock:
+                if operation.status == "CREATED":
+                    operation.status = "RUNNING"
+            failure = self.export(operation, plan, ctx, path, counters)
+        except GraphQLError as error:
+            code = (error.extensions or {}).get("code")
+            failure = (0.0, "ACCESS_DENIED" if code == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR")
+        except Exception:  # noqa: BLE001 — a crash must end the operation as FAILED, like Shopify's
+            failure = (0.0, "INTERNAL_SERVER_ERROR")
+        self.finish(operation, token, path, counters, failure)
+
+    def export(
+        self, operation: BulkOperation, plan: RootPlan, ctx: GraphQLContext, path: Path, counters: Counters
+    ) -> tuple[float, str] | None:
+        shop = self.shop
+        ctx.require(RESOURCE_SCOPES[plan.resource], plan.field_name)
+        where = resource_filter(ctx, plan.resource, plan.args.get("query"))
+        column = connections.sort_column(plan.resource, plan.args.get("sortKey") or DEFAULT_SORT[plan.resource])
+        direction = "DESC" if plan.args.get("reverse") else "ASC"
+        failure = shop.faults.bulk_failure(shop.domain)
+        fail_after = None
+        if failure is not None:
+            total = shop.store.count(plan.resource, where.sql(), where.params)
+            fail_after = int(total * failure[0])
+        rate = shop.faults.bulk_rows_per_second(shop.domain)
+        malform = None
+        if shop.faults.profile(shop.domain).malformed_record_share > 0:
+            def malform(line: dict) -> None:
+                shop.faults.maybe_malform(shop.domain, line, "bulk")
+        started = time.monotonic()
+        conn = shop.store.open_connection()
+        try:
+            conn.execute("BEGIN")
+            with path.open("wb", buffering=1 << 20) as handle:
+                rows = shop.store.iterate_raw(conn, plan.resource, where.sql(), where.params, f"{column} {direction}, id {direction}")
+                for blob in rows:
+                    if operation.cancel_requested:
+                        return None
+                    if fail_after is not None and counters.roots >= fail_after:
+                        return failure
+                    write_record(plan.plan, orjson.loads(blob), ctx, handle.write, counters, malform)
+                    if counters.roots % 5000 == 0:
+                        operation.object_count, operation.root_object_count = counters.objects, counters.roots
+                        ctx.cache.clear()
+                    if rate > 0:
+                        ahead = counters.roots / rate - (time.monotonic() - started)
+                        if ahead > 0:
+                            time.sleep(ahead)
+            if fail_after is not None:
+                return failure
+            return None
+        finally:
+            conn.execute("COMMIT")
+            conn.close()
+
+    def finish(
+        self, operation: BulkOperation, token: str, path: Path, counters: Counters, failure: tuple[float, str] | None
+    ) -> None:
+        with self.lock:
+            operation.object_count, operation.root_object_count = counters.objects, counters.roots
+            operation.completed_at = int(time.time())
+            operation.expires_at = time.time() + URL_LIFETIME_SECONDS
+            if operation.cancel_requested:
+                operation.status = "CANCELED"
+                self.discard(path)
+            elif failure is not None:
+                operation.status, operation.error_code = "FAILED", failure[1]
+                if counters.objects and failure[1] in ("INTERNAL_SERVER_ERROR", "TIMEOUT"):
+                    operation.partial_token = token
+                    operation.file_size = counters.bytes
+                    self.files[token] = path
+                else:
+                    self.discard(path)
+            else:
+                operation.status = "COMPLETED"
+                if counters.objects:
+                    operation.file_token, operation.file_size = token, counters.bytes
+                    self.files[token] = path
+                else:
+                    operation.file_size = 0
+                    self.discard(path)
+        self.shop.emit("bulk_operations/finish", operation.webhook_payload())
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        if path.exists():
+            os.unlink(path)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {**op.graphql(""), "numeric_id": op.id, "version": op.version, "expires_at": op.expires_at}
+            for op in self.all()
+        ]

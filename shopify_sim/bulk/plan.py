@@ -1,0 +1,141 @@
+"""Compile a bulk query into a plan the exporter runs per record without graphql-core (fast path).
+
+Field meanings come from the same tables as the GraphQL resolvers (admin_graphql/fields.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import FieldNode, GraphQLObjectType, get_named_type
+from graphql.execution.values import get_argument_values
+
+from shopify_sim.admin_graphql import cost
+from shopify_sim.admin_graphql.fields import NESTED_CONNECTIONS, FieldFn
+from shopify_sim.admin_graphql.schema import TABLES
+
+MAX_CONNECTIONS = 5
+MAX_NESTING = 2
+
+
+class BulkQueryError(ValueError):
+    pass
+
+
+@dataclass
+class PlanField:
+    key: str
+    name: str
+    fn: FieldFn | None
+    args: dict[str, Any]
+    sub: Plan | None = None  # inline object selection
+    connection: Plan | None = None  # nested connection -> child lines
+
+
+@dataclass
+class Plan:
+    typename: str
+    fields: list[PlanField] = field(default_factory=list)
+    children: list[PlanField] = field(default_factory=list)
+
+
+@dataclass
+class RootPlan:
+    resource: str
+    field_name: str
+    args: dict[str, Any]
+    plan: Plan
+    connections: int
+
+
+def getter(name: str) -> FieldFn:
+    return lambda obj, args, ctx: obj.get(name) if isinstance(obj, dict) else None
+
+
+def connection_node_selection(walk: cost.Walk, node: FieldNode, connection_type: GraphQLObjectType) -> tuple[Any, list]:
+    """The node type of a connection and the merged selections of `edges { node }` and `nodes`."""
+    node_type, selections = None, []
+    for found_type, selection_set, _, _ in cost.node_selections(walk, connection_type, node):
+        node_type = found_type
+        if selection_set is not None:
+            selections.extend(selection_set.selections)
+    return node_type, selections
+
+
+class Compiler:
+    def __init__(self, walk: cost.Walk) -> None:
+        self.walk = walk
+        self.connections = 0
+
+    def compile_selection(self, parent: Any, selection_set: Any, depth: int) -> Plan:
+        plan = Plan(parent.name)
+        has_id = False
+        for node, definition, owner in cost.collect(self.walk, parent, selection_set):
+            name = node.name.value
+            key = node.alias.value if node.alias else name
+            named = get_named_type(definition.type)
+            args = get_argument_values(definition, node, self.walk.variables)
+            fn = TABLES.get(owner.name, {}).get(name) or getter(name)
+            if cost.is_connection(named):
+                plan.children.append(self.compile_connection(owner, node, named, key, args, depth + 1))
+                continue
+            if name == "id" and not node.alias:
+                has_id = True
+            sub = None
+            if node.selection_set is not None:
+                sub = self.compile_selection(named, node.selection_set, depth)
+                if sub.children:
+                    raise BulkQueryError(
+                        "Queries that contain a connection field within a list field are not currently supported."
+                    )
+            plan.fields.append(PlanField(key, name, fn, args, sub=sub))
+        if plan.children and not has_id:
+            raise BulkQueryError(
+                "The parent 'node' field for a nested connection must select the 'id' field without an alias "
+                "and must be of 'ID' return type."
+            )
+        return plan
+
+    def compile_connection(self, owner: Any, node: FieldNode, named: Any, key: str, args: dict, depth: int) -> PlanField:
+        self.connections += 1
+        if self.connections > MAX_CONNECTIONS:
+            raise BulkQueryError(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.")
+        if depth > MAX_NESTING:
+            raise BulkQueryError(
+                f"Bulk queries cannot contain connections with a nesting depth greater than {MAX_NESTING}."
+            )
+        iterator = NESTED_CONNECTIONS.get(owner.name, {}).get(node.name.value)
+        if iterator is None:
+            raise BulkQueryError(f"The connection '{node.name.value}' is not supported in bulk queries.")
+        node_type, selections = connection_node_selection(self.walk, node, named)
+        selection_set = type(node.selection_set)(selections=tuple(selections)) if selections else None
+        child = self.compile_selection(node_type, selection_set, depth)
+        return PlanField(key, node.name.value, iterator, args, connection=child)
+
+
+TOP_LEVEL = {"orders": "orders", "customers": "customers", "products": "products"}
+
+
+def compile_bulk(walk: cost.Walk, operation: Any) -> RootPlan:
+    query_type = walk.schema.query_type
+    fields = list(cost.collect(walk, query_type, operation.selection_set))
+    for node, _, _ in fields:
+        if node.name.value in ("node", "nodes"):
+            raise BulkQueryError("Bulk queries cannot contain a top level `node` or `nodes` field.")
+    roots = [(n, d) for n, d, _ in fields if cost.is_connection(get_named_type(d.type))]
+    if not roots:
+        raise BulkQueryError("Bulk queries must contain at least one connection.")
+    if len(fields) > 1:
+        raise BulkQueryError("Bulk queries must contain exactly one top-level field.")
+    node, definition = roots[0]
+    resource = TOP_LEVEL.get(node.name.value)
+    if resource is None:
+        raise BulkQueryError(f"The connection '{node.name.value}' is not supported in bulk queries.")
+    compiler = Compiler(walk)
+    compiler.connections = 1
+    node_type, selections = connection_node_selection(walk, node, get_named_type(definition.type))
+    selection_set = type(node.selection_set)(selections=tuple(selections)) if selections else None
+    plan = compiler.compile_selection(node_type, selection_set, 0)
+    args = get_argument_values(definition, node, walk.variables)
+    return RootPlan(resource, node.name.value, args, plan, compiler.connections)

@@ -1,0 +1,239 @@
+"""Legacy REST Admin API (contract §3): list/single/count for orders, customers, products.
+
+Cursor pagination through the `Link` header; the opaque `page_info` carries the filters, so a request
+with `page_info` may only add `limit` and `fields`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import orjson
+
+from shopify_sim.admin_graphql.context import ORDER_WINDOW_SECONDS, RESOURCE_SCOPES
+from shopify_sim.admin_graphql.search import ORDER_STATUS
+from shopify_sim.httpio import Request, Response, error, json_response
+from shopify_sim.render import rest as render
+from shopify_sim.timeutil import parse_iso
+
+if TYPE_CHECKING:
+    from shopify_sim.shops import ShopState
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 250
+PAGING_PARAMS = {"limit", "fields", "page_info"}
+SINGULAR = {"orders": "order", "customers": "customer", "products": "product"}
+TIME_FILTERS = ("created_at", "updated_at", "processed_at")
+ORDERINGS = {"id", "created_at", "updated_at", "processed_at"}
+
+
+class RestError(Exception):
+    def __init__(self, status: int, message: Any) -> None:
+        super().__init__(str(message))
+        self.status, self.message = status, message
+
+
+def encode(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
+
+
+def decode(token: str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise RestError(400, {"page_info": "Invalid value."}) from exc
+    if not isinstance(data, dict):
+        raise RestError(400, {"page_info": "Invalid value."})
+    return data
+
+
+def limit_of(request: Request) -> int:
+    raw = request.arg("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or int(raw) < 1:
+        raise RestError(400, {"limit": "Invalid value."})
+    return min(int(raw), MAX_LIMIT)
+
+
+def filters_from(request: Request, resource: str) -> dict[str, Any]:
+    """First-page parameters -> the filter dict that page_info cursors carry forward."""
+    filters: dict[str, Any] = {}
+    for name in ("since_id", "ids", "status", "financial_status", "fulfillment_status", "order"):
+        value = request.arg(name)
+        if value:
+            filters[name] = value
+    for base in TIME_FILTERS:
+        for bound in ("min", "max"):
+            value = request.arg(f"{base}_{bound}")
+            if value:
+                filters[f"{base}_{bound}"] = value
+    return filters
+
+
+def where_clause(shop: ShopState, resource: str, filters: dict[str, Any], all_orders: bool) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if "since_id" in filters:
+        clauses.append("id > ?")
+        params.append(int(filters["since_id"]))
+    if "ids" in filters:
+        ids = [int(x) for x in str(filters["ids"]).split(",") if x.strip().isdigit()]
+        clauses.append(f"id IN ({','.join('?' * len(ids))})" if ids else "0")
+        params.extend(ids)
+    for base in TIME_FILTERS:
+        for bound, op in (("min", ">="), ("max", "<=")):
+            value = filters.get(f"{base}_{bound}")
+            if value and (base != "processed_at" or resource == "orders"):
+                try:
+                    moment = parse_iso(value, shop.offset_minutes)[0]
+                except ValueError as exc:
+                    raise RestError(400, {f"{base}_{bound}": "Invalid value."}) from exc
+                clauses.append(f"{base} {op} ?")
+                params.append(moment)
+    if resource == "orders":
+        status = filters.get("status", "open")
+        clauses.append(ORDER_STATUS.get(status, "0") if status != "any" else "1")
+        for name in ("financial_status", "fulfillment_status"):
+            value = filters.get(name)
+            if value and value != "any":
+                if value in ("unshipped", "unfulfilled"):
+                    clauses.append("json_extract(data, '$.fulfillment_status') IS NULL")
+                else:
+                    clauses.append(f"json_extract(data, '$.{name}') = ?")
+                    params.append("fulfilled" if value == "shipped" else value)
+        if not all_orders:
+            clauses.append("created_at >= strftime('%s','now') - ?")
+            params.append(ORDER_WINDOW_SECONDS)
+    elif resource == "products" and filters.get("status"):
+        statuses = [s.strip() for s in filters["status"].split(",")]
+        clauses.append(f"json_extract(data, '$.status') IN ({','.join('?' * len(statuses))})")
+        params.extend(statuses)
+    return clauses, params
+
+
+def ordering(filters: dict[str, Any]) -> tuple[str, bool]:
+    column, _, direction = str(filters.get("order", "id asc")).partition(" ")
+    if column not in ORDERINGS:
+        column = "id"
+    return column, direction.strip().lower() != "desc"
+
+
+def select_page(shop: ShopState, resource: str, filters: dict, all_orders: bool, cursor: dict | None, limit: int) -> tuple[list[dict], bool, bool]:
+    """(rows, has_next, has_previous) for the page after/before the cursor key."""
+    clauses, params = where_clause(shop, resource, filters, all_orders)
+    column, ascending = ordering(filters)
+    key = f"({column}, id)"
+    backwards = cursor is not None and cursor["d"] == "prev"
+    forward_op = ">" if ascending else "<"
+    backward_op = "<" if ascending else ">"
+    page_clauses, page_params = list(clauses), list(params)
+    if cursor is not None:
+        page_clauses.append(f"{key} {backward_op if backwards else forward_op} (?, ?)")
+        page_params.extend(cursor["k"])
+    direction = ("ASC" if ascending else "DESC") if not backwards else ("DESC" if ascending else "ASC")
+    rows = shop.store.select(resource, " AND ".join(page_clauses), page_params, f"{column} {direction}, id {direction}", limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    beyond = False
+    if cursor is not None:
+        op = (forward_op if backwards else backward_op) + "="
+        beyond = shop.store.exists(resource, " AND ".join([*clauses, f"{key} {op} (?, ?)"]), [*params, *cursor["k"]])
+    return (rows, beyond, more) if backwards else (rows, more, beyond)
+
+
+def link_header(request: Request, version: str, resource: str, rows: list[dict], filters: dict, limit: int, has_next: bool, has_previous: bool) -> str | None:
+    column, _ = ordering(filters)
+    links = []
+    extra = {"fields": request.arg("fields")} if request.arg("fields") else {}
+    for rel, present, row in (("previous", has_previous, rows[0] if rows else None), ("next", has_next, rows[-1] if rows else None)):
+        if present and row is not None:
+            token = encode({"f": filters, "k": [row[column], row["id"]], "d": "prev" if rel == "previous" else "next"})
+            query = urlencode({"limit": limit, **extra, "page_info": token})
+            links.append(f'<{request.root_url}/admin/api/{version}/{resource}.json?{query}>; rel="{rel}"')
+    return ", ".join(links) or None
+
+
+def trim_fields(request: Request, record: dict[str, Any]) -> dict[str, Any]:
+    fields = request.arg("fields")
+    if not fields:
+        return record
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    return {key: record[key] for key in wanted if key in record}
+
+
+def render_rows(shop: ShopState, resource: str, rows: list[dict]) -> list[dict]:
+    customers = None
+    if resource == "orders":
+        customers = shop.store.get_many("customers", [r["customer_id"] for r in rows if r["customer_id"]])
+    return [render.render(resource, row, shop.offset_minutes, customers) for row in rows]
+
+
+def list_resource(shop: ShopState, request: Request, version: str, resource: str, all_orders: bool) -> Response:
+    if request.arg("page") is not None:
+        raise RestError(400, {"page": "page cannot be passed. Use page_info for cursor-based pagination."})
+    limit = limit_of(request)
+    token = request.arg("page_info")
+    cursor = None
+    if token:
+        extra = sorted(set(request.query) - PAGING_PARAMS)
+        if extra:
+            raise RestError(400, {"page_info": f"Invalid value. Cannot be combined with: {', '.join(extra)}."})
+        cursor = decode(token)
+        filters = cursor.get("f", {})
+    else:
+        filters = filters_from(request, resource)
+    rows, has_next, has_previous = select_page(shop, resource, filters, all_orders, cursor, limit)
+    records = [trim_fields(request, r) for r in render_rows(shop, resource, rows)]
+    response = json_response({resource: records})
+    link = link_header(request, version, resource, rows, filters, limit, has_next, has_previous)
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
+def single(shop: ShopState, request: Request, resource: str, record_id: int, all_orders: bool) -> Response:
+    where, params = ("", [])
+    if resource == "orders" and not all_orders:
+        where, params = "created_at >= strftime('%s','now') - ?", [ORDER_WINDOW_SECONDS]
+    record = shop.store.get(resource, record_id, where, params)
+    if record is None:
+        return error(404, "Not Found")
+    return json_response({SINGULAR[resource]: trim_fields(request, render_rows(shop, resource, [record])[0])})
+
+
+def count(shop: ShopState, request: Request, resource: str, all_orders: bool) -> Response:
+    clauses, params = where_clause(shop, resource, filters_from(request, resource), all_orders)
+    return json_response({"count": shop.store.count(resource, " AND ".join(clauses), params)})
+
+
+def shop_resource(shop: ShopState) -> Response:
+    return json_response({"shop": shop.rest_shop()})
+
+
+def handle(shop: ShopState, request: Request, version: str, rest_path: str, scopes: frozenset[str], all_orders: bool) -> Response:
+    """`rest_path` is what follows /admin/api/{version}/, e.g. 'orders.json' or 'orders/12.json'."""
+    if request.method != "GET":
+        return error(405, "Method Not Allowed")
+    name = rest_path.removesuffix(".json")
+    if name == "shop":
+        return shop_resource(shop)
+    resource, _, rest = name.partition("/")
+    if resource not in SINGULAR:
+        return error(404, "Not Found")
+    scope = RESOURCE_SCOPES[resource]
+    if scope not in scopes and scope.replace("read_", "write_") not in scopes:
+        return error(403, f"[API] This action requires merchant approval for {scope} scope.")
+    try:
+        if rest == "":
+            return list_resource(shop, request, version, resource, all_orders)
+        if rest == "count":
+            return count(shop, request, resource, all_orders)
+        if rest.isdigit():
+            return single(shop, request, resource, int(rest), all_orders)
+    except RestError as exc:
+        return error(exc.status, exc.message)
+    return error(404, "Not Found")

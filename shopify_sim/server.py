@@ -1,0 +1,217 @@
+"""HTTP server (stdlib ThreadingHTTPServer, HTTP/1.1 keep-alive) and the top-level router."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from shopify_sim import control, oauth, rest, versions
+from shopify_sim.admin_graphql import endpoint as graphql_endpoint
+from shopify_sim.faults import Faults
+from shopify_sim.httpio import Request, Response, error, json_response
+from shopify_sim.requestlog import RequestLog
+from shopify_sim.shops import Registry, ShopState
+from shopify_sim.webhooks.dispatcher import Dispatcher
+
+PREFIX_RE = re.compile(r"^/shops/([^/]+)(/.*)$")
+API_RE = re.compile(r"^/admin/api/([^/]+)/(.+)$")
+BULK_RE = re.compile(r"^/_bulk/([A-Za-z0-9_-]+)\.jsonl$")
+UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+CHUNK = 1 << 16
+
+
+class App:
+    def __init__(self, data_dir: Path, log: Any = print) -> None:
+        self.data_dir = data_dir
+        self.faults = Faults()
+        self.requests = RequestLog()
+        self.dispatcher = Dispatcher()
+        self.registry = Registry(data_dir, self.faults, self.dispatcher, log)
+
+    def close(self) -> None:
+        self.dispatcher.stop()
+        for shop in self.registry.all():
+            shop.close()
+
+    # -- routing -----------------------------------------------------------------------------------
+    def hinted_shop(self, request: Request) -> ShopState | None:
+        if request.prefix:
+            return self.registry.get(request.prefix.split("/")[-1])
+        host = (request.headers.get("Host") or "").split(":")[0]
+        return self.registry.get(host)
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_sim/"):
+            return control.handle(self, request)
+        match = BULK_RE.match(request.path)
+        if match:
+            return self.bulk_download(match.group(1))
+        if request.path.startswith("/admin/oauth/"):
+            return self.oauth(request)
+        match = API_RE.match(request.path)
+        if match:
+            return self.api(request, match.group(1), match.group(2))
+        return error(404, "Not Found")
+
+    def oauth(self, request: Request) -> Response:
+        shop = self.hinted_shop(request) or self.registry.get(request.arg("shop"))
+        if shop is None:
+            client_id = request.arg("client_id") or request.form_or_json().get("client_id")
+            shops = [s for s in self.registry.all() if s.options.api_key == client_id]
+            shop = shops[0] if len(shops) == 1 else self.registry.default()
+        if shop is None:
+            return error(404, "Not Found")
+        if request.path == "/admin/oauth/authorize" and request.method == "GET":
+            return oauth.authorize(shop, request)
+        if request.path == "/admin/oauth/access_token" and request.method == "POST":
+            return oauth.access_token(shop, request)
+        return error(404, "Not Found")
+
+    def authenticate(self, request: Request) -> tuple[ShopState | None, Response | None]:
+        token = request.headers.get("X-Shopify-Access-Token")
+        shop = self.hinted_shop(request) or self.registry.by_token(token)
+        info = shop.oauth.token(token) if shop is not None else None
+        if shop is None or info is None or not info.valid():
+            return shop, error(401, UNAUTHORIZED)
+        return shop, None
+
+    def api(self, request: Request, requested_version: str, rest_path: str) -> Response:
+        shop, failure = self.authenticate(request)
+        if failure is not None or shop is None:
+            return failure or error(401, UNAUTHORIZED)
+        version = versions.resolve(requested_version, shop.options.oldest_api_version)
+        if version is None:
+            return error(404, "Not Found")
+        response = self.api_versioned(shop, request, version, rest_path)
+        response.headers["X-Shopify-API-Version"] = version
+        return response
+
+    def api_versioned(self, shop: ShopState, request: Request, version: str, rest_path: str) -> Response:
+        is_graphql = rest_path == "graphql.json"
+        fault = self.faults.http_fault(shop.domain, "graphql" if is_graphql else "rest", request.path)
+        if fault is not None and fault.status == 0:
+            time.sleep(fault.delay_seconds)
+            fault = None
+        if fault is not None:
+            return fault
+        info = shop.oauth.token(request.headers.get("X-Shopify-Access-Token"))
+        scopes = info.scopes if info else frozenset()
+        if is_graphql:
+            if request.method != "POST":
+                return error(405, "Method Not Allowed")
+            return graphql_endpoint.handle(shop, request, version, scopes)
+        accepted, used = shop.rest_bucket.add()
+        limit_header = {"X-Shopify-Shop-Api-Call-Limit": f"{used}/{shop.rest_bucket.size}"}
+        if not accepted:
+            body = {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}
+            return json_response(body, status=429, headers={**limit_header, "Retry-After": "2.0"})
+        all_orders = shop.options.read_all_orders and "read_all_orders" in scopes
+        response = rest.handle(shop, request, version, rest_path, scopes, all_orders)
+        response.headers.update(limit_header)
+        return response
+
+    def bulk_download(self, token: str) -> Response:
+        for shop in self.registry.all():
+            path, expired = shop.bulk.file_for(token)
+            if path is None:
+                continue
+            if expired or not path.exists():
+                body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
+                return Response(status=403, body=body, content_type="application/xml; charset=UTF-8")
+            return Response(body=stream_file(path), content_type="application/jsonl", headers={"Content-Length": str(path.stat().st_size)})
+        body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
+        return Response(status=404, body=body, content_type="application/xml; charset=UTF-8")
+
+
+def stream_file(path: Path) -> Any:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "shopify_sim"
+    app: App
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
+        return
+
+    def do_GET(self) -> None:  # noqa: N802 — stdlib naming
+        self.dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def build_request(self) -> Request:
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        prefix = ""
+        match = PREFIX_RE.match(path)
+        if match:
+            prefix, path = f"/shops/{match.group(1)}", match.group(2)
+        return Request(self.command, path, query, self.headers, body, f"http://{host}", prefix)  # type: ignore[arg-type]
+
+    def dispatch(self) -> None:
+        started = time.monotonic()
+        request = self.build_request()
+        try:
+            response = self.app.handle(request)
+        except Exception as exc:  # noqa: BLE001 — answer 500 like a server would, and keep serving
+            response = json_response({"errors": f"Internal error: {type(exc).__name__}: {exc}"}, status=500)
+        if not request.path.startswith("/_sim/"):
+            fault = "dropped" if response.drop_connection else None
+            shop = self.app.hinted_shop(request) or self.app.registry.by_token(request.headers.get("X-Shopify-Access-Token"))
+            self.app.requests.record(request.method, request.path, shop.domain if shop else None, response.status, time.monotonic() - started, fault)
+        if response.drop_connection:
+            self.drop()
+            return
+        self.send(response)
+
+    def drop(self) -> None:
+        # Close the socket with no response at all (a reset on the client side).
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if isinstance(response.body, bytes):
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            return
+        if "Content-Length" in response.headers:
+            self.end_headers()
+            for chunk in response.body:
+                self.wfile.write(chunk)
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for chunk in response.body:
+            if chunk:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def make_server(app: App, host: str, port: int) -> Server:
+    handler = type("BoundHandler", (Handler,), {"app": app})
+    return Server((host, port), handler)

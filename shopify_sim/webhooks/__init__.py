@@ -1,0 +1,1 @@
+"""Webhook subscriptions per shop and one background dispatcher with Shopify's retry schedule."""

@@ -1,0 +1,22 @@
+"""The one write path for Shopify records (see `writer.py` for the rules)."""
+
+from __future__ import annotations
+
+from shopsync.services.upsert.result import UpsertMode, UpsertResult
+from shopsync.services.upsert.writer import (
+    customers_upsert,
+    orders_upsert,
+    products_upsert,
+    records_soft_delete,
+    records_upsert,
+)
+
+__all__ = [
+    "UpsertMode",
+    "UpsertResult",
+    "customers_upsert",
+    "orders_upsert",
+    "products_upsert",
+    "records_soft_delete",
+    "records_upsert",
+]

@@ -1,0 +1,151 @@
+"""The SQL of the write path, one builder per statement, shared by PostgreSQL and SQLite.
+
+All statements read the batch from temporary stage tables and write in `shopify_id` order, so two
+writers touching overlapping batches take row locks in the same order (no lock cycles).
+"""
+
+# ruff: noqa: S608 - SQL is built only from model metadata (table and column names); values are always parameters.
+from __future__ import annotations
+
+from shopsync.services.upsert.dialects import Dialect
+from shopsync.services.upsert.tables import ChildTable, ParentTable
+
+PARENT_MAP = "_shopsync_stage_parent"
+ID_LIST = "_shopsync_stage_id"
+CUTOVER = "(SELECT cutover_at FROM shopsync_shop WHERE id = {shop})"
+
+
+def stage_columns_sql(dialect: Dialect, columns, *, prefix: tuple[str, ...] = ()) -> str:
+    return ", ".join([*prefix, *(f"{c.name} {dialect.column_type(c)}" for c in columns)])
+
+
+def _insert_head(
+    spec: ParentTable, dialect: Dialect, *, values: list[str], deleted_at: str, is_historical: str
+) -> tuple[list, list]:
+    """Target columns and SELECT expressions shared by the merge and the tombstone insert; the
+    parameters are, in order: shop id, synced_at, then whatever `deleted_at` / `is_historical` take."""
+    targets = ["shop_id", *(c.name for c in spec.columns), "synced_at", "deleted_at"]
+    expressions = [dialect.param("bigint"), *values, dialect.param("timestamp"), deleted_at]
+    if spec.computes_is_historical:
+        targets.append("is_historical")
+        expressions.append(is_historical)
+    for column, literal in spec.insert_only:
+        targets.append(column)
+        expressions.append(literal)
+    return targets, expressions
+
+
+def merge_sql(spec: ParentTable, dialect: Dialect, *, populate: bool) -> str:
+    """Params: shop id, synced_at[, shop id again for the cutover]. Returns (shopify_id, id[, inserted])."""
+    table = spec.table
+    cutover = CUTOVER.format(shop=dialect.param("bigint"))
+    targets, expressions = _insert_head(
+        spec,
+        dialect,
+        values=[f"s.{c.name}" for c in spec.columns],
+        deleted_at="NULL",
+        is_historical=f"COALESCE(s.shopify_created_at < {cutover}, {dialect.false})",
+    )
+    insert = (
+        f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(expressions)} "
+        f"FROM {spec.stage} AS s WHERE true ORDER BY s.shopify_id "
+    )
+    returning = f" RETURNING shopify_id, id{dialect.returning_inserted()}"
+    if populate:
+        return insert + "ON CONFLICT (shop_id, shopify_id) DO NOTHING" + returning
+    return (
+        insert
+        + f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {_update_set(spec)} WHERE {_wins(spec, dialect)}"
+        + returning
+    )
+
+
+def _update_set(spec: ParentTable) -> str:
+    names = [c.name for c in spec.columns[1:]]
+    if spec.computes_is_historical:
+        names.append("is_historical")
+    assignments = [f"{name} = excluded.{name}" for name in names]
+    return ", ".join([*assignments, "deleted_at = NULL", "synced_at = excluded.synced_at"])
+
+
+def _wins(spec: ParentTable, dialect: Dialect) -> str:
+    """The incoming version replaces the stored row when:
+    1. the stored version is not newer (ties win: a re-fetch of the same version is authoritative);
+    2. the row is not a tombstone, or the payload is strictly newer than the deletion (a version
+       Shopify made after the delete, like a restore); a delete replayed late never loses to an
+       older payload;
+    3. something actually differs, so a replay rewrites nothing and keeps `synced_at`.
+    """
+    table = spec.table
+    changes = [dialect.differs(f"{table}.{c.name}", f"excluded.{c.name}", c) for c in spec.columns[1:]]
+    if spec.computes_is_historical:
+        changes.append(dialect.differs(f"{table}.is_historical", "excluded.is_historical"))
+    return (
+        f"({table}.shopify_updated_at IS NULL OR {table}.shopify_updated_at <= excluded.shopify_updated_at) "
+        f"AND ({table}.deleted_at IS NULL OR excluded.shopify_updated_at > {table}.deleted_at) "
+        f"AND ({table}.deleted_at IS NOT NULL OR {' OR '.join(changes)})"
+    )
+
+
+def current_sql(spec: ParentTable, dialect: Dialect) -> str:
+    """Staged records whose stored row now holds exactly their version (written by us, or already
+    there: a replay). Locks them on PostgreSQL so their children can be compared safely. Param: shop."""
+    return (
+        f"SELECT t.shopify_id, t.id FROM {spec.table} AS t JOIN {spec.stage} AS s ON s.shopify_id = t.shopify_id "
+        f"WHERE t.shop_id = {dialect.param('bigint')} AND t.shopify_updated_at = s.shopify_updated_at "
+        f"AND t.deleted_at IS NULL ORDER BY t.shopify_id{dialect.lock_rows}"
+    )
+
+
+def children_delete_sql(child: ChildTable) -> str:
+    """Drop the children of the winning parents that the new versions no longer have. Returns parent ids."""
+    table, parent = child.table, child.parent_column
+    return (
+        f"DELETE FROM {table} WHERE {parent} IN (SELECT id FROM {PARENT_MAP}) AND NOT EXISTS ("
+        f"SELECT 1 FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
+        f"WHERE c.shopify_id = {table}.shopify_id AND p.id = {table}.{parent}) RETURNING {parent}"
+    )
+
+
+def children_upsert_sql(child: ChildTable, dialect: Dialect) -> str:
+    """Insert or update the winning parents' children; a child that moved between parents follows its
+    new parent (the unique key is (shop, shopify_id), so no conflict). Param: shop. Returns parent ids."""
+    table, parent = child.table, child.parent_column
+    names = [c.name for c in child.columns]
+    changes = [dialect.differs(f"{table}.{parent}", f"excluded.{parent}")]
+    changes += [dialect.differs(f"{table}.{c.name}", f"excluded.{c.name}", c) for c in child.columns[1:]]
+    assignments = [f"{name} = excluded.{name}" for name in [parent, *names[1:]]]
+    return (
+        f"INSERT INTO {table} (shop_id, {parent}, {', '.join(names)}) "
+        f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
+        f"FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
+        f"WHERE true ORDER BY c.shopify_id "
+        f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(assignments)} "
+        f"WHERE {' OR '.join(changes)} RETURNING {parent}"
+    )
+
+
+def touch_sql(spec: ParentTable, dialect: Dialect, count: int) -> str:
+    """Mark parents whose children changed (but not their own columns) as synced now. Params: now, ids."""
+    placeholders = ", ".join([dialect.param("bigint")] * count)
+    return f"UPDATE {spec.table} SET synced_at = {dialect.param('timestamp')} WHERE id IN ({placeholders})"
+
+
+def tombstone_sql(spec: ParentTable, dialect: Dialect) -> str:
+    """Params: shop, synced_at, deleted_at. Returns the shopify_ids newly marked deleted."""
+    table = spec.table
+    values = ["s.shopify_id"] + ["NULL"] * (len(spec.columns) - 1)
+    targets, expressions = _insert_head(
+        spec, dialect, values=values, deleted_at=dialect.param("timestamp"), is_historical=dialect.false
+    )
+    # Tags are NOT NULL: a tombstone carries an empty list.
+    tags_at = targets.index("tags")
+    expressions[tags_at] = "'[]'"
+    return (
+        f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(expressions)} "
+        f"FROM (SELECT DISTINCT shopify_id FROM {ID_LIST}) AS s WHERE true ORDER BY s.shopify_id "
+        f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET deleted_at = excluded.deleted_at, "
+        f"synced_at = excluded.synced_at "
+        f"WHERE {table}.deleted_at IS NULL AND ({table}.shopify_updated_at IS NULL "
+        f"OR {table}.shopify_updated_at <= excluded.deleted_at) RETURNING shopify_id"
+    )

@@ -1,0 +1,256 @@
+"""THE write path: every Shopify record (sync, webhooks, dead-letter retries, reconciliation heal)
+enters the database through `records_upsert` / `records_soft_delete`.
+
+One batch is one transaction (a savepoint inside the caller's, so a sync can commit its checkpoint
+with the batch): stage the rows in temporary tables, then one merge statement per table. No record is
+read into Python before it is written; the database decides who wins (see `statements._wins`).
+"""
+
+# ruff: noqa: S608 - SQL is built only from model metadata (table and column names); values are always parameters.
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from shopsync.models import Shop
+from shopsync.payloads.records import AnyRecord, Resource
+from shopsync.services.upsert import statements
+from shopsync.services.upsert.dialects import Dialect, dialect_for
+from shopsync.services.upsert.result import UpsertMode, UpsertResult
+from shopsync.services.upsert.tables import TABLES, ChildTable, ParentTable
+
+MAX_ATTEMPTS = 5
+# 40001 serialization_failure, 40P01 deadlock_detected: the transaction lost a race and may simply
+# run again (rows are sorted by key, so deadlocks need an unusual interleaving, but they can happen).
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def records_upsert(
+    *,
+    shop: Shop,
+    resource: Resource | str,
+    records: Iterable[AnyRecord],
+    mode: UpsertMode = UpsertMode.LATEST_WINS,
+    using: str = DEFAULT_DB_ALIAS,
+) -> UpsertResult:
+    """Write one batch of records of one resource (any size up to a few thousand parents).
+
+    Duplicate ids within the batch collapse to the newest `shopify_updated_at` (the later one on a
+    tie). An order or product that wins replaces its line items / variants; one that loses leaves them.
+    """
+    spec = TABLES[Resource(resource)]
+    batch = _newest_per_id(records)
+    if not batch:
+        return UpsertResult()
+    write = _BatchWrite(spec=spec, shop_id=shop.pk, batch=batch, mode=UpsertMode(mode))
+    return _run_with_retries(write.run, using=using)
+
+
+def customers_upsert(
+    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
+) -> UpsertResult:
+    return records_upsert(shop=shop, resource=Resource.CUSTOMERS, records=records, mode=mode)
+
+
+def orders_upsert(
+    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
+) -> UpsertResult:
+    return records_upsert(shop=shop, resource=Resource.ORDERS, records=records, mode=mode)
+
+
+def products_upsert(
+    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
+) -> UpsertResult:
+    return records_upsert(shop=shop, resource=Resource.PRODUCTS, records=records, mode=mode)
+
+
+def records_soft_delete(
+    *,
+    shop: Shop,
+    resource: Resource | str,
+    shopify_ids: Iterable[int],
+    deleted_at: datetime,
+    using: str = DEFAULT_DB_ALIAS,
+) -> int:
+    """Mark records deleted at `deleted_at`; returns how many became deleted by this call.
+
+    The row stays as a tombstone (children included). A record not seen yet gets a tombstone row with
+    only its id, so a late create cannot resurrect it. The first deletion sticks (a replayed delete
+    changes nothing), and a stored version newer than `deleted_at` is not deleted. Afterwards only a
+    payload with `shopify_updated_at` strictly after `deleted_at` can bring the record back.
+    """
+    spec = TABLES[Resource(resource)]
+    ids = sorted({int(shopify_id) for shopify_id in shopify_ids})
+    if not ids:
+        return 0
+
+    def run(dialect: Dialect) -> int:
+        dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
+        dialect.stage(statements.ID_LIST, ["shopify_id"], ((i,) for i in ids))
+        params = [shop.pk, dialect.adapt_timestamp(timezone.now()), dialect.adapt_timestamp(deleted_at)]
+        return len(dialect.execute(statements.tombstone_sql(spec, dialect), params))
+
+    return _run_with_retries(run, using=using)
+
+
+def _newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
+    newest: dict[int, AnyRecord] = {}
+    for record in records:
+        kept = newest.get(record.shopify_id)
+        if kept is None or kept.shopify_updated_at <= record.shopify_updated_at:
+            newest[record.shopify_id] = record
+    return [newest[shopify_id] for shopify_id in sorted(newest)]
+
+
+def _is_transient(error: BaseException) -> bool:
+    for candidate in (error, error.__cause__):
+        if getattr(candidate, "sqlstate", None) in TRANSIENT_SQLSTATES:
+            return True
+        # SQLite: another connection holds the write lock past the busy timeout.
+        if "database is locked" in str(candidate or ""):
+            return True
+    return False
+
+
+def _run_with_retries[T](work: Callable[[Dialect], T], *, using: str) -> T:
+    connection = connections[using]
+    retrying = Retrying(
+        stop=stop_after_attempt(MAX_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.05, max=2),
+        retry=retry_if_exception(_is_transient),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt, transaction.atomic(using=using):
+            dialect = dialect_for(connection)
+            try:
+                return work(dialect)
+            finally:
+                dialect.close()
+    raise AssertionError("unreachable: tenacity reraises the last error")
+
+
+class _BatchWrite:
+    """One batch through the steps of `run`; holds nothing across retries but its input."""
+
+    def __init__(self, *, spec: ParentTable, shop_id: int, batch: list[AnyRecord], mode: UpsertMode) -> None:
+        self.spec = spec
+        self.shop_id = shop_id
+        self.batch = batch
+        self.mode = mode
+
+    def run(self, dialect: Dialect) -> UpsertResult:
+        """1. stage the parents; 2. merge them; 3. find the rows now at the staged version (replays
+        included); 4. replace the children of those; 5. count."""
+        self.dialect = dialect
+        self.now = timezone.now()
+        self._stage_parents()
+        id_floor = self._max_id() if not dialect.reports_inserted else 0
+        merged = dialect.execute(
+            statements.merge_sql(self.spec, dialect, populate=self._populate), self._merge_params()
+        )
+        written = {
+            row[0]: (row[1], row[2] if dialect.reports_inserted else row[1] > id_floor) for row in merged
+        }
+        unchanged: dict[int, int] = {}
+        if not self._populate and len(written) < len(self.batch):
+            current = dialect.execute(statements.current_sql(self.spec, dialect), [self.shop_id])
+            unchanged = {shopify_id: pk for shopify_id, pk in current if shopify_id not in written}
+        children_changed = self._write_children(written, unchanged)
+        return self._result(written, unchanged, children_changed)
+
+    @property
+    def _populate(self) -> bool:
+        return self.mode is UpsertMode.POPULATE
+
+    def _merge_params(self) -> list[Any]:
+        params = [self.shop_id, self.dialect.adapt_timestamp(self.now)]
+        return [*params, self.shop_id] if self.spec.computes_is_historical else params
+
+    def _max_id(self) -> int:
+        return self.dialect.execute(f"SELECT COALESCE(MAX(id), 0) FROM {self.spec.table}")[0][0]
+
+    def _stage_parents(self) -> None:
+        spec, dialect = self.spec, self.dialect
+        dialect.prepare_stage(spec.stage, statements.stage_columns_sql(dialect, spec.columns))
+        rows = _adapted_rows(dialect, spec.columns, map(spec.values, self.batch))
+        dialect.stage(spec.stage, [c.name for c in spec.columns], rows)
+
+    def _write_children(self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int]) -> set[int]:
+        """Returns the parent pks whose children changed."""
+        child = self.spec.child
+        parents = {shopify_id: pk for shopify_id, (pk, _) in written.items()} | unchanged
+        if child is None or not parents:
+            return set()
+        dialect = self.dialect
+        dialect.prepare_stage(statements.PARENT_MAP, "shopify_id bigint, id bigint")
+        dialect.stage(statements.PARENT_MAP, ["shopify_id", "id"], sorted(parents.items()))
+        self._stage_children(child, parents)
+        changed: set[int] = set()
+        if unchanged or not all(inserted for _, inserted in written.values()):
+            # Only rows that existed before can have children to drop (new ones start empty).
+            changed = {row[0] for row in dialect.execute(statements.children_delete_sql(child))}
+        upserted = dialect.execute(statements.children_upsert_sql(child, dialect), [self.shop_id])
+        return changed | {row[0] for row in upserted}
+
+    def _stage_children(self, child: ChildTable, parents: dict[int, int]) -> None:
+        dialect = self.dialect
+        columns_sql = statements.stage_columns_sql(
+            dialect, child.columns, prefix=("parent_shopify_id bigint",)
+        )
+        dialect.prepare_stage(child.stage, columns_sql)
+        rows = _child_rows(child, [record for record in self.batch if record.shopify_id in parents])
+        names = ["parent_shopify_id", *(c.name for c in child.columns)]
+        dialect.stage(child.stage, names, _adapted_rows(dialect, child.columns, rows, offset=1))
+
+    def _result(
+        self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]
+    ) -> UpsertResult:
+        created = sum(1 for _, inserted in written.values() if inserted)
+        touched = sorted(pk for pk in unchanged.values() if pk in children_changed)
+        if touched:
+            sql = statements.touch_sql(self.spec, self.dialect, len(touched))
+            self.dialect.execute(sql, [self.dialect.adapt_timestamp(self.now), *touched])
+        if self._populate:
+            return UpsertResult(created=created, skipped_existing=len(self.batch) - created)
+        return UpsertResult(
+            created=created,
+            updated=len(written) - created + len(touched),
+            unchanged=len(unchanged) - len(touched),
+            skipped_stale=len(self.batch) - len(written) - len(unchanged),
+        )
+
+
+def _child_rows(child: ChildTable, parents: list[AnyRecord]) -> list[tuple]:
+    """(parent_shopify_id, *child values), one row per child id: a child listed under two parents of
+    the batch stays with the newest parent (the unique key would otherwise be hit twice)."""
+    owner: dict[int, tuple[Any, int, Any]] = {}
+    for parent in parents:
+        for record in getattr(parent, child.records_attribute):
+            kept = owner.get(record.shopify_id)
+            if kept is None or kept[0] <= parent.shopify_updated_at:
+                owner[record.shopify_id] = (parent.shopify_updated_at, parent.shopify_id, record)
+    values = operator.attrgetter(*(c.name for c in child.columns))
+    return [(parent_id, *values(record)) for _, parent_id, record in (owner[key] for key in sorted(owner))]
+
+
+def _adapted_rows(
+    dialect: Dialect, columns: Sequence, rows: Iterable[Sequence[Any]], *, offset: int = 0
+) -> Iterable[Sequence[Any]]:
+    adapters = [(i + offset, fn) for i, column in enumerate(columns) if (fn := dialect.adapter(column))]
+    if not adapters:
+        return rows
+    return (_adapt(row, adapters) for row in rows)
+
+
+def _adapt(row: Sequence[Any], adapters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    values = list(row)
+    for index, adapt in adapters:
+        values[index] = adapt(values[index])
+    return values

@@ -1,0 +1,147 @@
+"""End to end against the simulator: a store changed behind our back (no webhooks) is named exactly
+by the reconciliation, healed through the write path, and reads ok on the next run."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from reconciliation.models import ReconciliationReport
+from shopsync.models import Customer, Order, Product
+from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
+from shopsync.services.upsert import records_upsert
+from tests.factories import ShopFactory, UserFactory
+
+DOMAIN = "recon-e2e.myshopify.com"
+RESOURCES = ("orders", "customers", "products")
+PARSERS = {"orders": parse_order_rest, "customers": parse_customer_rest, "products": parse_product_rest}
+MODELS = {"orders": Order, "customers": Customer, "products": Product}
+
+
+@pytest.fixture
+def sim_shop(simulator, db, settings):
+    """A fresh small store on the session simulator, and our shop pointing at it, seeded to equal it."""
+    settings.RECONCILIATION_GRACE_SECONDS = 0
+    control = f"{simulator.base_url}/_sim/shops"
+    requests.delete(f"{control}/{DOMAIN}", timeout=10)
+    created = requests.post(
+        control,
+        json={"domain": DOMAIN, "orders": 25, "customers": 12, "products": 6, "seed": 11, "fresh": True},
+        timeout=60,
+    )
+    created.raise_for_status()
+    settings.RECONCILIATION_BULK_POLL_SECONDS = 0.1
+    # The /shops/{domain} prefix routes our calls to this shop on the shared simulator.
+    shop = ShopFactory(
+        domain=DOMAIN,
+        api_base_url=f"{simulator.base_url}/shops/{DOMAIN}",
+        access_token=created.json()["token"],
+    )
+    for resource in RESOURCES:
+        truth = _truth(simulator, resource, full=True)
+        records = [PARSERS[resource](row["record"]) for row in truth["records"]]
+        records_upsert(shop=shop, resource=resource, records=records)
+    yield shop
+    requests.delete(f"{control}/{DOMAIN}", timeout=10)
+
+
+def _truth(simulator, resource: str, *, full: bool = False) -> dict:
+    response = requests.get(
+        f"{simulator.base_url}/_sim/shops/{DOMAIN}/truth/{resource}", params={"full": int(full)}, timeout=60
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _versions(simulator, resource: str) -> dict[int, datetime]:
+    return {
+        row["id"]: datetime.fromisoformat(row["updated_at"]) for row in _truth(simulator, resource)["records"]
+    }
+
+
+def _sim(simulator, method: str, path: str, **kwargs) -> dict:
+    response = requests.request(
+        method, f"{simulator.base_url}/_sim/shops/{DOMAIN}/{path}", timeout=30, **kwargs
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _expected(before: dict[int, datetime], after: dict[int, datetime]) -> dict[str, list[int]]:
+    return {
+        "missing": sorted(after.keys() - before.keys()),
+        "extra": sorted(before.keys() - after.keys()),
+        "stale": sorted(i for i in before.keys() & after.keys() if after[i] != before[i]),
+    }
+
+
+def _found(report: dict) -> dict[str, list[int]]:
+    return {kind: report[f"{kind}_ids"] for kind in ("missing", "extra", "stale")}
+
+
+@pytest.mark.e2e
+def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
+    simulator, sim_shop, client, capsys
+):
+    # given: our copy equals the store ...
+    client.force_login(UserFactory(username="ops", is_staff=True))
+    baseline = client.get("/api/admin/reconciliation", {"run": 1, "shop": DOMAIN}).json()["reports"]
+    seeded = {resource: _versions(simulator, resource) for resource in RESOURCES}
+    order_ids = sorted(seeded["orders"])
+    product_ids = sorted(seeded["products"])
+    # ... then the store changes without telling us
+    for order_id in order_ids[:2]:
+        _sim(simulator, "DELETE", f"orders/{order_id}")
+    changed_order = order_ids[5]
+    _sim(simulator, "PATCH", f"orders/{changed_order}", json={"note": "changed behind our back"})
+    new_order = _sim(simulator, "POST", "orders", json={})["order"]["id"]
+    new_customer = _sim(simulator, "POST", "customers", json={})["customer"]["id"]
+    _sim(simulator, "DELETE", f"products/{product_ids[0]}")
+    _sim(simulator, "PATCH", f"products/{product_ids[1]}", json={"title": "Renamed"})
+    expected = {
+        resource: _expected(seeded[resource], _versions(simulator, resource)) for resource in RESOURCES
+    }
+    time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
+    # when
+    healed = client.get("/api/admin/reconciliation", {"run": 1, "shop": DOMAIN, "heal": 1}).json()["reports"]
+    after = client.get("/api/admin/reconciliation", {"run": 1, "shop": DOMAIN}).json()["reports"]
+    call_command("reconcile", "--shop", DOMAIN, "--resource", "orders")
+    # then: the oracle itself covers what we did
+    assert expected["orders"]["missing"] == [new_order]
+    assert expected["orders"]["extra"] == order_ids[:2]
+    assert changed_order in expected["orders"]["stale"]
+    assert new_customer in expected["customers"]["missing"]
+    assert expected["products"] == {"missing": [], "extra": [product_ids[0]], "stale": [product_ids[1]]}
+    # ... the first run was clean, the second named exactly those ids
+    assert {r["resource"]: r["status"] for r in baseline} == dict.fromkeys(RESOURCES, "ok")
+    by_resource = {report["resource"]: report for report in healed}
+    for resource in RESOURCES:
+        report = by_resource[resource]
+        assert _found(report) == expected[resource], resource
+        assert report["status"] == "warning"
+        assert report["heal_requested"] is True
+        assert report["heal_result"]["failed"] == 0
+        assert report["heal_result"]["soft_deleted"] == len(expected[resource]["extra"])
+        assert (
+            report["shopify_count"]
+            == report["shopify_snapshot_count"]
+            == len(seeded[resource]) + len(expected[resource]["missing"]) - len(expected[resource]["extra"])
+        )
+    # ... healing wrote through the write path, and the next run is ok
+    assert Order.objects.get(shop=sim_shop, shopify_id=new_order).deleted_at is None
+    assert Order.objects.get(shop=sim_shop, shopify_id=changed_order).note == "changed behind our back"
+    assert (
+        Order.objects.filter(shop=sim_shop, shopify_id__in=order_ids[:2], deleted_at__isnull=False).count()
+        == 2
+    )
+    assert Product.objects.get(shop=sim_shop, shopify_id=product_ids[1]).title == "Renamed"
+    assert {
+        r["resource"]: (r["status"], r["missing_count"] + r["extra_count"] + r["stale_count"]) for r in after
+    } == (dict.fromkeys(RESOURCES, ("ok", 0)))
+    printed = capsys.readouterr().out
+    assert "orders: OK" in printed
+    assert ReconciliationReport.objects.filter(shop=sim_shop, triggered_by="cli").count() == 1

@@ -1,0 +1,111 @@
+"""The streaming bulk JSONL reader: batching, children, late children, bad lines, resuming."""
+
+from __future__ import annotations
+
+import orjson
+
+from shopsync.payloads import Resource, read_bulk_jsonl
+
+
+def _order(order_id: int) -> bytes:
+    return orjson.dumps({"id": f"gid://shopify/Order/{order_id}", "updatedAt": "2024-01-01T00:00:00Z"})
+
+
+def _item(item_id: int, order_id: int, **extra) -> bytes:
+    node = {
+        "id": f"gid://shopify/LineItem/{item_id}",
+        "quantity": 1,
+        "__parentId": f"gid://shopify/Order/{order_id}",
+    }
+    return orjson.dumps({**node, **extra})
+
+
+def _lines(*parts: bytes) -> list[bytes]:
+    return [part + b"\n" for part in parts]
+
+
+def _items_by_order(batches) -> dict[int, list[int]]:
+    return {r.shopify_id: [i.shopify_id for i in r.line_items] for b in batches for r in b.records}
+
+
+def test_children_are_attached_to_their_parents_in_batches():
+    # given
+    lines = _lines(_order(1), _item(11, 1), _item(12, 1), _order(2), _item(21, 2), _order(3))
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=2))
+    # then
+    assert [[r.shopify_id for r in b.records] for b in batches] == [[1, 2], [3]]
+    assert [b.resume_line for b in batches] == [6, 7]
+    assert _items_by_order(batches) == {1: [11, 12], 2: [21], 3: []}
+
+
+def test_a_late_child_re_yields_its_parent_with_all_its_children():
+    # given: 12 belongs to order 1 but arrives after order 1 was yielded
+    lines = _lines(_order(1), _item(11, 1), _order(2), _order(3), _item(12, 1))
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=1))
+    # then
+    assert [[r.shopify_id for r in b.records] for b in batches] == [[1], [2], [3, 1]]
+    assert [i.shopify_id for i in batches[-1].records[1].line_items] == [11, 12]
+
+
+def test_bad_lines_are_reported_and_reading_continues():
+    # given
+    reported = []
+    lines = _lines(
+        _order(1),
+        b'{"id": "gid://shopify/Order/2", "updatedAt": ',  # truncated
+        _order(3),
+        _item(31, 3, quantity="many"),  # invalid child: its parent must not be written without it
+        _item(32, 3),
+        _item(99, 42),  # parent never seen
+        _order(4),
+    )
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=10, on_error=reported.append))
+    # then
+    assert [r.shopify_id for b in batches for r in b.records] == [1, 4]
+    errors = [e for b in batches for e in b.errors]
+    assert errors == reported
+    assert [(e.line_number, e.shopify_id) for e in errors] == [(2, None), (4, 3), (6, 42)]
+    assert "quantity" in errors[1].message
+    assert errors[1].raw_line == lines[3]
+
+
+def test_reading_resumes_from_a_checkpointed_line():
+    # given
+    lines = _lines(_order(1), _item(11, 1), _order(2), _item(21, 2), _order(3), _item(31, 3))
+    first = next(iter(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=1)))
+    # when
+    resumed = list(
+        read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=1, start_line=first.resume_line)
+    )
+    # then
+    assert [r.shopify_id for r in first.records] == [1]
+    assert _items_by_order(resumed) == {2: [21], 3: [31]}
+    assert resumed[-1].resume_line == len(lines) + 1
+
+
+def test_products_get_their_variants_and_customers_have_no_children():
+    # given
+    product = orjson.dumps({"id": "gid://shopify/Product/5", "updatedAt": "2024-01-01T00:00:00Z"})
+    variant = orjson.dumps({"id": "gid://shopify/ProductVariant/51", "__parentId": "gid://shopify/Product/5"})
+    customer = orjson.dumps({"id": "gid://shopify/Customer/7", "updatedAt": "2024-01-01T00:00:00Z"})
+    # when
+    products = list(read_bulk_jsonl(_lines(product, variant), resource=Resource.PRODUCTS))
+    customers = list(read_bulk_jsonl(_lines(b"", customer, b"   "), resource=Resource.CUSTOMERS))
+    # then
+    assert [v.shopify_id for v in products[0].records[0].variants] == [51]
+    assert [c.shopify_id for c in customers[0].records] == [7]
+    assert customers[0].errors == []
+
+
+def test_memory_stays_bounded_children_beyond_the_window_are_orphans():
+    # given
+    lines = _lines(_order(1), _order(2), _order(3), _order(4), _item(11, 1))
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=1, late_window=2))
+    # then
+    errors = [e for b in batches for e in b.errors]
+    assert [(e.line_number, e.shopify_id) for e in errors] == [(5, 1)]
+    assert "not in reach" in errors[0].message

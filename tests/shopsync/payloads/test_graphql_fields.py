@@ -1,0 +1,35 @@
+"""The selections in graphql_fields are valid against the simulator's copy of the Admin API schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphql import build_schema, parse, validate
+
+from shopsync.payloads.graphql_fields import (
+    CUSTOMER_FIELDS,
+    LINE_ITEM_FIELDS,
+    ORDER_FIELDS,
+    PRODUCT_FIELDS,
+    VARIANT_FIELDS,
+)
+
+SCHEMA = Path(__file__).resolve().parents[3] / "shopify_sim" / "admin_graphql" / "schema.graphql"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"{{ orders(first: 5) {{ nodes {{ {ORDER_FIELDS} lineItems(first: 250) {{ nodes {{ {LINE_ITEM_FIELDS} }} }} }} }} }}",
+        f"{{ customers(first: 5) {{ nodes {{ {CUSTOMER_FIELDS} }} }} }}",
+        f"{{ products(first: 5) {{ edges {{ node {{ {PRODUCT_FIELDS} variants(first: 250) {{ edges {{ node {{ {VARIANT_FIELDS} }} }} }} }} }} }} }}",
+    ],
+)
+def test_the_parser_selections_are_valid_admin_api_queries(query):
+    # given
+    schema = build_schema(SCHEMA.read_text())
+    # when
+    errors = validate(schema, parse(query))
+    # then
+    assert errors == []

@@ -1,0 +1,171 @@
+"""Both payload shapes into the shared records: canonical values, equality across shapes, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from shopsync.payloads import (
+    PayloadValidationError,
+    parse_customer_graphql,
+    parse_customer_rest,
+    parse_order_graphql,
+    parse_order_rest,
+    parse_product_graphql,
+    parse_product_rest,
+)
+from tests.shopsync.payloads.conftest import ORDER_ID, graphql_line_item, graphql_variant
+
+
+def test_a_rest_order_is_normalised(rest_order):
+    # when
+    record = parse_order_rest(rest_order)
+    # then
+    assert record.shopify_id == ORDER_ID
+    assert record.shopify_created_at == datetime(2022, 1, 1, tzinfo=UTC)
+    assert record.shopify_updated_at.tzinfo is UTC
+    assert record.shopify_updated_at == datetime(2022, 1, 1, 7, 30, tzinfo=UTC)
+    assert (record.financial_status, record.fulfillment_status) == ("paid", "unfulfilled")
+    assert record.tags == ["wholesale", "vip"]
+    assert record.total_price == Decimal("359.97")
+    assert (record.order_number, record.customer_shopify_id) == (9999, 115310627314723954)
+    assert "country_name" not in record.shipping_address
+    assert [(i.shopify_id, i.quantity, i.price, i.variant_shopify_id) for i in record.line_items] == [
+        (866550311766439020, 3, Decimal("119.99"), 808950810)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rest", "canonical"),
+    [
+        (None, "unfulfilled"),
+        ("partial", "partially_fulfilled"),
+        ("fulfilled", "fulfilled"),
+        ("restocked", "restocked"),
+    ],
+)
+def test_rest_fulfillment_status_maps_to_the_graphql_display_status(rest_order, rest, canonical):
+    # given
+    rest_order["fulfillment_status"] = rest
+    # when
+    record = parse_order_rest(rest_order)
+    # then
+    assert record.fulfillment_status == canonical
+
+
+def test_both_shapes_of_an_order_normalise_to_equal_records(rest_order, graphql_order):
+    # when
+    from_rest = parse_order_rest(rest_order)
+    from_graphql = parse_order_graphql(graphql_order)
+    # then
+    assert from_graphql == from_rest
+
+
+def test_both_shapes_of_a_customer_normalise_to_equal_records(rest_customer, graphql_customer):
+    # when
+    from_rest = parse_customer_rest(rest_customer)
+    from_graphql = parse_customer_graphql(graphql_customer)
+    # then
+    assert from_graphql == from_rest
+    assert (from_rest.state, from_rest.orders_count, from_rest.amount_spent) == (
+        "enabled",
+        3,
+        Decimal("375.30"),
+    )
+
+
+def test_both_shapes_of_a_product_normalise_to_equal_records(rest_product, graphql_product):
+    # when
+    from_rest = parse_product_rest(rest_product)
+    from_graphql = parse_product_graphql(graphql_product)
+    # then
+    assert from_graphql == from_rest
+    assert (from_rest.status, from_rest.tags[1]) == ("active", "Flash Memory")
+
+
+def test_graphql_children_can_come_as_separate_bulk_lines(graphql_order, graphql_product):
+    # given
+    del graphql_order["lineItems"]
+    del graphql_product["variants"]
+    item = {**graphql_line_item(), "__parentId": graphql_order["id"]}
+    # when
+    order = parse_order_graphql(orjson.dumps(graphql_order), line_items=[orjson.dumps(item)])
+    product = parse_product_graphql(graphql_product, variants=[graphql_variant()])
+    # then
+    assert [i.shopify_id for i in order.line_items] == [866550311766439020]
+    assert [v.shopify_id for v in product.variants] == [808950810]
+
+
+def test_the_deprecated_customer_email_field_is_accepted(graphql_customer):
+    # given
+    del graphql_customer["defaultEmailAddress"]
+    graphql_customer["email"] = "old@example.com"
+    # when
+    record = parse_customer_graphql(graphql_customer)
+    # then
+    assert record.email == "old@example.com"
+
+
+def test_an_invalid_rest_order_names_its_id_and_field(rest_order):
+    # given
+    rest_order["total_price"] = "lots"
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_order_rest(rest_order)
+    # then
+    error = caught.value
+    assert str(error) == f"order {ORDER_ID}: total_price: Input should be a valid decimal"
+    assert (error.resource, error.shopify_id, error.fields) == ("order", ORDER_ID, ("total_price",))
+
+
+def test_an_invalid_graphql_line_item_names_the_order_and_the_nested_field(graphql_order):
+    # given
+    graphql_order["lineItems"]["nodes"][0]["quantity"] = "three"
+    graphql_order["updatedAt"] = "2022-01-01T07:30:00"  # no offset: ambiguous
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_order_graphql(graphql_order)
+    # then
+    assert caught.value.shopify_id == ORDER_ID
+    assert caught.value.fields == ("updatedAt", "lineItems.nodes.0.quantity")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": "gid://shopify/Product/1"}, "id"),
+        ({"customer": {"id": "123"}}, "customer.id"),
+        ({"currencyCode": "DOLLARS"}, "currencyCode"),
+        ({"totalPriceSet": {"shopMoney": {"amount": "1e30"}}}, "totalPriceSet.shopMoney.amount"),
+        ({"totalPriceSet": {"shopMoney": {"amount": "NaN"}}}, "totalPriceSet.shopMoney.amount"),
+        ({"number": 2**40}, "number"),
+    ],
+)
+def test_values_the_database_would_reject_fail_validation(graphql_order, change, field):
+    # given
+    graphql_order.update(change)
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_order_graphql(graphql_order)
+    # then
+    assert caught.value.fields == (field,)
+
+
+def test_a_payload_that_is_not_an_object_is_rejected():
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_customer_rest(["not", "a", "dict"])
+    # then
+    assert str(caught.value) == "customer: (payload): Input should be an object, got list"
+
+
+def test_an_unreadable_graphql_line_is_rejected_without_an_id():
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_order_graphql(b'{"id": "gid://shopify/Order/1", ')
+    # then
+    assert caught.value.shopify_id is None
+    assert caught.value.resource == "order"

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.dispatch import receiver
+
+from shopsync.models import (
+    Customer,
+    FailedSyncItem,
+    LineItem,
+    Order,
+    Product,
+    ProductVariant,
+    SyncCursor,
+    SyncSession,
+)
+from shopsync.services.sync import ensure_sync, retry_failed_batches, sync_session_run
+from shopsync.signals import shop_data_changed
+
+
+def _run(fake, kind="initial", resources=None, **options):
+    session = ensure_sync(
+        shop=fake.shop, kind=kind, resources=resources, triggered_by="cli", **options
+    ).session
+    sync_session_run(session_id=session.pk, task_id="test")
+    session.refresh_from_db()
+    return session
+
+
+def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_shopify):
+    # given
+    order_ids = [fake_shopify.add("orders", children=3) for _ in range(5)]
+    [fake_shopify.add("customers") for _ in range(4)]
+    [fake_shopify.add("products", children=2) for _ in range(3)]
+    signals = []
+
+    @receiver(shop_data_changed)
+    def collect(sender, **kwargs):
+        signals.append(kwargs)
+
+    # when
+    session = _run(fake_shopify)
+    # then
+    shop_data_changed.disconnect(collect)
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert (
+        sorted(Order.objects.filter(shop=fake_shopify.shop).values_list("shopify_id", flat=True)) == order_ids
+    )
+    assert LineItem.objects.filter(shop=fake_shopify.shop).count() == 15
+    assert Customer.objects.filter(shop=fake_shopify.shop).count() == 4
+    assert (Product.objects.count(), ProductVariant.objects.count()) == (3, 6)
+    jobs = {job.resource: job for job in session.jobs.all()}
+    assert {r: (j.status, j.synced, j.total, j.created) for r, j in jobs.items()} == {
+        "orders": ("completed", 5, 5, 5),
+        "customers": ("completed", 4, 4, 4),
+        "products": ("completed", 3, 3, 3),
+    }
+    fake_shopify.shop.refresh_from_db()
+    assert fake_shopify.shop.cutover_at == session.started_at
+    assert set(SyncCursor.objects.values_list("resource", "updated_at", "shopify_id")) == {
+        (r, session.started_at, 0) for r in ("orders", "customers", "products")
+    }
+    assert session.message.startswith("Sync complete: orders 5 (5 new, 0 updated)")
+    assert [(s["session_id"], sorted(s["resources"])) for s in signals] == [
+        (session.pk, ["customers", "orders", "products"])
+    ]
+
+
+def test_bulk_operations_start_together_from_2026_01_and_one_at_a_time_before(fake_shopify):
+    # given
+    fake_shopify.add("orders")
+    fake_shopify.add("customers")
+    # when
+    _run(fake_shopify, resources=["orders", "customers"])
+    new_order = [
+        ("start" if "bulkOperationRunQuery" in r["query"] else "poll")
+        for r in fake_shopify.graphql_requests
+        if "BulkOperation" in r["query"] or "bulkOperationRunQuery" in r["query"]
+    ]
+    fake_shopify.graphql_requests.clear()
+    fake_shopify.shop.api_version = "2025-10"
+    fake_shopify.shop.save()
+    fake_shopify.server.handle("/admin/api/2025-10/graphql.json", fake_shopify._graphql)
+    _run(fake_shopify, kind="full", resources=["orders", "customers"])
+    old_order = [
+        ("start" if "bulkOperationRunQuery" in r["query"] else "poll")
+        for r in fake_shopify.graphql_requests
+        if "BulkOperation" in r["query"] or "bulkOperationRunQuery" in r["query"]
+    ]
+    # then
+    assert new_order == ["start", "start", "poll", "poll"]
+    assert old_order == ["start", "poll", "start", "poll"]
+
+
+def test_a_malformed_record_goes_to_the_dead_letters_and_the_rest_syncs(fake_shopify):
+    # given
+    good = [fake_shopify.add("customers") for _ in range(3)]
+    bad = fake_shopify.add("customers")
+    fake_shopify.bad_lines[bad] = b'{"id": "gid://shopify/Customer/%d", "updatedAt": "not a date"}' % bad
+    # when
+    session = _run(fake_shopify, resources=["customers"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED
+    assert sorted(Customer.objects.values_list("shopify_id", flat=True)) == good
+    letter = FailedSyncItem.objects.get()
+    assert (letter.entity_type, letter.shopify_id, letter.payload["updatedAt"]) == (
+        "customer",
+        bad,
+        "not a date",
+    )
+    job = session.jobs.get()
+    assert (job.synced, job.created, job.failed) == (4, 3, 1)
+    assert job.failures[0]["shopify_id"] == bad and job.failures[0]["line"] == 4
+
+
+def test_a_failed_bulk_operation_is_resumed_from_its_partial_data_then_a_follow_up_query(fake_shopify):
+    # given
+    ids = [fake_shopify.add("orders", children=2) for _ in range(6)]
+    fake_shopify.fail_next_bulk_after = [4]
+    # when
+    session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sorted(Order.objects.values_list("shopify_id", flat=True)) == ids
+    assert LineItem.objects.count() == 12
+    starts = [
+        r["variables"]["query"]
+        for r in fake_shopify.graphql_requests
+        if "bulkOperationRunQuery" in r["query"]
+    ]
+    assert len(starts) == 2
+    assert f"id:>{ids[3]}" in starts[1]
+    job = session.jobs.get()
+    assert (job.synced, job.created, job.bulk_rounds) == (6, 6, 2)
+    assert "failed (INTERNAL_SERVER_ERROR); resumed" in job.failures[0]["reason"]
+
+
+def test_a_resumed_job_reattaches_to_its_operation_and_reads_on_from_the_checkpoint(fake_shopify):
+    # given
+    ids = [fake_shopify.add("customers") for _ in range(5)]
+    first = _run(fake_shopify, resources=["customers"])
+    Customer.objects.all().delete()
+    operation_id = first.jobs.get().bulk_operation_id
+    session = ensure_sync(
+        shop=fake_shopify.shop, kind="full", resources=["customers"], triggered_by="cli"
+    ).session
+    session.jobs.update(bulk_operation_id=operation_id, bulk_line=3, bulk_rounds=1, synced=3)
+    starts_before = fake_shopify.bulk_starts()
+    # when
+    sync_session_run(session_id=session.pk)
+    # then
+    session.refresh_from_db()
+    assert session.status == SyncSession.Status.COMPLETED
+    assert fake_shopify.bulk_starts() == starts_before  # no new export
+    assert (
+        sorted(Customer.objects.filter(deleted_at__isnull=True).values_list("shopify_id", flat=True))
+        == ids[3:]
+    )
+    assert session.jobs.get().synced == 5
+
+
+def test_a_full_sync_soft_deletes_what_shopify_deleted(fake_shopify):
+    # given
+    ids = [fake_shopify.add("products", children=1) for _ in range(4)]
+    _run(fake_shopify, resources=["products"])
+    fake_shopify.delete("products", ids[1])
+    # when
+    session = _run(fake_shopify, kind="full", resources=["products"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED
+    deleted = Product.objects.filter(deleted_at__isnull=False).values_list("shopify_id", flat=True)
+    assert list(deleted) == [ids[1]]
+    assert session.jobs.get().deleted == 1
+    assert Product.objects.filter(deleted_at__isnull=True).count() == 3
+
+
+def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_shopify):
+    # given
+    [fake_shopify.add("orders", name=f"#{n}") for n in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shopsync_order ADD CONSTRAINT test_refuse_1 CHECK (name <> '#1')")
+    # when
+    session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED
+    assert Order.objects.count() == 0
+    batch = FailedSyncItem.objects.get(entity_type="batch")
+    assert (batch.payload["resource"], len(batch.payload["records"])) == ("orders", 3)
+    job = session.jobs.get()
+    assert job.failed == 3 and "write failed" in job.failures[0]["reason"]
+    # and when the cause is gone
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shopsync_order DROP CONSTRAINT test_refuse_1")
+    result = retry_failed_batches(shop=fake_shopify.shop)
+    batch.refresh_from_db()
+    assert (result.retried_count, result.still_failed_count) == (1, 0)
+    assert Order.objects.count() == 3
+    assert batch.resolution == "success"
+
+
+def test_a_failed_batch_that_fails_again_stays_open(fake_shopify):
+    # given
+    fake_shopify.add("orders", name="#1")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shopsync_order ADD CONSTRAINT test_refuse_1 CHECK (name <> '#1')")
+    _run(fake_shopify, resources=["orders"])
+    # when
+    result = retry_failed_batches(shop=fake_shopify.shop)
+    # then
+    batch = FailedSyncItem.objects.get(entity_type="batch")
+    assert (result.retried_count, result.still_failed_count) == (0, 1)
+    assert (batch.resolved_at, batch.retry_count) == (None, 1)
+
+
+def test_without_read_all_orders_the_run_says_only_60_days_are_visible(fake_shopify):
+    # given
+    fake_shopify.shop.scopes = "read_orders,read_customers"
+    fake_shopify.shop.save()
+    fake_shopify.add("orders")
+    # when
+    session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED
+    assert "only the last 60 days of orders" in session.message

@@ -1,0 +1,312 @@
+"""`webhook_log_process`: one stored delivery applied through the shared write path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import orjson
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product, Shop, SyncJob, SyncSession
+from tests.webhooks.factories import (
+    BASE_TIME,
+    WebhookLogFactory,
+    customer_payload,
+    order_payload,
+    product_payload,
+)
+from webhooks.models import PrivacyRequest, WebhookLog
+from webhooks.services import processing
+from webhooks.services.processing import MAX_ATTEMPTS, webhook_log_process, webhook_log_reprocess
+from webhooks.tasks import WebhookRetryableError
+from webhooks.topics import HANDLED_TOPICS
+
+
+def _stored(shop, topic, payload, *, minutes=0, **fields):
+    body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    shopify_id = payload.get("id") if isinstance(payload, dict) else None
+    fields.setdefault("triggered_at", BASE_TIME + timedelta(minutes=minutes))
+    return WebhookLogFactory(shop=shop, topic=topic, body=body, shopify_id=shopify_id, **fields)
+
+
+def _apply(shop, topic, payload, **kwargs):
+    log = _stored(shop, topic, payload, **kwargs)
+    webhook_log_process(webhook_log_id=log.id)
+    log.refresh_from_db()
+    return log
+
+
+def test_every_handled_topic_has_a_handler():
+    # then
+    assert set(processing.HANDLERS) == HANDLED_TOPICS
+
+
+def test_orders_create_writes_the_order_and_its_line_items(shop):
+    # when
+    log = _apply(shop, "orders/create", order_payload(1001, version=2))
+    # then
+    assert (log.status, log.attempts, log.last_error) == (WebhookLog.Status.PROCESSED, 1, "")
+    assert log.processed_at is not None
+    order = Order.objects.get(shop=shop, shopify_id=1001)
+    assert (order.note, order.total_price, order.customer_shopify_id) == ("version 2", 12, 555)
+    assert order.shopify_updated_at == BASE_TIME + timedelta(minutes=2)
+    assert list(LineItem.objects.filter(order=order).values_list("shopify_id", "quantity")) == [(10011, 3)]
+
+
+@pytest.mark.parametrize("topic", ["orders/updated", "orders/cancelled"])
+def test_an_older_order_delivery_arriving_late_changes_nothing(shop, topic):
+    # given
+    _apply(shop, "orders/updated", order_payload(1001, version=5))
+    # when
+    log = _apply(shop, topic, order_payload(1001, version=3, cancelled_at="2025-01-01T00:03:00-00:00"))
+    # then
+    assert log.status == WebhookLog.Status.PROCESSED
+    order = Order.objects.get(shop=shop, shopify_id=1001)
+    assert (order.note, order.cancelled_at) == ("version 5", None)
+    assert LineItem.objects.get(order=order).quantity == 6
+
+
+def test_orders_cancelled_applies_the_cancellation(shop):
+    # given
+    _apply(shop, "orders/create", order_payload(1001, version=1))
+    # when
+    _apply(
+        shop,
+        "orders/cancelled",
+        order_payload(1001, version=2, cancelled_at="2025-01-01T00:02:00-00:00", cancel_reason="customer"),
+    )
+    # then
+    order = Order.objects.get(shop=shop, shopify_id=1001)
+    assert (order.cancel_reason, order.cancelled_at) == ("customer", BASE_TIME + timedelta(minutes=2))
+
+
+@pytest.mark.parametrize(
+    ("resource", "model", "payload"),
+    [
+        ("orders", Order, order_payload),
+        ("customers", Customer, customer_payload),
+        ("products", Product, product_payload),
+    ],
+)
+def test_a_delete_soft_deletes_at_trigger_time_and_a_late_older_update_does_not_revive(
+    shop, resource, model, payload
+):
+    # given
+    create, update = {"orders": ("orders/create", "orders/updated")}.get(
+        resource, (f"{resource}/create", f"{resource}/update")
+    )
+    _apply(shop, create, payload(77, version=1))
+    # when
+    deleted = _apply(shop, f"{resource}/delete", {"id": 77}, minutes=10)
+    late = _apply(shop, update, payload(77, version=5))
+    # then
+    assert (deleted.status, late.status) == (WebhookLog.Status.PROCESSED, WebhookLog.Status.PROCESSED)
+    record = model.objects.get(shop=shop, shopify_id=77)
+    assert record.deleted_at == BASE_TIME + timedelta(minutes=10)
+    assert record.shopify_updated_at == BASE_TIME + timedelta(minutes=1)
+
+
+def test_a_delete_arriving_before_the_create_blocks_the_late_create(shop):
+    # when
+    _apply(shop, "products/delete", {"id": 88}, minutes=10)
+    _apply(shop, "products/create", product_payload(88, version=1))
+    # then
+    product = Product.objects.get(shop=shop, shopify_id=88)
+    assert product.deleted_at == BASE_TIME + timedelta(minutes=10)
+    assert product.title is None
+
+
+def test_customers_and_products_are_written_newest_wins(shop):
+    # when
+    _apply(shop, "customers/update", customer_payload(5, version=4))
+    _apply(shop, "customers/create", customer_payload(5, version=1))
+    _apply(shop, "products/update", product_payload(6, version=2))
+    _apply(shop, "products/create", product_payload(6, version=1))
+    # then
+    assert Customer.objects.get(shop=shop, shopify_id=5).last_name == "Lovelace v4"
+    product = Product.objects.get(shop=shop, shopify_id=6)
+    assert (product.title, [v.price for v in product.variants.all()]) == ("Widget v2", [12])
+
+
+def test_a_delivery_is_processed_once_even_if_queued_twice(shop):
+    # given
+    log = _stored(shop, "orders/create", order_payload(1001))
+    webhook_log_process(webhook_log_id=log.id)
+    # when
+    second = webhook_log_process(webhook_log_id=log.id)
+    # then
+    assert second is None
+    log.refresh_from_db()
+    assert (log.status, log.attempts) == (WebhookLog.Status.PROCESSED, 1)
+
+
+def test_a_missing_log_is_a_no_op(db):
+    # when / then
+    assert webhook_log_process(webhook_log_id=987654321) is None
+
+
+def test_an_invalid_payload_is_dead_lettered_at_once(shop):
+    # when
+    log = _apply(shop, "orders/updated", order_payload(1001, line_items=[{"id": 1, "quantity": "many"}]))
+    # then
+    assert log.status == WebhookLog.Status.DEAD
+    assert "line_items.0.quantity" in log.last_error
+    item = FailedSyncItem.objects.get()
+    assert (item.entity_type, item.source, item.source_ref, item.shopify_id) == (
+        "webhook",
+        "webhook",
+        str(log.id),
+        1001,
+    )
+    assert item.payload["id"] == 1001
+    assert Order.objects.count() == 0
+
+
+def test_a_delete_without_id_is_dead_lettered(shop):
+    # when
+    log = _apply(shop, "customers/delete", {"email": "x@example.com"})
+    # then
+    assert log.status == WebhookLog.Status.DEAD
+    assert FailedSyncItem.objects.get().source_ref == str(log.id)
+
+
+def test_a_transient_error_marks_the_delivery_failed_and_asks_for_a_retry(shop, monkeypatch):
+    # given
+    def locked(delivery):
+        raise OperationalError("could not obtain lock on row")
+
+    monkeypatch.setitem(processing.HANDLERS, "orders/updated", locked)
+    log = _stored(shop, "orders/updated", order_payload(1001))
+    # when
+    with pytest.raises(WebhookRetryableError):
+        webhook_log_process(webhook_log_id=log.id)
+    # then
+    log.refresh_from_db()
+    assert (log.status, log.attempts) == (WebhookLog.Status.FAILED, 1)
+    assert "could not obtain lock" in log.last_error
+    assert FailedSyncItem.objects.count() == 0
+
+
+def test_a_transient_error_on_the_last_attempt_is_dead_lettered(shop, monkeypatch):
+    # given
+    def locked(delivery):
+        raise OperationalError("could not obtain lock on row")
+
+    monkeypatch.setitem(processing.HANDLERS, "orders/updated", locked)
+    log = _stored(
+        shop,
+        "orders/updated",
+        order_payload(1001),
+        attempts=MAX_ATTEMPTS - 1,
+        status=WebhookLog.Status.FAILED,
+    )
+    # when
+    webhook_log_process(webhook_log_id=log.id)
+    # then
+    log.refresh_from_db()
+    assert (log.status, log.attempts) == (WebhookLog.Status.DEAD, MAX_ATTEMPTS)
+    assert FailedSyncItem.objects.get().error_message == "could not obtain lock on row"
+
+
+def test_reprocess_runs_a_dead_delivery_again(shop):
+    # given
+    log = _stored(shop, "orders/create", order_payload(1001), status=WebhookLog.Status.DEAD, attempts=6)
+    # when
+    result = webhook_log_reprocess(webhook_log=log)
+    # then
+    assert result.status == WebhookLog.Status.PROCESSED
+    assert Order.objects.filter(shop=shop, shopify_id=1001).exists()
+
+
+def test_reprocess_raises_when_the_delivery_still_fails(shop):
+    # given
+    log = _stored(shop, "orders/create", b"[]", status=WebhookLog.Status.DEAD)
+    # when
+    with pytest.raises(ValueError):
+        webhook_log_reprocess(webhook_log=log)
+    # then
+    log.refresh_from_db()
+    assert log.status == WebhookLog.Status.DEAD
+    assert FailedSyncItem.objects.count() == 0
+
+
+def test_an_unhandled_topic_is_ignored(shop):
+    # when
+    log = _apply(shop, "carts/update", {"id": 1})
+    # then
+    assert log.status == WebhookLog.Status.IGNORED
+
+
+def test_app_uninstalled_marks_the_shop_uninstalled(shop):
+    # when
+    log = _apply(
+        shop, "app/uninstalled", {"id": 954889, "myshopify_domain": shop.domain}, triggered_at=timezone.now()
+    )
+    # then
+    assert log.status == WebhookLog.Status.PROCESSED
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.UNINSTALLED
+    assert shop.uninstalled_at == log.triggered_at
+
+
+def test_a_late_app_uninstalled_from_before_a_reinstall_is_ignored(shop):
+    # given: reinstalled now; the uninstall happened a year earlier
+    shop.installed_at = timezone.now()
+    shop.save()
+    # when
+    _apply(shop, "app/uninstalled", {"id": 954889}, minutes=0)
+    # then
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.INSTALLED
+
+
+def test_bulk_operations_finish_wakes_the_waiting_sync_job(shop):
+    # given
+    session = SyncSession.objects.create(shop=shop, kind="initial", triggered_by="install", status="running")
+    job = SyncJob.objects.create(
+        session=session,
+        shop=shop,
+        resource="orders",
+        mode="initial",
+        status="running",
+        bulk_operation_id="gid://shopify/BulkOperation/720918",
+    )
+    payload = {
+        "admin_graphql_api_id": "gid://shopify/BulkOperation/720918",
+        "completed_at": "2024-08-29T17:23:25Z",
+        "created_at": "2024-08-29T17:16:35Z",
+        "error_code": None,
+        "status": "completed",
+        "type": "query",
+    }
+    # when
+    log = _apply(shop, "bulk_operations/finish", payload)
+    # then
+    assert (log.status, log.shopify_id) == (WebhookLog.Status.PROCESSED, None)
+    job.refresh_from_db()
+    assert (job.bulk_status, job.bulk_finished_at is not None) == ("COMPLETED", True)
+
+
+def test_record_deliveries_after_shop_redact_are_ignored(shop):
+    # given
+    _apply(shop, "shop/redact", {"shop_id": 954889, "shop_domain": shop.domain})
+    # when
+    log = _apply(shop, "orders/create", order_payload(1001))
+    # then
+    assert log.status == WebhookLog.Status.IGNORED
+    assert Order.objects.count() == 0
+    assert PrivacyRequest.objects.get().topic == "shop/redact"
+
+
+def test_webhook_handling_never_starts_a_sync(shop):
+    # when
+    for topic, payload in [
+        ("orders/create", order_payload(1)),
+        ("customers/create", customer_payload(2)),
+        ("products/create", product_payload(3)),
+    ]:
+        _apply(shop, topic, payload)
+    # then
+    assert SyncSession.objects.count() == 0
