@@ -51,11 +51,6 @@ def reconciliation_thresholds() -> Thresholds:
     )
 
 
-def reconciliation_critical_ratio() -> float:
-    """Also critical when discrepancies exceed this share of Shopify's count (small stores)."""
-    return float(getattr(settings, "RECONCILIATION_CRITICAL_RATIO", 0.05))
-
-
 def reconciliation_id_list_cap() -> int:
     return int(getattr(settings, "RECONCILIATION_ID_LIST_CAP", 500))
 

@@ -15,6 +15,8 @@ import dj_database_url
 from kombu import Exchange, Queue
 
 from config.env import env_bool, env_int, env_list, env_str
+from reconciliation.beat import RECONCILIATION_BEAT_SCHEDULE
+from shopsync.beat import SYNC_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SHOPSYNC_VAR_DIR", str(BASE_DIR / "var")))
@@ -113,7 +115,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "shopsync@localhost")
-ADMINS = [("Admin", addr) for addr in env_list("SHOPSYNC_ALERT_EMAILS", [])]
+ADMINS = env_list("SHOPSYNC_ALERT_EMAILS", [])
 
 LOGGING = {
     "version": 1,
@@ -200,5 +202,6 @@ CELERY_TASK_ROUTES = {
     "webhooks.tasks.*": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Seeded into django-celery-beat's tables by the DatabaseScheduler on start.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Seeded into django-celery-beat's tables by the DatabaseScheduler on start. Each app keeps its
+# periodic tasks as plain data in `<app>/beat.py`.
+CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE, **RECONCILIATION_BEAT_SCHEDULE}

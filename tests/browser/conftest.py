@@ -170,7 +170,9 @@ def sim_store(simulator) -> Iterator[SimStore]:
     """A store of its own on the session's simulator (tests change its data and faults)."""
     domain = f"dash-{uuid.uuid4().hex[:10]}.myshopify.com"
     token = f"shpat_{uuid.uuid4().hex}"
-    simulator.control.create_shop(domain, orders=60, customers=40, products=10, seed=11, token=token)
+    simulator.control.create_shop(
+        domain, orders=60, customers=40, products=10, seed=11, token=token, plan="plus"
+    )
     yield SimStore(domain=domain, token=token, api_base_url=f"{simulator.base_url}/shops/{domain}")
     simulator.control.set_faults(shop=domain)
     simulator.control.delete_shop(domain)
