@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -135,6 +136,8 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
         app.close()
+        if not args.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)  # a temporary store dies with the process
         log("shopify_sim stopped")
     return 0
 

@@ -235,7 +235,8 @@ class BulkManager:
                     write_record(plan.plan, orjson.loads(blob), ctx, handle.write, counters, malform)
                     if counters.roots % 5000 == 0:
                         operation.object_count, operation.root_object_count = counters.objects, counters.roots
-                        ctx.cache.clear()
+                        for name in [k for k in ctx.cache if not k.startswith("live:")]:
+                            del ctx.cache[name]
                     if rate > 0:
                         ahead = counters.roots / rate - (time.monotonic() - started)
                         if ahead > 0:

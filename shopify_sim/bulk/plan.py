@@ -14,9 +14,17 @@ from graphql.execution.values import get_argument_values
 from shopify_sim.admin_graphql import cost
 from shopify_sim.admin_graphql.fields import NESTED_CONNECTIONS, FieldFn
 from shopify_sim.admin_graphql.schema import TABLES
+from shopify_sim.gid import gid
 
 MAX_CONNECTIONS = 5
 MAX_NESTING = 2
+# References whose selection is only `id` are answered from the foreign key and a set of live ids,
+# instead of loading the referenced record per row (the difference between 4k and 20k+ orders/s).
+ID_ONLY_REFERENCES = {
+    ("Order", "customer"): ("customer_id", "Customer", "customers"),
+    ("LineItem", "variant"): ("variant_id", "ProductVariant", "variants"),
+    ("LineItem", "product"): ("product_id", "Product", "products"),
+}
 
 
 class BulkQueryError(ValueError):
@@ -51,6 +59,20 @@ class RootPlan:
 
 def getter(name: str) -> FieldFn:
     return lambda obj, args, ctx: obj.get(name) if isinstance(obj, dict) else None
+
+
+def id_only_reference(column: str, typename: str, table: str, key: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: Any) -> dict | None:
+        target = obj.get(column)
+        if target is None:
+            return None
+        live = ctx.cache.get(f"live:{table}")
+        if live is None:
+            live = {row[0] for row in ctx.store.conn().execute(f"SELECT id FROM {table}")}  # noqa: S608
+            ctx.cache[f"live:{table}"] = live
+        return {key: gid(typename, target)} if target in live else None
+
+    return resolve
 
 
 def connection_node_selection(walk: cost.Walk, node: FieldNode, connection_type: GraphQLObjectType) -> tuple[Any, list]:
@@ -89,6 +111,9 @@ class Compiler:
                     raise BulkQueryError(
                         "Queries that contain a connection field within a list field are not currently supported."
                     )
+                reference = ID_ONLY_REFERENCES.get((owner.name, name))
+                if reference and [f.name for f in sub.fields] == ["id"]:
+                    fn, sub = id_only_reference(*reference, key=sub.fields[0].key), None
             plan.fields.append(PlanField(key, name, fn, args, sub=sub))
         if plan.children and not has_id:
             raise BulkQueryError(

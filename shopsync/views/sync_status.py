@@ -43,9 +43,12 @@ def sync_status(request: HttpRequest) -> HttpResponse:
     template = PROGRESS_TMPL if request.GET.get("part") == "progress" else INDICATOR_TMPL
     context = {"shop": shop, "indicator": indicator}
     body = template.render(context, request)
-    if template is INDICATOR_TMPL:
-        body += _finished_toast(request, shop=shop, watched=request.GET.get("watch", ""))
-    return HttpResponse(body)
+    toast = _finished_toast(request, shop=shop, watched=request.GET.get("watch", "")) if template is INDICATOR_TMPL else ""
+    response = HttpResponse(body + toast)
+    if toast:
+        # Parts of the page that show synced data (the dashboard's record counts) refresh on this.
+        response["HX-Trigger"] = "sync-finished"
+    return response
 
 
 @login_required

@@ -6,3 +6,14 @@ document.addEventListener("click", (event) => {
 document.addEventListener("change", (event) => {
   if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
 });
+// Notices fade on their own; errors stay until dismissed.
+const TOAST_LIFETIME_MS = { "toast--info": 6000, "toast--success": 12000 };
+new MutationObserver((mutations) => {
+  for (const mutation of mutations) {
+    for (const node of mutation.addedNodes) {
+      if (!(node instanceof HTMLElement) || !node.classList.contains("toast")) continue;
+      const kind = Object.keys(TOAST_LIFETIME_MS).find((name) => node.classList.contains(name));
+      if (kind) setTimeout(() => node.remove(), TOAST_LIFETIME_MS[kind]);
+    }
+  }
+}).observe(document.getElementById("toasts") || document.body, { childList: true });

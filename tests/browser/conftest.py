@@ -196,7 +196,9 @@ def wait_for_session_end() -> Callable[..., SyncSession]:
 
     def wait(session_id: int, *, timeout: float = 90) -> SyncSession:
         _wait_for(
-            lambda: SyncSession.objects.filter(pk=session_id, status__in=["completed", "failed", "cancelled"]).exists(),
+            lambda: SyncSession.objects.filter(
+                pk=session_id, status__in=["completed", "failed", "cancelled"]
+            ).exists(),
             timeout=timeout,
         )
         return SyncSession.objects.get(pk=session_id)

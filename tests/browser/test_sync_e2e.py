@@ -62,16 +62,27 @@ def test_sync_now_twice_runs_one_session_whose_count_rises_to_the_completion_toa
     session = wait_for_session_end(session.pk)
     assert (session.kind, session.status, session.triggered_by) == ("initial", "completed", "button")
     assert SyncSession.objects.filter(shop=sim_shop).count() == 1
+    expect(page.locator("#sync-progress")).to_have_attribute("data-state", "idle")
     counts = _counts_by_resource(page.evaluate("window.seenCounts"))
     assert counts["orders"][-1] == 60
     assert any(len(values) >= 2 and values == sorted(values) for values in counts.values()), counts
     expect(indicator).to_have_attribute("data-state", "idle")
+    expect(page.locator("#records-card dd").first).to_have_text("40")
 
 
 @pytest.mark.browser
 @pytest.mark.e2e
 def test_local_note_is_kept_when_a_resync_brings_the_customers_new_shopify_fields(
-    page, login, screenshot, live_server, celery_worker, simulator, sim_store, sim_shop, staff, wait_for_session_end
+    page,
+    login,
+    screenshot,
+    live_server,
+    celery_worker,
+    simulator,
+    sim_store,
+    sim_shop,
+    staff,
+    wait_for_session_end,
 ):
     # given: the shop synced once
     login(staff)

@@ -7,7 +7,7 @@ from gql.transport.requests import RequestsHTTPTransport
 
 ORDERS = gql("""
 query getOrders($cursor: String) {
-  orders(first: 50, after: $cursor, sortKey: UPDATED_AT, query: "updated_at:>'2020-01-01T00:00:00Z'") {
+  orders(first: 25, after: $cursor, sortKey: UPDATED_AT, query: "updated_at:>'2020-01-01T00:00:00Z'") {
     pageInfo { hasNextPage endCursor }
     edges {
       cursor
@@ -35,18 +35,24 @@ query { products(first: 10) { edges { node { id title handle status
 """)
 
 
-def client(sim):
+def client(sim, domain):
+    token = sim.control.shop_info(domain)["token"]
     transport = RequestsHTTPTransport(
-        url=f"{sim.base_url}/admin/api/2026-01/graphql.json", headers={"X-Shopify-Access-Token": sim.token}, timeout=30
+        url=f"{sim.base_url}/shops/{domain}/admin/api/2026-01/graphql.json",
+        headers={"X-Shopify-Access-Token": token},
+        timeout=30,
     )
     return Client(transport=transport, fetch_schema_from_transport=False)
 
 
-def test_gql_pages_orders_and_reads_customers_and_products(sim):
-    session = client(sim)
+def test_gql_pages_orders_and_reads_customers_and_products(sim, new_shop):
+    # A Plus-plan shop of its own: a fresh 20,000-point bucket, so paging never throttles.
+    domain = new_shop(orders=400, customers=50, products=20, plan="plus")
+    session = client(sim, domain)
     seen, cursor = [], None
     while True:
-        result = session.execute(ORDERS, variable_values={"cursor": cursor})
+        ORDERS.variable_values = {"cursor": cursor}
+        result = session.execute(ORDERS)
         seen.extend(edge["node"]["id"] for edge in result["orders"]["edges"])
         if not result["orders"]["pageInfo"]["hasNextPage"]:
             break

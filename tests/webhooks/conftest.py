@@ -109,15 +109,16 @@ def webhooks_queue_length() -> int:
     return redis.Redis.from_url(redis_url()).llen("webhooks")
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db.
-    Tests using it must commit their data (live_server / transactional_db)."""
+@pytest.fixture
+def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
+    """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db,
+    for one test. Function-scoped on purpose: it is stopped (warm shutdown, running tasks finish)
+    before the test's database flush, so no task ever races the TRUNCATE."""
     from django.db import connection
 
-    redis.Redis.from_url(redis_url()).flushdb()
-    with django_db_blocker.unblock():
-        db = connection.settings_dict
+    # Messages left by tests without a worker point at rows flushed long ago: drop them.
+    redis.Redis.from_url(redis_url()).delete("webhooks")
+    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -144,19 +145,19 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
             "-l",
             "warning",
             "-n",
-            f"webhooks-test-{os.getpid()}@%h",
+            f"webhooks-test-{uuid.uuid4().hex[:8]}@%h",
         ],
         cwd=ROOT,
         env=env,
     )
-    ping = _wait_for_worker(worker)
-    assert ping, "celery worker did not come up"
+    assert _wait_for_worker(worker), "celery worker did not come up"
     yield worker
     worker.terminate()
     try:
-        worker.wait(timeout=15)
+        worker.wait(timeout=30)
     except subprocess.TimeoutExpired:
         worker.kill()
+        worker.wait()
 
 
 def _wait_for_worker(worker: subprocess.Popen, timeout: float = 30.0) -> bool:

@@ -81,6 +81,7 @@ def test_completed_watched_session_stops_polling_and_brings_the_toast(client_for
     assert 'hx-swap-oob="beforeend:#toasts"' in response.text
     assert "hx-trigger" not in response.text.split('id="sync-indicator"')[1].split(">")[0]
     assert 'data-state="idle"' in response.text
+    assert response["HX-Trigger"] == "sync-finished"
 
 
 def test_failed_watched_session_brings_an_error_toast_with_the_reason(client_for, staff, shop, make_session):

@@ -22,12 +22,13 @@ HEADER_NAMES = [
     "X-Shopify-Order-Id",
     "Content-Type",
 ]
-# What an HTTP client can send as a header value: latin-1, no CR/LF, no surrounding whitespace.
+# What an HTTP client can send as a header value: latin-1 without controls, CR/LF or whitespace.
+HEADER_CHARACTERS = [chr(c) for c in (*range(33, 127), *range(161, 256))]
 header_values = st.one_of(
     st.sampled_from(
         ["orders/create", "orders/delete", "acme.myshopify.com", "2026-01", "", "0", "-1", "a" * 300]
     ),
-    st.text(st.characters(min_codepoint=33, max_codepoint=255, exclude_characters="\x7f"), max_size=80),
+    st.text(st.sampled_from(HEADER_CHARACTERS), max_size=80),
 )
 bodies = st.one_of(
     st.binary(max_size=2048),
@@ -43,7 +44,10 @@ def acme(transactional_db):
     return ShopFactory(domain="acme.myshopify.com")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# database=None: no example database left in the work tree; a failure prints its example anyway.
+@settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     body=bodies,
     headers=st.dictionaries(st.sampled_from(HEADER_NAMES), header_values, max_size=len(HEADER_NAMES)),
