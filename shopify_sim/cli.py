@@ -36,7 +36,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     add("--customers", type=int, default=defaults.customers)
     add("--products", type=int, default=defaults.products)
     add("--plan", default=defaults.plan, choices=sorted(PLANS))
-    add("--no-read-all-orders", dest="read_all_orders", action="store_false", help="only the last 60 days of orders")
+    add(
+        "--no-read-all-orders",
+        dest="read_all_orders",
+        action="store_false",
+        help="only the last 60 days of orders",
+    )
     add("--scopes", default=",".join(defaults.scopes))
     add("--currency", default=defaults.currency)
     add("--timezone-offset", default=defaults.timezone_offset)
@@ -50,7 +55,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     add("--token-expiry-seconds", type=int, default=defaults.token_expiry_seconds)
     add("--oldest-api-version", default=defaults.oldest_api_version)
     add("--webhook-api-version", default=defaults.webhook_api_version)
-    add("--webhook-time-scale", type=float, default=1.0, help="retry schedule multiplier (0.001 = 4 h in 14 s)")
+    add(
+        "--webhook-time-scale",
+        type=float,
+        default=1.0,
+        help="retry schedule multiplier (0.001 = 4 h in 14 s)",
+    )
     add("--webhook-url", default="", help="subscribe every topic of the default shop to this address")
     add("--mutate-per-minute", type=float, default=0.0, help="random store changes per minute (demo)")
     add("--fresh", action="store_true", help="regenerate even if --data-dir holds a matching store")
@@ -96,7 +106,7 @@ def mutate_forever(app: App, per_minute: float, stop: threading.Event, log: Any)
         for shop in app.registry.all():
             try:
                 changes = shop.mutator.random_changes(1, None, None)
-            except Exception as exc:  # noqa: BLE001 — the demo loop must survive a failed change
+            except Exception as exc:
                 log(f"mutation failed on {shop.domain}: {exc}")
                 continue
             for change in changes:
@@ -123,7 +133,9 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     if args.mutate_per_minute > 0:
-        threading.Thread(target=mutate_forever, args=(app, args.mutate_per_minute, stop, log), daemon=True).start()
+        threading.Thread(
+            target=mutate_forever, args=(app, args.mutate_per_minute, stop, log), daemon=True
+        ).start()
     settings = {k: v for k, v in dataclasses.asdict(options).items() if k not in ("scopes",)}
     print(
         f"{READY_PREFIX}http://{host}:{port} shop={options.domain} token={options.token} "

@@ -15,7 +15,6 @@ from shopify_sim.httpio import Request, Response, error, json_response
 from shopify_sim.options import ShopOptions
 from shopify_sim.render import rest as render
 from shopify_sim.store import RESOURCES
-from shopify_sim.store.db import content_hash
 from shopify_sim.store.mutations import MutationError
 from shopify_sim.webhooks.topics import PRIVACY_TOPICS
 
@@ -149,9 +148,15 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
         while rows := cursor.fetchmany(2000):
             customers = None
             if full and resource == "orders":
-                customers = shop.store.get_many("customers", [orjson.loads(r[3])["customer_id"] for r in rows])
+                customers = shop.store.get_many(
+                    "customers", [orjson.loads(r[3])["customer_id"] for r in rows]
+                )
             for record_id, updated_at, digest, data in rows:
-                row: dict[str, Any] = {"id": record_id, "updated_at": timeutil.iso_z(updated_at), "hash": digest}
+                row: dict[str, Any] = {
+                    "id": record_id,
+                    "updated_at": timeutil.iso_z(updated_at),
+                    "hash": digest,
+                }
                 if full:
                     record = orjson.loads(data)
                     if resource == "products":
@@ -159,7 +164,9 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
                     else:
                         row["record"] = render.render(resource, record, shop.offset_minutes, customers)
                 yield row
-        deleted = [r[0] for r in conn.execute("SELECT id FROM deleted WHERE resource = ? ORDER BY id", (resource,))]
+        deleted = [
+            r[0] for r in conn.execute("SELECT id FROM deleted WHERE resource = ? ORDER BY id", (resource,))
+        ]
         yield {"__deleted__": deleted}
     finally:
         conn.execute("COMMIT")
@@ -261,10 +268,24 @@ def privacy_payload(shop: ShopState, topic: str, data: dict[str, Any]) -> dict[s
         return base
     customer_id = data.get("customer_id") or shop.store.random_id("customers", 0.5)
     customer = shop.store.get("customers", customer_id) if customer_id else None
-    orders = [r[0] for r in shop.store.conn().execute("SELECT id FROM orders WHERE customer_id = ? ORDER BY id", (customer_id,))]
-    person = {"id": customer_id, "email": (customer or {}).get("email"), "phone": (customer or {}).get("phone")}
+    orders = [
+        r[0]
+        for r in shop.store.conn().execute(
+            "SELECT id FROM orders WHERE customer_id = ? ORDER BY id", (customer_id,)
+        )
+    ]
+    person = {
+        "id": customer_id,
+        "email": (customer or {}).get("email"),
+        "phone": (customer or {}).get("phone"),
+    }
     if topic == "customers/data_request":
-        return {**base, "orders_requested": orders, "customer": person, "data_request": {"id": int(data.get("data_request_id", 9999))}}
+        return {
+            **base,
+            "orders_requested": orders,
+            "customer": person,
+            "data_request": {"id": int(data.get("data_request_id", 9999))},
+        }
     return {**base, "customer": person, "orders_to_redact": orders}
 
 

@@ -136,7 +136,9 @@ class Faults:
             return json_response({"errors": "Internal Server Error"}, status=status)
         if api == "rest" and self._roll(domain, "rest_429_share", "rest_429", http=True):
             return json_response(
-                {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."},
+                {
+                    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+                },
                 status=429,
                 headers={"Retry-After": f"{profile.retry_after_seconds:.1f}"},
             )

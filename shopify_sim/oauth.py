@@ -89,7 +89,9 @@ def authorize(shop: ShopState, request: Request) -> Response:
     client_id = request.arg("client_id")
     redirect_uri = request.arg("redirect_uri")
     if client_id != shop.options.api_key or not redirect_uri:
-        return oauth_error(400, "invalid_request", "Oauth error invalid_request: The client_id or redirect_uri is invalid")
+        return oauth_error(
+            400, "invalid_request", "Oauth error invalid_request: The client_id or redirect_uri is invalid"
+        )
     scopes = frozenset(s.strip() for s in (request.arg("scope") or "").split(",") if s.strip())
     online = "per-user" in (request.query.get("grant_options[]") or [])
     code = secrets.token_hex(16)
@@ -106,10 +108,16 @@ def authorize(shop: ShopState, request: Request) -> Response:
         params["state"] = request.arg("state")
     params["hmac"] = oauth_hmac(params, shop.options.api_secret)
     separator = "&" if "?" in redirect_uri else "?"
-    return Response(status=302, headers={"Location": f"{redirect_uri}{separator}{urlencode(params)}"}, content_type="text/html")
+    return Response(
+        status=302,
+        headers={"Location": f"{redirect_uri}{separator}{urlencode(params)}"},
+        content_type="text/html",
+    )
 
 
-def issue(shop: ShopState, scopes: frozenset[str], online: bool, expiring: bool, parent: str | None = None) -> dict[str, Any]:
+def issue(
+    shop: ShopState, scopes: frozenset[str], online: bool, expiring: bool, parent: str | None = None
+) -> dict[str, Any]:
     access = ("shpua_" if online else "shpat_") + secrets.token_hex(16)
     body: dict[str, Any] = {"access_token": access, "scope": ",".join(sorted(scopes))}
     info = TokenInfo(scopes, online=online)
@@ -135,9 +143,17 @@ def issue(shop: ShopState, scopes: frozenset[str], online: bool, expiring: bool,
         lifetime = shop.options.token_expiry_seconds
         refresh = "shprt_" + secrets.token_hex(16)
         info.expires_at = time.time() + lifetime
-        body.update({"expires_in": lifetime, "refresh_token": refresh, "refresh_token_expires_in": REFRESH_TOKEN_SECONDS})
+        body.update(
+            {
+                "expires_in": lifetime,
+                "refresh_token": refresh,
+                "refresh_token_expires_in": REFRESH_TOKEN_SECONDS,
+            }
+        )
         with shop.oauth.lock:
-            shop.oauth.refresh_tokens[refresh] = RefreshInfo(scopes, time.time() + REFRESH_TOKEN_SECONDS, parent)
+            shop.oauth.refresh_tokens[refresh] = RefreshInfo(
+                scopes, time.time() + REFRESH_TOKEN_SECONDS, parent
+            )
     with shop.oauth.lock:
         shop.oauth.tokens[access] = info
     return body
@@ -194,7 +210,9 @@ def b64url(data: bytes) -> str:
 def verify_session_token(shop: ShopState, token: str) -> bool:
     try:
         header, payload, signature = token.split(".")
-        expected = hmac.new(shop.options.api_secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        expected = hmac.new(
+            shop.options.api_secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256
+        ).digest()
         if not hmac.compare_digest(b64url(expected), signature):
             return False
         claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -70,10 +70,22 @@ class ShopOptions:
 
     def generator_key(self) -> dict[str, Any]:
         """The options that shape the generated data (a stored store is reused only if they match)."""
-        keys = (
-            "seed orders customers products currency anchor history_days same_updated_at_share big_orders "
-            "big_order_lines guest_order_share deleted_variant_share line_items_mean variants_max"
-        ).split()
+        keys = [
+            "seed",
+            "orders",
+            "customers",
+            "products",
+            "currency",
+            "anchor",
+            "history_days",
+            "same_updated_at_share",
+            "big_orders",
+            "big_order_lines",
+            "guest_order_share",
+            "deleted_variant_share",
+            "line_items_mean",
+            "variants_max",
+        ]
         return {key: getattr(self, key) for key in keys}
 
     @classmethod

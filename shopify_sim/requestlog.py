@@ -29,14 +29,24 @@ class RequestLog:
         self.statuses: Counter[str] = Counter()
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
 
-    def record(self, method: str, path: str, shop: str | None, status: int, seconds: float, fault: str | None) -> None:
+    def record(
+        self, method: str, path: str, shop: str | None, status: int, seconds: float, fault: str | None
+    ) -> None:
         key = endpoint_key(method, path)
         with self.lock:
             self.counts[key] += 1
             self.statuses[str(status)] += 1
             self.recent.append(
-                {"at": time.time(), "method": method, "path": path, "endpoint": key, "shop": shop,
-                 "status": status, "ms": round(seconds * 1000, 2), "fault": fault}
+                {
+                    "at": time.time(),
+                    "method": method,
+                    "path": path,
+                    "endpoint": key,
+                    "shop": shop,
+                    "status": status,
+                    "ms": round(seconds * 1000, 2),
+                    "fault": fault,
+                }
             )
 
     def describe(self) -> dict[str, Any]:

@@ -72,7 +72,9 @@ def filters_from(request: Request, resource: str) -> dict[str, Any]:
     return filters
 
 
-def where_clause(shop: ShopState, resource: str, filters: dict[str, Any], all_orders: bool) -> tuple[list[str], list[Any]]:
+def where_clause(
+    shop: ShopState, resource: str, filters: dict[str, Any], all_orders: bool
+) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if "since_id" in filters:
@@ -120,7 +122,9 @@ def ordering(filters: dict[str, Any]) -> tuple[str, bool]:
     return column, direction.strip().lower() != "desc"
 
 
-def select_page(shop: ShopState, resource: str, filters: dict, all_orders: bool, cursor: dict | None, limit: int) -> tuple[list[dict], bool, bool]:
+def select_page(
+    shop: ShopState, resource: str, filters: dict, all_orders: bool, cursor: dict | None, limit: int
+) -> tuple[list[dict], bool, bool]:
     """(rows, has_next, has_previous) for the page after/before the cursor key."""
     clauses, params = where_clause(shop, resource, filters, all_orders)
     column, ascending = ordering(filters)
@@ -133,7 +137,9 @@ def select_page(shop: ShopState, resource: str, filters: dict, all_orders: bool,
         page_clauses.append(f"{key} {backward_op if backwards else forward_op} (?, ?)")
         page_params.extend(cursor["k"])
     direction = ("ASC" if ascending else "DESC") if not backwards else ("DESC" if ascending else "ASC")
-    rows = shop.store.select(resource, " AND ".join(page_clauses), page_params, f"{column} {direction}, id {direction}", limit + 1)
+    rows = shop.store.select(
+        resource, " AND ".join(page_clauses), page_params, f"{column} {direction}, id {direction}", limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -141,17 +147,33 @@ def select_page(shop: ShopState, resource: str, filters: dict, all_orders: bool,
     beyond = False
     if cursor is not None:
         op = (forward_op if backwards else backward_op) + "="
-        beyond = shop.store.exists(resource, " AND ".join([*clauses, f"{key} {op} (?, ?)"]), [*params, *cursor["k"]])
+        beyond = shop.store.exists(
+            resource, " AND ".join([*clauses, f"{key} {op} (?, ?)"]), [*params, *cursor["k"]]
+        )
     return (rows, beyond, more) if backwards else (rows, more, beyond)
 
 
-def link_header(request: Request, version: str, resource: str, rows: list[dict], filters: dict, limit: int, has_next: bool, has_previous: bool) -> str | None:
+def link_header(
+    request: Request,
+    version: str,
+    resource: str,
+    rows: list[dict],
+    filters: dict,
+    limit: int,
+    has_next: bool,
+    has_previous: bool,
+) -> str | None:
     column, _ = ordering(filters)
     links = []
     extra = {"fields": request.arg("fields")} if request.arg("fields") else {}
-    for rel, present, row in (("previous", has_previous, rows[0] if rows else None), ("next", has_next, rows[-1] if rows else None)):
+    for rel, present, row in (
+        ("previous", has_previous, rows[0] if rows else None),
+        ("next", has_next, rows[-1] if rows else None),
+    ):
         if present and row is not None:
-            token = encode({"f": filters, "k": [row[column], row["id"]], "d": "prev" if rel == "previous" else "next"})
+            token = encode(
+                {"f": filters, "k": [row[column], row["id"]], "d": "prev" if rel == "previous" else "next"}
+            )
             query = urlencode({"limit": limit, **extra, "page_info": token})
             links.append(f'<{request.root_url}/admin/api/{version}/{resource}.json?{query}>; rel="{rel}"')
     return ", ".join(links) or None
@@ -172,7 +194,9 @@ def render_rows(shop: ShopState, resource: str, rows: list[dict]) -> list[dict]:
     return [render.render(resource, row, shop.offset_minutes, customers) for row in rows]
 
 
-def list_resource(shop: ShopState, request: Request, version: str, resource: str, all_orders: bool) -> Response:
+def list_resource(
+    shop: ShopState, request: Request, version: str, resource: str, all_orders: bool
+) -> Response:
     if request.arg("page") is not None:
         raise RestError(400, {"page": "page cannot be passed. Use page_info for cursor-based pagination."})
     limit = limit_of(request)
@@ -181,7 +205,9 @@ def list_resource(shop: ShopState, request: Request, version: str, resource: str
     if token:
         extra = sorted(set(request.query) - PAGING_PARAMS)
         if extra:
-            raise RestError(400, {"page_info": f"Invalid value. Cannot be combined with: {', '.join(extra)}."})
+            raise RestError(
+                400, {"page_info": f"Invalid value. Cannot be combined with: {', '.join(extra)}."}
+            )
         cursor = decode(token)
         filters = cursor.get("f", {})
     else:
@@ -214,7 +240,9 @@ def shop_resource(shop: ShopState) -> Response:
     return json_response({"shop": shop.rest_shop()})
 
 
-def handle(shop: ShopState, request: Request, version: str, rest_path: str, scopes: frozenset[str], all_orders: bool) -> Response:
+def handle(
+    shop: ShopState, request: Request, version: str, rest_path: str, scopes: frozenset[str], all_orders: bool
+) -> Response:
     """`rest_path` is what follows /admin/api/{version}/, e.g. 'orders.json' or 'orders/12.json'."""
     if request.method != "GET":
         return error(405, "Method Not Allowed")

@@ -107,7 +107,9 @@ class App:
         accepted, used = shop.rest_bucket.add()
         limit_header = {"X-Shopify-Shop-Api-Call-Limit": f"{used}/{shop.rest_bucket.size}"}
         if not accepted:
-            body = {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}
+            body = {
+                "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+            }
             return json_response(body, status=429, headers={**limit_header, "Retry-After": "2.0"})
         all_orders = shop.options.read_all_orders and "read_all_orders" in scopes
         response = rest.handle(shop, request, version, rest_path, scopes, all_orders)
@@ -122,7 +124,11 @@ class App:
             if expired or not path.exists():
                 body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
                 return Response(status=403, body=body, content_type="application/xml; charset=UTF-8")
-            return Response(body=stream_file(path), content_type="application/jsonl", headers={"Content-Length": str(path.stat().st_size)})
+            return Response(
+                body=stream_file(path),
+                content_type="application/jsonl",
+                headers={"Content-Length": str(path.stat().st_size)},
+            )
         body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
         return Response(status=404, body=body, content_type="application/xml; charset=UTF-8")
 
@@ -138,10 +144,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "shopify_sim"
     app: App
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
-    def do_GET(self) -> None:  # noqa: N802 — stdlib naming
+    def do_GET(self) -> None:
         self.dispatch()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
@@ -162,12 +168,21 @@ class Handler(BaseHTTPRequestHandler):
         request = self.build_request()
         try:
             response = self.app.handle(request)
-        except Exception as exc:  # noqa: BLE001 — answer 500 like a server would, and keep serving
+        except Exception as exc:
             response = json_response({"errors": f"Internal error: {type(exc).__name__}: {exc}"}, status=500)
         if not request.path.startswith("/_sim/"):
             fault = "dropped" if response.drop_connection else None
-            shop = self.app.hinted_shop(request) or self.app.registry.by_token(request.headers.get("X-Shopify-Access-Token"))
-            self.app.requests.record(request.method, request.path, shop.domain if shop else None, response.status, time.monotonic() - started, fault)
+            shop = self.app.hinted_shop(request) or self.app.registry.by_token(
+                request.headers.get("X-Shopify-Access-Token")
+            )
+            self.app.requests.record(
+                request.method,
+                request.path,
+                shop.domain if shop else None,
+                response.status,
+                time.monotonic() - started,
+                fault,
+            )
         if response.drop_connection:
             self.drop()
             return
@@ -177,7 +192,9 @@ class Handler(BaseHTTPRequestHandler):
         # Close the socket with no response at all (a reset on the client side).
         self.close_connection = True
         try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass

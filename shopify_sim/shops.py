@@ -28,11 +28,22 @@ from shopify_sim.webhooks.dispatcher import Delivery, Dispatcher
 from shopify_sim.webhooks.subscriptions import WebhookHub
 from shopify_sim.webhooks.topics import TOPIC_ENUMS
 
-SETTINGS = (
-    "read_all_orders plan scopes token_expiry_seconds oldest_api_version webhook_api_version "
-    "webhook_time_scale webhook_url name"
-).split()
-HEADER_IDS = {"orders": "X-Shopify-Order-Id", "products": "X-Shopify-Product-Id", "customers": "X-Shopify-Customer-Id"}
+SETTINGS = [
+    "read_all_orders",
+    "plan",
+    "scopes",
+    "token_expiry_seconds",
+    "oldest_api_version",
+    "webhook_api_version",
+    "webhook_time_scale",
+    "webhook_url",
+    "name",
+]
+HEADER_IDS = {
+    "orders": "X-Shopify-Order-Id",
+    "products": "X-Shopify-Product-Id",
+    "customers": "X-Shopify-Customer-Id",
+}
 
 
 def open_store(options: ShopOptions, path: Path, log: Any) -> tuple[Store, dict[str, Any] | None]:
@@ -59,7 +70,9 @@ def _has_meta(store: Store) -> bool:
 
 
 class ShopState:
-    def __init__(self, options: ShopOptions, data_dir: Path, faults: Faults, dispatcher: Dispatcher, log: Any = print):
+    def __init__(
+        self, options: ShopOptions, data_dir: Path, faults: Faults, dispatcher: Dispatcher, log: Any = print
+    ):
         self.options = options
         self.domain = options.domain
         self.faults = faults
@@ -103,7 +116,10 @@ class ShopState:
 
     def describe(self) -> dict[str, Any]:
         conn = self.store.conn()
-        counts = {r: conn.execute(f"SELECT COUNT(*) FROM {r}").fetchone()[0] for r in ("orders", "customers", "products")}  # noqa: S608
+        counts = {
+            r: conn.execute(f"SELECT COUNT(*) FROM {r}").fetchone()[0]  # noqa: S608 — fixed names
+            for r in ("orders", "customers", "products")
+        }
         options = dataclasses.asdict(self.options)
         return {
             "domain": self.domain,
@@ -156,7 +172,9 @@ class ShopState:
             body = payload
             if subscription.include_fields:
                 body = {k: v for k, v in payload.items() if k in subscription.include_fields}
-            queued += self.deliver(topic, subscription.uri, orjson.dumps(body), event_id, now, subscription.id, extra_headers)
+            queued += self.deliver(
+                topic, subscription.uri, orjson.dumps(body), event_id, now, subscription.id, extra_headers
+            )
         return queued
 
     def deliver(

@@ -38,8 +38,17 @@ class ControlClient:
         self.shop = shop
         self.session = session or requests.Session()
 
-    def call(self, method: str, path: str, json: Any = None, params: dict | None = None, expect: tuple[int, ...] = ()) -> Any:
-        response = self.session.request(method, f"{self.base_url}/_sim{path}", json=json, params=params, timeout=600)
+    def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        params: dict | None = None,
+        expect: tuple[int, ...] = (),
+    ) -> Any:
+        response = self.session.request(
+            method, f"{self.base_url}/_sim{path}", json=json, params=params, timeout=600
+        )
         if response.status_code >= 400 and response.status_code not in expect:
             raise SimulatorError(f"{method} /_sim{path} -> {response.status_code}: {response.text[:500]}")
         return response.json()
@@ -82,7 +91,13 @@ class ControlClient:
     def delete(self, resource: str, record_id: int, shop: str | None = None) -> dict:
         return self.call("DELETE", f"/shops/{self._shop(shop)}/{resource}/{record_id}")
 
-    def mutate(self, count: int = 1, seed: int | None = None, mix: dict[str, float] | None = None, shop: str | None = None) -> list[dict]:
+    def mutate(
+        self,
+        count: int = 1,
+        seed: int | None = None,
+        mix: dict[str, float] | None = None,
+        shop: str | None = None,
+    ) -> list[dict]:
         body = {"count": count, "seed": seed, "mix": mix}
         return self.call("POST", f"/shops/{self._shop(shop)}/mutate", body)["changes"]
 
@@ -91,7 +106,9 @@ class ControlClient:
         return self.call("GET", f"/shops/{self._shop(shop)}/truth/{resource}", params=params)
 
     # webhooks
-    def subscribe(self, topic: str | list[str], address: str, shop: str | None = None, source: str = "api", **extra: Any) -> list[dict]:
+    def subscribe(
+        self, topic: str | list[str], address: str, shop: str | None = None, source: str = "api", **extra: Any
+    ) -> list[dict]:
         topics = topic if isinstance(topic, list) else [topic]
         body = {"topics": topics, "address": address, "source": source, **extra}
         return self.call("POST", f"/shops/{self._shop(shop)}/webhooks/subscriptions", body)["subscriptions"]
@@ -112,14 +129,22 @@ class ControlClient:
     def flush_webhooks(self, shop: str | None = None, timeout: float = 30.0) -> dict:
         return self.call("POST", f"/shops/{self._shop(shop)}/webhooks/flush", {"timeout": timeout})
 
-    def send_privacy_webhook(self, topic: str, address: str | None = None, shop: str | None = None, **extra: Any) -> dict:
-        return self.call("POST", f"/shops/{self._shop(shop)}/webhooks/privacy", {"topic": topic, "address": address, **extra})
+    def send_privacy_webhook(
+        self, topic: str, address: str | None = None, shop: str | None = None, **extra: Any
+    ) -> dict:
+        return self.call(
+            "POST",
+            f"/shops/{self._shop(shop)}/webhooks/privacy",
+            {"topic": topic, "address": address, **extra},
+        )
 
     def uninstall(self, shop: str | None = None) -> dict:
         return self.call("POST", f"/shops/{self._shop(shop)}/uninstall")
 
     def session_token(self, shop: str | None = None, lifetime: int = 60) -> str:
-        return self.call("POST", f"/shops/{self._shop(shop)}/session_token", {"lifetime": lifetime})["session_token"]
+        return self.call("POST", f"/shops/{self._shop(shop)}/session_token", {"lifetime": lifetime})[
+            "session_token"
+        ]
 
     def mint_token(self, shop: str | None = None, **options: Any) -> dict:
         return self.call("POST", f"/shops/{self._shop(shop)}/tokens", options)
@@ -151,7 +176,9 @@ class ControlClient:
 
 
 class SimulatorProcess:
-    def __init__(self, process: subprocess.Popen, base_url: str, options: dict[str, Any], output: deque[str]) -> None:
+    def __init__(
+        self, process: subprocess.Popen, base_url: str, options: dict[str, Any], output: deque[str]
+    ) -> None:
         self.process = process
         self.base_url = base_url
         self.port = int(base_url.rsplit(":", 1)[1])
@@ -167,7 +194,14 @@ class SimulatorProcess:
         prefix = f"/shops/{shop}" if shop and shop != self.shop else ""
         return f"{self.base_url}{prefix}/admin/api/{version}"
 
-    def graphql(self, query: str, variables: dict | None = None, token: str | None = None, version: str = DEFAULT_VERSION, shop: str | None = None) -> requests.Response:
+    def graphql(
+        self,
+        query: str,
+        variables: dict | None = None,
+        token: str | None = None,
+        version: str = DEFAULT_VERSION,
+        shop: str | None = None,
+    ) -> requests.Response:
         return self.session.post(
             f"{self.api_url(version, shop)}/graphql.json",
             json={"query": query, "variables": variables or {}},
@@ -175,7 +209,14 @@ class SimulatorProcess:
             timeout=120,
         )
 
-    def rest(self, path: str, params: dict | None = None, token: str | None = None, version: str = DEFAULT_VERSION, shop: str | None = None) -> requests.Response:
+    def rest(
+        self,
+        path: str,
+        params: dict | None = None,
+        token: str | None = None,
+        version: str = DEFAULT_VERSION,
+        shop: str | None = None,
+    ) -> requests.Response:
         return self.session.get(
             f"{self.api_url(version, shop)}/{path.lstrip('/')}",
             params=params,
@@ -222,10 +263,18 @@ def command(options: dict[str, Any]) -> list[str]:
 
 def start_simulator(startup_timeout: float = 300.0, **options: Any) -> SimulatorProcess:
     """Start `python -m shopify_sim` on a free port and wait until it answers."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
-        command(dict(options)), cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command(dict(options)),
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     output: deque[str] = deque(maxlen=500)
     ready = threading.Event()
@@ -236,7 +285,7 @@ def start_simulator(startup_timeout: float = 300.0, **options: Any) -> Simulator
         for line in process.stdout:
             output.append(line.rstrip())
             if line.startswith(READY_PREFIX) and not ready.is_set():
-                found["url"] = line[len(READY_PREFIX):].split()[0]
+                found["url"] = line[len(READY_PREFIX) :].split()[0]
                 ready.set()
         ready.set()
 

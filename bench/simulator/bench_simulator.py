@@ -66,12 +66,21 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     sim = start_simulator(
-        startup_timeout=3600, orders=args.orders, customers=max(100, args.orders // 8), products=2000,
-        seed=42, anchor="2026-11-01T00:00:00Z", data_dir=args.data_dir, fresh=True, plan="plus",
+        startup_timeout=3600,
+        orders=args.orders,
+        customers=max(100, args.orders // 8),
+        products=2000,
+        seed=42,
+        anchor="2026-11-01T00:00:00Z",
+        data_dir=args.data_dir,
+        fresh=True,
+        plan="plus",
     )
     try:
         ready_seconds = time.monotonic() - started
-        generation = next((line for line in sim.output if line.startswith("generated ") and "seconds" in line), "")
+        generation = next(
+            (line for line in sim.output if line.startswith("generated ") and "seconds" in line), ""
+        )
         gen_seconds = float(re.search(r"'seconds': ([\d.]+)", generation).group(1)) if generation else None
         figures = {
             "orders": args.orders,

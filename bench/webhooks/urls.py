@@ -4,11 +4,11 @@ baseline the receiver is compared with (same server, same middleware, same proce
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-project_urlpatterns = [path("webhooks/", include("webhooks.urls"))]  # TEMP
+from config.urls import urlpatterns as project_urlpatterns
 
 
 @csrf_exempt

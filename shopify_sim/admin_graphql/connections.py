@@ -29,7 +29,9 @@ def decode_cursor(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = orjson.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, orjson.JSONDecodeError) as error:
-        raise GraphQLError(f"Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"}) from error
+        raise GraphQLError(
+            "Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"}
+        ) from error
     if not isinstance(values, list):
         raise GraphQLError("Invalid cursor for current pagination sort.", extensions={"code": "BAD_REQUEST"})
     return values
@@ -65,9 +67,7 @@ def result(nodes: list[Any], cursors: list[str], has_next: bool, has_previous: b
     }
 
 
-def sql_page(
-    store: Any, resource: str, where: Filter, args: dict[str, Any], typename: str
-) -> dict[str, Any]:
+def sql_page(store: Any, resource: str, where: Filter, args: dict[str, Any], typename: str) -> dict[str, Any]:
     """One page of a top-level connection: keyset pagination on (sort column, id), ties broken by id."""
     first, last = page_size(args)
     column = sort_column(resource, args.get("sortKey"))
@@ -91,26 +91,36 @@ def sql_page(
         rows = rows[:first]
         if last is not None and len(rows) > last:
             rows = rows[-last:]
-        has_next, has_previous = has_more, bool(after) and _exists_beyond(store, resource, where, key, after, backward_op, "=")
+        has_next, has_previous = (
+            has_more,
+            bool(after) and _exists_beyond(store, resource, where, key, after, backward_op, "="),
+        )
     else:
         rows = store.select(resource, base, params, f"{column} {opposite}, id {opposite}", last + 1)
         has_more = len(rows) > last
         rows = list(reversed(rows[:last]))
-        has_previous, has_next = has_more, bool(before) and _exists_beyond(store, resource, where, key, before, forward_op, "=")
+        has_previous, has_next = (
+            has_more,
+            bool(before) and _exists_beyond(store, resource, where, key, before, forward_op, "="),
+        )
     for row in rows:
         row["__typename"] = typename
     cursors = [encode_cursor([row[column] if column != "id" else row["id"], row["id"]]) for row in rows]
     return result(rows, cursors, has_next, has_previous)
 
 
-def _exists_beyond(store: Any, resource: str, where: Filter, key: str, cursor: str, op: str, inclusive: str) -> bool:
+def _exists_beyond(
+    store: Any, resource: str, where: Filter, key: str, cursor: str, op: str, inclusive: str
+) -> bool:
     values = decode_cursor(cursor)[:2]
     clause = f"{key} {op}{inclusive} (?, ?)"
     sql = " AND ".join([*where.clauses, clause])
     return store.exists(resource, sql, [*where.params, *values])
 
 
-def list_page(items: list[Any], args: dict[str, Any], prepare: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+def list_page(
+    items: list[Any], args: dict[str, Any], prepare: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
     """Paginate an in-memory list (line items, variants, subscriptions); cursors hold the position."""
     first, last = page_size(args)
     indexed = list(enumerate(items))

@@ -45,7 +45,11 @@ class GraphQLContext:
             return
         raise GraphQLError(
             f"Access denied for {field_name} field. Required access: `{scope}` access scope.",
-            extensions={"code": "ACCESS_DENIED", "documentation": DOCS, "requiredAccess": f"`{scope}` access scope."},
+            extensions={
+                "code": "ACCESS_DENIED",
+                "documentation": DOCS,
+                "requiredAccess": f"`{scope}` access scope.",
+            },
         )
 
 

@@ -39,7 +39,11 @@ class Walk:
 
 
 def is_connection(named: GraphQLNamedType) -> bool:
-    return isinstance(named, GraphQLObjectType) and named.name.endswith("Connection") and "pageInfo" in named.fields
+    return (
+        isinstance(named, GraphQLObjectType)
+        and named.name.endswith("Connection")
+        and "pageInfo" in named.fields
+    )
 
 
 def is_list(field_type: Any) -> bool:
@@ -48,7 +52,9 @@ def is_list(field_type: Any) -> bool:
     return isinstance(field_type, GraphQLList)
 
 
-def collect(walk: Walk, parent: GraphQLNamedType, selection_set: SelectionSetNode | None) -> Iterator[tuple[FieldNode, GraphQLField, GraphQLNamedType]]:
+def collect(
+    walk: Walk, parent: GraphQLNamedType, selection_set: SelectionSetNode | None
+) -> Iterator[tuple[FieldNode, GraphQLField, GraphQLNamedType]]:
     """Fields of a selection set with their definitions, flattening fragments."""
     if selection_set is None:
         return
@@ -59,7 +65,11 @@ def collect(walk: Walk, parent: GraphQLNamedType, selection_set: SelectionSetNod
             if definition is not None:
                 yield selection, definition, parent
         elif isinstance(selection, InlineFragmentNode):
-            target = walk.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+            target = (
+                walk.schema.get_type(selection.type_condition.name.value)
+                if selection.type_condition
+                else parent
+            )
             yield from collect(walk, target or parent, selection.selection_set)
         elif isinstance(selection, FragmentSpreadNode):
             fragment = walk.fragments.get(selection.name.value)
@@ -90,7 +100,9 @@ def page_arg(walk: Walk, node: FieldNode, definition: GraphQLField) -> int:
     return max(sizes) if sizes else MAX_PAGE
 
 
-def node_selections(walk: Walk, connection: GraphQLObjectType, node: FieldNode) -> Iterator[tuple[GraphQLNamedType, SelectionSetNode | None, str, str | None]]:
+def node_selections(
+    walk: Walk, connection: GraphQLObjectType, node: FieldNode
+) -> Iterator[tuple[GraphQLNamedType, SelectionSetNode | None, str, str | None]]:
     """(node type, node selection set, response key, edge node key) for `edges{node}` and `nodes`."""
     for field_node, definition, _ in collect(walk, connection, node.selection_set):
         name = field_node.name.value
@@ -142,7 +154,9 @@ def actual(walk: Walk, parent: GraphQLNamedType, selection_set: SelectionSetNode
             total += CONNECTION_OVERHEAD + max(per_shape, default=0)
         elif isinstance(named, GraphQLObjectType) or hasattr(named, "resolve_type"):
             items = value if isinstance(value, list) else [value]
-            total += sum(1 + actual(walk, named, node.selection_set, item) for item in items if item is not None)
+            total += sum(
+                1 + actual(walk, named, node.selection_set, item) for item in items if item is not None
+            )
     return total
 
 

@@ -38,7 +38,9 @@ def cost_block(shop: ShopState, requested: int, actual: int | None) -> dict[str,
     }
 
 
-def error_response(shop: ShopState, errors: list[dict], requested: int = 0, actual: int | None = 0) -> Response:
+def error_response(
+    shop: ShopState, errors: list[dict], requested: int = 0, actual: int | None = 0
+) -> Response:
     return json_response({"errors": errors, "extensions": cost_block(shop, requested, actual)})
 
 

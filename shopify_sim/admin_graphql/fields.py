@@ -62,7 +62,9 @@ def mailing_address(data: dict | None, owner_gid: str) -> dict | None:
         return None
     first, last = data.get("first_name"), data.get("last_name")
     return {
-        "id": gid("MailingAddress", data["id"]) + "?model_name=CustomerAddress" if data.get("id") else owner_gid,
+        "id": gid("MailingAddress", data["id"]) + "?model_name=CustomerAddress"
+        if data.get("id")
+        else owner_gid,
         "firstName": first,
         "lastName": last,
         "name": " ".join(p for p in (first, last) if p),
@@ -119,7 +121,12 @@ def prepare_variant(variant: dict, product: dict) -> dict:
 
 
 # -- Order -------------------------------------------------------------------------------------------
-FULFILLMENT = {None: "UNFULFILLED", "fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED", "restocked": "RESTOCKED"}
+FULFILLMENT = {
+    None: "UNFULFILLED",
+    "fulfilled": "FULFILLED",
+    "partial": "PARTIALLY_FULFILLED",
+    "restocked": "RESTOCKED",
+}
 
 
 def order_customer(obj: dict, args: dict, ctx: GraphQLContext) -> dict | None:
@@ -172,8 +179,12 @@ ORDER: dict[str, FieldFn] = {
     "subtotalPrice": key("subtotal_price"),
     "paymentGatewayNames": key("payment_gateway_names"),
     "customer": order_customer,
-    "billingAddress": lambda o, a, c: mailing_address(o["billing_address"], gid("MailingAddress", o["id"]) + "?model_name=Address"),
-    "shippingAddress": lambda o, a, c: mailing_address(o["shipping_address"], gid("MailingAddress", o["id"] + 1) + "?model_name=Address"),
+    "billingAddress": lambda o, a, c: mailing_address(
+        o["billing_address"], gid("MailingAddress", o["id"]) + "?model_name=Address"
+    ),
+    "shippingAddress": lambda o, a, c: mailing_address(
+        o["shipping_address"], gid("MailingAddress", o["id"] + 1) + "?model_name=Address"
+    ),
     "lineItems": order_line_items,
 }
 
@@ -237,7 +248,9 @@ CUSTOMER: dict[str, FieldFn] = {
     "legacyResourceId": legacy_id,
     "firstName": key("first_name"),
     "lastName": key("last_name"),
-    "displayName": lambda o, a, c: " ".join(p for p in (o["first_name"], o["last_name"]) if p) or (o["email"] or ""),
+    "displayName": lambda o, a, c: (
+        " ".join(p for p in (o["first_name"], o["last_name"]) if p) or (o["email"] or "")
+    ),
     "email": key("email"),
     "phone": key("phone"),
     "defaultEmailAddress": lambda o, a, c: {"emailAddress": o["email"]} if o["email"] else None,

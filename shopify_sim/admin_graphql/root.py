@@ -56,7 +56,9 @@ def count_field(resource: str) -> FieldFn:
 def numeric_id(value: str, expected: str) -> int | None:
     parsed = parse_gid(value)
     if parsed is None:
-        raise GraphQLError(f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"})
+        raise GraphQLError(
+            f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"}
+        )
     type_name, number = parsed
     return number if type_name == expected else None
 
@@ -74,7 +76,9 @@ def single_field(type_name: str) -> FieldFn:
 def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
     parsed = parse_gid(value)
     if parsed is None:
-        raise GraphQLError(f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"})
+        raise GraphQLError(
+            f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"}
+        )
     type_name, number = parsed
     if type_name in TYPE_RESOURCES:
         resource = TYPE_RESOURCES[type_name]
@@ -198,7 +202,10 @@ def bulk_cancel(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
     number = numeric_id(args["id"], "BulkOperation")
     operation = ctx.shop.bulk.get(number) if number is not None else None
     if operation is None:
-        return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}],
+        }
     errors = ctx.shop.bulk.cancel(operation)
     return {"bulkOperation": bulk_node(ctx, operation), "userErrors": errors}
 
@@ -207,7 +214,10 @@ def webhook_create(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
     data = args["webhookSubscription"]
     address = data.get("uri") or data.get("callbackUrl")
     if not address:
-        return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address can't be blank"}]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address can't be blank"}],
+        }
     subscription, message = ctx.shop.webhooks.subscribe(
         topic_enum=args["topic"],
         uri=address,
@@ -217,14 +227,20 @@ def webhook_create(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
         filter_query=data.get("filter"),
     )
     if subscription is None:
-        return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": message}]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": message}],
+        }
     return {"webhookSubscription": subscription_node(subscription), "userErrors": []}
 
 
 def webhook_delete(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
     number = numeric_id(args["id"], "WebhookSubscription")
     if number is None or not ctx.shop.webhooks.unsubscribe(number):
-        return {"deletedWebhookSubscriptionId": None, "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+        }
     return {"deletedWebhookSubscriptionId": args["id"], "userErrors": []}
 
 

@@ -94,13 +94,19 @@ TIME_FIELDS = {
     "products": {"created_at", "updated_at"},
 }
 TEXT_FIELDS = {
-    "orders": {"email": "email", "financial_status": "financial_status", "fulfillment_status": "fulfillment_status"},
+    "orders": {
+        "email": "email",
+        "financial_status": "financial_status",
+        "fulfillment_status": "fulfillment_status",
+    },
     "customers": {"email": "email", "state": "state", "first_name": "first_name", "last_name": "last_name"},
     "products": {"status": "status", "vendor": "vendor", "product_type": "product_type", "handle": "handle"},
 }
 
 
-def term_clause(resource: str, name: str, comparator: str | None, value: str, offset: int) -> tuple[str, list] | None:
+def term_clause(
+    resource: str, name: str, comparator: str | None, value: str, offset: int
+) -> tuple[str, list] | None:
     if name in TIME_FIELDS[resource]:
         return time_clause(name, comparator, value, offset)
     if name == "id" or (resource == "orders" and name == "customer_id"):

@@ -17,23 +17,48 @@ from shopify_sim.bulk.plan import Plan
 ID_KEY = "id"
 
 
-def project_inline(plan: Plan, obj: Any, ctx: GraphQLContext) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, list):
-        return [project_inline(plan, item, ctx) for item in obj]
-    line = {}
-    for item in plan.fields:
-        value = item.fn(obj, item.args, ctx) if item.name != "__typename" else plan.typename
-        if item.sub is not None and value is not None:
-            value = project_inline(item.sub, value, ctx)
-        line[item.key] = value
-    return line
+Projector = Callable[[Any, GraphQLContext], Any]
 
 
-def project(plan: Plan, obj: dict[str, Any], ctx: GraphQLContext, parent_id: str | None) -> Iterator[dict[str, Any]]:
+def compile_projector(plan: Plan) -> Projector:
+    """A closure that renders one object's own line (hot path: ~10 fields x 4 lines per order)."""
+    if plan.fields and all(f.sub is None and f.plain for f in plan.fields):
+        pairs = tuple((f.key, f.name) for f in plan.fields)
+
+        def plain(obj: Any, ctx: GraphQLContext) -> Any:
+            # Value objects (MoneyV2, ...) are dicts keyed by field name: copy the selected keys.
+            if isinstance(obj, list):
+                return [{key: item.get(name) for key, name in pairs} for item in obj]
+            return {key: obj.get(name) for key, name in pairs}
+
+        return plain
+    items = tuple(
+        (f.key, f.fn, f.args, compile_projector(f.sub) if f.sub is not None else None, f.name == "__typename")
+        for f in plan.fields
+    )
+    typename = plan.typename
+
+    def projector(obj: Any, ctx: GraphQLContext) -> Any:
+        if isinstance(obj, list):
+            return [projector(item, ctx) for item in obj]
+        line = {}
+        for key, fn, args, sub, is_typename in items:
+            value = typename if is_typename else fn(obj, args, ctx)
+            if sub is not None and value is not None:
+                value = sub(value, ctx)
+            line[key] = value
+        return line
+
+    return projector
+
+
+def project(
+    plan: Plan, obj: dict[str, Any], ctx: GraphQLContext, parent_id: str | None
+) -> Iterator[dict[str, Any]]:
     """The object's own line, then its children's lines (recursively)."""
-    line = project_inline(plan, obj, ctx)
+    if plan.projector is None:
+        plan.projector = compile_projector(plan)
+    line = plan.projector(obj, ctx)
     if parent_id is not None:
         line["__parentId"] = parent_id
     yield line

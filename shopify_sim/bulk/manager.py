@@ -6,6 +6,7 @@ import os
 import secrets
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,7 @@ class BulkManager:
         self.directory = directory
         self.lock = threading.Lock()
         self.operations: dict[int, BulkOperation] = {}
-        self.next_id = ID_BASE + (abs(hash(shop.domain)) % 1000) * 1000
+        self.next_id = ID_BASE + zlib.crc32(shop.domain.encode()) % 1000 * 1000
         self.files: dict[str, Path] = {}
 
     # -- queries -----------------------------------------------------------------------------------
@@ -130,7 +131,9 @@ class BulkManager:
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         return compile_bulk(cost.Walk(schema, fragments, {}), operation)
 
-    def start(self, text: str, group_objects: bool, ctx: GraphQLContext) -> tuple[BulkOperation | None, list[dict]]:
+    def start(
+        self, text: str, group_objects: bool, ctx: GraphQLContext
+    ) -> tuple[BulkOperation | None, list[dict]]:
         try:
             plan = self.compile(text, ctx)
         except (BulkQueryError, GraphQLError) as error:
@@ -147,7 +150,9 @@ class BulkManager:
             self.next_id += 1 + secrets.randbelow(50)
             operation = BulkOperation(self.next_id, text, version=ctx.version)
             self.operations[operation.id] = operation
-        worker_ctx = GraphQLContext(shop=ctx.shop, version=ctx.version, scopes=ctx.scopes, base_url=ctx.base_url)
+        worker_ctx = GraphQLContext(
+            shop=ctx.shop, version=ctx.version, scopes=ctx.scopes, base_url=ctx.base_url
+        )
         # Started a moment later, so the mutation answers CREATED as Shopify's does.
         timer = threading.Timer(CREATED_DELAY_SECONDS, self.run, args=(operation, plan, worker_ctx))
         timer.daemon = True
@@ -158,7 +163,12 @@ class BulkManager:
     def cancel(self, operation: BulkOperation) -> list[dict[str, Any]]:
         with self.lock:
             if operation.status not in ("CREATED", "RUNNING"):
-                return [{"field": ["id"], "message": f"A bulk operation cannot be canceled when it is {operation.status.lower()}"}]
+                return [
+                    {
+                        "field": ["id"],
+                        "message": f"A bulk operation cannot be canceled when it is {operation.status.lower()}",
+                    }
+                ]
             operation.status = "CANCELING"
             operation.cancel_requested = True
         return []
@@ -181,7 +191,9 @@ class BulkManager:
         operation = next(
             (op for op in self.operations.values() if token in (op.file_token, op.partial_token)), None
         )
-        expired = operation is not None and operation.expires_at is not None and time.time() > operation.expires_at
+        expired = (
+            operation is not None and operation.expires_at is not None and time.time() > operation.expires_at
+        )
         return path, expired
 
     # -- run ---------------------------------------------------------------------------------------
@@ -199,7 +211,7 @@ class BulkManager:
         except GraphQLError as error:
             code = (error.extensions or {}).get("code")
             failure = (0.0, "ACCESS_DENIED" if code == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR")
-        except Exception:  # noqa: BLE001 — a crash must end the operation as FAILED, like Shopify's
+        except Exception:
             failure = (0.0, "INTERNAL_SERVER_ERROR")
         self.finish(operation, token, path, counters, failure)
 
@@ -209,7 +221,9 @@ class BulkManager:
         shop = self.shop
         ctx.require(RESOURCE_SCOPES[plan.resource], plan.field_name)
         where = resource_filter(ctx, plan.resource, plan.args.get("query"))
-        column = connections.sort_column(plan.resource, plan.args.get("sortKey") or DEFAULT_SORT[plan.resource])
+        column = connections.sort_column(
+            plan.resource, plan.args.get("sortKey") or DEFAULT_SORT[plan.resource]
+        )
         direction = "DESC" if plan.args.get("reverse") else "ASC"
         failure = shop.faults.bulk_failure(shop.domain)
         fail_after = None
@@ -219,14 +233,18 @@ class BulkManager:
         rate = shop.faults.bulk_rows_per_second(shop.domain)
         malform = None
         if shop.faults.profile(shop.domain).malformed_record_share > 0:
+
             def malform(line: dict) -> None:
                 shop.faults.maybe_malform(shop.domain, line, "bulk")
+
         started = time.monotonic()
         conn = shop.store.open_connection()
         try:
             conn.execute("BEGIN")
             with path.open("wb", buffering=1 << 20) as handle:
-                rows = shop.store.iterate_raw(conn, plan.resource, where.sql(), where.params, f"{column} {direction}, id {direction}")
+                rows = shop.store.iterate_raw(
+                    conn, plan.resource, where.sql(), where.params, f"{column} {direction}, id {direction}"
+                )
                 for blob in rows:
                     if operation.cancel_requested:
                         return None
@@ -249,7 +267,12 @@ class BulkManager:
             conn.close()
 
     def finish(
-        self, operation: BulkOperation, token: str, path: Path, counters: Counters, failure: tuple[float, str] | None
+        self,
+        operation: BulkOperation,
+        token: str,
+        path: Path,
+        counters: Counters,
+        failure: tuple[float, str] | None,
     ) -> None:
         with self.lock:
             operation.object_count, operation.root_object_count = counters.objects, counters.roots

@@ -39,6 +39,7 @@ class PlanField:
     args: dict[str, Any]
     sub: Plan | None = None  # inline object selection
     connection: Plan | None = None  # nested connection -> child lines
+    plain: bool = False  # a dict lookup by field name (value objects), no resolver needed
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Plan:
     typename: str
     fields: list[PlanField] = field(default_factory=list)
     children: list[PlanField] = field(default_factory=list)
+    projector: Any = None  # compiled lazily by bulk.export
 
 
 @dataclass
@@ -75,7 +77,9 @@ def id_only_reference(column: str, typename: str, table: str, key: str) -> Field
     return resolve
 
 
-def connection_node_selection(walk: cost.Walk, node: FieldNode, connection_type: GraphQLObjectType) -> tuple[Any, list]:
+def connection_node_selection(
+    walk: cost.Walk, node: FieldNode, connection_type: GraphQLObjectType
+) -> tuple[Any, list]:
     """The node type of a connection and the merged selections of `edges { node }` and `nodes`."""
     node_type, selections = None, []
     for found_type, selection_set, _, _ in cost.node_selections(walk, connection_type, node):
@@ -98,7 +102,8 @@ class Compiler:
             key = node.alias.value if node.alias else name
             named = get_named_type(definition.type)
             args = get_argument_values(definition, node, self.walk.variables)
-            fn = TABLES.get(owner.name, {}).get(name) or getter(name)
+            resolver = TABLES.get(owner.name, {}).get(name)
+            fn = resolver or getter(name)
             if cost.is_connection(named):
                 plan.children.append(self.compile_connection(owner, node, named, key, args, depth + 1))
                 continue
@@ -114,7 +119,9 @@ class Compiler:
                 reference = ID_ONLY_REFERENCES.get((owner.name, name))
                 if reference and [f.name for f in sub.fields] == ["id"]:
                     fn, sub = id_only_reference(*reference, key=sub.fields[0].key), None
-            plan.fields.append(PlanField(key, name, fn, args, sub=sub))
+            plan.fields.append(
+                PlanField(key, name, fn, args, sub=sub, plain=resolver is None and name != "__typename")
+            )
         if plan.children and not has_id:
             raise BulkQueryError(
                 "The parent 'node' field for a nested connection must select the 'id' field without an alias "
@@ -122,7 +129,9 @@ class Compiler:
             )
         return plan
 
-    def compile_connection(self, owner: Any, node: FieldNode, named: Any, key: str, args: dict, depth: int) -> PlanField:
+    def compile_connection(
+        self, owner: Any, node: FieldNode, named: Any, key: str, args: dict, depth: int
+    ) -> PlanField:
         self.connections += 1
         if self.connections > MAX_CONNECTIONS:
             raise BulkQueryError(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.")

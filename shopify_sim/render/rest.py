@@ -23,7 +23,9 @@ def presentment_amount(amount: str, fx: float) -> str:
     return amount if fx == 1.0 else money(round(cents(amount) * fx))
 
 
-def address(data: dict[str, Any] | None, customer_id: int | None = None, default: bool = False) -> dict | None:
+def address(
+    data: dict[str, Any] | None, customer_id: int | None = None, default: bool = False
+) -> dict | None:
     if data is None:
         return None
     first, last = data.get("first_name"), data.get("last_name")
@@ -178,7 +180,9 @@ def order(record: dict[str, Any], offset: int, customer_record: dict | None) -> 
         "shipping_address": address(record["shipping_address"]),
         "customer": customer(customer_record, offset, embedded=True) if customer_record else None,
     }
-    outstanding = "0.00" if record["financial_status"] in ("paid", "refunded", "voided") else record["total_price"]
+    outstanding = (
+        "0.00" if record["financial_status"] in ("paid", "refunded", "voided") else record["total_price"]
+    )
     for key in ORDER_MONEY:
         rendered[key] = record[key]
         rendered[f"{key}_set"] = money_set(record[key], currency, presentment, fx)
@@ -235,7 +239,9 @@ def variant(data: dict[str, Any], offset: int) -> dict[str, Any]:
     }
 
 
-def product(record: dict[str, Any], offset: int, variant_cap: int | None = REST_VARIANT_CAP) -> dict[str, Any]:
+def product(
+    record: dict[str, Any], offset: int, variant_cap: int | None = REST_VARIANT_CAP
+) -> dict[str, Any]:
     pid = record["id"]
     variants = record["variants"] if variant_cap is None else record["variants"][:variant_cap]
     return {
@@ -253,16 +259,16 @@ def product(record: dict[str, Any], offset: int, variant_cap: int | None = REST_
         "published_at": iso_offset(record["published_at"], offset),
         "published_scope": "web",
         "template_suffix": None,
-        "options": [
-            {"id": pid * 10 + o["position"], "product_id": pid, **o} for o in record["options"]
-        ],
+        "options": [{"id": pid * 10 + o["position"], "product_id": pid, **o} for o in record["options"]],
         "variants": [variant(v, offset) for v in variants],
         "images": [],
         "image": None,
     }
 
 
-def render(resource: str, record: dict[str, Any], offset: int, customers: dict[int, dict] | None = None) -> dict:
+def render(
+    resource: str, record: dict[str, Any], offset: int, customers: dict[int, dict] | None = None
+) -> dict:
     if resource == "orders":
         customer_record = (customers or {}).get(record["customer_id"]) if record["customer_id"] else None
         return order(record, offset, customer_record)

@@ -2,18 +2,130 @@
 
 from __future__ import annotations
 
-FIRST_NAMES = (
-    "Olivia Liam Emma Noah Amelia Oliver Ava Elijah Sophia Mateo Isabella Lucas Mia Levi Charlotte Asher "
-    "Harper Ethan Evelyn James Luna Leo Camila Jack Gianna Henry Ella Aiden Aria Owen Scarlett Sebastian "
-    "Nora Daniel Chloe Michael Layla Hudson Ellie Ezra Zoe Kai Penelope Aarav Priya Wei Yuki Chen Fatima "
-    "Omar Amara Kwame Lars Ingrid Sofia Diego Mei Hana Jose Ana Zoë Renée François Björn"
-).split()
-LAST_NAMES = (
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
-    "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
-    "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
-    "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Patel Kim Tanaka Müller O'Brien Dubois"
-).split()
+FIRST_NAMES = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Amelia",
+    "Oliver",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "Mateo",
+    "Isabella",
+    "Lucas",
+    "Mia",
+    "Levi",
+    "Charlotte",
+    "Asher",
+    "Harper",
+    "Ethan",
+    "Evelyn",
+    "James",
+    "Luna",
+    "Leo",
+    "Camila",
+    "Jack",
+    "Gianna",
+    "Henry",
+    "Ella",
+    "Aiden",
+    "Aria",
+    "Owen",
+    "Scarlett",
+    "Sebastian",
+    "Nora",
+    "Daniel",
+    "Chloe",
+    "Michael",
+    "Layla",
+    "Hudson",
+    "Ellie",
+    "Ezra",
+    "Zoe",
+    "Kai",
+    "Penelope",
+    "Aarav",
+    "Priya",
+    "Wei",
+    "Yuki",
+    "Chen",
+    "Fatima",
+    "Omar",
+    "Amara",
+    "Kwame",
+    "Lars",
+    "Ingrid",
+    "Sofia",
+    "Diego",
+    "Mei",
+    "Hana",
+    "Jose",
+    "Ana",
+    "Zoë",
+    "Renée",
+    "François",
+    "Björn",
+]
+LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Patel",
+    "Kim",
+    "Tanaka",
+    "Müller",
+    "O'Brien",
+    "Dubois",
+]
 # (city, province, province_code, country, country_code, zip prefix)
 PLACES = (
     ("Ottawa", "Ontario", "ON", "Canada", "CA", "K2P"),
@@ -35,20 +147,90 @@ PLACES = (
     ("Melbourne", "Victoria", "VIC", "Australia", "AU", "300"),
 )
 STREETS = (
-    "Main St", "Elm St", "Oak Ave", "Maple Rd", "Cedar Ln", "Pine St", "Queen St", "King St", "Market St",
-    "Church Rd", "High St", "Bank St", "Rue Saint-Denis", "Sparks St", "Lake Shore Blvd", "Broadway",
+    "Main St",
+    "Elm St",
+    "Oak Ave",
+    "Maple Rd",
+    "Cedar Ln",
+    "Pine St",
+    "Queen St",
+    "King St",
+    "Market St",
+    "Church Rd",
+    "High St",
+    "Bank St",
+    "Rue Saint-Denis",
+    "Sparks St",
+    "Lake Shore Blvd",
+    "Broadway",
 )
 COMPANIES = ("Acme Corp", "Globex", "Initech", "Umbrella Ltd", "Hooli", "Stark Industries", None)
 
-ADJECTIVES = (
-    "Classic Vintage Modern Rustic Sleek Cozy Bold Minimal Organic Urban Coastal Alpine Heritage Everyday "
-    "Premium Handmade Lightweight Rugged Soft Bright"
-).split()
-MATERIALS = "Cotton Linen Wool Leather Canvas Bamboo Oak Walnut Ceramic Steel Copper Silk Denim Hemp".split()
-NOUNS = (
-    "Shirt Hoodie Jacket Tote Backpack Mug Bowl Lamp Chair Scarf Beanie Wallet Notebook Candle Blanket "
-    "Sneakers Boots Watch Planter Teapot Apron Cap Socks Journal Vase"
-).split()
+ADJECTIVES = [
+    "Classic",
+    "Vintage",
+    "Modern",
+    "Rustic",
+    "Sleek",
+    "Cozy",
+    "Bold",
+    "Minimal",
+    "Organic",
+    "Urban",
+    "Coastal",
+    "Alpine",
+    "Heritage",
+    "Everyday",
+    "Premium",
+    "Handmade",
+    "Lightweight",
+    "Rugged",
+    "Soft",
+    "Bright",
+]
+MATERIALS = [
+    "Cotton",
+    "Linen",
+    "Wool",
+    "Leather",
+    "Canvas",
+    "Bamboo",
+    "Oak",
+    "Walnut",
+    "Ceramic",
+    "Steel",
+    "Copper",
+    "Silk",
+    "Denim",
+    "Hemp",
+]
+NOUNS = [
+    "Shirt",
+    "Hoodie",
+    "Jacket",
+    "Tote",
+    "Backpack",
+    "Mug",
+    "Bowl",
+    "Lamp",
+    "Chair",
+    "Scarf",
+    "Beanie",
+    "Wallet",
+    "Notebook",
+    "Candle",
+    "Blanket",
+    "Sneakers",
+    "Boots",
+    "Watch",
+    "Planter",
+    "Teapot",
+    "Apron",
+    "Cap",
+    "Socks",
+    "Journal",
+    "Vase",
+]
 VENDORS = ("Northwind", "Maple & Co", "Stonebrook", "Blue Heron", "Fjord Goods", "Tidewater", "Kestrel")
 PRODUCT_TYPES = ("Apparel", "Home", "Accessories", "Footwear", "Kitchen", "Stationery", "")
 SIZES = ("XS", "S", "M", "L", "XL", "XXL")
@@ -63,7 +245,13 @@ NOTES = (
     "Deliver after 5pm — thanks!",
     "Ünicode note: café crème ☕",
 )
-GATEWAYS = (("shopify_payments",), ("shopify_payments",), ("paypal",), ("manual",), ("gift_card", "shopify_payments"))
+GATEWAYS = (
+    ("shopify_payments",),
+    ("shopify_payments",),
+    ("paypal",),
+    ("manual",),
+    ("gift_card", "shopify_payments"),
+)
 SOURCES = ("web", "web", "web", "pos", "shopify_draft_order", "iphone")
 PRESENTMENT = (("CAD", 1.36), ("EUR", 0.92), ("GBP", 0.79), ("AUD", 1.52))
 SHIPPING = (("Standard", "STANDARD", 599), ("Express", "EXPRESS", 1499), ("Free shipping", "FREE", 0))

@@ -87,7 +87,12 @@ class Generator:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         seconds = time.monotonic() - started
-        return {"orders": order_count, "customers": len(customers), "products": len(products), "seconds": seconds}
+        return {
+            "orders": order_count,
+            "customers": len(customers),
+            "products": len(products),
+            "seconds": seconds,
+        }
 
     def insert(self, conn: Any, resource: str, items: list[dict[str, Any]]) -> None:
         for start in range(0, len(items), BATCH):
@@ -106,10 +111,14 @@ class Generator:
 
     def products(self) -> list[dict[str, Any]]:
         rng = self.rng("products")
-        times = creation_times(rng, self.options.products, self.start - 90 * 86400, self.anchor - 3600, growth=False)
+        times = creation_times(
+            rng, self.options.products, self.start - 90 * 86400, self.anchor - 3600, growth=False
+        )
         items = []
         for t in times:
-            product = records.make_product(rng, self.ids, t, later(rng, t, self.anchor), self.options.variants_max)
+            product = records.make_product(
+                rng, self.ids, t, later(rng, t, self.anchor), self.options.variants_max
+            )
             self.share_updated_at(rng, product)
             items.append(product)
         return items

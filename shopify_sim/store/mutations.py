@@ -224,9 +224,11 @@ class Mutator:
         if action == "create":
             record = self.create(resource, None, rng)
             return Change(resource, "create", record["id"], record["updated_at"])
-        where = "NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = customers.id)" if (
-            resource == "customers" and action == "delete"
-        ) else ""
+        where = (
+            "NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = customers.id)"
+            if (resource == "customers" and action == "delete")
+            else ""
+        )
         record_id = self.store.random_id(resource, rng.random(), where)
         if record_id is None:
             return None
@@ -320,7 +322,9 @@ def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, 
     return []
 
 
-def random_customer_change(mutator: Mutator, rng: random.Random, ids: records.Ids, customer: dict) -> list[str]:
+def random_customer_change(
+    mutator: Mutator, rng: random.Random, ids: records.Ids, customer: dict
+) -> list[str]:
     roll = rng.random()
     if roll < 0.3:
         customer["note"] = rng.choice(fakes.NOTES)
@@ -331,7 +335,9 @@ def random_customer_change(mutator: Mutator, rng: random.Random, ids: records.Id
     elif roll < 0.85:
         customer["state"] = rng.choice(("enabled", "disabled", "invited"))
     else:
-        address = records.make_address(rng, ids.address.next(rng), customer["first_name"] or "", customer["last_name"] or "")
+        address = records.make_address(
+            rng, ids.address.next(rng), customer["first_name"] or "", customer["last_name"] or ""
+        )
         customer["addresses"].insert(0, address)
         customer["default_address_id"] = address["id"]
     return []

@@ -112,7 +112,9 @@ def make_customer(rng: random.Random, ids: Ids, created_at: int, updated_at: int
         "updated_at": updated_at,
         "first_name": first if rng.random() < 0.97 else None,
         "last_name": last,
-        "email": f"{first}.{last}.{customer_id % 100000}@example.com".lower().replace("'", "") if has_email else None,
+        "email": f"{first}.{last}.{customer_id % 100000}@example.com".lower().replace("'", "")
+        if has_email
+        else None,
         "phone": f"+1{rng.randint(2002000000, 9899999999)}" if rng.random() < 0.35 else None,
         "state": rng.choices(("enabled", "disabled", "invited", "declined"), (60, 30, 8, 2))[0],
         "tags": pick_tags(rng, fakes.CUSTOMER_TAGS, 3),
@@ -266,7 +268,16 @@ def make_line_item(rng: random.Random, ids: Ids, ref: VariantRef, deleted: bool)
     }
 
 
-FINANCIAL = ("paid", "pending", "authorized", "partially_paid", "refunded", "partially_refunded", "voided", "expired")
+FINANCIAL = (
+    "paid",
+    "pending",
+    "authorized",
+    "partially_paid",
+    "refunded",
+    "partially_refunded",
+    "voided",
+    "expired",
+)
 FINANCIAL_WEIGHTS = (75, 6, 4, 2, 5, 4, 3, 1)
 
 
@@ -288,11 +299,17 @@ def order_totals(order: dict[str, Any]) -> None:
     order["total_weight"] = weight
 
 
-def order_dates(rng: random.Random, created_at: int, horizon: int, financial: str, fulfillment: str | None) -> dict:
+def order_dates(
+    rng: random.Random, created_at: int, horizon: int, financial: str, fulfillment: str | None
+) -> dict:
     span = max(0, horizon - created_at)
     cancelled = financial in ("voided", "refunded") and rng.random() < 0.7
     cancelled_at = created_at + min(span, rng.randint(60, 3 * 86400)) if cancelled else None
-    closed = not cancelled and fulfillment == "fulfilled" and financial in ("paid", "refunded", "partially_refunded")
+    closed = (
+        not cancelled
+        and fulfillment == "fulfilled"
+        and financial in ("paid", "refunded", "partially_refunded")
+    )
     closed_at = created_at + min(span, rng.randint(3600, 12 * 86400)) if closed else None
     latest = max(created_at, cancelled_at or 0, closed_at or 0)
     touched = rng.random()
@@ -305,7 +322,9 @@ def order_dates(rng: random.Random, created_at: int, horizon: int, financial: st
     imported = rng.random() < 0.04
     return {
         "cancelled_at": cancelled_at,
-        "cancel_reason": rng.choice(("customer", "fraud", "inventory", "declined", "other")) if cancelled else None,
+        "cancel_reason": rng.choice(("customer", "fraud", "inventory", "declined", "other"))
+        if cancelled
+        else None,
         "closed_at": closed_at,
         "updated_at": updated_at,
         "processed_at": created_at - rng.randint(86400, 90 * 86400) if imported else created_at,
@@ -324,9 +343,11 @@ def make_order(
 ) -> dict[str, Any]:
     order_id = ids.order.next(rng)
     financial = rng.choices(FINANCIAL, FINANCIAL_WEIGHTS)[0]
-    fulfillment = None if financial in ("voided", "expired", "pending") else rng.choices(
-        ("fulfilled", None, "partial"), (60, 30, 10)
-    )[0]
+    fulfillment = (
+        None
+        if financial in ("voided", "expired", "pending")
+        else rng.choices(("fulfilled", None, "partial"), (60, 30, 10))[0]
+    )
     presentment, fx = (shop_currency, 1.0) if rng.random() < 0.85 else rng.choice(fakes.PRESENTMENT)
     if customer is not None:
         first, last = customer["first_name"] or "", customer["last_name"] or ""

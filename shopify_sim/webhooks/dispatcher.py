@@ -118,7 +118,9 @@ class Dispatcher:
         self.logs: dict[str, deque[Delivery]] = {}
         self.running = True
         self.on_result: Callable[[Delivery, bool], None] = lambda d, ok: None
-        self.threads = [threading.Thread(target=self._work, name=f"webhook-{i}", daemon=True) for i in range(workers)]
+        self.threads = [
+            threading.Thread(target=self._work, name=f"webhook-{i}", daemon=True) for i in range(workers)
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -167,7 +169,12 @@ class Dispatcher:
         status, error = post(delivery)
         ok = status is not None and 200 <= status < 300
         delivery.attempts.append(
-            {"at": started, "status_code": status, "error": error, "ms": round((time.time() - started) * 1000, 1)}
+            {
+                "at": started,
+                "status_code": status,
+                "error": error,
+                "ms": round((time.time() - started) * 1000, 1),
+            }
         )
         if ok:
             delivery.status, delivery.next_attempt_at = "delivered", None
@@ -177,7 +184,9 @@ class Dispatcher:
             delivery.retries += 1
             delivery.status = "retrying"
             with self.condition:
-                self._push(delivery, time.time() + schedule.retry_delay(delivery.retries, delivery.time_scale))
+                self._push(
+                    delivery, time.time() + schedule.retry_delay(delivery.retries, delivery.time_scale)
+                )
         self.on_result(delivery, ok)
 
     def abandon_subscription(self, shop: str, subscription_id: int) -> None:
@@ -192,14 +201,15 @@ class Dispatcher:
         deadline = time.time() + timeout
         with self.condition:
             items = [(due, seq, d) for due, seq, d in self.heap]
-            self.heap = [
-                (min(due, time.time()) if d.shop == shop else due, seq, d) for due, seq, d in items
-            ]
+            self.heap = [(min(due, time.time()) if d.shop == shop else due, seq, d) for due, seq, d in items]
             heapq.heapify(self.heap)
             count = sum(1 for _, _, d in self.heap if d.shop == shop)
             self.condition.notify_all()
             while time.time() < deadline:
-                due_now = any(d.shop == shop and due <= time.time() and d.status != "abandoned" for due, _, d in self.heap)
+                due_now = any(
+                    d.shop == shop and due <= time.time() and d.status != "abandoned"
+                    for due, _, d in self.heap
+                )
                 if not due_now and not self.in_flight.get(shop):
                     break
                 self.condition.wait(0.05)

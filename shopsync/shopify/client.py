@@ -46,6 +46,10 @@ BACKOFF_CAP_SECONDS = 60.0
 MIN_THROTTLE_WAIT_SECONDS = 1.0
 # Throttling is waited out, not failed, but a call stuck behind it this long gives up (retryable).
 THROTTLE_BUDGET_SECONDS = 600.0
+# ... and so does one answered "throttled" this many times (guards against `Retry-After: 0` loops).
+MAX_THROTTLED_ATTEMPTS = 200
+# A 429's Retry-After is honoured as sent, but never below this.
+MIN_RETRY_AFTER_SECONDS = 0.1
 # Error codes in a GraphQL `errors[].extensions.code` (contract §1.2-1.5).
 THROTTLED = "THROTTLED"
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
@@ -69,6 +73,7 @@ class _RetryBudget:
     max_attempts: int
     throttle_budget_seconds: float
     failures: int = 0
+    throttled: int = 0
     throttled_seconds: float = 0.0
     next_wait: float = 0.0
     last_throttled: bool = False
@@ -77,7 +82,9 @@ class _RetryBudget:
         exc = state.outcome.exception() if state.outcome else None
         self.last_throttled = isinstance(exc, ShopifyThrottled)
         if isinstance(exc, ShopifyThrottled):
-            self.next_wait = max(MIN_THROTTLE_WAIT_SECONDS, exc.wait_seconds)
+            # THROTTLED waits already include Shopify's one-second minimum; a 429 says how long itself.
+            self.throttled += 1
+            self.next_wait = max(MIN_RETRY_AFTER_SECONDS, exc.wait_seconds)
         else:
             self.failures += 1
             self.next_wait = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self.failures - 1))
@@ -87,7 +94,8 @@ class _RetryBudget:
 
     def should_stop(self, state: RetryCallState) -> bool:
         if self.last_throttled:
-            return self.throttled_seconds + self.next_wait > self.throttle_budget_seconds
+            over_time = self.throttled_seconds + self.next_wait > self.throttle_budget_seconds
+            return over_time or self.throttled >= MAX_THROTTLED_ATTEMPTS
         return self.failures >= self.max_attempts
 
 

@@ -7,10 +7,15 @@ so outsiders learn nothing about which shops exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, resolve_url
 
 from shopsync.dashboard_selectors import shops_for_user, sync_indicator_get
 from shopsync.domains import normalize_shop_domain
@@ -57,3 +62,21 @@ def page_context(request: HttpRequest, shop: Shop | None, **extra: Any) -> dict[
         "indicator": sync_indicator_get(shop=shop) if shop is not None else None,
         **extra,
     }
+
+
+def login_required_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`login_required` that also works for htmx: a poll whose session expired would otherwise be
+    redirected to the login page and swap that whole page into the status widget. It gets an
+    `HX-Redirect` instead, and htmx sends the browser to the login page."""
+    protected = login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.htmx and not request.user.is_authenticated:
+            login_url = redirect_to_login(
+                request.htmx.current_url_abs_path or "/", resolve_url(settings.LOGIN_URL)
+            ).url
+            return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+        return protected(request, *args, **kwargs)
+
+    return wrapper

@@ -9,11 +9,11 @@ the completion (or failure) toast as an out-of-band swap.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import get_template
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from shopsync.dashboard_selectors import (
@@ -25,7 +25,7 @@ from shopsync.dashboard_selectors import (
 )
 from shopsync.models import Shop, SyncSession
 from shopsync.services.sync import SyncInputError, ensure_sync
-from shopsync.views.access import get_required_shop_for_user
+from shopsync.views.access import get_required_shop_for_user, login_required_htmx
 
 # Preloaded once (R10): these render on every poll.
 INDICATOR_TMPL = get_template("shopsync/sync_status.html#sync-indicator")
@@ -33,7 +33,7 @@ PROGRESS_TMPL = get_template("shopsync/sync_status.html#sync-progress")
 TOAST_TMPL = get_template("shopsync/sync_status.html#toast-oob")
 
 
-@login_required
+@login_required_htmx
 @require_GET
 def sync_status(request: HttpRequest) -> HttpResponse:
     shop = get_required_shop_for_user(request)
@@ -43,7 +43,11 @@ def sync_status(request: HttpRequest) -> HttpResponse:
     template = PROGRESS_TMPL if request.GET.get("part") == "progress" else INDICATOR_TMPL
     context = {"shop": shop, "indicator": indicator}
     body = template.render(context, request)
-    toast = _finished_toast(request, shop=shop, watched=request.GET.get("watch", "")) if template is INDICATOR_TMPL else ""
+    toast = (
+        _finished_toast(request, shop=shop, watched=request.GET.get("watch", ""))
+        if template is INDICATOR_TMPL
+        else ""
+    )
     response = HttpResponse(body + toast)
     if toast:
         # Parts of the page that show synced data (the dashboard's record counts) refresh on this.
@@ -51,7 +55,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@login_required_htmx
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
     """Sync Now: through the guard, so pressing it during a run shows that run and starts nothing."""
@@ -91,7 +95,7 @@ def _finished_toast(request: HttpRequest, *, shop: Shop, watched: str) -> str:
         level, text = "success", sync_completion_summary(session=session)
     elif session.status == SyncSession.Status.FAILED:
         reason = session.error or session.message or "unknown error"
-        level, text = "error", f"Sync failed: {reason}"
+        level, text = "error", f"Sync failed: {Truncator(reason).chars(300)}"
     else:
         level, text = "info", "Sync cancelled."
     context = {"toast_level": level, "toast_text": text, "shop": shop, "toast_failed": level == "error"}

@@ -98,18 +98,22 @@ def login(page: Page, live_server) -> Callable[..., Page]:
 
 
 def _purge_queues() -> None:
+    """Drop messages left in our queues (kombu's Redis lists, with their priority variants); the
+    exchange bindings stay, another worker of the same test run may rely on them."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     try:
         for key in client.keys("*"):
-            if key.decode().split(".")[0] in QUEUES or key.decode().startswith(("_kombu", "unacked")):
+            name = key.split(b"\x06\x16")[0].decode(errors="replace")
+            if name in QUEUES and client.type(key) == b"list":
                 client.delete(key)
     finally:
         client.close()
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
-    """`celery -A config worker` against the test database and the test Redis db."""
+@pytest.fixture(scope="module")
+def celery_worker(request, django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """`celery -A config worker` against the test database and the test Redis db. Module-scoped: it
+    must not outlive these tests, or it would consume the messages other tests count in the queues."""
     with django_db_blocker.unblock():
         database = connection.settings_dict["NAME"]
     _purge_queues()
@@ -119,7 +123,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
-    log_path = ROOT / "test-output" / "celery-worker.log"
+    log_path = ROOT / "test-output" / f"celery-worker--{request.module.__name__.rsplit('.', 1)[-1]}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
     worker = subprocess.Popen(
@@ -140,6 +144,8 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[subprocess.Pop
             worker.kill()
             worker.wait()
         log.close()
+        # After the worker is gone: a warm shutdown gives its unacknowledged messages back.
+        _purge_queues()
 
 
 def _wait_for(condition: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> None:

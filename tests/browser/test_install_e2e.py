@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from django.utils.text import Truncator
 from playwright.sync_api import expect
 
 from shopsync.models import Shop, SyncSession
@@ -104,7 +105,8 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     failed = wait_for_session_end(SyncSession.objects.get(shop=sim_shop).pk)
     assert failed.status == "failed"
     expect(page.locator("#toasts .toast--error")).to_contain_text("Sync failed:")
-    expect(indicator).to_have_attribute("title", f"Last sync failed: {failed.error or failed.message}")
+    reason = Truncator(failed.error or failed.message).chars(300)
+    expect(indicator).to_have_attribute("title", f"Last sync failed: {reason}")
     page.reload()
     expect(page.locator("#sync-progress").get_by_role("button", name="Retry sync")).to_be_visible()
     screenshot("failed-run")

@@ -17,7 +17,9 @@ ANCHOR = "2026-11-01T00:00:00Z"
 
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SimulatorProcess]:
-    with run_simulator(orders=400, customers=120, products=40, seed=11, anchor=ANCHOR, webhook_time_scale=0.0005) as process:
+    # Plus plan: a 20,000-point bucket, so tests sharing this shop never throttle each other.
+    options = {"orders": 400, "customers": 120, "products": 40, "seed": 11, "anchor": ANCHOR, "plan": "plus"}
+    with run_simulator(webhook_time_scale=0.0005, **options) as process:
         yield process
 
 
@@ -27,8 +29,15 @@ def new_shop(sim: SimulatorProcess):
 
     def make(**options: Any) -> str:
         domain = f"t{uuid.uuid4().hex[:10]}.myshopify.com"
-        defaults = {"orders": 60, "customers": 25, "products": 10, "seed": 3, "anchor": ANCHOR,
-                    "token": f"shpat_{uuid.uuid4().hex}", "webhook_time_scale": 0.0005}
+        defaults = {
+            "orders": 60,
+            "customers": 25,
+            "products": 10,
+            "seed": 3,
+            "anchor": ANCHOR,
+            "token": f"shpat_{uuid.uuid4().hex}",
+            "webhook_time_scale": 0.0005,
+        }
         sim.control.create_shop(domain, **{**defaults, **options})
         return domain
 
@@ -58,7 +67,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "status": status}
+                    )
                     receiver.arrived.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

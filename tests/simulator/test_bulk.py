@@ -17,7 +17,9 @@ ORDERS_BULK = """{ orders(query: "updated_at:>'2000-01-01T00:00:00Z'") { edges {
 
 
 def start(sim, query, token=None, shop=None, version="2026-01"):
-    return sim.graphql(RUN, {"q": query}, token=token, shop=shop, version=version).json()["data"]["bulkOperationRunQuery"]
+    return sim.graphql(RUN, {"q": query}, token=token, shop=shop, version=version).json()["data"][
+        "bulkOperationRunQuery"
+    ]
 
 
 def wait(sim, operation_id, token=None, shop=None, timeout=60):
@@ -62,7 +64,9 @@ def test_bulk_orders_export_writes_parents_followed_by_children(sim):
 
 
 def test_bulk_with_nothing_matched_has_null_url(sim):
-    done = wait(sim, start(sim, '{ customers(query: "id:<1") { edges { node { id } } } }')["bulkOperation"]["id"])
+    done = wait(
+        sim, start(sim, '{ customers(query: "id:<1") { edges { node { id } } } }')["bulkOperation"]["id"]
+    )
     assert done["status"] == "COMPLETED"
     assert done["url"] is None and done["objectCount"] == "0"
 
@@ -96,14 +100,25 @@ def test_concurrency_limit_depends_on_version(sim, new_shop):
         assert all(m["userErrors"] == [] for m in more)
         sixth = start(sim, query, token, domain, version="2026-01")
         assert sixth["userErrors"][0]["code"] == "OPERATION_IN_PROGRESS"
-        listed = sim.graphql('{ bulkOperations(first: 10, query: "status:RUNNING") { nodes { id status } } }', token=token, shop=domain).json()
+        listed = sim.graphql(
+            '{ bulkOperations(first: 10, query: "status:RUNNING") { nodes { id status } } }',
+            token=token,
+            shop=domain,
+        ).json()
         assert len(listed["data"]["bulkOperations"]["nodes"]) == 5
-        old = sim.graphql("{ bulkOperations(first: 1) { nodes { id } } }", token=token, shop=domain, version="2025-10").json()
+        old = sim.graphql(
+            "{ bulkOperations(first: 1) { nodes { id } } }", token=token, shop=domain, version="2025-10"
+        ).json()
         assert "bulkOperations" in old["errors"][0]["message"]
     finally:
         sim.control.set_faults(shop=domain)
         for operation in sim.control.bulk_operations(domain):
-            sim.graphql("mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }", {"id": operation["id"]}, token=token, shop=domain)
+            sim.graphql(
+                "mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }",
+                {"id": operation["id"]},
+                token=token,
+                shop=domain,
+            )
 
 
 def test_cancel_moves_to_canceling_then_canceled(sim, new_shop):
@@ -113,21 +128,32 @@ def test_cancel_moves_to_canceling_then_canceled(sim, new_shop):
     operation = start(sim, "{ orders { edges { node { id } } } }", token, domain)["bulkOperation"]
     cancel = sim.graphql(
         "mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { message } } }",
-        {"id": operation["id"]}, token=token, shop=domain,
+        {"id": operation["id"]},
+        token=token,
+        shop=domain,
     ).json()["data"]["bulkOperationCancel"]
     assert cancel == {"bulkOperation": {"status": "CANCELING"}, "userErrors": []}
     done = wait(sim, operation["id"], token, domain)
     assert done["status"] == "CANCELED" and done["url"] is None
-    current = sim.graphql("{ currentBulkOperation { id status } }", token=token, shop=domain, version="2025-10").json()
+    current = sim.graphql(
+        "{ currentBulkOperation { id status } }", token=token, shop=domain, version="2025-10"
+    ).json()
     assert current["data"]["currentBulkOperation"] == {"id": operation["id"], "status": "CANCELED"}
 
 
 def test_failed_part_way_leaves_partial_data(sim, new_shop):
     domain = new_shop(orders=100)
     token = token_of(sim, domain)
-    sim.control.set_faults(shop=domain, bulk_fail_share=1.0, bulk_fail_after_fraction=0.3, bulk_error_code="TIMEOUT")
+    sim.control.set_faults(
+        shop=domain, bulk_fail_share=1.0, bulk_fail_after_fraction=0.3, bulk_error_code="TIMEOUT"
+    )
     try:
-        done = wait(sim, start(sim, "{ orders { edges { node { id } } } }", token, domain)["bulkOperation"]["id"], token, domain)
+        done = wait(
+            sim,
+            start(sim, "{ orders { edges { node { id } } } }", token, domain)["bulkOperation"]["id"],
+            token,
+            domain,
+        )
     finally:
         sim.control.set_faults(shop=domain)
     assert done["status"] == "FAILED" and done["errorCode"] == "TIMEOUT"
@@ -140,7 +166,14 @@ def test_expired_url_is_refused_and_finish_webhook_sent(sim, new_shop, receiver)
     domain = new_shop(orders=20)
     token = token_of(sim, domain)
     sim.control.subscribe("BULK_OPERATIONS_FINISH", receiver.url, shop=domain)
-    done = wait(sim, start(sim, "{ products { edges { node { id variants { edges { node { id } } } } } } }", token, domain)["bulkOperation"]["id"], token, domain)
+    done = wait(
+        sim,
+        start(
+            sim, "{ products { edges { node { id variants { edges { node { id } } } } } } }", token, domain
+        )["bulkOperation"]["id"],
+        token,
+        domain,
+    )
     assert requests.get(done["url"], timeout=10).status_code == 200
     sim.control.expire_bulk(done["id"], shop=domain)
     assert requests.get(done["url"], timeout=10).status_code in (403, 404)
@@ -150,6 +183,10 @@ def test_expired_url_is_refused_and_finish_webhook_sent(sim, new_shop, receiver)
     assert webhook["headers"]["X-Shopify-Topic"] == "bulk_operations/finish"
     payload = orjson.loads(webhook["body"])
     assert payload == {
-        "admin_graphql_api_id": done["id"], "completed_at": done["completedAt"], "created_at": done["createdAt"],
-        "error_code": None, "status": "completed", "type": "query",
+        "admin_graphql_api_id": done["id"],
+        "completed_at": done["completedAt"],
+        "created_at": done["createdAt"],
+        "error_code": None,
+        "status": "completed",
+        "type": "query",
     }

@@ -39,14 +39,22 @@ def test_mutate_returns_changes_that_the_api_shows(sim, new_shop):
     for change in changes:
         if change["resource"] == "orders" and change["action"] != "delete":
             assert change["id"] in truth
-            node = sim.graphql(f'{{ order(id: "gid://shopify/Order/{change["id"]}") {{ updatedAt }} }}', token=token, shop=domain).json()
+            node = sim.graphql(
+                f'{{ order(id: "gid://shopify/Order/{change["id"]}") {{ updatedAt }} }}',
+                token=token,
+                shop=domain,
+            ).json()
             assert node["data"]["order"]["updatedAt"] >= change["updated_at"]
 
 
 def test_customer_with_orders_cannot_be_deleted(sim, new_shop):
     domain = new_shop()
-    order = sim.control.create("orders", shop=domain, customer_id=sim.control.truth("customers", shop=domain)["records"][0]["id"])
-    response = sim.control.session.delete(f"{sim.base_url}/_sim/shops/{domain}/customers/{order['customer']['id']}")
+    order = sim.control.create(
+        "orders", shop=domain, customer_id=sim.control.truth("customers", shop=domain)["records"][0]["id"]
+    )
+    response = sim.control.session.delete(
+        f"{sim.base_url}/_sim/shops/{domain}/customers/{order['customer']['id']}"
+    )
     assert response.status_code == 422
 
 
@@ -63,7 +71,10 @@ def test_request_log_counts_per_endpoint(sim):
     sim.graphql("{ shop { name } }")
     sim.rest("orders/count.json")
     log = sim.control.requests()
-    assert log["counts"] == {"POST /admin/api/{version}/graphql.json": 1, "GET /admin/api/{version}/orders/count.json": 1}
+    assert log["counts"] == {
+        "POST /admin/api/{version}/graphql.json": 1,
+        "GET /admin/api/{version}/orders/count.json": 1,
+    }
 
 
 def test_settings_toggle_plan(sim, new_shop):

@@ -34,7 +34,9 @@ def test_graphql_throttled_share(sim, faulty):
 
 def test_server_errors_and_max_faults(sim, faulty):
     domain, token = faulty
-    sim.control.set_faults(shop=domain, seed=2, server_error_share=1.0, server_error_statuses=[503], max_faults=2)
+    sim.control.set_faults(
+        shop=domain, seed=2, server_error_share=1.0, server_error_statuses=[503], max_faults=2
+    )
     statuses = [sim.graphql("{ shop { name } }", token=token, shop=domain).status_code for _ in range(3)]
     assert statuses == [503, 503, 200]
 
@@ -51,8 +53,12 @@ def test_dropped_connections(sim, faulty):
     domain, token = faulty
     sim.control.set_faults(shop=domain, drop_connection_share=1.0, paths=["graphql"])
     with pytest.raises(requests.ConnectionError):
-        requests.post(f"{sim.base_url}/shops/{domain}/admin/api/2026-01/graphql.json", json={"query": "{ shop { name } }"},
-                      headers={"X-Shopify-Access-Token": token}, timeout=5)
+        requests.post(
+            f"{sim.base_url}/shops/{domain}/admin/api/2026-01/graphql.json",
+            json={"query": "{ shop { name } }"},
+            headers={"X-Shopify-Access-Token": token},
+            timeout=5,
+        )
     assert sim.rest("shop.json", token=token, shop=domain).status_code == 200  # paths limit the fault
     assert sim.control.faults()["counters"]["dropped_connection"] >= 1
 
@@ -61,9 +67,13 @@ def test_malformed_records_in_graphql_pages_are_reported(sim, faulty):
     domain, token = faulty
     sim.control.clear_faults()
     sim.control.set_faults(shop=domain, seed=4, malformed_record_share=0.2, malformed_kinds=["missing_id"])
-    nodes = sim.graphql("{ orders(first: 40) { nodes { id updatedAt } } }", token=token, shop=domain).json()["data"]["orders"]["nodes"]
+    nodes = sim.graphql("{ orders(first: 40) { nodes { id updatedAt } } }", token=token, shop=domain).json()[
+        "data"
+    ]["orders"]["nodes"]
     broken = [n for n in nodes if "id" not in n]
-    reported = [m for m in sim.control.faults()["malformed"] if m["shop"] == domain and m["where"] == "graphql"]
+    reported = [
+        m for m in sim.control.faults()["malformed"] if m["shop"] == domain and m["where"] == "graphql"
+    ]
     assert broken and len(broken) == len(reported)
     assert all(m["kind"] == "missing_id" and m["type"] == "Order" for m in reported)
 
@@ -71,11 +81,20 @@ def test_malformed_records_in_graphql_pages_are_reported(sim, faulty):
 def test_malformed_records_in_bulk_files_are_reported(sim, faulty):
     domain, token = faulty
     sim.control.clear_faults()
-    sim.control.set_faults(shop=domain, seed=5, malformed_record_share=0.25, malformed_kinds=["bad_updated_at"])
-    done = wait(sim, start(sim, "{ orders { edges { node { id updatedAt } } } }", token, domain)["bulkOperation"]["id"], token, domain)
+    sim.control.set_faults(
+        shop=domain, seed=5, malformed_record_share=0.25, malformed_kinds=["bad_updated_at"]
+    )
+    done = wait(
+        sim,
+        start(sim, "{ orders { edges { node { id updatedAt } } } }", token, domain)["bulkOperation"]["id"],
+        token,
+        domain,
+    )
     lines = lines_of(done["url"])
     bad = {line["id"] for line in lines if line["updatedAt"] == "not-a-timestamp"}
-    reported = {f"gid://shopify/Order/{m['id']}" for m in sim.control.faults()["malformed"] if m["where"] == "bulk"}
+    reported = {
+        f"gid://shopify/Order/{m['id']}" for m in sim.control.faults()["malformed"] if m["where"] == "bulk"
+    }
     assert bad and bad == reported
 
 
@@ -102,12 +121,21 @@ def test_duplicate_and_delayed_and_out_of_order_webhooks(sim, faulty, receiver):
     receiver.wait_for(1)
     assert time.monotonic() - started >= 0.8
     counters = sim.control.faults()["counters"]
-    assert counters["webhook_duplicate"] >= 1 and counters["webhook_out_of_order"] >= 1 and counters["webhook_delayed"] >= 1
+    assert (
+        counters["webhook_duplicate"] >= 1
+        and counters["webhook_out_of_order"] >= 1
+        and counters["webhook_delayed"] >= 1
+    )
 
 
 def test_bulk_fail_with_internal_error_is_in_profile(sim, faulty):
     domain, token = faulty
     sim.control.set_faults(shop=domain, bulk_fail_share=1.0, bulk_fail_after_fraction=0.5)
-    done = wait(sim, start(sim, "{ customers { edges { node { id } } } }", token, domain)["bulkOperation"]["id"], token, domain)
+    done = wait(
+        sim,
+        start(sim, "{ customers { edges { node { id } } } }", token, domain)["bulkOperation"]["id"],
+        token,
+        domain,
+    )
     assert done["status"] == "FAILED" and done["errorCode"] == "INTERNAL_SERVER_ERROR"
     assert done["partialDataUrl"] and done["url"] is None

@@ -39,14 +39,18 @@ def test_shared_updated_at_and_big_orders_paginate_cleanly(sim, new_shop):
         after = page["pageInfo"]["endCursor"]
     assert len(seen) == len(set(seen)) == 300
     rest_ids, url = [], None
-    response = sim.rest("orders.json", {"status": "any", "limit": 9, "order": "updated_at asc"}, token=token, shop=domain)
+    response = sim.rest(
+        "orders.json", {"status": "any", "limit": 9, "order": "updated_at asc"}, token=token, shop=domain
+    )
     while True:
         rest_ids.extend(o["id"] for o in response.json()["orders"])
         links = response.headers.get("Link", "")
         if 'rel="next"' not in links:
             break
-        url = [part.split(">")[0].lstrip(" <") for part in links.split(",") if 'rel="next"' in part][0]
+        url = next(part.split(">")[0].lstrip(" <") for part in links.split(",") if 'rel="next"' in part)
         response = sim.session.get(url, headers={"X-Shopify-Access-Token": token}, timeout=30)
     assert len(rest_ids) == len(set(rest_ids)) == 300
-    sizes = sorted(len(r["record"]["line_items"]) for r in sim.control.truth("orders", full=True, shop=domain)["records"])
+    sizes = sorted(
+        len(r["record"]["line_items"]) for r in sim.control.truth("orders", full=True, shop=domain)["records"]
+    )
     assert sizes[-2:] == [300, 300]

@@ -40,14 +40,18 @@ def test_sort_keys_and_reverse_order_records(sim):
         data = sim.graphql(ORDERS_PAGE, {"sortKey": sort_key}).json()["data"]["orders"]["edges"]
         values = [(e["node"][field], int(e["node"]["legacyResourceId"])) for e in data]
         assert values == sorted(values)
-        reverse = sim.graphql(ORDERS_PAGE, {"sortKey": sort_key, "reverse": True}).json()["data"]["orders"]["edges"]
+        reverse = sim.graphql(ORDERS_PAGE, {"sortKey": sort_key, "reverse": True}).json()["data"]["orders"][
+            "edges"
+        ]
         values = [(e["node"][field], int(e["node"]["legacyResourceId"])) for e in reverse]
         assert values == sorted(values, reverse=True)
 
 
 def test_backward_pagination_returns_previous_page(sim):
     first = sim.graphql(ORDERS_PAGE, {"sortKey": "ID"}).json()["data"]["orders"]
-    second = sim.graphql(ORDERS_PAGE, {"sortKey": "ID", "after": first["pageInfo"]["endCursor"]}).json()["data"]["orders"]
+    second = sim.graphql(ORDERS_PAGE, {"sortKey": "ID", "after": first["pageInfo"]["endCursor"]}).json()[
+        "data"
+    ]["orders"]
     assert second["pageInfo"]["hasPreviousPage"] is True
     query = """query($before: String) { orders(last: 50, before: $before, sortKey: ID) {
         edges { node { id } } pageInfo { hasNextPage hasPreviousPage } } }"""
@@ -76,7 +80,9 @@ def test_updated_at_filters_accept_quoted_unquoted_and_date_only_values(sim):
 def test_id_filter_and_counts(sim):
     truth = sorted(r["id"] for r in sim.control.truth("orders")["records"])
     pivot = truth[99]
-    data = sim.graphql(f'{{ ordersCount(query: "id:>{pivot}") {{ count precision }} customersCount {{ count precision }} productsCount(limit: 5) {{ count precision }} }}').json()["data"]
+    data = sim.graphql(
+        f'{{ ordersCount(query: "id:>{pivot}") {{ count precision }} customersCount {{ count precision }} productsCount(limit: 5) {{ count precision }} }}'
+    ).json()["data"]
     assert data["ordersCount"] == {"count": 300, "precision": "EXACT"}
     assert data["customersCount"] == {"count": 120, "precision": "EXACT"}
     assert data["productsCount"] == {"count": 5, "precision": "AT_LEAST"}
@@ -93,7 +99,11 @@ def test_single_lookups_node_and_nodes(sim):
       nodes(ids: [$o, $c, "gid://shopify/Order/1"]) { id __typename }
     }"""
     data = sim.graphql(query, {"o": order_gid, "c": customer_gid}).json()["data"]
-    assert data["order"] == {"id": order_gid, "legacyResourceId": str(order["id"]), "updatedAt": order["updated_at"]}
+    assert data["order"] == {
+        "id": order_gid,
+        "legacyResourceId": str(order["id"]),
+        "updatedAt": order["updated_at"],
+    }
     assert data["customer"]["id"] == customer_gid and isinstance(data["customer"]["numberOfOrders"], str)
     assert data["node"]["name"].startswith("#")
     assert data["nodes"][0]["__typename"] == "Order" and data["nodes"][1]["__typename"] == "Customer"
@@ -150,7 +160,9 @@ def test_unknown_field_fails_validation_with_200(sim):
 def test_bad_token_is_401_with_shopify_body(sim):
     response = sim.graphql("{ shop { name } }", token="nope")
     assert response.status_code == 401
-    assert response.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+    assert response.json() == {
+        "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+    }
 
 
 def test_version_header_echoed_and_falls_forward(sim):
@@ -160,8 +172,10 @@ def test_version_header_echoed_and_falls_forward(sim):
     assert sim.graphql("{ shop { name } }", version="2026-02").status_code == 404
 
 
-def test_cost_extension_has_real_shape_and_refunds(sim):
-    body = sim.graphql("{ orders(first: 100) { nodes { id } } }").json()
+def test_cost_extension_has_real_shape_and_refunds(sim, new_shop):
+    domain = new_shop(orders=120)
+    token = token_of(sim, domain)
+    body = sim.graphql("{ orders(first: 100) { nodes { id } } }", token=token, shop=domain).json()
     cost = body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 102
     assert cost["actualQueryCost"] == 102
@@ -169,7 +183,9 @@ def test_cost_extension_has_real_shape_and_refunds(sim):
     assert isinstance(status["maximumAvailable"], float) and status["maximumAvailable"] == 2000.0
     assert isinstance(status["restoreRate"], float) and status["restoreRate"] == 100.0
     assert isinstance(status["currentlyAvailable"], int)
-    refunded = sim.graphql('{ orders(first: 100, query: "id:<0") { nodes { id } } }').json()
+    refunded = sim.graphql(
+        '{ orders(first: 100, query: "id:<0") { nodes { id } } }', token=token, shop=domain
+    ).json()
     assert refunded["extensions"]["cost"]["requestedQueryCost"] == 102
     assert refunded["extensions"]["cost"]["actualQueryCost"] == 2
 
@@ -193,7 +209,10 @@ def test_cost_throttling_returns_throttled_200(sim, new_shop):
     throttled = [b.json() for b in bodies if "errors" in b.json()]
     assert throttled, "the 2000-point bucket must run out"
     error = throttled[0]
-    assert error["errors"][0] == {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}
+    assert error["errors"][0] == {
+        "message": "Throttled",
+        "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+    }
     assert error["extensions"]["cost"]["actualQueryCost"] is None
     assert error.get("data") is None
 

@@ -8,17 +8,35 @@ from tests.simulator.conftest import token_of
 
 
 def test_hmac_matches_shopify_documented_vectors():
-    params = {"code": "0907a61c0c8d55e99db179b68161bc00", "shop": "some-shop.myshopify.com",
-              "state": "0.6784241404160823", "timestamp": "1337178173"}
+    params = {
+        "code": "0907a61c0c8d55e99db179b68161bc00",
+        "shop": "some-shop.myshopify.com",
+        "state": "0.6784241404160823",
+        "timestamp": "1337178173",
+    }
     assert oauth_hmac(params, "hush") == "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
     del params["state"]
-    assert oauth_hmac({**params, "hmac": "ignored"}, "hush") == "4712bf92ffc2917d15a2f5a273e39f0116667419aa4b6ac0b3baaf26fa3c4d20"
+    assert (
+        oauth_hmac({**params, "hmac": "ignored"}, "hush")
+        == "4712bf92ffc2917d15a2f5a273e39f0116667419aa4b6ac0b3baaf26fa3c4d20"
+    )
 
 
 def authorize(sim, domain, **extra):
     info = sim.control.shop_info(domain)
-    params = {"client_id": info["api_key"], "scope": "read_orders,read_customers", "redirect_uri": "http://app.test/callback", "state": "nonce-1", **extra}
-    response = sim.session.get(f"{sim.base_url}/shops/{domain}/admin/oauth/authorize", params=params, allow_redirects=False, timeout=10)
+    params = {
+        "client_id": info["api_key"],
+        "scope": "read_orders,read_customers",
+        "redirect_uri": "http://app.test/callback",
+        "state": "nonce-1",
+        **extra,
+    }
+    response = sim.session.get(
+        f"{sim.base_url}/shops/{domain}/admin/oauth/authorize",
+        params=params,
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == "http://app.test/callback"
@@ -26,8 +44,11 @@ def authorize(sim, domain, **extra):
 
 
 def exchange(sim, domain, info, **body):
-    return sim.session.post(f"{sim.base_url}/shops/{domain}/admin/oauth/access_token",
-                            json={"client_id": info["api_key"], "client_secret": info["api_secret"], **body}, timeout=10)
+    return sim.session.post(
+        f"{sim.base_url}/shops/{domain}/admin/oauth/access_token",
+        json={"client_id": info["api_key"], "client_secret": info["api_secret"], **body},
+        timeout=10,
+    )
 
 
 def test_authorize_redirects_with_verifiable_hmac_and_code_grant(sim, new_shop):
@@ -40,7 +61,9 @@ def test_authorize_redirects_with_verifiable_hmac_and_code_grant(sim, new_shop):
     assert granted.status_code == 200
     body = granted.json()
     assert body["scope"] == "read_customers,read_orders" and "expires_in" not in body
-    assert sim.graphql("{ customers(first: 1) { nodes { id } } }", token=body["access_token"], shop=domain).json()["data"]
+    assert sim.graphql(
+        "{ customers(first: 1) { nodes { id } } }", token=body["access_token"], shop=domain
+    ).json()["data"]
     reused = exchange(sim, domain, info, code=query["code"])
     assert reused.status_code == 400
     assert exchange(sim, domain, info, code="bogus").status_code == 400
@@ -49,8 +72,11 @@ def test_authorize_redirects_with_verifiable_hmac_and_code_grant(sim, new_shop):
 def test_form_encoded_token_request_is_accepted(sim, new_shop):
     domain = new_shop()
     query, info = authorize(sim, domain)
-    response = sim.session.post(f"{sim.base_url}/shops/{domain}/admin/oauth/access_token",
-                                data={"client_id": info["api_key"], "client_secret": info["api_secret"], "code": query["code"]}, timeout=10)
+    response = sim.session.post(
+        f"{sim.base_url}/shops/{domain}/admin/oauth/access_token",
+        data={"client_id": info["api_key"], "client_secret": info["api_secret"], "code": query["code"]},
+        timeout=10,
+    )
     assert response.status_code == 200 and response.json()["access_token"].startswith("shpat_")
 
 
@@ -60,7 +86,9 @@ def test_expiring_tokens_refresh_with_rotation_and_expire(sim, new_shop):
     query, info = authorize(sim, domain)
     first = exchange(sim, domain, info, code=query["code"], expiring=1).json()
     assert first["expires_in"] == 2 and first["refresh_token"].startswith("shprt_")
-    second = exchange(sim, domain, info, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+    second = exchange(
+        sim, domain, info, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    ).json()
     assert second["access_token"] != first["access_token"]
     # The previous refresh token stays valid until the new one is used...
     again = exchange(sim, domain, info, grant_type="refresh_token", refresh_token=first["refresh_token"])
@@ -68,7 +96,12 @@ def test_expiring_tokens_refresh_with_rotation_and_expire(sim, new_shop):
     third = exchange(sim, domain, info, grant_type="refresh_token", refresh_token=second["refresh_token"])
     assert third.status_code == 200
     # ...and is refused once it has been.
-    assert exchange(sim, domain, info, grant_type="refresh_token", refresh_token=first["refresh_token"]).status_code == 400
+    assert (
+        exchange(
+            sim, domain, info, grant_type="refresh_token", refresh_token=first["refresh_token"]
+        ).status_code
+        == 400
+    )
     token = third.json()["access_token"]
     assert sim.graphql("{ shop { name } }", token=token, shop=domain).status_code == 200
     time.sleep(2.2)
@@ -79,9 +112,13 @@ def test_token_exchange_with_session_token(sim, new_shop):
     domain = new_shop()
     info = sim.control.shop_info(domain)
     session_token = sim.control.session_token(domain)
-    body = {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "subject_token": session_token,
-            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
-            "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token", "expiring": "1"}
+    body = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": session_token,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token",
+        "expiring": "1",
+    }
     granted = exchange(sim, domain, info, **body)
     assert granted.status_code == 200 and granted.json()["expires_in"] == 3600
     assert exchange(sim, domain, info, **{**body, "subject_token": session_token + "x"}).status_code == 400

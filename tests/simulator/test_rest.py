@@ -19,7 +19,9 @@ def page_all(sim, resource, params, token=None, shop=None):
         following = links(response).get("next")
         if not following:
             return ids, response
-        response = sim.session.get(following, headers={"X-Shopify-Access-Token": token or sim.token}, timeout=30)
+        response = sim.session.get(
+            following, headers={"X-Shopify-Access-Token": token or sim.token}, timeout=30
+        )
 
 
 def test_orders_pages_follow_link_header_to_the_end(sim):
@@ -33,7 +35,9 @@ def test_orders_pages_follow_link_header_to_the_end(sim):
 def test_previous_link_returns_the_previous_page(sim):
     first = sim.rest("orders.json", {"status": "any", "limit": 25})
     second = sim.session.get(links(first)["next"], headers={"X-Shopify-Access-Token": sim.token}, timeout=30)
-    back = sim.session.get(links(second)["previous"], headers={"X-Shopify-Access-Token": sim.token}, timeout=30)
+    back = sim.session.get(
+        links(second)["previous"], headers={"X-Shopify-Access-Token": sim.token}, timeout=30
+    )
     assert [o["id"] for o in back.json()["orders"]] == [o["id"] for o in first.json()["orders"]]
     assert list(links(first)) == ["next"]
 
@@ -48,7 +52,9 @@ def test_page_info_mixed_with_filters_is_400(sim):
 
 def test_default_status_is_open_and_any_returns_all(sim):
     records = sim.control.truth("orders", full=True)["records"]
-    open_ids = {r["id"] for r in records if r["record"]["closed_at"] is None and r["record"]["cancelled_at"] is None}
+    open_ids = {
+        r["id"] for r in records if r["record"]["closed_at"] is None and r["record"]["cancelled_at"] is None
+    }
     default_ids, _ = page_all(sim, "orders", {"limit": 250})
     assert set(default_ids) == open_ids
     assert sim.rest("orders/count.json").json() == {"count": len(open_ids)}

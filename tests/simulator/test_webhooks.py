@@ -25,9 +25,13 @@ def test_graphql_subscription_receives_signed_rest_shaped_deliveries(sim, new_sh
     domain = new_shop()
     token = token_of(sim, domain)
     secret = sim.control.shop_info(domain)["api_secret"]
-    created = sim.graphql(CREATE, {"topic": "ORDERS_UPDATED", "uri": receiver.url}, token=token, shop=domain).json()
+    created = sim.graphql(
+        CREATE, {"topic": "ORDERS_UPDATED", "uri": receiver.url}, token=token, shop=domain
+    ).json()
     assert created["data"]["webhookSubscriptionCreate"]["userErrors"] == []
-    listed = sim.graphql("{ webhookSubscriptions(first: 5) { nodes { id topic uri } } }", token=token, shop=domain).json()
+    listed = sim.graphql(
+        "{ webhookSubscriptions(first: 5) { nodes { id topic uri } } }", token=token, shop=domain
+    ).json()
     assert listed["data"]["webhookSubscriptions"]["nodes"][0]["topic"] == "ORDERS_UPDATED"
     order_id = sim.control.truth("orders", shop=domain)["records"][0]["id"]
     # when
@@ -84,7 +88,9 @@ def test_api_subscription_deleted_after_8_consecutive_failures(sim, new_shop, re
     customer_id = sim.control.truth("customers", shop=domain)["records"][0]["id"]
     sim.control.update("customers", customer_id, shop=domain, note="x")
     deadline = time.time() + 30
-    while time.time() < deadline and any(s["topic"] == "customers/update" for s in sim.control.subscriptions(domain)):
+    while time.time() < deadline and any(
+        s["topic"] == "customers/update" for s in sim.control.subscriptions(domain)
+    ):
         sim.control.flush_webhooks(domain)
         time.sleep(0.1)
     topics = [s["topic"] for s in sim.control.subscriptions(domain)]
@@ -101,7 +107,13 @@ def test_privacy_topics_carry_the_contract_payloads(sim, new_shop, receiver):
     by_topic = {r["headers"]["X-Shopify-Topic"]: orjson.loads(r["body"]) for r in requests_seen}
     assert set(by_topic["shop/redact"]) == {"shop_id", "shop_domain"}
     assert set(by_topic["customers/redact"]) == {"shop_id", "shop_domain", "customer", "orders_to_redact"}
-    assert set(by_topic["customers/data_request"]) == {"shop_id", "shop_domain", "orders_requested", "customer", "data_request"}
+    assert set(by_topic["customers/data_request"]) == {
+        "shop_id",
+        "shop_domain",
+        "orders_requested",
+        "customer",
+        "data_request",
+    }
     assert all(valid_hmac(secret, r) for r in requests_seen)
 
 
@@ -117,8 +129,18 @@ def test_app_uninstalled_webhook_and_tokens_revoked(sim, new_shop, receiver):
 
 def test_every_store_change_emits_its_topic(sim, new_shop, receiver):
     domain = new_shop()
-    topics = ["orders/create", "orders/updated", "orders/cancelled", "orders/delete", "customers/create",
-              "customers/update", "customers/delete", "products/create", "products/update", "products/delete"]
+    topics = [
+        "orders/create",
+        "orders/updated",
+        "orders/cancelled",
+        "orders/delete",
+        "customers/create",
+        "customers/update",
+        "customers/delete",
+        "products/create",
+        "products/update",
+        "products/delete",
+    ]
     sim.control.subscribe(topics, receiver.url, shop=domain)
     order = sim.control.create("orders", shop=domain)
     sim.control.update("orders", order["id"], shop=domain, cancel=True)

@@ -109,11 +109,10 @@ def webhooks_queue_length() -> int:
     return redis.Redis.from_url(redis_url()).llen("webhooks")
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup) -> Iterator[subprocess.Popen]:
     """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db,
-    for one test. Function-scoped on purpose: it is stopped (warm shutdown, running tasks finish)
-    before the test's database flush, so no task ever races the TRUNCATE."""
+    shared by one test module. Use it through `celery_worker`, which drains it after each test."""
     from django.db import connection
 
     # Messages left by tests without a worker point at rows flushed long ago: drop them.
@@ -152,12 +151,27 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
     )
     assert _wait_for_worker(worker), "celery worker did not come up"
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    worker.kill()
+    worker.wait()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, celery_worker_process) -> Iterator[subprocess.Popen]:
+    """The module's worker, for one test. At teardown it waits until the worker is idle (no
+    unfinished delivery, empty queue): a task still writing while the test database is flushed
+    deadlocks with the TRUNCATE."""
+    yield celery_worker_process
+    from webhooks.models import WebhookLog
+
+    unfinished = (WebhookLog.Status.RECEIVED, WebhookLog.Status.PROCESSING, WebhookLog.Status.FAILED)
+    wait_until(
+        lambda: (
+            webhooks_queue_length() == 0 and not WebhookLog.objects.filter(status__in=unfinished).exists()
+        ),
+        timeout=30,
+    )
+    # Deliveries never queued (the broker-down test) would wait forever: drop what is left.
+    WebhookLog.objects.filter(status__in=unfinished).delete()
 
 
 def _wait_for_worker(worker: subprocess.Popen, timeout: float = 30.0) -> bool:
@@ -170,8 +184,3 @@ def _wait_for_worker(worker: subprocess.Popen, timeout: float = 30.0) -> bool:
         if app.control.ping(timeout=0.5):
             return True
     return False
-
-
-@pytest.fixture(autouse=True)
-def _tmp_urlconf(settings):  # TEMPORARY while shopsync.urls is broken by work in progress
-    settings.ROOT_URLCONF = "tests.webhooks.tmp_urls"

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def acme(transactional_db, celery_worker_process):
+def acme(celery_worker):
     return ShopFactory(domain="acme.myshopify.com")
 
 

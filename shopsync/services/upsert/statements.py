@@ -97,19 +97,22 @@ def current_sql(spec: ParentTable, dialect: Dialect) -> str:
     )
 
 
-def children_delete_sql(child: ChildTable) -> str:
-    """Drop the children of the winning parents that the new versions no longer have. Returns parent ids."""
+def children_delete_sql(child: ChildTable, *, returning: bool = True) -> str:
+    """Drop the children of the winning parents that the new versions no longer have. Returns parent
+    ids if `returning`."""
     table, parent = child.table, child.parent_column
     return (
         f"DELETE FROM {table} WHERE {parent} IN (SELECT id FROM {PARENT_MAP}) AND NOT EXISTS ("
         f"SELECT 1 FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
-        f"WHERE c.shopify_id = {table}.shopify_id AND p.id = {table}.{parent}) RETURNING {parent}"
+        f"WHERE c.shopify_id = {table}.shopify_id AND p.id = {table}.{parent})"
+        + (f" RETURNING {parent}" if returning else "")
     )
 
 
-def children_upsert_sql(child: ChildTable, dialect: Dialect) -> str:
+def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool = True) -> str:
     """Insert or update the winning parents' children; a child that moved between parents follows its
-    new parent (the unique key is (shop, shopify_id), so no conflict). Param: shop. Returns parent ids."""
+    new parent (the unique key is (shop, shopify_id), so no conflict). Param: shop. Returns parent ids
+    if `returning`."""
     table, parent = child.table, child.parent_column
     names = [c.name for c in child.columns]
     changes = [dialect.differs(f"{table}.{parent}", f"excluded.{parent}")]
@@ -121,7 +124,8 @@ def children_upsert_sql(child: ChildTable, dialect: Dialect) -> str:
         f"FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
         f"WHERE true ORDER BY c.shopify_id "
         f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(assignments)} "
-        f"WHERE {' OR '.join(changes)} RETURNING {parent}"
+        f"WHERE {' OR '.join(changes)}"
+        + (f" RETURNING {parent}" if returning else "")
     )
 
 

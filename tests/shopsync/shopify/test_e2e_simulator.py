@@ -6,17 +6,21 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 import pytest
+import requests
 from django.utils import timezone
 
 from shopsync.models import Shop
 from shopsync.shopify.bulk import (
     BulkOperationInProgress,
     bulk_operation_cancel,
+    bulk_operation_get,
     bulk_operation_wait,
     bulk_query_start,
     bulk_result_lines,
@@ -26,6 +30,7 @@ from shopsync.shopify.errors import ShopifyAccessDenied, ShopifyPermanentError
 from shopsync.shopify.pacing import CostBucket
 from shopsync.shopify.queries import connection_pages, count_parse, count_query, gid_to_id
 from tests.factories import ShopFactory
+from tests.shopsync.shopify.scripted_http import Reply
 
 pytestmark = pytest.mark.e2e
 
@@ -161,6 +166,33 @@ def test_second_bulk_query_before_2026_01_is_in_progress_until_cancelled(simulat
     assert bulk_query_start(client, ORDERS_BULK_QUERY).status in {"CREATED", "RUNNING"}
 
 
+def test_failed_bulk_operation_is_reported_with_its_error_code(simulator, sim_shop):
+    # given
+    info = sim_shop(orders=40)
+    simulator.control.set_faults(shop=info["domain"], seed=1, bulk_fail_share=1.0)
+    client = _client(_shop(simulator, info))
+    # when
+    finished = bulk_operation_wait(client, bulk_query_start(client, ORDERS_BULK_QUERY).id, poll_interval=0.1)
+    # then
+    assert finished.status == "FAILED"
+    assert finished.error_code == "INTERNAL_SERVER_ERROR"
+    assert finished.url is None
+
+
+def test_expired_bulk_result_url_is_a_permanent_error(simulator, sim_shop):
+    # given
+    info = sim_shop(orders=10)
+    client = _client(_shop(simulator, info))
+    finished = bulk_operation_wait(client, bulk_query_start(client, ORDERS_BULK_QUERY).id, poll_interval=0.1)
+    simulator.control.expire_bulk(finished.id, shop=info["domain"])
+    # when / then
+    with pytest.raises(ShopifyPermanentError) as raised:
+        list(bulk_result_lines(finished.url))
+    # storage answers 403 (expired signature) or 404 (object gone): neither will ever succeed
+    assert raised.value.status in {403, 404}
+    assert bulk_operation_get(client, finished.id).status == "EXPIRED"
+
+
 def _drain_bucket(simulator, domain: str, *, below: int) -> None:
     query = "query Drain($first: Int!) { orders(first: $first) { nodes { id lineItems(first: 5) { nodes { id } } } } }"
     for first in (100, 100, 100, 50, 50, 25, 25, 10, 10, 5):
@@ -185,79 +217,95 @@ def test_throttled_by_the_real_bucket_is_waited_out(simulator, sim_shop):
 
 def test_pacing_against_the_real_bucket_avoids_throttling(simulator, sim_shop):
     # given
-    info = sim_shop(orders=60)
+    info = sim_shop(orders=100)
     client = _client(_shop(simulator, info))
     _drain_bucket(simulator, info["domain"], below=150)
     # the client learns the page cost and the drained bucket (another worker's spending) from one page
-    next(connection_pages(client, "orders", ORDER_PAGE_FIELDS, first=20))
+    pages = connection_pages(client, "orders", ORDER_PAGE_FIELDS, first=20)
+    seen = next(pages).nodes
     throttled_before, paced_before = client.throttled_waits, client.counters.paced_waits
     # when
-    pages = list(connection_pages(client, "orders", ORDER_PAGE_FIELDS, first=20))
-    # then: the pages were paced before sending, and none was throttled
-    ids = sorted(gid_to_id(node["id"]) for page in pages for node in page.nodes)
-    assert ids == _truth_ids(simulator, info["domain"], "orders")
-    assert client.counters.paced_waits - paced_before >= 2
+    for page in islice(pages, 2):
+        seen.extend(page.nodes)
+    # then: the next pages were paced before sending, and none was throttled
+    ids = {gid_to_id(node["id"]) for node in seen}
+    assert len(ids) == 60
+    assert ids <= set(_truth_ids(simulator, info["domain"], "orders"))
+    assert client.counters.paced_waits - paced_before == 2
     assert client.throttled_waits == throttled_before
+
+
+def _injected(simulator) -> Counter[str]:
+    return Counter(simulator.control.faults()["counters"])
 
 
 def test_graphql_and_rest_survive_injected_faults(simulator, sim_shop):
     # given: 5xx, dropped connections, slow answers (read timeouts), REST 429s and THROTTLED answers
     info = sim_shop(orders=60)
+    truth = _truth_ids(simulator, info["domain"], "orders")
+    before = _injected(simulator)
     simulator.control.set_faults(
         shop=info["domain"],
         seed=11,
-        server_error_share=0.2,
+        server_error_share=0.15,
         drop_connection_share=0.15,
         slow_share=0.05,
         slow_seconds=1.0,
-        rest_429_share=0.2,
+        rest_429_share=0.25,
         retry_after_seconds=0.2,
-        graphql_throttle_share=0.2,
+        graphql_throttle_share=0.3,
     )
     sleep = FastSleep()
     client = _client(_shop(simulator, info), sleep=sleep, timeout=(1.0, 0.5), max_attempts=12)
-    truth = _truth_ids(simulator, info["domain"], "orders")
     # when
     graphql_ids = sorted(
         gid_to_id(node["id"])
-        for page in connection_pages(client, "orders", ORDER_PAGE_FIELDS, first=10)
+        for page in connection_pages(client, "orders", ORDER_PAGE_FIELDS, first=5)
         for node in page.nodes
     )
     rest_ids = sorted(
         order["id"]
         for page in client.rest_paginate(
-            "orders.json", {"status": "any", "limit": 10, "fields": "id"}, "orders"
+            "orders.json", {"status": "any", "limit": 5, "fields": "id"}, "orders"
         )
         for order in page
     )
     # then
     assert graphql_ids == truth
     assert rest_ids == truth
-    injected = simulator.control.faults()["counters"]
-    assert injected.get("server_error", 0) > 0
-    assert injected.get("dropped_connection", 0) > 0
-    assert injected.get("rest_429", 0) > 0
-    assert injected.get("graphql_throttled", 0) > 0
-    assert client.retries > 0
-    assert client.throttled_waits > 0
+    injected = _injected(simulator) - before
+    assert {"server_error", "dropped_connection", "rest_429", "graphql_throttled"} <= set(injected)
+    assert client.retries >= injected["server_error"] + injected["dropped_connection"]
+    # a request answered slowly is abandoned by the client but may still be counted as throttled
+    assert (
+        injected["rest_429"] < client.throttled_waits <= injected["rest_429"] + injected["graphql_throttled"]
+    )
+    assert 0.2 in sleep.waits  # a 429's Retry-After
+    assert 1 in sleep.waits  # a THROTTLED wait (never under a second) or the first backoff step
 
 
-def test_bulk_download_survives_dropped_connections(simulator, sim_shop):
-    # given
+def test_bulk_download_survives_connections_dropped_mid_stream(simulator, sim_shop, server):
+    # given: a finished export, downloaded through a proxy that cuts the first two transfers mid-line
     info = sim_shop(orders=50)
     client = _client(_shop(simulator, info))
     operation = bulk_operation_wait(client, bulk_query_start(client, ORDERS_BULK_QUERY).id, poll_interval=0.1)
-    simulator.control.set_faults(
-        shop=info["domain"], seed=3, drop_connection_share=0.5, paths=["_bulk"], max_faults=3
-    )
+    real_body = requests.get(operation.url, timeout=10).content
+    cuts = [len(real_body) // 3 + 7, len(real_body) // 2 + 11]
+
+    def flaky_proxy(seen) -> Reply:
+        upstream = requests.get(operation.url, timeout=10)
+        attempt = len(server.seen("/bulk.jsonl")) - 1
+        return Reply(body=upstream.content, drop_after=cuts[attempt] if attempt < len(cuts) else None)
+
+    server.handle("/bulk.jsonl", flaky_proxy)
     sleep = FastSleep()
     # when
-    lines = list(bulk_result_lines(operation.url, sleep=sleep))
+    lines = list(bulk_result_lines(f"{server.base_url}/bulk.jsonl", sleep=sleep))
     # then
+    assert lines == real_body.splitlines()
     assert len(lines) == operation.object_count
-    assert len(set(lines)) == len(lines)
-    assert simulator.control.faults()["counters"].get("dropped_connection", 0) > 0
-    assert sleep.waits
+    assert len(server.seen("/bulk.jsonl")) == 3
+    assert sleep.waits == [1, 2]
 
 
 def test_max_cost_exceeded_from_the_simulator_is_permanent(simulator, sim_shop):

@@ -103,3 +103,13 @@ def test_logout_is_a_post_and_ends_the_session(client_for, owner, shop):
     # then
     assert response.status_code == 302
     assert client.get(reverse("dashboard-home")).status_code == 302
+
+
+def test_anonymous_htmx_poll_is_sent_to_login_instead_of_swapping_the_login_page_in(db):
+    # when
+    response = Client().get(
+        reverse("sync-status"), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/customers/?q=a"
+    )
+    # then
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/login/?next=/customers/%3Fq%3Da"

@@ -140,3 +140,15 @@ def test_shop_never_synced_shows_not_synced_yet(client_for, staff, shop):
     # then
     assert 'data-state="never"' in response.text
     assert "Not synced yet" in response.text
+
+
+def test_a_long_failure_reason_is_shortened_with_the_full_text_one_click_away(
+    client_for, staff, shop, make_session
+):
+    # given
+    make_session(shop, status="failed", error="401 " + "x" * 1000, jobs={"orders": {}})
+    # when
+    response = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    assert "<summary>Full error</summary><pre>401 " + "x" * 1000 + "</pre>" in response.text
+    assert "401 " + "x" * 275 + "…</p>" in response.text

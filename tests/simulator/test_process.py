@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import time
+
+from shopify_sim.testing import run_simulator
+
+
+def test_mutate_per_minute_changes_the_store_and_sigterm_exits_cleanly(receiver):
+    with run_simulator(orders=30, customers=10, products=5, mutate_per_minute=1200, webhook_url=receiver.url) as sim:
+        before = sim.control.truth("orders")
+        deadline = time.time() + 10
+        while time.time() < deadline and not receiver.requests:
+            time.sleep(0.1)
+        assert receiver.requests, "random changes must produce webhooks"
+        assert sim.control.truth("orders") != before or sim.control.truth("customers")["count"] != 10
+        assert any(s["source"] == "app" for s in sim.control.subscriptions())
+    assert sim.process.returncode == 0
+    assert "shopify_sim stopped" in sim.logs()
+
+
+def test_dropped_webhooks_are_never_sent(sim, new_shop, receiver):
+    domain = new_shop()
+    sim.control.subscribe("customers/update", receiver.url, shop=domain)
+    sim.control.set_faults(shop=domain, webhook_drop_share=1.0)
+    try:
+        customer_id = sim.control.truth("customers", shop=domain)["records"][0]["id"]
+        sim.control.update("customers", customer_id, shop=domain, note="lost")
+        sim.control.flush_webhooks(domain)
+        assert receiver.requests == []
+        assert sim.control.faults()["counters"]["webhook_dropped"] >= 1
+    finally:
+        sim.control.set_faults(shop=domain)

@@ -1,0 +1,167 @@
+"""Against the Shopify simulator: registration through GraphQL, and signed deliveries (with
+duplicate and out-of-order faults) received over HTTP, processed by a real worker, converging."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+
+from shopsync.models import Customer, Order, Product, Shop
+from tests.factories import ShopFactory
+from tests.webhooks.conftest import RECEIVER_PATH, wait_until
+from webhooks.models import PrivacyRequest, WebhookLog
+from webhooks.services.registration import SubscriptionAction, webhook_subscriptions_register
+from webhooks.topics import SUBSCRIBED_TOPICS
+
+pytestmark = pytest.mark.e2e
+
+
+def _sim_shop(simulator, domain: str, **options) -> Shop:
+    token = f"shpat_{domain.split('.')[0]}"
+    simulator.control.create_shop(domain, token=token, **options)
+    return ShopFactory(domain=domain, api_base_url=simulator.base_url, access_token=token)
+
+
+def test_registration_creates_every_subscription_once_and_replaces_an_old_callback(simulator, db):
+    # given
+    shop = _sim_shop(simulator, "register.myshopify.com", orders=1, customers=1, products=1)
+    # when
+    first = webhook_subscriptions_register(shop=shop, callback_url="https://app.example/webhooks/shopify/")
+    again = webhook_subscriptions_register(shop=shop, callback_url="https://app.example/webhooks/shopify/")
+    moved = webhook_subscriptions_register(shop=shop, callback_url="https://new.example/webhooks/shopify/")
+    # then
+    assert sorted(r.topic for r in first) == sorted(SUBSCRIBED_TOPICS.values())
+    assert {r.action for r in first} == {SubscriptionAction.CREATED}
+    assert [(r.action, r.subscription_id) for r in again] == [
+        (SubscriptionAction.KEPT, r.subscription_id) for r in first
+    ]
+    assert {r.action for r in moved} == {SubscriptionAction.REPLACED}
+    subscriptions = simulator.control.subscriptions(shop=shop.domain)
+    assert len(subscriptions) == len(SUBSCRIBED_TOPICS)
+    assert {s["uri"] for s in subscriptions} == {"https://new.example/webhooks/shopify/"}
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+NO_DELETES = {
+    "orders/create": 3,
+    "orders/update": 4,
+    "customers/create": 1,
+    "customers/update": 1.5,
+    "products/create": 0.5,
+    "products/update": 1,
+}
+
+
+def _wait_for_the_clock_to_pass_every_updated_at(simulator, shop: Shop) -> None:
+    """The simulator bumps a record changed twice in one second to `old + 1 s`, ahead of the wall
+    clock, while it stamps a delete's X-Shopify-Triggered-At with the wall clock. On Shopify a
+    record's last update precedes its deletion; wait until that holds here too (see the report)."""
+    newest = max(
+        _utc(record["updated_at"]).timestamp()
+        for resource in ("orders", "customers", "products")
+        for record in simulator.control.truth(resource, shop=shop.domain)["records"]
+    )
+    time.sleep(max(0.0, newest + 1.1 - time.time()))
+
+
+def _deletable(simulator, shop: Shop, lonely_customer_id: int) -> list[tuple[str, int]]:
+    orders = [o["id"] for o in simulator.control.truth("orders", shop=shop.domain)["records"]]
+    products = [p["id"] for p in simulator.control.truth("products", shop=shop.domain)["records"]]
+    # Shopify refuses to delete a customer with orders: delete one created without any.
+    return [
+        ("orders", orders[0]),
+        ("orders", orders[-1]),
+        ("products", products[0]),
+        ("customers", lonely_customer_id),
+    ]
+
+
+def test_faulty_deliveries_from_the_simulator_converge_to_the_store(simulator, live_server, celery_worker):
+    # given: a small store, our subscriptions, duplicate and out-of-order faults on
+    shop = _sim_shop(simulator, "converge.myshopify.com", orders=15, customers=8, products=4, seed=3)
+    webhook_subscriptions_register(shop=shop, callback_url=live_server.url + RECEIVER_PATH)
+    simulator.control.set_faults(
+        shop=shop.domain, webhook_duplicate_share=0.4, webhook_out_of_order_share=0.4, seed=9
+    )
+    try:
+        # when: the store changes (creates and updates of every resource, then deletes)
+        lonely = simulator.control.create("customers", shop=shop.domain)
+        changes = simulator.control.mutate(count=60, seed=21, mix=NO_DELETES, shop=shop.domain)
+        _wait_for_the_clock_to_pass_every_updated_at(simulator, shop)
+        deleted = _deletable(simulator, shop, lonely_customer_id=lonely["id"])
+        for resource, record_id in deleted:
+            simulator.control.delete(resource, record_id, shop=shop.domain)
+        simulator.control.flush_webhooks(shop=shop.domain, timeout=60)
+        deliveries = simulator.control.deliveries(shop=shop.domain)
+    finally:
+        simulator.control.set_faults(shop=shop.domain)
+    # then: everything Shopify sent was accepted, duplicates stored once, all processed
+    assert deliveries and {d["status"] for d in deliveries} == {"delivered"}
+    assert any(d["duplicate"] for d in deliveries)
+    events = {d["event_id"] for d in deliveries}
+    assert wait_until(
+        lambda: WebhookLog.objects.filter(shop=shop, status="processed").count() == len(events), timeout=60
+    )
+    assert WebhookLog.objects.filter(shop=shop).count() == len(events)
+    for resource, model in (("orders", Order), ("customers", Customer), ("products", Product)):
+        truth = simulator.control.truth(resource, shop=shop.domain)
+        newest = {record["id"]: _utc(record["updated_at"]) for record in truth["records"]}
+        touched = set(
+            WebhookLog.objects.filter(shop=shop, topic__startswith=f"{resource}/").values_list(
+                "shopify_id", flat=True
+            )
+        )
+        ours = {row.shopify_id: row for row in model.objects.filter(shop=shop)}
+        assert touched <= set(ours), resource
+        for shopify_id in touched:
+            if shopify_id in truth["deleted_ids"]:
+                assert ours[shopify_id].deleted_at is not None, (resource, shopify_id)
+            else:
+                assert ours[shopify_id].deleted_at is None, (resource, shopify_id)
+                assert ours[shopify_id].shopify_updated_at == newest[shopify_id], (resource, shopify_id)
+    assert len(changes) == 60
+    assert all(
+        model.objects.get(shop=shop, shopify_id=record_id).deleted_at
+        for model, record_id in [
+            ({"orders": Order, "customers": Customer, "products": Product}[resource], record_id)
+            for resource, record_id in deleted
+        ]
+    )
+
+
+def test_privacy_and_uninstall_deliveries_from_the_simulator_are_applied(
+    simulator, live_server, celery_worker
+):
+    # given
+    shop = _sim_shop(simulator, "privacy.myshopify.com", orders=5, customers=3, products=1, seed=4)
+    customer = simulator.control.truth("customers", shop=shop.domain)["records"][0]
+    Customer.objects.create(
+        shop=shop, shopify_id=customer["id"], email="someone@example.com", synced_at=shop.created_at
+    )
+    url = live_server.url + RECEIVER_PATH
+    # when
+    simulator.control.send_privacy_webhook(
+        "customers/redact", address=url, shop=shop.domain, customer_id=customer["id"]
+    )
+    simulator.control.send_privacy_webhook(
+        "customers/data_request", address=url, shop=shop.domain, customer_id=customer["id"]
+    )
+    webhook_subscriptions_register(shop=shop, callback_url=url)
+    simulator.control.uninstall(shop=shop.domain)
+    simulator.control.flush_webhooks(shop=shop.domain)
+    # then
+    assert wait_until(
+        lambda: WebhookLog.objects.filter(shop=shop, status="processed").count() == 3, timeout=30
+    )
+    assert set(PrivacyRequest.objects.values_list("topic", "customer_shopify_id")) == {
+        ("customers/redact", customer["id"]),
+        ("customers/data_request", customer["id"]),
+    }
+    assert Customer.objects.get(shop=shop).email is None
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.UNINSTALLED
