@@ -142,6 +142,8 @@ SHOPIFY_API_SECRET = env_str("SHOPIFY_API_SECRET", "shopsync-dev-api-secret")
 SHOPIFY_API_VERSION = env_str("SHOPIFY_API_VERSION", "2026-01")
 SHOPIFY_SCOPES = env_str("SHOPIFY_SCOPES", "read_orders,read_all_orders,read_customers,read_products")
 SHOPIFY_APP_URL = env_str("SHOPIFY_APP_URL", "http://127.0.0.1:8000")
+# Lets the install form target a non-Shopify Admin API host (the simulator). Never in production.
+SHOPIFY_ALLOW_CUSTOM_API_URL = env_bool("SHOPIFY_ALLOW_CUSTOM_API_URL", False)
 # Domains accepted besides *.myshopify.com (none in production).
 SHOPIFY_EXTRA_SHOP_DOMAIN_SUFFIXES = env_list("SHOPIFY_EXTRA_SHOP_DOMAIN_SUFFIXES", [])
 SHOPIFY_HTTP_TIMEOUT_SECONDS = env_int("SHOPIFY_HTTP_TIMEOUT_SECONDS", 30)

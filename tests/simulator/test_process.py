@@ -6,7 +6,9 @@ from shopify_sim.testing import run_simulator
 
 
 def test_mutate_per_minute_changes_the_store_and_sigterm_exits_cleanly(receiver):
-    with run_simulator(orders=30, customers=10, products=5, mutate_per_minute=1200, webhook_url=receiver.url) as sim:
+    with run_simulator(
+        orders=30, customers=10, products=5, mutate_per_minute=1200, webhook_url=receiver.url
+    ) as sim:
         before = sim.control.truth("orders")
         deadline = time.time() + 10
         while time.time() < deadline and not receiver.requests:
