@@ -58,7 +58,7 @@ def main() -> None:
     _prepare_database()
     server = _start_server(options.workers)
     try:
-        _load("warmup-bare", "/bench/bare/", body_file, signature, seconds=3, connections=options.connections)
+        _load("warmup-bare", "/bench/bare/", body_file, signature, seconds=5, connections=options.connections)
         _load(
             "warmup-hook",
             "/webhooks/shopify/",
@@ -89,7 +89,11 @@ def main() -> None:
     finally:
         _stop(server)
     accepted = sum(run["webhook"]["accepted"] for run in runs) + _warmup_accepted
-    loss = _verify_processed(expected=accepted, worker_concurrency=options.worker_concurrency)
+    loss = (
+        {}
+        if options.skip_drain
+        else _verify_processed(expected=accepted, worker_concurrency=options.worker_concurrency)
+    )
     _report(runs, loss, options)
 
 
@@ -107,6 +111,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument(
         "--worker-concurrency", type=int, default=4, help="celery worker processes for the drain"
+    )
+    parser.add_argument(
+        "--skip-drain", action="store_true", help="skip the zero-loss check (tuning runs only)"
     )
     return parser.parse_args()
 
@@ -188,7 +195,8 @@ def _start_server(workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi",
+            "bench.webhooks.wsgi",
+            "--preload",
             "-b",
             f"127.0.0.1:{PORT}",
             "-w",
@@ -297,7 +305,9 @@ def _verify_processed(*, expected: int, worker_concurrency: int) -> dict:
         "stored": sum(stored.values()),
         "final_statuses": counts,
         "drain_seconds": round(drained_in, 1),
-        "lost": expected - counts.get("processed", 0),
+        # wrk counts only responses it read before its deadline; the server may have stored a few
+        # more (in flight at the cut-off). Lost = accepted but not stored, plus stored but not processed.
+        "lost": max(0, expected - sum(stored.values())) + (sum(stored.values()) - counts.get("processed", 0)),
     }
 
 

@@ -18,6 +18,9 @@ import orjson
 from shopify_sim.store.schema import COLUMNS, INDEXES, TABLES
 
 RESOURCES = ("orders", "customers", "products")
+# Page cache per connection (KiB). Every serving thread has its own connection, so this is paid per
+# open client connection: keep it modest (reads are mostly sequential scans or point lookups).
+CACHE_KIB = 8192
 
 
 def content_hash(blob: bytes) -> str:
@@ -50,6 +53,7 @@ class Store:
         self.write_lock = threading.RLock()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self.cache_size = -CACHE_KIB
 
     # -- connections -------------------------------------------------------------------------------
     def conn(self) -> sqlite3.Connection:
@@ -63,10 +67,25 @@ class Store:
         # Autocommit mode: we open transactions explicitly, so long bulk reads are one snapshot.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute(f"PRAGMA cache_size={self.cache_size}")
         with self._all_lock:
             self._all.append(conn)
         return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Close a connection from `open_connection` (and forget it)."""
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with suppress(sqlite3.Error):
+            conn.close()
+
+    def release_thread(self) -> None:
+        """Close this thread's connection: a server thread that ends must not leave its cache behind."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            self.release(conn)
 
     def init_schema(self, wal: bool = True) -> None:
         conn = self.conn()
@@ -203,10 +222,13 @@ class Store:
         return row[0] if row else None
 
     # -- writes (call inside `writing()`) -----------------------------------------------------------
-    def insert_many(self, conn: sqlite3.Connection, resource: str, rows: list[tuple[Any, ...]]) -> None:
+    def insert_many(
+        self, conn: sqlite3.Connection, resource: str, rows: list[tuple[Any, ...]], replace: bool = False
+    ) -> None:
         columns = COLUMNS[resource]
         marks = ",".join("?" * len(columns))
-        conn.executemany(f"INSERT INTO {resource} ({','.join(columns)}) VALUES ({marks})", rows)
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        conn.executemany(f"{verb} INTO {resource} ({','.join(columns)}) VALUES ({marks})", rows)
 
     def put(self, conn: sqlite3.Connection, resource: str, record: dict[str, Any]) -> None:
         columns = COLUMNS[resource]

@@ -1,15 +1,20 @@
 """Deterministic store generator: same options (seed included) -> same store.
 
-Orders stream into SQLite in batches; customers and products stay in memory while orders are made
-(orders reference them and update customer aggregates), which is fine up to millions of orders.
+Memory does not grow with the store: customers go to SQLite as they are made and come back through a
+small cache when an order picks one; what orders add to a customer (count, spend, last order) is kept
+in typed arrays (a few bytes per customer) and applied in one streaming pass at the end. Order
+creation times are kept as a typed array and sorted in chunks (8 bytes per order, not a list of ints).
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import random
 import time
-from collections.abc import Callable
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -21,6 +26,12 @@ from shopify_sim.store.db import Store, row_values
 
 BATCH = 5000
 SAME_UPDATED_AT_LAG = 3 * 86400
+SORT_CHUNK = 1 << 16
+CUSTOMER_CACHE = 4096
+# The generating connection's page cache (KiB). SQLite sizes a negative cache_size in pages of the
+# page size in effect when it is set: set before `page_size=16384` took effect, -65536 meant ~250 MB.
+GENERATION_CACHE_KIB = 16384
+INDEX_CACHE_KIB = 32768  # index builds sort through the page cache; a bit more is faster
 
 
 def anchor_of(options: ShopOptions) -> int:
@@ -31,13 +42,28 @@ def anchor_of(options: ShopOptions) -> int:
 
 def creation_times(rng: random.Random, count: int, start: int, end: int, growth: bool) -> list[int]:
     """Sorted creation instants; `growth` skews them towards the end (a shop that grows)."""
+    return list(sorted_creation_times(rng, count, start, end, growth))
+
+
+def sorted_creation_times(rng: random.Random, count: int, start: int, end: int, growth: bool) -> Iterator[int]:
+    """The same instants as `creation_times`, in order, held as 8-byte array items (not Python ints)."""
     span = end - start
     if growth:
-        times = [start + int(span * rng.random() ** 0.5) for _ in range(count)]
+        times = array("q", (start + int(span * rng.random() ** 0.5) for _ in range(count)))
     else:
-        times = [start + int(span * rng.random()) for _ in range(count)]
-    times.sort()
-    return times
+        times = array("q", (start + int(span * rng.random()) for _ in range(count)))
+    bounds = range(0, count, SORT_CHUNK)
+    for low in bounds:
+        times[low : low + SORT_CHUNK] = array("q", sorted(times[low : low + SORT_CHUNK]))
+    if len(bounds) <= 1:
+        return iter(times)
+    runs = (iter_slice(times, low, min(count, low + SORT_CHUNK)) for low in bounds)
+    return heapq.merge(*runs)
+
+
+def iter_slice(values: array, low: int, high: int) -> Iterator[int]:
+    for index in range(low, high):
+        yield values[index]
 
 
 def later(rng: random.Random, created_at: int, horizon: int) -> int:
@@ -48,6 +74,62 @@ def later(rng: random.Random, created_at: int, horizon: int) -> int:
     if roll < 0.85:
         return min(horizon, created_at + rng.randint(1, 30 * 86400))
     return created_at + int(rng.random() * max(0, horizon - created_at))
+
+
+class CustomerBook:
+    """Customers as orders see them: arrays by creation order, records read back from SQLite."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.times = array("q")
+        self.ids = array("q")
+        self.updated_at = array("q")
+        self.orders_count = array("q")
+        self.spent_cents = array("q")
+        self.last_order_id = array("q")
+        self.last_order_number = array("q")
+        self.cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, customer: dict[str, Any]) -> None:
+        self.times.append(customer["created_at"])
+        self.ids.append(customer["id"])
+        self.updated_at.append(customer["updated_at"])
+        for column in (self.orders_count, self.spent_cents, self.last_order_id, self.last_order_number):
+            column.append(0)
+
+    def record(self, index: int) -> dict[str, Any]:
+        """The customer as generated (orders only read fields that placing orders never changes)."""
+        found = self.cache.get(index)
+        if found is not None:
+            self.cache.move_to_end(index)
+            return found
+        row = self.conn.execute("SELECT data FROM customers WHERE id = ?", (self.ids[index],)).fetchone()
+        found = orjson.loads(row[0])
+        self.cache[index] = found
+        if len(self.cache) > CUSTOMER_CACHE:
+            self.cache.popitem(last=False)
+        return found
+
+    def count_order(self, index: int, order: dict[str, Any]) -> None:
+        self.orders_count[index] += 1
+        if order["cancelled_at"] is None:
+            self.spent_cents[index] += records.cents(order["total_price"])
+        self.last_order_id[index] = order["id"]
+        self.last_order_number[index] = order["number"]
+        # Placing an order touches the customer (orders_count changes), as on Shopify.
+        self.updated_at[index] = max(self.updated_at[index], order["created_at"])
+
+    def apply(self, index: int, customer: dict[str, Any]) -> None:
+        count = self.orders_count[index]
+        customer["orders_count"] = count
+        customer["total_spent"] = records.money(self.spent_cents[index])
+        customer["updated_at"] = self.updated_at[index]
+        if count:
+            customer["last_order_id"] = self.last_order_id[index]
+            customer["last_order_name"] = f"#{self.last_order_number[index] + 1000}"
 
 
 class Generator:
@@ -71,19 +153,21 @@ class Generator:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         store.init_schema(wal=False)
-        customers = self.customers()
-        products = self.products()
+        conn.execute(f"PRAGMA cache_size=-{GENERATION_CACHE_KIB}")
         conn.execute("BEGIN")
+        customers = self.customers(conn)
+        products = self.products()
         self.insert(conn, "products", products)
         order_count = self.orders(conn, customers, products)
-        self.finish_customers(customers)
-        self.insert(conn, "customers", customers)
+        self.finish_customers(conn, customers)
         store.meta_set("ids", orjson.dumps(self.ids.state()).decode(), conn)
         store.meta_set("generator", orjson.dumps(self.options.generator_key()).decode(), conn)
         store.meta_set("anchor", str(self.anchor), conn)
         store.meta_set("next_order_number", str(order_count + 1), conn)
         conn.execute("COMMIT")
+        conn.execute(f"PRAGMA cache_size=-{INDEX_CACHE_KIB}")
         store.build_indexes()
+        conn.execute(f"PRAGMA cache_size={store.cache_size}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         seconds = time.monotonic() - started
@@ -104,10 +188,21 @@ class Generator:
                     [(v["id"], p["id"]) for p in chunk for v in p["variants"]],
                 )
 
-    def customers(self) -> list[dict[str, Any]]:
+    def customers(self, conn: Any) -> CustomerBook:
         rng = self.rng("customers")
-        times = creation_times(rng, self.options.customers, self.start, self.anchor - 3600, growth=True)
-        return [records.make_customer(rng, self.ids, t, later(rng, t, self.anchor)) for t in times]
+        book = CustomerBook(conn)
+        batch: list[tuple] = []
+        times = sorted_creation_times(rng, self.options.customers, self.start, self.anchor - 3600, growth=True)
+        for t in times:
+            customer = records.make_customer(rng, self.ids, t, later(rng, t, self.anchor))
+            book.add(customer)
+            batch.append(row_values("customers", customer))
+            if len(batch) >= BATCH:
+                self.store.insert_many(conn, "customers", batch)
+                batch.clear()
+        if batch:
+            self.store.insert_many(conn, "customers", batch)
+        return book
 
     def products(self) -> list[dict[str, Any]]:
         rng = self.rng("products")
@@ -131,26 +226,28 @@ class Generator:
             if latest <= self.same_at:
                 record["updated_at"] = self.same_at
 
-    def orders(self, conn: Any, customers: list[dict[str, Any]], products: list[dict[str, Any]]) -> int:
+    def orders(self, conn: Any, customers: CustomerBook, products: list[dict[str, Any]]) -> int:
         options = self.options
         rng = self.rng("orders")
         refs = [ref for product in products for ref in records.variant_refs(product)]
         if not refs:
             return 0
-        customer_times = [c["created_at"] for c in customers]
-        times = creation_times(rng, options.orders, self.start, self.anchor - 600, growth=True)
+        times = sorted_creation_times(rng, options.orders, self.start, self.anchor - 600, growth=True)
         big = set(rng.sample(range(options.orders), min(options.big_orders, options.orders)))
         batch: list[tuple] = []
+        count = 0
         for index, created_at in enumerate(times):
-            customer = self.pick_customer(rng, customers, customer_times, created_at)
+            picked = self.pick_customer(rng, customers, created_at)
+            customer = customers.record(picked) if picked is not None else None
             lines = self.pick_lines(rng, refs, options.big_order_lines if index in big else None)
             order = records.make_order(
                 rng, self.ids, index + 1, created_at, self.anchor, customer, lines, options.currency
             )
             self.share_updated_at(rng, order)
-            if customer is not None:
-                self.count_order(customer, order)
+            if picked is not None:
+                customers.count_order(picked, order)
             batch.append(row_values("orders", order))
+            count += 1
             if len(batch) >= BATCH:
                 self.store.insert_many(conn, "orders", batch)
                 batch.clear()
@@ -158,19 +255,18 @@ class Generator:
                     self.log(f"generated {index + 1} orders")
         if batch:
             self.store.insert_many(conn, "orders", batch)
-        return len(times)
+        return count
 
-    def pick_customer(
-        self, rng: random.Random, customers: list[dict[str, Any]], customer_times: list[int], at: int
-    ) -> dict[str, Any] | None:
+    def pick_customer(self, rng: random.Random, customers: CustomerBook, at: int) -> int | None:
+        """The index of the buyer, or None for a guest order."""
         if rng.random() < self.options.guest_order_share:
             return None
-        existing = bisect.bisect_right(customer_times, at)
+        existing = bisect.bisect_right(customers.times, at)
         if existing == 0:
             return None
         # Repeat buyers: bias towards a smaller pool so some customers have many orders.
         index = int(existing * rng.random() ** 1.5)
-        return customers[min(index, existing - 1)]
+        return min(index, existing - 1)
 
     def pick_lines(
         self, rng: random.Random, refs: list[records.VariantRef], forced: int | None
@@ -182,18 +278,18 @@ class Generator:
         deleted_share = self.options.deleted_variant_share
         return [(rng.choice(refs), rng.random() < deleted_share) for _ in range(count)]
 
-    @staticmethod
-    def count_order(customer: dict[str, Any], order: dict[str, Any]) -> None:
-        customer["orders_count"] += 1
-        if order["cancelled_at"] is None:
-            spent = records.cents(customer["total_spent"]) + records.cents(order["total_price"])
-            customer["total_spent"] = records.money(spent)
-        customer["last_order_id"] = order["id"]
-        customer["last_order_name"] = f"#{order['number'] + 1000}"
-        # Placing an order touches the customer (orders_count changes), as on Shopify.
-        customer["updated_at"] = max(customer["updated_at"], order["created_at"])
-
-    def finish_customers(self, customers: list[dict[str, Any]]) -> None:
+    def finish_customers(self, conn: Any, customers: CustomerBook) -> None:
+        """Apply the order aggregates and the shared updated_at, rewriting customers in id order."""
         rng = self.rng("customers-finish")
-        for customer in customers:
-            self.share_updated_at(rng, customer)
+        for low in range(0, len(customers), BATCH):
+            ids = customers.ids[low : low + BATCH]
+            rows = conn.execute(
+                "SELECT data FROM customers WHERE id >= ? AND id <= ? ORDER BY id", (ids[0], ids[-1])
+            ).fetchall()
+            batch = []
+            for offset, (blob,) in enumerate(rows):
+                customer = orjson.loads(blob)
+                customers.apply(low + offset, customer)
+                self.share_updated_at(rng, customer)
+                batch.append(row_values("customers", customer))
+            self.store.insert_many(conn, "customers", batch, replace=True)

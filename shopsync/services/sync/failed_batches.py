@@ -6,13 +6,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Shop
 from shopsync.payloads import Resource
 from shopsync.services.dead_letters import dead_letter_mark_retry_failed
 from shopsync.services.sync.record_codec import record_from_json
+from shopsync.services.sync.writing import WRITE_ERRORS
 from shopsync.services.upsert import UpsertMode, records_upsert
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _retry_one(*, item_id: int, shop: Shop) -> bool | None:
                 retry_count=item.retry_count + 1, updated_at=now,
             )  # fmt: skip
             return True
-    except (DatabaseError, KeyError, ValueError, TypeError) as exc:
+    except (*WRITE_ERRORS, KeyError, ValueError, TypeError) as exc:
         error = exc
     logger.warning("failed batch %s failed again: %s", item_id, error)
     item = FailedSyncItem.objects.filter(pk=item_id).first()

@@ -30,6 +30,7 @@ from shopsync.services.sync.sessions import (
     session_fail,
     session_finish,
     session_heartbeat,
+    scope_note,
     session_requeue,
     session_transition,
 )
@@ -40,7 +41,6 @@ from shopsync.tasks import sync_session_run_task
 logger = logging.getLogger(__name__)
 
 BULK_KINDS = (SyncKind.INITIAL, SyncKind.FULL, SyncKind.POPULATE)
-ORDERS_WINDOW_NOTE = "Note: without the read_all_orders scope Shopify shows only the last 60 days of orders."
 
 
 def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | None:
@@ -80,9 +80,7 @@ def _session_execute(session: SyncSession, token: int) -> None:
     if session.kind == SyncKind.INITIAL:
         # The cutover is the first initial sync's start: orders created before it are historical.
         Shop.objects.filter(pk=shop.pk, cutover_at__isnull=True).update(cutover_at=session.started_at)
-    message = "Syncing."
-    if "orders" in session.resources and not shop.has_all_orders_scope:
-        message = ORDERS_WINDOW_NOTE
+    message = f"Syncing.{scope_note(session)}"
     session_heartbeat(session=session, token=token, message=message, stage=SyncSession.Stage.FETCHING)
     client = ShopifyClient(shop)
     jobs = [job for job in session.jobs.all() if job.status != SyncJob.Status.COMPLETED]

@@ -199,8 +199,14 @@ def session_finish(*, session: SyncSession, token: int) -> SyncSession:
 
 
 def _completed_message(session: SyncSession, summary: str) -> str:
-    prefix = session.message if session.message.startswith("Note:") else ""
-    return f"{prefix} Sync complete: {summary}".strip()
+    return f"Sync complete: {summary}{scope_note(session)}"
+
+
+def scope_note(session: SyncSession) -> str:
+    """Without read_all_orders Shopify shows only 60 days of orders: the run must say so."""
+    if "orders" in session.resources and not session.shop.has_all_orders_scope:
+        return " Note: without the read_all_orders scope Shopify shows only the last 60 days of orders."
+    return ""
 
 
 def session_summary(jobs: Iterable[SyncJob]) -> str:

@@ -8,10 +8,12 @@ cancelled, resumed elsewhere, shop uninstalled) rolls back instead of writing.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,6 +33,8 @@ from shopsync.services.upsert import UpsertMode, UpsertResult, records_upsert
 logger = logging.getLogger(__name__)
 
 MAX_FAILURES_KEPT = 200
+# The write path runs its statements on the raw driver cursor, so driver errors arrive unwrapped.
+WRITE_ERRORS: tuple[type[Exception], ...] = (DatabaseError, psycopg.Error, sqlite3.Error)
 
 
 @dataclass(slots=True)
@@ -74,7 +78,7 @@ def batch_commit(*, ctx: JobContext, batch: Batch, api_calls: int = 0) -> Upsert
     stores the batch as a failed batch instead, and the checkpoint still moves on: the batch is not
     lost, it waits in the dead letters for `retry_failed_batches`. Returns None in that case."""
     attempts = sync_config().write_attempts
-    error: DatabaseError | None = None
+    error: Exception | None = None
     for attempt in range(1, attempts + 1):
         try:
             with transaction.atomic():
@@ -88,7 +92,7 @@ def batch_commit(*, ctx: JobContext, batch: Batch, api_calls: int = 0) -> Upsert
             return result
         except SyncStopped:
             raise
-        except DatabaseError as exc:
+        except WRITE_ERRORS as exc:
             error = exc
             logger.warning("sync batch write failed (attempt %s/%s) job=%s %s: %s", attempt, attempts, ctx.job.pk,
                            batch.where, exc)  # fmt: skip

@@ -55,27 +55,14 @@ class Dialect:
         self.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns_sql})")
         self.execute(f"TRUNCATE {table}")
 
-    def stage(
-        self, table: str, names: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
-        """Binary COPY: the server reads int8 / timestamptz / numeric as binary instead of parsing
-        text, which roughly halved its share of staging (bench/writepath). `types` are `copy_type`s."""
-        with self.raw_cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
+    def stage(self, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        with self.raw_cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
-    def copy_type(self, column: Column) -> str:
-        """The type psycopg dumps a staged value as. The server reads binary data as the *column's* type,
-        so varchar(n) goes as text and JSON as bytea holding jsonb's binary form (see `_jsonb_binary`)."""
-        if column.is_json:
-            return "bytea"
-        db_type = column.field.db_type(self.connection).split("(", 1)[0]
-        return "text" if db_type == "varchar" else db_type
-
     def adapter(self, column: Column):
         if column.is_json:
-            return _jsonb_binary
+            return _json_text
         return None
 
     def adapt_timestamp(self, value: datetime) -> Any:
@@ -123,9 +110,7 @@ class SqliteDialect(Dialect):
         self.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns_sql})")
         self.execute(f"DELETE FROM {table}")
 
-    def stage(
-        self, table: str, names: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
+    def stage(self, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         placeholders = ", ".join(["%s"] * len(names))
         self.cursor.executemany(
             f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})", list(rows)
@@ -154,9 +139,8 @@ def dialect_for(connection: BaseDatabaseWrapper) -> Dialect:
     raise NotImplementedError(f"the write path supports PostgreSQL and SQLite, not {connection.vendor}")
 
 
-def _jsonb_binary(value: Any) -> bytes | None:
-    # jsonb's binary input is a version byte (1) and the JSON text.
-    return None if value is None else b"\x01" + orjson.dumps(value)
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _json_text_django(value: Any) -> str | None:

@@ -124,8 +124,7 @@ def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool 
         f"FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
         f"WHERE true ORDER BY c.shopify_id "
         f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(assignments)} "
-        f"WHERE {' OR '.join(changes)}"
-        + (f" RETURNING {parent}" if returning else "")
+        f"WHERE {' OR '.join(changes)}" + (f" RETURNING {parent}" if returning else "")
     )
 
 

@@ -92,7 +92,7 @@ def records_soft_delete(
 
     def run(dialect: Dialect) -> int:
         dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
-        dialect.stage(statements.ID_LIST, ["shopify_id"], ["bigint"], ((i,) for i in ids))
+        dialect.stage(statements.ID_LIST, ["shopify_id"], ((i,) for i in ids))
         params = [shop.pk, dialect.adapt_timestamp(timezone.now()), dialect.adapt_timestamp(deleted_at)]
         return len(dialect.execute(statements.tombstone_sql(spec, dialect), params))
 
@@ -180,8 +180,7 @@ class _BatchWrite:
         spec, dialect = self.spec, self.dialect
         dialect.prepare_stage(spec.stage, statements.stage_columns_sql(dialect, spec.columns))
         rows = _adapted_rows(dialect, spec.columns, map(spec.values, self.batch))
-        types = [dialect.copy_type(c) for c in spec.columns]
-        dialect.stage(spec.stage, [c.name for c in spec.columns], types, rows)
+        dialect.stage(spec.stage, [c.name for c in spec.columns], rows)
 
     def _write_children(self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int]) -> set[int]:
         """Returns the parent pks whose children changed."""
@@ -191,7 +190,7 @@ class _BatchWrite:
             return set()
         dialect = self.dialect
         dialect.prepare_stage(statements.PARENT_MAP, "shopify_id bigint, id bigint")
-        dialect.stage(statements.PARENT_MAP, ["shopify_id", "id"], ["bigint", "bigint"], sorted(parents.items()))
+        dialect.stage(statements.PARENT_MAP, ["shopify_id", "id"], sorted(parents.items()))
         self._stage_children(child, parents)
         # Which parents' children changed matters only for parents that are otherwise unchanged (they
         # get `synced_at` touched); without such parents the statements return nothing to read.
@@ -214,8 +213,7 @@ class _BatchWrite:
         dialect.prepare_stage(child.stage, columns_sql)
         rows = _child_rows(child, [record for record in self.batch if record.shopify_id in parents])
         names = ["parent_shopify_id", *(c.name for c in child.columns)]
-        types = ["bigint", *(dialect.copy_type(c) for c in child.columns)]
-        dialect.stage(child.stage, names, types, _adapted_rows(dialect, child.columns, rows, offset=1))
+        dialect.stage(child.stage, names, _adapted_rows(dialect, child.columns, rows, offset=1))
 
     def _result(
         self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from shopsync.models import SyncSession
 from tests.factories import SyncSessionFactory
@@ -40,7 +41,9 @@ def test_sync_queues_a_session_through_the_guard(shop, django_capture_on_commit_
 
 def test_sync_joins_the_active_session(shop, django_capture_on_commit_callbacks):
     # given
-    active = SyncSessionFactory(shop=shop, kind="initial", status="running", attempts=1)
+    active = SyncSessionFactory(
+        shop=shop, kind="initial", status="running", attempts=1, heartbeat_at=timezone.now()
+    )
     out = StringIO()
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

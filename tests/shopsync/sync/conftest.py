@@ -52,7 +52,8 @@ class WorkerProcess:
     def start(self) -> None:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DJANGO_SETTINGS_MODULE": "tests.shopsync.sync.worker_settings",
+            "PYTHONPATH": str(BASE_DIR),
             "DATABASE_URL": self.database_url,
             "CELERY_BROKER_URL": self.broker_url,
         }

@@ -79,7 +79,7 @@ class FakeShopify:
 
     # --- GraphQL -------------------------------------------------------------------------------
 
-    def _graphql(self, seen) -> Reply:  # noqa: ANN001
+    def _graphql(self, seen) -> Reply:
         body = seen.json()
         self.graphql_requests.append(body)
         query, variables = body["query"], body.get("variables") or {}
@@ -88,7 +88,7 @@ class FakeShopify:
         if "ShopsyncBulkOperation" in query:
             return self._ok({"node": self._operation_node(self.operations[variables["id"]])})
         if "Count(" in query:
-            resource = re.search(r"(\w+)Count\(", query).group(1)
+            resource = re.search(r"(\w+)Count\(query", query).group(1)
             return self._ok({f"{resource}Count": {"count": len(self._filter(resource, variables.get("query"))),
                                                   "precision": "EXACT"}})  # fmt: skip
         if "SyncChildren" in query:

@@ -59,7 +59,9 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     assert set(SyncCursor.objects.values_list("resource", "updated_at", "shopify_id")) == {
         (r, session.started_at, 0) for r in ("orders", "customers", "products")
     }
-    assert session.message.startswith("Sync complete: orders 5 (5 new, 0 updated)")
+    assert session.message == (
+        "Sync complete: customers 4 (4 new, 0 updated), orders 5 (5 new, 0 updated), products 3 (3 new, 0 updated)."
+    )
     assert [(s["session_id"], sorted(s["resources"])) for s in signals] == [
         (session.pk, ["customers", "orders", "products"])
     ]

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.utils import timezone
+
+from shopsync.models import Customer, LineItem, Order, SyncCursor, SyncSession
+from shopsync.services.sync import ensure_sync, sync_session_run
+from tests.shopsync.sync.fake_shopify import BASE
+
+
+def _run(fake, kind, resources, **options):
+    session = ensure_sync(
+        shop=fake.shop, kind=kind, resources=resources, triggered_by="beat", **options
+    ).session
+    sync_session_run(session_id=session.pk, task_id="test")
+    session.refresh_from_db()
+    return session
+
+
+def test_an_incremental_run_after_k_changes_fetches_about_k_records(fake_shopify, settings):
+    # given
+    settings.SYNC_INCREMENTAL_OVERLAP_SECONDS = 60
+    ids = [fake_shopify.add("customers") for _ in range(40)]
+    initial = _run(fake_shopify, "initial", ["customers"])
+    now = initial.started_at + timedelta(seconds=3)
+    for n, shopify_id in enumerate(ids[:3]):
+        fake_shopify.touch("customers", shopify_id, now - timedelta(seconds=3 - n), firstName=f"Changed {n}")
+    time.sleep(max(0, 3 - (timezone.now() - initial.started_at).total_seconds()))  # the changes are past
+    fake_shopify.graphql_requests.clear()
+    # when
+    session = _run(fake_shopify, "incremental", ["customers"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    job = session.jobs.get()
+    assert (job.synced, job.updated, job.created) == (3, 3, 0)
+    assert len(fake_shopify.page_requests()) == 1
+    assert (
+        sorted(Customer.objects.filter(first_name__startswith="Changed").values_list("shopify_id", flat=True))
+        == ids[:3]
+    )
+    search = fake_shopify.page_requests()[0]["variables"]["query"]
+    assert search.startswith("updated_at:>='") and "updated_at:<='" in search
+    cursor = SyncCursor.objects.get(resource="customers")
+    assert (cursor.updated_at, cursor.shopify_id) == (
+        now.replace(microsecond=0) - timedelta(seconds=1),
+        ids[2],
+    )
+
+
+def test_many_records_sharing_one_updated_at_are_all_synced_across_pages(fake_shopify, settings):
+    # given
+    settings.SYNC_PAGE_SIZE = 7
+    same = BASE + timedelta(days=3)
+    ids = [fake_shopify.add("customers", updated_at=same) for _ in range(30)]
+    # when
+    session = _run(fake_shopify, "incremental", ["customers"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED
+    assert sorted(Customer.objects.values_list("shopify_id", flat=True)) == ids
+    job = session.jobs.get()
+    assert (job.pages_done, job.synced) == (5, 30)
+    cursor = SyncCursor.objects.get(resource="customers")
+    assert (cursor.updated_at, cursor.shopify_id) == (same, ids[-1])
+
+
+def test_an_order_with_hundreds_of_line_items_arrives_complete(fake_shopify):
+    # given
+    big = fake_shopify.add("orders", children=260)
+    small = fake_shopify.add("orders", children=2)
+    # when
+    session = _run(fake_shopify, "update", ["orders"], stale_after_mins=10_000_000)
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert LineItem.objects.filter(order__shopify_id=big).count() == 260
+    assert LineItem.objects.filter(order__shopify_id=small).count() == 2
+    children_queries = [r for r in fake_shopify.graphql_requests if "SyncChildren" in r["query"]]
+    assert len(children_queries) == 3  # 10 with the page, then 100 + 100 + 50
+
+
+def test_populate_and_update_follow_the_seed_table(fake_shopify):
+    # given
+    unchanged = fake_shopify.add("orders", name="#1")
+    changed = fake_shopify.add("orders", name="#2")
+    _run(fake_shopify, "initial", ["orders"])
+    fake_shopify.touch("orders", changed, timezone.now() - timedelta(minutes=5), name="#2 edited")
+    new = fake_shopify.add("orders", name="#3", updated_at=timezone.now() - timedelta(minutes=4))
+    # when
+    populate = _run(fake_shopify, "populate", ["orders"])
+    after_populate = dict(Order.objects.values_list("shopify_id", "name"))
+    Order.objects.filter(shopify_id=new).delete()
+    update = _run(fake_shopify, "update", ["orders"], stale_after_mins=30)
+    after_update = dict(Order.objects.values_list("shopify_id", "name"))
+    # then
+    assert after_populate == {unchanged: "#1", changed: "#2", new: "#3"}  # skips existing, creates new
+    pj = populate.jobs.get()
+    assert (pj.created, pj.updated, pj.skipped) == (1, 0, 2)
+    assert after_update == {unchanged: "#1", changed: "#2 edited", new: "#3"}  # updates changed, creates new
+    uj = update.jobs.get()
+    assert (uj.synced, uj.created, uj.updated) == (2, 1, 1)  # the unchanged one is not even fetched
+
+
+def test_populate_with_days_asks_only_for_recently_created_records(fake_shopify):
+    # given
+    fake_shopify.add("customers")
+    # when
+    session = _run(fake_shopify, "populate", ["customers"], days=30)
+    # then
+    start = next(
+        r["variables"]["query"]
+        for r in fake_shopify.graphql_requests
+        if "bulkOperationRunQuery" in r["query"]
+    )
+    expected = (session.started_at - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"created_at:>='{expected}'" in start
+    assert Customer.objects.count() == 0  # created in 2025: outside the window
