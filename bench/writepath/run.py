@@ -195,7 +195,7 @@ def run_child(args: argparse.Namespace) -> None:
     gc.set_threshold(50_000, 20, 20)
     # The writer thread mostly waits on PostgreSQL; when a result arrives it should get the GIL back
     # from the parsing thread quickly rather than after the default 5 ms.
-    sys.setswitchinterval(0.0005)
+    sys.setswitchinterval(args.switch_interval)
     work = child_writepath if args.child == "writepath" else child_baseline
     server_before = _server_cpu_seconds()
     started = time.perf_counter()
@@ -243,7 +243,7 @@ def reset_tables(database: str) -> None:
 def measure(mode: str, args: argparse.Namespace, path: Path) -> dict:
     reset_tables(args.database)
     command = [sys.executable, __file__, "--child", mode, "--file", str(path), "--database", args.database]
-    command += ["--batch-size", str(args.batch_size)]
+    command += ["--batch-size", str(args.batch_size), "--switch-interval", str(args.switch_interval)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
     if figures["orders"] != args.orders:
@@ -273,6 +273,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--switch-interval", type=float, default=0.0005)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shopsync-bench-writepath"))
     parser.add_argument("--child", choices=["writepath", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)

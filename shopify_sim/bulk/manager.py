@@ -7,11 +7,11 @@ import secrets
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import orjson
 from graphql import FragmentDefinitionNode, GraphQLError, GraphQLSyntaxError, parse, validate
 
 from shopify_sim.admin_graphql import connections, cost
@@ -19,7 +19,7 @@ from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
 from shopify_sim.admin_graphql.endpoint import pick_operation
 from shopify_sim.admin_graphql.root import resource_filter
 from shopify_sim.admin_graphql.schema import schema_for
-from shopify_sim.bulk.export import Counters, write_record
+from shopify_sim.bulk.export import Counters, write_records
 from shopify_sim.bulk.plan import BulkQueryError, RootPlan, compile_bulk
 from shopify_sim.gid import gid
 from shopify_sim.timeutil import iso_z
@@ -32,6 +32,9 @@ CREATED_DELAY_SECONDS = 0.05
 ACTIVE = ("CREATED", "RUNNING", "CANCELING")
 ID_BASE = 4_210_000_000_000
 MULTI_QUERY_SINCE = "2026-01"
+FETCH_ROWS = 1000  # rows per fetchmany, rendered and written as one chunk
+PROGRESS_ROWS = 5000
+WRITE_BUFFER = 1 << 20
 DEFAULT_SORT = {"orders": "PROCESSED_AT", "customers": "ID", "products": "ID"}
 
 
@@ -213,6 +216,9 @@ class BulkManager:
             failure = (0.0, "ACCESS_DENIED" if code == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR")
         except Exception:
             failure = (0.0, "INTERNAL_SERVER_ERROR")
+        finally:
+            # This thread's own connection (reference id sets) dies with the thread.
+            self.shop.store.release_thread()
         self.finish(operation, token, path, counters, failure)
 
     def export(
@@ -237,34 +243,60 @@ class BulkManager:
             def malform(line: dict) -> None:
                 shop.faults.maybe_malform(shop.domain, line, "bulk")
 
-        started = time.monotonic()
         conn = shop.store.open_connection()
         try:
             conn.execute("BEGIN")
-            with path.open("wb", buffering=1 << 20) as handle:
-                rows = shop.store.iterate_raw(
-                    conn, plan.resource, where.sql(), where.params, f"{column} {direction}, id {direction}"
+            with path.open("wb", buffering=WRITE_BUFFER) as handle:
+                batches = shop.store.iterate_batches(
+                    conn,
+                    plan.resource,
+                    where.sql(),
+                    where.params,
+                    f"{column} {direction}, id {direction}",
+                    # A throttled export goes row by row, so progress and cancel stay observable.
+                    1 if rate > 0 else FETCH_ROWS,
                 )
-                for blob in rows:
-                    if operation.cancel_requested:
-                        return None
-                    if fail_after is not None and counters.roots >= fail_after:
-                        return failure
-                    write_record(plan.plan, orjson.loads(blob), ctx, handle.write, counters, malform)
-                    if counters.roots % 5000 == 0:
-                        operation.object_count, operation.root_object_count = counters.objects, counters.roots
-                        for name in [k for k in ctx.cache if not k.startswith("live:")]:
-                            del ctx.cache[name]
-                    if rate > 0:
-                        ahead = counters.roots / rate - (time.monotonic() - started)
-                        if ahead > 0:
-                            time.sleep(ahead)
-            if fail_after is not None:
-                return failure
-            return None
+                return self.write_batches(
+                    operation, plan, ctx, batches, handle, counters, failure, fail_after, rate, malform
+                )
         finally:
             conn.execute("COMMIT")
-            conn.close()
+            shop.store.release(conn)
+
+    def write_batches(
+        self,
+        operation: BulkOperation,
+        plan: RootPlan,
+        ctx: GraphQLContext,
+        batches: Iterator[list[bytes]],
+        handle: BinaryIO,
+        counters: Counters,
+        failure: tuple[float, str] | None,
+        fail_after: int | None,
+        rate: float,
+        malform: Any,
+    ) -> tuple[float, str] | None:
+        started = time.monotonic()
+        reported = 0
+        for blobs in batches:
+            if operation.cancel_requested:
+                return None
+            if fail_after is not None:
+                blobs = blobs[: max(0, fail_after - counters.roots)]
+                if not blobs:
+                    return failure
+            write_records(plan.plan, blobs, ctx, handle.write, counters, malform)
+            if counters.roots - reported >= PROGRESS_ROWS:
+                reported = counters.roots
+                operation.object_count, operation.root_object_count = counters.objects, counters.roots
+                # Keep memoised references (small, whole-table id sets) but not loaded records.
+                for name in [k for k in ctx.cache if not k.startswith("live:")]:
+                    del ctx.cache[name]
+            if rate > 0:
+                ahead = counters.roots / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        return failure if fail_after is not None else None
 
     def finish(
         self,

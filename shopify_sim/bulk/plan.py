@@ -48,6 +48,7 @@ class Plan:
     fields: list[PlanField] = field(default_factory=list)
     children: list[PlanField] = field(default_factory=list)
     projector: Any = None  # compiled lazily by bulk.export
+    writer: Any = None  # compiled lazily by bulk.export (root plans)
 
 
 @dataclass

@@ -173,19 +173,22 @@ class Store:
             inner += f" LIMIT {int(limit) + 1}"
         return self.conn().execute(f"SELECT COUNT(*) FROM ({inner})", tuple(params)).fetchone()[0]
 
-    def iterate_raw(
-        self, conn: sqlite3.Connection, resource: str, where: str, params: Sequence[Any], order_by: str
-    ) -> Iterator[bytes]:
-        """Blobs in order, fetched in batches (the bulk exporter streams 1M rows through this)."""
+    def iterate_batches(
+        self,
+        conn: sqlite3.Connection,
+        resource: str,
+        where: str,
+        params: Sequence[Any],
+        order_by: str,
+        size: int,
+    ) -> Iterator[list[bytes]]:
+        """Blobs in order, in lists of `size` (the bulk exporter streams 1M rows through this)."""
         cursor = conn.execute(
             f"SELECT data FROM {resource} WHERE {where or '1'} ORDER BY {order_by}", tuple(params)
         )
-        while True:
-            rows = cursor.fetchmany(2000)
-            if not rows:
-                return
-            for row in rows:
-                yield row[0]
+        cursor.arraysize = size
+        while rows := cursor.fetchmany():
+            yield [row[0] for row in rows]
 
     def variant_product_ids(self, variant_ids: Sequence[int]) -> dict[int, int]:
         found: dict[int, int] = {}

@@ -45,7 +45,9 @@ def creation_times(rng: random.Random, count: int, start: int, end: int, growth:
     return list(sorted_creation_times(rng, count, start, end, growth))
 
 
-def sorted_creation_times(rng: random.Random, count: int, start: int, end: int, growth: bool) -> Iterator[int]:
+def sorted_creation_times(
+    rng: random.Random, count: int, start: int, end: int, growth: bool
+) -> Iterator[int]:
     """The same instants as `creation_times`, in order, held as 8-byte array items (not Python ints)."""
     span = end - start
     if growth:
@@ -192,7 +194,9 @@ class Generator:
         rng = self.rng("customers")
         book = CustomerBook(conn)
         batch: list[tuple] = []
-        times = sorted_creation_times(rng, self.options.customers, self.start, self.anchor - 3600, growth=True)
+        times = sorted_creation_times(
+            rng, self.options.customers, self.start, self.anchor - 3600, growth=True
+        )
         for t in times:
             customer = records.make_customer(rng, self.ids, t, later(rng, t, self.anchor))
             book.add(customer)

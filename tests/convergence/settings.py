@@ -10,7 +10,9 @@ from __future__ import annotations
 from config.settings.test import *  # noqa: F403
 
 # Shared with the test process through `CONVERGENCE_SYNC_SETTINGS`, so both sides agree.
-SYNC_HEARTBEAT_TIMEOUT_SECONDS = 12
+# Above the longest wait without a heartbeat (a THROTTLED wait for a near-1,000-point page is
+# ~10-20 s on a standard plan); with less, the watchdog resumes live runs and they livelock.
+SYNC_HEARTBEAT_TIMEOUT_SECONDS = 45
 SYNC_HEARTBEAT_INTERVAL_SECONDS = 2
 SYNC_REDISPATCH_AFTER_SECONDS = 8
 SYNC_BULK_POLL_INTERVAL_SECONDS = 0.3

@@ -110,3 +110,18 @@ def fake_shopify(db, settings):
     fake.shop = ShopFactory(api_base_url=server.base_url, api_version="2026-01")
     yield fake
     server.close()
+
+
+@pytest.fixture
+def fake_shopify_live(transactional_db, settings):
+    """`fake_shopify` for transactional tests (its server thread may write to the database)."""
+    from tests.factories import ShopFactory
+    from tests.shopsync.shopify.scripted_http import ScriptedServer
+    from tests.shopsync.sync.fake_shopify import FakeShopify
+
+    settings.SYNC_BULK_POLL_INTERVAL_SECONDS = 0.05
+    server = ScriptedServer()
+    fake = FakeShopify(server=server)
+    shop = ShopFactory(api_base_url=server.base_url, api_version="2026-01")
+    yield fake, shop
+    server.close()
