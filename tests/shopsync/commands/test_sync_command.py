@@ -82,3 +82,20 @@ def test_sync_clear_ends_the_stuck_run(shop):
     stuck.refresh_from_db()
     assert stuck.status == "cancelled"
     assert f"Cleared session {stuck.pk}: cancelled." in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_inline_runs_the_session_in_process_and_prints_the_summary(fake_shopify_live):
+    # given
+    fake, shop = fake_shopify_live
+    [fake.add("customers") for _ in range(3)]
+    out = StringIO()
+    # when
+    call_command("sync", "--shop", shop.domain, "--mode", "initial", "--resources", "customers", "--inline",
+                 "--poll", "0.05", stdout=out)  # fmt: skip
+    # then
+    session = SyncSession.objects.get()
+    assert (session.status, session.triggered_by) == ("completed", "cli")
+    text = out.getvalue()
+    assert "completed in" in text
+    assert "customers  synced         3  created         3" in text
