@@ -48,6 +48,9 @@ class FaultProfile:
     bulk_fail_after_fraction: float = 0.5
     bulk_error_code: str = "INTERNAL_SERVER_ERROR"
     bulk_rows_per_second: float = 0.0
+    # JSONL downloads: the connection is cut after this fraction of the (requested) bytes
+    bulk_download_drop_share: float = 0.0
+    bulk_download_drop_after_fraction: float = 0.5
     # stop injecting HTTP faults after this many (None = no limit)
     max_faults: int | None = None
 
@@ -167,6 +170,13 @@ class Faults:
         profile = self.profile(domain)
         if self._roll(domain, "bulk_fail_share", "bulk_failed"):
             return profile.bulk_fail_after_fraction, profile.bulk_error_code
+        return None
+
+    def bulk_download_drop(self, domain: str) -> float | None:
+        """The fraction of the body to send before cutting a download, or None to send it all.
+        Counts towards `max_faults` like the other HTTP faults (so "drop once, then resume" works)."""
+        if self._roll(domain, "bulk_download_drop_share", "bulk_download_dropped", http=True):
+            return min(max(self.profile(domain).bulk_download_drop_after_fraction, 0.0), 1.0)
         return None
 
     def bulk_rows_per_second(self, domain: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -55,6 +56,8 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
     drop_connection: bool = False  # fault: close the socket without answering
     delay_seconds: float = 0.0
+    file: tuple[Path, int, int] | None = None  # (path, offset, count): streamed from disk
+    drop_after_bytes: int | None = None  # fault: close the socket after sending this many body bytes
 
     @property
     def streaming(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import time
@@ -20,8 +21,9 @@ from shopify_sim.webhooks.dispatcher import Dispatcher
 PREFIX_RE = re.compile(r"^/shops/([^/]+)(/.*)$")
 API_RE = re.compile(r"^/admin/api/([^/]+)/(.+)$")
 BULK_RE = re.compile(r"^/_bulk/([A-Za-z0-9_-]+)\.jsonl$")
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-CHUNK = 1 << 16
+SENDFILE_CHUNK = 8 << 20  # bytes per sendfile call (in-kernel copy from the page cache)
 
 
 class App:
@@ -49,7 +51,7 @@ class App:
             return control.handle(self, request)
         match = BULK_RE.match(request.path)
         if match:
-            return self.bulk_download(match.group(1))
+            return self.bulk_download(request, match.group(1))
         if request.path.startswith("/admin/oauth/"):
             return self.oauth(request)
         match = API_RE.match(request.path)
@@ -116,7 +118,7 @@ class App:
         response.headers.update(limit_header)
         return response
 
-    def bulk_download(self, token: str) -> Response:
+    def bulk_download(self, request: Request, token: str) -> Response:
         for shop in self.registry.all():
             path, expired = shop.bulk.file_for(token)
             if path is None:
@@ -124,19 +126,44 @@ class App:
             if expired or not path.exists():
                 body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
                 return Response(status=403, body=body, content_type="application/xml; charset=UTF-8")
-            return Response(
-                body=stream_file(path),
-                content_type="application/jsonl",
-                headers={"Content-Length": str(path.stat().st_size)},
+            return file_response(
+                path, request.headers.get("Range"), self.faults.bulk_download_drop(shop.domain)
             )
         body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
         return Response(status=404, body=body, content_type="application/xml; charset=UTF-8")
 
 
-def stream_file(path: Path) -> Any:
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end exclusive) of a single `bytes=N-` / `bytes=N-M` / `bytes=-N` range; None = the whole
+    file (no header, or one we do not support, which RFC 9110 allows us to ignore)."""
+    match = RANGE_RE.match(header or "")
+    if match is None:
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first:
+        return max(0, size - int(last)), size
+    return int(first), min(size, int(last) + 1) if last else size
+
+
+def file_response(path: Path, range_header: str | None, drop_fraction: float | None) -> Response:
+    """A JSONL download streamed from disk (sendfile), honouring a single byte range."""
+    size = path.stat().st_size
+    span = byte_range(range_header, size)
+    headers = {"Accept-Ranges": "bytes"}
+    status, start, end = 200, 0, size
+    if span is not None:
+        start, end = span
+        if start >= size or start >= end:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(status=416, body=b"", headers=headers, content_type="application/xml")
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    response = Response(status=status, headers=headers, content_type="application/jsonl")
+    response.file = (path, start, end - start)
+    if drop_fraction is not None:
+        response.drop_after_bytes = int((end - start) * drop_fraction)
+    return response
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -172,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
             response = json_response({"errors": f"Internal error: {type(exc).__name__}: {exc}"}, status=500)
         if not request.path.startswith("/_sim/"):
             fault = "dropped" if response.drop_connection else None
+            if response.drop_after_bytes is not None:
+                fault = "dropped_mid_download"
             shop = self.app.hinted_shop(request) or self.app.registry.by_token(
                 request.headers.get("X-Shopify-Access-Token")
             )
@@ -199,11 +228,42 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def finish(self) -> None:
+        # One thread per client connection: its SQLite connections (and page caches) end with it.
+        try:
+            super().finish()
+        finally:
+            for shop in self.app.registry.all():
+                shop.store.release_thread()
+
+    def send_file(self, response: Response) -> None:
+        assert response.file is not None
+        path, offset, count = response.file
+        if response.drop_after_bytes is not None:
+            count = response.drop_after_bytes
+        with path.open("rb") as handle:
+            while count > 0:
+                sent = self.connection.sendfile(handle, offset, min(count, SENDFILE_CHUNK))
+                if sent == 0:
+                    break
+                offset, count = offset + sent, count - sent
+        if response.drop_after_bytes is not None:
+            # Fault: the download ends early (FIN after the bytes sent, fewer than Content-Length), as a
+            # dropped transfer looks to a client; it can resume with `Range: bytes=N-`.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_WR)
+
     def send(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if response.file is not None:
+            self.end_headers()
+            if self.command != "HEAD":
+                self.send_file(response)
+            return
         if isinstance(response.body, bytes):
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()

@@ -114,6 +114,11 @@ def main() -> None:
         figures["peak_rss_download_mb"] = status_mb(pid, "VmHWM")
         for run in exports:
             run.pop("url", None)
+        operations = sim.control.bulk_operations()
+        for run, operation in zip(exports, operations, strict=False):
+            # Exports of >= 50k roots run half the key range in a worker process (its own peak RSS).
+            run["processes"] = operation.get("processes", 1)
+            run["worker_peak_rss_mb"] = round(operation.get("worker_peak_rss_kib", 0) / 1024, 1)
         figures["exports"] = exports
         figures["export_seconds_median"] = statistics.median(r["export_seconds"] for r in exports)
         figures["orders_per_second_median"] = round(args.orders / figures["export_seconds_median"])

@@ -55,13 +55,15 @@ def database_recreate() -> None:
 
 def worker_start(log_path: Path) -> subprocess.Popen:
     command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "sync", "--pool", "solo",
-               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]  # fmt: skip
+               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]  # fmt: skip
     log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)  # fmt: skip
-    time.sleep(3)
-    if process.poll() is not None:
-        raise SystemExit(f"worker died:\n{log_path.read_text()[-2000:]}")
+    deadline = time.monotonic() + 60
+    while b" ready." not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"worker did not start:\n{log_path.read_text()[-2000:]}")
+        time.sleep(0.1)
     return process
 
 
@@ -96,7 +98,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     import redis
 
-    redis.Redis.from_url(BROKER).flushdb()
+    # Only the queue's messages: kombu's bindings must stay, or a message sent before the worker
+    # (re)declares its queue is dropped.
+    redis.Redis.from_url(BROKER).delete("sync")
 
     from shopify_sim.testing import start_simulator
     from shopsync.models import SyncSession

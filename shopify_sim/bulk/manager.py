@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -12,15 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from graphql import FragmentDefinitionNode, GraphQLError, GraphQLSyntaxError, parse, validate
+import orjson
+from graphql import GraphQLError
 
-from shopify_sim.admin_graphql import connections, cost
+from shopify_sim.admin_graphql import connections
 from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
-from shopify_sim.admin_graphql.endpoint import pick_operation
 from shopify_sim.admin_graphql.root import resource_filter
-from shopify_sim.admin_graphql.schema import schema_for
 from shopify_sim.bulk.export import Counters, write_records
-from shopify_sim.bulk.plan import BulkQueryError, RootPlan, compile_bulk
+from shopify_sim.bulk.plan import BulkQueryError, RootPlan, compile_query
 from shopify_sim.gid import gid
 from shopify_sim.timeutil import iso_z
 
@@ -34,6 +37,10 @@ ID_BASE = 4_210_000_000_000
 MULTI_QUERY_SINCE = "2026-01"
 FETCH_ROWS = 1000  # rows per fetchmany, rendered and written as one chunk
 PROGRESS_ROWS = 5000
+# Exports of at least this many roots render the upper half of the key range in a second process
+# (a bulk export is CPU-bound Python; two processes use both cores). 0 turns the split off.
+SPLIT_MIN_ROWS = 50_000
+PART_COPY = 64 << 20
 WRITE_BUFFER = 1 << 20
 DEFAULT_SORT = {"orders": "PROCESSED_AT", "customers": "ID", "products": "ID"}
 
@@ -55,6 +62,8 @@ class BulkOperation:
     expires_at: float | None = None
     cancel_requested: bool = False
     version: str = ""
+    processes: int = 1  # 2 when the export was split across a worker process
+    worker_peak_rss_kib: int = 0
 
     def signed(self, base_url: str, token: str | None) -> str | None:
         if token is None:
@@ -93,6 +102,95 @@ class BulkOperation:
         }
 
 
+class Worker:
+    """The `shopify_sim.bulk.worker` process rendering the upper half of an export to `<path>.part`."""
+
+    def __init__(self, process: subprocess.Popen, part: Path) -> None:
+        self.process = process
+        self.part = part
+
+    @classmethod
+    def start(
+        cls,
+        operation: BulkOperation,
+        shop: ShopState,
+        ctx: GraphQLContext,
+        path: Path,
+        where: tuple[str, list],
+        order_by: str,
+    ) -> Worker:
+        part = path.with_suffix(".part")
+        job = {
+            "db": shop.store.path,
+            "options": dataclasses.asdict(shop.options),
+            "version": ctx.version,
+            "scopes": sorted(ctx.scopes),
+            "query": operation.query,
+            "where": where[0],
+            "params": where[1],
+            "order_by": order_by,
+            "path": str(part),
+        }
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shopify_sim.bulk.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        worker = cls(process, part)
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(orjson.dumps(job))
+        process.stdin.close()
+        if process.stdout.readline().strip() != b"ready":
+            worker.stop()
+            raise RuntimeError("bulk worker did not start")
+        operation.processes = 2
+        return worker
+
+    def append_to(self, handle: BinaryIO, counters: Counters, operation: BulkOperation) -> None:
+        """Wait for the worker (cancel kills it), then append its file and add its counters."""
+        while self.process.poll() is None:
+            if operation.cancel_requested:
+                return
+            time.sleep(0.02)
+        assert self.process.stdout is not None
+        output = self.process.stdout.read()
+        if self.process.returncode != 0 or not output.strip():
+            raise RuntimeError(f"bulk worker failed with exit code {self.process.returncode}")
+        result = orjson.loads(output)
+        handle.flush()
+        with self.part.open("rb") as source:
+            copy_file(source, handle)
+        counters.objects += result["objects"]
+        counters.roots += result["roots"]
+        counters.bytes += result["bytes"]
+        operation.worker_peak_rss_kib = result["peak_rss_kib"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdout, self.process.stdin):
+            if stream is not None and not stream.closed:
+                stream.close()
+        if self.part.exists():
+            self.part.unlink()
+
+
+def copy_file(source: BinaryIO, target: BinaryIO) -> None:
+    """Append `source` to `target` in the kernel where possible (no copy through Python)."""
+    try:
+        while os.copy_file_range(source.fileno(), target.fileno(), PART_COPY):
+            pass
+    except OSError:
+        shutil.copyfileobj(source, target, PART_COPY)
+
+
 def user_error(message: str, code: str = "INVALID") -> dict[str, Any]:
     return {"field": ["query"], "message": message, "code": code}
 
@@ -120,19 +218,7 @@ class BulkManager:
 
     # -- start -------------------------------------------------------------------------------------
     def compile(self, text: str, ctx: GraphQLContext) -> RootPlan:
-        schema = schema_for(ctx.version)
-        try:
-            document = parse(text)
-        except GraphQLSyntaxError as error:
-            raise BulkQueryError(error.message) from error
-        problems = validate(schema, document)
-        if problems:
-            raise BulkQueryError(problems[0].message)
-        operation = pick_operation(document, None)
-        if operation is None or operation.operation.value != "query":
-            raise BulkQueryError("Bulk queries must contain exactly one query operation.")
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        return compile_bulk(cost.Walk(schema, fragments, {}), operation)
+        return compile_query(text, ctx.version)
 
     def start(
         self, text: str, group_objects: bool, ctx: GraphQLContext
@@ -243,25 +329,62 @@ class BulkManager:
             def malform(line: dict) -> None:
                 shop.faults.maybe_malform(shop.domain, line, "bulk")
 
+        order_by = f"{column} {direction}, id {direction}"
+        split = rate <= 0 and fail_after is None and malform is None and SPLIT_MIN_ROWS > 0
         conn = shop.store.open_connection()
+        worker: Worker | None = None
         try:
-            conn.execute("BEGIN")
+            # Holding the write lock while the read transactions start: the worker's snapshot is ours.
+            with shop.store.write_lock:
+                conn.execute("BEGIN")
+                sql, params = where.sql(), list(where.params)
+                boundary = self.split_point(conn, plan.resource, sql, params, order_by) if split else None
+                if boundary is not None:
+                    upper = self.range_filter(sql, params, column, direction, boundary, upper=True)
+                    worker = Worker.start(operation, self.shop, ctx, path, upper, order_by)
+                    sql, params = self.range_filter(sql, params, column, direction, boundary, upper=False)
             with path.open("wb", buffering=WRITE_BUFFER) as handle:
                 batches = shop.store.iterate_batches(
                     conn,
                     plan.resource,
-                    where.sql(),
-                    where.params,
-                    f"{column} {direction}, id {direction}",
+                    sql,
+                    params,
+                    order_by,
                     # A throttled export goes row by row, so progress and cancel stay observable.
                     1 if rate > 0 else FETCH_ROWS,
                 )
-                return self.write_batches(
+                result = self.write_batches(
                     operation, plan, ctx, batches, handle, counters, failure, fail_after, rate, malform
                 )
+                if worker is not None and not operation.cancel_requested:
+                    worker.append_to(handle, counters, operation)
+                return result
         finally:
+            if worker is not None:
+                worker.stop()
             conn.execute("COMMIT")
             shop.store.release(conn)
+
+    @staticmethod
+    def split_point(conn: Any, resource: str, sql: str, params: list, order_by: str) -> tuple | None:
+        """(sort value, id) of the first row of the upper half, or None when too small to split."""
+        where = sql or "1"
+        total = conn.execute(f"SELECT COUNT(*) FROM {resource} WHERE {where}", params).fetchone()[0]  # noqa: S608
+        if total < SPLIT_MIN_ROWS:
+            return None
+        column = order_by.split()[0]
+        return conn.execute(
+            f"SELECT {column}, id FROM {resource} WHERE {where} ORDER BY {order_by} LIMIT 1 OFFSET ?",  # noqa: S608
+            [*params, total // 2],
+        ).fetchone()
+
+    @staticmethod
+    def range_filter(
+        sql: str, params: list, column: str, direction: str, boundary: tuple, upper: bool
+    ) -> tuple[str, list]:
+        ascending = direction == "ASC"
+        operator = (">=" if ascending else "<=") if upper else ("<" if ascending else ">")
+        return f"({sql or '1'}) AND ({column}, id) {operator} (?, ?)", [*params, *boundary]
 
     def write_batches(
         self,
@@ -338,6 +461,13 @@ class BulkManager:
 
     def describe(self) -> list[dict[str, Any]]:
         return [
-            {**op.graphql(""), "numeric_id": op.id, "version": op.version, "expires_at": op.expires_at}
+            {
+                **op.graphql(""),
+                "numeric_id": op.id,
+                "version": op.version,
+                "expires_at": op.expires_at,
+                "processes": op.processes,
+                "worker_peak_rss_kib": op.worker_peak_rss_kib,
+            }
             for op in self.all()
         ]

