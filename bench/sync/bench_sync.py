@@ -67,16 +67,19 @@ def worker_start(log_path: Path) -> subprocess.Popen:
     return process
 
 
-def session_follow(session, worker_pid: int, *, timeout: float) -> float:
-    """Wait for the session to end; returns the worker's highest sampled VmRSS (MB)."""
+def session_follow(session, worker_pid: int, *, timeout: float) -> tuple[float, float | None]:
+    """Wait for the session to end; returns the worker's highest sampled VmRSS (MB) and when (monotonic)
+    the export was ready (the stage moved from bulk_running to writing)."""
     deadline = time.monotonic() + timeout
-    peak = 0.0
+    peak, export_ready = 0.0, None
     while time.monotonic() < deadline:
         session.refresh_from_db()
         peak = max(peak, status_mb(worker_pid, "VmRSS"))
+        if export_ready is None and session.stage == "writing":
+            export_ready = time.monotonic()
         if session.status not in ("queued", "running"):
-            return peak
-        time.sleep(0.5)
+            return peak, export_ready
+        time.sleep(0.2)
     raise SystemExit(f"session {session.pk} still {session.status} after {timeout}s: {session.message}")
 
 
@@ -120,7 +123,8 @@ def main() -> None:
         base_rss = status_mb(worker.pid, "VmRSS")
 
         session = ensure_sync(shop=shop, kind="initial", resources=["orders"], triggered_by="cli").session
-        sampled_peak = session_follow(session, worker.pid, timeout=args.timeout)
+        sampled_peak, export_ready = session_follow(session, worker.pid, timeout=args.timeout)
+        ended = time.monotonic()
         job = session.jobs.get()
         if session.status != SyncSession.Status.COMPLETED:
             raise SystemExit(f"initial sync {session.status}: {session.error}")
@@ -129,6 +133,8 @@ def main() -> None:
             "orders": job.synced, "seconds": round(seconds, 1), "orders_per_second": round(job.synced / seconds),
             "api_calls": job.api_calls, "worker_rss_start_mb": base_rss, "worker_rss_peak_sampled_mb": sampled_peak,
             "worker_vmhwm_mb": status_mb(worker.pid, "VmHWM"),
+            "write_phase_seconds": round(ended - export_ready, 1) if export_ready else None,
+            "write_phase_orders_per_second": round(job.synced / (ended - export_ready)) if export_ready else None,
         }  # fmt: skip
 
         changed = sim.control.mutate(count=args.changes, seed=1, mix={"orders/update": 1.0})

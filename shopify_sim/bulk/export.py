@@ -84,12 +84,41 @@ class WriterSource:
                 value = f"{self.bind(field.fn)}({obj}, {self.bind(field.args)}, ctx)"
             if field.sub is not None:
                 temp = f"v{next(self.counter)}"
-                sub = self.bind(compile_projector(field.sub))
-                value = f"None if ({temp} := {value}) is None else {sub}({temp}, ctx)"
+                value = (
+                    f"None if ({temp} := {value}) is None else {self.sub_function(field.sub)}({temp}, ctx)"
+                )
             entries.append(f"{field.key!r}: {value}")
         if parent is not None:
             entries.append(f"'__parentId': {parent}")
         return "{" + ", ".join(entries) + "}"
+
+    def sub_function(self, plan: Plan) -> str:
+        """A generated function rendering an inline object (or a list of them) of `plan`'s type."""
+        name = f"sub{next(self.counter)}"
+        entries = []
+        for field in plan.fields:
+            if field.name == "__typename":
+                value = repr(plan.typename)
+            elif field.plain:
+                # Value objects (MoneyV2, ...) are dicts keyed by field name.
+                value = f"v.get({field.name!r})"
+            else:
+                value = f"{self.bind(field.fn)}(v, {self.bind(field.args)}, ctx)"
+            if field.sub is not None:
+                temp = f"v{next(self.counter)}"
+                value = (
+                    f"None if ({temp} := {value}) is None else {self.sub_function(field.sub)}({temp}, ctx)"
+                )
+            entries.append(f"{field.key!r}: {value}")
+        source = [
+            f"def {name}(v, ctx):",
+            "    if v.__class__ is list:",
+            f"        return [{name}(item, ctx) for item in v]",
+            "    return {" + ", ".join(entries) + "}",
+        ]
+        namespace = dict(self.names)
+        exec(compile("\n".join(source), "<bulk writer>", "exec"), namespace)  # noqa: S102 — our own source
+        return self.bind(namespace[name])
 
     def children(self, plan: Plan, obj: str, line: str, indent: str) -> None:
         """Loops that append each nested connection's child lines after the parent's line."""

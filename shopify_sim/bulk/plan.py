@@ -74,15 +74,17 @@ def getter(name: str) -> FieldFn:
 
 
 def id_only_reference(column: str, typename: str, table: str, key: str) -> FieldFn:
+    cache_key, prefix = f"live:{table}", gid(typename, "")
+
     def resolve(obj: Any, args: dict, ctx: Any) -> dict | None:
         target = obj.get(column)
         if target is None:
             return None
-        live = ctx.cache.get(f"live:{table}")
+        live = ctx.cache.get(cache_key)
         if live is None:
             live = {row[0] for row in ctx.store.conn().execute(f"SELECT id FROM {table}")}  # noqa: S608
-            ctx.cache[f"live:{table}"] = live
-        return {key: gid(typename, target)} if target in live else None
+            ctx.cache[cache_key] = live
+        return {key: f"{prefix}{target}"} if target in live else None
 
     return resolve
 

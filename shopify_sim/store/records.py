@@ -6,6 +6,7 @@ tags as lists. Renderers derive REST payloads and GraphQL nodes from it.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -61,12 +62,16 @@ class Ids:
         return {kind: getattr(self, kind).last for kind in ID_BASES}
 
 
+# Memoised: the generator formats and parses ~20 amounts per order and prices repeat (one per
+# variant); a bounded cache keeps memory flat.
+@functools.lru_cache(maxsize=16384)
 def money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     cents = abs(cents)
     return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
+@functools.lru_cache(maxsize=16384)
 def cents(amount: str) -> int:
     negative = amount.startswith("-")
     whole, _, frac = amount.lstrip("-").partition(".")

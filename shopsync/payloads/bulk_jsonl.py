@@ -10,10 +10,14 @@ after it, but not necessarily (Shopify/shopify-api-ruby#729). So:
    (a late child) is attached to the kept copy and the parent is yielded *again* in a later batch,
    with all its children; the write path replaces its children then. Only the last `late_window`
    yielded parents are kept, so memory stays bounded; a child whose parent is unknown (beyond the
-   window, before the resume point, or never seen) is reported as an error naming that parent.
-3. A line that fails (bad JSON, invalid record) is reported and reading continues. An invalid child
-   takes its parent out of the batch (it would otherwise be written without that child, deleting
-   it); the error names the parent, which is what a caller dead-letters and refetches.
+   window, before the resume point, or never seen) is reported as a child error naming that parent.
+3. A line that fails (bad JSON, invalid record) is reported and reading continues:
+   - an invalid root line is one error, `shopify_id` its id if readable (else None). The child lines
+     right after it (up to the next root line) belong to it: they are dropped and named in that one
+     error's `child_ids`, not reported one by one;
+   - an invalid child takes its parent out of the batch (it would otherwise be written without that
+     child, deleting it); the error has `is_child` set and `shopify_id` = the parent, which is what a
+     caller dead-letters and refetches. A child's own id is only ever in `child_id` / `child_ids`.
 
 Line numbers are 1-based. Lines are validated straight from bytes by pydantic-core (no dict
 round trip); orjson only reads the ids of failed lines for the error report.
@@ -25,9 +29,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from shopsync.payloads.errors import PayloadValidationError
+from shopsync.payloads.errors import PayloadValidationError, readable_id
 from shopsync.payloads.graphql import (
     CUSTOMER,
     LINE_ITEM_LINE,
@@ -58,13 +63,21 @@ MAX_RAW_LINE_BYTES = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class BulkLineError:
-    """One line that could not be used. `shopify_id` is the top-level record to refetch: the record
-    itself, or the parent of a failed/orphaned child line (None if unreadable)."""
+    """One line that could not be used.
+
+    `shopify_id` is always a top-level (root) record id, the one to refetch, or None if unreadable:
+    for a root line its own id, for a child line (`is_child`) its parent's. Only root errors
+    (`is_child` False) say where the export is: the roots are in id order, children name any parent.
+    `child_id` is a failed child line's own id; `child_ids` are the children dropped with a failed root.
+    """
 
     line_number: int
     shopify_id: int | None
     raw_line: bytes
     message: str
+    is_child: bool = False
+    child_id: int | None = None
+    child_ids: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -83,6 +96,7 @@ class _Shape:
     build_parent: Callable[..., AnyRecord]
     child_adapter: TypeAdapter | None = None
     build_child: Callable[..., LineItemRecord | VariantRecord] | None = None
+    child_name: str = ""
 
     @property
     def name(self) -> str:
@@ -102,9 +116,13 @@ class _Shape:
 
 
 SHAPES = {
-    Resource.ORDERS: _Shape(Resource.ORDERS, ORDER, order_record, LINE_ITEM_LINE, line_item_record),
+    Resource.ORDERS: _Shape(
+        Resource.ORDERS, ORDER, order_record, LINE_ITEM_LINE, line_item_record, child_name="line item"
+    ),
     Resource.CUSTOMERS: _Shape(Resource.CUSTOMERS, CUSTOMER, customer_record),
-    Resource.PRODUCTS: _Shape(Resource.PRODUCTS, PRODUCT, product_record, VARIANT_LINE, variant_record),
+    Resource.PRODUCTS: _Shape(
+        Resource.PRODUCTS, PRODUCT, product_record, VARIANT_LINE, variant_record, child_name="variant"
+    ),
 }
 
 
@@ -116,6 +134,39 @@ def _children(record: AnyRecord) -> list:
     raise TypeError(f"{type(record).__name__} has no children")
 
 
+@dataclass(slots=True)
+class _BrokenRoot:
+    """An invalid root line whose error stays open until the next root line, collecting its children."""
+
+    line_number: int
+    shopify_id: int | None
+    raw_line: bytes
+    message: str
+    slot: int  # its place in the batch's error list, so errors stay in line order
+    child_ids: list[int] = field(default_factory=list)
+    unreadable_children: int = 0
+    named_parents: set[int] = field(default_factory=set)
+
+    def owns(self, parent_id: int | None) -> bool:
+        # Without its own id, the broken root owns the child lines that follow it and name no parent
+        # we hold: they cannot belong to a parent we parsed.
+        return self.shopify_id is None or parent_id == self.shopify_id
+
+    def error(self, child_name: str) -> BulkLineError:
+        message = self.message
+        if self.child_ids or self.unreadable_children:
+            dropped = ", ".join(map(str, self.child_ids))
+            unreadable = f" and {self.unreadable_children} without an id" if self.unreadable_children else ""
+            message += (
+                f"; its {child_name} lines were dropped with it: {dropped or 'none with an id'}{unreadable}"
+            )
+        if self.shopify_id is None and self.named_parents:
+            message += f" (they name parent {', '.join(map(str, sorted(self.named_parents)))})"
+        return BulkLineError(
+            self.line_number, self.shopify_id, self.raw_line, message, child_ids=tuple(self.child_ids)
+        )
+
+
 class _Reader:
     def __init__(self, shape: _Shape, batch_size: int, late_window: int, on_error) -> None:
         self.shape = shape
@@ -125,10 +176,13 @@ class _Reader:
         self.pending: dict[int, AnyRecord] = {}
         self.recent: OrderedDict[int, AnyRecord] = OrderedDict()
         self.poisoned: OrderedDict[int, None] = OrderedDict()
-        self.errors: list[BulkLineError] = []
+        self.errors: list[BulkLineError | None] = []
+        self.broken: _BrokenRoot | None = None
 
     def take_batch(self, resume_line: int) -> BulkBatch:
-        batch = BulkBatch(records=list(self.pending.values()), errors=self.errors, resume_line=resume_line)
+        self._close_broken()
+        errors = [error for error in self.errors if error is not None]  # every slot is filled by now
+        batch = BulkBatch(records=list(self.pending.values()), errors=errors, resume_line=resume_line)
         for shopify_id, record in self.pending.items():
             self._remember(self.recent, shopify_id, record)
         self.pending = {}
@@ -136,12 +190,15 @@ class _Reader:
         return batch
 
     def parent_line(self, line_number: int, line: bytes) -> None:
+        self._close_broken()
         try:
             record = self.shape.parent_record(line)
         except PayloadValidationError as error:
             if error.shopify_id is not None:
                 self._poison(error.shopify_id)
-            self._report(line_number, error.shopify_id, line, str(error))
+            raw = bytes(line[:MAX_RAW_LINE_BYTES])
+            self.broken = _BrokenRoot(line_number, error.shopify_id, raw, str(error), slot=len(self.errors))
+            self.errors.append(None)  # filled in by _close_broken
             return
         self.recent.pop(record.shopify_id, None)
         self.poisoned.pop(record.shopify_id, None)
@@ -151,10 +208,7 @@ class _Reader:
         try:
             parent_id, child = self.shape.child(line)
         except PayloadValidationError as error:
-            parent_id = error.shopify_id
-            if parent_id is not None and parent_id not in self.poisoned:
-                self._poison(parent_id)
-            self._report(line_number, parent_id, line, str(error))
+            self._invalid_child(line_number, line, error)
             return
         parent = self.pending.get(parent_id)
         if parent is None and parent_id in self.recent:
@@ -162,9 +216,49 @@ class _Reader:
             parent = self.pending[parent_id] = self.recent.pop(parent_id)
         if parent is not None:
             _children(parent).append(child)
+        elif self._dropped_with_broken_root(parent_id, child.shopify_id):
+            return
         elif parent_id not in self.poisoned:
-            message = f"{self.shape.name} {parent_id}: child line whose parent is not in reach"
-            self._report(line_number, parent_id, line, message)
+            message = (
+                f"{self.shape.child_name} {child.shopify_id} of {self.shape.name} {parent_id}: "
+                f"its parent is not in reach"
+            )
+            self._report(line_number, parent_id, line, message, child_id=child.shopify_id)
+
+    def _invalid_child(self, line_number: int, line: bytes, error: PayloadValidationError) -> None:
+        parent_id = error.shopify_id
+        child_id = _readable_id(line)
+        if parent_id not in self.pending and parent_id not in self.recent:
+            if self._dropped_with_broken_root(parent_id, child_id):
+                return
+            if parent_id in self.poisoned:
+                return  # its parent is reported already
+        if parent_id is not None:
+            self._poison(parent_id)
+        label = f"{self.shape.child_name} {child_id if child_id is not None else '(no id)'}"
+        message = f"{label} of {self.shape.name} {parent_id}: {error.field_summary()}"
+        self._report(line_number, parent_id, line, message, child_id=child_id)
+
+    def _dropped_with_broken_root(self, parent_id: int | None, child_id: int | None) -> bool:
+        broken = self.broken
+        if broken is None or not broken.owns(parent_id):
+            return False
+        if child_id is None:
+            broken.unreadable_children += 1
+        else:
+            broken.child_ids.append(child_id)
+        if parent_id is not None:
+            broken.named_parents.add(parent_id)
+        return True
+
+    def _close_broken(self) -> None:
+        broken, self.broken = self.broken, None
+        if broken is None:
+            return
+        error = broken.error(self.shape.child_name or "child")
+        self.errors[broken.slot] = error
+        if self.on_error is not None:
+            self.on_error(error)
 
     def _poison(self, parent_id: int) -> None:
         self.pending.pop(parent_id, None)
@@ -177,8 +271,11 @@ class _Reader:
         if len(window) > self.late_window:
             window.popitem(last=False)
 
-    def _report(self, line_number: int, shopify_id: int | None, line: bytes, message: str) -> None:
-        error = BulkLineError(line_number, shopify_id, bytes(line[:MAX_RAW_LINE_BYTES]), message)
+    def _report(
+        self, line_number: int, parent_id: int | None, line: bytes, message: str, *, child_id: int | None
+    ) -> None:
+        raw = bytes(line[:MAX_RAW_LINE_BYTES])
+        error = BulkLineError(line_number, parent_id, raw, message, is_child=True, child_id=child_id)
         self.errors.append(error)
         if self.on_error is not None:
             self.on_error(error)
@@ -225,3 +322,12 @@ def _parent_id_of(line: bytes) -> int | None:
     if not value.startswith(b"gid://shopify/") or not tail.isdigit() or len(tail) > 19:
         return None
     return int(tail)
+
+
+def _readable_id(line: bytes) -> int | None:
+    """A failed line's own id (its `id` / `legacyResourceId`), if the line is JSON at all."""
+    try:
+        node = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return readable_id(node, "id", "legacyResourceId")

@@ -34,9 +34,13 @@ class PayloadValidationError(ValueError):
 
     def _describe(self) -> str:
         label = f"{self.resource} {self.shopify_id}" if self.shopify_id is not None else self.resource
+        return f"{label}: {self.field_summary()}"
+
+    def field_summary(self) -> str:
+        """The failed fields and why, without the record label (for callers that label it themselves)."""
         shown = "; ".join(f"{e.field}: {e.message}" for e in self.errors[:MAX_REPORTED_ERRORS])
         more = len(self.errors) - MAX_REPORTED_ERRORS
-        return f"{label}: {shown}" + (f" (and {more} more)" if more > 0 else "")
+        return shown + (f" (and {more} more)" if more > 0 else "")
 
     @classmethod
     def from_pydantic(

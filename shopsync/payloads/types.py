@@ -31,6 +31,13 @@ def _split_tags(value: Any) -> Any:
     return value
 
 
+def blank_to_none(value: str | None) -> str | None:
+    """The one canonical "no value" for text: None. Shopify's GraphQL declares some strings non-null
+    (`Product.descriptionHtml: HTML!`, `vendor: String!`) and sends "" where REST sends null, and
+    either shape may send "" for a cleared field; stored, both must read the same."""
+    return value or None
+
+
 def clean_tags(tags: list[str]) -> list[str]:
     """Tags arrive stripped (see `Tags`); drop the empty ones ("a, , b")."""
     return tags if all(tags) else [tag for tag in tags if tag]
@@ -111,7 +118,8 @@ GRAPHQL_ADDRESS_KEYS = {
 def address_from_rest(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    return {key: value.get(key) for key in ADDRESS_KEYS}
+    # "" is stored as None, like every other text value (see `blank_to_none`).
+    return {key: value.get(key) or None for key in ADDRESS_KEYS}
 
 
 def address_from_graphql(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -121,5 +129,5 @@ def address_from_graphql(value: dict[str, Any] | None) -> dict[str, Any] | None:
     for key, item in value.items():
         canonical = GRAPHQL_ADDRESS_KEYS.get(key)
         if canonical is not None and (item is not None or address[canonical] is None):
-            address[canonical] = item
+            address[canonical] = item or None
     return address

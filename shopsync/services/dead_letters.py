@@ -5,7 +5,9 @@ Sync and webhooks record into it (`dead_letter_record`); the beat task `dead_let
 retries what is due through the same write path the record first failed in:
 
 - order / customer / product: the stored raw payload is parsed again (REST or GraphQL shape, see
-  `payload_shape`) and written with `records_upsert`;
+  `payload_shape`) and written with `records_upsert`. A payload that does not validate (Shopify
+  served it malformed) is not retried as is: the item resolves when our row is already at least as
+  new, else the record is fetched again by id (`node(id:)`) and written, or soft-deleted if gone;
 - webhook: the delivery is re-run by the webhooks app (`webhook_log_reprocess`);
 - batch: the sync engine's batch retry (`retry_failed_batches`) re-writes the shop's failed batches.
 
@@ -28,6 +30,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from shopsync.models import FailedSyncItem, Shop
 
@@ -39,12 +42,18 @@ MAX_TRACE_CHARS = 20000
 # item due again after this, without counting a failed retry against it.
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DUE_BATCH_SIZE = 100
+# Refetching a record whose stored payload is broken: few client-level attempts (the item's own
+# schedule retries later), and children paged like the sync engine's first page.
+REFETCH_MAX_ATTEMPTS = 2
+REFETCH_THROTTLE_BUDGET_SECONDS = 30.0
+REFETCH_CHILD_PAGE_SIZE = 100
 
 _RECORD_TYPES = {
     FailedSyncItem.EntityType.ORDER: "orders",
     FailedSyncItem.EntityType.CUSTOMER: "customers",
     FailedSyncItem.EntityType.PRODUCT: "products",
 }
+_GRAPHQL_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
 
 
 class PayloadShape(enum.StrEnum):
@@ -221,8 +230,13 @@ def _claim(*, item: FailedSyncItem, now: datetime) -> bool:
     return claimed == 1
 
 
-def _resolve(*, item: FailedSyncItem, resolution: str, now: datetime) -> bool:
+def _resolve(*, item: FailedSyncItem, resolution: str, now: datetime, note: str = "") -> bool:
     retried = {"last_retried_at": now} if resolution == FailedSyncItem.Resolution.SUCCESS else {}
+    if note:
+        # No column of its own for how an item was resolved: the note leads the error text, and the
+        # last error stays readable after it.
+        logger.info("dead letter resolved item=%s: %s", item.pk, note)
+        retried["error_message"] = f"Resolved: {note}. Last error: {item.error_message}"[:MAX_ERROR_CHARS]
     resolved = FailedSyncItem.objects.filter(pk=item.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolution=resolution, next_retry_at=None, updated_at=now, **retried
     )
@@ -236,14 +250,172 @@ def _resolve(*, item: FailedSyncItem, resolution: str, now: datetime) -> bool:
 
 
 def _retry_record(item: FailedSyncItem, now: datetime) -> None:
-    from shopsync.services.upsert import records_upsert
+    from shopsync.payloads import PayloadValidationError
 
     resource = _RECORD_TYPES[FailedSyncItem.EntityType(item.entity_type)]
-    record = _parse_record(resource=resource, payload=item.payload)
+    try:
+        record = _parse_record(resource=resource, payload=item.payload)
+    except (PayloadValidationError, DeadLetterRetryError) as exc:
+        # What Shopify served once was broken; re-parsing it fails forever. The record itself may
+        # well be fine by now (a later page, webhook or full sync may even have written it).
+        _heal_record(item=item, resource=resource, stored_error=exc, now=now)
+        return
+    _write_and_resolve(item=item, resource=resource, record=record, now=now)
+
+
+def _write_and_resolve(*, item: FailedSyncItem, resource: str, record: Any, now: datetime) -> None:
+    from shopsync.services.upsert import records_upsert
+
     # The write and the resolution commit together: a resolved item always means the row is there.
     with transaction.atomic():
         records_upsert(shop=item.shop, resource=_resource(resource), records=[record])
         _resolve(item=item, resolution=FailedSyncItem.Resolution.SUCCESS, now=now)
+
+
+def _heal_record(*, item: FailedSyncItem, resource: str, stored_error: Exception, now: datetime) -> None:
+    """Resolve a record item whose stored payload does not validate:
+
+    1. cheap pre-check: our row is at least as new as the payload's `updated_at` (when readable);
+    2. otherwise fetch the record from Shopify by id and write it through the write path;
+    3. gone from Shopify (null node): soft-delete our row.
+    Anything else raises, which counts a failed retry on the normal schedule.
+    """
+    from shopsync.payloads import PayloadValidationError
+
+    shopify_id = item.shopify_id or _payload_shopify_id(item.payload)
+    if shopify_id is None:
+        raise DeadLetterRetryError(f"{stored_error}; the record has no readable id to fetch it again")
+    if _row_is_current(item=item, resource=resource, shopify_id=shopify_id):
+        _resolve(item=item, resolution=FailedSyncItem.Resolution.SUCCESS, now=now,
+                 note="our row is already at least as new as the failed payload")  # fmt: skip
+        return
+    unit = _record_fetch(item=item, resource=resource, shopify_id=shopify_id)
+    if unit is None:
+        with transaction.atomic():
+            _soft_delete_record(item=item, resource=resource, shopify_id=shopify_id, now=now)
+            _resolve(item=item, resolution=FailedSyncItem.Resolution.SUCCESS, now=now,
+                     note="the record no longer exists in Shopify; soft-deleted")  # fmt: skip
+        return
+    try:
+        record = _parse_unit(resource=resource, unit=unit)
+    except PayloadValidationError as exc:
+        raise DeadLetterRetryError(f"fetched again from Shopify, still invalid: {exc}") from exc
+    _write_and_resolve(item=item, resource=resource, record=record, now=now)
+
+
+def _record_fetch(*, item: FailedSyncItem, resource: str, shopify_id: int) -> dict[str, Any] | None:
+    """The record as Shopify serves it now, as a sync unit (`{"node": ..., "children": [...]}`),
+    or None when Shopify says it does not exist. Shopify errors propagate (classified, R7)."""
+    from shopsync.services.sync.graphql_queries import SHAPES, children_query
+    from shopsync.shopify.client import ShopifyClient
+    from shopsync.shopify.queries import id_to_gid
+
+    shape = SHAPES[_resource(resource)]
+    # One attempt chain, briefly: the dead-letter schedule is the retry policy here, and the admin's
+    # "Retry now" runs inside a request.
+    client = ShopifyClient.for_shop(item.shop, max_attempts=REFETCH_MAX_ATTEMPTS,
+                                    throttle_budget_seconds=REFETCH_THROTTLE_BUDGET_SECONDS)  # fmt: skip
+    gid = id_to_gid(_GRAPHQL_TYPES[resource], shopify_id)
+    variables: dict[str, Any] = {"id": gid}
+    if shape.child_connection:
+        variables["childFirst"] = REFETCH_CHILD_PAGE_SIZE
+    node = client.graphql(_node_query(resource), variables).get("node")
+    if not node:
+        return None
+    if not shape.child_connection:
+        return {"node": node, "children": None}
+    connection = node.pop(shape.child_connection, None) or {}
+    children = list(connection.get("nodes") or [])
+    page_info = connection.get("pageInfo") or {}
+    after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+    while after:  # an order with hundreds of line items arrives complete
+        data = client.graphql(
+            children_query(_resource(resource)), {"id": gid, "first": REFETCH_CHILD_PAGE_SIZE, "after": after}
+        )
+        connection = (data.get(shape.single) or {}).get(shape.child_connection) or {}
+        children += connection.get("nodes") or []
+        page_info = connection.get("pageInfo") or {}
+        after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+    return {"node": node, "children": children}
+
+
+def _node_query(resource: str) -> str:
+    from shopsync.services.sync.graphql_queries import SHAPES
+
+    shape = SHAPES[_resource(resource)]
+    variables, children = "$id: ID!", ""
+    if shape.child_connection:
+        variables += ", $childFirst: Int!"
+        children = (
+            f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
+            f"nodes {{ {_flat(shape.child_fields)} }} }}"
+        )
+    return (
+        f"query DeadLetterRefetch({variables}) {{ node(id: $id) {{ "
+        f"... on {_GRAPHQL_TYPES[resource]} {{ {_flat(shape.fields)} {children} }} }} }}"
+    )
+
+
+def _parse_unit(*, resource: str, unit: dict[str, Any]) -> Any:
+    from shopsync.services.sync.units import unit_parse
+
+    return unit_parse(_resource(resource), unit)
+
+
+def _row_is_current(*, item: FailedSyncItem, resource: str, shopify_id: int) -> bool:
+    payload_updated_at = _payload_updated_at(item.payload)
+    if payload_updated_at is None:
+        return False
+    model = _record_model(resource)
+    return model.objects.filter(
+        shop_id=item.shop_id,
+        shopify_id=shopify_id,
+        deleted_at__isnull=True,
+        shopify_updated_at__gte=payload_updated_at,
+    ).exists()
+
+
+def _soft_delete_record(*, item: FailedSyncItem, resource: str, shopify_id: int, now: datetime) -> None:
+    from shopsync.services.upsert import records_soft_delete
+
+    records_soft_delete(
+        shop=item.shop, resource=_resource(resource), shopify_ids=[shopify_id], deleted_at=now
+    )
+
+
+def _record_model(resource: str) -> Any:
+    from shopsync.models import Customer, Order, Product
+
+    return {"orders": Order, "customers": Customer, "products": Product}[resource]
+
+
+def _payload_node(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        return {}
+    node = payload.get("node")
+    return node if isinstance(node, dict) else payload
+
+
+def _payload_shopify_id(payload: Any) -> int | None:
+    from shopsync.payloads.errors import readable_id
+
+    return readable_id(_payload_node(payload), "id", "legacyResourceId", "admin_graphql_api_id")
+
+
+def _payload_updated_at(payload: Any) -> datetime | None:
+    node = _payload_node(payload)
+    raw = node.get("updatedAt", node.get("updated_at"))
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:
+        return None
+    return parsed if parsed is not None and timezone.is_aware(parsed) else None
+
+
+def _flat(fields: str | None) -> str:
+    return " ".join((fields or "").split())
 
 
 def _parse_record(*, resource: str, payload: Any) -> Any:

@@ -10,7 +10,13 @@ from typing import Any
 
 from shopsync.models import Customer, LineItem, Order, Product, ProductVariant, Shop
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
-from shopsync.payloads.records import CustomerRecord, LineItemRecord, OrderRecord, ProductRecord, VariantRecord
+from shopsync.payloads.records import (
+    CustomerRecord,
+    LineItemRecord,
+    OrderRecord,
+    ProductRecord,
+    VariantRecord,
+)
 
 RESOURCES = ("orders", "customers", "products")
 PARSERS = {"orders": parse_order_rest, "customers": parse_customer_rest, "products": parse_product_rest}
@@ -126,8 +132,26 @@ def _canonical(record: Any, resource: str) -> dict:
 
 
 def _field_diff(expected: dict, actual: dict) -> dict[str, Any]:
+    diff: dict[str, Any] = {}
+    for name in expected:
+        if expected[name] == actual.get(name):
+            continue
+        if isinstance(expected[name], list) and expected[name] and isinstance(expected[name][0], dict):
+            diff[name] = _children_diff(expected[name], actual.get(name) or [])
+        else:
+            diff[name] = {"truth": expected[name], "ours": actual.get(name)}
+    return diff
+
+
+def _children_diff(expected: list[dict], actual: list[dict]) -> dict[str, Any]:
+    ours = {child["shopify_id"]: child for child in actual}
+    theirs = {child["shopify_id"]: child for child in expected}
     return {
-        name: {"truth": expected[name], "ours": actual.get(name)}
-        for name in expected
-        if expected[name] != actual.get(name)
+        "missing": sorted(theirs.keys() - ours.keys()),
+        "extra": sorted(ours.keys() - theirs.keys()),
+        "fields": {
+            child_id: {k: (v, ours[child_id].get(k)) for k, v in child.items() if ours[child_id].get(k) != v}
+            for child_id, child in theirs.items()
+            if child_id in ours and ours[child_id] != child
+        },
     }

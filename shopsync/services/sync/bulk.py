@@ -33,6 +33,7 @@ from shopsync.payloads.bulk_jsonl import BulkLineError, read_bulk_jsonl
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import SHAPES, bulk_query, search_time
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
+from shopsync.services.sync.prefetch import prefetched
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
 from shopsync.services.sync.units import InvalidRecord
 from shopsync.services.sync.writing import Batch, JobContext, batch_commit
@@ -252,9 +253,11 @@ def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
     consumed = ctx.job.bulk_line
     # The downloader skips the consumed lines; blank placeholders keep the reader's line numbers right.
     lines = itertools.chain(itertools.repeat(b"", consumed), bulk_result_lines(url, start_line=consumed))
-    for bulk_batch in read_bulk_jsonl(
+    batches = read_bulk_jsonl(
         lines, resource=ctx.resource, batch_size=config.bulk_batch_size, start_line=consumed + 1
-    ):
+    )
+    # Download and parse the next batch while this one is written.
+    for bulk_batch in prefetched(batches):
         resume_line = bulk_batch.resume_line - 1
         ids = [r.shopify_id for r in bulk_batch.records] + [
             e.shopify_id for e in bulk_batch.errors if e.shopify_id

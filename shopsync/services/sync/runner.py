@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 
 from celery.exceptions import SoftTimeLimitExceeded
-
 from django.utils import timezone
 
 from shopsync.models import Shop, SyncJob, SyncSession
@@ -26,11 +25,11 @@ from shopsync.services.sync.jobs import job_context, job_fail
 from shopsync.services.sync.paged import paged_job_run
 from shopsync.services.sync.sessions import (
     Status,
+    scope_note,
     session_claim,
     session_fail,
     session_finish,
     session_heartbeat,
-    scope_note,
     session_requeue,
     session_transition,
 )

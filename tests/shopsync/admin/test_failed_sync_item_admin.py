@@ -81,7 +81,9 @@ def test_retry_now_writes_the_record_and_resolves_the_item(superuser_client, sho
 
 
 def test_retry_now_of_a_broken_payload_counts_a_failed_retry(superuser_client, shop):
-    # given
+    # given: the refetch goes to a loopback port where nothing listens (never beyond this machine)
+    shop.api_base_url = "http://127.0.0.1:9"
+    shop.save()
     item = FailedSyncItemFactory(shop=shop, shopify_id=4401, payload={"id": 4401})
     # when
     response = _act(superuser_client, "retry_now", [item])

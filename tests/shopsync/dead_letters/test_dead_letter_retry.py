@@ -7,7 +7,6 @@ from django.utils import timezone
 from shopsync.models import FailedSyncItem, Order
 from shopsync.services.dead_letters import (
     RetryOutcome,
-    dead_letter_counts,
     dead_letter_record,
     dead_letter_retry,
     dead_letters_retry_due,
@@ -74,33 +73,6 @@ def test_failed_retry_keeps_the_database_error_on_the_item(shop, rest_order, fai
     assert "simulated write failure for order" in item.error_message
     assert "Traceback" in item.error_trace
     assert not Order.objects.filter(shop=shop, shopify_id=ORDER_ID).exists()
-
-
-def test_record_that_keeps_failing_stops_at_max_retries_and_shows_as_exhausted(shop, rest_order):
-    # given: a payload the parser rejects every time
-    broken = {**rest_order, "updated_at": "not a date"}
-    item = _record_order_failure(shop, broken)
-    FailedSyncItem.objects.filter(pk=item.pk).update(max_retries=3)
-    now = item.next_retry_at
-    # when
-    outcomes = []
-    for _ in range(3):
-        summary = dead_letters_retry_due(now=now)
-        outcomes.append((summary.failed, summary.exhausted))
-        item.refresh_from_db()
-        now = item.next_retry_at or now
-    later = dead_letters_retry_due(now=now + timedelta(days=30))
-    # then
-    item.refresh_from_db()
-    assert outcomes == [(1, 0), (1, 0), (0, 1)]
-    assert (later.succeeded, later.failed, later.exhausted, later.skipped) == (0, 0, 0, 0)
-    assert item.retry_count == 3
-    assert item.next_retry_at is None
-    assert item.resolved_at is None
-    assert item.is_exhausted
-    assert "updated_at" in item.error_message
-    assert dead_letter_counts(shop=shop).open == 1
-    assert dead_letter_counts(shop=shop).exhausted == 1
 
 
 def test_graphql_unit_payload_is_parsed_with_the_graphql_parser(shop, graphql_order_unit):

@@ -109,3 +109,63 @@ def test_memory_stays_bounded_children_beyond_the_window_are_orphans():
     errors = [e for b in batches for e in b.errors]
     assert [(e.line_number, e.shopify_id) for e in errors] == [(5, 1)]
     assert "not in reach" in errors[0].message
+
+
+def test_an_invalid_root_without_an_id_is_one_error_that_names_its_children():
+    # given: the second order lost its id; its line items still name it as their parent
+    reported = []
+    broken = orjson.dumps({"updatedAt": "2024-01-01T00:00:00Z", "name": "#1002"})
+    lines = _lines(_order(1), _item(11, 1), broken, _item(21, 2), _item(22, 2), _order(3), _item(31, 3))
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=10, on_error=reported.append))
+    # then
+    assert _items_by_order(batches) == {1: [11], 3: [31]}
+    errors = [e for b in batches for e in b.errors]
+    assert errors == reported
+    assert [(e.line_number, e.shopify_id, e.is_child, e.child_ids) for e in errors] == [
+        (3, None, False, (21, 22))
+    ]
+    assert errors[0].message == (
+        "order: id: Field required; its line item lines were dropped with it: 21, 22 (they name parent 2)"
+    )
+
+
+def test_an_invalid_root_with_an_id_names_its_dropped_children_and_nothing_else():
+    # given: a readable id (legacyResourceId) but a bad amount; one of its children is invalid too
+    broken = orjson.dumps(
+        {
+            "legacyResourceId": "2",
+            "updatedAt": "2024-01-01T00:00:00Z",
+            "totalPriceSet": {"shopMoney": {"amount": "12.3O"}},
+        }
+    )
+    lines = _lines(_order(1), broken, _item(21, 2), _item(22, 2, quantity="x"), _order(3))
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=1))
+    # then
+    assert [r.shopify_id for b in batches for r in b.records] == [1, 3]
+    errors = [e for b in batches for e in b.errors]
+    assert [(e.line_number, e.shopify_id, e.is_child, e.child_ids) for e in errors] == [
+        (2, 2, False, (21, 22))
+    ]
+
+
+def test_a_child_error_is_marked_as_a_child_and_carries_its_parent_not_its_own_id():
+    # given: an invalid child of a good order, and an orphan naming an order the export never had
+    lines = _lines(_order(1), _item(11, 1, quantity="x"), _order(2), _item(21, 2), _item(99, 500))
+    # when
+    batches = list(read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=10))
+    # then
+    records = [r.shopify_id for b in batches for r in b.records]
+    errors = [e for b in batches for e in b.errors]
+    assert records == [2]
+    assert [(e.line_number, e.shopify_id, e.is_child, e.child_id) for e in errors] == [
+        (2, 1, True, 11),
+        (5, 500, True, 99),
+    ]
+    assert errors[0].message == (
+        "line item 11 of order 1: quantity: Input should be a valid integer, unable to parse string as an integer"
+    )
+    # a safe resume point reads records and root errors only: the orphan's parent id says nothing
+    root_ids = records + [e.shopify_id for e in errors if not e.is_child and e.shopify_id is not None]
+    assert max(root_ids) == 2
