@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import statistics
@@ -44,6 +45,7 @@ def reset_peak(pid: int) -> None:
 
 
 def bulk_export(sim) -> dict:
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     op_id = sim.graphql(RUN, {"q": BULK}).json()["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
     while True:
@@ -59,6 +61,8 @@ def bulk_export(sim) -> dict:
         "objects": int(node["objectCount"]),
         "orders_per_second": round(int(node["rootObjectCount"]) / export_seconds),
         "file_mb": round(int(node["fileSize"]) / 1e6, 1),
+        # The machine is shared: the 1-minute load average around the run says how contended it was.
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "url": node["url"],
     }
 

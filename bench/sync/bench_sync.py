@@ -57,7 +57,7 @@ def worker_start(log_path: Path) -> subprocess.Popen:
     command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "sync", "--pool", "solo",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]  # fmt: skip
     log = log_path.open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **ENV}, stdout=log, stderr=subprocess.STDOUT,
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **ENV, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 60
     while b" ready." not in log_path.read_bytes():
@@ -89,7 +89,11 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=100)
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--settings", default="config.settings.base", help="e.g. bench.sync.settings_no_prefetch"
+    )
     args = parser.parse_args()
+    ENV["DJANGO_SETTINGS_MODULE"] = args.settings
 
     os.environ.update(ENV)
     database_recreate()
@@ -157,6 +161,7 @@ def main() -> None:
     result = {
         "bench": "sync", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "simulator_ready_seconds": simulator_ready_seconds,
+        "settings": args.settings,
         "initial": initial, "incremental": incremental,
     }  # fmt: skip
     line = json.dumps(result)

@@ -199,13 +199,17 @@ def write_records(
     """Render a batch of stored records and write their lines in one chunk."""
     if plan.writer is None:
         plan.writer = compile_writer(plan)
-    writer, loads = plan.writer, orjson.loads
+    writer, loads, join = plan.writer, orjson.loads, b"".join
     parts: list[bytes] = []
+    objects = 0
     for blob in blobs:
-        parts += writer(loads(blob), ctx, malform)
-    chunk = b"".join(parts)
+        lines = writer(loads(blob), ctx, malform)
+        objects += len(lines)
+        # One exact-size bytes per record: each orjson result holds a >= 4 KB buffer.
+        parts.append(join(lines))
+    chunk = join(parts)
     write(chunk)
-    counters.objects += len(parts)
+    counters.objects += objects
     counters.roots += len(blobs)
     counters.bytes += len(chunk)
 

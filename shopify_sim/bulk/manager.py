@@ -35,7 +35,7 @@ CREATED_DELAY_SECONDS = 0.05
 ACTIVE = ("CREATED", "RUNNING", "CANCELING")
 ID_BASE = 4_210_000_000_000
 MULTI_QUERY_SINCE = "2026-01"
-FETCH_ROWS = 1000  # rows per fetchmany, rendered and written as one chunk
+FETCH_ROWS = 256  # rows per fetchmany, rendered and written as one chunk (~300 KB)
 PROGRESS_ROWS = 5000
 # Exports of at least this many roots render the upper half of the key range in a second process
 # (a bulk export is CPU-bound Python; two processes use both cores). 0 turns the split off.

@@ -23,7 +23,7 @@ from shopify_sim.bulk.plan import compile_query
 from shopify_sim.options import ShopOptions
 from shopify_sim.store.db import Store
 
-FETCH_ROWS = 1000
+FETCH_ROWS = 256
 WRITE_BUFFER = 1 << 20
 
 

@@ -24,14 +24,14 @@ from shopify_sim.options import ShopOptions
 from shopify_sim.store import records
 from shopify_sim.store.db import Store, row_values
 
-BATCH = 5000
+BATCH = 2000
 SAME_UPDATED_AT_LAG = 3 * 86400
 SORT_CHUNK = 1 << 16
 CUSTOMER_CACHE = 4096
 # The generating connection's page cache (KiB). SQLite sizes a negative cache_size in pages of the
 # page size in effect when it is set: set before `page_size=16384` took effect, -65536 meant ~250 MB.
 GENERATION_CACHE_KIB = 16384
-INDEX_CACHE_KIB = 32768  # index builds sort through the page cache; a bit more is faster
+INDEX_CACHE_KIB = 16384  # index builds sort in page-cache-sized runs (then merge from temp files)
 
 
 def anchor_of(options: ShopOptions) -> int:

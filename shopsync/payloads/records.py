@@ -2,6 +2,10 @@
 REST/webhook JSON) normalise into, and that the write path (`shopsync.services.upsert`) consumes.
 
 Field names match the model columns, so the write path maps them one to one.
+
+Text has one "no value": None. Both parsers turn "" into None (`types.blank_to_none`), top-level
+fields and address values alike, because the shapes disagree: GraphQL sends "" for its non-null
+strings (`Product.descriptionHtml: HTML!`) where REST sends null (`body_html: null`).
 """
 
 from __future__ import annotations

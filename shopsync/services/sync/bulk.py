@@ -257,7 +257,7 @@ def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
         lines, resource=ctx.resource, batch_size=config.bulk_batch_size, start_line=consumed + 1
     )
     # Download and parse the next batch while this one is written.
-    for bulk_batch in prefetched(batches):
+    for bulk_batch in prefetched(batches) if config.bulk_prefetch else batches:
         resume_line = bulk_batch.resume_line - 1
         ids = [r.shopify_id for r in bulk_batch.records] + [
             e.shopify_id for e in bulk_batch.errors if e.shopify_id

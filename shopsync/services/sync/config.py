@@ -20,6 +20,8 @@ DEFAULTS: dict[str, int | float] = {
     "SYNC_BULK_POLL_INTERVAL_SECONDS": 1.0,
     "SYNC_BULK_TIMEOUT_SECONDS": 6 * 3600,
     "SYNC_PAGE_SIZE": 250,
+    # 1: parse the next bulk batch in a thread while the current one is written (0 turns it off).
+    "SYNC_BULK_PREFETCH": 1,
     # Tries of one batch write before it is stored as a failed batch.
     "SYNC_WRITE_ATTEMPTS": 3,
     # A queued session with no worker for this long gets its task enqueued again by the watchdog.
@@ -38,6 +40,7 @@ class SyncConfig:
     bulk_poll_interval_seconds: float
     bulk_timeout_seconds: int
     page_size: int
+    bulk_prefetch: int
     write_attempts: int
     redispatch_after_seconds: int
 

@@ -169,3 +169,74 @@ def test_an_unreadable_graphql_line_is_rejected_without_an_id():
     # then
     assert caught.value.shopify_id is None
     assert caught.value.resource == "order"
+
+
+def test_an_empty_product_description_is_none_in_both_shapes(rest_product, graphql_product):
+    # given: GraphQL's descriptionHtml is HTML! (never null), REST sends null for the same product
+    rest_product["body_html"] = None
+    graphql_product["descriptionHtml"] = ""
+    # when
+    from_rest = parse_product_rest(rest_product)
+    from_graphql = parse_product_graphql(graphql_product)
+    # then
+    assert from_rest.body_html is None
+    assert from_graphql == from_rest
+
+
+REST_TEXT = {
+    "order": ["name", "email", "phone", "note", "cancel_reason"],
+    "line_item": ["sku", "title", "variant_title", "vendor"],
+    "customer": ["email", "phone", "first_name", "last_name", "note"],
+    "product": ["title", "handle", "vendor", "product_type", "body_html"],
+    "variant": ["title", "sku", "barcode"],
+    "address": ["company", "address1", "address2", "zip", "phone"],
+}
+GRAPHQL_TEXT = {
+    "order": ["name", "email", "phone", "note", "cancelReason"],
+    "line_item": ["sku", "title", "variantTitle", "vendor"],
+    "customer": ["firstName", "lastName", "note"],
+    "product": ["title", "handle", "vendor", "productType", "descriptionHtml"],
+    "variant": ["title", "sku", "barcode"],
+    "address": ["company", "address1", "address2", "zip", "phone"],
+}
+
+
+def _set(node: dict, keys: list[str], value) -> None:
+    node.update(dict.fromkeys(keys, value))
+
+
+@pytest.mark.parametrize(("rest_blank", "graphql_blank"), [(None, ""), ("", None), ("", "")])
+def test_blank_text_is_none_in_every_field_of_both_shapes(
+    rest_order, graphql_order, rest_customer, graphql_customer, rest_product, graphql_product,
+    rest_blank, graphql_blank,
+):  # fmt: skip
+    # given: every free-text field blank, one shape with null and the other with "" (or both "")
+    _set(rest_order, REST_TEXT["order"], rest_blank)
+    _set(rest_order["line_items"][0], REST_TEXT["line_item"], rest_blank)
+    _set(rest_order["shipping_address"], REST_TEXT["address"], rest_blank)
+    _set(graphql_order, GRAPHQL_TEXT["order"], graphql_blank)
+    _set(graphql_order["lineItems"]["nodes"][0], GRAPHQL_TEXT["line_item"], graphql_blank)
+    _set(graphql_order["shippingAddress"], GRAPHQL_TEXT["address"], graphql_blank)
+    _set(rest_customer, REST_TEXT["customer"], rest_blank)
+    _set(rest_customer["default_address"], REST_TEXT["address"], rest_blank)
+    _set(graphql_customer, GRAPHQL_TEXT["customer"], graphql_blank)
+    graphql_customer["defaultEmailAddress"] = {"emailAddress": graphql_blank}
+    graphql_customer["defaultPhoneNumber"] = {"phoneNumber": graphql_blank}
+    _set(graphql_customer["defaultAddress"], GRAPHQL_TEXT["address"], graphql_blank)
+    _set(rest_product, REST_TEXT["product"], rest_blank)
+    _set(rest_product["variants"][0], REST_TEXT["variant"], rest_blank)
+    _set(graphql_product, GRAPHQL_TEXT["product"], graphql_blank)
+    _set(graphql_product["variants"]["edges"][0]["node"], GRAPHQL_TEXT["variant"], graphql_blank)
+    # when
+    pairs = [
+        (parse_order_rest(rest_order), parse_order_graphql(graphql_order)),
+        (parse_customer_rest(rest_customer), parse_customer_graphql(graphql_customer)),
+        (parse_product_rest(rest_product), parse_product_graphql(graphql_product)),
+    ]
+    # then
+    for from_rest, from_graphql in pairs:
+        assert from_graphql == from_rest
+    order, customer, product = (from_rest for from_rest, _ in pairs)
+    assert (order.note, order.line_items[0].vendor, order.shipping_address["address2"]) == (None, None, None)
+    assert (customer.email, customer.note, customer.default_address["company"]) == (None, None, None)
+    assert (product.body_html, product.product_type, product.variants[0].barcode) == (None, None, None)

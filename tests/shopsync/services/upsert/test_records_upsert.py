@@ -131,6 +131,38 @@ def test_an_unchanged_order_whose_line_items_changed_counts_as_updated(shop, mak
     assert _items(1) == {11: 1, 12: 1}
 
 
+def test_a_same_version_resync_repairs_wrong_children_of_an_otherwise_unchanged_parent(shop, make_product):
+    # given: the stored product is at the incoming version with the same columns, but its variants
+    # are wrong: one has a stale price, one Shopify no longer has, one is missing
+    products_upsert(shop=shop, records=[make_product(1, version=4, variants=[11, 12])])
+    ProductVariant.objects.filter(shopify_id=11).update(price="99.00", sku="WRONG")
+    synced_before = Product.objects.get(shopify_id=1).synced_at
+    resync = make_product(1, version=4, variants=[11, 13])
+    # when
+    result = products_upsert(shop=shop, records=[resync, make_product(2, version=4)])
+    replay = products_upsert(shop=shop, records=[make_product(1, version=4, variants=[11, 13])])
+    # then
+    assert result == UpsertResult(created=1, updated=1)
+    assert replay == UpsertResult(unchanged=1)
+    variants = ProductVariant.objects.filter(product__shopify_id=1).order_by("shopify_id")
+    assert list(variants.values_list("shopify_id", "price", "sku", "position")) == [
+        (11, 3, None, 1),
+        (13, 3, None, 2),
+    ]
+    assert Product.objects.get(shopify_id=1).synced_at > synced_before
+
+
+def test_an_older_version_leaves_wrong_children_alone(shop, make_order):
+    # given
+    orders_upsert(shop=shop, records=[make_order(1, version=4, items={11: 1})])
+    LineItem.objects.filter(shopify_id=11).update(quantity=9)
+    # when
+    result = orders_upsert(shop=shop, records=[make_order(1, version=3, items={11: 1, 12: 1})])
+    # then
+    assert result == UpsertResult(skipped_stale=1)
+    assert _items(1) == {11: 9}
+
+
 def test_a_line_item_can_move_to_another_order(shop, make_order):
     # given
     orders_upsert(shop=shop, records=[make_order(1, items={11: 1}), make_order(2, items={21: 1})])
