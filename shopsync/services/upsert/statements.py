@@ -147,8 +147,11 @@ def tombstone_sql(spec: ParentTable, dialect: Dialect) -> str:
     return (
         f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(expressions)} "
         f"FROM (SELECT DISTINCT shopify_id FROM {ID_LIST}) AS s WHERE true ORDER BY s.shopify_id "
-        f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET deleted_at = excluded.deleted_at, "
-        f"synced_at = excluded.synced_at "
-        f"WHERE {table}.deleted_at IS NULL AND ({table}.shopify_updated_at IS NULL "
-        f"OR {table}.shopify_updated_at <= excluded.deleted_at) RETURNING shopify_id"
+        # Shopify deletes are terminal (ids are never reused, nothing is undeleted), so a delete always
+        # applies. Its instant is lifted to the stored version when clocks disagree, so that version
+        # (or any older payload arriving late) can never bring the record back.
+        f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET deleted_at = CASE "
+        f"WHEN {table}.shopify_updated_at > excluded.deleted_at THEN {table}.shopify_updated_at "
+        f"ELSE excluded.deleted_at END, synced_at = excluded.synced_at "
+        f"WHERE {table}.deleted_at IS NULL RETURNING shopify_id"
     )

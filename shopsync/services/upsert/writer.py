@@ -82,8 +82,9 @@ def records_soft_delete(
 
     The row stays as a tombstone (children included). A record not seen yet gets a tombstone row with
     only its id, so a late create cannot resurrect it. The first deletion sticks (a replayed delete
-    changes nothing), and a stored version newer than `deleted_at` is not deleted. Afterwards only a
-    payload with `shopify_updated_at` strictly after `deleted_at` can bring the record back.
+    changes nothing). Shopify deletes are terminal, so a delete applies even when the stored version is
+    newer than `deleted_at` (clock skew): the stored instant is then lifted to that version. Afterwards
+    only a payload with `shopify_updated_at` strictly after `deleted_at` can bring the record back.
     """
     spec = TABLES[Resource(resource)]
     ids = sorted({int(shopify_id) for shopify_id in shopify_ids})

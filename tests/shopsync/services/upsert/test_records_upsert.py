@@ -256,14 +256,18 @@ def test_a_replayed_delete_changes_nothing_and_the_first_deletion_sticks(shop, m
     assert Customer.objects.get(shopify_id=1).deleted_at == at(5)
 
 
-def test_a_delete_older_than_the_stored_version_is_ignored(shop, make_customer):
-    # given
+def test_a_delete_stamped_before_the_stored_version_still_applies_and_that_version_cannot_revive_it(
+    shop, make_customer
+):
+    # given: the delete's clock is behind the record's last update (deletes are terminal in Shopify)
     customers_upsert(shop=shop, records=[make_customer(1, version=10)])
     # when
     deleted = records_soft_delete(shop=shop, resource=Resource.CUSTOMERS, shopify_ids=[1], deleted_at=at(5))
+    replayed = customers_upsert(shop=shop, records=[make_customer(1, version=10)])
     # then
-    assert deleted == 0
-    assert Customer.objects.get(shopify_id=1).deleted_at is None
+    assert deleted == 1
+    assert Customer.objects.get(shopify_id=1).deleted_at == at(10)
+    assert replayed.updated == 0 and replayed.created == 0
 
 
 def test_orders_created_before_the_cutover_are_historical(shop, make_order):
