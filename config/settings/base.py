@@ -161,6 +161,13 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [_default_encryption_k
 
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
 
+# --- Sync engine (defaults and meaning in shopsync/services/sync/config.py) ------------------------
+SYNC_HEARTBEAT_TIMEOUT_SECONDS = env_int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", 300)
+SYNC_MAX_RUNNING_PER_SHOP = env_int("SYNC_MAX_RUNNING_PER_SHOP", 2)
+SYNC_MAX_RUNNING_TOTAL = env_int("SYNC_MAX_RUNNING_TOTAL", 10)
+SYNC_INCREMENTAL_OVERLAP_SECONDS = env_int("SYNC_INCREMENTAL_OVERLAP_SECONDS", 120)
+SYNC_BULK_BATCH_SIZE = env_int("SYNC_BULK_BATCH_SIZE", 2000)
+
 # --- Celery ----------------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")
 if _broker_url:

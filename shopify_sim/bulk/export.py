@@ -181,6 +181,13 @@ def project(
             yield from project(child_field.connection, child, ctx, own_id)
 
 
+def forget_loaded(ctx: GraphQLContext) -> None:
+    """Drop records memoised by references (`customer { email }` ...), keep the live-id sets: an
+    export touches every row, so the memo would otherwise grow with the store."""
+    for name in [key for key in ctx.cache if not key.startswith("live:")]:
+        del ctx.cache[name]
+
+
 class Counters:
     def __init__(self) -> None:
         self.objects = 0

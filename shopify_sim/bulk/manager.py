@@ -22,7 +22,7 @@ from graphql import GraphQLError
 from shopify_sim.admin_graphql import connections
 from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
 from shopify_sim.admin_graphql.root import resource_filter
-from shopify_sim.bulk.export import Counters, write_records
+from shopify_sim.bulk.export import Counters, forget_loaded, write_records
 from shopify_sim.bulk.plan import BulkQueryError, RootPlan, compile_query
 from shopify_sim.gid import gid
 from shopify_sim.timeutil import iso_z
@@ -151,6 +151,14 @@ class Worker:
             raise RuntimeError("bulk worker did not start")
         operation.processes = 2
         return worker
+
+    @classmethod
+    def try_start(cls, *args: Any) -> Worker | None:
+        """A worker, or None (the export then runs in one process) when it cannot be started."""
+        try:
+            return cls.start(*args)
+        except (OSError, RuntimeError):
+            return None
 
     def append_to(self, handle: BinaryIO, counters: Counters, operation: BulkOperation) -> None:
         """Wait for the worker (cancel kills it), then append its file and add its counters."""
@@ -341,7 +349,8 @@ class BulkManager:
                 boundary = self.split_point(conn, plan.resource, sql, params, order_by) if split else None
                 if boundary is not None:
                     upper = self.range_filter(sql, params, column, direction, boundary, upper=True)
-                    worker = Worker.start(operation, self.shop, ctx, path, upper, order_by)
+                    worker = Worker.try_start(operation, self.shop, ctx, path, upper, order_by)
+                if worker is not None and boundary is not None:
                     sql, params = self.range_filter(sql, params, column, direction, boundary, upper=False)
             with path.open("wb", buffering=WRITE_BUFFER) as handle:
                 batches = shop.store.iterate_batches(
@@ -412,9 +421,7 @@ class BulkManager:
             if counters.roots - reported >= PROGRESS_ROWS:
                 reported = counters.roots
                 operation.object_count, operation.root_object_count = counters.objects, counters.roots
-                # Keep memoised references (small, whole-table id sets) but not loaded records.
-                for name in [k for k in ctx.cache if not k.startswith("live:")]:
-                    del ctx.cache[name]
+                forget_loaded(ctx)
             if rate > 0:
                 ahead = counters.roots / rate - (time.monotonic() - started)
                 if ahead > 0:

@@ -18,12 +18,13 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.admin_graphql.context import GraphQLContext
-from shopify_sim.bulk.export import Counters, write_records
+from shopify_sim.bulk.export import Counters, forget_loaded, write_records
 from shopify_sim.bulk.plan import compile_query
 from shopify_sim.options import ShopOptions
 from shopify_sim.store.db import Store
 
 FETCH_ROWS = 256
+FORGET_ROWS = 5000
 WRITE_BUFFER = 1 << 20
 
 
@@ -61,6 +62,8 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         with open(job["path"], "wb", buffering=WRITE_BUFFER) as handle:
             for blobs in _chain(first, batches):
                 write_records(plan.plan, blobs, ctx, handle.write, counters, None)
+                if counters.roots % FORGET_ROWS < len(blobs):
+                    forget_loaded(ctx)
     finally:
         conn.execute("COMMIT")
         store.close()

@@ -13,6 +13,7 @@ Public API (everything else in this package is internal):
 from shopsync.services.sync.bulk_events import bulk_operation_finished
 from shopsync.services.sync.connect import shop_connect
 from shopsync.services.sync.errors import SyncInputError, SyncStopped
+from shopsync.services.sync.failed_batches import RetryFailedBatchesResult, retry_failed_batches
 from shopsync.services.sync.guard import EnsureResult, ensure_sync, sync_request_validate
 from shopsync.services.sync.maintenance import (
     WatchdogReport,
@@ -21,23 +22,7 @@ from shopsync.services.sync.maintenance import (
     sync_session_fail_by_id,
     sync_watchdog,
 )
-
-# The run and the batch retry pull in the write path and the Shopify client: imported on first use,
-# so importing the guard (install flow, webhooks) stays light.
-_LAZY = {
-    "RetryFailedBatchesResult": "shopsync.services.sync.failed_batches",
-    "retry_failed_batches": "shopsync.services.sync.failed_batches",
-    "sync_session_run": "shopsync.services.sync.runner",
-}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+from shopsync.services.sync.runner import sync_session_run
 
 __all__ = [
     "EnsureResult",
