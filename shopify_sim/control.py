@@ -170,7 +170,7 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
         yield {"__deleted__": deleted}
     finally:
         conn.execute("COMMIT")
-        conn.close()
+        shop.store.release(conn)
 
 
 def truth_json(rows: Iterator[dict[str, Any]], resource: str) -> Iterator[bytes]:

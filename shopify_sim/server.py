@@ -141,7 +141,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if not first:
-        return max(0, size - int(last)), size
+        return (max(0, size - int(last)), size) if last else None
+    if last and int(last) < int(first):
+        return None  # syntactically invalid: ignored, the whole file is sent
     return int(first), min(size, int(last) + 1) if last else size
 
 

@@ -31,6 +31,9 @@ def _resources(job_type: str) -> list[str] | None:
 
 
 class _ProgressSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SyncProgress"
+
     synced = serializers.IntegerField()
     total = serializers.IntegerField(allow_null=True)
 
@@ -39,6 +42,9 @@ class SyncJobStartApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncJobStartInput"
+
         shop = serializers.CharField(
             required=False, allow_blank=True, help_text="Shop domain; optional with one shop."
         )
@@ -48,6 +54,9 @@ class SyncJobStartApi(APIView):
         staleAfterMins = serializers.IntegerField(required=False, min_value=1, allow_null=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncJobStartOutput"
+
         sessionId = serializers.IntegerField()
         reused = serializers.BooleanField()
         status = serializers.CharField()
@@ -81,11 +90,20 @@ class SyncJobListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncJobListFilter"
+
         shop = serializers.CharField(required=False, allow_blank=True)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncJobListOutput"
+
         class JobSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "SyncJobListJob"
+
             resource = serializers.CharField()
             mode = serializers.CharField()
             status = serializers.CharField()
@@ -133,9 +151,15 @@ class SyncStatusApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncStatusFilter"
+
         shop = serializers.CharField(required=False, allow_blank=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncStatusOutput"
+
         status = serializers.CharField()
         stage = serializers.CharField()
         mode = serializers.CharField(source="kind", allow_null=True)
@@ -160,11 +184,17 @@ class SyncFailedBatchRetryApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncFailedBatchRetryInput"
+
         shop = serializers.CharField(required=False, allow_blank=True)
         jobType = serializers.ChoiceField(choices=JOB_TYPES, default="all")
         limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncFailedBatchRetryOutput"
+
         retriedCount = serializers.IntegerField(source="retried_count")
         stillFailedCount = serializers.IntegerField(source="still_failed_count")
 
@@ -184,11 +214,17 @@ class SyncSessionClearApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncSessionClearInput"
+
         shop = serializers.CharField(required=False, allow_blank=True)
         sessionId = serializers.IntegerField()
         reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SyncSessionClearOutput"
+
         sessionId = serializers.IntegerField(source="pk")
         cleared = serializers.BooleanField()
         status = serializers.CharField()

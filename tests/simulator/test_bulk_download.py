@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from shopify_sim.server import byte_range
 from tests.simulator.conftest import token_of
 from tests.simulator.test_bulk import start, wait
 
@@ -103,3 +104,16 @@ def test_no_drop_without_the_share(sim, exported):
     status, _, body, complete = raw_get(url)
     # then
     assert status == 200 and complete and body == full
+
+
+def test_byte_range_forms():
+    assert byte_range(None, 100) is None
+    assert byte_range("bytes=10-", 100) == (10, 100)
+    assert byte_range("bytes=10-19", 100) == (10, 20)
+    assert byte_range("bytes=90-500", 100) == (90, 100)
+    assert byte_range("bytes=-30", 100) == (70, 100)
+    assert byte_range("bytes=-300", 100) == (0, 100)
+    # ignored (the whole file is sent): malformed, multiple ranges, end before start
+    assert byte_range("bytes=5-3", 100) is None
+    assert byte_range("bytes=0-1,5-6", 100) is None
+    assert byte_range("items=0-5", 100) is None

@@ -5,7 +5,9 @@ Public API (everything else in this package is internal):
 - `sync_session_run(session_id=..., task_id=...)`: run (or resume) a session; called by the task.
 - `sync_watchdog()`, `sync_incremental_all_shops()`: the periodic jobs.
 - `sync_session_clear(...)`: "clear stuck run" for admins.
+- `sync_sessions_resume_orphaned(before=...)`: resume sessions a stopped process left (start-up).
 - `retry_failed_batches(...) -> RetryFailedBatchesResult(retried_count, still_failed_count)`.
+- `failed_batch_retry(item=...) -> bool`: retry one failed batch (the admin's "Retry now").
 - `bulk_operation_finished(...)`: the `bulk_operations/finish` webhook's hook.
 - `shop_connect(...)`: register a shop with an existing token (CLI).
 """
@@ -13,25 +15,33 @@ Public API (everything else in this package is internal):
 from shopsync.services.sync.bulk_events import bulk_operation_finished
 from shopsync.services.sync.connect import shop_connect
 from shopsync.services.sync.errors import SyncInputError, SyncStopped
-from shopsync.services.sync.failed_batches import RetryFailedBatchesResult, retry_failed_batches
+from shopsync.services.sync.failed_batches import (
+    RetryFailedBatchesResult,
+    failed_batch_retry,
+    retry_failed_batches,
+)
 from shopsync.services.sync.guard import EnsureResult, ensure_sync, sync_request_validate
 from shopsync.services.sync.maintenance import (
+    OrphanReport,
     WatchdogReport,
     sync_incremental_all_shops,
     sync_session_clear,
     sync_session_fail_by_id,
+    sync_sessions_resume_orphaned,
     sync_watchdog,
 )
 from shopsync.services.sync.runner import sync_session_run
 
 __all__ = [
     "EnsureResult",
+    "OrphanReport",
     "RetryFailedBatchesResult",
     "SyncInputError",
     "SyncStopped",
     "WatchdogReport",
     "bulk_operation_finished",
     "ensure_sync",
+    "failed_batch_retry",
     "retry_failed_batches",
     "shop_connect",
     "sync_incremental_all_shops",
@@ -39,5 +49,6 @@ __all__ = [
     "sync_session_clear",
     "sync_session_fail_by_id",
     "sync_session_run",
+    "sync_sessions_resume_orphaned",
     "sync_watchdog",
 ]

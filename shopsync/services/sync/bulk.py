@@ -29,7 +29,7 @@ from django.utils import timezone
 from shopsync.models import Customer, Order, Product, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.payloads import Resource
-from shopsync.payloads.bulk_jsonl import BulkLineError, read_bulk_jsonl
+from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError, read_bulk_jsonl
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import SHAPES, bulk_query, search_time
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 MAX_EMPTY_ROUNDS = 3
 MAX_POLL_INTERVAL_SECONDS = 30.0
 SOFT_DELETE_CHUNK = 5000
+# A result download answered with one of these: the signed URL expired or is unknown.
+EXPORT_GONE_STATUSES = frozenset({403, 404, 410})
 RECORD_MODELS = {Resource.ORDERS: Order, Resource.CUSTOMERS: Customer, Resource.PRODUCTS: Product}
 
 
@@ -163,11 +165,21 @@ def _sleep_with_heartbeat(seconds: float, heartbeat: Heartbeat) -> None:
 def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
     empty_rounds = 0
     while True:
-        operation = _operation_wait(ctx, client)
         synced_before = ctx.job.synced
-        url = operation.url if operation.status == "COMPLETED" else operation.partial_data_url
-        if url:
-            _consume(ctx, client, url)
+        try:
+            operation = _operation_wait(ctx, client)
+            url = operation.url if operation.status == "COMPLETED" else operation.partial_data_url
+            if url:
+                _consume(ctx, client, url)
+        except ShopifyPermanentError as exc:
+            if not _export_gone(exc):
+                raise
+            empty_rounds = 0 if ctx.job.synced > synced_before else empty_rounds + 1
+            if empty_rounds >= MAX_EMPTY_ROUNDS:
+                raise
+            _export_lost(ctx, exc)
+            _operation_ensure_started(ctx, client)
+            continue
         if operation.status == "COMPLETED":
             break
         if operation.error_code == "ACCESS_DENIED":
@@ -187,6 +199,27 @@ def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
     backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
     # A backfill holds everything Shopify had when the run started: incremental runs go on from there.
     job_complete(ctx=ctx, watermark=(ctx.session.started_at, 0) if backfill else None)
+
+
+def _export_gone(exc: ShopifyPermanentError) -> bool:
+    """The checkpoint's operation is unknown to Shopify (expired, or a simulator restarted), or its
+    result URL no longer opens (signed URLs expire after a week)."""
+    return exc.code == "NOT_FOUND" or exc.status in EXPORT_GONE_STATUSES
+
+
+def _export_lost(ctx: JobContext, exc: ShopifyPermanentError) -> None:
+    """Forget the lost operation but keep `bulk_after_id`: a new export continues after it."""
+    logger.warning("sync job %s: bulk operation %s is gone (%s); starting a new export after id %s",
+                   ctx.job.pk, ctx.job.bulk_operation_id, exc, ctx.job.bulk_after_id)  # fmt: skip
+    failure = {"operation": ctx.job.bulk_operation_id, "shopify_id": None,
+               "reason": f"bulk operation gone ({str(exc)[:200]}); resumed with a new export"}  # fmt: skip
+    with transaction.atomic():
+        session_heartbeat(session=ctx.session, token=ctx.token)
+        SyncJob.objects.filter(pk=ctx.job.pk).update(
+            bulk_operation_id="", bulk_status="", bulk_url="", bulk_line=0, bulk_finished_at=None,
+            failures=[*ctx.job.failures, failure][-200:], updated_at=timezone.now(),
+        )  # fmt: skip
+    ctx.job.refresh_from_db()
 
 
 def _round_note(ctx: JobContext, operation: BulkOperation) -> None:
@@ -259,17 +292,14 @@ def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
     # Download and parse the next batch while this one is written.
     for bulk_batch in prefetched(batches) if config.bulk_prefetch else batches:
         resume_line = bulk_batch.resume_line - 1
-        ids = [r.shopify_id for r in bulk_batch.records] + [
-            e.shopify_id for e in bulk_batch.errors if e.shopify_id
-        ]
-        after_id = max([*ids, ctx.job.bulk_after_id or 0]) or None
+        root_errors = [e for e in bulk_batch.errors if not e.is_child]
         batch = Batch(
             resource=ctx.resource,
             records=bulk_batch.records,
             where={"lines": [consumed + 1, resume_line], "operation": ctx.job.bulk_operation_id},
-            checkpoint={"bulk_line": resume_line, "bulk_after_id": after_id},
-            fetched=len(bulk_batch.records) + len({e.shopify_id for e in bulk_batch.errors}),
-            invalid=[_invalid(error) for error in bulk_batch.errors],
+            checkpoint={"bulk_line": resume_line, "bulk_after_id": _after_id(ctx, bulk_batch)},
+            fetched=len(bulk_batch.records) + len(root_errors),
+            invalid=_invalid_records(bulk_batch.errors),
             pages=1,
             lines=resume_line - consumed,
         )
@@ -278,14 +308,47 @@ def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
         consumed = resume_line
 
 
-def _invalid(error: BulkLineError) -> InvalidRecord:
+def _after_id(ctx: JobContext, bulk_batch: BulkBatch) -> int | None:
+    """Where a follow-up export starts (`id:>`): the largest root id this batch read, valid or not.
+    Child errors never count: their `child_id` is a line item's or variant's id (far larger than any
+    root's), and the export's roots are in id order while a child may name any parent."""
+    ids = [record.shopify_id for record in bulk_batch.records] + [
+        e.shopify_id for e in bulk_batch.errors if not e.is_child and e.shopify_id is not None
+    ]
+    return max([*ids, ctx.job.bulk_after_id or 0]) or None
+
+
+def _invalid_records(errors: list[BulkLineError]) -> list[InvalidRecord]:
+    """Dead letters for a batch's errors: one per broken root line, and one per parent whose child
+    lines failed (a request to refetch that parent, keyed by the parent's id, with the raw lines)."""
+    invalid: list[InvalidRecord] = []
+    children: dict[int | None, list[BulkLineError]] = {}
+    for error in errors:
+        if error.is_child:
+            children.setdefault(error.shopify_id, []).append(error)
+        else:
+            invalid.append(
+                InvalidRecord(shopify_id=error.shopify_id, raw=_raw(error), error=error.message,
+                              where={"line": error.line_number})
+            )  # fmt: skip
+    for parent_id, group in children.items():
+        child_ids = [e.child_id for e in group if e.child_id is not None]
+        invalid.append(
+            InvalidRecord(
+                shopify_id=parent_id,
+                raw={"lines": [_raw(e) for e in group], "child_ids": child_ids},
+                error="; ".join(e.message for e in group),
+                where={"line": group[0].line_number, "child_ids": child_ids},
+            )
+        )
+    return sorted(invalid, key=lambda i: i.where["line"])
+
+
+def _raw(error: BulkLineError) -> object:
     try:
-        raw = orjson.loads(error.raw_line)
+        return orjson.loads(error.raw_line)
     except orjson.JSONDecodeError:
-        raw = {"raw_line": error.raw_line.decode(errors="replace")}
-    return InvalidRecord(
-        shopify_id=error.shopify_id, raw=raw, error=error.message, where={"line": error.line_number}
-    )
+        return {"raw_line": error.raw_line.decode(errors="replace")}
 
 
 def _soft_delete_unseen(ctx: JobContext) -> None:

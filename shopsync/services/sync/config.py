@@ -8,6 +8,11 @@ from django.conf import settings
 
 DEFAULTS: dict[str, int | float] = {
     # A running session whose heartbeat is older than this is presumed dead and resumed by the watchdog.
+    # It must exceed the longest stretch a live run goes without a heartbeat. The client's waits
+    # (THROTTLED, 429 Retry-After, backoff up to 60 s, pacing) beat every SYNC_HEARTBEAT_INTERVAL_SECONDS
+    # (the runner hands the client a heart-beating `sleep`), so that stretch is one HTTP request
+    # (SHOPIFY_HTTP_TIMEOUT_SECONDS, 30 s) plus one batch write: keep this at least
+    # 2 x SHOPIFY_HTTP_TIMEOUT_SECONDS + 30 s (90 s with the defaults), or live runs get resumed twice.
     "SYNC_HEARTBEAT_TIMEOUT_SECONDS": 300,
     # Heartbeats while waiting (bulk operation running, throttled) are written at most this often.
     "SYNC_HEARTBEAT_INTERVAL_SECONDS": 5,

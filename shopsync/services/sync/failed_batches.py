@@ -46,6 +46,19 @@ def retry_failed_batches(
     return RetryFailedBatchesResult(retried_count=retried, still_failed_count=still_failed)
 
 
+def failed_batch_retry(*, item: FailedSyncItem) -> bool:
+    """Write one failed batch again (the admin's "Retry now" on one item). True when it is written
+    (resolved now, or already resolved by someone else meanwhile); False when it failed again, which
+    is recorded on the item (retry count, error, next retry), or another worker is retrying it now."""
+    if item.entity_type != FailedSyncItem.EntityType.BATCH:
+        raise ValueError(f"dead letter {item.pk} is a {item.entity_type}, not a failed batch")
+    outcome = _retry_one(item_id=item.pk, shop=item.shop)
+    item.refresh_from_db()
+    if outcome is None:
+        return item.resolved_at is not None
+    return outcome
+
+
 def _retry_one(*, item_id: int, shop: Shop) -> bool | None:
     """True: written; False: failed again; None: someone else has it or it was resolved meanwhile."""
     error: Exception | None = None
@@ -66,9 +79,10 @@ def _retry_one(*, item_id: int, shop: Shop) -> bool | None:
                     shop=shop, resource=resource, records=records, mode=UpsertMode(payload["mode"])
                 )
             now = timezone.now()
+            # `retry_count` counts failed retries only (the dead-letter schedule's rule).
             FailedSyncItem.objects.filter(pk=item.pk).update(
                 resolved_at=now, resolution=FailedSyncItem.Resolution.SUCCESS, last_retried_at=now,
-                retry_count=item.retry_count + 1, updated_at=now,
+                next_retry_at=None, updated_at=now,
             )  # fmt: skip
             return True
     except (*WRITE_ERRORS, KeyError, ValueError, TypeError) as exc:

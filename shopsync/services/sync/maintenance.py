@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -46,6 +46,36 @@ def sync_watchdog() -> WatchdogReport:
     return WatchdogReport(
         resumed=resumed, redispatched=redispatched, expired_checkpoints=checkpoints_expire()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanReport:
+    resumed: list[int]
+    redispatched: list[int]
+
+
+def sync_sessions_resume_orphaned(*, before: datetime, shop: Shop | None = None) -> OrphanReport:
+    """Resume sessions a previous process left behind, now rather than after the watchdog's timeout
+    (e.g. at start-up, `before` = this process's start): running sessions whose last heartbeat is
+    older than `before` are requeued and enqueued; queued ones enqueued before it are enqueued again.
+    Each resumes from its checkpoints; a bulk operation that no longer exists (expired, or the
+    simulator restarted) is replaced by a new export from the last id written."""
+    active = SyncSession.objects.filter(status__in=ACTIVE_STATUSES).select_related("shop")
+    if shop is not None:
+        active = active.filter(shop=shop)
+    resumed, redispatched = [], []
+    running = active.filter(status=SyncSession.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=before) | Q(heartbeat_at__isnull=True)
+    )
+    for session in running:
+        if session_requeue(session=session, note="resumed: its process stopped"):
+            _enqueue(session)
+            resumed.append(session.pk)
+    queued = active.filter(status=SyncSession.Status.QUEUED).filter(
+        Q(enqueued_at__lt=before) | Q(enqueued_at__isnull=True)
+    )
+    redispatched = [session.pk for session in queued if session_redispatch(session=session)]
+    return OrphanReport(resumed=resumed, redispatched=redispatched)
 
 
 def _sessions_lost() -> list[SyncSession]:

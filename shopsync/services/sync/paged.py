@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
+from shopsync.payloads import Resource
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import (
     SHAPES,
@@ -40,9 +41,18 @@ logger = logging.getLogger(__name__)
 
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 MAX_QUERY_COST = 1000
-# Children fetched with their parent; more are paged with `children_query`.
-CHILD_FIRST = 10
-CHILD_PAGE_SIZE = 100
+# (roots per page, children fetched with each root). Shopify reserves a query's *requested* cost
+# (`first` x per-node cost, nested connections multiplied in) before running it, and the client paces
+# on it, so these keep each page under the 1000-point limit with room to spare, even when the page
+# comes back empty. Requested costs on the simulator (standard plan): orders 2 + 20 x (13 + 7 x 5) =
+# 962, products 2 + 50 x (3 + 1 x 10) = 652, customers 2 + 100 x 5 = 502. Roots with more children
+# get them from `children_query` pages. SYNC_PAGE_SIZE caps the roots per page.
+PAGE_SHAPES: dict[Resource, tuple[int, int]] = {
+    Resource.ORDERS: (20, 5),
+    Resource.PRODUCTS: (50, 10),
+    Resource.CUSTOMERS: (100, 0),
+}
+CHILD_PAGE_SIZE = 50
 
 Watermark = tuple[datetime, int]
 
@@ -98,8 +108,9 @@ class _Pager:
         self.client = client
         self.shape = SHAPES[ctx.resource]
         self.query = page_query(ctx.resource)
-        self.first = sync_config().page_size
-        self.child_first = CHILD_FIRST
+        first, child_first = PAGE_SHAPES[ctx.resource]
+        self.first = min(first, sync_config().page_size)
+        self.child_first = child_first
         self.search = _search(ctx.job.window_start, ctx.job.window_end)
         self.skip_through: Watermark | None = None
 

@@ -24,6 +24,7 @@ from shopsync.services.sync.guard import sessions_dispatch_waiting
 from shopsync.services.sync.jobs import job_context, job_fail
 from shopsync.services.sync.paged import paged_job_run
 from shopsync.services.sync.sessions import (
+    Heartbeat,
     Status,
     scope_note,
     session_claim,
@@ -81,7 +82,9 @@ def _session_execute(session: SyncSession, token: int) -> None:
         Shop.objects.filter(pk=shop.pk, cutover_at__isnull=True).update(cutover_at=session.started_at)
     message = f"Syncing.{scope_note(session)}"
     session_heartbeat(session=session, token=token, message=message, stage=SyncSession.Stage.FETCHING)
-    client = ShopifyClient(shop)
+    # Client waits (throttling, Retry-After, backoff, pacing) keep the heartbeat going.
+    heartbeat = Heartbeat(session, token)
+    client = ShopifyClient(shop, on_wait=heartbeat.on_wait, sleep=heartbeat.sleep)
     jobs = [job for job in session.jobs.all() if job.status != SyncJob.Status.COMPLETED]
     contexts = [job_context(session=session, job=job, token=token) for job in jobs]
     if session.kind in BULK_KINDS:

@@ -8,6 +8,7 @@ up on (and whose session another worker resumed) stops at its next batch instead
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -21,6 +22,9 @@ from shopsync.services.sync.config import SyncConfig, sync_config
 from shopsync.services.sync.errors import SyncStopped
 
 logger = logging.getLogger(__name__)
+
+# A session's error is a summary; the jobs keep their full errors.
+SESSION_ERROR_CHARS = 200
 
 Status = SyncSession.Status
 # One lock for all claims: claims are rare (one per run) and must see a consistent count of
@@ -84,6 +88,18 @@ class Heartbeat:
         if force or fields or now - self._last >= self.interval:
             session_heartbeat(session=self.session, token=self.token, **fields)
             self._last = now
+
+    def on_wait(self, seconds: float, reason: str) -> None:
+        """`ShopifyClient(on_wait=...)`: called before each throttle, Retry-After, backoff or pacing wait."""
+        self.beat()
+
+    def sleep(self, seconds: float) -> None:
+        """`ShopifyClient(sleep=...)`: the client's waits (up to minutes) in one-second slices, beating
+        between them, so the watchdog never takes a throttled run for a dead one."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(1.0, left))
+            self.beat()
 
 
 def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, int] | None:
@@ -173,15 +189,15 @@ def session_finish(*, session: SyncSession, token: int) -> SyncSession:
     changed = any(job.created or job.updated or job.deleted for job in jobs)
     summary = session_summary(jobs)
     if failed:
-        errors = "; ".join(f"{job.resource}: {job.error or job.status}" for job in failed)
+        error = failed_jobs_summary(failed)
         session_transition(
             session=session,
             from_statuses=[Status.RUNNING],
             to=Status.FAILED,
             token=token,
             note="jobs failed",
-            error=errors[:4000],
-            message=f"Sync failed ({errors[:300]}). {summary}",
+            error=error,
+            message=f"Sync failed ({error}). {summary}",
             data_changed=changed,
         )
     else:
@@ -196,6 +212,17 @@ def session_finish(*, session: SyncSession, token: int) -> SyncSession:
         )
     _attempt_close(session, outcome=session.status, error=session.error)
     return session
+
+
+def failed_jobs_summary(failed: list[SyncJob]) -> str:
+    """The session's short error: the first failed job's error, truncated, and how many more failed
+    (each job keeps its full error)."""
+    first = failed[0]
+    text = " ".join(f"{first.resource}: {first.error or first.status}".split())
+    if len(text) > SESSION_ERROR_CHARS:
+        text = text[: SESSION_ERROR_CHARS - 1] + "…"
+    more = len(failed) - 1
+    return f"{text} (and {more} more failed job{'s' if more > 1 else ''})" if more else text
 
 
 def _completed_message(session: SyncSession, summary: str) -> str:

@@ -16,6 +16,9 @@ from shopsync.payloads import (
 )
 from shopsync.payloads.records import AnyRecord
 
+# Where a GraphQL node nests its first page of children.
+NESTED_CHILDREN = {Resource.ORDERS: "lineItems", Resource.PRODUCTS: "variants"}
+
 
 @dataclass(slots=True)
 class InvalidRecord:
@@ -37,8 +40,28 @@ def node_parse(resource: Resource, node: dict[str, Any], children: list[dict[str
 
 
 def unit_parse(resource: Resource, unit: dict[str, Any]) -> AnyRecord:
-    """A unit is `{"node": ..., "children": [...] | None}`; raises PayloadValidationError."""
-    return node_parse(resource, unit["node"], unit.get("children"))
+    """A unit is `{"node": ..., "children": [...] | None}`; raises PayloadValidationError. A unit whose
+    children are still nested in its node (`children` empty or None) is read from the node."""
+    children = unit.get("children")
+    node = unit["node"]
+    if not children and _nested_children(resource, node):
+        children = None
+    return node_parse(resource, node, children)
+
+
+def unit_jsonable(
+    resource: Resource, node: dict[str, Any], children: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """A paged unit as stored for a retry: the node with every child gathered for it (the first page
+    nested in the query plus the follow-up pages), so `unit_parse` gives back the whole record."""
+    if children is None and _nested_children(resource, node):
+        return {"node": node, "children": None}
+    return {"node": node, "children": list(children or [])}
+
+
+def _nested_children(resource: Resource, node: dict[str, Any]) -> bool:
+    key = NESTED_CHILDREN.get(resource)
+    return key is not None and isinstance(node.get(key), dict)
 
 
 def nodes_parse(
@@ -50,6 +73,6 @@ def nodes_parse(
         try:
             records.append(node_parse(resource, node, children))
         except PayloadValidationError as exc:
-            raw = {**node, "__children": children} if children else node
+            raw = unit_jsonable(resource, node, children)
             invalid.append(InvalidRecord(shopify_id=exc.shopify_id, raw=raw, error=str(exc), where=where))
     return records, invalid

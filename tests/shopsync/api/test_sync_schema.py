@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
 
@@ -18,3 +19,21 @@ def test_the_openapi_schema_includes_the_sync_endpoints(owner):
     assert {"post"} <= set(paths["/api/shopify/sync/failed-batches/retry"])
     start = paths["/api/shopify/sync/jobs/start"]["post"]
     assert "requestBody" in start
+
+
+def test_the_openapi_schema_renders_without_warnings_and_names_each_sync_serializer_apart(owner):
+    # given
+    client = APIClient()
+    client.force_authenticate(owner)
+    GENERATOR_STATS.reset()
+    # when
+    response = client.get("/api/schema/", {"format": "json"})
+    # then
+    assert response.status_code == 200
+    assert not GENERATOR_STATS, dict(GENERATOR_STATS._warn_cache) | dict(GENERATOR_STATS._error_cache)
+    components = set(response.json()["components"]["schemas"])
+    assert {
+        "SyncJobStartInput", "SyncJobStartOutput", "SyncJobListOutput", "SyncJobListJob", "SyncStatusOutput",
+        "SyncFailedBatchRetryInput", "SyncFailedBatchRetryOutput", "SyncSessionClearInput", "SyncSessionClearOutput",
+    } <= components  # fmt: skip
+    assert not {"Input", "Output"} & components

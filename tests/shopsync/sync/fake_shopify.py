@@ -42,8 +42,11 @@ class FakeShopify:
     operations: dict[str, Operation] = field(default_factory=dict)
     # Next bulk operations fail after N roots, in order (None = complete).
     fail_next_bulk_after: list[int] = field(default_factory=list)
-    bad_lines: dict[int, bytes] = field(default_factory=dict)  # shopify_id -> raw line replacing the record's
+    # shopify_id (root or child) -> raw line(s) replacing the record's line
+    bad_lines: dict[int, bytes] = field(default_factory=dict)
     graphql_requests: list[dict] = field(default_factory=list)
+    # Answers for the next GraphQL requests, before any real one (e.g. a 429 with Retry-After).
+    replies_next: list[Reply] = field(default_factory=list)
     _next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -83,10 +86,13 @@ class FakeShopify:
         body = seen.json()
         self.graphql_requests.append(body)
         query, variables = body["query"], body.get("variables") or {}
+        if self.replies_next:
+            return self.replies_next.pop(0)
         if "bulkOperationRunQuery" in query:
             return self._bulk_start(variables["query"])
         if "ShopsyncBulkOperation" in query:
-            return self._ok({"node": self._operation_node(self.operations[variables["id"]])})
+            op = self.operations.get(variables["id"])  # unknown (expired, restarted): null node
+            return self._ok({"node": self._operation_node(op) if op else None})
         if "Count(" in query:
             resource = re.search(r"(\w+)Count\(query", query).group(1)
             return self._ok({f"{resource}Count": {"count": len(self._filter(resource, variables.get("query"))),
@@ -146,7 +152,8 @@ class FakeShopify:
             shopify_id = _id(unit["node"])
             lines.append(self.bad_lines.get(shopify_id) or json.dumps(unit["node"]).encode())
             lines += [
-                json.dumps({**kid, "__parentId": unit["node"]["id"]}).encode() for kid in unit["children"]
+                self.bad_lines.get(_id(kid)) or json.dumps({**kid, "__parentId": unit["node"]["id"]}).encode()
+                for kid in unit["children"]
             ]
         return b"\n".join(lines) + b"\n"
 

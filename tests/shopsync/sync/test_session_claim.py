@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shopsync.models import SyncAttempt, SyncSession
+from shopsync.models import SyncAttempt, SyncJob, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.services.sync.errors import SyncStopped
-from shopsync.services.sync.sessions import session_claim, session_heartbeat
-from tests.factories import ShopFactory, SyncSessionFactory
+from shopsync.services.sync.sessions import session_claim, session_finish, session_heartbeat
+from tests.factories import ShopFactory, SyncJobFactory, SyncSessionFactory
 
 Status = SyncSession.Status
 
@@ -165,3 +165,20 @@ def test_a_redelivered_task_leaves_a_healthy_running_session_alone(shop):
     # then
     session.refresh_from_db()
     assert (claimed, session.status, session.attempts) == (None, Status.RUNNING, 1)
+
+
+def test_a_failed_sessions_error_is_a_short_summary_and_the_jobs_keep_their_full_errors(shop):
+    # given
+    session = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    long_error = "ShopifyPermanentError: " + "bad things happened " * 200
+    for resource in ("orders", "customers", "products"):
+        SyncJobFactory(session=session, resource=resource, status=SyncJob.Status.FAILED, error=long_error)
+    # when
+    session_finish(session=session, token=1)
+    # then
+    session.refresh_from_db()
+    assert session.status == Status.FAILED
+    assert session.error.startswith("customers: ShopifyPermanentError: bad things happened")
+    assert session.error.endswith("… (and 2 more failed jobs)")
+    assert len(session.error) < 250
+    assert set(session.jobs.values_list("error", flat=True)) == {long_error}

@@ -140,6 +140,22 @@ def test_an_incremental_run_after_k_changes_fetches_about_k_records(simulator, s
     assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
 
 
+def test_a_quiet_incremental_run_on_the_standard_plan_takes_one_cheap_page_per_resource(simulator, sim_shop):
+    # given: page queries whose requested cost (not what they return) fits the bucket with room to spare
+    shop = sim_shop(plan="standard")
+    assert _run_inline(shop).status == SyncSession.Status.COMPLETED
+    # when
+    started = time.monotonic()
+    session = _run_inline(shop, kind="incremental")
+    elapsed = time.monotonic() - started
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sorted((job.resource, job.api_calls) for job in session.jobs.all()) == [
+        ("customers", 1), ("orders", 1), ("products", 1)
+    ]  # fmt: skip
+    assert elapsed < 5, f"a quiet incremental run took {elapsed:.1f}s"
+
+
 def test_a_full_run_soft_deletes_what_shopify_deleted(simulator, sim_shop):
     # given
     shop = sim_shop()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.db import connection
 from django.dispatch import receiver
 
@@ -13,7 +15,7 @@ from shopsync.models import (
     SyncCursor,
     SyncSession,
 )
-from shopsync.services.sync import ensure_sync, retry_failed_batches, sync_session_run
+from shopsync.services.sync import ensure_sync, failed_batch_retry, retry_failed_batches, sync_session_run
 from shopsync.signals import shop_data_changed
 
 
@@ -136,6 +138,57 @@ def test_a_failed_bulk_operation_is_resumed_from_its_partial_data_then_a_follow_
     assert "failed (INTERNAL_SERVER_ERROR); resumed" in job.failures[0]["reason"]
 
 
+def test_a_child_error_naming_a_large_id_does_not_move_the_resume_point_past_the_remaining_roots(
+    fake_shopify,
+):
+    # given: the partial data holds an orphan line-item line naming an id far above every order's
+    ids = [fake_shopify.add("orders", children=1) for _ in range(6)]
+    root = json.dumps(fake_shopify.records["orders"][ids[1]]["node"]).encode()
+    orphan = b'{"id": "gid://shopify/LineItem/99999999999", "quantity": 1, "__parentId": "gid://shopify/Order/88888888888"}'
+    fake_shopify.bad_lines[ids[1]] = root + b"\n" + orphan
+    fake_shopify.fail_next_bulk_after = [4]
+    # when
+    session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sorted(Order.objects.values_list("shopify_id", flat=True)) == ids
+    starts = [
+        r["variables"]["query"]
+        for r in fake_shopify.graphql_requests
+        if "bulkOperationRunQuery" in r["query"]
+    ]
+    assert f"id:>{ids[3]}" in starts[1]
+    letter = FailedSyncItem.objects.get()
+    assert (letter.entity_type, letter.shopify_id) == ("order", 88888888888)
+    assert session.jobs.get().synced == 6
+
+
+def test_a_bad_child_line_dead_letters_its_parent_for_a_refetch_with_the_raw_lines(fake_shopify):
+    # given
+    ids = [fake_shopify.add("orders", children=2) for _ in range(3)]
+    kid = fake_shopify.records["orders"][ids[2]]["children"][0]["id"]
+    kid_id = int(kid.rsplit("/", 1)[1])
+    fake_shopify.bad_lines[kid_id] = (
+        b'{"id": "%s", "quantity": "lots", "__parentId": "gid://shopify/Order/%d"}'
+        % (
+            kid.encode(),
+            ids[2],
+        )
+    )
+    # when
+    session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sorted(Order.objects.values_list("shopify_id", flat=True)) == ids[:2]
+    letter = FailedSyncItem.objects.get()
+    assert (letter.entity_type, letter.shopify_id) == ("order", ids[2])
+    assert [line["quantity"] for line in letter.payload["lines"]] == ["lots"]
+    assert letter.payload["child_ids"] == [kid_id]
+    job = session.jobs.get()
+    assert (job.synced, job.created, job.failed) == (2, 2, 1)
+    assert (job.failures[0]["shopify_id"], job.failures[0]["child_ids"]) == (ids[2], [kid_id])
+
+
 def test_a_resumed_job_reattaches_to_its_operation_and_reads_on_from_the_checkpoint(fake_shopify):
     # given
     ids = [fake_shopify.add("customers") for _ in range(5)]
@@ -158,6 +211,34 @@ def test_a_resumed_job_reattaches_to_its_operation_and_reads_on_from_the_checkpo
         == ids[3:]
     )
     assert session.jobs.get().synced == 5
+
+
+def test_a_checkpoint_naming_an_operation_shopify_no_longer_has_starts_a_new_export_after_its_last_id(
+    fake_shopify,
+):
+    # given: a failed initial run whose operation is gone (expired, or the simulator restarted)
+    ids = [fake_shopify.add("orders") for _ in range(5)]
+    failed = ensure_sync(
+        shop=fake_shopify.shop, kind="initial", resources=["orders"], triggered_by="cli"
+    ).session
+    failed.jobs.update(status="failed", started_at=failed.created_at, window_end=failed.created_at,
+                       bulk_operation_id="gid://shopify/BulkOperation/404", bulk_line=2, bulk_rounds=1,
+                       bulk_after_id=ids[1], synced=2)  # fmt: skip
+    SyncSession.objects.filter(pk=failed.pk).update(status="failed", finished_at=failed.created_at)
+    # when: the next initial run inherits that checkpoint
+    session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sorted(Order.objects.values_list("shopify_id", flat=True)) == ids[2:]
+    starts = [
+        r["variables"]["query"]
+        for r in fake_shopify.graphql_requests
+        if "bulkOperationRunQuery" in r["query"]
+    ]
+    assert len(starts) == 1 and f"id:>{ids[1]}" in starts[0]
+    job = session.jobs.get()
+    assert (job.synced, job.bulk_operation_id) == (5, "gid://shopify/BulkOperation/1")
+    assert "bulk operation gone" in job.failures[0]["reason"]
 
 
 def test_a_full_sync_soft_deletes_what_shopify_deleted(fake_shopify):
@@ -196,7 +277,7 @@ def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_sho
     batch.refresh_from_db()
     assert (result.retried_count, result.still_failed_count) == (1, 0)
     assert Order.objects.count() == 3
-    assert batch.resolution == "success"
+    assert (batch.resolution, batch.retry_count) == ("success", 0)  # retry_count counts failed retries
 
 
 def test_a_failed_batch_that_fails_again_stays_open(fake_shopify):
@@ -223,3 +304,23 @@ def test_without_read_all_orders_the_run_says_only_60_days_are_visible(fake_shop
     # then
     assert session.status == SyncSession.Status.COMPLETED
     assert "only the last 60 days of orders" in session.message
+
+
+def test_retrying_one_failed_batch_leaves_the_shops_other_batches_alone(fake_shopify):
+    # given: two failed batches (two runs)
+    fake_shopify.add("orders", name="#1")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shopsync_order ADD CONSTRAINT test_refuse_1 CHECK (name <> '#1')")
+    _run(fake_shopify, resources=["orders"])
+    _run(fake_shopify, kind="full", resources=["orders"])
+    first, second = FailedSyncItem.objects.filter(entity_type="batch").order_by("pk")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE shopsync_order DROP CONSTRAINT test_refuse_1")
+    # when
+    written = failed_batch_retry(item=second)
+    # then
+    first.refresh_from_db()
+    assert written is True
+    assert (second.resolution, second.retry_count) == ("success", 0)
+    assert (first.resolved_at, first.retry_count) == (None, 0)
+    assert Order.objects.count() == 1

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import timedelta
 
 from django.utils import timezone
 
 from shopsync.models import Customer, LineItem, Order, SyncCursor, SyncSession
-from shopsync.services.sync import ensure_sync, sync_session_run
+from shopsync.services.sync import ensure_sync, sessions, sync_session_run
+from tests.shopsync.shopify.scripted_http import Reply
 from tests.shopsync.sync.fake_shopify import BASE
 
 
@@ -76,7 +78,10 @@ def test_an_order_with_hundreds_of_line_items_arrives_complete(fake_shopify):
     assert LineItem.objects.filter(order__shopify_id=big).count() == 260
     assert LineItem.objects.filter(order__shopify_id=small).count() == 2
     children_queries = [r for r in fake_shopify.graphql_requests if "SyncChildren" in r["query"]]
-    assert len(children_queries) == 3  # 10 with the page, then 100 + 100 + 50
+    assert len(children_queries) == 6  # 5 with the page, then 50 x 5 + 5
+    assert [
+        (r["variables"]["first"], r["variables"]["childFirst"]) for r in fake_shopify.page_requests()
+    ] == [(20, 5)]
 
 
 def test_populate_and_update_follow_the_seed_table(fake_shopify):
@@ -115,3 +120,26 @@ def test_populate_with_days_asks_only_for_recently_created_records(fake_shopify)
     expected = (session.started_at - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert f"created_at:>='{expected}'" in start
     assert Customer.objects.count() == 0  # created in 2025: outside the window
+
+
+def test_a_run_waiting_out_a_429_keeps_its_heartbeat_going(fake_shopify, settings, monkeypatch):
+    # given: Shopify answers the first call 429 with a 3 s Retry-After
+    settings.SYNC_HEARTBEAT_INTERVAL_SECONDS = 1
+    fake_shopify.add("customers")
+    fake_shopify.replies_next = [
+        Reply(status=429, headers={"Retry-After": "3"}, json={"errors": "Throttled"})
+    ]
+    beats = []
+    real_heartbeat = sessions.session_heartbeat
+
+    def heartbeat(**kwargs):
+        beats.append(time.monotonic())
+        real_heartbeat(**kwargs)
+
+    monkeypatch.setattr(sessions, "session_heartbeat", heartbeat)
+    # when
+    session = _run(fake_shopify, "incremental", ["customers"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert len(beats) >= 3
+    assert max(b - a for a, b in itertools.pairwise(beats)) < 1.5

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from shopsync.models import SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
-from shopsync.services.sync import sync_watchdog
+from shopsync.services.sync import sync_sessions_resume_orphaned, sync_watchdog
 from tests.factories import SyncJobFactory, SyncSessionFactory
 
 Status = SyncSession.Status
@@ -88,3 +88,25 @@ def test_watchdog_drops_checkpoints_of_runs_abandoned_over_seven_days_ago(shop):
     assert (old_job.bulk_operation_id, old_job.bulk_line) == ("", 0)
     assert recent_job.bulk_operation_id == "gid://shopify/BulkOperation/2"
     assert not SyncSeenRecord.objects.filter(job=old_job).exists()
+
+
+def test_sessions_orphaned_by_a_stopped_process_are_resumed_at_once(shop, django_capture_on_commit_callbacks):
+    # given: this process started a minute ago; heartbeats are far younger than the watchdog timeout
+    started = timezone.now() - timedelta(minutes=1)
+    orphan = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1,
+                                heartbeat_at=started - timedelta(seconds=5))  # fmt: skip
+    lost = SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL, status=Status.QUEUED,
+                              enqueued_at=started - timedelta(seconds=5))  # fmt: skip
+    alive = SyncSessionFactory(shop=shop, kind=SyncKind.UPDATE, status=Status.RUNNING, attempts=1,
+                               heartbeat_at=timezone.now())  # fmt: skip
+    job = SyncJobFactory(session=orphan, bulk_operation_id="gid://shopify/BulkOperation/3", bulk_line=500)
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        report = sync_sessions_resume_orphaned(before=started)
+    # then
+    for session in (orphan, lost, alive, job):
+        session.refresh_from_db()
+    assert (report.resumed, report.redispatched) == ([orphan.pk], [lost.pk])
+    assert (orphan.status, lost.status, alive.status) == (Status.QUEUED, Status.QUEUED, Status.RUNNING)
+    assert (job.bulk_operation_id, job.bulk_line) == ("gid://shopify/BulkOperation/3", 500)
+    assert len(callbacks) == 2

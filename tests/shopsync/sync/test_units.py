@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from shopsync.payloads import Resource
+from shopsync.services.dead_letters import _parse_record
+from shopsync.services.sync.units import nodes_parse, unit_parse
+
+ORDER = {"id": "gid://shopify/Order/7", "legacyResourceId": "7", "createdAt": "2025-01-01T00:00:00Z",
+         "updatedAt": "2025-01-02T00:00:00Z"}  # fmt: skip
+LINES = [{"id": f"gid://shopify/LineItem/{n}", "quantity": 1} for n in (71, 72)]
+
+
+def test_a_paged_unit_stored_for_a_retry_keeps_its_children():
+    # given: an invalid order from a page, its line items gathered beside it
+    bad = {**ORDER, "updatedAt": "not a date"}
+    # when
+    records, invalid = nodes_parse(Resource.ORDERS, [(bad, LINES)], where={"page": 1})
+    # then
+    assert records == []
+    assert invalid[0].raw == {"node": bad, "children": LINES}
+    # and once the stored payload is fixed, the retry parses the whole order
+    fixed = {**invalid[0].raw, "node": ORDER}
+    assert [line.shopify_id for line in _parse_record(resource="orders", payload=fixed).line_items] == [
+        71,
+        72,
+    ]
+
+
+def test_a_unit_whose_children_are_still_nested_in_its_node_keeps_them():
+    # given
+    node = {**ORDER, "lineItems": {"nodes": LINES}}
+    # when
+    record = unit_parse(Resource.ORDERS, {"node": node, "children": []})
+    # then
+    assert [line.shopify_id for line in record.line_items] == [71, 72]
