@@ -146,6 +146,7 @@ ORDER: dict[str, FieldFn] = {
     "id": lambda o, a, c: gid("Order", o["id"]),
     "legacyResourceId": legacy_id,
     "name": lambda o, a, c: f"#{o['number'] + 1000}",
+    "number": lambda o, a, c: o["number"] + 1000,
     "email": key("email"),
     "phone": key("phone"),
     "createdAt": time_key("created_at"),

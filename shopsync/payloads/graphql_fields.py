@@ -12,8 +12,8 @@ Children (`lineItems`, `variants`) are connections and are left to the query bui
 and paged queries page them differently. Every field below is optional for the parser except `id`,
 `updatedAt` (parents) and `id`, `quantity` (line items).
 
-Order `number` (REST `order_number`) is parsed when present but not selected: the contract marks it
-unverified and the simulator's schema lacks it, so GraphQL-sourced orders carry order_number None.
+Order `number` (`Int!`) is REST's `order_number` (1001 for "#1001"), not REST's `number` (1): selected
+so orders synced through GraphQL store `order_number` like REST and webhooks do.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ ORDER_FIELDS = f"""
 id
 legacyResourceId
 name
+number
 email
 phone
 createdAt

@@ -27,11 +27,8 @@ CHILDREN = {
     "orders": (LineItem, "order_id", "line_items", LineItemRecord),
     "products": (ProductVariant, "product_id", "variants", VariantRecord),
 }
-# Fields left out of the comparison, each with its reason (remove an entry once fixed):
-# - orders.order_number: the GraphQL sync never selects `Order.number` (the simulator's schema lacks
-#   it; see shopsync/payloads/graphql_fields.py), so every GraphQL write stores None over the REST
-#   webhook's value at the same updated_at. The mirror of this field depends on which path wrote last.
-KNOWN_GAPS: dict[str, set[str]] = {"orders": {"order_number"}}
+# Fields left out of the comparison, each with its reason (none today; add one only with its reason).
+KNOWN_GAPS: dict[str, set[str]] = {}
 SIMULATOR_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
 
 

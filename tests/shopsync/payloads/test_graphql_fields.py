@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, parse, validate
 
+from shopsync.payloads import parse_order_graphql
 from shopsync.payloads.graphql_fields import (
     CUSTOMER_FIELDS,
     LINE_ITEM_FIELDS,
@@ -33,3 +34,14 @@ def test_the_parser_selections_are_valid_admin_api_queries(query):
     errors = validate(schema, parse(query))
     # then
     assert errors == []
+
+
+def test_orders_select_their_number_so_graphql_orders_store_the_order_number(graphql_order):
+    # given: a node carrying exactly the selected top-level order fields
+    selected = {line.split()[0] for line in ORDER_FIELDS.splitlines()}
+    node = {key: value for key, value in graphql_order.items() if key in selected}
+    # when
+    record = parse_order_graphql(node)
+    # then
+    assert "number" in selected
+    assert record.order_number == 9999

@@ -77,17 +77,7 @@ def _db_record(resource: Resource, row) -> object:
     return cls(**values)
 
 
-# The simulator's GraphQL Order has no `number` field yet (Shopify's has), so GraphQL-synced orders
-# carry no order_number while the REST truth does: compare everything else.
-NOT_SERVED_BY_GRAPHQL = {"order_number"}
-
-
 def _normalised(record):
-    for name in NOT_SERVED_BY_GRAPHQL & {f.name for f in dataclasses.fields(record)}:
-        setattr(record, name, None)
-    # GraphQL's descriptionHtml is `HTML!` ("" for no description) where REST's body_html is null.
-    if getattr(record, "body_html", None) == "":
-        record.body_html = None
     for children in ("line_items", "variants"):
         if hasattr(record, children):
             setattr(record, children, sorted(getattr(record, children), key=lambda r: r.shopify_id))
