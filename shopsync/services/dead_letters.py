@@ -9,7 +9,7 @@ retries what is due through the same write path the record first failed in:
   served it malformed) is not retried as is: the item resolves when our row is already at least as
   new, else the record is fetched again by id (`node(id:)`) and written, or soft-deleted if gone;
 - webhook: the delivery is re-run by the webhooks app (`webhook_log_reprocess`);
-- batch: the sync engine's batch retry (`retry_failed_batches`) re-writes the shop's failed batches.
+- batch: the sync engine's `failed_batch_retry` re-writes that one batch.
 
 Schedule: the first retry is due 1 minute after the failure, and after the n-th failed retry the
 next is due 2^n minutes later (2, 4, 8, 16 ...). `retry_count` counts failed retries; at
@@ -457,16 +457,12 @@ def _retry_webhook(item: FailedSyncItem, now: datetime) -> None:
 
 
 def _retry_batch(item: FailedSyncItem, now: datetime) -> None:
-    from shopsync.services.sync import retry_failed_batches
+    from shopsync.services.sync import failed_batch_retry
 
-    # The sync engine retries the shop's open batches (this one among them) and records each
-    # outcome on its item itself: a batch that fails again must not be counted twice here.
-    result = retry_failed_batches(shop=item.shop)
-    item.refresh_from_db()
-    if item.resolved_at is None:
-        raise _FailureAlreadyRecorded(
-            f"the batch failed again ({result.still_failed_count} batches still failing)"
-        )
+    # The sync engine rewrites this one batch and records a failed try on the item itself: a batch
+    # that fails again must not be counted twice here.
+    if not failed_batch_retry(item=item):
+        raise _FailureAlreadyRecorded("the batch failed again")
 
 
 class _FailureAlreadyRecorded(DeadLetterRetryError):

@@ -27,10 +27,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shopsync.models import SyncJob, SyncSession
+from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.selectors import shop_is_synced
-from shopsync.services.sync import ensure_sync, shop_connect
+from shopsync.services.sync import ensure_sync, shop_connect, sync_sessions_resume_orphaned
 from shopsync.shopify.errors import ShopifyError
 from webhooks.services.registration import webhook_subscriptions_register
 
@@ -133,41 +133,16 @@ class Command(BaseCommand):
     # -- syncs -------------------------------------------------------------------------------------
     def _resume_left_over(self, shop) -> None:
         """Sessions a previous bin/demo left active: their worker stopped with that run, and the
-        filesystem broker drops a message once a worker has taken it, so re-enqueue them now (the
-        watchdog would only after the heartbeat timeout). The simulator restarted too, and its bulk
-        operations did not survive: a session holding one is cleared and started afresh."""
-        from shopsync.services.sync import sync_session_clear
-        from shopsync.services.sync.guard import _enqueue, session_redispatch
-        from shopsync.services.sync.maintenance import _checkpoint_drop
-        from shopsync.services.sync.sessions import session_requeue
-
+        filesystem broker drops a message once a worker has taken it, so resume them now (the
+        watchdog would only after the heartbeat timeout). Each resumes from its checkpoints; an export
+        the restarted simulator no longer has is replaced by the engine itself."""
         started = os.environ.get("SHOPSYNC_DEMO_STARTED_AT", "")
         if not started:
             return
         this_run = datetime.fromtimestamp(int(started), tz=UTC)
-        for session in SyncSession.objects.filter(shop=shop, status__in=["queued", "running"]):
-            if session.status == SyncSession.Status.RUNNING:
-                left_over = session.heartbeat_at is None or session.heartbeat_at < this_run
-            else:
-                left_over = session.enqueued_at is None or session.enqueued_at < this_run
-            if not left_over:
-                continue
-            if session.jobs.exclude(bulk_operation_id="").exists():
-                sync_session_clear(session=session, reason="bin/demo restarted the simulator")
-                self.stdout.write(f"Restarting the {session.kind} sync (session {session.pk} cleared).")
-            elif session.status == SyncSession.Status.RUNNING:
-                if session_requeue(session=session, note="resumed by bin/demo (previous run stopped)"):
-                    _enqueue(session)
-                    self.stdout.write(f"Resuming the {session.kind} sync (session {session.pk}).")
-            elif session_redispatch(session=session):
-                self.stdout.write(f"Re-enqueued the {session.kind} sync (session {session.pk}).")
-        # A failed run's jobs hand their checkpoints to the next run of that kind; a bulk operation of
-        # the previous simulator process cannot be re-attached to, so drop those.
-        failed = SyncJob.objects.filter(shop=shop, session__status=SyncSession.Status.FAILED).exclude(
-            bulk_operation_id=""
-        )
-        for job_id in failed.values_list("pk", flat=True):
-            _checkpoint_drop(job_id)
+        report = sync_sessions_resume_orphaned(before=this_run, shop=shop)
+        for session_id in [*report.resumed, *report.redispatched]:
+            self.stdout.write(f"Resuming sync session {session_id} left by the previous run.")
 
     def _start_sync(self, shop, *, regenerated: bool) -> str:
         if not shop_is_synced(shop=shop):

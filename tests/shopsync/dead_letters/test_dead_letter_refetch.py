@@ -75,8 +75,6 @@ def _order_as_record(row: Order) -> OrderRecord:
 
 def _truth_as_record(simulator, shop, shopify_id: int) -> OrderRecord:
     record = parse_order_rest(simulator.control.get("orders", shopify_id, shop=shop.domain))
-    # The simulator's GraphQL Order has no `number` (Shopify's has): GraphQL-written orders lack it.
-    record.order_number = None
     record.line_items = sorted(record.line_items, key=lambda r: r.shopify_id)
     return record
 
