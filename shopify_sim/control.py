@@ -96,10 +96,12 @@ def patch_settings(app: App, request: Request) -> Response:
 
 # -- records -------------------------------------------------------------------------------------------
 def rendered(shop: ShopState, resource: str, record: dict[str, Any]) -> dict[str, Any]:
-    customers = None
-    if resource == "orders" and record.get("customer_id"):
-        customers = shop.store.get_many("customers", [record["customer_id"]])
-    return render.render(resource, record, shop.offset_minutes, customers)
+    customers, references = None, None
+    if resource == "orders":
+        if record.get("customer_id"):
+            customers = shop.store.get_many("customers", [record["customer_id"]])
+        references = render.live_references(shop.store, [record])
+    return render.render(resource, record, shop.offset_minutes, customers, references)
 
 
 @route("POST", "/_sim/shops/(?P<domain>[^/]+)/(?P<resource>orders|customers|products)")
@@ -146,11 +148,12 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
         conn.execute("BEGIN")
         cursor = conn.execute(f"SELECT id, updated_at, hash, data FROM {resource} ORDER BY id")  # noqa: S608
         while rows := cursor.fetchmany(2000):
-            customers = None
+            customers, references = None, None
             if full and resource == "orders":
-                customers = shop.store.get_many(
-                    "customers", [orjson.loads(r[3])["customer_id"] for r in rows]
-                )
+                orders = [orjson.loads(r[3]) for r in rows]
+                customers = shop.store.get_many("customers", [o["customer_id"] for o in orders])
+                # Read in this snapshot: a product deleted meanwhile must not null half the truth.
+                references = render.live_references(shop.store, orders, conn)
             for record_id, updated_at, digest, data in rows:
                 row: dict[str, Any] = {
                     "id": record_id,
@@ -162,7 +165,9 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
                     if resource == "products":
                         row["record"] = render.product(record, shop.offset_minutes, variant_cap=None)
                     else:
-                        row["record"] = render.render(resource, record, shop.offset_minutes, customers)
+                        row["record"] = render.render(
+                            resource, record, shop.offset_minutes, customers, references
+                        )
                 yield row
         deleted = [
             r[0] for r in conn.execute("SELECT id FROM deleted WHERE resource = ? ORDER BY id", (resource,))

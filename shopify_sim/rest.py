@@ -188,10 +188,11 @@ def trim_fields(request: Request, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_rows(shop: ShopState, resource: str, rows: list[dict]) -> list[dict]:
-    customers = None
+    customers, references = None, None
     if resource == "orders":
         customers = shop.store.get_many("customers", [r["customer_id"] for r in rows if r["customer_id"]])
-    return [render.render(resource, row, shop.offset_minutes, customers) for row in rows]
+        references = render.live_references(shop.store, rows)
+    return [render.render(resource, row, shop.offset_minutes, customers, references) for row in rows]
 
 
 def list_resource(

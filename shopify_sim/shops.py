@@ -157,10 +157,12 @@ class ShopState:
         if topic.endswith("/delete"):
             payload: dict[str, Any] = {"id": record["id"]}
         else:
-            customers = None
-            if resource == "orders" and record.get("customer_id"):
-                customers = self.store.get_many("customers", [record["customer_id"]])
-            payload = render.render(resource, record, self.offset_minutes, customers)
+            customers, references = None, None
+            if resource == "orders":
+                if record.get("customer_id"):
+                    customers = self.store.get_many("customers", [record["customer_id"]])
+                references = render.live_references(self.store, [record])
+            payload = render.render(resource, record, self.offset_minutes, customers, references)
         self.emit(topic, payload, {HEADER_IDS[resource]: str(record["id"])})
 
     def emit(self, topic: str, payload: dict[str, Any], extra_headers: dict[str, str] | None = None) -> int:

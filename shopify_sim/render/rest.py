@@ -3,13 +3,42 @@ comma-and-space string, timestamps in the shop's UTC offset, `admin_graphql_api_
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from shopify_sim.gid import gid
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_offset
 
+if TYPE_CHECKING:
+    import sqlite3
+
+    from shopify_sim.store.db import Store
+
 REST_VARIANT_CAP = 100  # REST returns at most 100 variants per product (contract §3.1).
+
+
+@dataclass(frozen=True)
+class LiveReferences:
+    """The variants and products a set of orders' line items point at that still exist. Shopify keeps a
+    line item's text (title, sku, vendor) when its variant or product is deleted, but its `variant_id` /
+    `product_id` become null (contract §6.1), as GraphQL's `LineItem.variant` / `product` do; and the
+    order's `updated_at` does not move. So the ids are decided when rendering, not stored."""
+
+    variant_ids: frozenset[int] = field(default_factory=frozenset)
+    product_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def live_references(
+    store: Store, orders: Sequence[dict[str, Any]], conn: sqlite3.Connection | None = None
+) -> LiveReferences:
+    """What `orders`' line items still point at; `conn` to read inside a snapshot (the truth)."""
+    lines = [line for order in orders for line in order["line_items"]]
+    return LiveReferences(
+        variant_ids=frozenset(store.existing_ids("variants", [li["variant_id"] for li in lines], conn)),
+        product_ids=frozenset(store.existing_ids("products", [li["product_id"] for li in lines], conn)),
+    )
 
 
 def money_set(amount: str, currency: str, presentment: str, fx: float) -> dict[str, Any]:
@@ -99,16 +128,18 @@ def customer(record: dict[str, Any], offset: int, embedded: bool = False) -> dic
     return rendered
 
 
-def line_item(line: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+def line_item(line: dict[str, Any], order: dict[str, Any], references: LiveReferences) -> dict[str, Any]:
     currency, presentment, fx = order["currency"], order["presentment_currency"], order["fx"]
     quantity = line["quantity"]
+    variant_id = line["variant_id"] if line["variant_id"] in references.variant_ids else None
+    product_id = line["product_id"] if line["product_id"] in references.product_ids else None
     fulfilled = line["fulfillment_status"] == "fulfilled"
     name = line["title"] + (f" - {line['variant_title']}" if line["variant_title"] else "")
     return {
         "id": line["id"],
         "admin_graphql_api_id": gid("LineItem", line["id"]),
-        "variant_id": line["variant_id"],
-        "product_id": line["product_id"],
+        "variant_id": variant_id,
+        "product_id": product_id,
         "sku": line["sku"],
         "title": line["title"],
         "variant_title": line["variant_title"],
@@ -126,7 +157,7 @@ def line_item(line: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
         "taxable": line["taxable"],
         "requires_shipping": line["requires_shipping"],
         "gift_card": line["gift_card"],
-        "product_exists": line["product_id"] is not None,
+        "product_exists": product_id is not None,
         "properties": [],
         "tax_lines": [],
         "discount_allocations": [],
@@ -143,7 +174,9 @@ ORDER_MONEY = (
 )
 
 
-def order(record: dict[str, Any], offset: int, customer_record: dict | None) -> dict[str, Any]:
+def order(
+    record: dict[str, Any], offset: int, customer_record: dict | None, references: LiveReferences
+) -> dict[str, Any]:
     currency, presentment, fx = record["currency"], record["presentment_currency"], record["fx"]
     number = record["number"]
     rendered: dict[str, Any] = {
@@ -189,7 +222,7 @@ def order(record: dict[str, Any], offset: int, customer_record: dict | None) -> 
         rendered[f"current_{key}"] = record[key]
     rendered["total_shipping_price_set"] = money_set(record["total_shipping"], currency, presentment, fx)
     rendered["total_outstanding"] = outstanding
-    rendered["line_items"] = [line_item(line, record) for line in record["line_items"]]
+    rendered["line_items"] = [line_item(line, record, references) for line in record["line_items"]]
     rendered["shipping_lines"] = [
         {
             "id": s["id"],
@@ -267,11 +300,17 @@ def product(
 
 
 def render(
-    resource: str, record: dict[str, Any], offset: int, customers: dict[int, dict] | None = None
+    resource: str,
+    record: dict[str, Any],
+    offset: int,
+    customers: dict[int, dict] | None = None,
+    references: LiveReferences | None = None,
 ) -> dict:
+    """`customers` and `references` are required for orders (see `Store.order_context`)."""
     if resource == "orders":
+        assert references is not None, "orders render their line items' live references"
         customer_record = (customers or {}).get(record["customer_id"]) if record["customer_id"] else None
-        return order(record, offset, customer_record)
+        return order(record, offset, customer_record, references)
     if resource == "customers":
         return customer(record, offset)
     return product(record, offset)

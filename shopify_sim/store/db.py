@@ -203,6 +203,19 @@ class Store:
             )
         return found
 
+    def existing_ids(
+        self, table: str, ids: Sequence[int | None], conn: sqlite3.Connection | None = None
+    ) -> set[int]:
+        """The ids of `ids` that have a row in `table` (products, variants, ...); `conn` for a snapshot."""
+        found: set[int] = set()
+        unique = list(dict.fromkeys(i for i in ids if i is not None))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM {table} WHERE id IN ({marks})"  # noqa: S608
+            found.update(row[0] for row in (conn or self.conn()).execute(sql, chunk))
+        return found
+
     def deleted_ids(self, resource: str) -> list[int]:
         rows = self.conn().execute("SELECT id FROM deleted WHERE resource = ? ORDER BY id", (resource,))
         return [row[0] for row in rows]
