@@ -120,12 +120,14 @@ class WriterSource:
         exec(compile("\n".join(source), "<bulk writer>", "exec"), namespace)  # noqa: S102 — our own source
         return self.bind(namespace[name])
 
-    def children(self, plan: Plan, obj: str, line: str, indent: str) -> None:
-        """Loops that append each nested connection's child lines after the parent's line."""
+    def children(self, plan: Plan, obj: str, line: str, indent: str, own_id: str | None = None) -> None:
+        """Loops that append each nested connection's child lines after the parent's line; `own_id`
+        names a variable already holding the parent's id."""
         if not plan.children:
             return
-        own_id = f"id{next(self.counter)}"
-        self.lines.append(f"{indent}{own_id} = {line}.get({ID_KEY!r})")
+        if own_id is None:
+            own_id = f"id{next(self.counter)}"
+            self.lines.append(f"{indent}{own_id} = {line}.get({ID_KEY!r})")
         for child_field in plan.children:
             assert child_field.connection is not None and child_field.fn is not None
             child, child_line = f"c{next(self.counter)}", f"l{next(self.counter)}"
@@ -134,9 +136,6 @@ class WriterSource:
             self.lines.append(
                 f"{indent}    {child_line} = {self.display(child_field.connection, child, own_id)}"
             )
-            # A parent whose id was malformed away gives children no __parentId (as before).
-            self.lines.append(f"{indent}    if {own_id} is None:")
-            self.lines.append(f"{indent}        del {child_line}['__parentId']")
             self.lines.append(f"{indent}    append(dumps({child_line}, option=LINE))")
             self.children(child_field.connection, child, child_line, indent + "    ")
 
@@ -148,13 +147,16 @@ def compile_writer(plan: Plan) -> Writer:
         "def write(o, ctx, malform):",
         f"    o['__typename'] = {typename}",
         f"    line = {source.display(plan, 'o', None)}",
+        # Taken before a fault malforms the line: Shopify writes each child's `__parentId` from the
+        # parent's real id, so a broken parent line never turns its children into parentless lines.
+        f"    own_id = line.get({ID_KEY!r})",
         "    if malform is not None:",
         "        malform(line)",
         "    out = [dumps(line, option=LINE)]",
         "    append = out.append",
     ]
     source.lines = body
-    source.children(plan, "o", "line", "    ")
+    source.children(plan, "o", "line", "    ", own_id="own_id")
     source.lines.append("    return out")
     namespace = dict(source.names)
     exec(compile("\n".join(source.lines), "<bulk writer>", "exec"), namespace)  # noqa: S102 — our own source

@@ -212,7 +212,7 @@ class Store:
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id FROM {table} WHERE id IN ({marks})"  # noqa: S608
+            sql = f"SELECT id FROM {table} WHERE id IN ({marks})"
             found.update(row[0] for row in (conn or self.conn()).execute(sql, chunk))
         return found
 

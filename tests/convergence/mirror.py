@@ -42,12 +42,16 @@ class ResourceComparison:
     missing: list[int] = field(default_factory=list)  # live in Shopify, absent or deleted here
     not_deleted: list[int] = field(default_factory=list)  # deleted in Shopify, live here
     unknown: list[int] = field(default_factory=list)  # live here, never existed in Shopify
+    unknown_deleted: list[int] = field(default_factory=list)  # soft-deleted here, never existed there
     stale: list[int] = field(default_factory=list)  # another updated_at
     different: dict[int, dict[str, Any]] = field(default_factory=dict)  # same updated_at, other content
 
     @property
     def differing_ids(self) -> set[int]:
-        return {*self.missing, *self.not_deleted, *self.unknown, *self.stale, *self.different}
+        return {
+            *self.missing, *self.not_deleted, *self.unknown, *self.unknown_deleted, *self.stale,
+            *self.different,
+        }  # fmt: skip
 
     @property
     def is_exact(self) -> bool:
@@ -57,7 +61,8 @@ class ResourceComparison:
         return (
             f"{self.resource:9} truth live={self.truth_live} deleted={self.truth_deleted} | ours live="
             f"{self.ours_live} soft-deleted={self.ours_soft_deleted} | missing={len(self.missing)} "
-            f"not_deleted={len(self.not_deleted)} unknown={len(self.unknown)} stale={len(self.stale)} "
+            f"not_deleted={len(self.not_deleted)} unknown={len(self.unknown)} "
+            f"unknown_deleted={self.unknown_deleted[:5]} stale={len(self.stale)} "
             f"different={len(self.different)}"
         ) + "".join(f"\n      {shopify_id}: {diff}" for shopify_id, diff in list(self.different.items())[:3])
 
@@ -103,6 +108,7 @@ def mirror_compare(control, *, shop: Shop, resource: str) -> ResourceComparison:
         missing=sorted(truth.keys() - ours.keys()),
         not_deleted=sorted((ours.keys() - truth.keys()) & truth_deleted),
         unknown=sorted(ours.keys() - truth.keys() - truth_deleted),
+        unknown_deleted=sorted(ours_deleted - truth.keys() - truth_deleted),
     )
     for shopify_id in sorted(truth.keys() & ours.keys()):
         expected, actual = truth[shopify_id], ours[shopify_id]

@@ -10,14 +10,23 @@ from __future__ import annotations
 from config.settings.test import *  # noqa: F403
 
 # Shared with the test process through `CONVERGENCE_SYNC_SETTINGS`, so both sides agree.
-# Above the longest wait without a heartbeat (a THROTTLED wait for a near-1,000-point page is
-# ~10-20 s on a standard plan); with less, the watchdog resumes live runs and they livelock.
-SYNC_HEARTBEAT_TIMEOUT_SECONDS = 45
+# Above the longest stretch without a heartbeat. The client's waits (THROTTLED, Retry-After, backoff,
+# pacing) beat every second since `Heartbeat.sleep`, so that stretch is one request or one batch
+# write (well under a second against the local simulator; the HTTP read timeout is 30 s, and no
+# slow-response fault is on here). 15 s gives a margin of more than 10x; a run wrongly resumed
+# would still be fenced off by its token, only wasted. With 45 s, a run killed late in the storm
+# held the catch-up for ~45 s.
+SYNC_HEARTBEAT_TIMEOUT_SECONDS = 15
 SYNC_HEARTBEAT_INTERVAL_SECONDS = 2
 SYNC_REDISPATCH_AFTER_SECONDS = 8
 SYNC_BULK_POLL_INTERVAL_SECONDS = 0.3
 SYNC_BULK_BATCH_SIZE = 100
 SYNC_PAGE_SIZE = 50
+# Production re-reads the last 120 s before the watermark (Shopify's search index can lag). The
+# simulator's search has no lag, and the whole storm lasts ~35 s, so 120 s made every incremental
+# re-read everything the storm touched (~40-60 s of cost pacing per run). 10 s keeps a margin over
+# second-precision ties while letting the watermark do the work, which is what is under test.
+SYNC_INCREMENTAL_OVERLAP_SECONDS = 10
 
 CONVERGENCE_SYNC_SETTINGS = {
     name: value for name, value in dict(globals()).items() if name.startswith("SYNC_") and name.isupper()

@@ -15,7 +15,8 @@ full and a final incremental sync through the guard. Finally:
 1. The database equals the truth exactly: every live record with its `updated_at` and every field
    the write path stores (line items and variants included), as the product's own REST parsers read
    the truth's full records; every record deleted in the store is soft-deleted here or absent; no
-   record we hold is unknown to the store.
+   record we hold, live or soft-deleted, is unknown to the store (a tombstone for an id the store
+   never had means something wrote under a wrong id).
 2. Every webhook event the simulator delivered is stored once and processed (none dead).
 3. Dead letters. A malformed record is what the API served; the truth holds the correct record. The
    product guarantees: each record dead letter names a record the simulator reports it malformed
@@ -45,7 +46,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from shopify_sim.testing import ControlClient, run_simulator
-from shopsync.models import FailedSyncItem, Shop, SyncSession
+from shopsync.models import FailedSyncItem, Shop, SyncEvent, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
 from shopsync.services.dead_letters import dead_letters_retry_due
 from shopsync.services.sync import ensure_sync, sync_watchdog
@@ -185,6 +186,11 @@ def _storm(rig: Rig, sim, shop: Shop, seed: int) -> list[dict]:
         rig.note(f"full sync session {result.session.pk} ensured (created={result.created})")
 
     def kill_worker():
+        if not rig.worker.is_running:
+            # kombu's Redis transport can die on a broker restart ("Unrecoverable error: ... no
+            # attribute 'hostname'", celery/kombu#582-like); production's supervisor restarts it.
+            rig.note(f"worker found dead before the kill (exit code {rig.worker.process.returncode})")
+            return
         rig.worker.kill()
         rig.note("worker SIGKILLed")
 
@@ -351,6 +357,11 @@ def _malformed_by_type(faults: dict, domain: str) -> dict[str, list[dict]]:
     return by_type
 
 
+def _resumes(shop: Shop, note: str) -> int:
+    # Session events, not log lines: the watchdog also runs in this process (`_settle`).
+    return SyncEvent.objects.filter(session__shop=shop, note__startswith=note).count()
+
+
 def _report(rig, seed, changes, faults, catch_up, comparisons, deliveries, shop, started) -> str:
     kinds = Counter(f"{c['resource']}/{c['action']}" for c in changes)
     items = FailedSyncItem.objects.filter(shop=shop)
@@ -375,7 +386,8 @@ def _report(rig, seed, changes, faults, catch_up, comparisons, deliveries, shop,
         f"webhooks: deliveries={len(deliveries)} {dict(delivery_counts)} duplicates={duplicates} "
         f"retried={retried} logs={dict(Counter(WebhookLog.objects.filter(shop=shop).values_list('status', flat=True)))}",
         f"worker log: retries={rig.worker.log_count('Retry in')} "
-        f"watchdog resumes={rig.worker.log_count('resumed by the watchdog')} "
+        f"watchdog resumes={_resumes(shop, 'resumed by the watchdog')} "
+        f"resumed by a redelivered task={_resumes(shop, 'resumed by redelivered task')} "
         f"write retries={rig.worker.log_count('sync batch write failed')} "
         f"bulk rounds resumed={rig.worker.log_count('continuing after id')}",
         f"sync sessions: {dict(sessions)}",

@@ -67,7 +67,9 @@ def test_deleting_a_product_nulls_its_line_items_references_in_rest_graphql_trut
 def test_removing_a_variant_nulls_only_the_variant_reference(sim, new_shop):
     # given: order lines whose product has other variants
     domain = new_shop()
-    products = {r["id"]: r["record"] for r in sim.control.truth("products", full=True, shop=domain)["records"]}
+    products = {
+        r["id"]: r["record"] for r in sim.control.truth("products", full=True, shop=domain)["records"]
+    }
     candidates = [
         (row["record"], line)
         for row in sim.control.truth("orders", full=True, shop=domain)["records"]

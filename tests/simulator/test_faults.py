@@ -98,6 +98,32 @@ def test_malformed_records_in_bulk_files_are_reported(sim, faulty):
     assert bad and bad == reported
 
 
+def test_a_bulk_parent_malformed_without_its_id_keeps_its_children_attached(sim, faulty):
+    # given: orders whose lines lose their id at random
+    domain, token = faulty
+    sim.control.clear_faults()
+    sim.control.set_faults(shop=domain, seed=5, malformed_record_share=0.25, malformed_kinds=["missing_id"])
+    query = "{ orders { edges { node { id updatedAt lineItems { edges { node { id } } } } } } }"
+    # when
+    done = wait(sim, start(sim, query, token, domain)["bulkOperation"]["id"], token, domain)
+    # then: every line item line still names its real parent (Shopify writes `__parentId` from the
+    # parent's id, not from its served line), and the parents of those after a broken line are the
+    # reported ones
+    lines = lines_of(done["url"])
+    children = [line for line in lines if line.get("id", "").startswith("gid://shopify/LineItem/")]
+    assert children and all("__parentId" in line for line in children)
+    parents_of_broken, broken = set(), False
+    for line in lines:
+        if "__parentId" not in line:
+            broken = "id" not in line
+        elif broken:
+            parents_of_broken.add(line["__parentId"])
+    reported = {
+        f"gid://shopify/Order/{m['id']}" for m in sim.control.faults()["malformed"] if m["where"] == "bulk"
+    }
+    assert reported and parents_of_broken == reported
+
+
 def test_duplicate_and_delayed_and_out_of_order_webhooks(sim, faulty, receiver):
     domain, _ = faulty
     sim.control.subscribe("customers/update", receiver.url, shop=domain)

@@ -353,13 +353,16 @@ def _raw(error: BulkLineError) -> object:
 
 def _soft_delete_unseen(ctx: JobContext) -> None:
     """Soft-delete the shop's rows this full run did not see in Shopify. Rows our write path touched
-    after the run started (webhooks) are left alone: the export cannot know about them."""
+    after the job's window end (webhooks) are left alone: the export cannot know about them. The
+    window end, not this session's start: a job that inherited a failed run's checkpoint reads that
+    run's export, taken back then (rows written since were soft-deleted for good)."""
     session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.DELETING,
                       message=f"Marking {ctx.resource.value} deleted in Shopify.")  # fmt: skip
     model = RECORD_MODELS[ctx.resource]
+    as_of = ctx.job.window_end or ctx.session.started_at
     seen = SyncSeenRecord.objects.filter(job_id=ctx.job.pk, shopify_id=OuterRef("shopify_id"))
     unseen = (
-        model.objects.filter(shop=ctx.shop, deleted_at__isnull=True, synced_at__lt=ctx.session.started_at)
+        model.objects.filter(shop=ctx.shop, deleted_at__isnull=True, synced_at__lt=as_of)
         .exclude(Exists(seen))
         .order_by("shopify_id")
         .values_list("shopify_id", flat=True)

@@ -256,6 +256,29 @@ def test_a_full_sync_soft_deletes_what_shopify_deleted(fake_shopify):
     assert Product.objects.filter(deleted_at__isnull=True).count() == 3
 
 
+def test_a_full_sync_resuming_an_older_export_keeps_rows_written_since_that_export(fake_shopify):
+    # given: a full run that failed after its export of 4 products (window end = its start) ...
+    ids = [fake_shopify.add("products", children=1) for _ in range(4)]
+    operation_id = _run(fake_shopify, resources=["products"]).jobs.get().bulk_operation_id
+    failed = ensure_sync(
+        shop=fake_shopify.shop, kind="full", resources=["products"], triggered_by="cli"
+    ).session
+    failed.jobs.update(status="failed", started_at=failed.created_at, window_end=failed.created_at,
+                       bulk_operation_id=operation_id, bulk_line=0, bulk_rounds=1)  # fmt: skip
+    SyncSession.objects.filter(pk=failed.pk).update(status="failed", finished_at=failed.created_at)
+    # ... and a product created since, already written here (as its webhook would)
+    new_id = fake_shopify.add("products", children=1)
+    _run(fake_shopify, resources=["products"])
+    # when: the next full run inherits the failed run's checkpoint and reads its older export
+    session = _run(fake_shopify, kind="full", resources=["products"])
+    # then: the product the older export could not know is not taken for deleted
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sorted(
+        Product.objects.filter(deleted_at__isnull=True).values_list("shopify_id", flat=True)
+    ) == sorted([*ids, new_id])
+    assert session.jobs.get().deleted == 0
+
+
 def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_shopify):
     # given
     [fake_shopify.add("orders", name=f"#{n}") for n in range(3)]
