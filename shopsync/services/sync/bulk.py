@@ -197,8 +197,10 @@ def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
     if ctx.job.mode == SyncKind.FULL:
         _soft_delete_unseen(ctx)
     backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
-    # A backfill holds everything Shopify had when the run started: incremental runs go on from there.
-    job_complete(ctx=ctx, watermark=(ctx.session.started_at, 0) if backfill else None)
+    # A backfill holds everything Shopify had when its export was taken (the job's window end, which
+    # an inherited checkpoint carries over from an older run): incremental runs go on from there.
+    as_of = ctx.job.window_end or ctx.session.started_at
+    job_complete(ctx=ctx, watermark=(as_of, 0) if backfill else None)
 
 
 def _export_gone(exc: ShopifyPermanentError) -> bool:

@@ -279,6 +279,28 @@ def test_a_full_sync_resuming_an_older_export_keeps_rows_written_since_that_expo
     assert session.jobs.get().deleted == 0
 
 
+def test_an_initial_sync_resuming_an_older_export_sets_the_watermark_to_that_export(fake_shopify):
+    # given: an export Shopify still has, held by an initial run that failed after taking it (window
+    # end = its start), and no watermark yet (the shop never completed a sync)
+    [fake_shopify.add("products", children=1) for _ in range(2)]
+    operation_id = _run(fake_shopify, resources=["products"]).jobs.get().bulk_operation_id
+    SyncCursor.objects.all().delete()
+    failed = ensure_sync(
+        shop=fake_shopify.shop, kind="initial", resources=["products"], triggered_by="cli"
+    ).session
+    exported_at = failed.created_at
+    failed.jobs.update(status="failed", started_at=exported_at, window_end=exported_at,
+                       bulk_operation_id=operation_id, bulk_line=0, bulk_rounds=1)  # fmt: skip
+    SyncSession.objects.filter(pk=failed.pk).update(status="failed", finished_at=exported_at)
+    # when: the next initial run inherits that checkpoint
+    session = _run(fake_shopify, resources=["products"])
+    # then: incremental runs go on from when the export was taken, not from this run's start, so a
+    # change made in between (with no webhook) is still fetched
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert session.started_at > exported_at
+    assert SyncCursor.objects.get(resource="products").updated_at == exported_at
+
+
 def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_shopify):
     # given
     [fake_shopify.add("orders", name=f"#{n}") for n in range(3)]
