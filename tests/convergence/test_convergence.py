@@ -323,6 +323,9 @@ def test_the_mirror_converges_to_the_store_through_faults_crashes_and_restarts(r
         _assert_every_event_processed_once(shop, deliveries)
         _assert_dead_letters_account_for_malformed_records(shop, faults, comparisons)
         assert [s.status for s in catch_up["sessions"]] == [SyncSession.Status.COMPLETED] * 2
+        # The infrastructure faults really happened (a cut that found no open connection tests nothing).
+        assert rig.db_connections_cut > 0, report
+        assert rig.redis.starts >= 2, report
 
 
 def _assert_every_event_processed_once(shop: Shop, deliveries: list[dict]) -> None:
