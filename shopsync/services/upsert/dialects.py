@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from shopsync.services.upsert.tables import Column
@@ -136,7 +137,9 @@ def dialect_for(connection: BaseDatabaseWrapper) -> Dialect:
         return Dialect(connection)
     if connection.vendor == "sqlite":
         return SqliteDialect(connection)
-    raise NotImplementedError(f"the write path supports PostgreSQL and SQLite, not {connection.vendor}")
+    raise ImproperlyConfigured(
+        f"DATABASE_URL points at {connection.vendor}; the write path supports PostgreSQL and SQLite."
+    )
 
 
 def _json_text(value: Any) -> str | None:
