@@ -8,6 +8,7 @@ import hmac
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -184,3 +185,21 @@ def _wait_for_worker(worker: subprocess.Popen, timeout: float = 30.0) -> bool:
         if app.control.ping(timeout=0.5):
             return True
     return False
+
+
+def post_concurrently(url: str, *, body: bytes, headers: dict[str, str], copies: int) -> list[int]:
+    """Send the same delivery `copies` times at once (threads released together); the statuses."""
+    barrier = threading.Barrier(copies)
+    statuses: list[int] = []
+
+    def send() -> None:
+        with requests.Session() as session:
+            barrier.wait()
+            statuses.append(session.post(url, data=body, headers=headers, timeout=30).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses

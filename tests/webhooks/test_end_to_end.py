@@ -21,6 +21,7 @@ from tests.webhooks.conftest import (
     RECEIVER_PATH,
     broker_at,
     deliver,
+    post_concurrently,
     wait_until,
     webhook_headers,
 )
@@ -44,24 +45,8 @@ def test_fifty_concurrent_copies_are_stored_once_and_applied_once(live_server, a
     # given
     body = orjson.dumps(order_payload(4242, version=3))
     headers = webhook_headers(topic="orders/create", body=body, event_id=str(uuid.uuid4()))
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
-
-    def send():
-        with requests.Session() as session:
-            barrier.wait()
-            statuses.append(
-                session.post(
-                    live_server.url + RECEIVER_PATH, data=body, headers=headers, timeout=30
-                ).status_code
-            )
-
-    threads = [threading.Thread(target=send) for _ in range(50)]
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = post_concurrently(live_server.url + RECEIVER_PATH, body=body, headers=headers, copies=50)
     # then
     assert statuses == [200] * 50
     assert wait_until(lambda: _all_processed(1))

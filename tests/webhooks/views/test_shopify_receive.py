@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import orjson
@@ -12,7 +11,7 @@ from django.test import override_settings
 
 from shopsync.models import FailedSyncItem
 from tests.factories import ShopFactory
-from tests.webhooks.conftest import RECEIVER_PATH, deliver, webhook_headers
+from tests.webhooks.conftest import RECEIVER_PATH, deliver, post_concurrently, webhook_headers
 from tests.webhooks.factories import order_payload
 from webhooks.models import WebhookLog
 
@@ -222,24 +221,8 @@ def test_fifty_concurrent_copies_of_one_delivery_are_stored_once(live_server, ac
     # given
     body = orjson.dumps(order_payload(99))
     headers = webhook_headers(topic="orders/create", body=body, event_id=str(uuid.uuid4()))
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
-
-    def send():
-        with requests.Session() as session:
-            barrier.wait()
-            statuses.append(
-                session.post(
-                    live_server.url + RECEIVER_PATH, data=body, headers=headers, timeout=30
-                ).status_code
-            )
-
-    threads = [threading.Thread(target=send) for _ in range(50)]
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = post_concurrently(live_server.url + RECEIVER_PATH, body=body, headers=headers, copies=50)
     # then
     assert statuses == [200] * 50
     assert WebhookLog.objects.count() == 1
