@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from shopsync.services.upsert.encoding import EncodedBatch, records_encode
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
     customers_upsert,
+    encoded_batch_upsert,
     orders_upsert,
     products_upsert,
     records_soft_delete,
@@ -12,11 +14,14 @@ from shopsync.services.upsert.writer import (
 )
 
 __all__ = [
+    "EncodedBatch",
     "UpsertMode",
     "UpsertResult",
     "customers_upsert",
+    "encoded_batch_upsert",
     "orders_upsert",
     "products_upsert",
+    "records_encode",
     "records_soft_delete",
     "records_upsert",
 ]

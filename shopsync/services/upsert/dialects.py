@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from shopsync.services.upsert.encoding import postgres_adapter
 from shopsync.services.upsert.tables import Column
 
 PG_PARAM_TYPES = {"bigint": "bigint", "timestamp": "timestamptz"}
@@ -61,10 +61,13 @@ class Dialect:
             for row in rows:
                 copy.write_row(row)
 
+    def stage_copy_text(self, table: str, names: Sequence[str], data: bytes) -> None:
+        """Rows already in COPY text format (`encoding.records_encode`)."""
+        with self.raw_cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            copy.write(data)
+
     def adapter(self, column: Column):
-        if column.is_json:
-            return _json_text
-        return None
+        return postgres_adapter(column)
 
     def adapt_timestamp(self, value: datetime) -> Any:
         return value
@@ -140,10 +143,6 @@ def dialect_for(connection: BaseDatabaseWrapper) -> Dialect:
     raise ImproperlyConfigured(
         f"DATABASE_URL points at {connection.vendor}; the write path supports PostgreSQL and SQLite."
     )
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
 
 
 def _json_text_django(value: Any) -> str | None:

@@ -9,11 +9,11 @@ read into Python before it is written; the database decides who wins (see `state
 # ruff: noqa: S608 - SQL is built only from model metadata (table and column names); values are always parameters.
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -22,6 +22,7 @@ from shopsync.models import Shop
 from shopsync.payloads.records import AnyRecord, Resource
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
+from shopsync.services.upsert.encoding import EncodedBatch, adapted_rows, child_rows, newest_per_id
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.tables import TABLES, ChildTable, ParentTable
 
@@ -45,10 +46,30 @@ def records_upsert(
     tie). An order or product that wins replaces its line items / variants; one that loses leaves them.
     """
     spec = TABLES[Resource(resource)]
-    batch = _newest_per_id(records)
+    batch = newest_per_id(records)
     if not batch:
         return UpsertResult()
-    write = _BatchWrite(spec=spec, shop_id=shop.pk, batch=batch, mode=UpsertMode(mode))
+    write = _BatchWrite(spec=spec, shop_id=shop.pk, source=_RecordsSource(batch), mode=UpsertMode(mode))
+    return _run_with_retries(write.run, using=using)
+
+
+def encoded_batch_upsert(
+    *,
+    shop: Shop,
+    batch: EncodedBatch,
+    mode: UpsertMode = UpsertMode.LATEST_WINS,
+    using: str = DEFAULT_DB_ALIAS,
+) -> UpsertResult:
+    """`records_upsert` for a batch encoded ahead of time (`encoding.records_encode`): the same
+    statements, the same result; PostgreSQL only (the encoding is its COPY format)."""
+    if connections[using].vendor != "postgresql":
+        raise ImproperlyConfigured(
+            "encoded batches are PostgreSQL COPY data; write records on other databases"
+        )
+    if not len(batch):
+        return UpsertResult()
+    spec = TABLES[batch.resource]
+    write = _BatchWrite(spec=spec, shop_id=shop.pk, source=_EncodedSource(batch), mode=UpsertMode(mode))
     return _run_with_retries(write.run, using=using)
 
 
@@ -100,15 +121,6 @@ def records_soft_delete(
     return _run_with_retries(run, using=using)
 
 
-def _newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
-    newest: dict[int, AnyRecord] = {}
-    for record in records:
-        kept = newest.get(record.shopify_id)
-        if kept is None or kept.shopify_updated_at <= record.shopify_updated_at:
-            newest[record.shopify_id] = record
-    return [newest[shopify_id] for shopify_id in sorted(newest)]
-
-
 def _is_transient(error: BaseException) -> bool:
     for candidate in (error, error.__cause__):
         if getattr(candidate, "sqlstate", None) in TRANSIENT_SQLSTATES:
@@ -140,10 +152,11 @@ def _run_with_retries[T](work: Callable[[Dialect], T], *, using: str) -> T:
 class _BatchWrite:
     """One batch through the steps of `run`; holds nothing across retries but its input."""
 
-    def __init__(self, *, spec: ParentTable, shop_id: int, batch: list[AnyRecord], mode: UpsertMode) -> None:
+    def __init__(self, *, spec: ParentTable, shop_id: int, source: _RecordsSource | _EncodedSource,
+                 mode: UpsertMode) -> None:  # fmt: skip
         self.spec = spec
         self.shop_id = shop_id
-        self.batch = batch
+        self.source = source
         self.mode = mode
 
     def run(self, dialect: Dialect) -> UpsertResult:
@@ -160,7 +173,7 @@ class _BatchWrite:
             row[0]: (row[1], row[2] if dialect.reports_inserted else row[1] > id_floor) for row in merged
         }
         unchanged: dict[int, int] = {}
-        if not self._populate and len(written) < len(self.batch):
+        if not self._populate and len(written) < self.source.count:
             current = dialect.execute(statements.current_sql(self.spec, dialect), [self.shop_id])
             unchanged = {shopify_id: pk for shopify_id, pk in current if shopify_id not in written}
         children_changed = self._write_children(written, unchanged)
@@ -180,8 +193,7 @@ class _BatchWrite:
     def _stage_parents(self) -> None:
         spec, dialect = self.spec, self.dialect
         dialect.prepare_stage(spec.stage, statements.stage_columns_sql(dialect, spec.columns))
-        rows = _adapted_rows(dialect, spec.columns, map(spec.values, self.batch))
-        dialect.stage(spec.stage, [c.name for c in spec.columns], rows)
+        self.source.stage_parents(dialect, spec)
 
     def _write_children(self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int]) -> set[int]:
         """Returns the parent pks whose children changed."""
@@ -212,9 +224,7 @@ class _BatchWrite:
             dialect, child.columns, prefix=("parent_shopify_id bigint",)
         )
         dialect.prepare_stage(child.stage, columns_sql)
-        rows = _child_rows(child, [record for record in self.batch if record.shopify_id in parents])
-        names = ["parent_shopify_id", *(c.name for c in child.columns)]
-        dialect.stage(child.stage, names, _adapted_rows(dialect, child.columns, rows, offset=1))
+        self.source.stage_children(dialect, child, parents)
 
     def _result(
         self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]
@@ -225,39 +235,42 @@ class _BatchWrite:
             sql = statements.touch_sql(self.spec, self.dialect, len(touched))
             self.dialect.execute(sql, [self.dialect.adapt_timestamp(self.now), *touched])
         if self._populate:
-            return UpsertResult(created=created, skipped_existing=len(self.batch) - created)
+            return UpsertResult(created=created, skipped_existing=self.source.count - created)
         return UpsertResult(
             created=created,
             updated=len(written) - created + len(touched),
             unchanged=len(unchanged) - len(touched),
-            skipped_stale=len(self.batch) - len(written) - len(unchanged),
+            skipped_stale=self.source.count - len(written) - len(unchanged),
         )
 
 
-def _child_rows(child: ChildTable, parents: list[AnyRecord]) -> list[tuple]:
-    """(parent_shopify_id, *child values), one row per child id: a child listed under two parents of
-    the batch stays with the newest parent (the unique key would otherwise be hit twice)."""
-    owner: dict[int, tuple[Any, int, Any]] = {}
-    for parent in parents:
-        for record in getattr(parent, child.records_attribute):
-            kept = owner.get(record.shopify_id)
-            if kept is None or kept[0] <= parent.shopify_updated_at:
-                owner[record.shopify_id] = (parent.shopify_updated_at, parent.shopify_id, record)
-    values = operator.attrgetter(*(c.name for c in child.columns))
-    return [(parent_id, *values(record)) for _, parent_id, record in (owner[key] for key in sorted(owner))]
+class _RecordsSource:
+    """Rows from records, adapted for the live dialect; only the winners' children are staged."""
+
+    def __init__(self, records: list[AnyRecord]) -> None:
+        self.records = records
+        self.count = len(records)
+
+    def stage_parents(self, dialect: Dialect, spec: ParentTable) -> None:
+        rows = adapted_rows(dialect.adapter, spec.columns, map(spec.values, self.records))
+        dialect.stage(spec.stage, [c.name for c in spec.columns], rows)
+
+    def stage_children(self, dialect: Dialect, child: ChildTable, parents: dict[int, int]) -> None:
+        rows, _ = child_rows(child, [record for record in self.records if record.shopify_id in parents])
+        names = ["parent_shopify_id", *(c.name for c in child.columns)]
+        dialect.stage(child.stage, names, adapted_rows(dialect.adapter, child.columns, rows, offset=1))
 
 
-def _adapted_rows(
-    dialect: Dialect, columns: Sequence, rows: Iterable[Sequence[Any]], *, offset: int = 0
-) -> Iterable[Sequence[Any]]:
-    adapters = [(i + offset, fn) for i, column in enumerate(columns) if (fn := dialect.adapter(column))]
-    if not adapters:
-        return rows
-    return (_adapt(row, adapters) for row in rows)
+class _EncodedSource:
+    """Rows already in COPY text: every child is staged, the child statements join the winners."""
 
+    def __init__(self, batch: EncodedBatch) -> None:
+        self.batch = batch
+        self.count = len(batch)
 
-def _adapt(row: Sequence[Any], adapters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
-    values = list(row)
-    for index, adapt in adapters:
-        values[index] = adapt(values[index])
-    return values
+    def stage_parents(self, dialect: Dialect, spec: ParentTable) -> None:
+        dialect.stage_copy_text(spec.stage, [c.name for c in spec.columns], self.batch.parents)
+
+    def stage_children(self, dialect: Dialect, child: ChildTable, parents: dict[int, int]) -> None:
+        names = ["parent_shopify_id", *(c.name for c in child.columns)]
+        dialect.stage_copy_text(child.stage, names, self.batch.children)

@@ -1,0 +1,123 @@
+"""A batch encoded for the write path ahead of time, in PostgreSQL's COPY text format.
+
+Validating, normalising and encoding a bulk export's records costs more CPU than writing them. On
+PostgreSQL that work can run in another process than the writer (`shopsync.services.sync.parse_process`):
+the writer then streams the encoded bytes into its stage tables and runs the same merge statements
+as for records (`encoded_batch_upsert`), so the semantics are exactly those of `records_upsert`.
+
+An encoded batch carries every child of every parent (the child merge joins the winners, so a
+loser's children are ignored there, as `records_upsert` ignores them by not staging them). A batch
+in which one child is listed under two parents cannot be encoded ahead: which parent keeps it depends
+on which parents win the merge, so such a (rare) batch stays records and takes the records path.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from psycopg._copy_base import TextFormatter  # the driver's own COPY text encoder (C), connection-free
+from psycopg.adapt import Transformer
+
+from shopsync.payloads.records import AnyRecord, Resource
+from shopsync.services.upsert.tables import TABLES, ChildTable, Column
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    """`shopify_ids`: the batch's parents, unique and sorted (newest version per id kept). `parents`:
+    their rows for the parent stage table (`ParentTable.columns`). `children`: the rows for the child
+    stage table (`parent_shopify_id`, then `ChildTable.columns`), each child id once."""
+
+    resource: Resource
+    shopify_ids: tuple[int, ...]
+    parents: bytes
+    children: bytes = b""
+
+    def __len__(self) -> int:
+        return len(self.shopify_ids)
+
+
+def newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
+    """Duplicate ids collapse to the newest `shopify_updated_at` (the later one on a tie), sorted by id."""
+    newest: dict[int, AnyRecord] = {}
+    for record in records:
+        kept = newest.get(record.shopify_id)
+        if kept is None or kept.shopify_updated_at <= record.shopify_updated_at:
+            newest[record.shopify_id] = record
+    return [newest[shopify_id] for shopify_id in sorted(newest)]
+
+
+def child_rows(child: ChildTable, parents: Sequence[AnyRecord]) -> tuple[list[tuple], bool]:
+    """(parent_shopify_id, *child values), one row per child id, in child id order, and whether some
+    child was listed under two parents: it then stays with the newest parent (the unique key would
+    otherwise be hit twice)."""
+    owner: dict[int, tuple[Any, int, Any]] = {}
+    listed = 0
+    for parent in parents:
+        for record in getattr(parent, child.records_attribute):
+            listed += 1
+            kept = owner.get(record.shopify_id)
+            if kept is None or kept[0] <= parent.shopify_updated_at:
+                owner[record.shopify_id] = (parent.shopify_updated_at, parent.shopify_id, record)
+    values = operator.attrgetter(*(c.name for c in child.columns))
+    rows = [(parent_id, *values(record)) for _, parent_id, record in (owner[key] for key in sorted(owner))]
+    return rows, listed != len(owner)
+
+
+def records_encode(*, resource: Resource | str, records: Iterable[AnyRecord]) -> EncodedBatch | None:
+    """Encode a batch for `encoded_batch_upsert`; None when a child is listed under two parents."""
+    spec = TABLES[Resource(resource)]
+    batch = newest_per_id(records)
+    children = b""
+    if spec.child is not None:
+        rows, shared = child_rows(spec.child, batch)
+        if shared:
+            return None
+        children = _copy_text(adapted_rows(postgres_adapter, spec.child.columns, rows, offset=1))
+    parents = _copy_text(adapted_rows(postgres_adapter, spec.columns, map(spec.values, batch)))
+    return EncodedBatch(
+        resource=spec.resource,
+        shopify_ids=tuple(record.shopify_id for record in batch),
+        parents=parents,
+        children=children,
+    )
+
+
+def postgres_adapter(column: Column) -> Callable[[Any], Any] | None:
+    """How a record value becomes a PostgreSQL COPY value beyond the driver's own adaptation."""
+    return _json_text if column.is_json else None
+
+
+def adapted_rows(
+    adapter_for: Callable[[Column], Callable[[Any], Any] | None],
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    offset: int = 0,
+) -> Iterable[Sequence[Any]]:
+    adapters = [(i + offset, fn) for i, column in enumerate(columns) if (fn := adapter_for(column))]
+    if not adapters:
+        return rows
+    return (_adapt(row, adapters) for row in rows)
+
+
+def _adapt(row: Sequence[Any], adapters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    values = list(row)
+    for index, adapt in adapters:
+        values[index] = adapt(values[index])
+    return values
+
+
+def _copy_text(rows: Iterable[Sequence[Any]]) -> bytes:
+    formatter = TextFormatter(Transformer())
+    parts = [bytes(chunk) for row in rows if (chunk := formatter.write_row(row))]
+    parts.append(bytes(formatter.end()))
+    return b"".join(parts)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
