@@ -18,12 +18,10 @@ import gc
 import json
 import os
 import platform
-import queue
 import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -50,26 +48,27 @@ def _shop():
     return Shop.objects.get(domain=SHOP_DOMAIN)
 
 
-def child_writepath(path: Path, batch_size: int) -> int:
-    from shopsync.payloads import Resource, read_bulk_jsonl
-    from shopsync.services.upsert import orders_upsert
+def child_writepath(path: Path, batch_size: int, parse: str) -> int:
+    """The product's bulk pipeline: `bulk_batches` parses (in a child process, as a sync of a large
+    export on PostgreSQL does, or in a thread), `records_upsert` writes each batch in its transaction."""
+    from django.db import transaction
+
+    from shopsync.payloads import Resource
+    from shopsync.services.sync.bulk_reading import bulk_batches
+    from shopsync.services.upsert import records_upsert
 
     shop = _shop()
-    batches: queue.Queue = queue.Queue(maxsize=2)
-
-    def read() -> None:
-        with path.open("rb") as lines:
-            for batch in read_bulk_jsonl(lines, resource=Resource.ORDERS, batch_size=batch_size):
-                batches.put(batch)
-        batches.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
     written = 0
-    while (batch := batches.get()) is not None:
-        if batch.errors:
-            raise RuntimeError(batch.errors[0].message)
-        written += orders_upsert(shop=shop, records=batch.records).created
+    with path.open("rb") as file:
+        lines = (line.rstrip(b"\n") for line in file)
+        batches = bulk_batches(
+            lines, resource=Resource.ORDERS, batch_size=batch_size, in_child=parse == "process"
+        )
+        for batch in batches:
+            if batch.errors:
+                raise RuntimeError(batch.errors[0].message)
+            with transaction.atomic():
+                written += records_upsert(shop=shop, resource=Resource.ORDERS, records=batch.records).created
     return written
 
 
@@ -196,16 +195,21 @@ def run_child(args: argparse.Namespace) -> None:
     # The writer thread mostly waits on PostgreSQL; when a result arrives it should get the GIL back
     # from the parsing thread quickly rather than after the default 5 ms.
     sys.setswitchinterval(args.switch_interval)
-    work = child_writepath if args.child == "writepath" else child_baseline
     server_before = _server_cpu_seconds()
     started = time.perf_counter()
-    orders = work(Path(args.file), args.batch_size)
+    if args.child == "writepath":
+        orders = child_writepath(Path(args.file), args.batch_size, args.parse)
+    else:
+        orders = child_baseline(Path(args.file), args.batch_size)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The parsing child's CPU counts too (it has exited by now).
+    cpu = usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
     server_cpu = _server_cpu_seconds() - server_before
     figures = {"orders": orders, "seconds": seconds, "cpu_seconds": cpu, "server_cpu_seconds": server_cpu}
-    print(json.dumps({**figures, "peak_rss_mb": usage.ru_maxrss / 1024}))
+    peak = {"peak_rss_mb": usage.ru_maxrss / 1024, "child_peak_rss_mb": children.ru_maxrss / 1024}
+    print(json.dumps({**figures, **peak}))
 
 
 def _server_cpu_seconds() -> float:
@@ -244,6 +248,7 @@ def measure(mode: str, args: argparse.Namespace, path: Path) -> dict:
     reset_tables(args.database)
     command = [sys.executable, __file__, "--child", mode, "--file", str(path), "--database", args.database]
     command += ["--batch-size", str(args.batch_size), "--switch-interval", str(args.switch_interval)]
+    command += ["--parse", args.parse]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
     if figures["orders"] != args.orders:
@@ -274,6 +279,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--switch-interval", type=float, default=0.0005)
+    parser.add_argument("--parse", choices=["process", "thread"], default="process")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shopsync-bench-writepath"))
     parser.add_argument("--child", choices=["writepath", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -307,7 +313,10 @@ def main() -> None:
         for mode, results in runs.items()
     }
     ratio = medians["writepath"]["orders_per_second"] / medians["baseline"]["orders_per_second"]
-    report = {"machine": machine(), "args": {"orders": args.orders, "batch_size": args.batch_size}}
+    report = {
+        "machine": machine(),
+        "args": {"orders": args.orders, "batch_size": args.batch_size, "parse": args.parse},
+    }
     print(json.dumps({**report, "runs": runs, "medians": medians, "ratio": round(ratio, 3)}, indent=2))
 
 

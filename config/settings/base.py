@@ -167,6 +167,7 @@ SYNC_MAX_RUNNING_PER_SHOP = env_int("SYNC_MAX_RUNNING_PER_SHOP", 2)
 SYNC_MAX_RUNNING_TOTAL = env_int("SYNC_MAX_RUNNING_TOTAL", 10)
 SYNC_INCREMENTAL_OVERLAP_SECONDS = env_int("SYNC_INCREMENTAL_OVERLAP_SECONDS", 120)
 SYNC_BULK_BATCH_SIZE = env_int("SYNC_BULK_BATCH_SIZE", 2000)
+SYNC_BULK_PARSE_PROCESS_MIN_LINES = env_int("SYNC_BULK_PARSE_PROCESS_MIN_LINES", 40_000)
 
 # --- Celery ----------------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")

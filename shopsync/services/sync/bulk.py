@@ -16,7 +16,6 @@ version's limit); before that one at a time. The JSONL of each is consumed in tu
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from datetime import timedelta
@@ -29,15 +28,16 @@ from django.utils import timezone
 from shopsync.models import Customer, Order, Product, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.payloads import Resource
-from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError, read_bulk_jsonl
+from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError
+from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import SHAPES, bulk_query, search_time
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
-from shopsync.services.sync.prefetch import prefetched
+from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
 from shopsync.services.sync.units import InvalidRecord
 from shopsync.services.sync.writing import Batch, JobContext, batch_commit
-from shopsync.services.upsert import records_soft_delete
+from shopsync.services.upsert import record_ids, records_soft_delete
 from shopsync.shopify import ShopifyAccessDenied, ShopifyClient, ShopifyError, ShopifyPermanentError
 from shopsync.shopify.bulk import (
     BulkOperation,
@@ -170,7 +170,7 @@ def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
             operation = _operation_wait(ctx, client)
             url = operation.url if operation.status == "COMPLETED" else operation.partial_data_url
             if url:
-                _consume(ctx, client, url)
+                _consume(ctx, url, object_count=operation.object_count)
         except ShopifyPermanentError as exc:
             if not _export_gone(exc):
                 raise
@@ -283,16 +283,15 @@ def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
     return operation
 
 
-def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
-    config = sync_config()
+def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
     consumed = ctx.job.bulk_line
-    # The downloader skips the consumed lines; blank placeholders keep the reader's line numbers right.
-    lines = itertools.chain(itertools.repeat(b"", consumed), bulk_result_lines(url, start_line=consumed))
-    batches = read_bulk_jsonl(
-        lines, resource=ctx.resource, batch_size=config.bulk_batch_size, start_line=consumed + 1
-    )
-    # Download and parse the next batch while this one is written.
-    for bulk_batch in prefetched(batches) if config.bulk_prefetch else batches:
+    # Download and parse the next batches while this one is written (in a child process when large).
+    batches = bulk_batches(
+        bulk_result_lines(url, start_line=consumed), resource=ctx.resource,
+        batch_size=sync_config().bulk_batch_size, start_line=consumed + 1,
+        in_child=parse_process_wanted(expected_lines=object_count - consumed),
+    )  # fmt: skip
+    for bulk_batch in batches:
         resume_line = bulk_batch.resume_line - 1
         root_errors = [e for e in bulk_batch.errors if not e.is_child]
         batch = Batch(
@@ -310,11 +309,11 @@ def _consume(ctx: JobContext, client: ShopifyClient, url: str) -> None:
         consumed = resume_line
 
 
-def _after_id(ctx: JobContext, bulk_batch: BulkBatch) -> int | None:
+def _after_id(ctx: JobContext, bulk_batch: BulkBatch | ParsedBatch) -> int | None:
     """Where a follow-up export starts (`id:>`): the largest root id this batch read, valid or not.
     Child errors never count: their `child_id` is a line item's or variant's id (far larger than any
     root's), and the export's roots are in id order while a child may name any parent."""
-    ids = [record.shopify_id for record in bulk_batch.records] + [
+    ids = record_ids(bulk_batch.records) + [
         e.shopify_id for e in bulk_batch.errors if not e.is_child and e.shopify_id is not None
     ]
     return max([*ids, ctx.job.bulk_after_id or 0]) or None

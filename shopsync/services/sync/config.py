@@ -27,6 +27,9 @@ DEFAULTS: dict[str, int | float] = {
     "SYNC_PAGE_SIZE": 250,
     # 1: parse the next bulk batch in a thread while the current one is written (0 turns it off).
     "SYNC_BULK_PREFETCH": 1,
+    # Exports of at least this many JSONL lines are parsed in a child process on PostgreSQL (both
+    # cores: parsing there, writing in the worker); smaller ones in a thread. -1: never.
+    "SYNC_BULK_PARSE_PROCESS_MIN_LINES": 40_000,
     # Tries of one batch write before it is stored as a failed batch.
     "SYNC_WRITE_ATTEMPTS": 3,
     # A queued session with no worker for this long gets its task enqueued again by the watchdog.
@@ -46,6 +49,7 @@ class SyncConfig:
     bulk_timeout_seconds: int
     page_size: int
     bulk_prefetch: int
+    bulk_parse_process_min_lines: int
     write_attempts: int
     redispatch_after_seconds: int
 

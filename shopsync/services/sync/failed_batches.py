@@ -12,7 +12,7 @@ from django.utils import timezone
 from shopsync.models import FailedSyncItem, Shop
 from shopsync.payloads import Resource
 from shopsync.services.dead_letters import dead_letter_mark_retry_failed
-from shopsync.services.sync.record_codec import record_from_json
+from shopsync.services.sync.record_codec import batch_from_json
 from shopsync.services.sync.writing import WRITE_ERRORS
 from shopsync.services.upsert import UpsertMode, records_upsert
 
@@ -73,7 +73,7 @@ def _retry_one(*, item_id: int, shop: Shop) -> bool | None:
                 return None
             payload = item.payload or {}
             resource = Resource(payload["resource"])
-            records = [record_from_json(resource, data) for data in payload.get("records", [])]
+            records = batch_from_json(resource, payload)
             with transaction.atomic():
                 records_upsert(
                     shop=shop, resource=resource, records=records, mode=UpsertMode(payload["mode"])

@@ -1,7 +1,9 @@
 """Failed batches are stored as their parsed records (JSON) and rebuilt for a retry.
 
 The bulk reader hands out parsed records, not raw nodes; the records are exactly what the write
-path needs, so storing them loses nothing a retry could use.
+path needs, so storing them loses nothing a retry could use. A batch parsed in the bulk child
+process is already encoded for COPY (`EncodedBatch`): it is stored as that text and written again
+as it is.
 """
 
 from __future__ import annotations
@@ -15,12 +17,37 @@ from typing import Any
 
 from shopsync.payloads import Resource
 from shopsync.payloads.records import AnyRecord, CustomerRecord, OrderRecord, ProductRecord
+from shopsync.services.upsert import EncodedBatch
 
 RECORD_TYPES: dict[Resource, type] = {
     Resource.ORDERS: OrderRecord,
     Resource.CUSTOMERS: CustomerRecord,
     Resource.PRODUCTS: ProductRecord,
 }
+
+
+def batch_to_json(records: list[AnyRecord] | EncodedBatch) -> dict[str, Any]:
+    """The batch part of a failed batch's payload (`format` and its data)."""
+    if isinstance(records, EncodedBatch):
+        return {
+            "format": "encoded",
+            "shopify_ids": list(records.shopify_ids),
+            # COPY text is UTF-8 (the driver encodes it so); stored as text it stays readable.
+            "parents": records.parents.decode(),
+            "children": records.children.decode(),
+        }
+    return {"format": "records", "records": [record_to_json(record) for record in records]}
+
+
+def batch_from_json(resource: Resource, payload: dict[str, Any]) -> list[AnyRecord] | EncodedBatch:
+    if payload.get("format") == "encoded":
+        return EncodedBatch(
+            resource=resource,
+            shopify_ids=tuple(payload["shopify_ids"]),
+            parents=payload["parents"].encode(),
+            children=payload["children"].encode(),
+        )
+    return [record_from_json(resource, data) for data in payload.get("records", [])]
 
 
 def record_to_json(record: Any) -> dict[str, Any]:

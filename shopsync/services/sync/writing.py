@@ -25,10 +25,10 @@ from shopsync.payloads.records import AnyRecord
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncStopped
-from shopsync.services.sync.record_codec import record_to_json
+from shopsync.services.sync.record_codec import batch_to_json
 from shopsync.services.sync.sessions import session_heartbeat
 from shopsync.services.sync.units import InvalidRecord
-from shopsync.services.upsert import UpsertMode, UpsertResult, records_upsert
+from shopsync.services.upsert import EncodedBatch, UpsertMode, UpsertResult, record_ids, records_upsert
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ WRITE_ERRORS: tuple[type[Exception], ...] = (DatabaseError, psycopg.Error, sqlit
 @dataclass(slots=True)
 class Batch:
     resource: Resource
-    records: list[AnyRecord]
+    records: list[AnyRecord] | EncodedBatch  # encoded: parsed in the bulk child process
     where: dict  # {"page": n} or {"lines": [first, last]}
     checkpoint: dict  # SyncJob fields that move with this batch (bulk_line, page_cursor, watermark...)
     fetched: int  # root records read from Shopify in this batch (valid or not)
@@ -119,9 +119,7 @@ def _batch_bookkeeping(
             error=invalid.error, source_ref=f"sync-job:{ctx.job.pk}",
         )  # fmt: skip
     if ctx.tracks_seen:
-        ids = [record.shopify_id for record in batch.records] + [
-            i.shopify_id for i in batch.invalid if i.shopify_id
-        ]
+        ids = record_ids(batch.records) + [i.shopify_id for i in batch.invalid if i.shopify_id]
         seen_ids_add(job_id=ctx.job.pk, shopify_ids=ids)
     failures = [{**i.where, "shopify_id": i.shopify_id, "reason": i.error[:300]} for i in batch.invalid]
     if write_error is not None:
@@ -161,11 +159,10 @@ def _failed_batch_store(*, ctx: JobContext, batch: Batch, error: BaseException |
         payload={
             "resource": ctx.resource.value,
             "mode": ctx.upsert_mode.value,
-            "format": "records",
             "session_id": ctx.session.pk,
             "job_id": ctx.job.pk,
             "where": batch.where,
-            "records": [record_to_json(record) for record in batch.records],
+            **batch_to_json(batch.records),
         },
         error=error or "batch write failed",
         source_ref=f"sync-job:{ctx.job.pk}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shopsync.services.upsert.encoding import EncodedBatch, records_encode
+from shopsync.services.upsert.encoding import EncodedBatch, record_ids, records_encode
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
     customers_upsert,
@@ -21,6 +21,7 @@ __all__ = [
     "encoded_batch_upsert",
     "orders_upsert",
     "products_upsert",
+    "record_ids",
     "records_encode",
     "records_soft_delete",
     "records_upsert",

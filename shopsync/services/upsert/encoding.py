@@ -41,6 +41,13 @@ class EncodedBatch:
         return len(self.shopify_ids)
 
 
+def record_ids(records: Sequence[AnyRecord] | EncodedBatch) -> list[int]:
+    """The parents' Shopify ids of a batch, records or encoded."""
+    if isinstance(records, EncodedBatch):
+        return list(records.shopify_ids)
+    return [record.shopify_id for record in records]
+
+
 def newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
     """Duplicate ids collapse to the newest `shopify_updated_at` (the later one on a tie), sorted by id."""
     newest: dict[int, AnyRecord] = {}

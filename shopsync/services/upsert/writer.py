@@ -36,15 +36,20 @@ def records_upsert(
     *,
     shop: Shop,
     resource: Resource | str,
-    records: Iterable[AnyRecord],
+    records: Iterable[AnyRecord] | EncodedBatch,
     mode: UpsertMode = UpsertMode.LATEST_WINS,
     using: str = DEFAULT_DB_ALIAS,
 ) -> UpsertResult:
-    """Write one batch of records of one resource (any size up to a few thousand parents).
+    """Write one batch of records of one resource (any size up to a few thousand parents), or the
+    same batch encoded ahead of time (`records_encode`, see `encoded_batch_upsert`).
 
     Duplicate ids within the batch collapse to the newest `shopify_updated_at` (the later one on a
     tie). An order or product that wins replaces its line items / variants; one that loses leaves them.
     """
+    if isinstance(records, EncodedBatch):
+        if records.resource != Resource(resource):
+            raise ValueError(f"an encoded batch of {records.resource} cannot be written as {resource}")
+        return encoded_batch_upsert(shop=shop, batch=records, mode=mode, using=using)
     spec = TABLES[Resource(resource)]
     batch = newest_per_id(records)
     if not batch:

@@ -125,3 +125,14 @@ def fake_shopify_live(transactional_db, settings):
     shop = ShopFactory(api_base_url=server.base_url, api_version="2026-01")
     yield fake, shop
     server.close()
+
+
+@pytest.fixture(params=["thread", "process"])
+def bulk_parsing(request, settings, monkeypatch):
+    """Bulk exports parsed in a thread of the worker, or in the bulk child process whatever their
+    size (the engine picks the child for large exports on PostgreSQL only)."""
+    threshold = -1 if request.param == "thread" else 0
+    settings.SYNC_BULK_PARSE_PROCESS_MIN_LINES = threshold
+    # Worker subprocesses started by the test read it from their environment.
+    monkeypatch.setenv("SYNC_BULK_PARSE_PROCESS_MIN_LINES", str(threshold))
+    return request.param

@@ -139,8 +139,10 @@ class FakeShopify:
         number = op.id.rsplit("/", 1)[1]
         url = f"{self.server.base_url}/bulk/{number}.jsonl"
         roots = len(op.roots) if op.partial_roots is None else op.partial_roots
+        # Shopify's objectCount counts every line: roots and their children.
+        objects = roots + sum(len(unit["children"]) for unit in op.roots[:roots])
         return {"id": op.id, "status": "CREATED" if created else op.status, "errorCode": op.error_code,
-                "objectCount": str(roots), "rootObjectCount": str(roots), "fileSize": None,
+                "objectCount": str(objects), "rootObjectCount": str(roots), "fileSize": None,
                 "url": url if op.status == "COMPLETED" and op.roots else None,
                 "partialDataUrl": url if op.status == "FAILED" and op.partial_roots else None,
                 "createdAt": iso(BASE), "completedAt": iso(BASE)}  # fmt: skip

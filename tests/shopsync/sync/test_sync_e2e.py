@@ -97,7 +97,7 @@ def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
         )
 
 
-def test_initial_sync_leaves_the_database_equal_to_the_simulators_truth(simulator, sim_shop):
+def test_initial_sync_leaves_the_database_equal_to_the_simulators_truth(simulator, sim_shop, bulk_parsing):
     # given
     shop = sim_shop(big_orders=2, big_order_lines=300)
     # when
@@ -202,7 +202,7 @@ def test_malformed_records_land_in_the_dead_letters_while_the_rest_syncs(simulat
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_backfill_is_resumed_by_the_watchdog_and_ends_equal_to_the_truth(
-    simulator, sim_shop, sync_worker, settings
+    simulator, sim_shop, sync_worker, settings, bulk_parsing
 ):
     # given
     shop = sim_shop(orders=2500, customers=30, products=10)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.db import connection
 from django.dispatch import receiver
 
@@ -17,6 +18,9 @@ from shopsync.models import (
 )
 from shopsync.services.sync import ensure_sync, failed_batch_retry, retry_failed_batches, sync_session_run
 from shopsync.signals import shop_data_changed
+
+# Every test here runs with the export parsed in a thread and in the bulk child process.
+pytestmark = pytest.mark.usefixtures("bulk_parsing")
 
 
 def _run(fake, kind="initial", resources=None, **options):
@@ -67,6 +71,32 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     assert [(s["session_id"], sorted(s["resources"])) for s in signals] == [
         (session.pk, ["customers", "orders", "products"])
     ]
+
+
+def test_an_export_over_the_threshold_is_parsed_in_the_child_process(fake_shopify, settings, caplog):
+    # given: an export of 2 orders with 2 line items each, 6 lines
+    [fake_shopify.add("orders", children=2) for _ in range(2)]
+    settings.SYNC_BULK_PARSE_PROCESS_MIN_LINES = 6
+    # when
+    with caplog.at_level("INFO", logger="shopsync.services.sync.parse_process"):
+        session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert "parsing the orders export from line 1 in child process" in caplog.text
+    assert LineItem.objects.count() == 4
+
+
+def test_an_export_under_the_threshold_is_parsed_in_a_thread(fake_shopify, settings, caplog):
+    # given
+    [fake_shopify.add("orders", children=2) for _ in range(2)]
+    settings.SYNC_BULK_PARSE_PROCESS_MIN_LINES = 7
+    # when
+    with caplog.at_level("INFO", logger="shopsync.services.sync.parse_process"):
+        session = _run(fake_shopify, resources=["orders"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert "child process" not in caplog.text
+    assert LineItem.objects.count() == 4
 
 
 def test_bulk_operations_start_together_from_2026_01_and_one_at_a_time_before(fake_shopify):
@@ -301,7 +331,7 @@ def test_an_initial_sync_resuming_an_older_export_sets_the_watermark_to_that_exp
     assert SyncCursor.objects.get(resource="products").updated_at == exported_at
 
 
-def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_shopify):
+def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_shopify, bulk_parsing):
     # given
     [fake_shopify.add("orders", name=f"#{n}") for n in range(3)]
     with connection.cursor() as cursor:
@@ -312,7 +342,13 @@ def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_sho
     assert session.status == SyncSession.Status.COMPLETED
     assert Order.objects.count() == 0
     batch = FailedSyncItem.objects.get(entity_type="batch")
-    assert (batch.payload["resource"], len(batch.payload["records"])) == ("orders", 3)
+    # stored as parsed: records, or the COPY text the child process encoded
+    kept = batch.payload["records"] if bulk_parsing == "thread" else batch.payload["shopify_ids"]
+    assert (batch.payload["resource"], batch.payload["format"], len(kept)) == (
+        "orders",
+        "records" if bulk_parsing == "thread" else "encoded",
+        3,
+    )
     job = session.jobs.get()
     assert job.failed == 3 and "write failed" in job.failures[0]["reason"]
     # and when the cause is gone

@@ -1,0 +1,19 @@
+"""Entry point of the bulk parsing child process (`python -m shopsync.bulk_parse_child RESOURCE
+BATCH_SIZE START_LINE`): Django is set up before anything imports the models; the work itself is
+`shopsync.services.sync.parse_process.child_main`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import django
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    django.setup()
+
+    from shopsync.payloads.records import Resource
+    from shopsync.services.sync.parse_process import child_main
+
+    child_main(Resource(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
