@@ -68,7 +68,9 @@ def parsed_in_child_process(
          str(start_line)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_environment(),
     )  # fmt: skip
-    logger.info("parsing the %s export from line %s in child process %s", resource.value, start_line, child.pid)
+    logger.info(
+        "parsing the %s export from line %s in child process %s", resource.value, start_line, child.pid
+    )
     feeder = _Feeder(lines, child.stdin)
     feeder.start()
     finished = False
