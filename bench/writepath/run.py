@@ -72,6 +72,19 @@ def child_writepath(path: Path, batch_size: int, parse: str) -> int:
     return written
 
 
+def _blocks(file, size: int = 1 << 20):
+    """The file in runs of whole lines, as the sync's download hands them over."""
+    pending = b""
+    while chunk := file.read(size):
+        pending += chunk
+        end = pending.rfind(b"\n") + 1
+        if end:
+            yield pending[:end]
+            pending = pending[end:]
+    if pending:
+        yield pending + b"\n"
+
+
 def child_baseline(path: Path, batch_size: int) -> int:
     import orjson
     from django.db import connection, transaction

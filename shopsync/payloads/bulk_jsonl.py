@@ -54,7 +54,7 @@ from shopsync.payloads.records import (
     Resource,
     VariantRecord,
 )
-from shopsync.payloads.types import gid_to_int
+from shopsync.payloads.types import reference_id
 
 PARENT_ID_KEY = b'"__parentId"'
 DEFAULT_BATCH_SIZE = 1000
@@ -112,7 +112,7 @@ class _Shape:
             raise PayloadValidationError.from_pydantic(
                 error, resource=self.name, shopify_id=_parent_id_of(line)
             ) from None
-        return gid_to_int(node["__parentId"]), self.build_child(node)
+        return reference_id(node["__parentId"]), self.build_child(node)
 
 
 SHAPES = {

@@ -52,6 +52,22 @@ def gid_to_int(value: str) -> int:
     return int(value[value.rindex("/") + 1 :])
 
 
+_REFERENCE_IDS: dict[str, int] = {}
+_REFERENCE_IDS_MAX = 100_000
+
+
+def reference_id(value: str) -> int:
+    """`gid_to_int` for ids that repeat across records (a line item's product and variant, an order's
+    customer, a child line's parent): remembered, as a bulk export names the same few thousand
+    products millions of times. Bounded: forgotten wholesale when full."""
+    number = _REFERENCE_IDS.get(value)
+    if number is None:
+        if len(_REFERENCE_IDS) >= _REFERENCE_IDS_MAX:
+            _REFERENCE_IDS.clear()
+        number = _REFERENCE_IDS[value] = gid_to_int(value)
+    return number
+
+
 def text(max_length: int) -> Any:
     return Annotated[str, StringConstraints(max_length=max_length)]
 
@@ -122,12 +138,23 @@ def address_from_rest(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {key: value.get(key) or None for key in ADDRESS_KEYS}
 
 
+# (canonical key, GraphQL keys in order of preference), in ADDRESS_KEYS order.
+_GRAPHQL_ADDRESS_SOURCES = tuple(
+    (key, tuple(graphql for graphql, canonical in GRAPHQL_ADDRESS_KEYS.items() if canonical == key))
+    for key in ADDRESS_KEYS
+)
+
+
 def address_from_graphql(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """REST keys; where two GraphQL keys name one value (`countryCodeV2`, the deprecated
+    `countryCode`), the first one holding a value wins."""
     if value is None:
         return None
-    address: dict[str, Any] = dict.fromkeys(ADDRESS_KEYS)
-    for key, item in value.items():
-        canonical = GRAPHQL_ADDRESS_KEYS.get(key)
-        if canonical is not None and (item is not None or address[canonical] is None):
-            address[canonical] = item or None
+    get = value.get
+    address: dict[str, Any] = {}
+    for key, sources in _GRAPHQL_ADDRESS_SOURCES:
+        item = get(sources[0])
+        if not item and len(sources) > 1:
+            item = next((found for source in sources[1:] if (found := get(source))), None)
+        address[key] = item or None
     return address

@@ -45,7 +45,7 @@ from shopsync.shopify.bulk import (
     bulk_concurrency_limit,
     bulk_operation_wait,
     bulk_query_start,
-    bulk_result_lines,
+    bulk_result_blocks,
 )
 from shopsync.shopify.queries import count_parse, count_query
 
@@ -287,7 +287,7 @@ def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
     consumed = ctx.job.bulk_line
     # Download and parse the next batches while this one is written (in a child process when large).
     batches = bulk_batches(
-        bulk_result_lines(url, start_line=consumed), resource=ctx.resource,
+        bulk_result_blocks(url, start_line=consumed), resource=ctx.resource,
         batch_size=sync_config().bulk_batch_size, start_line=consumed + 1,
         in_child=parse_process_wanted(expected_lines=object_count - consumed),
     )  # fmt: skip

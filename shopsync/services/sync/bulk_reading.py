@@ -13,6 +13,7 @@ from shopsync.payloads.records import Resource
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.parse_process import ParsedBatch, parsed_in_child_process
 from shopsync.services.sync.prefetch import prefetched
+from shopsync.shopify.bulk import block_lines
 
 
 def parse_process_wanted(*, expected_lines: int) -> bool:
@@ -23,11 +24,15 @@ def parse_process_wanted(*, expected_lines: int) -> bool:
 
 
 def bulk_batches(
-    lines: Iterable[bytes], *, resource: Resource, batch_size: int, start_line: int = 1, in_child: bool
+    blocks: Iterable[bytes], *, resource: Resource, batch_size: int, start_line: int = 1, in_child: bool
 ) -> Iterator[BulkBatch | ParsedBatch]:
-    """Batches of `read_bulk_jsonl` over `lines`, which start at line `start_line` of the export."""
+    """Batches of `read_bulk_jsonl` over the lines of `blocks` (`bulk_result_blocks`: runs of whole
+    lines, the export's from line `start_line` on)."""
     if in_child:
-        return parsed_in_child_process(lines, resource=resource, batch_size=batch_size, start_line=start_line)
+        return parsed_in_child_process(
+            blocks, resource=resource, batch_size=batch_size, start_line=start_line
+        )
+    lines = itertools.chain.from_iterable(map(block_lines, blocks))
     # Blank placeholders keep the reader's line numbers those of the export.
     numbered = itertools.chain(itertools.repeat(b"", start_line - 1), lines)
     batches = read_bulk_jsonl(numbered, resource=resource, batch_size=batch_size, start_line=start_line)

@@ -33,11 +33,11 @@ from django.conf import settings
 from shopsync.payloads.bulk_jsonl import BulkLineError, read_bulk_jsonl
 from shopsync.payloads.records import AnyRecord, Resource
 from shopsync.services.upsert import EncodedBatch, records_encode
+from shopsync.shopify.bulk import block_lines
 
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">I")
-CHUNK_BYTES = 1 << 20
 
 
 class ParseProcessError(RuntimeError):
@@ -55,13 +55,14 @@ class ParsedBatch:
 
 
 def parsed_in_child_process(
-    lines: Iterable[bytes], *, resource: Resource, batch_size: int, start_line: int = 1
+    blocks: Iterable[bytes], *, resource: Resource, batch_size: int, start_line: int = 1
 ) -> Iterator[ParsedBatch]:
-    """`read_bulk_jsonl(lines, ...)` run in a child process, its batches encoded there.
+    """`read_bulk_jsonl` over the lines of `blocks`, run in a child process, its batches encoded there.
 
-    `lines` (the download) is read by a feeder thread of this process; an error it raises is
-    re-raised here after the batches of the lines read before it. If the consumer stops early the
-    child is killed. Lines before `start_line` are skipped, as `read_bulk_jsonl` does.
+    `blocks` (the download, `bulk_result_blocks`: runs of whole lines, the export's from line
+    `start_line` on) are read by a feeder thread of this process and passed on as they are; an error
+    the download raises is re-raised here after the batches of the lines read before it. If the
+    consumer stops early the child is killed.
     """
     child = subprocess.Popen(
         [sys.executable, "-m", "shopsync.bulk_parse_child", resource.value, str(batch_size),
@@ -71,7 +72,7 @@ def parsed_in_child_process(
     logger.info(
         "parsing the %s export from line %s in child process %s", resource.value, start_line, child.pid
     )
-    feeder = _Feeder(lines, child.stdin)
+    feeder = _Feeder(blocks, child.stdin)
     feeder.start()
     finished = False
     try:
@@ -103,29 +104,22 @@ def _child_environment() -> dict[str, str]:
 
 
 class _Feeder(threading.Thread):
-    """Writes the lines to the child in chunks; holds the download's exception for the consumer."""
+    """Writes the blocks to the child; holds the download's exception for the consumer."""
 
-    def __init__(self, lines: Iterable[bytes], pipe: BinaryIO) -> None:
+    def __init__(self, blocks: Iterable[bytes], pipe: BinaryIO) -> None:
         super().__init__(name="bulk-parse-feeder", daemon=True)
-        self.lines = lines
+        self.blocks = blocks
         self.pipe = pipe
         self.error: BaseException | None = None
         self.stopped = False
 
     def run(self) -> None:
         try:
-            chunk: list[bytes] = []
-            size = 0
-            for line in self.lines:
+            for block in self.blocks:
                 if self.stopped:
                     return
-                chunk.append(line)
-                size += len(line) + 1
-                if size >= CHUNK_BYTES:
-                    _write_frame(self.pipe, b"\n".join(chunk) + b"\n")
-                    chunk, size = [], 0
-            if chunk:
-                _write_frame(self.pipe, b"\n".join(chunk) + b"\n")
+                if block:
+                    _write_frame(self.pipe, block)
         except BrokenPipeError:
             return  # the child is gone; the consumer reports why
         except BaseException as exc:  # handed to the consumer, after the batches already parsed
@@ -167,8 +161,7 @@ def _read_frame(pipe: BinaryIO) -> bytes | None:
 
 def _received_lines(pipe: BinaryIO) -> Iterator[bytes]:
     while (frame := _read_frame(pipe)) is not None:
-        # Every chunk ends with a newline; a line never holds one (the download splits on it).
-        yield from frame[:-1].split(b"\n")
+        yield from block_lines(frame)
 
 
 def child_main(resource: Resource, batch_size: int, start_line: int) -> None:

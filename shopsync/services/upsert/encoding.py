@@ -60,19 +60,28 @@ def newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
 
 def child_rows(child: ChildTable, parents: Sequence[AnyRecord]) -> tuple[list[tuple], bool]:
     """(parent_shopify_id, *child values), one row per child id, in child id order, and whether some
-    child was listed under two parents: it then stays with the newest parent (the unique key would
-    otherwise be hit twice)."""
-    owner: dict[int, tuple[Any, int, Any]] = {}
-    listed = 0
-    for parent in parents:
-        for record in getattr(parent, child.records_attribute):
-            listed += 1
-            kept = owner.get(record.shopify_id)
-            if kept is None or kept[0] <= parent.shopify_updated_at:
-                owner[record.shopify_id] = (parent.shopify_updated_at, parent.shopify_id, record)
+    child was listed under two parents: it then stays with the newest parent (the later one on a
+    tie; the unique key would otherwise be hit twice)."""
+    attribute = child.records_attribute
     values = operator.attrgetter(*(c.name for c in child.columns))
-    rows = [(parent_id, *values(record)) for _, parent_id, record in (owner[key] for key in sorted(owner))]
-    return rows, listed != len(owner)
+    rows = [
+        (parent.shopify_id, *values(record)) for parent in parents for record in getattr(parent, attribute)
+    ]
+    if len({row[1] for row in rows}) == len(rows):  # the usual case: each child listed once
+        rows.sort(key=_CHILD_ID)
+        return rows, False
+    owner: dict[int, tuple[Any, tuple]] = {}
+    at = iter(rows)
+    for parent in parents:
+        for _ in getattr(parent, attribute):
+            row = next(at)
+            kept = owner.get(row[1])
+            if kept is None or kept[0] <= parent.shopify_updated_at:
+                owner[row[1]] = (parent.shopify_updated_at, row)
+    return [owner[key][1] for key in sorted(owner)], True
+
+
+_CHILD_ID = operator.itemgetter(1)
 
 
 def records_encode(*, resource: Resource | str, records: Iterable[AnyRecord]) -> EncodedBatch | None:
