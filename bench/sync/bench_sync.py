@@ -67,20 +67,57 @@ def worker_start(log_path: Path) -> subprocess.Popen:
     return process
 
 
+def tree_rss_mb(pid: int) -> float:
+    """VmRSS of the worker plus its descendants (the bulk parsing child), MB."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += status_mb(current, "VmRSS")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, AttributeError):
+            continue
+    return round(total, 1)
+
+
 def session_follow(session, worker_pid: int, *, timeout: float) -> tuple[float, float | None]:
-    """Wait for the session to end; returns the worker's highest sampled VmRSS (MB) and when (monotonic)
-    the export was ready (the stage moved from bulk_running to writing)."""
+    """Wait for the session to end; returns the highest sampled VmRSS (MB) of the worker and its
+    parsing child together, and when (monotonic) the export was ready (the stage moved from
+    bulk_running to writing)."""
     deadline = time.monotonic() + timeout
     peak, export_ready = 0.0, None
     while time.monotonic() < deadline:
         session.refresh_from_db()
-        peak = max(peak, status_mb(worker_pid, "VmRSS"))
+        peak = max(peak, tree_rss_mb(worker_pid))
         if export_ready is None and session.stage == "writing":
             export_ready = time.monotonic()
         if session.status not in ("queued", "running"):
             return peak, export_ready
         time.sleep(0.2)
     raise SystemExit(f"session {session.pk} still {session.status} after {timeout}s: {session.message}")
+
+
+def baseline_on_export(url: str, orders: int) -> dict:
+    """The write-path benchmark's baseline (orjson + COPY, no validation, no merge) over the very
+    export this run synced, in the same run: downloaded to a file first, then written into the
+    write-path benchmark's own database."""
+    import requests
+
+    sys.path.insert(0, str(ROOT / "bench" / "writepath"))
+    import run as writepath
+
+    path = ROOT / "var" / "bench-sync-export.jsonl"
+    with requests.get(url, stream=True, timeout=60) as response, path.open("wb") as out:
+        response.raise_for_status()
+        for chunk in response.iter_content(1 << 20):
+            out.write(chunk)
+    args = argparse.Namespace(database=writepath.DEFAULT_DATABASE, batch_size=2000, switch_interval=0.0005,
+                              parse="thread", orders=orders)  # fmt: skip
+    writepath.prepare_database(args.database)
+    figures = writepath.measure("baseline", args, path)
+    path.unlink()
+    return {key: round(value, 3) for key, value in figures.items()}
 
 
 def main() -> None:
@@ -91,6 +128,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
         "--settings", default="config.settings.base", help="e.g. bench.sync.settings_no_prefetch"
+    )
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the write-path baseline on the same export (default: yes)",
     )
     args = parser.parse_args()
     ENV["DJANGO_SETTINGS_MODULE"] = args.settings
@@ -135,12 +178,14 @@ def main() -> None:
         seconds = (job.finished_at - job.started_at).total_seconds()
         initial = {
             "orders": job.synced, "seconds": round(seconds, 1), "orders_per_second": round(job.synced / seconds),
-            "api_calls": job.api_calls, "worker_rss_start_mb": base_rss, "worker_rss_peak_sampled_mb": sampled_peak,
+            "api_calls": job.api_calls, "worker_rss_start_mb": base_rss,
+            "worker_and_parser_rss_peak_sampled_mb": sampled_peak,
             "worker_vmhwm_mb": status_mb(worker.pid, "VmHWM"),
             "write_phase_seconds": round(ended - export_ready, 1) if export_ready else None,
             "write_phase_orders_per_second": round(job.synced / (ended - export_ready)) if export_ready else None,
         }  # fmt: skip
 
+        baseline = baseline_on_export(job.bulk_url, job.synced) if args.baseline else None
         changed = sim.control.mutate(count=args.changes, seed=1, mix={"orders/update": 1.0})
         sim.control.reset_requests()
         started = time.monotonic()
@@ -162,7 +207,8 @@ def main() -> None:
         "bench": "sync", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "simulator_ready_seconds": simulator_ready_seconds,
         "settings": args.settings,
-        "initial": initial, "incremental": incremental,
+        "initial": initial, "incremental": incremental, "baseline": baseline,
+        "ratio_to_baseline": round(initial["orders_per_second"] / baseline["orders_per_second"], 3) if baseline else None,
     }  # fmt: skip
     line = json.dumps(result)
     print(line)

@@ -182,9 +182,9 @@ def _baseline_order(shop_id: int, pk: int, n: dict) -> tuple:
 
 def _baseline_item(shop_id: int, order_pk: int, n: dict) -> tuple:
     return (
-        shop_id, order_pk, _tail(n["id"]), _tail(n["product"]["id"]), _tail(n["variant"]["id"]), n["sku"],
-        n["title"], n["variantTitle"], n["vendor"], n["quantity"], _amount(n["originalUnitPriceSet"]),
-        _amount(n["totalDiscountSet"]),
+        shop_id, order_pk, _tail(n["id"]), _tail((n.get("product") or {}).get("id")),
+        _tail((n.get("variant") or {}).get("id")), n.get("sku"), n.get("title"), n.get("variantTitle"),
+        n.get("vendor"), n["quantity"], _amount(n.get("originalUnitPriceSet")), _amount(n.get("totalDiscountSet")),
     )  # fmt: skip
 
 
