@@ -37,7 +37,7 @@ from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
 from shopsync.services.sync.units import InvalidRecord
 from shopsync.services.sync.writing import Batch, JobContext, batch_commit
-from shopsync.services.upsert import record_ids, records_soft_delete
+from shopsync.services.upsert import record_ids, records_analyze, records_soft_delete
 from shopsync.shopify import ShopifyAccessDenied, ShopifyClient, ShopifyError, ShopifyPermanentError
 from shopsync.shopify.bulk import (
     BulkOperation,
@@ -291,6 +291,7 @@ def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
         batch_size=sync_config().bulk_batch_size, start_line=consumed + 1,
         in_child=parse_process_wanted(expected_lines=object_count - consumed),
     )  # fmt: skip
+    statistics = _StatisticsRefresh(ctx.resource)
     for bulk_batch in batches:
         resume_line = bulk_batch.resume_line - 1
         root_errors = [e for e in bulk_batch.errors if not e.is_child]
@@ -304,9 +305,26 @@ def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
             pages=1,
             lines=resume_line - consumed,
         )
-        batch_commit(ctx=ctx, batch=batch)
+        result = batch_commit(ctx=ctx, batch=batch)
         ctx.job.synced += batch.fetched
         consumed = resume_line
+        statistics.written(result.written if result else 0)
+
+
+class _StatisticsRefresh:
+    """ANALYZE the resource's tables after the first `analyze_after_rows` rows this job wrote, then
+    each time that count doubles (see `records_analyze`)."""
+
+    def __init__(self, resource: Resource) -> None:
+        self.resource = resource
+        self.rows = 0
+        self.next_at = sync_config().analyze_after_rows
+
+    def written(self, rows: int) -> None:
+        self.rows += rows
+        if self.next_at > 0 and self.rows >= self.next_at:
+            records_analyze(resource=self.resource)
+            self.next_at = 2 * self.rows
 
 
 def _after_id(ctx: JobContext, bulk_batch: BulkBatch | ParsedBatch) -> int | None:

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, int | float] = {
     # Exports of at least this many JSONL lines are parsed in a child process on PostgreSQL (both
     # cores: parsing there, writing in the worker); smaller ones in a thread. -1: never.
     "SYNC_BULK_PARSE_PROCESS_MIN_LINES": 40_000,
+    # A bulk job refreshes its tables' planner statistics after this many rows written, then each
+    # time its rows written double (a fast-growing table otherwise keeps a plan for a small one).
+    "SYNC_ANALYZE_AFTER_ROWS": 10_000,
     # Tries of one batch write before it is stored as a failed batch.
     "SYNC_WRITE_ATTEMPTS": 3,
     # A queued session with no worker for this long gets its task enqueued again by the watchdog.
@@ -50,6 +53,7 @@ class SyncConfig:
     page_size: int
     bulk_prefetch: int
     bulk_parse_process_min_lines: int
+    analyze_after_rows: int
     write_attempts: int
     redispatch_after_seconds: int
 

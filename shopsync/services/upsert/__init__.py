@@ -9,6 +9,7 @@ from shopsync.services.upsert.writer import (
     encoded_batch_upsert,
     orders_upsert,
     products_upsert,
+    records_analyze,
     records_soft_delete,
     records_upsert,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "orders_upsert",
     "products_upsert",
     "record_ids",
+    "records_analyze",
     "records_encode",
     "records_soft_delete",
     "records_upsert",

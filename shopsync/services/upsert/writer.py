@@ -126,6 +126,20 @@ def records_soft_delete(
     return _run_with_retries(run, using=using)
 
 
+def records_analyze(*, resource: Resource | str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Refresh the planner's statistics of a resource's tables (parent and children).
+
+    A bulk import grows a table by millions of rows faster than autovacuum re-analyzes it; with
+    the stale estimate ("this shop has a few hundred orders") the statements that join a batch to
+    its stored rows pick plans that read every row of the shop for each batch. Cheap (ANALYZE
+    samples), and it takes no lock writers wait on."""
+    spec = TABLES[Resource(resource)]
+    tables = [spec.table] + ([spec.child.table] if spec.child else [])
+    with connections[using].cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
 def _is_transient(error: BaseException) -> bool:
     for candidate in (error, error.__cause__):
         if getattr(candidate, "sqlstate", None) in TRANSIENT_SQLSTATES:

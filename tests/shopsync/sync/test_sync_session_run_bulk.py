@@ -99,6 +99,26 @@ def test_an_export_under_the_threshold_is_parsed_in_a_thread(fake_shopify, setti
     assert LineItem.objects.count() == 4
 
 
+def _planner_rows(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def test_a_bulk_job_refreshes_the_planner_statistics_of_the_tables_it_grew(fake_shopify, settings):
+    # given: statistics taken while the tables were empty; refreshed after 2 rows written (then 4, 8...)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shopsync_order; ANALYZE shopsync_lineitem")
+    assert (_planner_rows("shopsync_order"), _planner_rows("shopsync_lineitem")) == (0, 0)
+    [fake_shopify.add("orders", children=2) for _ in range(3)]
+    settings.SYNC_ANALYZE_AFTER_ROWS = 2
+    # when
+    session = _run(fake_shopify, resources=["orders"])
+    # then: ANALYZE ran on the orders and their line items
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert (_planner_rows("shopsync_order"), _planner_rows("shopsync_lineitem")) == (3, 6)
+
+
 def test_bulk_operations_start_together_from_2026_01_and_one_at_a_time_before(fake_shopify):
     # given
     fake_shopify.add("orders")
