@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from psycopg._copy_base import TextFormatter  # the driver's own COPY text encoder (C), connection-free
+
+# The driver's own COPY text row encoder (C in psycopg-binary), used without a connection.
+from psycopg._copy_base import format_row_text
 from psycopg.adapt import Transformer
 
 from shopsync.payloads.records import AnyRecord, Resource
@@ -129,10 +131,11 @@ def _adapt(row: Sequence[Any], adapters: list[tuple[int, Callable[[Any], Any]]])
 
 
 def _copy_text(rows: Iterable[Sequence[Any]]) -> bytes:
-    formatter = TextFormatter(Transformer())
-    parts = [bytes(chunk) for row in rows if (chunk := formatter.write_row(row))]
-    parts.append(bytes(formatter.end()))
-    return b"".join(parts)
+    out = bytearray()
+    transformer = Transformer()
+    for row in rows:
+        format_row_text(row, transformer, out)
+    return bytes(out)
 
 
 def _json_text(value: Any) -> str | None:
