@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 
 import pytest
 
 from shopsync.models import SyncSession
 from shopsync.tasks import sync_watchdog_task
-from tests.convergence import harness
+from tests import processes
 from tests.factories import ShopFactory, SyncSessionFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,18 +18,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def broker_and_worker(tmp_path):
     """A private Redis on a free port, and a real worker using it on the `maintenance` queue, with
     the product's settings and its deployed pool (prefork)."""
-    broker = harness.private_redis(tmp_path)
-    env = harness.product_env(database_url=harness.database_url(), broker_url=broker.url)
-    worker = harness.ManagedProcess(
-        name="worker",
-        argv=[sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "maintenance", "-c", "1",
-              "--without-gossip", "--without-mingle", "-l", "info", "-n", f"broker-restart-{os.getpid()}@%h"],
-        log_path=tmp_path / "worker.log", env=env,
-        ready=lambda process: process.log_count(" ready.") >= process.starts,
+    broker = processes.private_redis(tmp_path)
+    worker = processes.celery_worker(
+        log_path=tmp_path / "worker.log", queues=("maintenance",), database_url=processes.database_url(),
+        broker_url=broker.url, pool="prefork", concurrency=1, name="broker-restart",
     )  # fmt: skip
     broker.start()
     try:
-        with harness.celery_app_broker(broker.url):
+        with processes.celery_app_broker(broker.url):
             worker.start()
             yield broker, worker
     finally:
@@ -46,12 +40,12 @@ def _watchdog_resumes_a_dead_session() -> SyncSession:
     return dead
 
 
-def _processed(session: SyncSession, worker: harness.ManagedProcess) -> bool:
+def _processed(session: SyncSession, worker: processes.ManagedProcess) -> bool:
     def requeued() -> bool:
         session.refresh_from_db()
         return session.status == SyncSession.Status.QUEUED
 
-    return harness.wait_until(lambda: requeued() or not worker.is_running, timeout=60) and requeued()
+    return processes.wait_until(lambda: requeued() or not worker.is_running, timeout=60) and requeued()
 
 
 def test_the_worker_survives_redis_restarts_and_processes_tasks_sent_after_them(broker_and_worker):

@@ -20,8 +20,8 @@ from shopsync.payloads.records import (
     VariantRecord,
 )
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
-from tests.convergence.harness import database_connections_cut
 from tests.factories import ShopFactory
+from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
 
