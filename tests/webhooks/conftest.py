@@ -91,9 +91,14 @@ def celery_worker_process(django_db_setup, tmp_path_factory) -> Iterator[Managed
     # Messages left by tests without a worker point at rows flushed long ago: drop them.
     redis.Redis.from_url(redis_url()).delete("webhooks")
     worker = processes.celery_worker(
-        log_path=tmp_path_factory.mktemp("webhooks-worker") / "worker.log", queues=("webhooks",),
-        database_url=processes.database_url(), broker_url=redis_url(), pool="threads", concurrency=4, name="webhooks-test",
-    )  # fmt: skip
+        log_path=tmp_path_factory.mktemp("webhooks-worker") / "worker.log",
+        queues=("webhooks",),
+        database_url=processes.database_url(),
+        broker_url=redis_url(),
+        pool="threads",
+        concurrency=4,
+        name="webhooks-test",
+    )
     worker.start()
     yield worker
     worker.kill()
