@@ -56,12 +56,10 @@ def records_fetch_by_ids(
     errors propagate, classified (R7)."""
     resource = Resource(resource)
     fetched = fetched or {}
-    shopify_ids = list(dict.fromkeys(shopify_ids))
-    found = dict(
-        _nodes_fetch(client, resource, [i for i in shopify_ids if i not in fetched], child_page_size)
-    )
-    nodes = {i: fetched[i] if i in fetched else found[i] for i in shopify_ids if i in fetched or i in found}
-    return {shopify_id: _unit_complete(client, resource, node) for shopify_id, node in nodes.items()}
+    wanted = list(dict.fromkeys(shopify_ids))
+    missing = [shopify_id for shopify_id in wanted if shopify_id not in fetched]
+    nodes = {**dict(_nodes_fetch(client, resource, missing, child_page_size)), **fetched}
+    return {i: _unit_complete(client, resource, nodes[i]) for i in wanted if i in nodes}
 
 
 def _nodes_fetch(
