@@ -20,8 +20,12 @@ logger = logging.getLogger(__name__)
 class SyncSessionTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Retries exhausted, or an error the run did not turn into a failed session itself.
-        from shopsync.services.sync import sync_session_fail_by_id
+        from shopsync.services.sync import database_connection_lost, sync_session_fail_by_id
 
+        if database_connection_lost(exc):
+            # Like a lost worker: the session keeps its checkpoints and the watchdog resumes it.
+            logger.warning("sync task %s lost its database connection: %s", task_id, exc)
+            return
         session_id = kwargs.get("session_id", args[0] if args else None)
         if session_id is not None:
             sync_session_fail_by_id(session_id=session_id, error=f"{type(exc).__name__}: {exc}")

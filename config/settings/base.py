@@ -177,6 +177,17 @@ if _broker_url:
         # Longer than any task's hard time limit, so an acked-late task is not redelivered
         # while it is still running; a dead worker's sync is resumed by the watchdog anyway.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 3600),
+        # A Redis that is restarting refuses at once, but one behind a failover or a NAT that
+        # dropped the connection never answers: without timeouts a publish (or the worker's BRPOP
+        # connection) would wait on the dead socket forever instead of reconnecting. The read
+        # timeout stays well above kombu's 1 s BRPOP; health checks (PING on idle connections, and
+        # kombu's check of the BRPOP and pub/sub connections) find half-open ones.
+        "socket_connect_timeout": env_int("CELERY_BROKER_SOCKET_CONNECT_TIMEOUT", 5),
+        "socket_timeout": env_int("CELERY_BROKER_SOCKET_TIMEOUT", 30),
+        "socket_keepalive": True,
+        "health_check_interval": env_int("CELERY_BROKER_HEALTH_CHECK_INTERVAL", 10),
+        # Not `retry_on_timeout`: it replays a command whose reply timed out, which for a publish
+        # can send the message twice; Celery's own publish retry and reconnection handle it.
     }
 else:
     # No broker server: kombu's filesystem transport keeps messages as files under var/.
@@ -201,7 +212,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 3 * 3600 - 300)
+# Survive a broker restart or outage of any length: reconnect at start-up and after losing the
+# connection, forever (the default gives up after 100 tries, about 45 minutes, and the worker exits
+# with "Unrecoverable error"; None means no limit, 0 would mean no retry at all), and treat channel
+# errors (a Redis answering errors while it starts up) as recoverable too.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+# A lost broker connection does not cancel running tasks: a backfill keeps going (its late ack is
+# lost, and the redelivered message finds the session claimed or done and does nothing, R6).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_QUEUES = [
     Queue("sync", Exchange("sync"), routing_key="sync"),

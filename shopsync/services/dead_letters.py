@@ -7,7 +7,7 @@ retries what is due through the same write path the record first failed in:
 - order / customer / product: the stored raw payload is parsed again (REST or GraphQL shape, see
   `payload_shape`) and written with `records_upsert`. A payload that does not validate (Shopify
   served it malformed) is not retried as is: the item resolves when our row is already at least as
-  new, else the record is fetched again by id (`node(id:)`) and written, or soft-deleted if gone;
+  new, else the record is fetched again by id (`records_fetch_by_ids`) and written, or soft-deleted if gone;
 - webhook: the delivery is re-run by the webhooks app (`webhook_log_reprocess`);
 - batch: the sync engine's `failed_batch_retry` re-writes that one batch.
 
@@ -43,7 +43,7 @@ MAX_TRACE_CHARS = 20000
 CLAIM_LEASE = timedelta(minutes=15)
 RETRY_DUE_BATCH_SIZE = 100
 # Refetching a record whose stored payload is broken: few client-level attempts (the item's own
-# schedule retries later), and children paged like the sync engine's first page.
+# schedule retries later), and a large first page of children (one record per query).
 REFETCH_MAX_ATTEMPTS = 2
 REFETCH_THROTTLE_BUDGET_SECONDS = 30.0
 REFETCH_CHILD_PAGE_SIZE = 100
@@ -53,7 +53,6 @@ _RECORD_TYPES = {
     FailedSyncItem.EntityType.CUSTOMER: "customers",
     FailedSyncItem.EntityType.PRODUCT: "products",
 }
-_GRAPHQL_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
 
 
 class PayloadShape(enum.StrEnum):
@@ -306,54 +305,17 @@ def _heal_record(*, item: FailedSyncItem, resource: str, stored_error: Exception
 def _record_fetch(*, item: FailedSyncItem, resource: str, shopify_id: int) -> dict[str, Any] | None:
     """The record as Shopify serves it now, as a sync unit (`{"node": ..., "children": [...]}`),
     or None when Shopify says it does not exist. Shopify errors propagate (classified, R7)."""
-    from shopsync.services.sync.graphql_queries import SHAPES, children_query
+    from shopsync.services.sync import records_fetch_by_ids
     from shopsync.shopify.client import ShopifyClient
-    from shopsync.shopify.queries import id_to_gid
 
-    shape = SHAPES[_resource(resource)]
     # One attempt chain, briefly: the dead-letter schedule is the retry policy here, and the admin's
     # "Retry now" runs inside a request.
     client = ShopifyClient.for_shop(item.shop, max_attempts=REFETCH_MAX_ATTEMPTS,
                                     throttle_budget_seconds=REFETCH_THROTTLE_BUDGET_SECONDS)  # fmt: skip
-    gid = id_to_gid(_GRAPHQL_TYPES[resource], shopify_id)
-    variables: dict[str, Any] = {"id": gid}
-    if shape.child_connection:
-        variables["childFirst"] = REFETCH_CHILD_PAGE_SIZE
-    node = client.graphql(_node_query(resource), variables).get("node")
-    if not node:
-        return None
-    if not shape.child_connection:
-        return {"node": node, "children": None}
-    connection = node.pop(shape.child_connection, None) or {}
-    children = list(connection.get("nodes") or [])
-    page_info = connection.get("pageInfo") or {}
-    after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
-    while after:  # an order with hundreds of line items arrives complete
-        data = client.graphql(
-            children_query(_resource(resource)), {"id": gid, "first": REFETCH_CHILD_PAGE_SIZE, "after": after}
-        )
-        connection = (data.get(shape.single) or {}).get(shape.child_connection) or {}
-        children += connection.get("nodes") or []
-        page_info = connection.get("pageInfo") or {}
-        after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
-    return {"node": node, "children": children}
-
-
-def _node_query(resource: str) -> str:
-    from shopsync.services.sync.graphql_queries import SHAPES
-
-    shape = SHAPES[_resource(resource)]
-    variables, children = "$id: ID!", ""
-    if shape.child_connection:
-        variables += ", $childFirst: Int!"
-        children = (
-            f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
-            f"nodes {{ {_flat(shape.child_fields)} }} }}"
-        )
-    return (
-        f"query DeadLetterRefetch({variables}) {{ node(id: $id) {{ "
-        f"... on {_GRAPHQL_TYPES[resource]} {{ {_flat(shape.fields)} {children} }} }} }}"
+    units = records_fetch_by_ids(
+        client=client, resource=resource, shopify_ids=[shopify_id], child_page_size=REFETCH_CHILD_PAGE_SIZE
     )
+    return units.get(shopify_id)
 
 
 def _parse_unit(*, resource: str, unit: dict[str, Any]) -> Any:
@@ -412,10 +374,6 @@ def _payload_updated_at(payload: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed is not None and timezone.is_aware(parsed) else None
-
-
-def _flat(fields: str | None) -> str:
-    return " ".join((fields or "").split())
 
 
 def _parse_record(*, resource: str, payload: Any) -> Any:

@@ -7,7 +7,6 @@ Each test saves screenshots of the states it checks under `test-output/screensho
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,11 +16,12 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from shopsync.models import Shop, SyncSession
+from tests import processes
+from tests.processes import ManagedProcess, database_url
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
 # synchronous, so Django's async-safety check (read at call time) would refuse them.
@@ -111,39 +111,25 @@ def _purge_queues() -> None:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(request, django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+def celery_worker(request, django_db_setup, django_db_blocker) -> Iterator[ManagedProcess]:
     """`celery -A config worker` against the test database and the test Redis db. Module-scoped: it
     must not outlive these tests, or it would consume the messages other tests count in the queues."""
     with django_db_blocker.unblock():
-        database = connection.settings_dict["NAME"]
+        url = database_url()
     _purge_queues()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    log_path = ROOT / "test-output" / f"celery-worker--{request.module.__name__.rsplit('.', 1)[-1]}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("w")
-    worker = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "-Q", ",".join(QUEUES),
-         "--concurrency", "2", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    worker = processes.celery_worker(
+        log_path=ROOT / "test-output" / f"celery-worker--{request.module.__name__.rsplit('.', 1)[-1]}.log",
+        queues=QUEUES, database_url=url, broker_url=settings.CELERY_BROKER_URL, pool="prefork", concurrency=2,
+        name="browser",
     )  # fmt: skip
     try:
-        _wait_for(lambda: " ready." in log_path.read_text() or worker.poll() is not None, timeout=60)
-        if worker.poll() is not None:
-            pytest.fail(f"the Celery worker exited: see {log_path}")
+        try:
+            worker.start(timeout=60)
+        except RuntimeError as exc:
+            pytest.fail(f"the Celery worker did not start: {exc}")
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        log.close()
+        worker.stop(timeout=20)
         # After the worker is gone: a warm shutdown gives its unacknowledged messages back.
         _purge_queues()
 

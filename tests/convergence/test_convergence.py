@@ -50,6 +50,7 @@ from shopsync.models import FailedSyncItem, Shop, SyncEvent, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
 from shopsync.services.dead_letters import dead_letters_retry_due
 from shopsync.services.sync import ensure_sync, sync_watchdog
+from tests import processes
 from tests.convergence import harness
 from tests.convergence.mirror import KNOWN_GAPS, RESOURCES, SIMULATOR_TYPES, mirror_compare
 from tests.convergence.settings import CONVERGENCE_SYNC_SETTINGS
@@ -103,9 +104,9 @@ class Rig:
 
     def __init__(self, log_dir) -> None:
         self.log_dir = log_dir
-        self.redis = harness.private_redis(log_dir)
+        self.redis = processes.private_redis(log_dir)
         self.redis.start()
-        env = harness.product_env(database_url=harness.database_url(), broker_url=self.redis.url)
+        env = harness.product_env(database_url=processes.database_url(), broker_url=self.redis.url)
         self.web = harness.web_server(log_dir, env)
         self.worker = harness.celery_worker(log_dir, env)
         self.events: list[str] = []
@@ -127,7 +128,7 @@ def rig(transactional_db, settings, tmp_path):
         setattr(settings, name, value)
     rig = Rig(tmp_path)
     try:
-        with harness.celery_app_broker(rig.redis.url):
+        with processes.celery_app_broker(rig.redis.url):
             rig.web.start()
             rig.worker.start()
             yield rig
@@ -206,7 +207,7 @@ def _storm(rig: Rig, sim, shop: Shop, seed: int) -> list[dict]:
         rig.note("redis restarted (empty)")
 
     def cut_db():
-        rig.db_connections_cut = harness.database_connections_cut()
+        rig.db_connections_cut = processes.database_connections_cut()
         rig.note(f"database connections cut ({rig.db_connections_cut})")
 
     timeline = [
@@ -258,7 +259,7 @@ def _settle(rig: Rig, shop: Shop, deadline: float) -> bool:
         sync_watchdog()
         return _unfinished_webhooks(shop) == 0 and _active_sessions(shop) == 0
 
-    return harness.wait_until(settled, timeout=max(1.0, deadline - time.monotonic()), interval=1.0)
+    return processes.wait_until(settled, timeout=max(1.0, deadline - time.monotonic()), interval=1.0)
 
 
 def _sync_and_wait(rig: Rig, shop: Shop, kind: str, deadline: float) -> SyncSession:

@@ -5,15 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import orjson
 import pytest
@@ -22,7 +17,9 @@ import requests
 from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import processes
+from tests.processes import ManagedProcess
+
 RECEIVER_PATH = "/webhooks/shopify/"
 
 # The live server's listen backlog is 10 by default (Django's WSGIServer): fifty simultaneous
@@ -83,81 +80,32 @@ def redis_url() -> str:
 DEAD_BROKER_URL = "redis://127.0.0.1:6390/0"  # nothing listens there
 
 
-@contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    """Point this process's Celery app (and so the in-process live server) at another broker,
-    e.g. a port where nothing listens: the broker is "down" for the web side only."""
-    from config.celery import app
-
-    previous = app.conf.broker_write_url
-    _use_broker(app, url)
-    try:
-        yield
-    finally:
-        _use_broker(app, previous)
-
-
-def _use_broker(app, url: str | None) -> None:
-    # Publishing uses the write URL (it falls back to broker_url when unset).
-    app.conf.broker_write_url = url
-    # Connection and producer pools are built lazily from broker_url: drop them so the next
-    # publish connects to `url` (what Celery itself does after a fork).
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 def webhooks_queue_length() -> int:
     return redis.Redis.from_url(redis_url()).llen("webhooks")
 
 
 @pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup) -> Iterator[subprocess.Popen]:
+def celery_worker_process(django_db_setup, tmp_path_factory) -> Iterator[ManagedProcess]:
     """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db,
     shared by one test module. Use it through `celery_worker`, which drains it after each test."""
-    from django.db import connection
-
     # Messages left by tests without a worker point at rows flushed long ago: drop them.
     redis.Redis.from_url(redis_url()).delete("webhooks")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": redis_url(),
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "webhooks",
-            "-P",
-            "threads",
-            "-c",
-            "4",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-            "-n",
-            f"webhooks-test-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
+    worker = processes.celery_worker(
+        log_path=tmp_path_factory.mktemp("webhooks-worker") / "worker.log",
+        queues=("webhooks",),
+        database_url=processes.database_url(),
+        broker_url=redis_url(),
+        pool="threads",
+        concurrency=4,
+        name="webhooks-test",
     )
-    assert _wait_for_worker(worker), "celery worker did not come up"
+    worker.start()
     yield worker
     worker.kill()
-    worker.wait()
 
 
 @pytest.fixture
-def celery_worker(transactional_db, celery_worker_process) -> Iterator[subprocess.Popen]:
+def celery_worker(transactional_db, celery_worker_process) -> Iterator[ManagedProcess]:
     """The module's worker, for one test. At teardown it waits until the worker is idle (no
     unfinished delivery, empty queue): a task still writing while the test database is flushed
     deadlocks with the TRUNCATE."""
@@ -173,18 +121,6 @@ def celery_worker(transactional_db, celery_worker_process) -> Iterator[subproces
     )
     # Deliveries never queued (the broker-down test) would wait forever: drop what is left.
     WebhookLog.objects.filter(status__in=unfinished).delete()
-
-
-def _wait_for_worker(worker: subprocess.Popen, timeout: float = 30.0) -> bool:
-    from config.celery import app
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            return False
-        if app.control.ping(timeout=0.5):
-            return True
-    return False
 
 
 def post_concurrently(url: str, *, body: bytes, headers: dict[str, str], copies: int) -> list[int]:

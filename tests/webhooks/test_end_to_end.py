@@ -16,10 +16,10 @@ from shopsync.models import FailedSyncItem, LineItem, Order
 from shopsync.payloads import parse_order_rest
 from shopsync.services.upsert import orders_upsert
 from tests.factories import ShopFactory
+from tests.processes import celery_app_broker
 from tests.webhooks.conftest import (
     DEAD_BROKER_URL,
     RECEIVER_PATH,
-    broker_at,
     deliver,
     post_concurrently,
     wait_until,
@@ -97,7 +97,7 @@ def test_a_delete_followed_by_a_late_update_does_not_revive_the_order(live_serve
 
 def test_with_the_broker_down_deliveries_are_answered_stored_and_swept_once_it_is_back(live_server, acme):
     # given: the web side cannot reach any broker
-    with broker_at(DEAD_BROKER_URL), requests.Session() as session:
+    with celery_app_broker(DEAD_BROKER_URL), requests.Session() as session:
         # when
         statuses = [
             deliver(

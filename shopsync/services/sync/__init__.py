@@ -10,10 +10,14 @@ Public API (everything else in this package is internal):
 - `failed_batch_retry(item=...) -> bool`: retry one failed batch (the admin's "Retry now").
 - `bulk_operation_finished(...)`: the `bulk_operations/finish` webhook's hook.
 - `shop_connect(...)`: register a shop with an existing token (CLI).
+- `records_fetch_by_ids(...) -> {shopify_id: unit}`: records from Shopify by id, children complete.
+- `database_connection_lost(exc) -> bool`: whether an error means the database connection is gone.
 """
 
 from shopsync.services.sync.bulk_events import bulk_operation_finished
+from shopsync.services.sync.by_id import records_fetch_by_ids
 from shopsync.services.sync.connect import shop_connect
+from shopsync.services.sync.database import database_connection_lost
 from shopsync.services.sync.errors import SyncInputError, SyncStopped
 from shopsync.services.sync.failed_batches import (
     RetryFailedBatchesResult,
@@ -40,8 +44,10 @@ __all__ = [
     "SyncStopped",
     "WatchdogReport",
     "bulk_operation_finished",
+    "database_connection_lost",
     "ensure_sync",
     "failed_batch_retry",
+    "records_fetch_by_ids",
     "retry_failed_batches",
     "shop_connect",
     "sync_incremental_all_shops",

@@ -31,6 +31,12 @@ SHAPES: dict[Resource, ResourceShape] = {
     Resource.PRODUCTS: ResourceShape("products", "product", PRODUCT_FIELDS, "variants", VARIANT_FIELDS),
 }
 
+GRAPHQL_TYPES: dict[Resource, str] = {
+    Resource.ORDERS: "Order",
+    Resource.CUSTOMERS: "Customer",
+    Resource.PRODUCTS: "Product",
+}
+
 
 def search_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -72,6 +78,22 @@ def children_query(resource: Resource) -> str:
         f"query SyncChildren($id: ID!, $first: Int!, $after: String) {{ {shape.single}(id: $id) {{ "
         f"{shape.child_connection}(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} "
         f"nodes {{ {_flat(shape.child_fields)} }} }} }} }}"
+    )
+
+
+def nodes_query(resource: Resource) -> str:
+    """Roots by id (`nodes(ids:)`) with the first page of their children; unknown ids come back null."""
+    shape = SHAPES[resource]
+    children, variables = "", "$ids: [ID!]!"
+    if shape.child_connection:
+        variables += ", $childFirst: Int!"
+        children = (
+            f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
+            f"nodes {{ {_flat(shape.child_fields)} }} }}"
+        )
+    return (
+        f"query SyncNodes({variables}) {{ nodes(ids: $ids) {{ "
+        f"... on {GRAPHQL_TYPES[resource]} {{ {_flat(shape.fields)} {children} }} }} }}"
     )
 
 

@@ -22,14 +22,9 @@ from django.utils import timezone
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.payloads import Resource
+from shopsync.services.sync.by_id import records_fetch_by_ids
 from shopsync.services.sync.config import sync_config
-from shopsync.services.sync.graphql_queries import (
-    SHAPES,
-    children_query,
-    page_query,
-    query_cost_from_error,
-    search_time,
-)
+from shopsync.services.sync.graphql_queries import SHAPES, page_query, query_cost_from_error, search_time
 from shopsync.services.sync.jobs import cursor_advance, cursor_get, job_complete, job_start
 from shopsync.services.sync.sessions import session_heartbeat
 from shopsync.services.sync.units import nodes_parse
@@ -52,8 +47,6 @@ PAGE_SHAPES: dict[Resource, tuple[int, int]] = {
     Resource.PRODUCTS: (50, 10),
     Resource.CUSTOMERS: (100, 0),
 }
-CHILD_PAGE_SIZE = 50
-
 Watermark = tuple[datetime, int]
 
 
@@ -170,30 +163,19 @@ class _Pager:
     def _unit(self, node: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
         if not self.shape.child_connection:
             return node, None
-        connection = node.pop(self.shape.child_connection, None) or {}
-        children = list(connection.get("nodes") or [])
-        page_info = connection.get("pageInfo") or {}
-        if page_info.get("hasNextPage"):
-            children += self._children_rest(node["id"], page_info.get("endCursor"))
-        return node, children
-
-    def _children_rest(self, parent_gid: str, cursor: str | None) -> list[dict[str, Any]]:
-        """An order with hundreds of line items arrives complete: page its nested connection."""
-        query, children, first = children_query(self.ctx.resource), [], CHILD_PAGE_SIZE
-        while True:
-            try:
-                data = self.client.graphql(query, {"id": parent_gid, "first": first, "after": cursor})
-            except ShopifyPermanentError as exc:
-                if exc.code == MAX_COST_EXCEEDED and first > 1:
-                    first = max(1, first // 2)
-                    continue
-                raise
-            connection = (data.get(self.shape.single) or {}).get(self.shape.child_connection) or {}
-            children += connection.get("nodes") or []
-            page_info = connection.get("pageInfo") or {}
-            if not page_info.get("hasNextPage"):
-                return children
-            cursor = page_info.get("endCursor")
+        connection = node.get(self.shape.child_connection) or {}
+        shopify_id = _readable_id(node)
+        if shopify_id is None or not (connection.get("pageInfo") or {}).get("hasNextPage"):
+            node.pop(self.shape.child_connection, None)
+            return node, list(connection.get("nodes") or [])
+        # An order with hundreds of line items arrives complete: the rest of its children by its id.
+        unit = records_fetch_by_ids(
+            client=self.client,
+            resource=self.ctx.resource,
+            shopify_ids=[shopify_id],
+            fetched={shopify_id: node},
+        )[shopify_id]
+        return unit["node"], unit["children"]
 
     def _commit(self, units: list, end_cursor: str, *, api_calls: int) -> None:
         ctx = self.ctx
@@ -232,6 +214,13 @@ def _max_watermark(ctx: JobContext, records: list) -> Watermark | None:
     best = max(positions)
     end = ctx.job.window_end or timezone.now()
     return best if best[0] <= end else (end, 0)
+
+
+def _readable_id(node: dict[str, Any]) -> int | None:
+    try:
+        return gid_to_id(node["id"])
+    except (KeyError, TypeError, ValueError):
+        return None  # the parser dead-letters it
 
 
 def _node_position(node: dict[str, Any]) -> Watermark:

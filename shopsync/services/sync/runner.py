@@ -7,6 +7,11 @@
    repeats work.
 3. Finish: completed when every job completed, else failed (checkpoints kept for the next run);
    `shop_data_changed` fires once if data changed.
+
+A lost database connection is treated like a lost worker, never as a failure: the checkpoints are
+committed with each batch, so the run reconnects and resumes from them in this task. A run that keeps
+losing it without committing anything, or whose database stays away, is put back to queued (or, if
+even that cannot be written, left running: its heartbeat stops) for the watchdog to resume.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from django.utils import timezone
 from shopsync.models import Shop, SyncJob, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.services.sync.bulk import bulk_jobs_run
+from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.database import CONNECTION_ERRORS, database_connection_lost, database_reconnect
 from shopsync.services.sync.errors import SyncStopped
 from shopsync.services.sync.guard import sessions_dispatch_waiting
 from shopsync.services.sync.jobs import job_context, job_fail
@@ -41,6 +48,11 @@ from shopsync.tasks import sync_session_run_task
 logger = logging.getLogger(__name__)
 
 BULK_KINDS = (SyncKind.INITIAL, SyncKind.FULL, SyncKind.POPULATE)
+# Resumes in a row after a lost database connection that commit nothing, before the run is left to
+# the watchdog (a statement that brings the server down each time must not loop here).
+MAX_DATABASE_RESUMES_WITHOUT_PROGRESS = 3
+# Waiting for the database to come back, at most this long (and half the heartbeat timeout).
+MAX_DATABASE_WAIT_SECONDS = 60.0
 
 
 def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | None:
@@ -54,7 +66,7 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
         return None
     session, token = claimed
     try:
-        _session_execute(session, token)
+        _session_execute_resuming(session, token)
     except SyncStopped as stop:
         _session_stopped(session, token, stop)
     except SoftTimeLimitExceeded:
@@ -66,6 +78,9 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
                         message=f"Shopify is unavailable ({exc}); will retry.")  # fmt: skip
         raise
     except Exception as exc:
+        if database_connection_lost(exc):
+            _session_leave_resumable(session, token, exc)
+            return None
         logger.exception("sync session %s failed", session.pk)
         session_fail(session=session, token=token, error=f"{type(exc).__name__}: {exc}")
     finally:
@@ -73,6 +88,45 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
     session.refresh_from_db()
     _signal_data_changed(session)
     return session
+
+
+def _session_execute_resuming(session: SyncSession, token: int) -> None:
+    """`_session_execute`, resumed from the committed checkpoints after each lost database connection;
+    the connection error is raised once the database stays away or resumes stop making progress."""
+    resumes_without_progress = 0
+    progress = None
+    while True:
+        try:
+            _session_execute(session, token)
+            return
+        except CONNECTION_ERRORS as exc:
+            if not database_connection_lost(exc) or not database_reconnect(timeout_seconds=_database_wait()):
+                raise
+            previous, progress = progress, _committed_progress(session)
+            resumes_without_progress = resumes_without_progress + 1 if progress == previous else 1
+            if resumes_without_progress > MAX_DATABASE_RESUMES_WITHOUT_PROGRESS:
+                raise
+            logger.warning("sync session %s lost its database connection (%s); resuming from its checkpoints",
+                           session.pk, exc)  # fmt: skip
+            session.refresh_from_db()
+
+
+def _committed_progress(session: SyncSession) -> list[tuple]:
+    return list(session.jobs.order_by("pk").values_list("pk", "status", "checkpoint_at"))
+
+
+def _database_wait() -> float:
+    return min(MAX_DATABASE_WAIT_SECONDS, sync_config().heartbeat_timeout_seconds / 2)
+
+
+def _session_leave_resumable(session: SyncSession, token: int, exc: BaseException) -> None:
+    """Give the run back without failing it: queued, for the watchdog to enqueue again later; if the
+    database does not answer even for that, it stays running and the watchdog resumes it once its
+    heartbeat is stale. Either way the checkpoints are kept."""
+    logger.warning("sync session %s: the database connection keeps failing (%s); left for the watchdog",
+                   session.pk, exc)  # fmt: skip
+    if database_reconnect(timeout_seconds=0):
+        session_requeue(session=session, token=token, note=f"database connection lost: {exc}"[:500])
 
 
 def _session_execute(session: SyncSession, token: int) -> None:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-import uuid
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
-BASE_DIR = Path(__file__).resolve().parents[3]
+from tests.processes import ManagedProcess, celery_worker, database_url
 
 
 @pytest.fixture
@@ -40,58 +34,16 @@ def sync_queue():
     client.close()
 
 
-class WorkerProcess:
-    """A real `celery -A config worker` subprocess on the sync queue, against the test DB and Redis db."""
-
-    def __init__(self, *, database_url: str, broker_url: str, log_path: Path) -> None:
-        self.database_url = database_url
-        self.broker_url = broker_url
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.shopsync.sync.worker_settings",
-            "PYTHONPATH": str(BASE_DIR),
-            "DATABASE_URL": self.database_url,
-            "CELERY_BROKER_URL": self.broker_url,
-        }
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(BASE_DIR / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "sync,maintenance",
-             "--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"sync-e2e-{uuid.uuid4().hex[:8]}@%h", "--loglevel", "INFO"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while b" ready." not in self.log_path.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker, as a crashed machine would: no cleanup, no ack."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 @pytest.fixture
-def sync_worker(transactional_db, sync_queue, tmp_path):
-    """Start with `sync_worker.start()`; stopped (or killed) at the end of the test."""
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    worker = WorkerProcess(database_url=database_url, broker_url=settings.CELERY_BROKER_URL,
-                           log_path=tmp_path / "worker.log")  # fmt: skip
+def sync_worker(transactional_db, sync_queue, tmp_path) -> Iterator[ManagedProcess]:
+    """A real worker on the sync and maintenance queues (solo pool), against the test database and
+    Redis db, with small batches and fast heartbeats (`worker_settings.py`) so a test can kill it
+    between two committed batches. Start with `sync_worker.start()`; stopped (or killed) at the end."""
+    worker = celery_worker(
+        log_path=tmp_path / "worker.log", queues=("sync", "maintenance"), database_url=database_url(),
+        broker_url=settings.CELERY_BROKER_URL, settings_module="tests.shopsync.sync.worker_settings",
+        pool="solo", concurrency=1, name="sync-e2e",
+    )  # fmt: skip
     yield worker
     worker.stop()
 

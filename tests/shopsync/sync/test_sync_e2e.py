@@ -21,6 +21,7 @@ from shopsync.payloads.records import (
 )
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
 from tests.factories import ShopFactory
+from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
 
@@ -236,3 +237,44 @@ def test_a_worker_killed_mid_backfill_is_resumed_by_the_watchdog_and_ends_equal_
     assert Order.objects.filter(shop=shop).count() == 2500
     assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
     assert session.finished_at <= timezone.now()
+
+
+def _cut_database_connections_while_running(session, job, *, cuts: int, every: float, timeout: float) -> int:
+    """Wait for the first committed batch, then cut the worker's database connections `cuts` times,
+    `every` seconds apart, while the session runs. Returns how many cuts hit a live connection."""
+    deadline = time.monotonic() + timeout
+    while job.bulk_line == 0 and job.pages_done == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+        job.refresh_from_db()
+    hits = 0
+    for _ in range(cuts):
+        session.refresh_from_db()
+        if session.status not in ("queued", "running"):
+            break
+        hits += database_connections_cut() > 0
+        time.sleep(every)
+    return hits
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("kind", "resource"), [("initial", "orders"), ("incremental", "customers")])
+def test_a_sync_whose_database_connections_are_cut_mid_run_completes_equal_to_the_truth(
+    simulator, sim_shop, sync_worker, kind, resource
+):
+    # given: a worker running a sync that commits batch after batch
+    shop = sim_shop(orders=2500, customers=900, products=10)
+    sync_worker.start()
+    session = ensure_sync(shop=shop, kind=kind, resources=[resource], triggered_by="cli").session
+    job = session.jobs.get()
+    # when: its database connections are cut, again and again, as a database restart would
+    hits = _cut_database_connections_while_running(session, job, cuts=4, every=1.5, timeout=60)
+    deadline = time.monotonic() + 120
+    while session.status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        session.refresh_from_db()
+    # then: the run survived every cut, in the same attempt, and the copy is exact
+    assert session.status == SyncSession.Status.COMPLETED, (session.status, session.error)
+    assert hits >= 3, "the sync finished before its connections could be cut"
+    assert session.attempts == 1
+    assert not FailedSyncItem.objects.filter(shop=shop).exists()
+    assert_db_equals_truth(simulator, shop, [Resource(resource)])

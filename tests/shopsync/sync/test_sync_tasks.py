@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from shopsync.models import SyncSession
@@ -87,3 +88,24 @@ def test_a_run_stops_and_is_cancelled_when_the_shop_uninstalls_mid_run(fake_shop
     from shopsync.models import Order
 
     assert Order.objects.count() == 0
+
+
+def test_a_run_task_that_lost_its_database_connection_leaves_the_session_to_the_watchdog(shop):
+    # given
+    running = SyncSessionFactory(shop=shop, status="running", attempts=1)
+    lost = psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
+    # when
+    sync_session_run_task.on_failure(lost, "task-1", (running.pk,), {}, None)
+    # then
+    running.refresh_from_db()
+    assert (running.status, running.error) == ("running", "")
+
+
+def test_a_run_task_that_failed_otherwise_fails_its_session(shop):
+    # given
+    running = SyncSessionFactory(shop=shop, status="running", attempts=1)
+    # when
+    sync_session_run_task.on_failure(RuntimeError("boom"), "task-1", (running.pk,), {}, None)
+    # then
+    running.refresh_from_db()
+    assert (running.status, running.error) == ("failed", "RuntimeError: boom")

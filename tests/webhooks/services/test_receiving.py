@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 
 from shopsync.models import FailedSyncItem
-from tests.webhooks.conftest import DEAD_BROKER_URL, broker_at, sign
+from tests.processes import celery_app_broker
+from tests.webhooks.conftest import DEAD_BROKER_URL, sign
 from tests.webhooks.factories import order_payload
 from webhooks.models import WebhookLog
 from webhooks.services.receiving import (
@@ -173,7 +174,7 @@ def test_record_of_a_body_that_is_not_json_dead_letters_it_without_queueing(
 
 def test_enqueue_with_the_broker_down_returns_false_instead_of_raising(shop):
     # given
-    with broker_at(DEAD_BROKER_URL):
+    with celery_app_broker(DEAD_BROKER_URL):
         # when
         queued = webhook_log_enqueue(webhook_log_id=123)
     # then
@@ -182,7 +183,7 @@ def test_enqueue_with_the_broker_down_returns_false_instead_of_raising(shop):
 
 def test_record_with_the_broker_down_keeps_the_delivery(shop):
     # given
-    with broker_at(DEAD_BROKER_URL):
+    with celery_app_broker(DEAD_BROKER_URL):
         # when: on_commit runs right away outside a transaction, so the enqueue fails here
         outcome = webhook_event_record(delivery=_delivery())
     # then

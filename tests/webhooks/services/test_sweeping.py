@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.webhooks.conftest import DEAD_BROKER_URL, broker_at
+from tests.processes import celery_app_broker
+from tests.webhooks.conftest import DEAD_BROKER_URL
 from tests.webhooks.factories import WebhookLogFactory
 from webhooks.models import WebhookLog
 from webhooks.services.sweeping import webhook_logs_sweep
@@ -47,7 +48,7 @@ def test_sweep_with_the_broker_still_down_leaves_deliveries_waiting(shop):
     now = timezone.now()
     waiting = _log(shop, WebhookLog.Status.RECEIVED, received_at=now - timedelta(minutes=1))
     # when
-    with broker_at(DEAD_BROKER_URL):
+    with celery_app_broker(DEAD_BROKER_URL):
         result = webhook_logs_sweep(now=now)
     # then
     assert (result.queued_ids, result.enqueue_failures) == ((), 1)

@@ -1,0 +1,67 @@
+"""A run whose database connection is cut (pg_terminate_backend, as a database restart would) while it
+talks to Shopify: it reconnects and resumes from its checkpoints, and is never failed for it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, connections
+
+from shopsync.models import Customer, SyncSession
+from shopsync.services.sync import ensure_sync, sync_session_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _cut_the_runs_connection_on_count_queries(fake, *, times: int) -> list[int]:
+    """While the run waits for a count answer, terminate its backend (the run's next query is the
+    count's UPDATE, outside any transaction). Returns the cut backends' pids."""
+    runner_connection = connections["default"]  # this thread's, the one the run uses
+    original = fake._graphql
+    cut: list[int] = []
+
+    def answer(seen):
+        if "Count(" in seen.json()["query"] and len(cut) < times:
+            pid = runner_connection.connection.info.backend_pid
+            with connection.cursor() as cursor:  # the server thread's own connection
+                cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+            connection.close()  # a server thread's connection would outlive the test database
+            cut.append(pid)
+        return original(seen)
+
+    fake.server.handle(f"/admin/api/{fake.api_version}/graphql.json", answer)
+    return cut
+
+
+def test_a_run_whose_database_connection_is_cut_resumes_in_the_same_attempt_and_completes(fake_shopify_live):
+    # given
+    fake, shop = fake_shopify_live
+    ids = sorted(fake.add("customers") for _ in range(30))
+    session = ensure_sync(shop=shop, kind="incremental", resources=["customers"], triggered_by="cli",
+                          enqueue=False).session  # fmt: skip
+    cut = _cut_the_runs_connection_on_count_queries(fake, times=1)
+    # when
+    sync_session_run(session_id=session.pk, task_id="test")
+    # then
+    session.refresh_from_db()
+    assert len(cut) == 1
+    assert (session.status, session.attempts, session.error) == (SyncSession.Status.COMPLETED, 1, "")
+    assert sorted(Customer.objects.filter(shop=shop).values_list("shopify_id", flat=True)) == ids
+    assert session.jobs.get().total == 30
+
+
+def test_a_run_that_keeps_losing_its_database_connection_is_given_back_queued_not_failed(fake_shopify_live):
+    # given: every try is cut before it commits anything
+    fake, shop = fake_shopify_live
+    [fake.add("customers") for _ in range(5)]
+    session = ensure_sync(shop=shop, kind="incremental", resources=["customers"], triggered_by="cli",
+                          enqueue=False).session  # fmt: skip
+    cut = _cut_the_runs_connection_on_count_queries(fake, times=100)
+    # when
+    sync_session_run(session_id=session.pk, task_id="test")
+    # then: the first try and three resumes, then back to queued with its checkpoints, for the watchdog
+    session.refresh_from_db()
+    assert len(cut) == 4
+    assert (session.status, session.attempts, session.error) == (SyncSession.Status.QUEUED, 1, "")
+    assert session.events.order_by("-pk").first().note.startswith("database connection lost: ")
+    assert session.jobs.get().status == "running"
+    assert not Customer.objects.filter(shop=shop).exists()
