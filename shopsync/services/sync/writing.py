@@ -24,6 +24,7 @@ from shopsync.payloads import Resource
 from shopsync.payloads.records import AnyRecord
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.database import database_connection_lost
 from shopsync.services.sync.errors import SyncStopped
 from shopsync.services.sync.record_codec import batch_to_json
 from shopsync.services.sync.sessions import session_heartbeat
@@ -96,6 +97,10 @@ def batch_commit(*, ctx: JobContext, batch: Batch, api_calls: int = 0) -> Upsert
             error = exc
             logger.warning("sync batch write failed (attempt %s/%s) job=%s %s: %s", attempt, attempts, ctx.job.pk,
                            batch.where, exc)  # fmt: skip
+            if attempt == attempts and database_connection_lost(exc):
+                # Not the batch's fault, and nowhere to store it: the runner reconnects and
+                # resumes from the checkpoint, which this batch never moved.
+                raise
             if attempt < attempts:
                 time.sleep(min(0.2 * 2**attempt, 5))
     with transaction.atomic():

@@ -65,3 +65,35 @@ def test_a_run_that_keeps_losing_its_database_connection_is_given_back_queued_no
     assert session.events.order_by("-pk").first().note.startswith("database connection lost: ")
     assert session.jobs.get().status == "running"
     assert not Customer.objects.filter(shop=shop).exists()
+
+
+def test_a_batch_whose_every_write_attempt_loses_the_connection_is_resumed_not_dead_lettered(
+    fake_shopify_live, settings, monkeypatch
+):
+    # given: the database connection is cut inside each of the batch's write attempts
+    from shopsync.models import FailedSyncItem
+    from shopsync.services.sync import writing
+
+    fake, shop = fake_shopify_live
+    ids = sorted(fake.add("customers") for _ in range(5))
+    settings.SYNC_WRITE_ATTEMPTS = 2
+    real_upsert, cuts = writing.records_upsert, []
+
+    def upsert_on_a_dying_connection(**kwargs):
+        if len(cuts) < 2:
+            cuts.append(connection.connection.info.backend_pid)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real_upsert(**kwargs)
+
+    monkeypatch.setattr(writing, "records_upsert", upsert_on_a_dying_connection)
+    session = ensure_sync(shop=shop, kind="initial", resources=["customers"], triggered_by="cli",
+                          enqueue=False).session  # fmt: skip
+    # when
+    sync_session_run(session_id=session.pk, task_id="test")
+    # then: no failed batch; the run reconnected and wrote the batch from its checkpoint
+    session.refresh_from_db()
+    assert len(cuts) == 2
+    assert (session.status, session.error) == (SyncSession.Status.COMPLETED, "")
+    assert not FailedSyncItem.objects.exists()
+    assert sorted(Customer.objects.filter(shop=shop).values_list("shopify_id", flat=True)) == ids
