@@ -49,8 +49,6 @@ from shopsync.payloads.graphql import (
 from shopsync.payloads.records import (
     AnyRecord,
     LineItemRecord,
-    OrderRecord,
-    ProductRecord,
     Resource,
     VariantRecord,
 )
@@ -102,12 +100,22 @@ class _Shape:
     def name(self) -> str:
         return self.resource.singular
 
+    @property
+    def children_attribute(self) -> str:
+        return {Resource.ORDERS: "line_items", Resource.PRODUCTS: "variants"}.get(self.resource, "")
+
     def parent_record(self, line: bytes) -> AnyRecord:
-        return self.build_parent(validate_node(self.parent_adapter, line, resource=self.name))
+        try:
+            # The adapter's validator itself: this runs once per line of an export (millions).
+            node = self.parent_adapter.validator.validate_json(line)
+        except ValidationError:
+            validate_node(self.parent_adapter, line, resource=self.name)  # raises, naming id and field
+            raise
+        return self.build_parent(node)
 
     def child(self, line: bytes) -> tuple[int, LineItemRecord | VariantRecord]:
         try:
-            node = self.child_adapter.validate_json(line)
+            node = self.child_adapter.validator.validate_json(line)
         except ValidationError as error:
             raise PayloadValidationError.from_pydantic(
                 error, resource=self.name, shopify_id=_parent_id_of(line)
@@ -125,13 +133,6 @@ SHAPES = {
     ),
 }
 
-
-def _children(record: AnyRecord) -> list:
-    if isinstance(record, OrderRecord):
-        return record.line_items
-    if isinstance(record, ProductRecord):
-        return record.variants
-    raise TypeError(f"{type(record).__name__} has no children")
 
 
 @dataclass(slots=True)
@@ -178,6 +179,7 @@ class _Reader:
         self.poisoned: OrderedDict[int, None] = OrderedDict()
         self.errors: list[BulkLineError | None] = []
         self.broken: _BrokenRoot | None = None
+        self.children_attribute = shape.children_attribute
 
     def take_batch(self, resume_line: int) -> BulkBatch:
         self._close_broken()
@@ -215,7 +217,7 @@ class _Reader:
             # A late child: yield its parent again, now with every child it has.
             parent = self.pending[parent_id] = self.recent.pop(parent_id)
         if parent is not None:
-            _children(parent).append(child)
+            getattr(parent, self.children_attribute).append(child)
         elif self._dropped_with_broken_root(parent_id, child.shopify_id):
             return
         elif parent_id not in self.poisoned:
