@@ -110,20 +110,19 @@ def webhooks_queue_length() -> int:
     return redis.Redis.from_url(redis_url()).llen("webhooks")
 
 
-@pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup) -> Iterator[subprocess.Popen]:
-    """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db,
-    shared by one test module. Use it through `celery_worker`, which drains it after each test."""
+def start_celery_worker(*, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db
+    (it runs the webhook relay too, unless `extra_env` switches it off). Stop it with `stop_process`."""
     from django.db import connection
 
-    # Messages left by tests without a worker point at rows flushed long ago: drop them.
-    redis.Redis.from_url(redis_url()).delete("webhooks")
     db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": redis_url(),
+        "WEBHOOK_RELAY_POLL_SECONDS": "0.05",
+        **(extra_env or {}),
     }
     worker = subprocess.Popen(
         [
@@ -150,10 +149,26 @@ def celery_worker_process(django_db_setup) -> Iterator[subprocess.Popen]:
         cwd=ROOT,
         env=env,
     )
-    assert _wait_for_worker(worker), "celery worker did not come up"
+    if not _wait_for_worker(worker):
+        stop_process(worker)
+        pytest.fail("celery worker did not come up")
+    return worker
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup) -> Iterator[subprocess.Popen]:
+    """The real worker (with its relay) shared by one test module. Use it through `celery_worker`,
+    which drains it after each test."""
+    # Messages left by tests without a worker point at rows flushed long ago: drop them.
+    redis.Redis.from_url(redis_url()).delete("webhooks")
+    worker = start_celery_worker()
     yield worker
-    worker.kill()
-    worker.wait()
+    stop_process(worker)
 
 
 @pytest.fixture

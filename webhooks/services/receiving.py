@@ -1,7 +1,9 @@
-"""Receiving a delivery: verify its signature, record it once, queue it for processing.
+"""Receiving a delivery: verify its signature, record it once.
 
-Nothing here calls Shopify or applies the payload; the request must be answered within Shopify's
-5 s deadline, so processing happens in `webhooks.tasks.webhook_log_process_task`.
+Nothing here calls Shopify, applies the payload or talks to the broker; the request must be
+answered within Shopify's 5 s deadline and cheaply. The stored row is the outbox: the relay
+(`webhooks.services.relaying`) publishes it to the `webhooks` queue in batches, after commit by
+construction (it only ever sees committed rows), and the sweeper is the safety net behind it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import orjson
@@ -28,7 +29,6 @@ from shopsync.models import FailedSyncItem, Shop
 from shopsync.services.dead_letters import dead_letter_record
 from webhooks import topics
 from webhooks.models import WebhookLog
-from webhooks.tasks import webhook_log_process_task
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,6 @@ _TOPIC = re.compile(r"[A-Za-z0-9_./-]{1,100}")
 _ID_VALUE = re.compile(r"[\x21-\x7e]{1,255}")
 # Extra headers some topics carry with the resource id (used when the body has no top-level id).
 _RESOURCE_ID_HEADERS = ("X-Shopify-Order-Id", "X-Shopify-Product-Id", "X-Shopify-Customer-Id")
-# Publishing is retried briefly only: a broker that is down must not hold the response past
-# Shopify's deadline; the sweeper queues whatever was not published.
-_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2}
 
 
 class WebhookHeaderError(ValueError):
@@ -79,7 +76,8 @@ class WebhookDelivery:
 
 class RecordOutcome(enum.StrEnum):
     UNKNOWN_SHOP = "unknown_shop"
-    QUEUED = "queued"
+    # Stored for processing: the relay publishes it.
+    STORED = "stored"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     MALFORMED = "malformed"
@@ -95,7 +93,7 @@ def webhook_signature_is_valid(*, body: bytes, signature: str | None) -> bool:
 
 
 def webhook_event_record(*, delivery: WebhookDelivery) -> RecordOutcome:
-    """Store an authentic delivery once and queue it after commit.
+    """Store an authentic delivery once, for the relay to publish.
 
     The insert is `INSERT ... ON CONFLICT DO NOTHING RETURNING id` on the unique (shop, topic,
     event_id) and (shop, webhook_id) keys, so concurrent copies of one delivery cannot both be
@@ -136,27 +134,9 @@ def webhook_event_record(*, delivery: WebhookDelivery) -> RecordOutcome:
             "webhook topic not handled, stored as ignored topic=%r shop_id=%s", delivery.topic, shop_id
         )
         return RecordOutcome.IGNORED
-    # Runs at once in autocommit mode, or after the caller's transaction commits (R5).
-    transaction.on_commit(partial(webhook_log_enqueue, webhook_log_id=log_id))
-    return RecordOutcome.QUEUED
-
-
-def webhook_log_enqueue(*, webhook_log_id: int) -> bool:
-    """Publish the processing task; never raises. This is `delay_on_commit` made failure-safe:
-    the row is already committed, so a broker outage only delays processing until the sweeper
-    (`webhook_logs_sweep`) queues the delivery again."""
-    try:
-        webhook_log_process_task.apply_async(
-            args=(webhook_log_id,), retry=True, retry_policy=_PUBLISH_RETRY_POLICY
-        )
-    except Exception:  # the broker's errors vary by transport (kombu, redis, socket)
-        logger.warning(
-            "webhook enqueue failed, the sweeper will queue it webhook_log_id=%s",
-            webhook_log_id,
-            exc_info=True,
-        )
-        return False
-    return True
+    # No publish here (it cost more CPU than the rest of the request): the committed row with
+    # `queued_at` NULL is what the relay picks up, within its poll interval.
+    return RecordOutcome.STORED
 
 
 def resource_id_from_payload(*, topic: str, payload: Any) -> int | None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-
 import orjson
 import pytest
 from django.db import connection
 
 from shopsync.models import FailedSyncItem
-from tests.webhooks.conftest import DEAD_BROKER_URL, broker_at, sign
+from tests.webhooks.conftest import DEAD_BROKER_URL, broker_at, sign, webhooks_queue_length
 from tests.webhooks.factories import order_payload
 from webhooks.models import WebhookLog
 from webhooks.services.receiving import (
@@ -18,7 +16,6 @@ from webhooks.services.receiving import (
     WebhookHeaderError,
     resource_id_from_payload,
     webhook_event_record,
-    webhook_log_enqueue,
     webhook_signature_is_valid,
 )
 
@@ -93,20 +90,22 @@ def test_delivery_from_headers_refuses_headers_it_cannot_store(headers):
         WebhookDelivery.from_headers(headers=HttpHeaders(headers), body=b"{}")
 
 
-def test_record_stores_the_delivery_and_queues_it_after_commit(shop, django_capture_on_commit_callbacks):
+def test_record_stores_the_delivery_for_the_relay_and_publishes_nothing(
+    shop, django_capture_on_commit_callbacks
+):
     # given
     delivery = _delivery()
+    queue_before = webhooks_queue_length()
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         outcome = webhook_event_record(delivery=delivery)
-    # then
-    assert outcome == RecordOutcome.QUEUED
+    # then: the row is the outbox entry (received, not yet published); no broker work in the request
+    assert outcome == RecordOutcome.STORED
     log = WebhookLog.objects.get()
     assert (log.status, log.shopify_id, bytes(log.body)) == (WebhookLog.Status.RECEIVED, 42, delivery.body)
-    assert len(callbacks) == 1
-    assert isinstance(callbacks[0], functools.partial)
-    assert callbacks[0].func is webhook_log_enqueue
-    assert callbacks[0].keywords == {"webhook_log_id": log.id}
+    assert log.queued_at is None
+    assert callbacks == []
+    assert webhooks_queue_length() == queue_before
 
 
 def test_record_of_a_duplicate_does_nothing(shop, django_capture_on_commit_callbacks):
@@ -137,7 +136,7 @@ def test_the_same_event_id_on_two_topics_is_two_deliveries(shop):
     # when
     outcome = webhook_event_record(delivery=_delivery(topic="orders/updated", webhook_id="b"))
     # then
-    assert outcome == RecordOutcome.QUEUED
+    assert outcome == RecordOutcome.STORED
     assert WebhookLog.objects.count() == 2
 
 
@@ -171,22 +170,13 @@ def test_record_of_a_body_that_is_not_json_dead_letters_it_without_queueing(
     assert (item.shopify_id, item.source_ref, item.payload["raw"]) == (77, str(log.id), "\ufffdnot json")
 
 
-def test_enqueue_with_the_broker_down_returns_false_instead_of_raising(shop):
-    # given
-    with broker_at(DEAD_BROKER_URL):
-        # when
-        queued = webhook_log_enqueue(webhook_log_id=123)
-    # then
-    assert queued is False
-
-
 def test_record_with_the_broker_down_keeps_the_delivery(shop):
     # given
     with broker_at(DEAD_BROKER_URL):
-        # when: on_commit runs right away outside a transaction, so the enqueue fails here
+        # when: the request never talks to the broker
         outcome = webhook_event_record(delivery=_delivery())
     # then
-    assert outcome == RecordOutcome.QUEUED
+    assert outcome == RecordOutcome.STORED
     assert WebhookLog.objects.get().status == WebhookLog.Status.RECEIVED
 
 
