@@ -224,3 +224,40 @@ def test_record_of_a_malformed_body_for_an_unknown_shop_stores_nothing(shop):
     # then
     assert outcome == RecordOutcome.UNKNOWN_SHOP
     assert (WebhookLog.objects.count(), FailedSyncItem.objects.count()) == (0, 0)
+
+
+def test_record_on_a_connection_the_database_dropped_reconnects_and_stores_once(transactional_db):
+    # given: a reused connection whose server side is gone (a database restart, a network cut)
+    from django.db import connections
+
+    from tests.factories import ShopFactory
+
+    ShopFactory(domain="acme.myshopify.com")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    connection.health_check_done = False  # what every new request starts with
+    # when
+    outcome = webhook_event_record(delivery=_delivery())
+    # then
+    assert outcome == RecordOutcome.STORED
+    assert WebhookLog.objects.count() == 1
+
+
+def test_record_of_a_duplicate_on_the_prepared_statement_path_does_nothing(transactional_db):
+    # given: queries not logged, so the insert runs as a server-side prepared statement
+    from tests.factories import ShopFactory
+
+    ShopFactory(domain="acme.myshopify.com")
+    outcomes = [
+        webhook_event_record(delivery=_delivery(event_id=f"ev-{n % 3}", webhook_id=None)) for n in range(9)
+    ]
+    # then
+    assert outcomes == [RecordOutcome.STORED] * 3 + [RecordOutcome.DUPLICATE] * 6
+    assert sorted(WebhookLog.objects.values_list("event_id", flat=True)) == ["ev-0", "ev-1", "ev-2"]
