@@ -119,7 +119,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=8,
+        help="gunicorn sync workers (both views: the bare view and the receiver share the server)",
+    )
     parser.add_argument(
         "--worker-concurrency", type=int, default=4, help="celery worker processes for the drain"
     )
