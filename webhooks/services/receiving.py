@@ -271,7 +271,7 @@ def _fetch_one_prepared(sql: str, params: list[Any]) -> tuple | None:
 def _fetch_one_idempotent(sql: str, params: list[Any]) -> tuple | None:
     """Run an idempotent statement (insert-or-ignore on the delivery's ids) without Django's
     per-request connection health check: CONN_HEALTH_CHECKS spends a `SELECT 1` round trip before
-    the first query of every request, which on this path is half the database work. If the reused
+    the first query of every request, which on this path doubles the round trips. If the reused
     connection turns out dead, reconnect and run the statement once more; a statement that did
     commit before the connection died comes back as a duplicate the second time."""
     if connection.in_atomic_block:
