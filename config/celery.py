@@ -12,3 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 app = Celery("shopsync", task_cls=DjangoTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Every worker consuming the `webhooks` queue also runs the webhook outbox relay (webhooks/worker.py).
+from webhooks.worker import WebhookRelayStep  # noqa: E402
+
+app.steps["consumer"].add(WebhookRelayStep)

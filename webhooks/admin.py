@@ -26,6 +26,7 @@ class WebhookLogAdmin(admin.ModelAdmin):
         "api_version",
         "triggered_at",
         "received_at",
+        "queued_at",
         "claimed_at",
         "processed_at",
         "status",

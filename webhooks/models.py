@@ -35,6 +35,9 @@ class WebhookLog(BaseModel):
     api_version = models.CharField(max_length=32, blank=True)
     triggered_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField()
+    # When the relay (or the sweeper) last published the delivery to the broker; NULL = not yet.
+    # The request only stores the row: publishing happens outside it (webhooks.services.relaying).
+    queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED)
@@ -66,6 +69,13 @@ class WebhookLog(BaseModel):
                 fields=["status", "received_at"],
                 condition=Q(status__in=["received", "processing", "failed"]),
                 name="webhooklog_unfinished",
+            ),
+            # The relay's outbox: stored deliveries not published yet. Tiny (rows leave it within a
+            # poll interval), so each poll is an index-only lookup however large the table grows.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="received", queued_at__isnull=True),
+                name="webhooklog_unqueued",
             ),
         ]
 

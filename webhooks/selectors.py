@@ -13,10 +13,13 @@ from shopsync.models import Customer, Order, Shop
 from webhooks.models import WebhookLog
 
 
-def webhook_logs_waiting(*, received_before: datetime, limit: int) -> list[int]:
-    """Ids of stored deliveries nobody processed yet (enqueue failed or the message was lost)."""
+def webhook_logs_waiting(*, waiting_since: datetime, limit: int) -> list[int]:
+    """Ids of deliveries stored before `waiting_since` and still unprocessed: never published
+    (no relay ran) or published before `waiting_since` (the message was lost, or the relay died
+    between its claim and its publish)."""
     return list(
-        WebhookLog.objects.filter(status=WebhookLog.Status.RECEIVED, received_at__lt=received_before)
+        WebhookLog.objects.filter(status=WebhookLog.Status.RECEIVED, received_at__lt=waiting_since)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=waiting_since))
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -33,6 +33,22 @@ def webhook_log_process_task(self, webhook_log_id: int) -> None:
     )
 
 
+@shared_task(
+    # Safe for the same reasons; a batch that dies mid-way is redelivered or swept, and the
+    # deliveries it already finished are not claimable again.
+    acks_late=True,
+    # A batch hands its remaining ids on after BATCH_TIME_BUDGET (webhooks.services.processing),
+    # so these limits only ever stop a single stuck delivery.
+    soft_time_limit=170,
+    time_limit=180,
+)
+def webhook_logs_process_task(webhook_log_ids: list[int]) -> None:
+    """Process a batch of stored deliveries, one publish for many (the outbox relay's message)."""
+    from webhooks.services.processing import webhook_logs_process
+
+    webhook_logs_process(webhook_log_ids=webhook_log_ids)
+
+
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def webhook_logs_sweep_task() -> None:
     from webhooks.services.sweeping import webhook_logs_sweep

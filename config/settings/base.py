@@ -149,6 +149,13 @@ SHOPIFY_EXTRA_SHOP_DOMAIN_SUFFIXES = env_list("SHOPIFY_EXTRA_SHOP_DOMAIN_SUFFIXE
 SHOPIFY_HTTP_TIMEOUT_SECONDS = env_int("SHOPIFY_HTTP_TIMEOUT_SECONDS", 30)
 SHOPIFY_HTTP_MAX_ATTEMPTS = env_int("SHOPIFY_HTTP_MAX_ATTEMPTS", 8)
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)
+# The outbox relay (webhooks/services/relaying.py) publishing stored deliveries to the broker.
+# It runs inside every worker consuming the `webhooks` queue unless switched off here, in which
+# case run `manage.py webhook_relay` (one or more; they never claim the same row).
+WEBHOOK_RELAY_IN_WORKER = env_bool("WEBHOOK_RELAY_IN_WORKER", True)
+WEBHOOK_RELAY_POLL_SECONDS = float(env_str("WEBHOOK_RELAY_POLL_SECONDS", "0.2"))
+WEBHOOK_RELAY_BATCH_SIZE = env_int("WEBHOOK_RELAY_BATCH_SIZE", 500)
+WEBHOOK_RELAY_IDS_PER_TASK = env_int("WEBHOOK_RELAY_IDS_PER_TASK", 50)
 
 
 def _default_encryption_key() -> str:

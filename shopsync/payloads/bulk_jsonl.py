@@ -134,7 +134,6 @@ SHAPES = {
 }
 
 
-
 @dataclass(slots=True)
 class _BrokenRoot:
     """An invalid root line whose error stays open until the next root line, collecting its children."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -84,24 +86,38 @@ def webhooks_queue_length() -> int:
     return redis.Redis.from_url(redis_url()).llen("webhooks")
 
 
-@pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup, tmp_path_factory) -> Iterator[ManagedProcess]:
-    """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db,
-    shared by one test module. Use it through `celery_worker`, which drains it after each test."""
-    # Messages left by tests without a worker point at rows flushed long ago: drop them.
-    redis.Redis.from_url(redis_url()).delete("webhooks")
+def start_celery_worker(
+    *, extra_env: dict[str, str] | None = None, log_path: Path | None = None
+) -> ManagedProcess:
+    """A real `celery worker -Q webhooks` against the pytest test database and this run's Redis db
+    (it runs the webhook relay too, unless `extra_env` switches it off). Stop it with `stop_process`."""
     worker = processes.celery_worker(
-        log_path=tmp_path_factory.mktemp("webhooks-worker") / "worker.log",
+        log_path=log_path or Path(tempfile.mkdtemp(prefix="webhooks-worker-")) / "worker.log",
         queues=("webhooks",),
         database_url=processes.database_url(),
         broker_url=redis_url(),
         pool="threads",
         concurrency=4,
         name="webhooks-test",
+        env={"WEBHOOK_RELAY_POLL_SECONDS": "0.05", **(extra_env or {})},
     )
     worker.start()
+    return worker
+
+
+def stop_process(process: ManagedProcess) -> None:
+    process.kill()
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup, tmp_path_factory) -> Iterator[ManagedProcess]:
+    """The real worker (with its relay) shared by one test module. Use it through `celery_worker`,
+    which drains it after each test."""
+    # Messages left by tests without a worker point at rows flushed long ago: drop them.
+    redis.Redis.from_url(redis_url()).delete("webhooks")
+    worker = start_celery_worker(log_path=tmp_path_factory.mktemp("webhooks-worker") / "worker.log")
     yield worker
-    worker.kill()
+    stop_process(worker)
 
 
 @pytest.fixture

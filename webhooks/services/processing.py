@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,13 +39,18 @@ from webhooks.services.privacy import (
     privacy_shop_redact,
 )
 from webhooks.services.shops import shop_uninstalled_mark
-from webhooks.tasks import WebhookRetryableError
+from webhooks.tasks import WebhookRetryableError, webhook_log_process_task, webhook_logs_process_task
 
 logger = logging.getLogger(__name__)
 
 # Counted over Celery retries and sweeper re-queues alike: after this many claims it is dead.
 MAX_ATTEMPTS = 6
 MAX_ERROR_CHARS = 4000
+# A batch keeps one worker for at most this long, then hands its remaining ids to a new task, so a
+# slow batch neither starves the queue nor runs into the task's time limit.
+BATCH_TIME_BUDGET_SECONDS = 30.0
+# The first retry of a delivery that failed inside a batch; its own task backs off from there.
+BATCH_RETRY_COUNTDOWN_SECONDS = 2
 
 
 class WebhookPayloadError(ValueError):
@@ -93,6 +99,39 @@ def webhook_log_process(*, webhook_log_id: int, is_last_attempt: bool = False) -
         _dead_letter(log, exc)
         return log
     return log
+
+
+def webhook_logs_process(
+    *, webhook_log_ids: Sequence[int], time_budget_seconds: float = BATCH_TIME_BUDGET_SECONDS
+) -> None:
+    """Process a batch of deliveries in order (the relay's message). Each delivery is claimed on
+    its own, so ids already done or taken are skipped. One that fails transiently is handed to its
+    own retrying task (`webhook_log_process_task`, Celery's backoff) and the batch carries on;
+    if that publish fails too, the delivery stays `failed` and the sweeper re-queues it."""
+    started = time.monotonic()
+    for index, webhook_log_id in enumerate(webhook_log_ids):
+        # At least one per batch, so a batch always makes progress.
+        if index and time.monotonic() - started > time_budget_seconds:
+            remaining = list(webhook_log_ids[index:])
+            logger.info("webhook batch over its time budget, handing on %s deliveries", len(remaining))
+            # If this publish fails the task fails; the rows are still `received` and get swept.
+            webhook_logs_process_task.delay(remaining)
+            return
+        try:
+            webhook_log_process(webhook_log_id=webhook_log_id)
+        except WebhookRetryableError:
+            _retry_alone(webhook_log_id)
+
+
+def _retry_alone(webhook_log_id: int) -> None:
+    try:
+        webhook_log_process_task.apply_async(
+            args=(webhook_log_id,), countdown=BATCH_RETRY_COUNTDOWN_SECONDS, retry=False
+        )
+    except Exception:  # the broker's errors vary by transport
+        logger.warning(
+            "webhook retry not queued, the sweeper will webhook_log_id=%s", webhook_log_id, exc_info=True
+        )
 
 
 def webhook_log_reprocess(*, webhook_log: WebhookLog) -> WebhookLog:

@@ -310,3 +310,87 @@ def test_webhook_handling_never_starts_a_sync(shop):
         _apply(shop, topic, payload)
     # then
     assert SyncSession.objects.count() == 0
+
+
+def _queued_tasks() -> list[tuple[str, list, dict]]:
+    """(task name, args, eta) of the messages waiting in the `webhooks` queue, oldest first."""
+    import base64
+    import json
+
+    import redis
+
+    from tests.webhooks.conftest import redis_url
+
+    client = redis.Redis.from_url(redis_url())
+    tasks = []
+    for raw in reversed(client.lrange("webhooks", 0, -1)):
+        message = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        tasks.append((message["headers"]["task"], args, message["headers"].get("eta")))
+    return tasks
+
+
+@pytest.fixture
+def empty_queue():
+    import redis
+
+    from tests.webhooks.conftest import redis_url
+
+    redis.Redis.from_url(redis_url()).delete("webhooks")
+    yield
+    redis.Redis.from_url(redis_url()).delete("webhooks")
+
+
+def test_a_batch_processes_each_delivery_and_skips_those_already_done(shop, empty_queue):
+    # given
+    first = _stored(shop, "orders/updated", order_payload(31))
+    done = _stored(shop, "orders/updated", order_payload(32), status=WebhookLog.Status.PROCESSED)
+    last = _stored(shop, "orders/create", order_payload(33))
+    # when
+    processing.webhook_logs_process(webhook_log_ids=[first.id, done.id, last.id, first.id])
+    # then
+    statuses = dict(WebhookLog.objects.values_list("id", "status"))
+    assert statuses == {first.id: "processed", done.id: "processed", last.id: "processed"}
+    assert set(WebhookLog.objects.values_list("id", "attempts")) == {
+        (first.id, 1),
+        (done.id, 0),
+        (last.id, 1),
+    }
+    assert set(Order.objects.filter(shop=shop).values_list("shopify_id", flat=True)) == {31, 33}
+    assert _queued_tasks() == []
+
+
+def test_a_transient_failure_in_a_batch_goes_to_its_own_retrying_task_and_the_rest_carry_on(
+    shop, monkeypatch, empty_queue
+):
+    # given
+    real = processing.HANDLERS["orders/updated"]
+
+    def handle(delivery):
+        if delivery.log.shopify_id == 41:
+            raise OperationalError("server closed the connection unexpectedly")
+        real(delivery)
+
+    monkeypatch.setitem(processing.HANDLERS, "orders/updated", handle)
+    flaky = _stored(shop, "orders/updated", order_payload(41))
+    fine = _stored(shop, "orders/updated", order_payload(42))
+    # when
+    processing.webhook_logs_process(webhook_log_ids=[flaky.id, fine.id])
+    # then
+    flaky.refresh_from_db()
+    assert (flaky.status, flaky.attempts) == (WebhookLog.Status.FAILED, 1)
+    assert WebhookLog.objects.get(pk=fine.id).status == WebhookLog.Status.PROCESSED
+    [(task, args, eta)] = _queued_tasks()
+    assert (task, args) == ("webhooks.tasks.webhook_log_process_task", [flaky.id])
+    assert eta is not None  # a countdown, not an immediate retry
+
+
+def test_a_batch_over_its_time_budget_hands_the_rest_to_a_new_task(shop, empty_queue):
+    # given
+    logs = [_stored(shop, "orders/updated", order_payload(50 + n)) for n in range(3)]
+    # when: a budget already spent after the first delivery
+    processing.webhook_logs_process(webhook_log_ids=[log.id for log in logs], time_budget_seconds=0)
+    # then
+    statuses = [WebhookLog.objects.get(pk=log.id).status for log in logs]
+    assert statuses == ["processed", "received", "received"]
+    assert _queued_tasks() == [("webhooks.tasks.webhook_logs_process_task", [[logs[1].id, logs[2].id]], None)]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-
 import orjson
 import pytest
 from django.db import connection
 
 from shopsync.models import FailedSyncItem
 from tests.processes import celery_app_broker
-from tests.webhooks.conftest import DEAD_BROKER_URL, sign
+from tests.webhooks.conftest import DEAD_BROKER_URL, sign, webhooks_queue_length
 from tests.webhooks.factories import order_payload
 from webhooks.models import WebhookLog
 from webhooks.services.receiving import (
@@ -19,7 +17,6 @@ from webhooks.services.receiving import (
     WebhookHeaderError,
     resource_id_from_payload,
     webhook_event_record,
-    webhook_log_enqueue,
     webhook_signature_is_valid,
 )
 
@@ -94,20 +91,22 @@ def test_delivery_from_headers_refuses_headers_it_cannot_store(headers):
         WebhookDelivery.from_headers(headers=HttpHeaders(headers), body=b"{}")
 
 
-def test_record_stores_the_delivery_and_queues_it_after_commit(shop, django_capture_on_commit_callbacks):
+def test_record_stores_the_delivery_for_the_relay_and_publishes_nothing(
+    shop, django_capture_on_commit_callbacks
+):
     # given
     delivery = _delivery()
+    queue_before = webhooks_queue_length()
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         outcome = webhook_event_record(delivery=delivery)
-    # then
-    assert outcome == RecordOutcome.QUEUED
+    # then: the row is the outbox entry (received, not yet published); no broker work in the request
+    assert outcome == RecordOutcome.STORED
     log = WebhookLog.objects.get()
     assert (log.status, log.shopify_id, bytes(log.body)) == (WebhookLog.Status.RECEIVED, 42, delivery.body)
-    assert len(callbacks) == 1
-    assert isinstance(callbacks[0], functools.partial)
-    assert callbacks[0].func is webhook_log_enqueue
-    assert callbacks[0].keywords == {"webhook_log_id": log.id}
+    assert log.queued_at is None
+    assert callbacks == []
+    assert webhooks_queue_length() == queue_before
 
 
 def test_record_of_a_duplicate_does_nothing(shop, django_capture_on_commit_callbacks):
@@ -138,7 +137,7 @@ def test_the_same_event_id_on_two_topics_is_two_deliveries(shop):
     # when
     outcome = webhook_event_record(delivery=_delivery(topic="orders/updated", webhook_id="b"))
     # then
-    assert outcome == RecordOutcome.QUEUED
+    assert outcome == RecordOutcome.STORED
     assert WebhookLog.objects.count() == 2
 
 
@@ -172,22 +171,13 @@ def test_record_of_a_body_that_is_not_json_dead_letters_it_without_queueing(
     assert (item.shopify_id, item.source_ref, item.payload["raw"]) == (77, str(log.id), "\ufffdnot json")
 
 
-def test_enqueue_with_the_broker_down_returns_false_instead_of_raising(shop):
-    # given
-    with celery_app_broker(DEAD_BROKER_URL):
-        # when
-        queued = webhook_log_enqueue(webhook_log_id=123)
-    # then
-    assert queued is False
-
-
 def test_record_with_the_broker_down_keeps_the_delivery(shop):
     # given
     with celery_app_broker(DEAD_BROKER_URL):
-        # when: on_commit runs right away outside a transaction, so the enqueue fails here
+        # when: the request never talks to the broker
         outcome = webhook_event_record(delivery=_delivery())
     # then
-    assert outcome == RecordOutcome.QUEUED
+    assert outcome == RecordOutcome.STORED
     assert WebhookLog.objects.get().status == WebhookLog.Status.RECEIVED
 
 
@@ -235,3 +225,40 @@ def test_record_of_a_malformed_body_for_an_unknown_shop_stores_nothing(shop):
     # then
     assert outcome == RecordOutcome.UNKNOWN_SHOP
     assert (WebhookLog.objects.count(), FailedSyncItem.objects.count()) == (0, 0)
+
+
+def test_record_on_a_connection_the_database_dropped_reconnects_and_stores_once(transactional_db):
+    # given: a reused connection whose server side is gone (a database restart, a network cut)
+    from django.db import connections
+
+    from tests.factories import ShopFactory
+
+    ShopFactory(domain="acme.myshopify.com")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    connection.health_check_done = False  # what every new request starts with
+    # when
+    outcome = webhook_event_record(delivery=_delivery())
+    # then
+    assert outcome == RecordOutcome.STORED
+    assert WebhookLog.objects.count() == 1
+
+
+def test_record_of_a_duplicate_on_the_prepared_statement_path_does_nothing(transactional_db):
+    # given: queries not logged, so the insert runs as a server-side prepared statement
+    from tests.factories import ShopFactory
+
+    ShopFactory(domain="acme.myshopify.com")
+    outcomes = [
+        webhook_event_record(delivery=_delivery(event_id=f"ev-{n % 3}", webhook_id=None)) for n in range(9)
+    ]
+    # then
+    assert outcomes == [RecordOutcome.STORED] * 3 + [RecordOutcome.DUPLICATE] * 6
+    assert sorted(WebhookLog.objects.values_list("event_id", flat=True)) == ["ev-0", "ev-1", "ev-2"]

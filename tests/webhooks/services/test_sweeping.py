@@ -75,3 +75,25 @@ def test_the_sweeper_is_scheduled_every_minute_in_beat(db):
     task = PeriodicTask.objects.get(task="webhooks.tasks.webhook_logs_sweep_task")
     # then
     assert (task.enabled, task.interval.every, task.interval.period) == (True, 1, "minutes")
+
+
+def test_sweep_republishes_deliveries_a_relay_claimed_but_never_published(shop):
+    # given: a relay stamped both, then died before publishing; one was claimed just now
+    now = timezone.now()
+    abandoned = _log(
+        shop,
+        WebhookLog.Status.RECEIVED,
+        received_at=now - timedelta(minutes=2),
+        queued_at=now - timedelta(minutes=2),
+    )
+    _log(
+        shop,
+        WebhookLog.Status.RECEIVED,
+        received_at=now - timedelta(minutes=2),
+        queued_at=now - timedelta(seconds=1),
+    )
+    # when
+    result = webhook_logs_sweep(now=now)
+    # then
+    assert result.queued_ids == (abandoned,)
+    assert WebhookLog.objects.get(pk=abandoned).queued_at == now

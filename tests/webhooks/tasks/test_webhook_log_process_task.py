@@ -10,7 +10,7 @@ from tests.webhooks.factories import WebhookLogFactory, order_payload
 from webhooks.models import WebhookLog
 from webhooks.services import processing
 from webhooks.services.processing import MAX_ATTEMPTS
-from webhooks.tasks import webhook_log_process_task, webhook_logs_sweep_task
+from webhooks.tasks import webhook_log_process_task, webhook_logs_process_task, webhook_logs_sweep_task
 
 
 def _flaky_handler(failures: int):
@@ -71,3 +71,25 @@ def test_the_task_policy_is_explicit():
     assert webhook_log_process_task.acks_late is True
     assert webhook_log_process_task.name == "webhooks.tasks.webhook_log_process_task"
     assert webhook_logs_sweep_task.name == "webhooks.tasks.webhook_logs_sweep_task"
+
+
+def test_the_batch_task_processes_every_id_it_carries(shop):
+    # given
+    logs = [
+        WebhookLogFactory(shop=shop, topic="orders/updated", body=orjson.dumps(order_payload(1100 + n)))
+        for n in range(3)
+    ]
+    # when
+    webhook_logs_process_task.apply(args=([log.id for log in logs],))
+    # then
+    assert set(WebhookLog.objects.values_list("status", flat=True)) == {WebhookLog.Status.PROCESSED}
+    assert Order.objects.filter(shop=shop).count() == 3
+
+
+def test_the_batch_task_is_acked_late_and_routed_to_the_webhooks_queue():
+    # then
+    from config.celery import app
+
+    assert webhook_logs_process_task.acks_late is True
+    assert webhook_logs_process_task.name == "webhooks.tasks.webhook_logs_process_task"
+    assert app.amqp.router.route({}, webhook_logs_process_task.name)["queue"].name == "webhooks"
