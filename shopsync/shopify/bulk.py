@@ -242,7 +242,12 @@ def bulk_result_lines(
     otherwise from the start, skipping the lines already yielded. Either way no line is repeated or lost.
     Blank lines are not counted. No Shopify token is sent: the URL is a signed storage link.
     """
-    return _resuming(url, start_line, session, max_attempts, sleep, chunk_size, timeout, blocks=False)
+    # A block's lines are all handed out before the next block is read, so a resume after a drop
+    # (which starts after the last whole block) neither repeats nor skips a line.
+    blocks = bulk_result_blocks(url, start_line=start_line, session=session, max_attempts=max_attempts,
+                                sleep=sleep, chunk_size=chunk_size, timeout=timeout)  # fmt: skip
+    for block in blocks:
+        yield from block_lines(block)
 
 
 def bulk_result_blocks(
@@ -259,7 +264,23 @@ def bulk_result_blocks(
     parsing child process): each block is whole lines, the last one ending with a newline, and
     `block_lines(block)` are exactly the lines `bulk_result_lines` would yield for it. Same start,
     same resumes, and no per-line work here."""
-    return _resuming(url, start_line, session, max_attempts, sleep, chunk_size, timeout, blocks=True)
+    http = session or requests.Session()
+    timeout = timeout or default_timeout()
+    position = _DownloadPosition(lines_done=start_line)
+    failures = 0
+    while True:
+        try:
+            yield from _blocks_from(http, url, position, chunk_size=chunk_size, timeout=timeout)
+            return
+        except ShopifyRetryableError as exc:
+            failures += 1
+            if failures >= max_attempts:
+                raise
+            wait = min(60.0, 2.0 ** (failures - 1))
+            logger.warning(
+                "Bulk download dropped after %d lines, resuming in %.0fs: %s", position.lines_done, wait, exc
+            )
+            sleep(wait)
 
 
 def block_lines(block: bytes) -> list[bytes]:
@@ -280,37 +301,6 @@ def _block_line_count(block: bytes) -> int:
     return len(block_lines(block)) if _may_hold_blank_lines(block) else block.count(b"\n")
 
 
-def _resuming(
-    url: str,
-    start_line: int,
-    session: requests.Session | None,
-    max_attempts: int,
-    sleep: Callable[[float], None],
-    chunk_size: int,
-    timeout: tuple[float, float] | None,
-    *,
-    blocks: bool,
-) -> Iterator[bytes]:
-    http = session or requests.Session()
-    timeout = timeout or default_timeout()
-    position = _DownloadPosition(lines_done=start_line)
-    failures = 0
-    download = _blocks_from if blocks else _download_from
-    while True:
-        try:
-            yield from download(http, url, position, chunk_size=chunk_size, timeout=timeout)
-            return
-        except ShopifyRetryableError as exc:
-            failures += 1
-            if failures >= max_attempts:
-                raise
-            wait = min(60.0, 2.0 ** (failures - 1))
-            logger.warning(
-                "Bulk download dropped after %d lines, resuming in %.0fs: %s", position.lines_done, wait, exc
-            )
-            sleep(wait)
-
-
 @dataclass(slots=True)
 class _DownloadPosition:
     """How far the consumer got: complete lines yielded, and the byte offset just after the last one
@@ -319,27 +309,6 @@ class _DownloadPosition:
     lines_done: int
     byte_offset: int | None = None
     use_range: bool = True
-
-
-def _download_from(
-    http: requests.Session,
-    url: str,
-    position: _DownloadPosition,
-    *,
-    chunk_size: int,
-    timeout: tuple[float, float],
-) -> Iterator[bytes]:
-    response, offset, lines_to_skip = _open_at(http, url, position, timeout=timeout)
-    with response:
-        for line, line_end in _lines_with_offsets(response, offset, chunk_size=chunk_size, what=url):
-            if lines_to_skip:
-                lines_to_skip -= 1
-                position.byte_offset = line_end
-                continue
-            # Advance the position before handing the line out: once yielded, it is consumed.
-            position.lines_done += 1
-            position.byte_offset = line_end
-            yield line
 
 
 def _blocks_from(
@@ -409,30 +378,6 @@ def _open(
 def _range_start(response: requests.Response) -> int | None:
     match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
     return int(match.group(1)) if match else None
-
-
-def _lines_with_offsets(
-    response: requests.Response, offset: int, *, chunk_size: int, what: str
-) -> Iterator[tuple[bytes, int]]:
-    """Non-empty lines and the byte offset just past each line's newline (or end of body).
-
-    Written over `iter_content` rather than `iter_lines` to know exact byte offsets for Range resumes."""
-    pending = b""
-    try:
-        for chunk in response.iter_content(chunk_size=chunk_size):
-            pending += chunk
-            start = 0
-            while (newline := pending.find(b"\n", start)) != -1:
-                line = pending[start:newline].rstrip(b"\r")
-                offset += newline + 1 - start
-                start = newline + 1
-                if line:
-                    yield line, offset
-            pending = pending[start:]
-    except NETWORK_ERRORS as exc:
-        raise network_error(exc, what=f"Bulk result download ({what[:60]}…)") from exc
-    if pending.strip():
-        yield pending.rstrip(b"\r"), offset + len(pending)
 
 
 def _whole_line_blocks(response: requests.Response, *, chunk_size: int, what: str) -> Iterator[bytes]:

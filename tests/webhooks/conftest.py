@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,12 +66,8 @@ def deliver(
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 20.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
+    """`processes.wait_until` with the webhook tests' defaults."""
+    return processes.wait_until(condition, timeout=timeout, interval=interval)
 
 
 def redis_url() -> str:
