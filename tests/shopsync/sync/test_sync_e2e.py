@@ -267,7 +267,7 @@ def test_a_sync_whose_database_connections_are_cut_mid_run_completes_equal_to_th
     session = ensure_sync(shop=shop, kind=kind, resources=[resource], triggered_by="cli").session
     job = session.jobs.get()
     # when: its database connections are cut, again and again, as a database restart would
-    hits = _cut_database_connections_while_running(session, job, cuts=4, every=1.5, timeout=60)
+    hits = _cut_database_connections_while_running(session, job, cuts=6, every=0.5, timeout=60)
     deadline = time.monotonic() + 120
     while session.status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)
