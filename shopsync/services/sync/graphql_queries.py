@@ -53,17 +53,23 @@ def bulk_query(resource: Resource, search: str | None) -> str:
     return f"{{ {shape.connection}({args}) {{ edges {{ node {{ {_flat(shape.fields)} {children} }} }} }} }}"
 
 
+def _first_children(resource: Resource, variables: str) -> tuple[str, str]:
+    """The selection of a root's first page of children (empty without children) and the query's
+    variables with `$childFirst` added when needed."""
+    shape = SHAPES[resource]
+    if not shape.child_connection:
+        return "", variables
+    selection = (
+        f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"nodes {{ {_flat(shape.child_fields)} }} }}"
+    )
+    return selection, f"{variables}, $childFirst: Int!"
+
+
 def page_query(resource: Resource) -> str:
     """One page of roots (sorted by UPDATED_AT) with the first page of their children."""
     shape = SHAPES[resource]
-    children = ""
-    variables = "$first: Int!, $after: String, $query: String"
-    if shape.child_connection:
-        variables += ", $childFirst: Int!"
-        children = (
-            f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
-            f"nodes {{ {_flat(shape.child_fields)} }} }}"
-        )
+    children, variables = _first_children(resource, "$first: Int!, $after: String, $query: String")
     return (
         f"query SyncPage({variables}) {{ {shape.connection}(first: $first, after: $after, query: $query, "
         f"sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} "
@@ -84,13 +90,7 @@ def children_query(resource: Resource) -> str:
 def nodes_query(resource: Resource) -> str:
     """Roots by id (`nodes(ids:)`) with the first page of their children; unknown ids come back null."""
     shape = SHAPES[resource]
-    children, variables = "", "$ids: [ID!]!"
-    if shape.child_connection:
-        variables += ", $childFirst: Int!"
-        children = (
-            f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
-            f"nodes {{ {_flat(shape.child_fields)} }} }}"
-        )
+    children, variables = _first_children(resource, "$ids: [ID!]!")
     return (
         f"query SyncNodes({variables}) {{ nodes(ids: $ids) {{ "
         f"... on {GRAPHQL_TYPES[resource]} {{ {_flat(shape.fields)} {children} }} }} }}"
