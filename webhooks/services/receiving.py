@@ -230,13 +230,19 @@ def _insert_sql(vendor: str) -> str:
         )
     # One round trip for lookup and insert. INSERT ... SELECT does not infer parameter types from
     # the target columns, hence the casts.
-    casts = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
+    casts = ", ".join(f"CAST(%s AS {_unbounded_type(field)})" for field in fields)
     return (
         f"WITH shop AS (SELECT id FROM {shop_table} WHERE domain = %s), "  # noqa: S608 (identifiers only)
         f"inserted AS (INSERT INTO {table} (shop_id, {columns}) SELECT shop.id, {casts} FROM shop "
         "ON CONFLICT DO NOTHING RETURNING id) "
         "SELECT shop.id, inserted.id FROM shop LEFT JOIN inserted ON TRUE"
     )
+
+
+def _unbounded_type(field: Any) -> str:
+    """The column's type without its length: an explicit CAST to varchar(n) silently cuts an
+    overlong value, where storing it into the column refuses it."""
+    return re.sub(r"\(\d+\)", "", field.db_type(connection))
 
 
 def _fetch_one(sql: str, params: list[Any]) -> tuple | None:

@@ -262,3 +262,17 @@ def test_record_of_a_duplicate_on_the_prepared_statement_path_does_nothing(trans
     # then
     assert outcomes == [RecordOutcome.STORED] * 3 + [RecordOutcome.DUPLICATE] * 6
     assert sorted(WebhookLog.objects.values_list("event_id", flat=True)) == ["ev-0", "ev-1", "ev-2"]
+
+
+def test_an_overlong_value_is_refused_by_the_database_not_cut_to_fit(transactional_db):
+    # given: an event id longer than its column (the header check refuses it before; this is the
+    # statement's own guard: an explicit CAST to varchar(255) would silently keep 255 characters)
+    from django.db import DataError
+
+    from tests.factories import ShopFactory
+
+    ShopFactory(domain="acme.myshopify.com")
+    # when / then
+    with pytest.raises(DataError):
+        webhook_event_record(delivery=_delivery(event_id="x" * 300))
+    assert WebhookLog.objects.count() == 0
