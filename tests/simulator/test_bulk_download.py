@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import http.client
+import os
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from shopify_sim.bulk.manager import process_export_directory
 from shopify_sim.server import byte_range
 from tests.simulator.conftest import token_of
 from tests.simulator.test_bulk import start, wait
@@ -117,3 +121,23 @@ def test_byte_range_forms():
     assert byte_range("bytes=5-3", 100) is None
     assert byte_range("bytes=0-1,5-6", 100) is None
     assert byte_range("items=0-5", 100) is None
+
+
+def test_exports_of_simulator_processes_that_are_gone_are_removed_at_start(tmp_path):
+    # given: a reused data directory holding a finished process's exports (nothing can download
+    # them: operations live in memory), a running process's, and files of the older flat layout
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    gone = tmp_path / f"run-{int(finished.stdout)}"
+    running = tmp_path / f"run-{os.getppid()}"
+    for directory in (gone, running):
+        directory.mkdir()
+        (directory / "export.jsonl").write_bytes(b"{}\n")
+    (tmp_path / "flat.jsonl").write_bytes(b"{}\n")
+    (tmp_path / "flat.part").write_bytes(b"{}\n")
+    # when
+    own = process_export_directory(tmp_path)
+    # then
+    assert own == tmp_path / f"run-{os.getpid()}" and own.is_dir()
+    assert not gone.exists()
+    assert (running / "export.jsonl").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([own.name, running.name])
