@@ -1,0 +1,137 @@
+"""Where a webhook request's CPU goes: the receiver against the bare view on the same gunicorn
+server, with the CPU each kind of process spent per request (from /proc) during each load.
+
+    .venv/bin/python bench/webhooks/breakdown.py [--server-args "-w 8"] [--runs 2] [--seconds 8]
+        [--no-relay] [--stub-insert]
+
+`--server-args` are gunicorn's (e.g. "-w 2 -k gthread --threads 8"); `--stub-insert` serves a copy
+of the application whose delivery insert does nothing (HMAC, header checks, JSON parse and the
+answer only), to separate the receiver's own Python from the durable write. The load, the
+database and the relay are those of `run.py`; no zero-loss check here (use `run.py` for the
+benchmark's figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.webhooks import run as bench
+
+CATEGORIES = (("gunicorn", "gunicorn"), ("webhook_relay", "relay"), ("redis", "redis"))
+
+
+def main() -> None:
+    options = _arguments()
+    body = orjson.dumps(bench._order_payload())
+    bench.DATA.mkdir(parents=True, exist_ok=True)
+    body_file = bench.DATA / "webhook-body.json"
+    body_file.write_bytes(body)
+    signature = base64.b64encode(hmac.new(bench.SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    bench._prepare_database()
+    application = "bench.webhooks.wsgi_stub_insert" if options.stub_insert else "bench.webhooks.wsgi"
+    server = _start_server(application, shlex.split(options.server_args))
+    relay = None if options.no_relay else bench._start_relay()
+    try:
+        bench._load("warmup-bare", "/bench/bare/", body_file, signature, 4, options.connections)
+        bench._load("warmup-hook", "/webhooks/shopify/", body_file, signature, 3, options.connections)
+        print(f"server: gunicorn {options.server_args}; relay: {'off' if relay is None else 'on'}; "
+              f"insert: {'stubbed out' if options.stub_insert else 'real'}")  # fmt: skip
+        print("| view | req/s | CPU µs per request: gunicorn / PostgreSQL / relay / redis |")
+        print("|---|---|---|")
+        for _ in range(options.runs):
+            for label, path in (("bare", "/bench/bare/"), ("webhook", "/webhooks/shopify/")):
+                before = _cpu_by_category()
+                result = bench._load(label, path, body_file, signature, options.seconds, options.connections)
+                spent = _difference(before, _cpu_by_category())
+                per_request = {name: spent.get(name, 0.0) / result["requests"] * 1e6 for name in spent}
+                shares = " / ".join(
+                    f"{per_request.get(name, 0.0):.0f}" for name in ("gunicorn", "postgres", "relay", "redis")
+                )
+                print(f"| {label} | {result['rps']:.0f} | {shares} |", flush=True)
+    finally:
+        if relay is not None:
+            bench._stop(relay)
+        bench._stop(server)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--server-args", default="-w 8", help="gunicorn options (workers, worker class)")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-relay", action="store_true")
+    parser.add_argument("--stub-insert", action="store_true")
+    return parser.parse_args()
+
+
+def _start_server(application: str, server_args: list[str]) -> subprocess.Popen:
+    gunicorn = str(bench.ROOT / ".venv" / "bin" / "gunicorn")
+    command = [gunicorn, application, "--preload", "-b", f"127.0.0.1:{bench.PORT}", "--backlog", "2048"]
+    server = subprocess.Popen(
+        [*command, "--log-level", "warning", *server_args], cwd=bench.ROOT, env=bench.ENV
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", bench.PORT), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def _cpu_by_category() -> dict[int, tuple[str, float]]:
+    """user + system CPU seconds of every process, by pid, with its category."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[str, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat_file:
+                stat = stat_file.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline_file:
+                command = cmdline_file.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        found[int(entry)] = (_category(command, stat), seconds)
+    return found
+
+
+def _category(command: str, stat: str) -> str:
+    if "postgres" in command or "(postgres)" in stat:
+        return "postgres"
+    return next((name for marker, name in CATEGORIES if marker in command), "other")
+
+
+def _difference(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for pid, (category, seconds) in after.items():
+        totals[category] = totals.get(category, 0.0) + seconds - before.get(pid, (category, 0.0))[1]
+    return totals
+
+
+if __name__ == "__main__":
+    main()
