@@ -46,6 +46,7 @@ from shopsync.shopify.bulk import (
     bulk_operation_wait,
     bulk_query_start,
     bulk_result_blocks,
+    next_poll_interval,
 )
 from shopsync.shopify.queries import count_parse, count_query
 
@@ -127,7 +128,8 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
     query = bulk_query(ctx.resource, _search(ctx))
     heartbeat = Heartbeat(ctx.session, ctx.token)
     config = sync_config()
-    deadline = time.monotonic() + config.bulk_timeout_seconds
+    waiting_since = time.monotonic()
+    deadline = waiting_since + config.bulk_timeout_seconds
     interval = float(config.bulk_poll_interval_seconds)
     before = client.graphql_calls
     while True:
@@ -143,7 +145,11 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
                 message=f"Waiting for a running bulk operation to finish ({exc.running_id or 'busy'})."
             )
             _sleep_with_heartbeat(interval, heartbeat)
-            interval = min(MAX_POLL_INTERVAL_SECONDS, interval * 1.5)
+            interval = next_poll_interval(
+                time.monotonic() - waiting_since,
+                poll_interval=float(config.bulk_poll_interval_seconds),
+                max_poll_interval=MAX_POLL_INTERVAL_SECONDS,
+            )
     with transaction.atomic():
         session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.BULK_RUNNING)
         SyncJob.objects.filter(pk=ctx.job.pk).update(

@@ -18,6 +18,7 @@ from shopsync.shopify.bulk import (
     bulk_query_start,
     bulk_result_blocks,
     bulk_result_lines,
+    next_poll_interval,
 )
 from shopsync.shopify.errors import ShopifyPermanentError, ShopifyRetryableError, ShopifyUserErrors
 from tests.shopsync.shopify.scripted_http import GRAPHQL_PATH, Reply, graphql_ok
@@ -152,7 +153,7 @@ def test_bulk_operation_get_of_an_unknown_id_is_permanent(server, make_client):
         bulk_operation_get(make_client(), OP_ID)
 
 
-def test_bulk_operation_wait_polls_with_growing_intervals_until_finished(server, clock, make_client):
+def test_bulk_operation_wait_polls_until_finished(server, clock, make_client):
     # given
     server.script(
         GRAPHQL_PATH,
@@ -171,8 +172,31 @@ def test_bulk_operation_wait_polls_with_growing_intervals_until_finished(server,
     # then
     assert operation.status == "COMPLETED"
     assert operation.object_count == 30
-    assert clock.sleeps == [2.0, 3.0, 4.0]
+    assert clock.sleeps == [2.0, 2.0, 2.0]
     assert [op.object_count for op in polled] == [0, 10, 20]
+
+
+def test_a_long_wait_polls_at_5_percent_of_the_time_waited_so_far(server, clock, make_client):
+    # given: an export that runs for 200 polls
+    answers = iter([_operation("RUNNING")] * 200 + [_operation("COMPLETED")])
+    server.handle(GRAPHQL_PATH, lambda seen: graphql_ok({"node": next(answers)}))
+    # when
+    bulk_operation_wait(make_client(), OP_ID, poll_interval=1.0, max_poll_interval=30.0, timeout=10_000)
+    # then: every second for the first 20 s, then 5 % of the wait so far, at most every 30 s
+    waited = 0.0
+    for sleep in clock.sleeps:
+        assert sleep == pytest.approx(min(30.0, max(1.0, waited * 0.05)))
+        waited += sleep
+    assert clock.sleeps[:20] == [1.0] * 20
+    assert max(clock.sleeps) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("waited", "expected"),
+    [(0.0, 1.0), (19.0, 1.0), (40.0, 2.0), (300.0, 15.0), (600.0, 30.0), (5000.0, 30.0)],
+)
+def test_next_poll_interval_notices_a_finished_export_at_most_5_percent_late(waited, expected):
+    assert next_poll_interval(waited, poll_interval=1.0, max_poll_interval=30.0) == expected
 
 
 def test_bulk_operation_wait_is_shortened_by_the_wake_hook(server, clock, make_client):
