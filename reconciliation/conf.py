@@ -66,7 +66,8 @@ def reconciliation_auto_heal() -> bool:
 
 
 def reconciliation_bulk_poll_seconds() -> float:
-    """First wait between polls of the export (it grows by half each poll, up to 30 s)."""
+    """First wait between polls of the export (later polls wait up to 5 % of the time waited so far,
+    at most 30 s: `shopsync.shopify.bulk.next_poll_interval`)."""
     return float(getattr(settings, "RECONCILIATION_BULK_POLL_SECONDS", 2.0))
 
 
