@@ -19,10 +19,7 @@ import hashlib
 import hmac
 import os
 import shlex
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -43,7 +40,7 @@ def main() -> None:
     signature = base64.b64encode(hmac.new(bench.SECRET.encode(), body, hashlib.sha256).digest()).decode()
     bench._prepare_database()
     application = "bench.webhooks.wsgi_stub_insert" if options.stub_insert else "bench.webhooks.wsgi"
-    server = _start_server(application, shlex.split(options.server_args))
+    server = bench._start_server(shlex.split(options.server_args), application)
     relay = None if options.no_relay else bench._start_relay()
     try:
         bench._load("warmup-bare", "/bench/bare/", body_file, signature, 4, options.connections)
@@ -79,23 +76,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--no-relay", action="store_true")
     parser.add_argument("--stub-insert", action="store_true")
     return parser.parse_args()
-
-
-def _start_server(application: str, server_args: list[str]) -> subprocess.Popen:
-    gunicorn = str(bench.ROOT / ".venv" / "bin" / "gunicorn")
-    command = [gunicorn, application, "--preload", "-b", f"127.0.0.1:{bench.PORT}", "--backlog", "2048"]
-    server = subprocess.Popen(
-        [*command, "--log-level", "warning", *server_args], cwd=bench.ROOT, env=bench.ENV
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", bench.PORT), timeout=0.5).close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def _cpu_by_category() -> dict[int, tuple[str, float]]:

@@ -60,7 +60,7 @@ def main() -> None:
     body_file.write_bytes(body)
     signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
     _prepare_database()
-    server = _start_server(options.workers)
+    server = _start_server(["-w", str(options.workers)])
     relay = _start_relay()
     worker = None
     loss: dict = {}
@@ -212,20 +212,20 @@ def _django_shell(code: str) -> str:
     ).stdout
 
 
-def _start_server(workers: int) -> subprocess.Popen:
+def _start_server(server_args: list[str], application: str = "bench.webhooks.wsgi") -> subprocess.Popen:
+    """gunicorn serving `application` (both views) with `server_args` (workers, worker class)."""
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "bench.webhooks.wsgi",
+            application,
             "--preload",
             "-b",
             f"127.0.0.1:{PORT}",
-            "-w",
-            str(workers),
             "--backlog",
             "2048",
             "--log-level",
             "warning",
+            *server_args,
         ],
         cwd=ROOT,
         env=ENV,

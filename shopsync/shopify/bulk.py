@@ -191,7 +191,6 @@ def bulk_operation_wait(
     clock = clock or client.clock
     started = clock()
     deadline = started + timeout
-    interval = poll_interval
     while True:
         operation = bulk_operation_get(client, op_id)
         if operation.is_finished:
@@ -204,10 +203,10 @@ def bulk_operation_wait(
                 f"{client.shop}: bulk operation {op_id} still {operation.status} after {timeout:.0f}s",
                 operation=operation,
             )
-        _sleep_until_woken(min(interval, remaining), wake=wake, sleep=sleep, clock=clock)
         interval = next_poll_interval(
             clock() - started, poll_interval=poll_interval, max_poll_interval=max_poll_interval
         )
+        _sleep_until_woken(min(interval, remaining), wake=wake, sleep=sleep, clock=clock)
 
 
 # How late a finished operation may be noticed, as a share of the time waited so far.
@@ -217,7 +216,7 @@ POLL_LATENESS_SHARE = 0.05
 def next_poll_interval(waited: float, *, poll_interval: float, max_poll_interval: float) -> float:
     """Seconds until the next poll, after `waited` seconds of waiting: at most `POLL_LATENESS_SHARE`
     of the wait so far, so a finished export is noticed at most 5 % late (an export of 40 s within
-    2 s, not at the next step of a doubling schedule 20 s later); never more often than
+    2 s, not at the next step of a growing schedule 10-20 s later); never more often than
     `poll_interval`, never less often than `max_poll_interval`. A poll costs one point of the
     query budget: a 30-minute export costs about 130."""
     return min(max_poll_interval, max(poll_interval, waited * POLL_LATENESS_SHARE))
@@ -241,18 +240,10 @@ def _sleep_until_woken(
         sleep(min(WAKE_CHECK_SECONDS, left))
 
 
-def bulk_result_lines(
-    url: str,
-    *,
-    start_line: int = 0,
-    session: requests.Session | None = None,
-    max_attempts: int = DOWNLOAD_MAX_ATTEMPTS,
-    sleep: Callable[[float], None] = time.sleep,
-    chunk_size: int = DOWNLOAD_CHUNK_BYTES,
-    timeout: tuple[float, float] | None = None,
-) -> Iterator[bytes]:
+def bulk_result_lines(url: str, **options: Any) -> Iterator[bytes]:
     """Stream the JSONL result line by line (bytes, without the newline), skipping the first
-    `start_line` lines (a checkpoint). Memory stays constant: one chunk plus one line.
+    `start_line` lines (a checkpoint). Memory stays constant: one chunk plus one line. `options` are
+    those of `bulk_result_blocks` (start_line, session, max_attempts, sleep, chunk_size, timeout).
 
     A dropped download is re-requested: with `Range: bytes=<offset>-` when the server answers 206,
     otherwise from the start, skipping the lines already yielded. Either way no line is repeated or lost.
@@ -260,9 +251,7 @@ def bulk_result_lines(
     """
     # A block's lines are all handed out before the next block is read, so a resume after a drop
     # (which starts after the last whole block) neither repeats nor skips a line.
-    blocks = bulk_result_blocks(url, start_line=start_line, session=session, max_attempts=max_attempts,
-                                sleep=sleep, chunk_size=chunk_size, timeout=timeout)  # fmt: skip
-    for block in blocks:
+    for block in bulk_result_blocks(url, **options):
         yield from block_lines(block)
 
 

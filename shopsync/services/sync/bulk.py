@@ -130,7 +130,6 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
     config = sync_config()
     waiting_since = time.monotonic()
     deadline = waiting_since + config.bulk_timeout_seconds
-    interval = float(config.bulk_poll_interval_seconds)
     before = client.graphql_calls
     while True:
         try:
@@ -144,12 +143,12 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
             heartbeat.beat(
                 message=f"Waiting for a running bulk operation to finish ({exc.running_id or 'busy'})."
             )
-            _sleep_with_heartbeat(interval, heartbeat)
             interval = next_poll_interval(
                 time.monotonic() - waiting_since,
                 poll_interval=float(config.bulk_poll_interval_seconds),
                 max_poll_interval=MAX_POLL_INTERVAL_SECONDS,
             )
+            _sleep_with_heartbeat(interval, heartbeat)
     with transaction.atomic():
         session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.BULK_RUNNING)
         SyncJob.objects.filter(pk=ctx.job.pk).update(

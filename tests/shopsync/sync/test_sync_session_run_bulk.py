@@ -73,29 +73,24 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     ]
 
 
-def test_an_export_over_the_threshold_is_parsed_in_the_child_process(fake_shopify, settings, caplog):
+@pytest.mark.parametrize(
+    ("min_lines", "in_child"), [(6, True), (7, False)], ids=["over-threshold-child", "under-threshold-thread"]
+)
+def test_an_export_is_parsed_in_the_child_process_from_the_threshold_on(
+    fake_shopify, settings, caplog, min_lines, in_child
+):
     # given: an export of 2 orders with 2 line items each, 6 lines
     [fake_shopify.add("orders", children=2) for _ in range(2)]
-    settings.SYNC_BULK_PARSE_PROCESS_MIN_LINES = 6
+    settings.SYNC_BULK_PARSE_PROCESS_MIN_LINES = min_lines
     # when
     with caplog.at_level("INFO", logger="shopsync.services.sync.parse_process"):
         session = _run(fake_shopify, resources=["orders"])
     # then
     assert session.status == SyncSession.Status.COMPLETED, session.error
-    assert "parsing the orders export from line 1 in child process" in caplog.text
-    assert LineItem.objects.count() == 4
-
-
-def test_an_export_under_the_threshold_is_parsed_in_a_thread(fake_shopify, settings, caplog):
-    # given
-    [fake_shopify.add("orders", children=2) for _ in range(2)]
-    settings.SYNC_BULK_PARSE_PROCESS_MIN_LINES = 7
-    # when
-    with caplog.at_level("INFO", logger="shopsync.services.sync.parse_process"):
-        session = _run(fake_shopify, resources=["orders"])
-    # then
-    assert session.status == SyncSession.Status.COMPLETED, session.error
-    assert "child process" not in caplog.text
+    if in_child:
+        assert "parsing the orders export from line 1 in child process" in caplog.text
+    else:
+        assert "child process" not in caplog.text
     assert LineItem.objects.count() == 4
 
 
