@@ -11,12 +11,16 @@ def test_mutate_per_minute_changes_the_store_and_sigterm_exits_cleanly(receiver)
     ) as sim:
         resources = ("orders", "customers", "products")
         before = {resource: sim.control.truth(resource) for resource in resources}
+        # Changes start at once, so `before` may already hold the first ones (and the first webhook
+        # be about one of them): wait for a change after it, not merely for the first webhook.
         deadline = time.time() + 10
-        while time.time() < deadline and not receiver.requests:
+        after = before
+        while time.time() < deadline and (not receiver.requests or after == before):
             time.sleep(0.1)
+            after = {resource: sim.control.truth(resource) for resource in resources}
         assert receiver.requests, "random changes must produce webhooks"
         # A random change may touch any resource: one of the three must differ.
-        assert {resource: sim.control.truth(resource) for resource in resources} != before
+        assert after != before
         assert any(s["source"] == "app" for s in sim.control.subscriptions())
     assert sim.process.returncode == 0
     assert "shopify_sim stopped" in sim.logs()
