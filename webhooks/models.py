@@ -22,7 +22,13 @@ class WebhookStatus(models.TextChoices):
 class WebhookLog(BaseModel):
     Status = WebhookStatus
 
-    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="webhook_logs")
+    # Every index costs each delivery's insert (on the request's path), so the table keeps only the
+    # ones a query needs: no index of its own on `shop` (every lookup by shop is served by a
+    # composite index that starts with it) nor on `created_at` (nothing filters or sorts on it).
+    created_at = models.DateTimeField(auto_now_add=True)
+    shop = models.ForeignKey(
+        "shopsync.Shop", on_delete=models.CASCADE, related_name="webhook_logs", db_index=False
+    )
     topic = models.CharField(max_length=100)
     # Both dedupe keys are stored: Event-Id is Shopify's current guidance, Webhook-Id the older one.
     # NULL (not "") when the header is absent, so the partial unique constraints skip it.
@@ -64,6 +70,8 @@ class WebhookLog(BaseModel):
         ]
         indexes = [
             models.Index(fields=["shop", "topic", "shopify_id"], name="webhooklog_resource"),
+            # Health metrics (error rate, receipt-to-processed latency) over a shop's recent deliveries.
+            models.Index(fields=["shop", "received_at"], name="webhooklog_shop_received"),
             # The sweeper's queue-like lookup: only unfinished deliveries are indexed.
             models.Index(
                 fields=["status", "received_at"],

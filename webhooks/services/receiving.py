@@ -201,16 +201,20 @@ def _insert_once(
         0,
         "",
     )
-    fields = [WebhookLog._meta.get_field(name) for name in _INSERT_FIELDS]
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
     if connection.vendor != "postgresql":
         # SQLite (local development) has no data-modifying CTEs: look the shop up first.
         shop_id = Shop.objects.filter(domain=shop_domain).values_list("pk", flat=True).first()
         if shop_id is None:
             return None, None
+        fields = [WebhookLog._meta.get_field(name) for name in _INSERT_FIELDS]
+        params = [
+            field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)
+        ]
         row = _fetch_one(_insert_sql(connection.vendor), [shop_id, *params])
         return shop_id, (row[0] if row else None)
-    row = _fetch_one_idempotent(_insert_sql(connection.vendor), [shop_domain, *params])
+    # psycopg adapts these Python values (str, int, bytes, aware datetimes, None) to the statement's
+    # casts itself; Django's per-field preparation would only hand the same values back, slower.
+    row = _fetch_one_idempotent(_insert_sql(connection.vendor), [shop_domain, *values])
     return (row[0], row[1]) if row else (None, None)
 
 
