@@ -86,41 +86,125 @@ def webhook_log_process(*, webhook_log_id: int, is_last_attempt: bool = False) -
     """Process one stored delivery. Returns the log, or None when someone else has it or it is
     already done. Raises `WebhookRetryableError` for a transient failure with attempts left (the
     task retries it); a permanent failure, or the last attempt, ends in a dead letter."""
-    log = _claim(webhook_log_id)
-    if log is None:
+    claimed = _claim([webhook_log_id])
+    if not claimed:
         logger.info("webhook delivery not claimable (done or taken) webhook_log_id=%s", webhook_log_id)
         return None
+    [log] = claimed
+    _apply_claimed(log, is_last_attempt=is_last_attempt)
+    return log
+
+
+def _apply_claimed(log: WebhookLog, *, is_last_attempt: bool = False) -> None:
     try:
         _apply(log)
     except Exception as exc:
-        if _is_retryable(exc) and not (is_last_attempt or log.attempts >= MAX_ATTEMPTS):
-            _mark_failed(log, exc)
-            raise WebhookRetryableError(f"{type(exc).__name__}: {exc}") from exc
-        _dead_letter(log, exc)
-        return log
-    return log
+        _settle_failure(log, exc, is_last_attempt=is_last_attempt)
+
+
+def _settle_failure(log: WebhookLog, exc: BaseException, *, is_last_attempt: bool = False) -> None:
+    """A transient failure with attempts left is marked failed and raised as
+    `WebhookRetryableError` (for a retry); anything else ends in a dead letter."""
+    if _is_retryable(exc) and not (is_last_attempt or log.attempts >= MAX_ATTEMPTS):
+        _mark_failed(log, exc)
+        raise WebhookRetryableError(f"{type(exc).__name__}: {exc}") from exc
+    _dead_letter(log, exc)
 
 
 def webhook_logs_process(
     *, webhook_log_ids: Sequence[int], time_budget_seconds: float = BATCH_TIME_BUDGET_SECONDS
 ) -> None:
-    """Process a batch of deliveries in order (the relay's message). Each delivery is claimed on
-    its own, so ids already done or taken are skipped. One that fails transiently is handed to its
-    own retrying task (`webhook_log_process_task`, Celery's backoff) and the batch carries on;
-    if that publish fails too, the delivery stays `failed` and the sweeper re-queues it."""
+    """Process a batch of deliveries in order (the relay's message).
+
+    Consecutive record updates of one shop and resource (orders/create, orders/updated and
+    orders/cancelled of one shop, say) are applied as one write through the write path, which
+    keeps the newest version of each record, so a burst costs one write per run instead of one
+    per delivery; every other delivery is applied alone, in its place. Ids already done or taken
+    are skipped. A delivery that fails transiently is handed to its own retrying task
+    (`webhook_log_process_task`, Celery's backoff) and the batch carries on; if that publish fails
+    too, the delivery stays `failed` and the sweeper re-queues it."""
     started = time.monotonic()
-    for index, webhook_log_id in enumerate(webhook_log_ids):
-        # At least one per batch, so a batch always makes progress.
+    runs = _runs(webhook_log_ids)
+    for index, run in enumerate(runs):
+        # At least one run per batch, so a batch always makes progress.
         if index and time.monotonic() - started > time_budget_seconds:
-            remaining = list(webhook_log_ids[index:])
+            remaining = [webhook_log_id for later in runs[index:] for webhook_log_id in later]
             logger.info("webhook batch over its time budget, handing on %s deliveries", len(remaining))
             # If this publish fails the task fails; the rows are still `received` and get swept.
             webhook_logs_process_task.delay(remaining)
             return
+        logs = _claim(run)
+        if len(logs) > 1:
+            _apply_record_updates(logs)
+            continue
+        for log in logs:
+            _apply_claimed_in_batch(log)
+
+
+def _runs(webhook_log_ids: Sequence[int]) -> list[list[int]]:
+    """The ids in order, cut into runs: consecutive record updates of one shop and resource share
+    a run; every other delivery (and an id not found) is a run of its own."""
+    unique_ids = list(dict.fromkeys(webhook_log_ids))
+    kinds = {
+        pk: (shop_id, RECORD_UPSERTS[topic][0]) if topic in RECORD_UPSERTS else None
+        for pk, shop_id, topic in WebhookLog.objects.filter(pk__in=unique_ids).values_list(
+            "pk", "shop_id", "topic"
+        )
+    }
+    runs: list[list[int]] = []
+    previous = None
+    for webhook_log_id in unique_ids:
+        kind = kinds.get(webhook_log_id)
+        if kind is not None and kind == previous:
+            runs[-1].append(webhook_log_id)
+        else:
+            runs.append([webhook_log_id])
+        previous = kind
+    return runs
+
+
+def _apply_record_updates(logs: list[WebhookLog]) -> None:
+    """Claimed record updates of one shop and resource, in one write. A delivery whose body does
+    not parse fails alone; if the write itself fails, each delivery is applied on its own, so a
+    bad record fails only its own delivery."""
+    shop = logs[0].shop
+    if _shop_is_redacted(shop):
+        for log in logs:
+            _apply_claimed_in_batch(log)
+        return
+    resource, parse = RECORD_UPSERTS[logs[0].topic]
+    parsed: list[tuple[WebhookLog, Any]] = []
+    for log in logs:
         try:
-            webhook_log_process(webhook_log_id=webhook_log_id)
-        except WebhookRetryableError:
-            _retry_alone(webhook_log_id)
+            parsed.append((log, parse(_payload_object(Delivery(log=log, shop=shop, payload=_parse(log))))))
+        except Exception as exc:
+            _settle_failure_in_batch(log, exc)
+    if not parsed:
+        return
+    try:
+        records_upsert(shop=shop, resource=resource, records=[record for _, record in parsed])
+    except Exception:
+        logger.info(
+            "webhook batch write failed, applying its %s deliveries one by one", len(parsed), exc_info=True
+        )
+        for log, _ in parsed:
+            _apply_claimed_in_batch(log)
+        return
+    _mark_processed([log for log, _ in parsed])
+
+
+def _apply_claimed_in_batch(log: WebhookLog) -> None:
+    try:
+        _apply_claimed(log)
+    except WebhookRetryableError:
+        _retry_alone(log.pk)
+
+
+def _settle_failure_in_batch(log: WebhookLog, exc: BaseException) -> None:
+    try:
+        _settle_failure(log, exc)
+    except WebhookRetryableError:
+        _retry_alone(log.pk)
 
 
 def _retry_alone(webhook_log_id: int) -> None:
@@ -142,9 +226,10 @@ def webhook_log_reprocess(*, webhook_log: WebhookLog) -> WebhookLog:
     WebhookLog.objects.filter(pk=webhook_log.pk).exclude(status=WebhookLog.Status.PROCESSING).update(
         status=WebhookLog.Status.RECEIVED, attempts=0, updated_at=now
     )
-    log = _claim(webhook_log.pk)
-    if log is None:
+    claimed = _claim([webhook_log.pk])
+    if not claimed:
         raise WebhookRetryableError(f"webhook delivery {webhook_log.pk} is being processed right now")
+    [log] = claimed
     try:
         _apply(log)
     except Exception as exc:
@@ -153,14 +238,23 @@ def webhook_log_reprocess(*, webhook_log: WebhookLog) -> WebhookLog:
     return log
 
 
-def _claim(webhook_log_id: int) -> WebhookLog | None:
+def _claim(webhook_log_ids: Sequence[int]) -> list[WebhookLog]:
+    """Claim those of the deliveries that are waiting (received, or failed and due a retry) and
+    nobody else holds, in the order given. Rows another worker is claiming are skipped, not waited for."""
     now = timezone.now()
-    claimed = WebhookLog.objects.filter(
-        pk=webhook_log_id, status__in=[WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED]
-    ).update(status=WebhookLog.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
-    if claimed != 1:
-        return None
-    return WebhookLog.objects.select_related("shop").get(pk=webhook_log_id)
+    with transaction.atomic():
+        claimable = list(
+            WebhookLog.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=webhook_log_ids, status__in=[WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED])
+            .values_list("pk", flat=True)
+        )
+        if not claimable:
+            return []
+        WebhookLog.objects.filter(pk__in=claimable).update(
+            status=WebhookLog.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
+        )
+    claimed = WebhookLog.objects.select_related("shop").in_bulk(claimable)
+    return [claimed[pk] for pk in dict.fromkeys(webhook_log_ids) if pk in claimed]
 
 
 def _apply(log: WebhookLog) -> None:
@@ -187,6 +281,15 @@ def _mark(log: WebhookLog, status: str, *, error: BaseException | None = None) -
     if finished:
         values["processed_at"] = log.processed_at = now
     WebhookLog.objects.filter(pk=log.pk).update(**values)
+
+
+def _mark_processed(logs: list[WebhookLog]) -> None:
+    now = timezone.now()
+    WebhookLog.objects.filter(pk__in=[log.pk for log in logs]).update(
+        status=WebhookLog.Status.PROCESSED, last_error="", updated_at=now, processed_at=now
+    )
+    for log in logs:
+        log.status, log.last_error, log.processed_at = WebhookLog.Status.PROCESSED, "", now
 
 
 def _mark_failed(log: WebhookLog, exc: BaseException) -> None:
@@ -308,16 +411,22 @@ def _shop_redact(delivery: Delivery) -> None:
     privacy_shop_redact(shop=delivery.shop, webhook_log=delivery.log, payload=_payload_object(delivery))
 
 
+# The topics that write a record's new version: the resource and the body's parser. A batch applies
+# consecutive ones of a shop and resource together (`_apply_record_updates`).
+RECORD_UPSERTS: dict[str, tuple[Resource, Callable[[Any], Any]]] = {
+    topics.ORDERS_CREATE: (Resource.ORDERS, parse_order_rest),
+    topics.ORDERS_UPDATED: (Resource.ORDERS, parse_order_rest),
+    topics.ORDERS_CANCELLED: (Resource.ORDERS, parse_order_rest),
+    topics.CUSTOMERS_CREATE: (Resource.CUSTOMERS, parse_customer_rest),
+    topics.CUSTOMERS_UPDATE: (Resource.CUSTOMERS, parse_customer_rest),
+    topics.PRODUCTS_CREATE: (Resource.PRODUCTS, parse_product_rest),
+    topics.PRODUCTS_UPDATE: (Resource.PRODUCTS, parse_product_rest),
+}
+
 HANDLERS: dict[str, Callable[[Delivery], None]] = {
-    topics.ORDERS_CREATE: _record_upsert(Resource.ORDERS, parse_order_rest),
-    topics.ORDERS_UPDATED: _record_upsert(Resource.ORDERS, parse_order_rest),
-    topics.ORDERS_CANCELLED: _record_upsert(Resource.ORDERS, parse_order_rest),
+    **{topic: _record_upsert(resource, parse) for topic, (resource, parse) in RECORD_UPSERTS.items()},
     topics.ORDERS_DELETE: _record_delete(Resource.ORDERS),
-    topics.CUSTOMERS_CREATE: _record_upsert(Resource.CUSTOMERS, parse_customer_rest),
-    topics.CUSTOMERS_UPDATE: _record_upsert(Resource.CUSTOMERS, parse_customer_rest),
     topics.CUSTOMERS_DELETE: _record_delete(Resource.CUSTOMERS),
-    topics.PRODUCTS_CREATE: _record_upsert(Resource.PRODUCTS, parse_product_rest),
-    topics.PRODUCTS_UPDATE: _record_upsert(Resource.PRODUCTS, parse_product_rest),
     topics.PRODUCTS_DELETE: _record_delete(Resource.PRODUCTS),
     topics.APP_UNINSTALLED: _app_uninstalled,
     topics.BULK_OPERATIONS_FINISH: _bulk_operation_finish,
