@@ -7,10 +7,11 @@ or a day late, and the store still ends at its newest version. Webhook handling 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -178,7 +179,8 @@ def _apply_record_updates(logs: list[WebhookLog]) -> None:
         try:
             parsed.append((log, parse(_payload_object(Delivery(log=log, shop=shop, payload=_parse(log))))))
         except Exception as exc:
-            _settle_failure_in_batch(log, exc)
+            with _retried_alone_if_retryable(log):
+                _settle_failure(log, exc)
     if not parsed:
         return
     try:
@@ -193,18 +195,18 @@ def _apply_record_updates(logs: list[WebhookLog]) -> None:
     _mark_processed([log for log, _ in parsed])
 
 
+@contextlib.contextmanager
+def _retried_alone_if_retryable(log: WebhookLog) -> Iterator[None]:
+    """Inside a batch, a delivery asking for a retry gets its own retrying task; the batch goes on."""
+    try:
+        yield
+    except WebhookRetryableError:
+        _retry_alone(log.pk)
+
+
 def _apply_claimed_in_batch(log: WebhookLog) -> None:
-    try:
+    with _retried_alone_if_retryable(log):
         _apply_claimed(log)
-    except WebhookRetryableError:
-        _retry_alone(log.pk)
-
-
-def _settle_failure_in_batch(log: WebhookLog, exc: BaseException) -> None:
-    try:
-        _settle_failure(log, exc)
-    except WebhookRetryableError:
-        _retry_alone(log.pk)
 
 
 def _retry_alone(webhook_log_id: int) -> None:
