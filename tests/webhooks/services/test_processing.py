@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import timedelta
 
 import orjson
@@ -489,3 +490,36 @@ def test_a_batch_for_a_redacted_shop_writes_nothing(shop, empty_queue):
     # then
     assert [WebhookLog.objects.get(pk=log.id).status for log in logs] == ["ignored"] * 3
     assert Order.objects.count() == 0
+
+
+def test_two_workers_given_the_same_batch_apply_each_delivery_once(transactional_db, empty_queue):
+    # given
+    shop = ShopFactory(domain="race.myshopify.com")
+    logs = [_stored(shop, "orders/updated", order_payload(100 + n % 20, version=n)) for n in range(60)]
+    ids = [log.id for log in logs]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(batch):
+        from django.db import connection
+
+        try:
+            barrier.wait()
+            processing.webhook_logs_process(webhook_log_ids=batch)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when: one worker from the front, the other from the back
+    threads = [threading.Thread(target=worker, args=(batch,)) for batch in (ids, ids[::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert errors == []
+    assert set(WebhookLog.objects.values_list("status", "attempts", "last_error")) == {("processed", 1, "")}
+    stored = dict(Order.objects.filter(shop=shop).values_list("shopify_id", "note"))
+    assert stored == {100 + n: f"version {40 + n}" for n in range(20)}
+    assert _queued_tasks() == []
