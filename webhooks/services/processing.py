@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Shop
@@ -52,6 +53,9 @@ MAX_ERROR_CHARS = 4000
 BATCH_TIME_BUDGET_SECONDS = 30.0
 # The first retry of a delivery that failed inside a batch; its own task backs off from there.
 BATCH_RETRY_COUNTDOWN_SECONDS = 2
+# Record updates written together hold their bodies and parsed records in memory at once: a run
+# stops growing at this many bytes of bodies (a single larger delivery is a run of its own).
+RUN_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 class WebhookPayloadError(ValueError):
@@ -144,22 +148,24 @@ def webhook_logs_process(
 
 def _runs(webhook_log_ids: Sequence[int]) -> list[list[int]]:
     """The ids in order, cut into runs: consecutive record updates of one shop and resource share
-    a run; every other delivery (and an id not found) is a run of its own."""
+    a run, up to RUN_MAX_BODY_BYTES of bodies; every other delivery (and an id not found) is a run
+    of its own."""
     unique_ids = list(dict.fromkeys(webhook_log_ids))
+    rows = WebhookLog.objects.filter(pk__in=unique_ids).values_list("pk", "shop_id", "topic", Length("body"))
     kinds = {
-        pk: (shop_id, RECORD_UPSERTS[topic][0]) if topic in RECORD_UPSERTS else None
-        for pk, shop_id, topic in WebhookLog.objects.filter(pk__in=unique_ids).values_list(
-            "pk", "shop_id", "topic"
-        )
+        pk: ((shop_id, RECORD_UPSERTS[topic][0]) if topic in RECORD_UPSERTS else None, size)
+        for pk, shop_id, topic, size in rows
     }
     runs: list[list[int]] = []
-    previous = None
+    previous, run_bytes = None, 0
     for webhook_log_id in unique_ids:
-        kind = kinds.get(webhook_log_id)
-        if kind is not None and kind == previous:
+        kind, size = kinds.get(webhook_log_id, (None, 0))
+        if kind is not None and kind == previous and run_bytes + size <= RUN_MAX_BODY_BYTES:
             runs[-1].append(webhook_log_id)
+            run_bytes += size
         else:
             runs.append([webhook_log_id])
+            run_bytes = size
         previous = kind
     return runs
 

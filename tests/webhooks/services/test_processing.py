@@ -523,3 +523,23 @@ def test_two_workers_given_the_same_batch_apply_each_delivery_once(transactional
     stored = dict(Order.objects.filter(shop=shop).values_list("shopify_id", "note"))
     assert stored == {100 + n: f"version {40 + n}" for n in range(20)}
     assert _queued_tasks() == []
+
+
+def test_a_run_of_record_updates_stops_growing_at_its_body_size_limit(shop, empty_queue, monkeypatch):
+    # given: four order updates, room for two bodies per write
+    logs = [_stored(shop, "orders/updated", order_payload(110 + n)) for n in range(4)]
+    monkeypatch.setattr(processing, "RUN_MAX_BODY_BYTES", 2 * len(bytes(logs[0].body)) + 10)
+    real = processing.records_upsert
+    written: list[list[int]] = []
+
+    def upsert(*, records, **kwargs):
+        records = list(records)
+        written.append([record.shopify_id for record in records])
+        return real(records=records, **kwargs)
+
+    monkeypatch.setattr(processing, "records_upsert", upsert)
+    # when
+    processing.webhook_logs_process(webhook_log_ids=[log.id for log in logs])
+    # then
+    assert written == [[110, 111], [112, 113]]
+    assert set(WebhookLog.objects.values_list("status", flat=True)) == {"processed"}
