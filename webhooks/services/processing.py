@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -248,21 +247,29 @@ def webhook_log_reprocess(*, webhook_log: WebhookLog) -> WebhookLog:
 
 def _claim(webhook_log_ids: Sequence[int]) -> list[WebhookLog]:
     """Claim those of the deliveries that are waiting (received, or failed and due a retry) and
-    nobody else holds, in the order given. Rows another worker is claiming are skipped, not waited for."""
-    now = timezone.now()
-    with transaction.atomic():
-        claimable = list(
-            WebhookLog.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=webhook_log_ids, status__in=[WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED])
-            .values_list("pk", flat=True)
-        )
-        if not claimable:
-            return []
-        WebhookLog.objects.filter(pk__in=claimable).update(
-            status=WebhookLog.Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
-        )
+    nobody else holds, in the order given. Rows another worker is claiming are skipped, not waited
+    for. One autocommitted statement (as the relay's claim), then one read of the claimed rows."""
+    unique_ids = list(dict.fromkeys(webhook_log_ids))
+    if not unique_ids:
+        return []
+    table = connection.ops.quote_name(WebhookLog._meta.db_table)
+    # SQLite has a single writer and no row locks: the UPDATE alone is atomic there.
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    placeholders = ", ".join(["%s"] * len(unique_ids))
+    sql = (
+        f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s, updated_at = %s "  # noqa: S608 (identifiers only)
+        f"WHERE id IN (SELECT id FROM {table} WHERE id IN ({placeholders}) AND status IN (%s, %s){skip_locked}) "
+        "RETURNING id"
+    )
+    stamp = WebhookLog._meta.get_field("claimed_at").get_db_prep_save(timezone.now(), connection)
+    statuses = [WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [WebhookLog.Status.PROCESSING, stamp, stamp, *unique_ids, *statuses])
+        claimable = [row[0] for row in cursor.fetchall()]
+    if not claimable:
+        return []
     claimed = WebhookLog.objects.select_related("shop").in_bulk(claimable)
-    return [claimed[pk] for pk in dict.fromkeys(webhook_log_ids) if pk in claimed]
+    return [claimed[pk] for pk in unique_ids if pk in claimed]
 
 
 def _apply(log: WebhookLog) -> None:
