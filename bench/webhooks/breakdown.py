@@ -2,7 +2,7 @@
 server, with the CPU each kind of process spent per request (from /proc) during each load.
 
     .venv/bin/python bench/webhooks/breakdown.py [--server-args "-w 8"] [--runs 2] [--seconds 8]
-        [--no-relay] [--stub-insert]
+        [--no-relay] [--stub-insert] [--topology shared|split]
 
 `--server-args` are gunicorn's (e.g. "-w 2 -k gthread --threads 8"); `--stub-insert` serves a copy
 of the application whose delivery insert does nothing (HMAC, header checks, JSON parse and the
@@ -27,12 +27,19 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.webhooks import run as bench
+from bench.webhooks import topology
 
 CATEGORIES = (("gunicorn", "gunicorn"), ("webhook_relay", "relay"), ("redis", "redis"))
 
 
 def main() -> None:
     options = _arguments()
+    with topology.placed(options.topology) as placement:
+        print(f"topology: {placement}", flush=True)
+        _measure(options)
+
+
+def _measure(options: argparse.Namespace) -> None:
     body = orjson.dumps(bench._order_payload())
     bench.DATA.mkdir(parents=True, exist_ok=True)
     body_file = bench.DATA / "webhook-body.json"
@@ -75,6 +82,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-relay", action="store_true")
     parser.add_argument("--stub-insert", action="store_true")
+    parser.add_argument("--topology", choices=("shared", "split"), default="shared")
     return parser.parse_args()
 
 

@@ -5,7 +5,12 @@ and a receipt-to-processed latency probe.
 The outbox relay (`manage.py webhook_relay`) runs during the whole load, bare and webhook phases
 alike, so the publishing the request no longer does is still paid for on the same CPUs.
 
-    .venv/bin/python bench/webhooks/run.py [--runs 5] [--seconds 15] [--connections 16] [--workers 4]
+    .venv/bin/python bench/webhooks/run.py [--runs 5] [--seconds 15] [--connections 16] [--workers 8]
+        [--topology shared|split]
+
+`--topology split` gives the web host's processes (gunicorn, relay, worker) a CPU of their own and
+puts PostgreSQL, Redis and wrk on the other (a deployment's separate hosts, emulated by CPU
+affinity; `topology.py`).
 
 Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and `wrk` (apt-get install wrk).
 Uses its own database (shopsync_bench) and Redis db (7). Prints a Markdown table and one JSON line.
@@ -31,6 +36,10 @@ from pathlib import Path
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.webhooks import topology
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 DATA = ROOT / "bench" / "data"
@@ -54,6 +63,15 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 def main() -> None:
     options = _arguments()
+    disk = _disk_sync_probe(seconds=options.disk_probe_seconds)
+    print(f"disk fdatasync (8 KB, {options.disk_probe_seconds} s): {disk}", flush=True)
+    with topology.placed(options.topology) as placement:
+        print(f"topology: {placement}", flush=True)
+        runs, loss, probe = _measure(options)
+    _report(runs, loss, probe, options, {"topology": placement, "disk_fdatasync": disk})
+
+
+def _measure(options: argparse.Namespace) -> tuple[list[dict], dict, dict]:
     body = orjson.dumps(_order_payload())
     DATA.mkdir(parents=True, exist_ok=True)
     body_file = DATA / "webhook-body.json"
@@ -105,7 +123,7 @@ def main() -> None:
         if worker is not None:
             _stop(worker)
         _stop(server)
-    _report(runs, loss, probe, options)
+    return runs, loss, probe
 
 
 _warmup_accepted = 0
@@ -132,6 +150,15 @@ def _arguments() -> argparse.Namespace:
         "--skip-drain",
         action="store_true",
         help="skip the zero-loss check and the latency probe (tuning runs only)",
+    )
+    parser.add_argument(
+        "--topology",
+        choices=("shared", "split"),
+        default="shared",
+        help="shared: every process on every CPU; split: PostgreSQL and Redis on a CPU of their own",
+    )
+    parser.add_argument(
+        "--disk-probe-seconds", type=float, default=10, help="fdatasync latency probe before the load"
     )
     parser.add_argument(
         "--probe-deliveries", type=int, default=200, help="deliveries sent at ~20/s for the latency probe"
@@ -169,6 +196,36 @@ def _order_payload() -> dict:
     }
 
 
+def _disk_sync_probe(*, seconds: float) -> dict:
+    """The disk's fdatasync latency, on the filesystem of this checkout (here also PostgreSQL's):
+    every accepted delivery waits for one WAL flush, so the disk's tail is a floor under the
+    receiver's p99 that no code above it can lower."""
+    path = DATA / "fsync-probe.tmp"
+    block = b"\0" * 8192
+    latencies = []
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            os.pwrite(descriptor, block, 0)
+            started = time.perf_counter()
+            os.fdatasync(descriptor)
+            latencies.append((time.perf_counter() - started) * 1000)
+    finally:
+        os.close(descriptor)
+        path.unlink()
+    latencies.sort()
+    count = len(latencies)
+    return {
+        "syncs": count,
+        "p50_ms": round(latencies[count // 2], 2),
+        "p99_ms": round(latencies[int(count * 0.99)], 2),
+        "p999_ms": round(latencies[int(count * 0.999)], 2),
+        "max_ms": round(latencies[-1], 1),
+        "over_50_ms": sum(1 for latency in latencies if latency > 50),
+    }
+
+
 def _prepare_database() -> None:
     exists = subprocess.run(
         [
@@ -189,11 +246,15 @@ def _prepare_database() -> None:
     subprocess.run(
         [PYTHON, "manage.py", "migrate", "--skip-checks", "-v", "0"], cwd=ROOT, env=ENV, check=True
     )
+    # TRUNCATE, not DELETE: a DELETE leaves every earlier run's rows behind as dead tuples (and
+    # index entries) until a vacuum, and this machine's PostgreSQL runs without autovacuum, so
+    # each run would insert into a larger, more bloated table than the one before.
     _django_shell(
+        "from django.db import connection\n"
         "from shopsync.models import Shop, Order, LineItem, FailedSyncItem\n"
         "from webhooks.models import WebhookLog\n"
-        "WebhookLog.objects.all().delete(); FailedSyncItem.objects.all().delete()\n"
-        "LineItem.objects.all().delete(); Order.objects.all().delete()\n"
+        "tables = ', '.join(m._meta.db_table for m in (WebhookLog, FailedSyncItem, LineItem, Order))\n"
+        "connection.cursor().execute(f'TRUNCATE {tables} CASCADE')\n"
         f"Shop.objects.get_or_create(domain='{SHOP}')\n"
     )
     import redis
@@ -263,7 +324,9 @@ def _load(run_id: str, path: str, body_file: Path, signature: str, seconds: int,
         TOPIC,
         f"{run_id}-{uuid.uuid4().hex[:8]}",
     ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, preexec_fn=topology.pin_load_generator
+    ).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     result["rps"] = result["requests"] / result["seconds"]
@@ -392,7 +455,7 @@ def _latency_probe(body: bytes, signature: str, *, count: int) -> dict:
     }
 
 
-def _report(runs: list[dict], loss: dict, probe: dict, options: argparse.Namespace) -> None:
+def _report(runs: list[dict], loss: dict, probe: dict, options: argparse.Namespace, setting: dict) -> None:
     def median(kind: str, key: str) -> float:
         return statistics.median(run[kind][key] for run in runs)
 
@@ -400,6 +463,7 @@ def _report(runs: list[dict], loss: dict, probe: dict, options: argparse.Namespa
     summary = {
         "machine": f"{os.cpu_count()} CPUs, {_cpu_model()}",
         "options": vars(options),
+        **setting,
         "bare": {
             "rps": round(bare_rps),
             "p50_ms": median("bare", "p50_ms"),
