@@ -56,3 +56,12 @@ def webhook_logs_sweep_task() -> None:
     result = webhook_logs_sweep()
     if result.queued:
         logger.info("webhook sweeper queued %s deliveries (%s were stuck)", result.queued, result.unstuck)
+
+
+@shared_task(soft_time_limit=110, time_limit=120)
+def webhook_logs_prune_task() -> None:
+    from webhooks.services.pruning import webhook_logs_prune
+
+    deleted = webhook_logs_prune()
+    if deleted:
+        logger.info("webhook retention: deleted %s finished deliveries", deleted)

@@ -17,6 +17,7 @@ from kombu import Exchange, Queue
 from config.env import env_bool, env_int, env_list, env_str
 from reconciliation.beat import RECONCILIATION_BEAT_SCHEDULE
 from shopsync.beat import SYNC_BEAT_SCHEDULE
+from webhooks.beat import WEBHOOK_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SHOPSYNC_VAR_DIR", str(BASE_DIR / "var")))
@@ -156,6 +157,11 @@ WEBHOOK_RELAY_IN_WORKER = env_bool("WEBHOOK_RELAY_IN_WORKER", True)
 WEBHOOK_RELAY_POLL_SECONDS = float(env_str("WEBHOOK_RELAY_POLL_SECONDS", "0.2"))
 WEBHOOK_RELAY_BATCH_SIZE = env_int("WEBHOOK_RELAY_BATCH_SIZE", 500)
 WEBHOOK_RELAY_IDS_PER_TASK = env_int("WEBHOOK_RELAY_IDS_PER_TASK", 50)
+# Processed and ignored deliveries (raw bodies included) are deleted after this many days, hourly
+# (webhooks/services/pruning.py); failed and dead-lettered ones are kept. 0 keeps everything.
+WEBHOOK_LOG_RETENTION_DAYS = env_int("WEBHOOK_LOG_RETENTION_DAYS", 30)
+if WEBHOOK_LOG_RETENTION_DAYS < 0:
+    raise ValueError(f"WEBHOOK_LOG_RETENTION_DAYS must be 0 (keep) or more, got {WEBHOOK_LOG_RETENTION_DAYS}")
 
 
 def _default_encryption_key() -> str:
@@ -243,4 +249,4 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeded into django-celery-beat's tables by the DatabaseScheduler on start. Each app keeps its
 # periodic tasks as plain data in `<app>/beat.py`.
-CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE, **RECONCILIATION_BEAT_SCHEDULE}
+CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE, **RECONCILIATION_BEAT_SCHEDULE, **WEBHOOK_BEAT_SCHEDULE}
