@@ -244,6 +244,8 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "shopsync.tasks.sync_*": {"queue": "sync"},
+    # Housekeeping, not a delivery (Celery matches exact names before the glob below).
+    "webhooks.tasks.webhook_logs_prune_task": {"queue": "maintenance"},
     "webhooks.tasks.*": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -117,3 +117,13 @@ def test_the_prune_task_runs_hourly_on_the_maintenance_queue(shop, settings):
     # then
     assert (entry["schedule"], entry["options"]["queue"]) == (3600.0, "maintenance")
     assert WebhookLog.objects.count() == 0
+
+
+def test_the_prune_task_is_routed_to_the_maintenance_queue_when_sent_directly():
+    # given
+    from config.celery import app
+
+    # when
+    route = app.amqp.router.route({}, webhook_logs_prune_task.name)
+    # then
+    assert route["queue"].name == "maintenance"
