@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from shopsync.services.sync import bulk_operation_finished
 from shopsync.services.upsert import records_soft_delete, records_upsert
 from webhooks import topics
 from webhooks.models import PrivacyRequest, WebhookLog
+from webhooks.services.claiming import db_timestamp, webhook_logs_claim
 from webhooks.services.privacy import (
     privacy_customer_redact,
     privacy_data_request_email,
@@ -252,20 +253,14 @@ def _claim(webhook_log_ids: Sequence[int]) -> list[WebhookLog]:
     unique_ids = list(dict.fromkeys(webhook_log_ids))
     if not unique_ids:
         return []
-    table = connection.ops.quote_name(WebhookLog._meta.db_table)
-    # SQLite has a single writer and no row locks: the UPDATE alone is atomic there.
-    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    stamp = db_timestamp("claimed_at", timezone.now())
     placeholders = ", ".join(["%s"] * len(unique_ids))
-    sql = (
-        f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s, updated_at = %s "  # noqa: S608 (identifiers only)
-        f"WHERE id IN (SELECT id FROM {table} WHERE id IN ({placeholders}) AND status IN (%s, %s){skip_locked}) "
-        "RETURNING id"
+    claimable = webhook_logs_claim(
+        assignments="status = %s, attempts = attempts + 1, claimed_at = %s, updated_at = %s",
+        assignment_params=[WebhookLog.Status.PROCESSING, stamp, stamp],
+        selection=f"id IN ({placeholders}) AND status IN (%s, %s)",
+        selection_params=[*unique_ids, WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED],
     )
-    stamp = WebhookLog._meta.get_field("claimed_at").get_db_prep_save(timezone.now(), connection)
-    statuses = [WebhookLog.Status.RECEIVED, WebhookLog.Status.FAILED]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [WebhookLog.Status.PROCESSING, stamp, stamp, *unique_ids, *statuses])
-        claimable = [row[0] for row in cursor.fetchall()]
     if not claimable:
         return []
     claimed = WebhookLog.objects.select_related("shop").in_bulk(claimable)

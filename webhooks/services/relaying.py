@@ -31,6 +31,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from webhooks.models import WebhookLog
+from webhooks.services.claiming import db_timestamp, webhook_logs_claim
 from webhooks.tasks import webhook_logs_process_task
 
 logger = logging.getLogger(__name__)
@@ -112,19 +113,15 @@ def webhook_relay_run(*, stop: threading.Event, poll_seconds: float | None = Non
 
 def _claim_unqueued(*, limit: int, now: datetime) -> list[int]:
     """One statement, autocommitted: rows another relay holds are skipped, not waited for."""
-    quote = connection.ops.quote_name
-    table = quote(WebhookLog._meta.db_table)
-    # SQLite has a single writer and no row locks: the UPDATE alone is atomic there.
-    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (
-        f"UPDATE {table} SET queued_at = %s, updated_at = %s WHERE id IN ("  # noqa: S608 (identifiers only)
-        f"SELECT id FROM {table} WHERE status = %s AND queued_at IS NULL ORDER BY id LIMIT %s{skip_locked}"
-        ") RETURNING id"
+    stamp = db_timestamp("queued_at", now)
+    return sorted(
+        webhook_logs_claim(
+            assignments="queued_at = %s, updated_at = %s",
+            assignment_params=[stamp, stamp],
+            selection="status = %s AND queued_at IS NULL ORDER BY id LIMIT %s",
+            selection_params=[WebhookLog.Status.RECEIVED, limit],
+        )
     )
-    stamp = WebhookLog._meta.get_field("queued_at").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [stamp, stamp, WebhookLog.Status.RECEIVED, limit])
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _publish(webhook_log_ids: list[int]) -> bool:
