@@ -2,11 +2,13 @@
 server, with the CPU each kind of process spent per request (from /proc) during each load.
 
     .venv/bin/python bench/webhooks/breakdown.py [--server-args "-w 8"] [--runs 2] [--seconds 8]
-        [--no-relay] [--stub-insert] [--topology shared|split]
+        [--no-relay] [--no-preload] [--insert real|none|select|minimal] [--topology shared|split]
 
-`--server-args` are gunicorn's (e.g. "-w 2 -k gthread --threads 8"); `--stub-insert` serves a copy
-of the application whose delivery insert does nothing (HMAC, header checks, JSON parse and the
-answer only), to separate the receiver's own Python from the durable write. The load, the
+`--server-args` are gunicorn's (e.g. "-w 2 -k gthread --threads 8"). `--insert` replaces the
+receiver's delivery insert: `none` does nothing (HMAC, header checks, JSON parse and the answer
+only), to separate the receiver's own Python from the durable write; `select` makes one `SELECT`
+round trip instead and `minimal` one autocommitted single-bigint insert (`wsgi_floor.py`), the
+floor under any design that commits each delivery before answering. The load, the
 database and the relay are those of `run.py`; no zero-loss check here (use `run.py` for the
 benchmark's figures).
 """
@@ -29,6 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.webhooks import run as bench
 from bench.webhooks import topology
 
+APPLICATIONS = {
+    "real": "bench.webhooks.wsgi",
+    "none": "bench.webhooks.wsgi_stub_insert",
+    "select": "bench.webhooks.wsgi_floor",
+    "minimal": "bench.webhooks.wsgi_floor",
+}
 CATEGORIES = (("gunicorn", "gunicorn"), ("webhook_relay", "relay"), ("redis", "redis"))
 
 
@@ -46,14 +54,17 @@ def _measure(options: argparse.Namespace) -> None:
     body_file.write_bytes(body)
     signature = base64.b64encode(hmac.new(bench.SECRET.encode(), body, hashlib.sha256).digest()).decode()
     bench._prepare_database()
-    application = "bench.webhooks.wsgi_stub_insert" if options.stub_insert else "bench.webhooks.wsgi"
-    server = bench._start_server(shlex.split(options.server_args), application)
+    application = APPLICATIONS[options.insert]
+    bench.ENV["BENCH_RECEIVER_FLOOR"] = options.insert
+    server = bench._start_server(
+        shlex.split(options.server_args), application, preload=not options.no_preload
+    )
     relay = None if options.no_relay else bench._start_relay()
     try:
         bench._load("warmup-bare", "/bench/bare/", body_file, signature, 4, options.connections)
         bench._load("warmup-hook", "/webhooks/shopify/", body_file, signature, 3, options.connections)
         print(f"server: gunicorn {options.server_args}; relay: {'off' if relay is None else 'on'}; "
-              f"insert: {'stubbed out' if options.stub_insert else 'real'}")  # fmt: skip
+              f"insert: {options.insert}")  # fmt: skip
         print("| view | req/s | CPU µs per request: gunicorn / PostgreSQL / relay / redis |")
         print("|---|---|---|")
         for _ in range(options.runs):
@@ -81,7 +92,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-relay", action="store_true")
-    parser.add_argument("--stub-insert", action="store_true")
+    parser.add_argument(
+        "--no-preload", action="store_true", help="needed for -k gevent (workers import the app)"
+    )
+    parser.add_argument("--insert", choices=tuple(APPLICATIONS), default="real")
     parser.add_argument("--topology", choices=("shared", "split"), default="shared")
     return parser.parse_args()
 

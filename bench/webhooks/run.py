@@ -273,13 +273,17 @@ def _django_shell(code: str) -> str:
     ).stdout
 
 
-def _start_server(server_args: list[str], application: str = "bench.webhooks.wsgi") -> subprocess.Popen:
-    """gunicorn serving `application` (both views) with `server_args` (workers, worker class)."""
+def _start_server(
+    server_args: list[str], application: str = "bench.webhooks.wsgi", *, preload: bool = True
+) -> subprocess.Popen:
+    """gunicorn serving `application` (both views) with `server_args` (workers, worker class).
+    Without `preload` each worker imports the application itself, after its worker class has
+    set up (gevent's monkey-patching must come before Django creates its connection handler)."""
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             application,
-            "--preload",
+            *(["--preload"] if preload else []),
             "-b",
             f"127.0.0.1:{PORT}",
             "--backlog",

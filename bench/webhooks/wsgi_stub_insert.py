@@ -1,5 +1,5 @@
 """The benchmark's application with the receiver's delivery insert replaced by a no-op (for
-`breakdown.py --stub-insert` only): every delivery is answered as stored, nothing is written.
+`breakdown.py --insert none` only): every delivery is answered as stored, nothing is written.
 Measures the receiver's own work (HMAC, header checks, JSON parse, answer) without the durable row."""
 
 from __future__ import annotations
