@@ -2,13 +2,16 @@
 server, with the CPU each kind of process spent per request (from /proc) during each load.
 
     .venv/bin/python bench/webhooks/breakdown.py [--server-args "-w 8"] [--runs 2] [--seconds 8]
-        [--no-relay] [--no-preload] [--insert real|none|select|minimal] [--topology shared|split]
+        [--no-relay] [--no-preload] [--insert real|none|select|minimal|group]
+        [--topology shared|split] [--unix-socket /var/run/postgresql]
 
 `--server-args` are gunicorn's (e.g. "-w 2 -k gthread --threads 8"). `--insert` replaces the
 receiver's delivery insert: `none` does nothing (HMAC, header checks, JSON parse and the answer
 only), to separate the receiver's own Python from the durable write; `select` makes one `SELECT`
 round trip instead and `minimal` one autocommitted single-bigint insert (`wsgi_floor.py`), the
-floor under any design that commits each delivery before answering. The load, the
+floor under any design that commits each delivery before answering; `group` is a prototype of
+group commit across the requests one process serves at once (`wsgi_group_commit.py`; gevent
+workers, which need `--no-preload`). The load, the
 database and the relay are those of `run.py`; no zero-loss check here (use `run.py` for the
 benchmark's figures).
 """
@@ -22,6 +25,7 @@ import hmac
 import os
 import shlex
 import sys
+import urllib.parse
 from pathlib import Path
 
 import orjson
@@ -36,6 +40,7 @@ APPLICATIONS = {
     "none": "bench.webhooks.wsgi_stub_insert",
     "select": "bench.webhooks.wsgi_floor",
     "minimal": "bench.webhooks.wsgi_floor",
+    "group": "bench.webhooks.wsgi_group_commit",
 }
 CATEGORIES = (("gunicorn", "gunicorn"), ("webhook_relay", "relay"), ("redis", "redis"))
 
@@ -56,6 +61,9 @@ def _measure(options: argparse.Namespace) -> None:
     bench._prepare_database()
     application = APPLICATIONS[options.insert]
     bench.ENV["BENCH_RECEIVER_FLOOR"] = options.insert
+    if options.unix_socket:
+        socket_host = urllib.parse.quote(options.unix_socket, safe="")
+        bench.ENV["DATABASE_URL"] = f"postgres://postgres@{socket_host}/{bench.DATABASE}"
     server = bench._start_server(
         shlex.split(options.server_args), application, preload=not options.no_preload
     )
@@ -65,8 +73,8 @@ def _measure(options: argparse.Namespace) -> None:
         bench._load("warmup-hook", "/webhooks/shopify/", body_file, signature, 3, options.connections)
         print(f"server: gunicorn {options.server_args}; relay: {'off' if relay is None else 'on'}; "
               f"insert: {options.insert}")  # fmt: skip
-        print("| view | req/s | CPU µs per request: gunicorn / PostgreSQL / relay / redis |")
-        print("|---|---|---|")
+        print("| view | req/s | p99 ms | CPU µs per request: gunicorn / PostgreSQL / relay / redis |")
+        print("|---|---|---|---|")
         for _ in range(options.runs):
             for label, path in (("bare", "/bench/bare/"), ("webhook", "/webhooks/shopify/")):
                 before = _cpu_by_category()
@@ -76,7 +84,7 @@ def _measure(options: argparse.Namespace) -> None:
                 shares = " / ".join(
                     f"{per_request.get(name, 0.0):.0f}" for name in ("gunicorn", "postgres", "relay", "redis")
                 )
-                print(f"| {label} | {result['rps']:.0f} | {shares} |", flush=True)
+                print(f"| {label} | {result['rps']:.0f} | {result['p99_ms']:.1f} | {shares} |", flush=True)
     finally:
         if relay is not None:
             bench._stop(relay)
@@ -97,6 +105,9 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--insert", choices=tuple(APPLICATIONS), default="real")
     parser.add_argument("--topology", choices=("shared", "split"), default="shared")
+    parser.add_argument(
+        "--unix-socket", metavar="DIR", help="reach PostgreSQL through its socket in DIR, not TCP"
+    )
     return parser.parse_args()
 
 
