@@ -126,11 +126,24 @@ class App:
             if expired or not path.exists():
                 body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
                 return Response(status=403, body=body, content_type="application/xml; charset=UTF-8")
-            return file_response(
+            response = file_response(
                 path, request.headers.get("Range"), self.faults.bulk_download_drop(shop.domain)
             )
+            return storage_overrides(request, response)
         body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
         return Response(status=404, body=body, content_type="application/xml; charset=UTF-8")
+
+
+def storage_overrides(request: Request, response: Response) -> Response:
+    """Cloud storage answers a signed URL's `response-content-disposition` / `response-content-type`
+    query parameters with those headers (the bulk result URL names its file this way)."""
+    disposition = request.arg("response-content-disposition")
+    if disposition:
+        response.headers["Content-Disposition"] = disposition
+    content_type = request.arg("response-content-type")
+    if content_type and response.status in (200, 206):
+        response.content_type = content_type
+    return response
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    TypeNameMetaFieldDef,
     get_named_type,
     value_from_ast,
 )
@@ -61,7 +62,10 @@ def collect(
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             fields = getattr(parent, "fields", {})
-            definition = fields.get(selection.name.value)
+            # `__typename` is a meta-field, never among the type's own fields: without this the bulk
+            # compiler dropped it from every line (it costs 0, so the cost walk is unaffected).
+            name = selection.name.value
+            definition = TypeNameMetaFieldDef if name == "__typename" else fields.get(name)
             if definition is not None:
                 yield selection, definition, parent
         elif isinstance(selection, InlineFragmentNode):
