@@ -84,7 +84,7 @@ def collect(
 
 def arguments(walk: Walk, node: FieldNode, definition: GraphQLField) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for argument in node.arguments:
+    for argument in node.arguments or ():
         arg_def = definition.args.get(argument.name.value)
         if arg_def is not None:
             values[argument.name.value] = value_from_ast(argument.value, arg_def.type, walk.variables)

@@ -11,6 +11,7 @@ from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
 from shopify_sim.admin_graphql.fields import FieldFn, load, load_variant, tagged
 from shopify_sim.admin_graphql.search import Filter, matcher, parse
 from shopify_sim.gid import gid, parse_gid
+from shopify_sim.oauth import granted_handles
 from shopify_sim.options import PLAN_DISPLAY
 from shopify_sim.timeutil import iso_z
 
@@ -128,6 +129,31 @@ def shop_node(ctx: GraphQLContext) -> dict:
     }
 
 
+def scope_description(handle: str) -> str:
+    # Shopify's descriptions are prose per scope ("Read orders, transactions, and fulfillments");
+    # ours are generated from the handle (deviation, README).
+    access, _, subject = handle.partition("_")
+    return f"{access.capitalize()} access to {subject.replace('_', ' ')}"
+
+
+def current_app_installation(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    options = ctx.shop.options
+    return {
+        "id": gid("AppInstallation", ctx.shop.shop_id),
+        "accessScopes": [
+            {"handle": handle, "description": scope_description(handle)}
+            for handle in granted_handles(ctx.scopes)
+        ],
+        "app": {
+            "id": gid("App", ctx.shop.shop_id),
+            "apiKey": options.api_key,
+            "title": "shopsync",
+            "handle": "shopsync",
+        },
+        "launchUrl": f"https://{options.domain}/admin/apps/{options.api_key}",
+    }
+
+
 def bulk_node(ctx: GraphQLContext, operation: Any) -> dict | None:
     if operation is None:
         return None
@@ -186,6 +212,7 @@ QUERY_ROOT: dict[str, FieldFn] = {
     "bulkOperation": lambda o, a, c: bulk_node(c, c.shop.bulk.get(numeric_id(a["id"], "BulkOperation"))),
     "bulkOperations": bulk_operations_field,
     "webhookSubscriptions": webhook_subscriptions_field,
+    "currentAppInstallation": current_app_installation,
     "webhookSubscription": lambda o, a, c: subscription_node(
         c.shop.webhooks.get(numeric_id(a["id"], "WebhookSubscription"))
     ),
