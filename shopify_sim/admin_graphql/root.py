@@ -13,6 +13,7 @@ from shopify_sim.admin_graphql.search import Filter, matcher, parse
 from shopify_sim.gid import gid, parse_gid
 from shopify_sim.oauth import granted_handles
 from shopify_sim.options import PLAN_DISPLAY
+from shopify_sim.store.events import GRAPHQL_SUBJECT_TYPES, SUBJECT_TYPES
 from shopify_sim.timeutil import iso_z
 
 TYPE_RESOURCES = {"Order": "orders", "Customer": "customers", "Product": "products"}
@@ -94,6 +95,8 @@ def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
         return subscription_node(ctx.shop.webhooks.get(number))
     if type_name == "Shop":
         return shop_node(ctx)
+    if type_name == "BasicEvent":
+        return event_by_id(ctx, number)
     return None
 
 
@@ -152,6 +155,53 @@ def current_app_installation(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
         },
         "launchUrl": f"https://{options.domain}/admin/apps/{options.api_key}",
     }
+
+
+# -- events ----------------------------------------------------------------------------------------
+def event_filter(ctx: GraphQLContext, query: str | None) -> Filter:
+    """The `query:` filter (action, subject_type, created_at, id) over events of subjects the token may
+    read (hiding the others is our safer reading, as on REST)."""
+    where = resource_filter(ctx, "events", query)
+    readable = [
+        SUBJECT_TYPES[resource]
+        for resource, scope in RESOURCE_SCOPES.items()
+        if scope in ctx.scopes or scope.replace("read_", "write_") in ctx.scopes
+    ]
+    where.add(f"subject_type IN ({','.join('?' * len(readable))})" if readable else "0", *readable)
+    return where
+
+
+def events_field(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    return connections.sql_page(ctx.store, "events", event_filter(ctx, args.get("query")), args, "BasicEvent")
+
+
+def events_count(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    where = event_filter(ctx, args.get("query"))
+    return {"count": ctx.store.count("events", where.sql(), where.params), "precision": "EXACT"}
+
+
+def event_by_id(ctx: GraphQLContext, number: int | None) -> dict | None:
+    if number is None:
+        return None
+    where = event_filter(ctx, None)
+    found = ctx.store.get("events", number, where.sql(), where.params)
+    return {**found, "__typename": "BasicEvent"} if found else None
+
+
+EVENT_FIELDS: dict[str, FieldFn] = {
+    "id": lambda o, a, c: gid("BasicEvent", o["id"]),
+    "action": lambda o, a, c: o["verb"],
+    "appTitle": lambda o, a, c: None,
+    "attributeToApp": lambda o, a, c: False,
+    "attributeToUser": lambda o, a, c: False,
+    "createdAt": lambda o, a, c: iso_z(o["created_at"]),
+    "criticalAlert": lambda o, a, c: False,
+    "message": lambda o, a, c: o["message"],
+    "secondaryMessage": lambda o, a, c: None,
+    "hasAdditionalContent": lambda o, a, c: False,
+    "subjectId": lambda o, a, c: gid(o["subject_type"], o["subject_id"]),
+    "subjectType": lambda o, a, c: GRAPHQL_SUBJECT_TYPES.get(o["subject_type"], "UNKNOWN"),
+}
 
 
 def bulk_node(ctx: GraphQLContext, operation: Any) -> dict | None:
@@ -213,6 +263,9 @@ QUERY_ROOT: dict[str, FieldFn] = {
     "bulkOperations": bulk_operations_field,
     "webhookSubscriptions": webhook_subscriptions_field,
     "currentAppInstallation": current_app_installation,
+    "events": events_field,
+    "eventsCount": events_count,
+    "event": lambda o, a, c: event_by_id(c, numeric_id(a["id"], "BasicEvent")),
     "webhookSubscription": lambda o, a, c: subscription_node(
         c.shop.webhooks.get(numeric_id(a["id"], "WebhookSubscription"))
     ),
