@@ -244,3 +244,18 @@ def access_token(shop: ShopState, request: Request) -> Response:
     if grant == TOKEN_EXCHANGE:
         return exchange_grant(shop, data)
     return oauth_error(400, "unsupported_grant_type", f"Unsupported grant_type {grant!r}")
+
+
+def granted_handles(scopes: frozenset[str]) -> list[str]:
+    """The handles an app sees for its token: each granted scope, plus the `read_` scope that a
+    `write_` one implies. [UNSURE, not in the contract] Shopify's token response omits implied read
+    scopes while `access_scopes` lists them; listing them is the safer reading for a client that
+    checks `read_orders` before syncing (a write-only view would make it refuse to run)."""
+    handles = set(scopes)
+    handles.update(s.replace("write_", "read_", 1) for s in scopes if s.startswith("write_"))
+    return sorted(handles)
+
+
+def access_scopes(scopes: frozenset[str]) -> Response:
+    """GET /admin/oauth/access_scopes.json: the scopes of the calling token."""
+    return json_response({"access_scopes": [{"handle": handle} for handle in granted_handles(scopes)]})

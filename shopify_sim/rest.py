@@ -16,7 +16,8 @@ from shopify_sim.admin_graphql.context import ORDER_WINDOW_SECONDS, RESOURCE_SCO
 from shopify_sim.admin_graphql.search import ORDER_STATUS
 from shopify_sim.httpio import Request, Response, error, json_response
 from shopify_sim.render import rest as render
-from shopify_sim.timeutil import parse_iso
+from shopify_sim.store import events
+from shopify_sim.timeutil import iso_offset, parse_iso
 
 if TYPE_CHECKING:
     from shopify_sim.shops import ShopState
@@ -123,10 +124,16 @@ def ordering(filters: dict[str, Any]) -> tuple[str, bool]:
 
 
 def select_page(
-    shop: ShopState, resource: str, filters: dict, all_orders: bool, cursor: dict | None, limit: int
+    shop: ShopState,
+    resource: str,
+    where: tuple[list[str], list[Any]],
+    filters: dict,
+    cursor: dict | None,
+    limit: int,
 ) -> tuple[list[dict], bool, bool]:
-    """(rows, has_next, has_previous) for the page after/before the cursor key."""
-    clauses, params = where_clause(shop, resource, filters, all_orders)
+    """(rows, has_next, has_previous) for the page after/before the cursor key; `resource` is the
+    table, `where` its filter clauses and parameters."""
+    clauses, params = where
     column, ascending = ordering(filters)
     key = f"({column}, id)"
     backwards = cursor is not None and cursor["d"] == "prev"
@@ -198,28 +205,146 @@ def render_rows(shop: ShopState, resource: str, rows: list[dict]) -> list[dict]:
 def list_resource(
     shop: ShopState, request: Request, version: str, resource: str, all_orders: bool
 ) -> Response:
-    if request.arg("page") is not None:
-        raise RestError(400, {"page": "page cannot be passed. Use page_info for cursor-based pagination."})
-    limit = limit_of(request)
-    token = request.arg("page_info")
-    cursor = None
-    if token:
-        extra = sorted(set(request.query) - PAGING_PARAMS)
-        if extra:
-            raise RestError(
-                400, {"page_info": f"Invalid value. Cannot be combined with: {', '.join(extra)}."}
-            )
-        cursor = decode(token)
-        filters = cursor.get("f", {})
-    else:
-        filters = filters_from(request, resource)
-    rows, has_next, has_previous = select_page(shop, resource, filters, all_orders, cursor, limit)
+    first_page = filters_from(request, resource) if not request.arg("page_info") else {}
+    filters, cursor, limit = page_request(request, first_page)
+    where = where_clause(shop, resource, filters, all_orders)
+    rows, has_next, has_previous = select_page(shop, resource, where, filters, cursor, limit)
     records = [trim_fields(request, r) for r in render_rows(shop, resource, rows)]
     response = json_response({resource: records})
     link = link_header(request, version, resource, rows, filters, limit, has_next, has_previous)
     if link:
         response.headers["Link"] = link
     return response
+
+
+def page_request(request: Request, first_page: dict[str, Any]) -> tuple[dict[str, Any], dict | None, int]:
+    """(filters, cursor, limit): a first page's filters, or those a `page_info` cursor carries (which
+    may then only be combined with `limit` and `fields`)."""
+    if request.arg("page") is not None:
+        raise RestError(400, {"page": "page cannot be passed. Use page_info for cursor-based pagination."})
+    limit = limit_of(request)
+    token = request.arg("page_info")
+    if not token:
+        return first_page, None, limit
+    extra = sorted(set(request.query) - PAGING_PARAMS)
+    if extra:
+        raise RestError(400, {"page_info": f"Invalid value. Cannot be combined with: {', '.join(extra)}."})
+    cursor = decode(token)
+    return cursor.get("f", {}), cursor, limit
+
+
+# -- events (contract §8.12 "Events API alternative"; shapes from Shopify's REST Event reference) --------
+EVENT_ORDERINGS = {"id", "created_at"}
+
+
+def event_filters(request: Request, subject: tuple[str, int] | None) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    for name in ("since_id", "created_at_min", "created_at_max", "filter", "verb", "order"):
+        value = request.arg(name)
+        if value:
+            filters[name] = value
+    if filters.get("order", "id").partition(" ")[0] not in EVENT_ORDERINGS:
+        raise RestError(400, {"order": "Invalid value."})
+    if subject is not None:
+        filters["subject"] = list(subject)
+    return filters
+
+
+def event_where(
+    shop: ShopState, filters: dict[str, Any], scopes: frozenset[str]
+) -> tuple[list[str], list[Any]]:
+    """Events of subjects the token may read ([UNSURE] Shopify's rule for events of unreadable
+    subjects; hiding them is the safer reading), narrowed by the REST filters."""
+    readable = [
+        events.SUBJECT_TYPES[resource]
+        for resource, scope in RESOURCE_SCOPES.items()
+        if scope in scopes or scope.replace("read_", "write_") in scopes
+    ]
+    wanted = readable
+    if "filter" in filters:
+        asked = {part.strip().lower() for part in str(filters["filter"]).split(",")}
+        wanted = [kind for kind in readable if kind.lower() in asked]
+    clauses = [f"subject_type IN ({','.join('?' * len(wanted))})" if wanted else "0"]
+    params: list[Any] = list(wanted)
+    if "subject" in filters:
+        clauses.append("subject_type = ? AND subject_id = ?")
+        params.extend(filters["subject"])
+    if "verb" in filters:
+        clauses.append("verb = ?")
+        params.append(filters["verb"])
+    if "since_id" in filters:
+        clauses.append("id > ?")
+        params.append(int(filters["since_id"]) if str(filters["since_id"]).isdigit() else 0)
+    for bound, op in (("min", ">="), ("max", "<=")):
+        value = filters.get(f"created_at_{bound}")
+        if value:
+            try:
+                moment = parse_iso(value, shop.offset_minutes)[0]
+            except ValueError as exc:
+                raise RestError(400, {f"created_at_{bound}": "Invalid value."}) from exc
+            clauses.append(f"created_at {op} ?")
+            params.append(moment)
+    return clauses, params
+
+
+def render_event(shop: ShopState, event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": event["id"],
+        "subject_id": event["subject_id"],
+        "created_at": iso_offset(event["created_at"], shop.offset_minutes),
+        "subject_type": event["subject_type"],
+        "verb": event["verb"],
+        "arguments": event["arguments"],
+        "body": None,
+        "message": event["message"],
+        "author": "Shopify",
+        "description": event["message"],
+        "path": event["path"],
+    }
+
+
+def list_events(
+    shop: ShopState,
+    request: Request,
+    version: str,
+    scopes: frozenset[str],
+    subject: tuple[str, int] | None,
+    url_path: str,
+) -> Response:
+    filters, cursor, limit = page_request(
+        request, event_filters(request, subject) if not request.arg("page_info") else {}
+    )
+    where = event_where(shop, filters, scopes)
+    rows, has_next, has_previous = select_page(shop, "events", where, filters, cursor, limit)
+    response = json_response({"events": [trim_fields(request, render_event(shop, r)) for r in rows]})
+    link = link_header(request, version, url_path, rows, filters, limit, has_next, has_previous)
+    if link:
+        response.headers["Link"] = link
+    return response
+
+
+def event_routes(
+    shop: ShopState, request: Request, version: str, name: str, scopes: frozenset[str]
+) -> Response | None:
+    """`events`, `events/count`, `events/{id}`, and `{orders|products|customers}/{id}/events`."""
+    parts = name.split("/")
+    if parts == ["events"]:
+        return list_events(shop, request, version, scopes, None, "events")
+    if parts == ["events", "count"]:
+        where = event_where(shop, event_filters(request, None), scopes)
+        return json_response({"count": shop.store.count("events", " AND ".join(where[0]), where[1])})
+    if len(parts) == 2 and parts[0] == "events" and parts[1].isdigit():
+        clauses, params = event_where(shop, {}, scopes)
+        found = shop.store.get("events", int(parts[1]), " AND ".join(clauses), params)
+        return (
+            json_response({"event": trim_fields(request, render_event(shop, found))})
+            if found
+            else error(404, "Not Found")
+        )
+    if len(parts) == 3 and parts[0] in events.SUBJECT_TYPES and parts[1].isdigit() and parts[2] == "events":
+        subject = (events.SUBJECT_TYPES[parts[0]], int(parts[1]))
+        return list_events(shop, request, version, scopes, subject, name)
+    return None
 
 
 def single(shop: ShopState, request: Request, resource: str, record_id: int, all_orders: bool) -> Response:
@@ -250,6 +375,12 @@ def handle(
     name = rest_path.removesuffix(".json")
     if name == "shop":
         return shop_resource(shop)
+    try:
+        routed = event_routes(shop, request, version, name, scopes)
+    except RestError as exc:
+        return error(exc.status, exc.message)
+    if routed is not None:
+        return routed
     resource, _, rest = name.partition("/")
     if resource not in SINGULAR:
         return error(404, "Not Found")

@@ -23,6 +23,9 @@ API_RE = re.compile(r"^/admin/api/([^/]+)/(.+)$")
 BULK_RE = re.compile(r"^/_bulk/([A-Za-z0-9_-]+)\.jsonl$")
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+REST_THROTTLED = {
+    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+}
 SENDFILE_CHUNK = 8 << 20  # bytes per sendfile call (in-kernel copy from the page cache)
 
 
@@ -52,6 +55,8 @@ class App:
         match = BULK_RE.match(request.path)
         if match:
             return self.bulk_download(request, match.group(1))
+        if request.path == "/admin/oauth/access_scopes.json":
+            return self.access_scopes(request)
         if request.path.startswith("/admin/oauth/"):
             return self.oauth(request)
         match = API_RE.match(request.path)
@@ -72,6 +77,22 @@ class App:
         if request.path == "/admin/oauth/access_token" and request.method == "POST":
             return oauth.access_token(shop, request)
         return error(404, "Not Found")
+
+    def access_scopes(self, request: Request) -> Response:
+        """The calling token's scopes; authenticated and rate-limited like any REST call."""
+        shop, failure = self.authenticate(request)
+        if failure is not None or shop is None:
+            return failure or error(401, UNAUTHORIZED)
+        if request.method != "GET":
+            return error(405, "Method Not Allowed")
+        accepted, used = shop.rest_bucket.add()
+        limit_header = {"X-Shopify-Shop-Api-Call-Limit": f"{used}/{shop.rest_bucket.size}"}
+        if not accepted:
+            return json_response(REST_THROTTLED, status=429, headers={**limit_header, "Retry-After": "2.0"})
+        info = shop.oauth.token(request.headers.get("X-Shopify-Access-Token"))
+        response = oauth.access_scopes(info.scopes if info else frozenset())
+        response.headers.update(limit_header)
+        return response
 
     def authenticate(self, request: Request) -> tuple[ShopState | None, Response | None]:
         token = request.headers.get("X-Shopify-Access-Token")
@@ -109,10 +130,7 @@ class App:
         accepted, used = shop.rest_bucket.add()
         limit_header = {"X-Shopify-Shop-Api-Call-Limit": f"{used}/{shop.rest_bucket.size}"}
         if not accepted:
-            body = {
-                "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-            }
-            return json_response(body, status=429, headers={**limit_header, "Retry-After": "2.0"})
+            return json_response(REST_THROTTLED, status=429, headers={**limit_header, "Retry-After": "2.0"})
         all_orders = shop.options.read_all_orders and "read_all_orders" in scopes
         response = rest.handle(shop, request, version, rest_path, scopes, all_orders)
         response.headers.update(limit_header)
@@ -126,11 +144,24 @@ class App:
             if expired or not path.exists():
                 body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
                 return Response(status=403, body=body, content_type="application/xml; charset=UTF-8")
-            return file_response(
+            response = file_response(
                 path, request.headers.get("Range"), self.faults.bulk_download_drop(shop.domain)
             )
+            return storage_overrides(request, response)
         body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>"
         return Response(status=404, body=body, content_type="application/xml; charset=UTF-8")
+
+
+def storage_overrides(request: Request, response: Response) -> Response:
+    """Cloud storage answers a signed URL's `response-content-disposition` / `response-content-type`
+    query parameters with those headers (the bulk result URL names its file this way)."""
+    disposition = request.arg("response-content-disposition")
+    if disposition:
+        response.headers["Content-Disposition"] = disposition
+    content_type = request.arg("response-content-type")
+    if content_type and response.status in (200, 206):
+        response.content_type = content_type
+    return response
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ SORT_COLUMNS: dict[str, dict[str, str]] = {
     "orders": {"PROCESSED_AT": "processed_at", "UPDATED_AT": "updated_at", "CREATED_AT": "created_at"},
     "customers": {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"},
     "products": {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at", "PUBLISHED_AT": "created_at"},
+    "events": {"CREATED_AT": "created_at"},
 }
 
 

@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    TypeNameMetaFieldDef,
     get_named_type,
     value_from_ast,
 )
@@ -61,7 +62,10 @@ def collect(
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             fields = getattr(parent, "fields", {})
-            definition = fields.get(selection.name.value)
+            # `__typename` is a meta-field, never among the type's own fields: without this the bulk
+            # compiler dropped it from every line (it costs 0, so the cost walk is unaffected).
+            name = selection.name.value
+            definition = TypeNameMetaFieldDef if name == "__typename" else fields.get(name)
             if definition is not None:
                 yield selection, definition, parent
         elif isinstance(selection, InlineFragmentNode):
@@ -80,7 +84,7 @@ def collect(
 
 def arguments(walk: Walk, node: FieldNode, definition: GraphQLField) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for argument in node.arguments:
+    for argument in node.arguments or ():
         arg_def = definition.args.get(argument.name.value)
         if arg_def is not None:
             values[argument.name.value] = value_from_ast(argument.value, arg_def.type, walk.variables)

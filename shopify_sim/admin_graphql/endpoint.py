@@ -18,6 +18,7 @@ from graphql import (
 
 from shopify_sim.admin_graphql import cost
 from shopify_sim.admin_graphql.context import GraphQLContext
+from shopify_sim.admin_graphql.errors import shopify_errors
 from shopify_sim.admin_graphql.schema import field_resolver, schema_for
 from shopify_sim.httpio import Request, Response, json_response
 
@@ -93,7 +94,7 @@ def handle(shop: ShopState, request: Request, version: str, scopes: frozenset[st
         return error_response(shop, [error.formatted])
     problems = validate(schema, document)
     if problems:
-        return error_response(shop, [p.formatted for p in problems])
+        return error_response(shop, shopify_errors(problems, document))
     operation = pick_operation(document, operation_name)
     if operation is None:
         return error_response(shop, [{"message": "An operation name is required"}])

@@ -11,7 +11,9 @@ from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
 from shopify_sim.admin_graphql.fields import FieldFn, load, load_variant, tagged
 from shopify_sim.admin_graphql.search import Filter, matcher, parse
 from shopify_sim.gid import gid, parse_gid
+from shopify_sim.oauth import granted_handles
 from shopify_sim.options import PLAN_DISPLAY
+from shopify_sim.store.events import GRAPHQL_SUBJECT_TYPES, SUBJECT_TYPES
 from shopify_sim.timeutil import iso_z
 
 TYPE_RESOURCES = {"Order": "orders", "Customer": "customers", "Product": "products"}
@@ -93,6 +95,8 @@ def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
         return subscription_node(ctx.shop.webhooks.get(number))
     if type_name == "Shop":
         return shop_node(ctx)
+    if type_name == "BasicEvent":
+        return event_by_id(ctx, number)
     return None
 
 
@@ -126,6 +130,78 @@ def shop_node(ctx: GraphQLContext) -> dict:
         },
         "createdAt": iso_z(ctx.shop.created_at),
     }
+
+
+def scope_description(handle: str) -> str:
+    # Shopify's descriptions are prose per scope ("Read orders, transactions, and fulfillments");
+    # ours are generated from the handle (deviation, README).
+    access, _, subject = handle.partition("_")
+    return f"{access.capitalize()} access to {subject.replace('_', ' ')}"
+
+
+def current_app_installation(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    options = ctx.shop.options
+    return {
+        "id": gid("AppInstallation", ctx.shop.shop_id),
+        "accessScopes": [
+            {"handle": handle, "description": scope_description(handle)}
+            for handle in granted_handles(ctx.scopes)
+        ],
+        "app": {
+            "id": gid("App", ctx.shop.shop_id),
+            "apiKey": options.api_key,
+            "title": "shopsync",
+            "handle": "shopsync",
+        },
+        "launchUrl": f"https://{options.domain}/admin/apps/{options.api_key}",
+    }
+
+
+# -- events ----------------------------------------------------------------------------------------
+def event_filter(ctx: GraphQLContext, query: str | None) -> Filter:
+    """The `query:` filter (action, subject_type, created_at, id) over events of subjects the token may
+    read (hiding the others is our safer reading, as on REST)."""
+    where = resource_filter(ctx, "events", query)
+    readable = [
+        SUBJECT_TYPES[resource]
+        for resource, scope in RESOURCE_SCOPES.items()
+        if scope in ctx.scopes or scope.replace("read_", "write_") in ctx.scopes
+    ]
+    where.add(f"subject_type IN ({','.join('?' * len(readable))})" if readable else "0", *readable)
+    return where
+
+
+def events_field(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    return connections.sql_page(ctx.store, "events", event_filter(ctx, args.get("query")), args, "BasicEvent")
+
+
+def events_count(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    where = event_filter(ctx, args.get("query"))
+    return {"count": ctx.store.count("events", where.sql(), where.params), "precision": "EXACT"}
+
+
+def event_by_id(ctx: GraphQLContext, number: int | None) -> dict | None:
+    if number is None:
+        return None
+    where = event_filter(ctx, None)
+    found = ctx.store.get("events", number, where.sql(), where.params)
+    return {**found, "__typename": "BasicEvent"} if found else None
+
+
+EVENT_FIELDS: dict[str, FieldFn] = {
+    "id": lambda o, a, c: gid("BasicEvent", o["id"]),
+    "action": lambda o, a, c: o["verb"],
+    "appTitle": lambda o, a, c: None,
+    "attributeToApp": lambda o, a, c: False,
+    "attributeToUser": lambda o, a, c: False,
+    "createdAt": lambda o, a, c: iso_z(o["created_at"]),
+    "criticalAlert": lambda o, a, c: False,
+    "message": lambda o, a, c: o["message"],
+    "secondaryMessage": lambda o, a, c: None,
+    "hasAdditionalContent": lambda o, a, c: False,
+    "subjectId": lambda o, a, c: gid(o["subject_type"], o["subject_id"]),
+    "subjectType": lambda o, a, c: GRAPHQL_SUBJECT_TYPES.get(o["subject_type"], "UNKNOWN"),
+}
 
 
 def bulk_node(ctx: GraphQLContext, operation: Any) -> dict | None:
@@ -186,6 +262,10 @@ QUERY_ROOT: dict[str, FieldFn] = {
     "bulkOperation": lambda o, a, c: bulk_node(c, c.shop.bulk.get(numeric_id(a["id"], "BulkOperation"))),
     "bulkOperations": bulk_operations_field,
     "webhookSubscriptions": webhook_subscriptions_field,
+    "currentAppInstallation": current_app_installation,
+    "events": events_field,
+    "eventsCount": events_count,
+    "event": lambda o, a, c: event_by_id(c, numeric_id(a["id"], "BasicEvent")),
     "webhookSubscription": lambda o, a, c: subscription_node(
         c.shop.webhooks.get(numeric_id(a["id"], "WebhookSubscription"))
     ),

@@ -9,10 +9,10 @@ from typing import Any
 from graphql import GraphQLResolveInfo, GraphQLSchema, build_schema, extend_schema, parse
 
 from shopify_sim.admin_graphql.fields import FIELDS
-from shopify_sim.admin_graphql.root import MUTATION, QUERY_ROOT
+from shopify_sim.admin_graphql.root import EVENT_FIELDS, MUTATION, QUERY_ROOT
 
 HERE = Path(__file__).parent
-TABLES = {**FIELDS, "QueryRoot": QUERY_ROOT, "Mutation": MUTATION}
+TABLES = {**FIELDS, "QueryRoot": QUERY_ROOT, "Mutation": MUTATION, "BasicEvent": EVENT_FIELDS}
 BULK_BY_ID_SINCE = "2026-01"
 
 
@@ -37,7 +37,7 @@ def resolve_type(obj: Any, info: GraphQLResolveInfo, abstract: Any) -> str | Non
 
 
 def wire(schema: GraphQLSchema) -> GraphQLSchema:
-    for name in ("Node", "WebhookSubscriptionEndpoint"):
+    for name in ("Node", "WebhookSubscriptionEndpoint", "Event"):
         schema.get_type(name).resolve_type = resolve_type  # type: ignore[union-attr]
     return schema
 

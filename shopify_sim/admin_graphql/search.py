@@ -92,6 +92,7 @@ TIME_FIELDS = {
     "orders": {"created_at", "updated_at", "processed_at"},
     "customers": {"created_at", "updated_at"},
     "products": {"created_at", "updated_at"},
+    "events": {"created_at"},
 }
 TEXT_FIELDS = {
     "orders": {
@@ -101,7 +102,11 @@ TEXT_FIELDS = {
     },
     "customers": {"email": "email", "state": "state", "first_name": "first_name", "last_name": "last_name"},
     "products": {"status": "status", "vendor": "vendor", "product_type": "product_type", "handle": "handle"},
+    "events": {},
 }
+# Events filter on their own columns: `action:destroy`, `subject_type:ORDER` (GraphQL enum spelling;
+# the REST spelling `Order` is accepted too).
+EVENT_SUBJECT_COLUMN = {"ORDER": "Order", "CUSTOMER": "Customer", "PRODUCT": "Product"}
 
 
 def term_clause(
@@ -113,6 +118,10 @@ def term_clause(
         if not value.isdigit():
             raise SearchError(f"invalid value for {name}: {value!r}")
         return f"{name} {COMPARATORS[comparator]} ?", [int(value)]
+    if resource == "events" and name == "action":
+        return "verb = ?", [value.lower()]
+    if resource == "events" and name == "subject_type":
+        return "subject_type = ?", [EVENT_SUBJECT_COLUMN.get(value.upper(), value)]
     if name in ("tag", "tags"):
         return tag_clause(value)
     if name == "tag_not":

@@ -21,6 +21,7 @@ from graphql.execution.values import get_argument_values
 
 from shopify_sim.admin_graphql import cost
 from shopify_sim.admin_graphql.endpoint import pick_operation
+from shopify_sim.admin_graphql.errors import shopify_errors
 from shopify_sim.admin_graphql.fields import NESTED_CONNECTIONS, FieldFn
 from shopify_sim.admin_graphql.schema import TABLES, schema_for
 from shopify_sim.gid import gid
@@ -196,7 +197,7 @@ def compile_query(text: str, version: str) -> RootPlan:
         raise BulkQueryError(error.message) from error
     problems = validate(schema, document)
     if problems:
-        raise BulkQueryError(problems[0].message)
+        raise BulkQueryError(shopify_errors(problems[:1], document)[0]["message"])
     operation = pick_operation(document, None)
     if operation is None or operation.operation.value != "query":
         raise BulkQueryError("Bulk queries must contain exactly one query operation.")

@@ -74,7 +74,7 @@ def later(rng: random.Random, created_at: int, horizon: int) -> int:
     if roll < 0.5:
         return created_at
     if roll < 0.85:
-        return min(horizon, created_at + rng.randint(1, 30 * 86400))
+        return created_at + records.before_horizon(rng.randint(1, 30 * 86400), horizon - created_at)
     return created_at + int(rng.random() * max(0, horizon - created_at))
 
 

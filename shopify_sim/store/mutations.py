@@ -17,6 +17,7 @@ import orjson
 from shopify_sim import timeutil
 from shopify_sim.store import fakes, records
 from shopify_sim.store.db import RESOURCES, Store
+from shopify_sim.store.events import record_event
 
 # (topic, resource, record) ; record is the canonical record, or {"id": N} for deletes.
 EventSink = Callable[[str, str, dict[str, Any]], None]
@@ -100,6 +101,8 @@ class Mutator:
                 record = self._new_order(conn, rng, ids, ts, fields or {})
             apply_fields(record, fields or {})
             self._save(conn, resource, record, ids)
+            verb = "placed" if resource == "orders" else "create"
+            record_event(conn, resource=resource, record=record, verb=verb, at=record["created_at"])
         self.sink(TOPICS[(resource, "create")], resource, record)
         if resource == "orders" and record["customer_id"]:
             self._touch_customer_for_order(record)
@@ -146,6 +149,9 @@ class Mutator:
             customer["last_order_name"] = f"#{order['number'] + 1000}"
             customer["updated_at"] = bump(customer["updated_at"])
             self._save(conn, "customers", customer)
+            record_event(
+                conn, resource="customers", record=customer, verb="update", at=customer["updated_at"]
+            )
         self.sink("customers/update", "customers", customer)
 
     # -- update ------------------------------------------------------------------------------------
@@ -167,6 +173,10 @@ class Mutator:
                     if variant.pop("_touched", False):
                         variant["updated_at"] = record["updated_at"]
             self._save(conn, resource, record, ids)
+            at = record["updated_at"]
+            if "orders/cancelled" in extra_topics:
+                record_event(conn, resource=resource, record=record, verb="cancelled", at=at)
+            record_event(conn, resource=resource, record=record, verb="update", at=at)
         for topic in extra_topics:
             self.sink(topic, resource, record)
         self.sink(TOPICS[(resource, "update")], resource, record)
@@ -200,8 +210,13 @@ class Mutator:
             if resource == "customers" and self.store.exists("orders", "customer_id = ?", (record_id,)):
                 # Shopify refuses to delete a customer who has orders.
                 raise MutationError(422, "Error deleting customer: customer has orders")
-            if not self.store.remove(conn, resource, record_id, timeutil.now()):
+            record = self.store.get(resource, record_id)
+            at = timeutil.now()
+            if record is None or not self.store.remove(conn, resource, record_id, at):
                 raise MutationError(404, f"{resource[:-1]} {record_id} not found")
+            # The deletion event is the only trace a polling client can find (REST events.json,
+            # GraphQL `events`); it names the record as it was.
+            record_event(conn, resource=resource, record=record, verb="destroy", at=at)
         self.sink(TOPICS[(resource, "delete")], resource, {"id": record_id})
 
     # -- random mix --------------------------------------------------------------------------------

@@ -17,6 +17,11 @@ CREATE TABLE IF NOT EXISTS orders (
     hash TEXT NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted (
     resource TEXT NOT NULL, id INTEGER NOT NULL, deleted_at INTEGER NOT NULL, PRIMARY KEY (resource, id));
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, subject_type TEXT NOT NULL,
+    subject_id INTEGER NOT NULL, verb TEXT NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS events_subject ON events (subject_type, subject_id, id);
+CREATE INDEX IF NOT EXISTS events_created ON events (created_at, id);
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
     id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 """

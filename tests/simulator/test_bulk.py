@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import requests
@@ -190,3 +191,35 @@ def test_expired_url_is_refused_and_finish_webhook_sent(sim, new_shop, receiver)
         "status": "completed",
         "type": "query",
     }
+
+
+def test_bulk_lines_carry_typename_when_selected(sim):
+    # given
+    query = """{ orders { edges { node { __typename id totalPriceSet { __typename shopMoney { amount } }
+      lineItems { edges { node { __typename id } } } } } } }"""
+    # when
+    done = wait(sim, start(sim, query)["bulkOperation"]["id"])
+    # then: parents and connection children both name their type; inline objects too
+    lines = lines_of(done["url"])
+    parents = [line for line in lines if "__parentId" not in line]
+    children = [line for line in lines if "__parentId" in line]
+    assert parents and children
+    assert {line["__typename"] for line in parents} == {"Order"}
+    assert {line["totalPriceSet"]["__typename"] for line in parents} == {"MoneyBag"}
+    assert {line["__typename"] for line in children} == {"LineItem"}
+    assert list(children[0]) == ["__typename", "id", "__parentId"]
+
+
+def test_bulk_url_names_the_file_and_the_download_says_so(sim):
+    # given
+    done = wait(sim, start(sim, "{ products { edges { node { id } } } }")["bulkOperation"]["id"])
+    numeric = done["id"].rsplit("/", 1)[1]
+    expected = f"attachment; filename=\"bulk-{numeric}.jsonl\"; filename*=UTF-8''bulk-{numeric}.jsonl"
+    # when
+    response = requests.get(done["url"], timeout=30)
+    # then
+    query = parse_qs(urlsplit(done["url"]).query)
+    assert query["response-content-disposition"] == [expected]
+    assert query["response-content-type"] == ["application/jsonl"]
+    assert response.headers["Content-Disposition"] == expected
+    assert response.headers["Content-Type"] == "application/jsonl"

@@ -54,3 +54,16 @@ def test_shared_updated_at_and_big_orders_paginate_cleanly(sim, new_shop):
         len(r["record"]["line_items"]) for r in sim.control.truth("orders", full=True, shop=domain)["records"]
     )
     assert sizes[-2:] == [300, 300]
+
+
+def test_share_zero_leaves_no_pile_up_at_the_anchor(sim, new_shop):
+    # given: a shop of recent orders (history of 20 days, so many "touched later" delays overshoot
+    # the anchor) and no shared updated_at asked for
+    domain = new_shop(orders=600, customers=60, products=20, history_days=20, same_updated_at_share=0)
+    # when
+    truths = {r: sim.control.truth(r, shop=domain)["records"] for r in ("orders", "customers", "products")}
+    # then: nothing sits on the anchor, and no second holds more than a chance handful of records
+    for resource, records in truths.items():
+        stamps = [r["updated_at"] for r in records]
+        assert max(stamps) < ANCHOR, resource
+        assert max(stamps.count(s) for s in set(stamps)) <= 3, resource

@@ -148,13 +148,54 @@ def test_customers_and_products_connections(sim):
     assert isinstance(product["variants"]["nodes"][0]["price"], str)
 
 
-def test_unknown_field_fails_validation_with_200(sim):
+def test_unknown_field_fails_validation_with_200_in_shopify_wording(sim):
+    # when
     response = sim.graphql("{ orders(first: 1) { nodes { id bogusField } } }")
+    # then
     assert response.status_code == 200
     body = response.json()
-    assert "bogusField" in body["errors"][0]["message"]
+    assert body["errors"] == [
+        {
+            "message": "Field 'bogusField' doesn't exist on type 'Order'",
+            "locations": [{"line": 1, "column": 33}],
+            "path": ["query", "orders", "nodes", "bogusField"],
+            "extensions": {"code": "undefinedField", "typeName": "Order", "fieldName": "bogusField"},
+        }
+    ]
     assert "data" not in body
     assert "cost" in body["extensions"]
+
+
+def test_other_validation_errors_in_shopify_wording(sim):
+    # given
+    cases = {
+        "query Named { orders(first: 1, bogus: 2) { nodes { id } } }": (
+            "Field 'orders' doesn't accept argument 'bogus'",
+            ["query Named", "orders", "bogus"],
+            {"code": "argumentNotAccepted", "name": "orders", "typeName": "Field", "argumentName": "bogus"},
+        ),
+        "{ order { id } }": (
+            "Field 'order' is missing required arguments: id",
+            ["query", "order"],
+            {"code": "missingRequiredArguments", "className": "Field", "name": "order", "arguments": "id"},
+        ),
+        "{ shop { plan } }": (
+            "Field must have selections (field 'plan' returns ShopPlan but has no selections. "
+            "Did you mean 'plan { ... }'?)",
+            ["query", "shop", "plan"],
+            {"code": "selectionMismatch", "nodeName": "field 'plan'", "typeName": "ShopPlan"},
+        ),
+        '{ orders(first: "x") { nodes { id } } }': (
+            "Argument 'first' on Field 'orders' has an invalid value (\"x\"). Expected type 'Int'.",
+            ["query", "orders", "first"],
+            {"code": "argumentLiteralsIncompatible", "typeName": "Field", "argumentName": "first"},
+        ),
+    }
+    for query, (message, path, extensions) in cases.items():
+        # when
+        error = sim.graphql(query).json()["errors"][0]
+        # then
+        assert (error["message"], error["path"], error["extensions"]) == (message, path, extensions), query
 
 
 def test_bad_token_is_401_with_shopify_body(sim):

@@ -131,3 +131,51 @@ def test_online_token_via_grant_options(sim, new_shop):
     assert body["access_token"].startswith("shpua_") and body["expires_in"] == 86400
     assert body["associated_user"]["email"]
     assert token_of(sim, domain) != body["access_token"]
+
+
+def test_access_scopes_rest_lists_the_tokens_grant_with_implied_reads(sim):
+    # given: a token granted write_products and read_orders
+    token = sim.control.mint_token(scopes=["write_products", "read_orders"])["access_token"]
+    # when
+    response = sim.session.get(
+        f"{sim.base_url}/admin/oauth/access_scopes.json",
+        headers={"X-Shopify-Access-Token": token},
+        timeout=30,
+    )
+    # then
+    assert response.status_code == 200
+    assert response.json() == {
+        "access_scopes": [
+            {"handle": "read_orders"},
+            {"handle": "read_products"},
+            {"handle": "write_products"},
+        ]
+    }
+    assert response.headers["X-Shopify-Shop-Api-Call-Limit"].endswith("/400")
+
+
+def test_access_scopes_rest_refuses_a_bad_token(sim):
+    # when
+    response = sim.session.get(
+        f"{sim.base_url}/admin/oauth/access_scopes.json",
+        headers={"X-Shopify-Access-Token": "nope"},
+        timeout=30,
+    )
+    # then
+    assert response.status_code == 401
+    assert "access_scopes" not in response.json()
+
+
+def test_access_scopes_graphql_matches_rest(sim):
+    # given
+    token = sim.control.mint_token(scopes=["read_customers"])["access_token"]
+    query = "{ currentAppInstallation { id accessScopes { handle description } } }"
+    # when
+    body = sim.graphql(query, token=token).json()
+    # then
+    installation = body["data"]["currentAppInstallation"]
+    assert installation["id"].startswith("gid://shopify/AppInstallation/")
+    assert installation["accessScopes"] == [
+        {"handle": "read_customers", "description": "Read access to customers"}
+    ]
+    assert "errors" not in body
