@@ -62,6 +62,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="retry schedule multiplier (0.001 = 4 h in 14 s)",
     )
     add("--webhook-url", default="", help="subscribe every topic of the default shop to this address")
+    add(
+        "--export-rate",
+        type=float,
+        default=0.0,
+        help="bulk exports produce at most N objects/s, objectCount growing while RUNNING (0: no limit)",
+    )
     add("--mutate-per-minute", type=float, default=0.0, help="random store changes per minute (demo)")
     add("--fresh", action="store_true", help="regenerate even if --data-dir holds a matching store")
     add("--quiet", action="store_true")
@@ -95,6 +101,7 @@ def shop_options(args: argparse.Namespace) -> ShopOptions:
         webhook_api_version=args.webhook_api_version,
         webhook_time_scale=args.webhook_time_scale,
         webhook_url=args.webhook_url,
+        export_rate=args.export_rate,
         fresh=args.fresh,
     )
 

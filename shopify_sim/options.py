@@ -66,6 +66,9 @@ class ShopOptions:
     webhook_api_version: str = "2026-01"
     webhook_time_scale: float = 1.0
     webhook_url: str = ""
+    # Bulk exports produce at most this many objects (roots and children) per second, objectCount
+    # growing while RUNNING, as Shopify's take time in proportion to their size; 0 = as fast as we can.
+    export_rate: float = 0.0
     fresh: bool = False
 
     def generator_key(self) -> dict[str, Any]:

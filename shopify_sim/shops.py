@@ -38,6 +38,7 @@ SETTINGS = [
     "webhook_time_scale",
     "webhook_url",
     "name",
+    "export_rate",
 ]
 HEADER_IDS = {
     "orders": "X-Shopify-Order-Id",

@@ -173,6 +173,7 @@ def _default_encryption_key() -> str:
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [_default_encryption_key()])
 
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
+METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")  # /metrics: Prometheus scrapes with it
 
 # --- Sync engine (defaults and meaning in shopsync/services/sync/config.py) ------------------------
 SYNC_HEARTBEAT_TIMEOUT_SECONDS = env_int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", 300)
@@ -212,6 +213,7 @@ else:
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control (the cwd)
         "store_processed": False,
     }
 

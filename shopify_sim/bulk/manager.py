@@ -44,6 +44,40 @@ SPLIT_MIN_ROWS = 50_000
 PART_COPY = 64 << 20
 WRITE_BUFFER = 1 << 20
 DEFAULT_SORT = {"orders": "PROCESSED_AT", "customers": "ID", "products": "ID"}
+# A paced export reads rows in slices of about this share of a second, so objectCount and cancel move
+# smoothly rather than in jumps of FETCH_ROWS.
+PACED_SLICE_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast an export may go: `objects_per_second` (the shop's `export_rate`, as Shopify's
+    exports take time in proportion to their size) and `rows_per_second` (the slow-export fault, in
+    roots). 0 = no limit."""
+
+    objects_per_second: float = 0.0
+    rows_per_second: float = 0.0
+
+    @property
+    def is_limited(self) -> bool:
+        return self.objects_per_second > 0 or self.rows_per_second > 0
+
+    @property
+    def fetch_rows(self) -> int:
+        if self.rows_per_second > 0:
+            return 1
+        if self.objects_per_second > 0:
+            return max(1, min(FETCH_ROWS, int(self.objects_per_second * PACED_SLICE_SECONDS)))
+        return FETCH_ROWS
+
+    def seconds_ahead(self, counters: Counters, elapsed: float) -> float:
+        """How long to wait so that what was written so far took at least its time."""
+        due = 0.0
+        if self.objects_per_second > 0:
+            due = counters.objects / self.objects_per_second
+        if self.rows_per_second > 0:
+            due = max(due, counters.roots / self.rows_per_second)
+        return due - elapsed
 
 
 @dataclass
@@ -371,7 +405,10 @@ class BulkManager:
         if failure is not None:
             total = shop.store.count(plan.resource, where.sql(), where.params)
             fail_after = int(total * failure[0])
-        rate = shop.faults.bulk_rows_per_second(shop.domain)
+        pace = Pace(
+            objects_per_second=float(shop.options.export_rate or 0),
+            rows_per_second=shop.faults.bulk_rows_per_second(shop.domain),
+        )
         malform = None
         if shop.faults.profile(shop.domain).malformed_record_share > 0:
 
@@ -379,7 +416,7 @@ class BulkManager:
                 shop.faults.maybe_malform(shop.domain, line, "bulk")
 
         order_by = f"{column} {direction}, id {direction}"
-        split = rate <= 0 and fail_after is None and malform is None and SPLIT_MIN_ROWS > 0
+        split = not pace.is_limited and fail_after is None and malform is None and SPLIT_MIN_ROWS > 0
         conn = shop.store.open_connection()
         worker: Worker | None = None
         try:
@@ -400,11 +437,11 @@ class BulkManager:
                     sql,
                     params,
                     order_by,
-                    # A throttled export goes row by row, so progress and cancel stay observable.
-                    1 if rate > 0 else FETCH_ROWS,
+                    # A paced export goes in small slices, so progress and cancel stay observable.
+                    pace.fetch_rows,
                 )
                 result = self.write_batches(
-                    operation, plan, ctx, batches, handle, counters, failure, fail_after, rate, malform
+                    operation, plan, ctx, batches, handle, counters, failure, fail_after, pace, malform
                 )
                 if worker is not None and not operation.cancel_requested:
                     worker.append_to(handle, counters, operation)
@@ -446,7 +483,7 @@ class BulkManager:
         counters: Counters,
         failure: tuple[float, str] | None,
         fail_after: int | None,
-        rate: float,
+        pace: Pace,
         malform: Any,
     ) -> tuple[float, str] | None:
         started = time.monotonic()
@@ -459,12 +496,16 @@ class BulkManager:
                 if not blobs:
                     return failure
             write_records(plan.plan, blobs, ctx, handle.write, counters, malform)
-            if counters.roots - reported >= PROGRESS_ROWS:
+            progress_due = counters.roots - reported >= PROGRESS_ROWS
+            if progress_due:
                 reported = counters.roots
-                operation.object_count, operation.root_object_count = counters.objects, counters.roots
                 forget_loaded(ctx)
-            if rate > 0:
-                ahead = counters.roots / rate - (time.monotonic() - started)
+            if progress_due or pace.is_limited:
+                # objectCount grows while RUNNING, as Shopify reports it: every slice of a paced
+                # export (so a poll sees it move), every PROGRESS_ROWS roots otherwise.
+                operation.object_count, operation.root_object_count = counters.objects, counters.roots
+            if pace.is_limited:
+                ahead = pace.seconds_ahead(counters, time.monotonic() - started)
                 if ahead > 0:
                     time.sleep(ahead)
         return failure if fail_after is not None else None

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from shopsync.dashboard_selectors import record_counts_get
 from shopsync.forms import ShopInstallForm
 from shopsync.services.install import custom_api_url_allowed
+from shopsync.services.sync import sync_first_run_ensure
 from shopsync.views.access import get_shop_for_user, page_context
 
 
@@ -17,6 +18,8 @@ from shopsync.views.access import get_shop_for_user, page_context
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     shop = get_shop_for_user(request)
+    if shop is not None:
+        sync_first_run_ensure(shop=shop)  # auto on first run: the page then shows its live progress
     counts = record_counts_get(shop=shop) if shop is not None else None
     context = page_context(
         request, shop, counts=counts, install_form=ShopInstallForm(), nav="home",

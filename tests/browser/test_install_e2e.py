@@ -97,7 +97,7 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     sim_shop.access_token = "shpat_revoked"
     sim_shop.save()
     login(staff)
-    # when: its first sync runs
+    # when: its first sync runs (the dashboard's first visit started it; Sync Now gets it back)
     page.get_by_role("button", name="Sync Now").click()
     # then: the failed state, with the reason and what to do
     indicator = page.locator("#sync-indicator")
@@ -118,7 +118,7 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     expect(page.locator("#toasts .toast--success .toast__text")).to_have_text(SYNC_COMPLETE, timeout=90_000)
     screenshot("reconnected-complete")
     initials = list(SyncSession.objects.filter(shop=sim_shop, kind="initial").order_by("pk"))
-    assert [(s.status, s.triggered_by) for s in initials[:1]] == [("failed", "button")]
+    assert [(s.status, s.triggered_by) for s in initials[:1]] == [("failed", "install")]
     assert len(initials) == 2
     retried = wait_for_session_end(initials[1].pk)
     assert (retried.status, retried.triggered_by) == ("completed", "reconnect")

@@ -1,8 +1,10 @@
 """`bin/demo` as a newcomer runs it: SQLite and the filesystem broker (no DATABASE_URL, no
 CELERY_BROKER_URL), a fresh var dir, free ports, a small generated store.
 
-It must print the address and a login that works, finish the initial sync by itself, end with a copy
-equal to the simulator's store (webhooks carrying the changes the simulator keeps making), and stop
+It must print the address and a login that works, connect the store without syncing it until staff
+open the dashboard, then run that initial sync at a pace where its live count is seen rising (the
+simulator paces its exports as Shopify does), end with a copy equal to the simulator's store (webhooks
+carrying the changes the simulator keeps making), leave nothing in the repository's root, and stop
 every process it started on one Ctrl-C (SIGINT to its process group).
 """
 
@@ -29,6 +31,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "demo.myshopify.com"
 STORE = {"DEMO_ORDERS": "2000", "DEMO_CUSTOMERS": "500", "DEMO_PRODUCTS": "50"}
+# The orders export (about 8,000 objects) then stays RUNNING for about 20 s, polled every 2 s.
+EXPORT_RATE = "400"
+NOT_STARTED_FOR = 4  # seconds the connected store stays unsynced while nobody opens the dashboard
+# The progress panel while Shopify exports: "Shopify is preparing the orders export (1,234 objects so far)."
+EXPORTING_RE = re.compile(r"preparing the (\w+) export \(([\d,]+) objects so far\)")
 BANNER_TIMEOUT = 150  # venv check + migrate on a fresh SQLite file + store generation + setup
 SYNC_TIMEOUT = 240
 CONVERGE_TIMEOUT = 90
@@ -166,6 +173,31 @@ def _initial_session(api: requests.Session, app_url: str) -> dict | None:
     return min(initial, key=lambda s: s["sessionId"]) if initial else None
 
 
+def _sessions(api: requests.Session, app_url: str) -> list[dict]:
+    response = api.get(f"{app_url}/api/shopify/sync/jobs", params={"shop": SHOP, "limit": 50}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def _watch_progress(
+    browser: requests.Session, api: requests.Session, app_url: str
+) -> tuple[dict | None, list]:
+    """Poll the dashboard's progress panel (as its htmx poll does) until the initial sync ends:
+    returns the session and every (resource, objects exported so far) the panel showed meanwhile."""
+    deadline = time.monotonic() + SYNC_TIMEOUT
+    exporting: list[tuple[str, int]] = []
+    session = None
+    while time.monotonic() < deadline:
+        panel = browser.get(f"{app_url}/sync/status", params={"shop": SHOP, "part": "progress"}, timeout=10)
+        assert panel.status_code == 200, panel.text
+        exporting += [(resource, int(n.replace(",", ""))) for resource, n in EXPORTING_RE.findall(panel.text)]
+        session = _initial_session(api, app_url)
+        if session is not None and session["status"] in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.5)
+    return session, exporting
+
+
 def test_bin_demo_syncs_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     web_port, sim_port = _free_ports(2)
     marker = f"shopsync-demo-test-{uuid.uuid4().hex}"
@@ -180,9 +212,11 @@ def test_bin_demo_syncs_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         WEB_PORT=str(web_port),
         SIM_PORT=str(sim_port),
         DEMO_CHANGES_PER_MINUTE="20",
+        DEMO_EXPORT_RATE=EXPORT_RATE,
         SHOPSYNC_DEMO_TEST_MARKER=marker,
     )
     sim_url = f"http://127.0.0.1:{sim_port}"
+    root_before = set(os.listdir(ROOT))
     demo = Demo(env)
     stopped_in = None
     try:
@@ -191,8 +225,18 @@ def test_bin_demo_syncs_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         username, password = demo.wait_for(r"login:\s+(\S+) / (\S+)\s*$", 5).groups()
         banner_after = time.monotonic() - started
         assert app_url == f"http://127.0.0.1:{web_port}"
+        demo.wait_for(r"sync:\s+the initial sync starts when you open the dashboard", 5)
+        api = requests.Session()
+        api.auth = (username, password)
 
-        # The printed login works, on the page a person opens and on the API.
+        # The store is connected, and nothing syncs it until somebody opens the dashboard.
+        status = api.get(f"{app_url}/api/shopify/sync/status", params={"shop": SHOP}, timeout=10)
+        assert status.status_code == 200, status.text
+        time.sleep(NOT_STARTED_FOR)
+        assert _sessions(api, app_url) == [], demo.output()
+
+        # The printed login works, on the page a person opens and on the API; logging in lands on the
+        # dashboard, whose first visit starts the initial sync.
         browser = requests.Session()
         login_page = browser.get(f"{app_url}/login/", timeout=10)
         assert login_page.status_code == 200
@@ -206,22 +250,22 @@ def test_bin_demo_syncs_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             headers={"Referer": f"{app_url}/login/"},
             timeout=10,
         )
-        assert response.status_code == 200 and "/login/" not in response.url, demo.output()
-        api = requests.Session()
-        api.auth = (username, password)
+        assert response.status_code == 200 and response.url.rstrip("/") == app_url, demo.output()
+        started_by_visit = _sessions(api, app_url)
+        assert [(s["mode"], s["triggeredBy"]) for s in started_by_visit] == [("initial", "install")], (
+            demo.output()
+        )
+        browser.get(f"{app_url}/", timeout=10)  # a second visit starts nothing more
 
-        # The initial sync started by itself and completes.
-        deadline = time.monotonic() + SYNC_TIMEOUT
-        session = None
-        while time.monotonic() < deadline:
-            status = api.get(f"{app_url}/api/shopify/sync/status", params={"shop": SHOP}, timeout=10)
-            assert status.status_code == 200, status.text
-            session = _initial_session(api, app_url)
-            if session is not None and session["status"] in ("completed", "failed", "cancelled"):
-                break
-            time.sleep(2)
+        # The dashboard's live count moves while Shopify exports, then the sync completes.
+        session, exporting = _watch_progress(browser, api, app_url)
         assert session is not None, f"no initial sync was started:\n{demo.output()}"
         assert session["status"] == "completed", f"{session}\n{demo.output()}"
+        assert session["sessionId"] == started_by_visit[0]["sessionId"]
+        orders_exported = [n for resource, n in exporting if resource == "orders"]
+        assert len(set(orders_exported)) >= 3, exporting
+        assert orders_exported == sorted(orders_exported), exporting
+        assert 0 < orders_exported[0] < orders_exported[-1], exporting
         sync_seconds = session["durationSeconds"]
         jobs = {job["resource"]: job for job in session["jobs"]}
         assert set(jobs) == set(RESOURCES)
@@ -257,4 +301,5 @@ def test_bin_demo_syncs_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         _kill_all(left)
     assert stopped_in <= STOP_TIMEOUT, f"bin/demo did not stop within {STOP_TIMEOUT} s:\n{demo.output()}"
     assert not left, f"processes left after Ctrl-C: {left}\n{demo.output()}"
+    assert sorted(set(os.listdir(ROOT)) - root_before) == []  # e.g. no ./control of the broker
     print(f"banner after {banner_after:.1f} s, initial sync {sync_seconds} s, stopped in {stopped_in:.1f} s")

@@ -223,3 +223,49 @@ def test_bulk_url_names_the_file_and_the_download_says_so(sim):
     assert query["response-content-type"] == ["application/jsonl"]
     assert response.headers["Content-Disposition"] == expected
     assert response.headers["Content-Type"] == "application/jsonl"
+
+
+def _poll_while_running(sim, operation_id, token, domain, timeout=60):
+    """Every poll's (status, objectCount) until the operation ends, and the seconds it took."""
+    started = time.monotonic()
+    seen = []
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        node = sim.graphql(POLL, {"id": operation_id}, token=token, shop=domain).json()["data"]["node"]
+        seen.append((node["status"], int(node["objectCount"])))
+        if node["status"] not in ("CREATED", "RUNNING", "CANCELING"):
+            return node, seen, time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"bulk operation did not finish: {seen[-5:]}")
+
+
+def test_export_rate_paces_the_export_with_object_count_growing_while_running(sim, new_shop):
+    # given: a shop whose exports produce 150 objects a second (set through the control API)
+    domain = new_shop(orders=60)
+    token = token_of(sim, domain)
+    settings = sim.control.update_settings(domain, export_rate=150)
+    assert settings["export_rate"] == 150
+    # when
+    operation = start(sim, ORDERS_BULK, token, domain)["bulkOperation"]
+    done, seen, seconds = _poll_while_running(sim, operation["id"], token, domain)
+    # then: RUNNING for about objects / rate seconds, objectCount rising poll after poll
+    assert done["status"] == "COMPLETED"
+    total = int(done["objectCount"])
+    assert total == len(lines_of(done["url"])) > 150
+    running = [count for status, count in seen if status == "RUNNING"]
+    assert running == sorted(running)
+    assert len({count for count in running if 0 < count < total}) >= 5, seen
+    assert seconds >= total / 150 * 0.8, (seconds, total)
+
+
+def test_export_rate_zero_exports_at_full_speed(sim, new_shop):
+    # given
+    domain = new_shop(orders=60, export_rate=150)
+    token = token_of(sim, domain)
+    sim.control.update_settings(domain, export_rate=0)
+    # when
+    operation = start(sim, ORDERS_BULK, token, domain)["bulkOperation"]
+    done, _seen, seconds = _poll_while_running(sim, operation["id"], token, domain)
+    # then
+    assert done["status"] == "COMPLETED"
+    assert seconds < int(done["objectCount"]) / 150 * 0.5

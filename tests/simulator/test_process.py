@@ -38,3 +38,11 @@ def test_dropped_webhooks_are_never_sent(sim, new_shop, receiver):
         assert sim.control.faults()["counters"]["webhook_dropped"] >= 1
     finally:
         sim.control.set_faults(shop=domain)
+
+
+def test_export_rate_option_sets_the_default_shops_export_pace():
+    # when
+    with run_simulator(orders=10, customers=5, products=3, export_rate=2500) as sim:
+        settings = sim.control.settings()
+    # then
+    assert settings["export_rate"] == 2500

@@ -1,10 +1,13 @@
-"""`manage.py demo_setup`: connect the simulated demo store, create the demo login, start the first sync.
+"""`manage.py demo_setup`: connect the simulated demo store and create the demo login.
 
 Run by `bin/demo` (the Procfile's web process, `--serve HOST:PORT`, which then runs the web server in
 this process and prints the address and login once it answers). Idempotent: a second run reuses the
 shop, the user and the webhook subscriptions, and starts no second initial sync:
 
-- never synced (fresh database, or the initial sync failed): the initial sync starts (or resumes);
+- never synced (fresh database): nothing starts here. As for any shop connected without OAuth, the
+  initial sync starts when staff first open the dashboard ("auto on first run"), so a newcomer
+  watches it live from the start (the simulator paces its exports, `DEMO_EXPORT_RATE`);
+- its initial sync failed or was cancelled by a previous run: the initial sync starts again;
 - synced, and the simulator kept its store: an incremental sync catches up on what changed meanwhile;
 - synced, but the simulator generated its store afresh (its data dir was deleted, or DEMO_ORDERS etc.
   changed): a full sync makes the copy match the new store (records gone from it are soft-deleted).
@@ -29,14 +32,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
-from shopsync.selectors import shop_is_synced
+from shopsync.selectors import shop_is_synced, sync_session_active
 from shopsync.services.sync import ensure_sync, shop_connect, sync_sessions_resume_orphaned
 from shopsync.shopify.errors import ShopifyError
 from webhooks.services.registration import webhook_subscriptions_register
 
 
 class Command(BaseCommand):
-    help = "Connect the demo shop on the simulator, create the demo login and start the initial sync."
+    help = "Connect the demo shop on the simulator and create the demo login (the dashboard starts the first sync)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--shop", default=os.environ.get("DEMO_SHOP", "demo.myshopify.com"))
@@ -146,9 +149,15 @@ class Command(BaseCommand):
 
     def _start_sync(self, shop, *, regenerated: bool) -> str:
         if not shop_is_synced(shop=shop):
+            active = sync_session_active(shop=shop)
+            if active is not None:
+                return f"initial sync running (session {active.pk}); watch it on the dashboard"
+            if not SyncSession.objects.filter(shop=shop).exists():
+                return "the initial sync starts when you open the dashboard (watch its live count there)"
             result = ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.INSTALL)
-            verb = "started" if result.created else "running"
-            return f"initial sync {verb} (session {result.session.pk})"
+            return (
+                f"initial sync started again (session {result.session.pk}); the previous one did not complete"
+            )
         if regenerated:
             # The simulator made a new store: the copy must follow it, deletions included.
             result = ensure_sync(shop=shop, kind=SyncKind.FULL, triggered_by=SyncSession.Trigger.RECONNECT)

@@ -2,6 +2,8 @@
 
 Public API (everything else in this package is internal):
 - `ensure_sync(...) -> EnsureResult(session, created)`: the only way to start a sync.
+- `sync_first_run_ensure(shop=...) -> EnsureResult | None`: the initial sync of a shop never synced
+  (auto on first run: the dashboard calls it).
 - `sync_session_run(session_id=..., task_id=...)`: run (or resume) a session; called by the task.
 - `sync_watchdog()`, `sync_incremental_all_shops()`: the periodic jobs.
 - `sync_session_clear(...)`: "clear stuck run" for admins.
@@ -24,6 +26,7 @@ from shopsync.services.sync.failed_batches import (
     failed_batch_retry,
     retry_failed_batches,
 )
+from shopsync.services.sync.first_run import sync_first_run_ensure
 from shopsync.services.sync.guard import EnsureResult, ensure_sync, sync_request_validate
 from shopsync.services.sync.maintenance import (
     OrphanReport,
@@ -50,6 +53,7 @@ __all__ = [
     "records_fetch_by_ids",
     "retry_failed_batches",
     "shop_connect",
+    "sync_first_run_ensure",
     "sync_incremental_all_shops",
     "sync_request_validate",
     "sync_session_clear",
