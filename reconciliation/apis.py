@@ -97,7 +97,11 @@ class ReconciliationReportListApi(APIView):
 
         reports = QueuedReportSerializer(many=True)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer})
+    @extend_schema(
+        operation_id="reconciliation_reports_latest",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer},
+    )
     def get(self, request: Request) -> Response:
         serializer = self.FilterSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
@@ -106,7 +110,9 @@ class ReconciliationReportListApi(APIView):
         reports = reconciliation_reports_latest(shop=shop, shops=shops_visible_to(user=request.user))
         return Response(self.OutputSerializer({"ran": False, "reports": reports}).data)
 
-    @extend_schema(request=InputSerializer, responses={202: QueuedSerializer})
+    @extend_schema(
+        operation_id="reconciliation_run", request=InputSerializer, responses={202: QueuedSerializer}
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -131,7 +137,7 @@ class ReconciliationReportDetailApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: _ReportSerializer})
+    @extend_schema(operation_id="reconciliation_report_retrieve", responses={200: _ReportSerializer})
     def get(self, request: Request, report_id: int) -> Response:
         report = reconciliation_report_get_for_user(user=request.user, report_id=report_id)
         if report is None:

@@ -228,3 +228,17 @@ def test_health_api_needs_a_login(client, shop):
     response = client.get("/api/health/")
     # then
     assert response.status_code == 403
+
+
+def test_the_schema_documents_running_as_a_post_answered_202_and_get_as_a_read(client, shop):
+    # given
+    client.force_login(_ops(shop))
+    # when
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    # then
+    reports = paths["/api/admin/reconciliation"]
+    assert set(reports) == {"get", "post"}
+    assert set(reports["post"]["responses"]) == {"202"}
+    assert "requestBody" in reports["post"]
+    assert "requestBody" not in reports["get"]
+    assert {"get"} == set(paths["/api/admin/reconciliation/{report_id}"])
