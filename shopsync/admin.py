@@ -10,8 +10,9 @@ from __future__ import annotations
 import orjson
 from django.contrib import admin, messages
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django_celery_beat import admin as _beat_admin  # noqa: F401  (registers the pages replaced below)
@@ -365,19 +366,10 @@ class DeadLetterStateFilter(admin.SimpleListFilter):
 class FailedSyncItemAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
     """View-only rows; they change through the actions, which call the dead-letter services."""
 
-    # Kept to what fits 1280 px on one line per row: the error and the record reference are cut short
-    # (the full text is in their tooltip and on the detail page); retries and the resolution are part
-    # of the state.
-    list_display = (
-        "id",
-        "shop_link",
-        "entity_type",
-        "record",
-        "state",
-        "next_retry_at",
-        "short_error",
-        "created_at",
-    )
+    # Kept to what fits 1280 px with one line per row: the error and the record reference are cut
+    # short (the whole text in their tooltip and on the detail page); the retries, the next retry and
+    # the resolution are part of the state.
+    list_display = ("id", "shop_link", "entity_type", "record", "state", "short_error", "created")
     list_filter = (DeadLetterStateFilter, "entity_type", "resolution", "source", "shop")
     list_select_related = ("shop",)
     raw_id_fields = ("shop",)
@@ -390,6 +382,13 @@ class FailedSyncItemAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
         "created_at", "updated_at",
     )  # fmt: skip
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ["admin_extra/dead_letters.css"]}
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # The list needs the width: no navigation sidebar on this page (the breadcrumbs remain).
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FailedSyncItem]:
         # The state column sorts: 0 retrying, 1 exhausted, 2 resolved.
@@ -457,22 +456,32 @@ class FailedSyncItemAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="shop", ordering="shop__domain")
     def shop_link(self, obj: FailedSyncItem) -> str:
-        return _admin_link(obj.shop)
+        url = reverse("admin:shopsync_shop_change", args=[obj.shop_id])
+        return format_html('<a href="{}">{}</a>', url, _clipped(obj.shop.domain, width="12em"))
 
     @admin.display(description="record")
     def record(self, obj: FailedSyncItem) -> str:
-        return _clipped(str(obj.shopify_id or obj.source_ref or "-"), width="14em")
+        return _clipped(str(obj.shopify_id or obj.source_ref or "-"), width="8em")
 
     @admin.display(description="state", ordering="state_rank")
     def state(self, obj: FailedSyncItem) -> str:
         if obj.resolved_at is not None:
-            return f"resolved ({obj.get_resolution_display().lower()})"
+            return format_html('<span title="{}">resolved</span>', obj.get_resolution_display())
         retries = f"{obj.retry_count}/{obj.max_retries}"
-        return f"exhausted {retries}" if obj.is_exhausted else f"retrying {retries}"
+        if obj.is_exhausted or obj.next_retry_at is None:
+            return f"exhausted {retries}" if obj.is_exhausted else f"retrying {retries}"
+        next_retry = timezone.localtime(obj.next_retry_at)
+        return format_html(
+            '<span title="next retry {}">retrying {}</span>', f"{next_retry:%Y-%m-%d %H:%M}", retries
+        )
 
     @admin.display(description="error")
     def short_error(self, obj: FailedSyncItem) -> str:
-        return _clipped(Truncator(obj.error_message).chars(300), width="32em")
+        return _clipped(Truncator(obj.error_message).chars(300), width="15em")
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: FailedSyncItem) -> str:
+        return f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description="source")
     def source_detail(self, obj: FailedSyncItem) -> str:
