@@ -111,6 +111,7 @@ class ShopAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
     the shops they are members of."""
 
     shop_field = None
+    ordering = ("domain",)
 
     list_display = ("domain", "name", "status", "installed_at", "open_dead_letters", "api_version")
     list_filter = ("status",)
