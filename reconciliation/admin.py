@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from reconciliation.models import AlertIncident, ReconciliationReport, SyncHealthMetric
 from reconciliation.services.alerts import alert_incident_resolve
+from shopsync.admin_scoping import ShopScopedAdminMixin
 
 
 def _shop_link(shop: object) -> str:
@@ -25,7 +26,7 @@ def _pretty(value: object) -> str:
     return format_html("<pre style='white-space: pre-wrap; max-height: 30em; overflow: auto'>{}</pre>", text)
 
 
-class _ViewOnly(admin.ModelAdmin):
+class _ViewOnly(ShopScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("shop",)
     raw_id_fields = ("shop",)
 

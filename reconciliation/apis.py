@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reconciliation.models import ReconciliationReport, ResourceName
-from reconciliation.selectors import health_overview, health_shops_for_user, reconciliation_reports_latest
-from reconciliation.services.reconcile import reconciliation_run
+from reconciliation.selectors import (
+    health_overview,
+    health_shops_for_user,
+    reconciliation_report_get_for_user,
+    reconciliation_reports_latest,
+    shops_visible_to,
+)
+from reconciliation.services.reconcile import reconciliation_queue
 from shopsync.domains import normalize_shop_domain
 from shopsync.models import Shop
 
 
 class _ReportSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ReconciliationReport"
+
     id = serializers.IntegerField()
     shop = serializers.CharField(source="shop.domain")
     resource = serializers.CharField()
@@ -43,46 +54,95 @@ class _ReportSerializer(serializers.Serializer):
 
 
 class ReconciliationReportListApi(APIView):
-    """Latest reports per shop and resource. `?run=1&shop=DOMAIN[&heal=1][&resource=orders]` runs a
-    reconciliation first, in the request (it waits on Shopify's export: meant for operators and small
-    stores; the daily beat run and `manage.py reconcile` cover the rest)."""
+    """GET: the latest report per shop and resource, of the shops the user is a member of. POST: queue
+    a reconciliation of one shop (all resources, or one), healing if asked; it runs on the
+    maintenance worker, and the answer (202) names the queued reports to follow."""
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema_serializer(component_name="ReconciliationReportListInput")
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ReconciliationReportListFilter")
+    class FilterSerializer(serializers.Serializer):
         shop = serializers.CharField(required=False, allow_blank=True)
-        run = serializers.BooleanField(default=False)
-        heal = serializers.BooleanField(default=False)
-        resource = serializers.ChoiceField(choices=ResourceName.values, required=False)
+        run = serializers.BooleanField(
+            default=False, help_text="No longer supported on GET (which only reads): POST to run."
+        )
 
-        def validate(self, attrs: dict) -> dict:
-            if attrs["run"] and not attrs.get("shop"):
-                raise serializers.ValidationError({"shop": "run=1 needs the shop's domain."})
-            return attrs
+        def validate_run(self, value: bool) -> bool:
+            if value:
+                raise serializers.ValidationError(
+                    "A GET only reads: POST to this URL to run a reconciliation."
+                )
+            return value
 
     @extend_schema_serializer(component_name="ReconciliationReportListOutput")
     class OutputSerializer(serializers.Serializer):
         ran = serializers.BooleanField()
         reports = _ReportSerializer(many=True)
 
-    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
+    @extend_schema_serializer(component_name="ReconciliationRunInput")
+    class InputSerializer(serializers.Serializer):
+        shop = serializers.CharField()
+        heal = serializers.BooleanField(default=False)
+        resource = serializers.ChoiceField(choices=ResourceName.values, required=False)
+
+    @extend_schema_serializer(component_name="ReconciliationRunOutput")
+    class QueuedSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="ReconciliationQueuedReport")
+        class QueuedReportSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            resource = serializers.CharField()
+            status = serializers.CharField()
+            url = serializers.CharField(help_text="The report's page.")
+            api_url = serializers.CharField(help_text="The report as JSON.")
+
+        reports = QueuedReportSerializer(many=True)
+
+    @extend_schema(
+        operation_id="reconciliation_reports_latest",
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer},
+    )
     def get(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.query_params)
+        serializer = self.FilterSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        domain = serializer.validated_data.get("shop")
+        shop = _shop_for_user(request, domain) if domain else None
+        reports = reconciliation_reports_latest(shop=shop, shops=shops_visible_to(user=request.user))
+        return Response(self.OutputSerializer({"ran": False, "reports": reports}).data)
+
+    @extend_schema(
+        operation_id="reconciliation_run", request=InputSerializer, responses={202: QueuedSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        shop = _shop_by_domain(data["shop"]) if data.get("shop") else None
-        if data["run"] and shop is not None:
-            resources = [data["resource"]] if data.get("resource") else None
-            reports = reconciliation_run(
-                shop=shop,
-                heal=data["heal"],
-                resources=resources,
-                triggered_by=ReconciliationReport.Trigger.API,
-            )
-        else:
-            reports = reconciliation_reports_latest(shop=shop)
-        return Response(self.OutputSerializer({"ran": data["run"], "reports": reports}).data)
+        reports = reconciliation_queue(
+            shop=_shop_for_user(request, data["shop"]),
+            heal=data["heal"],
+            resources=[data["resource"]] if data.get("resource") else None,
+            triggered_by=ReconciliationReport.Trigger.API,
+        )
+        queued = [
+            {"id": report.pk, "resource": report.resource, "status": report.status,
+             "url": reverse("reconciliation-report-detail", args=[report.pk]),
+             "api_url": reverse("reconciliation-api-report-detail", args=[report.pk])}
+            for report in reports
+        ]  # fmt: skip
+        return Response(self.QueuedSerializer({"reports": queued}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReconciliationReportDetailApi(APIView):
+    """One report: `queued` or `running` until the worker is done with it."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(operation_id="reconciliation_report_retrieve", responses={200: _ReportSerializer})
+    def get(self, request: Request, report_id: int) -> Response:
+        report = reconciliation_report_get_for_user(user=request.user, report_id=report_id)
+        if report is None:
+            raise Http404("No such report.")
+        return Response(_ReportSerializer(report).data)
 
 
 class _MetricSerializer(serializers.Serializer):
@@ -103,7 +163,7 @@ class _IncidentSerializer(serializers.Serializer):
 
 
 class HealthApi(APIView):
-    """The latest health sample of each measure, per shop the user may see (staff: all)."""
+    """The latest health sample of each measure, per shop the user is a member of (superusers: all)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -129,5 +189,6 @@ class HealthApi(APIView):
 _STATUS_ORDER = ["ok", "unknown", "warning", "critical"]
 
 
-def _shop_by_domain(domain: str) -> Shop:
-    return get_object_or_404(Shop, domain=normalize_shop_domain(domain))
+def _shop_for_user(request: Request, domain: str) -> Shop:
+    """A shop the user may see, else 404 (whether it exists or not is not theirs to learn)."""
+    return get_object_or_404(shops_visible_to(user=request.user), domain=normalize_shop_domain(domain))

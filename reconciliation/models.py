@@ -30,6 +30,8 @@ class ReconciliationReport(BaseModel):
     """
 
     class Status(models.TextChoices):
+        # Asked for through the API: waiting for the maintenance worker.
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         OK = "ok", "OK"
         WARNING = "warning", "Warning"
@@ -68,7 +70,7 @@ class ReconciliationReport(BaseModel):
         ordering = ["-started_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["running", "ok", "warning", "critical", "failed"]),
+                condition=Q(status__in=["queued", "running", "ok", "warning", "critical", "failed"]),
                 name="reconreport_status_valid",
             ),
             models.CheckConstraint(
@@ -79,6 +81,10 @@ class ReconciliationReport(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.resource} of {self.shop_id} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def discrepancy_count(self) -> int:

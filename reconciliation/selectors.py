@@ -23,21 +23,40 @@ class ShopHealth:
     open_incidents: list[AlertIncident]
 
 
-def reconciliation_reports_latest(*, shop: Shop | None = None) -> list[ReconciliationReport]:
-    """The newest report of each (shop, resource), every shop unless one is given."""
+def shops_visible_to(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Shop]:
+    """Superusers see every shop; anyone else (staff too) only the shops they are a member of."""
+    if not user.is_authenticated:
+        return Shop.objects.none()
+    return Shop.objects.all() if user.is_superuser else Shop.objects.filter(members=user)
+
+
+def reconciliation_reports_latest(
+    *, shop: Shop | None = None, shops: QuerySet[Shop] | None = None
+) -> list[ReconciliationReport]:
+    """The newest report of each (shop, resource): of `shop`, else of `shops`, else of every shop."""
     reports = ReconciliationReport.objects.select_related("shop")
     if shop is not None:
         reports = reports.filter(shop=shop)
+    elif shops is not None:
+        reports = reports.filter(shop__in=shops)
     latest = reports.order_by("shop_id", "resource", "-started_at", "-pk").distinct("shop_id", "resource")
     return sorted(latest, key=lambda report: (report.shop.domain, report.resource))
 
 
+def reconciliation_report_get_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, report_id: int
+) -> ReconciliationReport | None:
+    """One report, if it belongs to a shop the user may see."""
+    return (
+        ReconciliationReport.objects.select_related("shop")
+        .filter(pk=report_id, shop__in=shops_visible_to(user=user))
+        .first()
+    )
+
+
 def health_shops_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Shop]:
-    """Staff see every installed shop; anyone else only the shops they are a member of."""
-    if not user.is_authenticated:
-        return Shop.objects.none()
-    shops = Shop.objects.filter(status=Shop.Status.INSTALLED)
-    return shops if user.is_staff else shops.filter(members=user)
+    """The installed shops the user may see (superusers: every one; staff flags grant nothing)."""
+    return shops_visible_to(user=user).filter(status=Shop.Status.INSTALLED)
 
 
 def health_metrics_latest(*, shops: QuerySet[Shop] | list[Shop]) -> dict[int, list[SyncHealthMetric]]:

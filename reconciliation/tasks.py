@@ -69,6 +69,16 @@ def reconciliation_run_task(shop_id: int, heal: bool = False) -> None:
     reconciliation_run(shop=shop, heal=heal, triggered_by=ReconciliationReport.Trigger.BEAT)
 
 
+# One resource of a run asked for through the API (the report row exists, queued). No retries: a
+# failed run ends its report "failed", and whoever asked runs it again.
+@shared_task(soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
+def reconciliation_report_run_task(report_id: int) -> None:
+    from reconciliation.services.reconcile import reconciliation_report_run
+
+    if reconciliation_report_run(report_id=report_id) is None:
+        logger.info("reconciliation report %s skipped: gone or no longer queued", report_id)
+
+
 @shared_task(bind=True, max_retries=5, default_retry_delay=60)
 def alert_incident_notify_task(self, incident_id: int) -> None:
     from reconciliation.models import AlertIncident

@@ -1,4 +1,5 @@
-"""Plain views: liveness (`/healthz`) and the Prometheus exposition (`/metrics`)."""
+"""Plain views: a reconciliation report's page, liveness (`/healthz`) and the Prometheus exposition
+(`/metrics`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,31 @@ import logging
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from reconciliation import conf
 from reconciliation.metrics import metrics_exposition
+from reconciliation.selectors import reconciliation_report_get_for_user
+from shopsync.views.access import login_required_htmx, page_context
 
 logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_SECONDS = 1.0
+
+
+@login_required_htmx
+@require_GET
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    """One report; while it is queued or running the page polls itself (htmx) until it is done."""
+    report = reconciliation_report_get_for_user(user=request.user, report_id=report_id)
+    if report is None:
+        raise Http404("No such report.")
+    context = page_context(request, report.shop, report=report, nav="settings")
+    return render(request, "reconciliation/report_detail.html", context)
 
 
 @never_cache
@@ -33,8 +48,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus scrape: a bearer token when METRICS_BEARER_TOKEN is set, else a staff session
-    (shop domains are not for the public)."""
+    """Prometheus scrape, an operator's endpoint: a bearer token when METRICS_BEARER_TOKEN is set,
+    else a superuser's session (it covers every shop: staff of one shop may not read it)."""
     if not _may_scrape(request):
         return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
     return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
@@ -45,7 +60,7 @@ def _may_scrape(request: HttpRequest) -> bool:
     if token:
         offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(offered.encode(), token.encode())
-    return bool(request.user.is_authenticated and request.user.is_staff)
+    return bool(request.user.is_authenticated and request.user.is_superuser)
 
 
 def _database_check() -> str:

@@ -10,10 +10,21 @@ from __future__ import annotations
 import orjson
 from django.contrib import admin, messages
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django_celery_beat import admin as _beat_admin  # noqa: F401  (registers the pages replaced below)
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
+from shopsync.admin_scoping import ShopScopedAdminMixin, SuperuserOnlyAdminMixin
 from shopsync.models import (
     Customer,
     FailedSyncItem,
@@ -50,12 +61,21 @@ def _pretty_json(value: object) -> str:
     return format_html("<pre style='white-space: pre-wrap; max-height: 40em; overflow: auto'>{}</pre>", text)
 
 
+def _clipped(text: str, *, width: str) -> str:
+    """One line of at most `width`, cut with an ellipsis; the whole text in the tooltip."""
+    return format_html(
+        '<span title="{}" style="display: inline-block; max-width: {}; overflow: hidden; '
+        'text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom">{}</span>',
+        text, width, text,
+    )  # fmt: skip
+
+
 def _pre(text: str) -> str:
     return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text or "-")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A view-only page: no add, change or delete through the admin."""
+class ReadOnlyAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
+    """A view-only page of one shop's rows: no add, change or delete through the admin."""
 
     def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
@@ -86,8 +106,12 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
-    """Only the display name and the members are editable; the tokens are not even shown."""
+class ShopAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
+    """Only the display name and the members are editable; the tokens are not even shown. Staff see
+    the shops they are members of."""
+
+    shop_field = None
+    ordering = ("domain",)
 
     list_display = ("domain", "name", "status", "installed_at", "open_dead_letters", "api_version")
     list_filter = ("status",)
@@ -172,8 +196,9 @@ class CustomerAdmin(RecordAdmin):
         f.name for f in Customer._meta.concrete_fields if f.name not in CUSTOMER_LOCAL_FIELDS
     )
 
-    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return admin.ModelAdmin.has_change_permission(self, request, obj)
+    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        # Skips ReadOnlyAdmin's "never", keeps the shop check.
+        return super(ReadOnlyAdmin, self).has_change_permission(request, obj)
 
 
 class LineItemInline(ReadOnlyInline):
@@ -339,13 +364,13 @@ class DeadLetterStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(FailedSyncItem)
-class FailedSyncItemAdmin(admin.ModelAdmin):
+class FailedSyncItemAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
     """View-only rows; they change through the actions, which call the dead-letter services."""
 
-    list_display = (
-        "id", "shop_link", "entity_type", "record", "source", "state", "retries", "next_retry_at", "resolution",
-        "short_error", "created_at",
-    )  # fmt: skip
+    # Kept to what fits 1280 px with one line per row: the error and the record reference are cut
+    # short (the whole text in their tooltip and on the detail page); the retries, the next retry and
+    # the resolution are part of the state.
+    list_display = ("id", "shop_link", "entity_type", "record", "state", "short_error", "created")
     list_filter = (DeadLetterStateFilter, "entity_type", "resolution", "source", "shop")
     list_select_related = ("shop",)
     raw_id_fields = ("shop",)
@@ -353,11 +378,18 @@ class FailedSyncItemAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ("retry_now", "mark_resolved", "abandon")
     fields = (
-        "shop", "entity_type", "shopify_id", "source", "source_link", "state", "retry_count", "max_retries",
-        "next_retry_at", "last_retried_at", "resolved_at", "resolution", "error_message_text", "error_trace_text",
-        "payload_pretty", "created_at", "updated_at",
+        "shop", "entity_type", "shopify_id", "source_detail", "state", "retry_count", "max_retries", "next_retry_at",
+        "last_retried_at", "resolved_at", "resolution", "error_message_text", "error_trace_text", "payload_pretty",
+        "created_at", "updated_at",
     )  # fmt: skip
     readonly_fields = fields
+
+    class Media:
+        css = {"all": ["admin_extra/dead_letters.css"]}
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # The list needs the width: no navigation sidebar on this page (the breadcrumbs remain).
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FailedSyncItem]:
         # The state column sorts: 0 retrying, 1 exhausted, 2 resolved.
@@ -425,35 +457,44 @@ class FailedSyncItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="shop", ordering="shop__domain")
     def shop_link(self, obj: FailedSyncItem) -> str:
-        return _admin_link(obj.shop)
+        url = reverse("admin:shopsync_shop_change", args=[obj.shop_id])
+        return format_html('<a href="{}">{}</a>', url, _clipped(obj.shop.domain, width="12em"))
 
     @admin.display(description="record")
     def record(self, obj: FailedSyncItem) -> str:
-        return str(obj.shopify_id or obj.source_ref or "-")
+        return _clipped(str(obj.shopify_id or obj.source_ref or "-"), width="8em")
 
     @admin.display(description="state", ordering="state_rank")
     def state(self, obj: FailedSyncItem) -> str:
         if obj.resolved_at is not None:
-            return "resolved"
-        return "exhausted" if obj.is_exhausted else "retrying"
-
-    @admin.display(description="retries")
-    def retries(self, obj: FailedSyncItem) -> str:
-        return f"{obj.retry_count}/{obj.max_retries}"
+            return format_html('<span title="{}">resolved</span>', obj.get_resolution_display())
+        retries = f"{obj.retry_count}/{obj.max_retries}"
+        if obj.is_exhausted or obj.next_retry_at is None:
+            return f"exhausted {retries}" if obj.is_exhausted else f"retrying {retries}"
+        next_retry = timezone.localtime(obj.next_retry_at)
+        return format_html(
+            '<span title="next retry {}">retrying {}</span>', f"{next_retry:%Y-%m-%d %H:%M}", retries
+        )
 
     @admin.display(description="error")
     def short_error(self, obj: FailedSyncItem) -> str:
-        return obj.error_message[:120]
+        return _clipped(Truncator(obj.error_message).chars(300), width="15em")
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: FailedSyncItem) -> str:
+        return f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description="source")
-    def source_link(self, obj: FailedSyncItem) -> str:
+    def source_detail(self, obj: FailedSyncItem) -> str:
+        """What the item came from, and which run or delivery: one "Source" line on the page."""
+        kind = obj.get_source_display()
         if obj.entity_type == FailedSyncItem.EntityType.WEBHOOK and obj.source_ref.isdigit():
             try:
                 url = reverse("admin:webhooks_webhooklog_change", args=[int(obj.source_ref)])
             except NoReverseMatch:
-                return f"webhook log {obj.source_ref}"
-            return format_html('<a href="{}">webhook log {}</a>', url, obj.source_ref)
-        return obj.source_ref or "-"
+                return f"{kind}: webhook log {obj.source_ref}"
+            return format_html('{}: <a href="{}">webhook log {}</a>', kind, url, obj.source_ref)
+        return f"{kind}: {obj.source_ref}" if obj.source_ref else kind
 
     @admin.display(description="error message")
     def error_message_text(self, obj: FailedSyncItem) -> str:
@@ -466,3 +507,19 @@ class FailedSyncItemAdmin(admin.ModelAdmin):
     @admin.display(description="payload")
     def payload_pretty(self, obj: FailedSyncItem) -> str:
         return _pretty_json(obj.payload)
+
+
+# --- beat schedules ------------------------------------------------------------------------------
+
+# django-celery-beat's pages schedule tasks for every shop at once: they are for superusers only.
+for _beat_model in (ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule):
+    _beat_admin_class = type(admin.site.get_model_admin(_beat_model))
+    admin.site.unregister(_beat_model)
+    admin.site.register(
+        _beat_model,
+        type(
+            f"SuperuserOnly{_beat_admin_class.__name__}",
+            (SuperuserOnlyAdminMixin, _beat_admin_class),
+            {"__module__": __name__},
+        ),
+    )

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from shopsync.admin_scoping import ShopScopedAdminMixin
 from webhooks.models import PrivacyRequest, WebhookLog
 
 
 @admin.register(WebhookLog)
-class WebhookLogAdmin(admin.ModelAdmin):
-    """Read-only: deliveries are evidence; they change only through processing."""
+class WebhookLogAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: deliveries are evidence; they change only through processing. Staff see their shops'
+    deliveries only (the raw bodies hold customers' data)."""
 
     list_display = ("id", "shop", "topic", "shopify_id", "status", "attempts", "triggered_at", "received_at")
     list_filter = ("status", "topic", "shop")
@@ -53,7 +55,7 @@ class WebhookLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(admin.ModelAdmin):
+class PrivacyRequestAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "shop", "topic", "customer_shopify_id", "completed_at", "emailed_at")
     list_filter = ("topic", "shop")
     list_select_related = ("shop",)

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from reconciliation import conf
@@ -27,9 +28,10 @@ from reconciliation.services import snapshot as snapshots
 from reconciliation.services.alerts import alert_evaluate
 from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
 from reconciliation.services.healing import HealResult, reconciliation_heal
+from reconciliation.tasks import reconciliation_report_run_task
 from shopsync.models import Shop
 from shopsync.shopify.client import ShopifyClient
-from shopsync.shopify.errors import ShopifyError
+from shopsync.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyRetryableError
 
 logger = logging.getLogger(__name__)
 
@@ -57,20 +59,64 @@ def reconciliation_run(
 def reconciliation_run_resource(
     *, shop: Shop, resource: str, triggered_by: str, heal: bool, client: ShopifyClient
 ) -> ReconciliationReport:
-    resource = ResourceName(resource)
     report = ReconciliationReport.objects.create(
         shop=shop,
-        resource=resource,
+        resource=ResourceName(resource),
         triggered_by=triggered_by,
         started_at=timezone.now(),
         heal_requested=heal,
     )
+    return _run_report(report=report, client=client)
+
+
+def reconciliation_queue(
+    *, shop: Shop, triggered_by: str, heal: bool = False, resources: Iterable[str] | None = None
+) -> list[ReconciliationReport]:
+    """Ask the maintenance worker for a reconciliation: one queued report per resource (all three by
+    default), so their ids exist at once; each runs in its own task after this transaction commits."""
+    now = timezone.now()
+    reports = [
+        ReconciliationReport.objects.create(
+            shop=shop,
+            resource=ResourceName(resource),
+            triggered_by=triggered_by,
+            status=ReconciliationReport.Status.QUEUED,
+            started_at=now,
+            heal_requested=heal,
+        )
+        for resource in (resources or ResourceName.values)
+    ]
+    for report in reports:
+        reconciliation_report_run_task.delay_on_commit(report.pk)
+    return reports
+
+
+def reconciliation_report_run(
+    *, report_id: int, client: ShopifyClient | None = None
+) -> ReconciliationReport | None:
+    """Run a queued report; None when it is gone or no longer queued (it ran, or another worker has
+    it: the claim is a conditional update, so a redelivered task does nothing)."""
+    claimed = ReconciliationReport.objects.filter(
+        pk=report_id, status=ReconciliationReport.Status.QUEUED
+    ).update(status=ReconciliationReport.Status.RUNNING, started_at=timezone.now())
+    if claimed != 1:
+        return None
+    report = ReconciliationReport.objects.select_related("shop").get(pk=report_id)
+    return _run_report(report=report, client=client or ShopifyClient(report.shop))
+
+
+def _run_report(*, report: ReconciliationReport, client: ShopifyClient) -> ReconciliationReport:
+    shop, resource = report.shop, report.resource
     try:
         _reconcile(report=report, client=client)
     except (ShopifyError, snapshots.SnapshotError) as exc:
         logger.warning("reconciliation of %s %s failed: %s", shop.domain, resource, exc)
         _fail(report=report, error=exc)
         return report
+    except Exception as exc:
+        # A bug, or the worker's time limit: the report must not stay "running" for ever.
+        _fail(report=report, error=exc)
+        raise
     alert_evaluate(
         shop=shop,
         kind=f"reconciliation:{resource}",
@@ -142,9 +188,26 @@ def _record_heal(*, report: ReconciliationReport, result: HealResult) -> None:
 
 def _fail(*, report: ReconciliationReport, error: BaseException) -> None:
     report.status = ReconciliationReport.Status.FAILED
-    report.error = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+    report.error = reconciliation_failure_text(error=error)[:MAX_ERROR_CHARS]
     report.finished_at = timezone.now()
     report.save()
+
+
+def reconciliation_failure_text(*, error: BaseException) -> str:
+    """What the report page says when a run failed: the cause in words, then the detail."""
+    if isinstance(error, ShopifyAuthError):
+        lead = "Shopify refused the shop's access token; the app may need to be installed again."
+    elif isinstance(error, ShopifyRetryableError):
+        lead = "Shopify could not be reached (or kept failing) after several tries; try again later."
+    elif isinstance(error, ShopifyError):
+        lead = "Shopify rejected the request."
+    elif isinstance(error, snapshots.SnapshotError):
+        lead = "Shopify's export of the ids did not complete."
+    elif isinstance(error, SoftTimeLimitExceeded):
+        lead = "The run took longer than its time limit and was stopped."
+    else:
+        lead = "The run stopped on an unexpected error."
+    return f"{lead} Detail: {error}" if str(error) else lead
 
 
 def _alert_status(report: ReconciliationReport) -> str:

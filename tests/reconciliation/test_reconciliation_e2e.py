@@ -11,6 +11,7 @@ import requests
 from django.core.management import call_command
 
 from reconciliation.models import ReconciliationReport
+from reconciliation.tasks import reconciliation_report_run_task
 from shopsync.models import Customer, Order, Product
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
 from shopsync.services.upsert import records_upsert
@@ -79,17 +80,34 @@ def _expected(before: dict[int, datetime], after: dict[int, datetime]) -> dict[s
     }
 
 
+def _reconcile(client, capture_on_commit, **params) -> list[dict]:
+    """POST a run (queued), run each queued report's task as the worker would, read the reports."""
+    with capture_on_commit() as callbacks:
+        queued = client.post(
+            "/api/admin/reconciliation", {"shop": DOMAIN, **params}, content_type="application/json"
+        )
+    assert queued.status_code == 202
+    entries = queued.json()["reports"]
+    assert len(callbacks) == len(entries)
+    for entry in entries:
+        assert client.get(entry["api_url"]).json()["status"] == "queued"
+        reconciliation_report_run_task(entry["id"])
+    return [client.get(entry["api_url"]).json() for entry in entries]
+
+
 def _found(report: dict) -> dict[str, list[int]]:
     return {kind: report[f"{kind}_ids"] for kind in ("missing", "extra", "stale")}
 
 
 @pytest.mark.e2e
 def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
-    simulator, sim_shop, client, capsys
+    simulator, sim_shop, client, capsys, django_capture_on_commit_callbacks
 ):
     # given: our copy equals the store ...
-    client.force_login(UserFactory(username="ops", is_staff=True))
-    baseline = client.get("/api/admin/reconciliation", {"run": 1, "shop": DOMAIN}).json()["reports"]
+    ops = UserFactory(username="ops", is_staff=True)
+    sim_shop.members.add(ops)
+    client.force_login(ops)
+    baseline = _reconcile(client, django_capture_on_commit_callbacks)
     seeded = {resource: _versions(simulator, resource) for resource in RESOURCES}
     order_ids = sorted(seeded["orders"])
     product_ids = sorted(seeded["products"])
@@ -107,8 +125,8 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     }
     time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
     # when
-    healed = client.get("/api/admin/reconciliation", {"run": 1, "shop": DOMAIN, "heal": 1}).json()["reports"]
-    after = client.get("/api/admin/reconciliation", {"run": 1, "shop": DOMAIN}).json()["reports"]
+    healed = _reconcile(client, django_capture_on_commit_callbacks, heal=True)
+    after = _reconcile(client, django_capture_on_commit_callbacks)
     call_command("reconcile", "--shop", DOMAIN, "--resource", "orders")
     # then: the oracle itself covers what we did
     assert expected["orders"]["missing"] == [new_order]

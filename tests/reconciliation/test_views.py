@@ -8,7 +8,7 @@ from tests.factories import FailedSyncItemFactory, UserFactory
 
 
 def _admin_client(client):
-    client.force_login(UserFactory(username="ops", is_staff=True))
+    client.force_login(UserFactory(username="ops", is_staff=True, is_superuser=True))
     return client
 
 
@@ -73,6 +73,63 @@ def test_metrics_are_not_public(client, owner):
     # then
     assert anonymous.status_code == 403
     assert member.status_code == 403
+
+
+def test_metrics_are_not_for_staff_of_one_shop(client, shop):
+    # given: staff, member of acme: /metrics names every shop, so it is an operator's page
+    member = UserFactory(username="shop-staff", is_staff=True)
+    shop.members.add(member)
+    client.force_login(member)
+    # when
+    response = client.get("/metrics")
+    # then
+    assert response.status_code == 403
+
+
+def test_report_page_shows_a_queued_report_polling_and_a_finished_one_with_its_findings(client, shop, owner):
+    # given
+    queued = ReconciliationReport.objects.create(
+        shop=shop, resource="orders", triggered_by="api", status="queued", started_at=timezone.now()
+    )
+    done = ReconciliationReport.objects.create(
+        shop=shop, resource="customers", triggered_by="api", status="warning", started_at=timezone.now(),
+        finished_at=timezone.now(), shopify_count=12, local_count=11, missing_count=1, missing_ids=[73310],
+    )  # fmt: skip
+    client.force_login(owner)
+    # when
+    waiting = client.get(f"/reconciliation/reports/{queued.pk}/").content.decode()
+    finished = client.get(f"/reconciliation/reports/{done.pk}/").content.decode()
+    # then
+    assert 'id="report-status">Queued</span>' in waiting
+    assert 'hx-trigger="every 2s"' in waiting
+    assert 'id="report-status">Warning</span>' in finished
+    assert "73310" in finished
+    assert 'hx-trigger="every 2s"' not in finished
+
+
+def test_report_page_shows_why_a_run_failed(client, shop, owner):
+    # given
+    failed = ReconciliationReport.objects.create(
+        shop=shop, resource="orders", triggered_by="api", status="failed", started_at=timezone.now(),
+        finished_at=timezone.now(), error="Shopify could not be reached (or kept failing) after several tries.",
+    )  # fmt: skip
+    client.force_login(owner)
+    # when
+    page = client.get(f"/reconciliation/reports/{failed.pk}/").content.decode()
+    # then
+    assert "Shopify could not be reached (or kept failing) after several tries." in page
+
+
+def test_report_page_of_another_shop_is_404(client, shop, outsider):
+    # given
+    report = ReconciliationReport.objects.create(
+        shop=shop, resource="orders", triggered_by="api", status="ok", started_at=timezone.now()
+    )
+    client.force_login(outsider)
+    # when
+    response = client.get(f"/reconciliation/reports/{report.pk}/")
+    # then
+    assert response.status_code == 404
 
 
 def test_metrics_accept_the_configured_bearer_token(client, db, settings):

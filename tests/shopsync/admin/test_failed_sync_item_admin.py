@@ -142,6 +142,7 @@ def test_staff_without_the_change_permission_cannot_act(client, shop):
     # given
     viewer = UserFactory(username="viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_failedsyncitem"))
+    shop.members.add(viewer)
     client.force_login(viewer)
     item = FailedSyncItemFactory(shop=shop)
     # when
@@ -150,5 +151,6 @@ def test_staff_without_the_change_permission_cannot_act(client, shop):
     # then
     item.refresh_from_db()
     assert listing.status_code == 200
+    assert _ids(listing) == {item.pk}
     assert 'value="abandon"' not in listing.content.decode()
     assert item.resolved_at is None
