@@ -101,16 +101,15 @@ def mailing_address(data: dict | None, owner_gid: str) -> dict | None:
         "latitude": None,
         "longitude": None,
         "coordinatesValidated": False,
-        "formattedArea": ", ".join(
-            p for p in (data.get("city"), data.get("province"), data.get("country")) if p
-        )
-        or None,
         "timeZone": None,
     }
 
 
 MAILING_ADDRESS: dict[str, FieldFn] = {
     "formatted": lambda a, args, c: formatted_address(a["_data"], args),
+    "formattedArea": lambda a, args, c: (
+        ", ".join(p for p in (a["city"], a["province"], a["country"]) if p) or None
+    ),
 }
 
 
