@@ -185,7 +185,7 @@ class Generator:
             chunk = items[start : start + BATCH]
             self.store.insert_many(conn, resource, [row_values(resource, r) for r in chunk])
             if resource == "products":
-                conn.executemany(VARIANT_INSERT, [row for p in chunk for row in variant_rows(p)])
+                conn.executemany(VARIANT_INSERT, (row for p in chunk for row in variant_rows(p)))
 
     def customers(self, conn: Any) -> CustomerBook:
         rng = self.rng("customers")
