@@ -101,7 +101,7 @@ def rendered(shop: ShopState, resource: str, record: dict[str, Any]) -> dict[str
         if record.get("customer_id"):
             customers = shop.store.get_many("customers", [record["customer_id"]])
         references = render.live_references(shop.store, [record])
-    return render.render(resource, record, shop.offset_minutes, customers, references)
+    return render.render(resource, record, shop.offset_minutes, customers, references, domain=shop.domain)
 
 
 @route("POST", "/_sim/shops/(?P<domain>[^/]+)/(?P<resource>orders|customers|products)")
@@ -166,7 +166,7 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
                         row["record"] = render.product(record, shop.offset_minutes, variant_cap=None)
                     else:
                         row["record"] = render.render(
-                            resource, record, shop.offset_minutes, customers, references
+                            resource, record, shop.offset_minutes, customers, references, domain=shop.domain
                         )
                 yield row
         deleted = [

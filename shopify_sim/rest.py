@@ -199,7 +199,10 @@ def render_rows(shop: ShopState, resource: str, rows: list[dict]) -> list[dict]:
     if resource == "orders":
         customers = shop.store.get_many("customers", [r["customer_id"] for r in rows if r["customer_id"]])
         references = render.live_references(shop.store, rows)
-    return [render.render(resource, row, shop.offset_minutes, customers, references) for row in rows]
+    return [
+        render.render(resource, row, shop.offset_minutes, customers, references, domain=shop.domain)
+        for row in rows
+    ]
 
 
 def list_resource(

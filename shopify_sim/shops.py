@@ -7,7 +7,6 @@ import os
 import threading
 import time
 import uuid
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from shopify_sim.bulk.manager import BulkManager
 from shopify_sim.faults import Faults
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
+from shopify_sim.render import derived
 from shopify_sim.render import rest as render
 from shopify_sim.store import Store
 from shopify_sim.store.generator import Generator, anchor_of
@@ -79,7 +79,7 @@ class ShopState:
         self.faults = faults
         self.dispatcher = dispatcher
         self.offset_minutes = timeutil.parse_offset(options.timezone_offset)
-        self.shop_id = 50_000_000 + zlib.crc32(options.domain.encode()) % 900_000_000
+        self.shop_id = derived.shop_number(options.domain)
         self.store, self.generation = open_store(options, data_dir / f"{options.domain}.sqlite3", log)
         self.created_at = anchor_of(options) - options.history_days * 86400 - 90 * 86400
         bucket, restore, rest_size, leak = PLANS.get(options.plan, PLANS["standard"])
@@ -163,7 +163,9 @@ class ShopState:
                 if record.get("customer_id"):
                     customers = self.store.get_many("customers", [record["customer_id"]])
                 references = render.live_references(self.store, [record])
-            payload = render.render(resource, record, self.offset_minutes, customers, references)
+            payload = render.render(
+                resource, record, self.offset_minutes, customers, references, domain=self.domain
+            )
         self.emit(topic, payload, {HEADER_IDS[resource]: str(record["id"])})
 
     def emit(self, topic: str, payload: dict[str, Any], extra_headers: dict[str, str] | None = None) -> int:

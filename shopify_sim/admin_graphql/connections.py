@@ -18,6 +18,8 @@ SORT_COLUMNS: dict[str, dict[str, str]] = {
     "customers": {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"},
     "products": {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at", "PUBLISHED_AT": "created_at"},
     "events": {"CREATED_AT": "created_at"},
+    # ProductVariantSortKeys has no UPDATED_AT; every key but ID sorts by id (README).
+    "variants": {},
 }
 
 

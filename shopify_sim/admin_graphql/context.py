@@ -40,15 +40,21 @@ class GraphQLContext:
         return "created_at >= ?", [int(time.time()) - ORDER_WINDOW_SECONDS]
 
     def require(self, scope: str, field_name: str) -> None:
-        write = scope.replace("read_", "write_")
-        if scope in self.scopes or write in self.scopes:
-            return
+        self.require_any((scope,), field_name)
+
+    def require_any(self, scopes: tuple[str, ...], field_name: str) -> None:
+        """Granted if the token has any of `scopes` (or the write_ scope implying it)."""
+        for scope in scopes:
+            if scope in self.scopes or scope.replace("read_", "write_") in self.scopes:
+                return
+        required = " or ".join(f"`{scope}`" for scope in scopes)
+        noun = "access scope" if len(scopes) == 1 else "access scopes"
         raise GraphQLError(
-            f"Access denied for {field_name} field. Required access: `{scope}` access scope.",
+            f"Access denied for {field_name} field. Required access: {required} {noun}.",
             extensions={
                 "code": "ACCESS_DENIED",
                 "documentation": DOCS,
-                "requiredAccess": f"`{scope}` access scope.",
+                "requiredAccess": f"{required} {noun}.",
             },
         )
 

@@ -7,13 +7,15 @@ with "__typename"; value objects (MoneyBag, PageInfo, ...) are plain dicts keyed
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from shopify_sim.admin_graphql import connections
 from shopify_sim.admin_graphql.context import GraphQLContext
-from shopify_sim.admin_graphql.search import Filter, parse
+from shopify_sim.admin_graphql.search import INVENTORY_ITEM_OFFSET, Filter, parse
 from shopify_sim.gid import gid
+from shopify_sim.render import derived
 from shopify_sim.render.rest import presentment_amount
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_z
@@ -57,11 +59,28 @@ def order_money(name: str) -> FieldFn:
     return lambda obj, args, ctx: money_bag(obj[name], obj)
 
 
+def formatted_address(data: dict, args: dict) -> list[str]:
+    """Shopify's `formatted` lines: [name], [company], street lines, "City PROV zip", country."""
+    first, last = data.get("first_name"), data.get("last_name")
+    name = " ".join(p for p in (first, last) if p)
+    area = " ".join(p for p in (data.get("city"), data.get("province_code"), data.get("zip")) if p)
+    lines = [
+        name if args.get("withName") else None,
+        data.get("company") if args.get("withCompany", True) else None,
+        data.get("address1"),
+        data.get("address2"),
+        area,
+        data.get("country"),
+    ]
+    return [line for line in lines if line]
+
+
 def mailing_address(data: dict | None, owner_gid: str) -> dict | None:
     if data is None:
         return None
     first, last = data.get("first_name"), data.get("last_name")
     return {
+        "_data": data,
         "id": gid("MailingAddress", data["id"]) + "?model_name=CustomerAddress"
         if data.get("id")
         else owner_gid,
@@ -76,11 +95,22 @@ def mailing_address(data: dict | None, owner_gid: str) -> dict | None:
         "provinceCode": data.get("province_code"),
         "country": data.get("country"),
         "countryCodeV2": data.get("country_code"),
+        "countryCode": data.get("country_code"),
         "zip": data.get("zip"),
         "phone": data.get("phone"),
         "latitude": None,
         "longitude": None,
+        "coordinatesValidated": False,
+        "timeZone": None,
     }
+
+
+MAILING_ADDRESS: dict[str, FieldFn] = {
+    "formatted": lambda a, args, c: formatted_address(a["_data"], args),
+    "formattedArea": lambda a, args, c: (
+        ", ".join(p for p in (a["city"], a["province"], a["country"]) if p) or None
+    ),
+}
 
 
 # -- loading helpers (memoised per request) --------------------------------------------------------
@@ -142,6 +172,109 @@ def order_line_items_all(obj: dict, args: dict, ctx: GraphQLContext) -> Iterator
         yield prepare_line(line, obj)
 
 
+def tax_line(amount: str, order: dict) -> dict:
+    rate = derived.tax_rate(order)
+    return {
+        "title": derived.TAX_TITLE,
+        "rate": rate,
+        "ratePercentage": round(rate * 100, 4),
+        "priceSet": money_bag(amount, order),
+        "source": None,
+        "channelLiable": False,
+    }
+
+
+def order_tax_lines(obj: dict, args: dict, ctx: GraphQLContext) -> list[dict]:
+    return [tax_line(obj["total_tax"], obj)] if derived.has_tax(obj) else []
+
+
+def discount_application(order: dict, position: int, index: int) -> dict:
+    percent = derived.discount_percent(order["line_items"][position])
+    return {
+        "__typename": "ManualDiscountApplication",
+        "allocationMethod": "ONE",
+        "index": index,
+        "targetSelection": "EXPLICIT",
+        "targetType": "LINE_ITEM",
+        "value": {"__typename": "PricingPercentageValue", "percentage": percent},
+        "title": f"{percent:g}% off",
+        "description": f"{percent:g}% off",
+    }
+
+
+def order_discount_applications(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
+    applications = [
+        discount_application(obj, position, index)
+        for index, position in enumerate(derived.discounted_lines(obj))
+    ]
+    return connections.list_page(applications, args)
+
+
+def shipping_line(line: dict, order: dict) -> dict:
+    price = money_bag(line["price"], order)
+    return {
+        "id": gid("ShippingLine", line["id"]),
+        "title": line["title"],
+        "code": line["code"],
+        "source": "shopify",
+        "carrierIdentifier": None,
+        "phone": None,
+        "custom": False,
+        "isRemoved": False,
+        "originalPriceSet": price,
+        "discountedPriceSet": price,
+        "currentDiscountedPriceSet": price,
+        "taxLines": [],
+        "discountAllocations": [],
+    }
+
+
+def order_shipping_lines(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
+    return connections.list_page(obj["shipping_lines"], args, lambda line: shipping_line(line, obj))
+
+
+def payment_money(name: str) -> FieldFn:
+    return lambda o, a, c: money_bag(money(derived.payments(o)[name]), o)
+
+
+def zero_money(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
+    return money_bag("0.00", obj)
+
+
+def empty_list(obj: Any, args: dict, ctx: GraphQLContext) -> list:
+    return []
+
+
+def empty_connection(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    """Shopify's empty connection (types the store does not model); validates first/last as any."""
+    return connections.list_page([], args)
+
+
+def empty_iterator(obj: Any, args: dict, ctx: GraphQLContext) -> Iterator[dict]:
+    return iter(())
+
+
+def line_quantity(order: dict) -> int:
+    return sum(line["quantity"] for line in order["line_items"])
+
+
+def addresses_match(order: dict) -> bool:
+    billing, shipping = order["billing_address"], order["shipping_address"]
+    fields = (
+        "first_name",
+        "last_name",
+        "address1",
+        "address2",
+        "city",
+        "province_code",
+        "zip",
+        "country_code",
+    )
+    if billing is None or shipping is None:
+        return billing is shipping
+    return all(billing.get(f) == shipping.get(f) for f in fields)
+
+
 ORDER: dict[str, FieldFn] = {
     "id": lambda o, a, c: gid("Order", o["id"]),
     "legacyResourceId": legacy_id,
@@ -187,11 +320,83 @@ ORDER: dict[str, FieldFn] = {
         o["shipping_address"], gid("MailingAddress", o["id"] + 1) + "?model_name=Address"
     ),
     "lineItems": order_line_items,
+    "billingAddressMatchesShippingAddress": lambda o, a, c: addresses_match(o),
+    "confirmationNumber": lambda o, a, c: derived.confirmation_number(o["id"]),
+    "statusPageUrl": lambda o, a, c: derived.status_page_url(c.shop.domain, o["id"]),
+    "sourceIdentifier": lambda o, a, c: None,
+    "customerLocale": lambda o, a, c: "en",
+    "clientIp": lambda o, a, c: None,
+    "poNumber": lambda o, a, c: None,
+    "taxExempt": lambda o, a, c: False,
+    "estimatedTaxes": lambda o, a, c: False,
+    "dutiesIncluded": lambda o, a, c: False,
+    "customerAcceptsMarketing": lambda o, a, c: False,
+    "requiresShipping": lambda o, a, c: any(line["requires_shipping"] for line in o["line_items"]),
+    "unpaid": lambda o, a, c: derived.payments(o)["received"] == 0 and o["financial_status"] != "voided",
+    "refundable": lambda o, a, c: derived.payments(o)["received"] > 0,
+    "capturable": lambda o, a, c: derived.payments(o)["capturable"] > 0,
+    "edited": lambda o, a, c: False,
+    "fulfillable": lambda o, a, c: (
+        o["cancelled_at"] is None
+        and o["closed_at"] is None
+        and any(line["fulfillment_status"] != "fulfilled" for line in o["line_items"])
+    ),
+    "returnStatus": lambda o, a, c: "NO_RETURN",
+    "subtotalLineItemsQuantity": lambda o, a, c: line_quantity(o),
+    "currentSubtotalLineItemsQuantity": lambda o, a, c: line_quantity(o),
+    "currentTotalWeight": lambda o, a, c: str(o["total_weight"]),
+    "customAttributes": empty_list,
+    "discountCodes": empty_list,
+    "discountCode": lambda o, a, c: None,
+    "taxLines": order_tax_lines,
+    "currentTaxLines": order_tax_lines,
+    "discountApplications": order_discount_applications,
+    "shippingLines": order_shipping_lines,
+    "shippingLine": lambda o, a, c: shipping_line(o["shipping_lines"][0], o) if o["shipping_lines"] else None,
+    "originalTotalPriceSet": order_money("total_price"),
+    "currentTotalDiscountsSet": order_money("total_discounts"),
+    "currentShippingPriceSet": order_money("total_shipping"),
+    "totalReceivedSet": payment_money("received"),
+    "netPaymentSet": payment_money("received"),
+    "totalRefundedSet": payment_money("refunded"),
+    "totalRefundedShippingSet": zero_money,
+    "totalOutstandingSet": payment_money("outstanding"),
+    "totalCapturableSet": payment_money("capturable"),
+    "totalTipReceivedSet": payment_money("tip"),
+    "fulfillments": empty_list,
+    "refunds": empty_list,
+    "fulfillmentOrders": empty_connection,
 }
 
 
 def line_money(line: dict, cents_value: int) -> dict:
     return money_bag(money(cents_value), line["_order"])
+
+
+def line_position(line: dict) -> int:
+    lines = line["_order"]["line_items"]
+    return next(i for i, other in enumerate(lines) if other["id"] == line["id"])
+
+
+def line_tax_lines(line: dict, args: dict, ctx: GraphQLContext) -> list[dict]:
+    order = line["_order"]
+    if not derived.has_tax(order):
+        return []
+    share = derived.line_tax_cents(order)[line_position(line)]
+    return [tax_line(money(share), order)][: args.get("first") or None]
+
+
+def line_discount_allocations(line: dict, args: dict, ctx: GraphQLContext) -> list[dict]:
+    if cents(line["total_discount"]) == 0:
+        return []
+    order = line["_order"]
+    index = derived.discounted_lines(order).index(line_position(line))
+    return [
+        {
+            "allocatedAmountSet": money_bag(line["total_discount"], order),
+            "discountApplication": discount_application(order, line_position(line), index),
+        }
+    ]
 
 
 LINE_ITEM: dict[str, FieldFn] = {
@@ -215,6 +420,17 @@ LINE_ITEM: dict[str, FieldFn] = {
     "totalDiscountSet": lambda li, a, c: money_bag(li["total_discount"], li["_order"]),
     "variant": lambda li, a, c: load_variant(c, li["variant_id"]),
     "product": lambda li, a, c: tagged(load(c, "products", li["product_id"]), "Product"),
+    "fulfillmentStatus": lambda li, a, c: li["fulfillment_status"] or "unfulfilled",
+    "fulfillableQuantity": lambda li, a, c: 0 if li["fulfillment_status"] == "fulfilled" else li["quantity"],
+    "nonFulfillableQuantity": lambda li, a, c: 0,
+    "refundableQuantity": lambda li, a, c: li["quantity"],
+    "restockable": lambda li, a, c: li["variant_id"] is not None,
+    "discountedTotalSet": lambda li, a, c: line_money(
+        li, cents(li["price"]) * li["quantity"] - cents(li["total_discount"])
+    ),
+    "discountAllocations": line_discount_allocations,
+    "taxLines": line_tax_lines,
+    "customAttributes": empty_list,
 }
 
 
@@ -239,6 +455,23 @@ def customer_orders_all(obj: dict, args: dict, ctx: GraphQLContext) -> Iterator[
         yield tagged(row, "Order")
 
 
+def lifetime_duration(created_at: int) -> str:
+    """Shopify's words for a customer's age ("about 2 years", "3 months", "12 days")."""
+    days = max(0, int(time.time() - created_at) // 86400)
+    if days >= 365:
+        years = round(days / 365)
+        return f"about {years} year{'s' * (years != 1)}"
+    if days >= 30:
+        months = days // 30
+        return f"{months} month{'s' * (months != 1)}"
+    return f"{days} day{'s' * (days != 1)}"
+
+
+def customer_addresses_all(obj: dict, args: dict, ctx: GraphQLContext) -> Iterator[dict]:
+    for address in obj["addresses"]:
+        yield mailing_address(address, "")
+
+
 def customer_default_address(obj: dict, args: dict, ctx: GraphQLContext) -> dict | None:
     default = next((a for a in obj["addresses"] if a["id"] == obj["default_address_id"]), None)
     return mailing_address(default, "")
@@ -254,7 +487,34 @@ CUSTOMER: dict[str, FieldFn] = {
     ),
     "email": key("email"),
     "phone": key("phone"),
-    "defaultEmailAddress": lambda o, a, c: {"emailAddress": o["email"]} if o["email"] else None,
+    "defaultEmailAddress": lambda o, a, c: (
+        {
+            "emailAddress": o["email"],
+            "marketingState": "SUBSCRIBED" if o["accepts_marketing"] else "NOT_SUBSCRIBED",
+            "marketingOptInLevel": "SINGLE_OPT_IN" if o["accepts_marketing"] else None,
+            "marketingUpdatedAt": iso_z(o.get("marketing_updated_at")),
+            "validFormat": True,
+        }
+        if o["email"]
+        else None
+    ),
+    "emailMarketingConsent": lambda o, a, c: (
+        {
+            "marketingState": "SUBSCRIBED" if o["accepts_marketing"] else "NOT_SUBSCRIBED",
+            "marketingOptInLevel": "SINGLE_OPT_IN",
+            "consentUpdatedAt": iso_z(o.get("marketing_updated_at")),
+        }
+        if o["email"]
+        else None
+    ),
+    "smsMarketingConsent": lambda o, a, c: None,
+    "locale": lambda o, a, c: "en",
+    "lifetimeDuration": lambda o, a, c: lifetime_duration(o["created_at"]),
+    "taxExemptions": empty_list,
+    "multipassIdentifier": lambda o, a, c: None,
+    "validEmailAddress": lambda o, a, c: bool(o["email"]),
+    "canDelete": lambda o, a, c: o["orders_count"] == 0,
+    "addressesV2": lambda o, a, c: connections.list_page(o["addresses"], a, lambda x: mailing_address(x, "")),
     "defaultPhoneNumber": lambda o, a, c: {"phoneNumber": o["phone"]} if o["phone"] else None,
     "state": upper_key("state"),
     "tags": key("tags"),
@@ -282,6 +542,22 @@ def product_variants_all(obj: dict, args: dict, ctx: GraphQLContext) -> Iterator
         yield prepare_variant(variant, obj)
 
 
+def plain_text(html: str | None, truncate_at: int | None) -> str:
+    text = (html or "").replace("<p>", "").replace("</p>", "")
+    if truncate_at is not None and len(text) > truncate_at:
+        return text[: max(0, truncate_at - 3)].rstrip() + "..."
+    return text
+
+
+def product_price_range(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
+    prices = [cents(v["price"]) for v in obj["variants"]] or [0]
+    currency = ctx.shop.options.currency
+    return {
+        "minVariantPrice": {"amount": money(min(prices)), "currencyCode": currency},
+        "maxVariantPrice": {"amount": money(max(prices)), "currencyCode": currency},
+    }
+
+
 PRODUCT: dict[str, FieldFn] = {
     "id": lambda o, a, c: gid("Product", o["id"]),
     "legacyResourceId": legacy_id,
@@ -292,7 +568,31 @@ PRODUCT: dict[str, FieldFn] = {
     "status": upper_key("status"),
     "tags": key("tags"),
     "descriptionHtml": lambda o, a, c: o["body_html"] or "",
-    "description": lambda o, a, c: (o["body_html"] or "").replace("<p>", "").replace("</p>", ""),
+    "bodyHtml": key("body_html"),
+    "description": lambda o, a, c: plain_text(o["body_html"], a.get("truncateAt")),
+    "tracksInventory": lambda o, a, c: any(v["inventory_management"] == "shopify" for v in o["variants"]),
+    "hasOnlyDefaultVariant": lambda o, a, c: [v["title"] for v in o["variants"]] == ["Default Title"],
+    "hasOutOfStockVariants": lambda o, a, c: any(
+        v["inventory_management"] == "shopify" and v["inventory_quantity"] <= 0 for v in o["variants"]
+    ),
+    "isGiftCard": lambda o, a, c: False,
+    "requiresSellingPlan": lambda o, a, c: False,
+    "templateSuffix": lambda o, a, c: None,
+    "giftCardTemplateSuffix": lambda o, a, c: None,
+    "onlineStoreUrl": lambda o, a, c: (
+        f"https://{c.shop.domain}/products/{o['handle']}"
+        if o["status"] == "active" and o["published_at"]
+        else None
+    ),
+    "onlineStorePreviewUrl": lambda o, a, c: f"https://{c.shop.domain}/products/{o['handle']}",
+    "seo": lambda o, a, c: {"title": None, "description": None},
+    "priceRangeV2": product_price_range,
+    "featuredMedia": lambda o, a, c: None,
+    "featuredImage": lambda o, a, c: None,
+    "mediaCount": lambda o, a, c: {"count": 0, "precision": "EXACT"},
+    "media": empty_connection,
+    "collections": empty_connection,
+    "totalVariants": lambda o, a, c: len(o["variants"]),
     "publishedAt": time_key("published_at"),
     "createdAt": time_key("created_at"),
     "updatedAt": time_key("updated_at"),
@@ -323,13 +623,57 @@ VARIANT: dict[str, FieldFn] = {
     "createdAt": time_key("created_at"),
     "updatedAt": time_key("updated_at"),
     "product": lambda v, a, c: v["_product"],
+    "inventoryPolicy": upper_key("inventory_policy"),
+    "availableForSale": lambda v, a, c: (
+        v["_product"]["status"] == "active"
+        and (
+            v["inventory_policy"] == "continue"
+            or v["inventory_management"] is None
+            or v["inventory_quantity"] > 0
+        )
+    ),
+    "sellableOnlineQuantity": lambda v, a, c: max(0, v["inventory_quantity"]),
+    "inventoryItem": lambda v, a, c: {**v, "__typename": "InventoryItem"},
+    "image": lambda v, a, c: None,
+    "media": empty_connection,
+}
+
+# An inventory item is served from its variant (one per variant; id = variant id + offset, as REST's
+# `inventory_item_id`); the store has no locations, so no levels.
+INVENTORY_ITEM: dict[str, FieldFn] = {
+    "id": lambda v, a, c: gid("InventoryItem", v["id"] + INVENTORY_ITEM_OFFSET),
+    "legacyResourceId": lambda v, a, c: str(v["id"] + INVENTORY_ITEM_OFFSET),
+    "sku": key("sku"),
+    "tracked": lambda v, a, c: v["inventory_management"] == "shopify",
+    "requiresShipping": key("requires_shipping"),
+    "unitCost": lambda v, a, c: None,
+    "countryCodeOfOrigin": lambda v, a, c: None,
+    "provinceCodeOfOrigin": lambda v, a, c: None,
+    "harmonizedSystemCode": lambda v, a, c: None,
+    "measurement": lambda v, a, c: {
+        "id": gid("InventoryItemMeasurement", v["id"] + INVENTORY_ITEM_OFFSET),
+        "weight": {"unit": "GRAMS", "value": float(v["grams"])},
+    },
+    "createdAt": time_key("created_at"),
+    "updatedAt": time_key("updated_at"),
+    "duplicateSkuCount": lambda v, a, c: 0,
+    "inventoryHistoryUrl": lambda v, a, c: None,
+    "locationsCount": lambda v, a, c: {"count": 0, "precision": "EXACT"},
+    "inventoryLevels": empty_connection,
+    "variant": lambda v, a, c: {**v, "__typename": "ProductVariant"},
 }
 
 # Connection fields the bulk exporter expands into child lines: type -> field -> all-items iterator.
 NESTED_CONNECTIONS: dict[str, dict[str, FieldFn]] = {
-    "Order": {"lineItems": order_line_items_all},
-    "Customer": {"orders": customer_orders_all},
-    "Product": {"variants": product_variants_all},
+    "Order": {"lineItems": order_line_items_all, "fulfillmentOrders": empty_iterator},
+    "Customer": {"orders": customer_orders_all, "addressesV2": customer_addresses_all},
+    "Product": {
+        "variants": product_variants_all,
+        "media": empty_iterator,
+        "collections": empty_iterator,
+    },
+    "ProductVariant": {"media": empty_iterator},
+    "InventoryItem": {"inventoryLevels": empty_iterator},
 }
 
 FIELDS: dict[str, dict[str, FieldFn]] = {
@@ -338,4 +682,6 @@ FIELDS: dict[str, dict[str, FieldFn]] = {
     "Customer": CUSTOMER,
     "Product": PRODUCT,
     "ProductVariant": VARIANT,
+    "InventoryItem": INVENTORY_ITEM,
+    "MailingAddress": MAILING_ADDRESS,
 }

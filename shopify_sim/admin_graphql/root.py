@@ -8,8 +8,8 @@ from graphql import GraphQLError
 
 from shopify_sim.admin_graphql import connections
 from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
-from shopify_sim.admin_graphql.fields import FieldFn, load, load_variant, tagged
-from shopify_sim.admin_graphql.search import Filter, matcher, parse
+from shopify_sim.admin_graphql.fields import FieldFn, load, load_variant, prepare_variant, tagged
+from shopify_sim.admin_graphql.search import INVENTORY_ITEM_OFFSET, Filter, matcher, parse
 from shopify_sim.gid import gid, parse_gid
 from shopify_sim.oauth import granted_handles
 from shopify_sim.options import PLAN_DISPLAY
@@ -46,13 +46,17 @@ def count_field(resource: str) -> FieldFn:
     def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
         ctx.require(RESOURCE_SCOPES[resource], f"{resource}Count")
         where = resource_filter(ctx, resource, args.get("query"))
-        limit = args.get("limit")
-        count = ctx.store.count(resource, where.sql(), where.params, limit)
-        if limit is not None and count > limit:
-            return {"count": limit, "precision": "AT_LEAST"}
-        return {"count": count, "precision": "EXACT"}
+        return count_answer(ctx, resource, where, args)
 
     return resolve
+
+
+def count_answer(ctx: GraphQLContext, table: str, where: Filter, args: dict) -> dict:
+    limit = args.get("limit")
+    count = ctx.store.count(table, where.sql(), where.params, limit)
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
 
 
 def numeric_id(value: str, expected: str) -> int | None:
@@ -89,6 +93,8 @@ def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
     if type_name == "ProductVariant":
         ctx.require("read_products", "node")
         return load_variant(ctx, number)
+    if type_name == "InventoryItem":
+        return inventory_item_by_id(ctx, number)
     if type_name == "BulkOperation":
         return bulk_node(ctx, ctx.shop.bulk.get(number))
     if type_name == "WebhookSubscription":
@@ -129,6 +135,74 @@ def shop_node(ctx: GraphQLContext) -> dict:
             "shopifyPlus": options.plan in ("plus", "enterprise"),
         },
         "createdAt": iso_z(ctx.shop.created_at),
+        "updatedAt": iso_z(ctx.shop.created_at),
+        "contactEmail": f"owner@{options.domain}",
+        "description": None,
+        "url": f"https://{options.domain}",
+        "primaryDomain": {
+            "id": gid("Domain", ctx.shop.shop_id),
+            "host": options.domain,
+            "url": f"https://{options.domain}",
+            "sslEnabled": True,
+        },
+        "billingAddress": {
+            "id": gid("ShopAddress", ctx.shop.shop_id),
+            "address1": None,
+            "address2": None,
+            "city": None,
+            "company": None,
+            "country": None,
+            "countryCodeV2": None,
+            "province": None,
+            "provinceCode": None,
+            "zip": None,
+            "phone": None,
+            "formatted": [],
+        },
+        "features": shop_features(options.plan),
+        "currencyFormats": {
+            "moneyFormat": "${{amount}}",
+            "moneyInEmailsFormat": "${{amount}}",
+            "moneyWithCurrencyFormat": f"${{{{amount}}}} {options.currency}",
+            "moneyWithCurrencyInEmailsFormat": f"${{{{amount}}}} {options.currency}",
+        },
+        "enabledPresentmentCurrencies": [options.currency],
+        "weightUnit": "KILOGRAMS",
+        "taxesIncluded": False,
+        "taxShipping": False,
+        "setupRequired": False,
+        "checkoutApiSupported": True,
+        "shopOwnerName": "Shop Owner",
+        "timezoneAbbreviation": f"GMT{options.timezone_offset}",
+        "transactionalSmsDisabled": False,
+    }
+
+
+def shop_features(plan: str) -> dict:
+    """The shop's feature set: an ordinary online store on its plan (nothing the store does not model)."""
+    plus = plan in ("plus", "enterprise")
+    return {
+        "avalaraAvatax": False,
+        "branding": "SHOPIFY_PLUS" if plus else "SHOPIFY",
+        "bundles": {"eligibleForBundles": True, "ineligibilityReason": None, "sellsBundles": False},
+        "captcha": True,
+        "cartTransform": {
+            "eligibleOperations": {"expandOperation": plus, "mergeOperation": plus, "updateOperation": plus}
+        },
+        "dynamicRemarketing": False,
+        "eligibleForSubscriptionMigration": False,
+        "eligibleForSubscriptions": True,
+        "giftCards": True,
+        "harmonizedSystemCode": True,
+        "legacySubscriptionGatewayEnabled": False,
+        "liveView": True,
+        "paypalExpressSubscriptionGatewayStatus": "DISABLED",
+        "reports": True,
+        "sellsSubscriptions": False,
+        "showMetrics": True,
+        "storefront": True,
+        "unifiedMarkets": True,
+        "usingShopifyBalance": False,
     }
 
 
@@ -155,6 +229,95 @@ def current_app_installation(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
         },
         "launchUrl": f"https://{options.domain}/admin/apps/{options.api_key}",
     }
+
+
+# -- variants and inventory items (served from the store's variants) --------------------------------
+INVENTORY_SCOPES = ("read_inventory", "read_products")
+
+
+def with_products(ctx: GraphQLContext, variants: list[dict], typename: str) -> list[dict]:
+    """Attach each variant's product (one read for the page), as `Product.variants` does."""
+    products = ctx.store.get_many("products", [v["product_id"] for v in variants])
+    for variant in variants:
+        prepare_variant(variant, tagged(products[variant["product_id"]], "Product"))
+        variant["__typename"] = typename
+    return variants
+
+
+def variant_page(search_as: str, typename: str, scopes: tuple[str, ...], field_name: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+        ctx.require_any(scopes, field_name)
+        where = resource_filter(ctx, search_as, args.get("query"))
+        page = connections.sql_page(ctx.store, "variants", where, args, typename)
+        with_products(ctx, page["nodes"], typename)
+        return page
+
+    return resolve
+
+
+def variants_count(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    ctx.require("read_products", "productVariantsCount")
+    where = resource_filter(ctx, "variants", args.get("query"))
+    return count_answer(ctx, "variants", where, args)
+
+
+def inventory_item_by_id(ctx: GraphQLContext, number: int | None) -> dict | None:
+    ctx.require_any(INVENTORY_SCOPES, "inventoryItem")
+    variant = load_variant(ctx, None if number is None else number - INVENTORY_ITEM_OFFSET)
+    return {**variant, "__typename": "InventoryItem"} if variant else None
+
+
+# -- types the store does not model: Shopify's empty answers ---------------------------------------
+def empty_root(scopes: tuple[str, ...], field_name: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+        ctx.require_any(scopes, field_name)
+        return connections.list_page([], args)
+
+    return resolve
+
+
+def nothing(scopes: tuple[str, ...], field_name: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> None:
+        ctx.require_any(scopes, field_name)
+
+    return resolve
+
+
+def zero_count(scopes: tuple[str, ...], field_name: str) -> FieldFn:
+    def resolve(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+        ctx.require_any(scopes, field_name)
+        return {"count": 0, "precision": "EXACT"}
+
+    return resolve
+
+
+COLLECTION_SCOPES = ("read_products",)
+LOCATION_SCOPES = ("read_locations", "read_inventory", "read_markets_home")
+FULFILLMENT_ORDER_SCOPES = (
+    "read_assigned_fulfillment_orders",
+    "read_merchant_managed_fulfillment_orders",
+    "read_third_party_fulfillment_orders",
+    "read_marketplace_fulfillment_orders",
+)
+DRAFT_ORDER_SCOPES = ("read_draft_orders",)
+DISCOUNT_SCOPES = ("read_discounts",)
+UNMODELLED: dict[str, FieldFn] = {
+    "collections": empty_root(COLLECTION_SCOPES, "collections"),
+    "collection": nothing(COLLECTION_SCOPES, "collection"),
+    "collectionByHandle": nothing(COLLECTION_SCOPES, "collectionByHandle"),
+    "collectionsCount": zero_count(COLLECTION_SCOPES, "collectionsCount"),
+    "locations": empty_root(LOCATION_SCOPES, "locations"),
+    "location": nothing(LOCATION_SCOPES, "location"),
+    "locationsCount": zero_count(LOCATION_SCOPES, "locationsCount"),
+    "fulfillmentOrders": empty_root(FULFILLMENT_ORDER_SCOPES, "fulfillmentOrders"),
+    "fulfillmentOrder": nothing(FULFILLMENT_ORDER_SCOPES, "fulfillmentOrder"),
+    "draftOrders": empty_root(DRAFT_ORDER_SCOPES, "draftOrders"),
+    "draftOrder": nothing(DRAFT_ORDER_SCOPES, "draftOrder"),
+    "draftOrdersCount": zero_count(DRAFT_ORDER_SCOPES, "draftOrdersCount"),
+    "codeDiscountNodes": empty_root(DISCOUNT_SCOPES, "codeDiscountNodes"),
+    "codeDiscountNode": nothing(DISCOUNT_SCOPES, "codeDiscountNode"),
+    "codeDiscountNodesCount": zero_count(DISCOUNT_SCOPES, "codeDiscountNodesCount"),
+}
 
 
 # -- events ----------------------------------------------------------------------------------------
@@ -263,6 +426,11 @@ QUERY_ROOT: dict[str, FieldFn] = {
     "bulkOperations": bulk_operations_field,
     "webhookSubscriptions": webhook_subscriptions_field,
     "currentAppInstallation": current_app_installation,
+    "productVariants": variant_page("variants", "ProductVariant", ("read_products",), "productVariants"),
+    "productVariantsCount": variants_count,
+    "inventoryItems": variant_page("inventory_items", "InventoryItem", INVENTORY_SCOPES, "inventoryItems"),
+    "inventoryItem": lambda o, a, c: inventory_item_by_id(c, numeric_id(a["id"], "InventoryItem")),
+    **UNMODELLED,
     "events": events_field,
     "eventsCount": events_count,
     "event": lambda o, a, c: event_by_id(c, numeric_id(a["id"], "BasicEvent")),

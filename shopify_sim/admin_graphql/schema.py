@@ -6,7 +6,15 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLResolveInfo, GraphQLSchema, build_schema, extend_schema, parse
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLUnionType,
+    build_schema,
+    extend_schema,
+    parse,
+)
 
 from shopify_sim.admin_graphql.fields import FIELDS
 from shopify_sim.admin_graphql.root import EVENT_FIELDS, MUTATION, QUERY_ROOT
@@ -37,8 +45,9 @@ def resolve_type(obj: Any, info: GraphQLResolveInfo, abstract: Any) -> str | Non
 
 
 def wire(schema: GraphQLSchema) -> GraphQLSchema:
-    for name in ("Node", "WebhookSubscriptionEndpoint", "Event"):
-        schema.get_type(name).resolve_type = resolve_type  # type: ignore[union-attr]
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+            named.resolve_type = resolve_type
     return schema
 
 

@@ -80,6 +80,32 @@ def tag_clause(value: str) -> tuple[str, list]:
     return "EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE lower(value) = lower(?))", [value]
 
 
+# productVariants filters that read the variant's product.
+VARIANT_PRODUCT_FIELDS = {
+    "vendor": "vendor",
+    "product_type": "product_type",
+    "product_status": "status",
+    "tag": "tags",
+    "tag_not": "tags",
+}
+
+
+def variant_product_clause(name: str, value: str) -> tuple[str, list]:
+    path = VARIANT_PRODUCT_FIELDS[name]
+    if path == "tags":
+        clause = (
+            "EXISTS (SELECT 1 FROM products p, json_each(p.data, '$.tags') t "
+            "WHERE p.id = variants.product_id AND lower(t.value) = lower(?))"
+        )
+        return (f"NOT {clause}" if name == "tag_not" else clause), [value]
+    values = [v.strip() for v in value.split(",") if v.strip()]
+    marks = ",".join("lower(?)" for _ in values) or "NULL"
+    return (
+        "EXISTS (SELECT 1 FROM products p WHERE p.id = variants.product_id "  # noqa: S608 (path is ours)
+        f"AND lower(json_extract(p.data, '$.{path}')) IN ({marks}))"
+    ), values
+
+
 ORDER_STATUS = {
     "open": "(closed_at IS NULL AND cancelled_at IS NULL)",
     "closed": "closed_at IS NOT NULL",
@@ -93,6 +119,8 @@ TIME_FIELDS = {
     "customers": {"created_at", "updated_at"},
     "products": {"created_at", "updated_at"},
     "events": {"created_at"},
+    "variants": {"created_at", "updated_at"},
+    "inventory_items": {"created_at", "updated_at"},
 }
 TEXT_FIELDS = {
     "orders": {
@@ -103,7 +131,11 @@ TEXT_FIELDS = {
     "customers": {"email": "email", "state": "state", "first_name": "first_name", "last_name": "last_name"},
     "products": {"status": "status", "vendor": "vendor", "product_type": "product_type", "handle": "handle"},
     "events": {},
+    "variants": {"sku": "sku", "barcode": "barcode", "title": "title"},
+    "inventory_items": {"sku": "sku"},
 }
+# An inventory item is its variant's (one per variant, as Shopify's); its id is the variant id + this.
+INVENTORY_ITEM_OFFSET = 1_000_000_000_000
 # Events filter on their own columns: `action:destroy`, `subject_type:ORDER` (GraphQL enum spelling;
 # the REST spelling `Order` is accepted too).
 EVENT_SUBJECT_COLUMN = {"ORDER": "Order", "CUSTOMER": "Customer", "PRODUCT": "Product"}
@@ -114,14 +146,23 @@ def term_clause(
 ) -> tuple[str, list] | None:
     if name in TIME_FIELDS[resource]:
         return time_clause(name, comparator, value, offset)
-    if name == "id" or (resource == "orders" and name == "customer_id"):
+    if name == "id" or (resource, name) in (("orders", "customer_id"), ("variants", "product_id")):
         if not value.isdigit():
             raise SearchError(f"invalid value for {name}: {value!r}")
-        return f"{name} {COMPARATORS[comparator]} ?", [int(value)]
+        number = int(value) - (INVENTORY_ITEM_OFFSET if resource == "inventory_items" else 0)
+        return f"{name} {COMPARATORS[comparator]} ?", [number]
+    if resource == "variants" and name == "inventory_quantity":
+        if not value.lstrip("-").isdigit():
+            raise SearchError(f"invalid value for {name}: {value!r}")
+        return f"{json_text(name)} {COMPARATORS[comparator]} ?", [int(value)]
+    if resource == "variants" and name == "taxable":
+        return f"{json_text(name)} = ?", [1 if value.lower() == "true" else 0]
     if resource == "events" and name == "action":
         return "verb = ?", [value.lower()]
     if resource == "events" and name == "subject_type":
         return "subject_type = ?", [EVENT_SUBJECT_COLUMN.get(value.upper(), value)]
+    if resource == "variants" and name in VARIANT_PRODUCT_FIELDS:
+        return variant_product_clause(name, value)
     if name in ("tag", "tags"):
         return tag_clause(value)
     if name == "tag_not":

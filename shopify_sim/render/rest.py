@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shopify_sim.gid import gid
+from shopify_sim.render import derived
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_offset
 
@@ -128,7 +129,23 @@ def customer(record: dict[str, Any], offset: int, embedded: bool = False) -> dic
     return rendered
 
 
-def line_item(line: dict[str, Any], order: dict[str, Any], references: LiveReferences) -> dict[str, Any]:
+def tax_line(amount: str, rate: float, currency: str, presentment: str, fx: float) -> dict[str, Any]:
+    return {
+        "title": derived.TAX_TITLE,
+        "price": amount,
+        "rate": rate,
+        "price_set": money_set(amount, currency, presentment, fx),
+        "channel_liable": False,
+    }
+
+
+def line_item(
+    line: dict[str, Any],
+    order: dict[str, Any],
+    references: LiveReferences,
+    tax_cents: int = 0,
+    discount_index: int | None = None,
+) -> dict[str, Any]:
     currency, presentment, fx = order["currency"], order["presentment_currency"], order["fx"]
     quantity = line["quantity"]
     variant_id = line["variant_id"] if line["variant_id"] in references.variant_ids else None
@@ -159,8 +176,18 @@ def line_item(line: dict[str, Any], order: dict[str, Any], references: LiveRefer
         "gift_card": line["gift_card"],
         "product_exists": product_id is not None,
         "properties": [],
-        "tax_lines": [],
-        "discount_allocations": [],
+        "tax_lines": [tax_line(money(tax_cents), derived.tax_rate(order), currency, presentment, fx)]
+        if derived.has_tax(order)
+        else [],
+        "discount_allocations": []
+        if discount_index is None
+        else [
+            {
+                "amount": line["total_discount"],
+                "amount_set": money_set(line["total_discount"], currency, presentment, fx),
+                "discount_application_index": discount_index,
+            }
+        ],
         "duties": [],
     }
 
@@ -174,8 +201,32 @@ ORDER_MONEY = (
 )
 
 
+def discount_applications(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """One manual, line-targeted percentage discount per discounted line (the store's discounts)."""
+    applications = []
+    for position in derived.discounted_lines(record):
+        percent = derived.discount_percent(record["line_items"][position])
+        applications.append(
+            {
+                "target_type": "line_item",
+                "type": "manual",
+                "value": f"{percent:.1f}",
+                "value_type": "percentage",
+                "allocation_method": "one",
+                "target_selection": "explicit",
+                "title": f"{percent:g}% off",
+                "description": f"{percent:g}% off",
+            }
+        )
+    return applications
+
+
 def order(
-    record: dict[str, Any], offset: int, customer_record: dict | None, references: LiveReferences
+    record: dict[str, Any],
+    offset: int,
+    customer_record: dict | None,
+    references: LiveReferences,
+    domain: str = "",
 ) -> dict[str, Any]:
     currency, presentment, fx = record["currency"], record["presentment_currency"], record["fx"]
     number = record["number"]
@@ -213,16 +264,67 @@ def order(
         "shipping_address": address(record["shipping_address"]),
         "customer": customer(customer_record, offset, embedded=True) if customer_record else None,
     }
-    outstanding = (
-        "0.00" if record["financial_status"] in ("paid", "refunded", "voided") else record["total_price"]
-    )
+    paid = derived.payments(record)
+
+    def bag(amount: str) -> dict[str, Any]:
+        return money_set(amount, currency, presentment, fx)
+
     for key in ORDER_MONEY:
         rendered[key] = record[key]
-        rendered[f"{key}_set"] = money_set(record[key], currency, presentment, fx)
-        rendered[f"current_{key}"] = record[key]
-    rendered["total_shipping_price_set"] = money_set(record["total_shipping"], currency, presentment, fx)
-    rendered["total_outstanding"] = outstanding
-    rendered["line_items"] = [line_item(line, record, references) for line in record["line_items"]]
+        rendered[f"{key}_set"] = bag(record[key])
+        if key != "total_line_items_price":
+            rendered[f"current_{key}"] = record[key]
+            rendered[f"current_{key}_set"] = bag(record[key])
+    zero = bag("0.00")
+    rendered.update(
+        {
+            "total_shipping_price_set": bag(record["total_shipping"]),
+            "total_outstanding": money(paid["outstanding"]),
+            "total_tip_received": money(paid["tip"]),
+            "current_total_additional_fees_set": None,
+            "current_total_duties_set": None,
+            "original_total_additional_fees_set": None,
+            "original_total_duties_set": None,
+            "total_cash_rounding_payment_adjustment_set": zero,
+            "total_cash_rounding_refund_adjustment_set": zero,
+            "duties_included": False,
+            "estimated_taxes": False,
+            "tax_lines": [tax_line(record["total_tax"], derived.tax_rate(record), currency, presentment, fx)]
+            if derived.has_tax(record)
+            else [],
+            "discount_applications": discount_applications(record),
+            "token": derived.order_token(record["id"]),
+            "confirmation_number": derived.confirmation_number(record["id"]),
+            "order_status_url": derived.status_page_url(domain, record["id"]) if domain else None,
+            "client_details": None,
+            "browser_ip": None,
+            "buyer_accepts_marketing": False,
+            "cart_token": None,
+            "checkout_id": None,
+            "checkout_token": None,
+            "company": None,
+            "customer_locale": "en",
+            "device_id": None,
+            "landing_site": None,
+            "landing_site_ref": None,
+            "location_id": None,
+            "merchant_of_record_app_id": None,
+            "payment_terms": None,
+            "po_number": None,
+            "reference": None,
+            "referring_site": None,
+            "source_identifier": None,
+            "source_url": None,
+            "user_id": None,
+            "app_id": None,
+        }
+    )
+    taxes = derived.line_tax_cents(record)
+    discounted = {position: index for index, position in enumerate(derived.discounted_lines(record))}
+    rendered["line_items"] = [
+        line_item(line, record, references, taxes[i], discounted.get(i))
+        for i, line in enumerate(record["line_items"])
+    ]
     rendered["shipping_lines"] = [
         {
             "id": s["id"],
@@ -232,6 +334,14 @@ def order(
             "discounted_price": s["price"],
             "source": "shopify",
             "price_set": money_set(s["price"], currency, presentment, fx),
+            "discounted_price_set": money_set(s["price"], currency, presentment, fx),
+            "carrier_identifier": None,
+            "phone": None,
+            "requested_fulfillment_service_id": None,
+            "delivery_category": None,
+            "is_removed": False,
+            "tax_lines": [],
+            "discount_allocations": [],
         }
         for s in record["shipping_lines"]
     ]
@@ -305,12 +415,13 @@ def render(
     offset: int,
     customers: dict[int, dict] | None = None,
     references: LiveReferences | None = None,
+    domain: str = "",
 ) -> dict:
     """`customers` and `references` are required for orders (see `Store.order_context`)."""
     if resource == "orders":
         assert references is not None, "orders render their line items' live references"
         customer_record = (customers or {}).get(record["customer_id"]) if record["customer_id"] else None
-        return order(record, offset, customer_record, references)
+        return order(record, offset, customer_record, references, domain)
     if resource == "customers":
         return customer(record, offset)
     return product(record, offset)

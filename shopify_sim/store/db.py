@@ -48,6 +48,19 @@ def row_values(resource: str, record: dict[str, Any]) -> tuple[Any, ...]:
     return (record["id"], record["created_at"], record["updated_at"], digest, blob)
 
 
+def variant_rows(product: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The `variants` rows of a product: each variant's canonical blob (it carries `product_id`)."""
+    return [
+        (v["id"], product["id"], v["created_at"], v["updated_at"], orjson.dumps(v))
+        for v in product["variants"]
+    ]
+
+
+VARIANT_INSERT = (
+    "INSERT OR REPLACE INTO variants (id, product_id, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?)"
+)
+
+
 class Store:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -97,6 +110,22 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(TABLES)
+        self.upgrade_variants(conn)
+
+    def upgrade_variants(self, conn: sqlite3.Connection) -> None:
+        """A store written before variants had their own blobs (id, product_id only): rebuild the table
+        from the products, so a reused --data-dir keeps working."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(variants)")}
+        if "data" in columns:
+            return
+        with self.write_lock:
+            conn.execute("DROP TABLE variants")
+            conn.executescript(TABLES)
+            conn.execute("BEGIN IMMEDIATE")
+            for (blob,) in conn.execute("SELECT data FROM products").fetchall():
+                conn.executemany(VARIANT_INSERT, variant_rows(orjson.loads(blob)))
+            conn.execute("COMMIT")
+            conn.executescript(INDEXES)
 
     def build_indexes(self) -> None:
         self.conn().executescript(INDEXES)
@@ -257,10 +286,7 @@ class Store:
         )
         if resource == "products":
             conn.execute("DELETE FROM variants WHERE product_id = ?", (record["id"],))
-            conn.executemany(
-                "INSERT OR REPLACE INTO variants (id, product_id) VALUES (?, ?)",
-                [(v["id"], record["id"]) for v in record["variants"]],
-            )
+            conn.executemany(VARIANT_INSERT, variant_rows(record))
 
     def remove(self, conn: sqlite3.Connection, resource: str, record_id: int, when: int) -> bool:
         gone = conn.execute(f"DELETE FROM {resource} WHERE id = ?", (record_id,)).rowcount

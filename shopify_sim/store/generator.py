@@ -22,7 +22,7 @@ import orjson
 from shopify_sim import timeutil
 from shopify_sim.options import ShopOptions
 from shopify_sim.store import records
-from shopify_sim.store.db import Store, row_values
+from shopify_sim.store.db import VARIANT_INSERT, Store, row_values, variant_rows
 
 BATCH = 2000
 SAME_UPDATED_AT_LAG = 3 * 86400
@@ -185,10 +185,7 @@ class Generator:
             chunk = items[start : start + BATCH]
             self.store.insert_many(conn, resource, [row_values(resource, r) for r in chunk])
             if resource == "products":
-                conn.executemany(
-                    "INSERT INTO variants (id, product_id) VALUES (?, ?)",
-                    [(v["id"], p["id"]) for p in chunk for v in p["variants"]],
-                )
+                conn.executemany(VARIANT_INSERT, (row for p in chunk for row in variant_rows(p)))
 
     def customers(self, conn: Any) -> CustomerBook:
         rng = self.rng("customers")

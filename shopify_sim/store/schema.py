@@ -10,7 +10,10 @@ CREATE TABLE IF NOT EXISTS customers (
 CREATE TABLE IF NOT EXISTS products (
     id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
     hash TEXT NOT NULL, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS variants (id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL);
+-- One row per live variant (its canonical blob, for the root productVariants / inventoryItems).
+CREATE TABLE IF NOT EXISTS variants (
+    id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS orders (
     id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
     processed_at INTEGER NOT NULL, customer_id INTEGER, closed_at INTEGER, cancelled_at INTEGER,
@@ -33,6 +36,8 @@ CREATE INDEX IF NOT EXISTS customers_created ON customers (created_at, id);
 CREATE INDEX IF NOT EXISTS products_updated ON products (updated_at, id);
 CREATE INDEX IF NOT EXISTS products_created ON products (created_at, id);
 CREATE INDEX IF NOT EXISTS variants_product ON variants (product_id);
+CREATE INDEX IF NOT EXISTS variants_updated ON variants (updated_at, id);
+CREATE INDEX IF NOT EXISTS variants_created ON variants (created_at, id);
 CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated_at, id);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at, id);
 CREATE INDEX IF NOT EXISTS orders_processed ON orders (processed_at, id);
