@@ -244,7 +244,11 @@ def _server_cpu_seconds() -> float:
 def prepare_database(database: str) -> None:
     subprocess.run(["psql", PG, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
     subprocess.run(["psql", PG, "-qc", f"CREATE DATABASE {database}"], check=True)
-    env = {**os.environ, "DATABASE_URL": f"{PG}/{database}", "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{database}",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
 
 
