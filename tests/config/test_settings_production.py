@@ -26,11 +26,14 @@ REAL_SECRETS = {
 
 
 def _env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
-    """This process's environment without any secret or settings module (the test settings put the
-    development secrets into it), plus `overrides`; None removes a variable."""
-    dropped = {"DJANGO_SETTINGS_MODULE", *SECRET_NAMES, *(f"{name}_FILE" for name in SECRET_NAMES)}
-    env = {key: value for key, value in os.environ.items() if key not in dropped}
-    env["SHOPSYNC_VAR_DIR"] = str(tmp_path)
+    """A bare environment (not this process's: the test settings put the development secrets into it,
+    the browser tests DJANGO_ALLOW_ASYNC_UNSAFE), SQLite and the broker under `tmp_path`, plus
+    `overrides`; None removes a variable."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "SHOPSYNC_VAR_DIR": str(tmp_path),
+    }
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)
