@@ -7,10 +7,14 @@ import os
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+# Production unless told otherwise, like config.wsgi: a worker or beat started without real secrets
+# must not run (config/settings/production.py); the demo and the tests name their settings.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("shopsync", task_cls=DjangoTask)
-app.config_from_object("django.conf:settings", namespace="CELERY")
+# force=True reads the settings now, so importing the app fails as loading config.wsgi does, rather
+# than on the first task or publish.
+app.config_from_object("django.conf:settings", namespace="CELERY", force=True)
 app.autodiscover_tasks()
 
 # Every worker consuming the `webhooks` queue also runs the webhook outbox relay (webhooks/worker.py).

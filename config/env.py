@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 
 def env_str(name: str, default: str = "") -> str:
     """Read a string setting; `NAME_FILE` (a container secret path) wins over `NAME`."""
@@ -40,3 +42,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if not raw:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secrets(*names: str) -> dict[str, str]:
+    """Read secrets that have no default: raise naming every one that is unset (or empty)."""
+    values = {name: env_str(name, "") for name in names}
+    missing = [name for name, value in values.items() if not value.strip()]
+    if missing:
+        raise ImproperlyConfigured(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: set "
+            f"{'it' if len(missing) == 1 else 'them'} in the environment (or NAME_FILE, a file holding "
+            "the value). "
+            "Local development and the demo use DJANGO_SETTINGS_MODULE=config.settings.local, which "
+            "fills in public development values."
+        )
+    return values

@@ -4,7 +4,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 _django_application = get_wsgi_application()
 
 # After Django is set up: the webhook receiver's path skips the browser middleware (webhooks/wsgi.py).

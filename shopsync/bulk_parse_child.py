@@ -11,7 +11,7 @@ import sys
 import django
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     django.setup()
 
     from shopsync.payloads.records import Resource

@@ -33,7 +33,7 @@ DB_NAME = "shopsync_bench_sync"
 PG = "postgres://postgres@127.0.0.1:5432"
 BROKER = "redis://127.0.0.1:6379/9"
 ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    "DJANGO_SETTINGS_MODULE": "config.settings.local",
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "CELERY_BROKER_URL": BROKER,
     "LOG_LEVEL": "WARNING",
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
-        "--settings", default="config.settings.base", help="e.g. bench.sync.settings_no_prefetch"
+        "--settings", default="config.settings.local", help="e.g. bench.sync.settings_no_prefetch"
     )
     parser.add_argument(
         "--baseline",

@@ -1,5 +1,5 @@
 """Base settings with the bulk prefetch thread off (to measure what it buys)."""
 
-from config.settings.base import *  # noqa: F403
+from config.settings.local import *  # noqa: F403
 
 SYNC_BULK_PREFETCH = 0

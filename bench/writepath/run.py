@@ -36,7 +36,7 @@ SHOP_DOMAIN = "bench.myshopify.com"
 
 def _django(database: str) -> None:
     os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
 
     django.setup()
@@ -244,7 +244,11 @@ def _server_cpu_seconds() -> float:
 def prepare_database(database: str) -> None:
     subprocess.run(["psql", PG, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
     subprocess.run(["psql", PG, "-qc", f"CREATE DATABASE {database}"], check=True)
-    env = {**os.environ, "DATABASE_URL": f"{PG}/{database}", "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{database}",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
 
 

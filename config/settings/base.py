@@ -1,21 +1,23 @@
 """Settings for every environment, switched by environment variables (12-factor).
 
-Nothing configured means: SQLite under var/, a filesystem Celery broker under var/, and dev secrets,
-so `python manage.py ...` runs on a fresh machine. Set DATABASE_URL / CELERY_BROKER_URL for
-PostgreSQL and Redis.
+Nothing configured means: SQLite under var/ and a filesystem Celery broker under var/. Set
+DATABASE_URL / CELERY_BROKER_URL for PostgreSQL and Redis. The secrets have no defaults here:
+`config.settings.local` (manage.py's default, the demo) fills in development ones, and
+`config.settings.production` (the servers' default) refuses those (config/dev_secrets.py).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from kombu import Exchange, Queue
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_secrets, env_str
 from reconciliation.beat import RECONCILIATION_BEAT_SCHEDULE
+from shopsync.api_versions import CLIENT_API_VERSION, UnsupportedApiVersion, api_version_validate
 from shopsync.beat import SYNC_BEAT_SCHEDULE
 from webhooks.beat import WEBHOOK_BEAT_SCHEDULE
 
@@ -23,7 +25,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SHOPSYNC_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-shopsync-secret-key-change-me")
+_SECRETS = env_secrets("SECRET_KEY", "SHOPIFY_API_SECRET", "FIELD_ENCRYPTION_KEYS")
+SECRET_KEY = _SECRETS["SECRET_KEY"]
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -54,7 +57,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
+# Everywhere, so the tests and the demo run under the policy production serves. The pages load only
+# their own scripts and styles (no inline code; htmx's injected indicator style is off via the
+# htmx-config meta tag in templates/base.html). No form-action: the install form ends in a redirect
+# to the shop's Shopify, which form-action would block.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -69,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.dev_secrets",
             ],
         },
     },
@@ -139,8 +158,12 @@ SPECTACULAR_SETTINGS = {"TITLE": "shopsync API", "VERSION": "1.0.0"}
 
 # --- Shopify -----------------------------------------------------------------------------------
 SHOPIFY_API_KEY = env_str("SHOPIFY_API_KEY", "shopsync-dev-api-key")
-SHOPIFY_API_SECRET = env_str("SHOPIFY_API_SECRET", "shopsync-dev-api-secret")
-SHOPIFY_API_VERSION = env_str("SHOPIFY_API_VERSION", "2026-01")
+SHOPIFY_API_SECRET = _SECRETS["SHOPIFY_API_SECRET"]
+# New shops get this version; the client's queries need at least SUPPORTED_API_VERSION_MIN.
+try:
+    SHOPIFY_API_VERSION = api_version_validate(env_str("SHOPIFY_API_VERSION", CLIENT_API_VERSION))
+except UnsupportedApiVersion as exc:
+    raise ImproperlyConfigured(f"SHOPIFY_API_VERSION: {exc}") from exc
 SHOPIFY_SCOPES = env_str("SHOPIFY_SCOPES", "read_orders,read_all_orders,read_customers,read_products")
 SHOPIFY_APP_URL = env_str("SHOPIFY_APP_URL", "http://127.0.0.1:8000")
 # Lets the install form target a non-Shopify Admin API host (the simulator). Never in production.
@@ -163,14 +186,8 @@ WEBHOOK_LOG_RETENTION_DAYS = env_int("WEBHOOK_LOG_RETENTION_DAYS", 30)
 if WEBHOOK_LOG_RETENTION_DAYS < 0:
     raise ValueError(f"WEBHOOK_LOG_RETENTION_DAYS must be 0 (keep) or more, got {WEBHOOK_LOG_RETENTION_DAYS}")
 
-
-def _default_encryption_key() -> str:
-    # Dev only: derive a Fernet key from SECRET_KEY so nothing needs configuring locally.
-    return base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-
-
 # Fernet key(s), comma-separated, newest first: rotating keys keeps old tokens readable.
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [_default_encryption_key()])
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in _SECRETS["FIELD_ENCRYPTION_KEYS"].split(",") if key.strip()]
 
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")  # /metrics: Prometheus scrapes with it

@@ -7,8 +7,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shopsync")
 os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '1')}")
 
-from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES
+from config.settings.local import *  # noqa: F403
+from config.settings.local import DATABASES
 
 _suffix = os.environ.get("TEST_DB_SUFFIX", "")
 DATABASES["default"]["TEST"] = {"NAME": f"test_shopsync{('_' + _suffix) if _suffix else ''}"}

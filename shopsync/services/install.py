@@ -1,7 +1,7 @@
 """Installing (or reconnecting) a shop through Shopify's OAuth authorization code grant (contract §5).
 
-1. `install_begin`: validate the shop domain, choose where its Shopify lives, make a state nonce and
-   build the authorize URL. The caller keeps the returned `PendingInstall` in the user's session.
+1. `install_begin`: validate the shop domain and the API version it will get, choose where its
+   Shopify lives, make a state nonce and build the authorize URL. The caller keeps the returned `PendingInstall` in the user's session.
 2. `install_complete`, on the callback: check the state against the pending install, the query HMAC
    (hex, sorted params, constant time) and its timestamp (24 h replay guard); exchange the code for
    an (expiring) offline token; store it encrypted; make the user a member; register the webhooks;
@@ -32,6 +32,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from shopsync.api_versions import UnsupportedApiVersion, api_version_is_supported, api_version_validate
 from shopsync.domains import is_valid_shop_domain, normalize_shop_domain
 from shopsync.models import Shop, SyncSession
 from shopsync.models.sync import SyncKind
@@ -100,6 +101,10 @@ def install_begin(*, raw_domain: str, api_url: str | None = None) -> InstallStar
     if not is_valid_shop_domain(domain):
         raise InstallError(f"“{raw_domain[:100]}” is not a shop domain; expected your-store.myshopify.com.")
     base_url = install_base_url_resolve(domain=domain, api_url=api_url)
+    # Refuse before sending anyone to Shopify: a granted token the client cannot use helps no one.
+    install_api_version(
+        existing=Shop.objects.filter(domain=domain).values_list("api_version", flat=True).first()
+    )
     pending = PendingInstall(state=secrets.token_urlsafe(32), shop_domain=domain, api_base_url=base_url)
     query = urlencode(
         {
@@ -124,6 +129,17 @@ def install_base_url_resolve(*, domain: str, api_url: str | None) -> str:
         return api_url.rstrip("/")
     existing = Shop.objects.filter(domain=domain).values_list("api_base_url", flat=True).first()
     return (existing or f"https://{domain}").rstrip("/")
+
+
+def install_api_version(*, existing: str | None) -> str:
+    """The API version an installed shop gets: its own if the client runs on it, else (a new shop, or
+    one pinned to a version too old for the queries) SHOPIFY_API_VERSION, which must be usable."""
+    if existing and api_version_is_supported(existing):
+        return existing
+    try:
+        return api_version_validate(settings.SHOPIFY_API_VERSION)
+    except UnsupportedApiVersion as exc:
+        raise InstallError(f"This app is configured with SHOPIFY_API_VERSION it cannot use: {exc}") from exc
 
 
 def install_redirect_uri() -> str:
@@ -231,8 +247,8 @@ def shop_install_store(
         shop = Shop.objects.select_for_update().filter(domain=pending.shop_domain).first()
         created = shop is None
         if shop is None:
-            shop = Shop(domain=pending.shop_domain, name=pending.shop_domain.split(".")[0],
-                        api_version=settings.SHOPIFY_API_VERSION)  # fmt: skip
+            shop = Shop(domain=pending.shop_domain, name=pending.shop_domain.split(".")[0])
+        shop.api_version = install_api_version(existing=None if created else shop.api_version)
         shop.api_base_url = "" if pending.api_base_url == f"https://{shop.domain}" else pending.api_base_url
         shop.access_token = grant.access_token
         shop.access_token_expires_at = grant.expires_at

@@ -51,7 +51,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     }
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "SHOPSYNC_VAR_DIR": str(tmp_path / "var"),
             "WEBHOOK_RELAY_POLL_SECONDS": "0.1",
             "PYTHONPATH": str(ROOT),

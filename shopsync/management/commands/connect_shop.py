@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from shopsync.api_versions import SUPPORTED_API_VERSION_MIN
 from shopsync.services.sync.connect import shop_connect
 
 
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--token", required=True, help="Admin API access token")
         parser.add_argument(
-            "--api-version", default=None, help=f"default: {settings.SHOPIFY_API_VERSION} for new shops"
+            "--api-version",
+            default=None,
+            help=f"{SUPPORTED_API_VERSION_MIN} or newer (default for new shops: {settings.SHOPIFY_API_VERSION})",
         )
         parser.add_argument(
             "--scopes",
