@@ -242,22 +242,72 @@ def test_an_unhandled_topic_is_ignored(shop):
     assert log.status == WebhookLog.Status.IGNORED
 
 
-def test_app_uninstalled_marks_the_shop_uninstalled(shop):
+def _sim_shop(simulator, domain: str, **fields) -> Shop:
+    """A shop installed on the simulator, holding a token the simulator accepts."""
+    token = f"shpat_{domain.split('.')[0]}"
+    simulator.control.create_shop(domain, token=token, orders=0, customers=0, products=0)
+    return ShopFactory(domain=domain, api_base_url=simulator.base_url, access_token=token, **fields)
+
+
+def test_app_uninstalled_marks_the_shop_uninstalled_once_shopify_refuses_its_token(simulator, db):
+    # given: uninstalled on Shopify, which revokes the app's tokens
+    shop = _sim_shop(simulator, "uninstalled.myshopify.com")
+    simulator.control.uninstall(shop=shop.domain)
     # when
     log = _apply(
         shop, "app/uninstalled", {"id": 954889, "myshopify_domain": shop.domain}, triggered_at=timezone.now()
     )
     # then
-    assert log.status == WebhookLog.Status.PROCESSED
+    assert (log.status, log.last_error) == (WebhookLog.Status.PROCESSED, "")
     shop.refresh_from_db()
     assert shop.status == Shop.Status.UNINSTALLED
     assert shop.uninstalled_at == log.triggered_at
 
 
-def test_a_late_app_uninstalled_from_before_a_reinstall_is_ignored(shop):
-    # given: reinstalled now; the uninstall happened a year earlier
-    shop.installed_at = timezone.now()
+def test_a_replayed_app_uninstalled_leaves_a_reinstalled_shop_installed(simulator, db):
+    # given: uninstalled, then reinstalled (a new token); the old app/uninstalled body is replayed
+    # with a fresh trigger time
+    shop = _sim_shop(simulator, "reinstalled.myshopify.com")
+    simulator.control.uninstall(shop=shop.domain)
+    shop.access_token = simulator.control.mint_token(shop=shop.domain)["access_token"]
+    shop.installed_at = timezone.now() - timedelta(minutes=5)
     shop.save()
+    # when
+    log = _apply(shop, "app/uninstalled", {"id": 954889}, triggered_at=timezone.now())
+    # then
+    shop.refresh_from_db()
+    assert (shop.status, shop.uninstalled_at) == (Shop.Status.INSTALLED, None)
+    assert log.status == WebhookLog.Status.IGNORED
+    assert log.last_error.startswith(
+        "app/uninstalled not confirmed: Shopify still accepts the shop's access token"
+    )
+    assert not FailedSyncItem.objects.exists()
+
+
+def test_app_uninstalled_is_retried_when_shopify_cannot_answer(simulator, db):
+    # given
+    shop = _sim_shop(simulator, "unreachable.myshopify.com")
+    simulator.control.set_faults(shop=shop.domain, server_error_share=1.0, server_error_statuses=[503])
+    log = _stored(shop, "app/uninstalled", {"id": 954889}, triggered_at=timezone.now())
+    # when
+    try:
+        with pytest.raises(WebhookRetryableError):
+            webhook_log_process(webhook_log_id=log.id)
+    finally:
+        simulator.control.clear_faults()
+    # then
+    log.refresh_from_db()
+    assert log.status == WebhookLog.Status.FAILED
+    assert "status=503" in log.last_error
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.INSTALLED
+
+
+def test_a_late_app_uninstalled_from_before_a_reinstall_is_ignored(simulator, db):
+    # given: reinstalled now; the uninstall happened a year earlier (and Shopify refuses the token
+    # the shop still holds, so only the ordering guard keeps it installed)
+    shop = _sim_shop(simulator, "late-uninstall.myshopify.com", installed_at=timezone.now())
+    simulator.control.uninstall(shop=shop.domain)
     # when
     _apply(shop, "app/uninstalled", {"id": 954889}, minutes=0)
     # then
