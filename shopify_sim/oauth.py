@@ -156,6 +156,9 @@ def issue(
             )
     with shop.oauth.lock:
         shop.oauth.tokens[access] = info
+    # Granting a token is installing the app: after an uninstall (every token revoked), this is
+    # the reinstall, and the new token works where the revoked ones keep getting 401.
+    shop.installed = True
     return body
 
 

@@ -17,6 +17,9 @@ class WebhookStatus(models.TextChoices):
     FAILED = "failed", "Failed (will retry)"
     IGNORED = "ignored", "Ignored"
     DEAD = "dead", "Dead-lettered"
+    # Authentic (signed) but not applied: its trigger time is implausible (in the future, or older
+    # than Shopify retries), the mark of a replayed capture. Kept, with the reason in `last_error`.
+    QUARANTINED = "quarantined", "Quarantined"
 
 
 class WebhookLog(BaseModel):

@@ -28,10 +28,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from shopsync.payloads.cleaning import NUL_ESCAPE, loads_without_nul
 from shopsync.payloads.errors import PayloadValidationError, readable_id
 from shopsync.payloads.graphql import (
     CUSTOMER,
@@ -106,8 +108,12 @@ class _Shape:
 
     def parent_record(self, line: bytes) -> AnyRecord:
         try:
-            # The adapter's validator itself: this runs once per line of an export (millions).
-            node = self.parent_adapter.validator.validate_json(line)
+            # The adapter's validator itself: this runs once per line of an export (millions). The
+            # NUL check is a byte search; only a line that has one pays for decoding and cleaning.
+            if NUL_ESCAPE in line and (cleaned := _decoded_without_nul(line)) is not None:
+                node = self.parent_adapter.validator.validate_python(cleaned)
+            else:
+                node = self.parent_adapter.validator.validate_json(line)
         except ValidationError:
             validate_node(self.parent_adapter, line, resource=self.name)  # raises, naming id and field
             raise
@@ -115,7 +121,10 @@ class _Shape:
 
     def child(self, line: bytes) -> tuple[int, LineItemRecord | VariantRecord]:
         try:
-            node = self.child_adapter.validator.validate_json(line)
+            if NUL_ESCAPE in line and (cleaned := _decoded_without_nul(line)) is not None:
+                node = self.child_adapter.validator.validate_python(cleaned)
+            else:
+                node = self.child_adapter.validator.validate_json(line)
         except ValidationError as error:
             raise PayloadValidationError.from_pydantic(
                 error, resource=self.name, shopify_id=_parent_id_of(line)
@@ -309,6 +318,15 @@ def read_bulk_jsonl(
         reader.parent_line(line_number, line)
     if reader.pending or reader.errors:
         yield reader.take_batch(resume_line=max(line_number, start_line - 1) + 1)
+
+
+def _decoded_without_nul(line: bytes) -> Any:
+    """The line decoded and cleaned of NULs; None when it is not JSON (pydantic-core then reads the
+    raw line and reports it the way it reports any other broken line)."""
+    try:
+        return loads_without_nul(line)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _parent_id_of(line: bytes) -> int | None:

@@ -17,7 +17,8 @@ from typing import Any, NotRequired, TypedDict
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from shopsync.payloads.errors import PayloadValidationError, readable_id
+from shopsync.payloads.cleaning import bytes_have_nul, loads_without_nul, mapping_without_nul
+from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
 from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
@@ -400,14 +401,25 @@ def validate_node(
     """Validate one node (a dict, or raw JSON bytes straight from a JSONL line: the fast path)."""
     try:
         if isinstance(node, bytes | str):
+            if bytes_have_nul(node):
+                return adapter.validate_python(_loads_without_nul(node, resource=resource))
             return adapter.validate_json(node)
         if not isinstance(node, Mapping):
             raise PayloadValidationError.not_an_object(resource=resource, payload=node)
-        return adapter.validate_python(node)
+        return adapter.validate_python(mapping_without_nul(node))
     except ValidationError as error:
         shopify_id = owner_id if owner_id is not None else _readable_id(node)
         raise PayloadValidationError.from_pydantic(
             error, resource=resource, shopify_id=shopify_id, prefix=prefix
+        ) from None
+
+
+def _loads_without_nul(node: bytes | str, *, resource: str) -> Any:
+    try:
+        return loads_without_nul(node)
+    except orjson.JSONDecodeError as error:
+        raise PayloadValidationError(
+            resource=resource, shopify_id=None, errors=[FieldError(field="(payload)", message=str(error))]
         ) from None
 
 

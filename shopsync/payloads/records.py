@@ -6,6 +6,12 @@ Field names match the model columns, so the write path maps them one to one.
 Text has one "no value": None. Both parsers turn "" into None (`types.blank_to_none`), top-level
 fields and address values alike, because the shapes disagree: GraphQL sends "" for its non-null
 strings (`Product.descriptionHtml: HTML!`) where REST sends null (`body_html: null`).
+
+Children (an order's `line_items`, a product's `variants`, and any child list a later resource
+declares) have two "no value"s that must not be confused: `None` means the payload did not carry
+them (a partial webhook body), so the stored children stay as they are; `[]` means the parent has
+none, so the stored ones are removed. GraphQL nodes always carry their children (our selections ask
+for them, and a bulk export's parent starts with `[]` before its child lines are attached).
 """
 
 from __future__ import annotations
@@ -86,7 +92,7 @@ class OrderRecord:
     note: str | None = None
     test: bool | None = None
     shipping_address: dict | None = None
-    line_items: list[LineItemRecord] = field(default_factory=list)
+    line_items: list[LineItemRecord] | None = None
 
 
 @dataclass(slots=True)
@@ -116,7 +122,7 @@ class ProductRecord:
     tags: list[str] = field(default_factory=list)
     body_html: str | None = None
     published_at: datetime | None = None
-    variants: list[VariantRecord] = field(default_factory=list)
+    variants: list[VariantRecord] | None = None
 
 
 AnyRecord = CustomerRecord | OrderRecord | ProductRecord

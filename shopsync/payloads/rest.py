@@ -1,13 +1,20 @@
 """REST / webhook payloads (numeric ids, money as strings, tags as "a, b", timestamps with the shop's
-offset, nested `line_items` / `variants`) validated and normalised into the shared records."""
+offset, nested `line_items` / `variants`) validated and normalised into the shared records.
+
+Children are replaced only by an explicit list: a payload without the key (a subscription's
+`includeFields` trims it, and Shopify then sends a partial body) gives `None`, "not given", and the
+write path leaves the stored children alone. An explicit `[]` does remove them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shopsync.payloads.errors import PayloadValidationError, readable_id
+from shopsync.payloads.cleaning import loads_without_nul, mapping_without_nul
+from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
 from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
@@ -101,7 +108,7 @@ class RestOrder(_Payload):
     note: str | None = None
     test: bool | None = None
     shipping_address: dict[str, Any] | None = None
-    line_items: list[RestLineItem] = []
+    line_items: list[RestLineItem] | None = None
 
     def to_record(self) -> OrderRecord:
         return OrderRecord(
@@ -131,7 +138,7 @@ class RestOrder(_Payload):
             note=blank_to_none(self.note),
             test=self.test,
             shipping_address=address_from_rest(self.shipping_address),
-            line_items=[item.to_record() for item in self.line_items],
+            line_items=None if self.line_items is None else [item.to_record() for item in self.line_items],
         )
 
 
@@ -213,7 +220,7 @@ class RestProduct(_Payload):
     tags: Tags = []
     body_html: str | None = None
     published_at: UtcDatetime | None = None
-    variants: list[RestVariant] = []
+    variants: list[RestVariant] | None = None
 
     def to_record(self) -> ProductRecord:
         return ProductRecord(
@@ -228,12 +235,13 @@ class RestProduct(_Payload):
             tags=clean_tags(self.tags),
             body_html=blank_to_none(self.body_html),
             published_at=to_utc(self.published_at),
-            variants=[variant.to_record() for variant in self.variants],
+            variants=None if self.variants is None else [variant.to_record() for variant in self.variants],
         )
 
 
 def parse_order_rest(payload: Any) -> OrderRecord:
-    """A REST / webhook order (the object itself, not the `{"order": ...}` envelope)."""
+    """A REST / webhook order (the object itself, not the `{"order": ...}` envelope), decoded or as
+    the raw JSON bytes (preferred: the NUL check is then a byte search)."""
     return _validate(RestOrder, payload, resource="order").to_record()
 
 
@@ -246,6 +254,7 @@ def parse_product_rest(payload: Any) -> ProductRecord:
 
 
 def _validate[ModelT: _Payload](model: type[ModelT], payload: Any, *, resource: str) -> ModelT:
+    payload = _decoded_without_nul(payload, resource=resource)
     if not isinstance(payload, dict):
         raise PayloadValidationError.not_an_object(resource=resource, payload=payload)
     try:
@@ -254,3 +263,17 @@ def _validate[ModelT: _Payload](model: type[ModelT], payload: Any, *, resource: 
         raise PayloadValidationError.from_pydantic(
             error, resource=resource, shopify_id=readable_id(payload, "id", "admin_graphql_api_id")
         ) from None
+
+
+def _decoded_without_nul(payload: Any, *, resource: str) -> Any:
+    if isinstance(payload, bytes | bytearray | memoryview | str):
+        raw = bytes(payload) if isinstance(payload, bytearray | memoryview) else payload
+        try:
+            return loads_without_nul(raw)
+        except orjson.JSONDecodeError as error:
+            raise PayloadValidationError(
+                resource=resource, shopify_id=None, errors=[FieldError(field="(payload)", message=str(error))]
+            ) from None
+    if isinstance(payload, dict):
+        return mapping_without_nul(payload)
+    return payload

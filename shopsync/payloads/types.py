@@ -80,7 +80,10 @@ def lower_text(max_length: int) -> Any:
 # from pydantic-core costs more than the conversion itself, and the bulk path reads millions of them.
 UtcDatetime = AwareDatetime
 Money = Annotated[Decimal, Field(allow_inf_nan=False, gt=-MONEY_LIMIT, lt=MONEY_LIMIT)]
-ShopifyId = Annotated[int, Field(ge=0, le=INT64_MAX)]
+# Strict: REST and webhook ids are JSON integers. A float (`9.00000000000000011e17`, or an integer
+# too large for 64 bits, which the JSON decoder turns into a float) would be rounded to a different
+# record's id, so it is refused; so are digit strings and booleans, which Shopify never sends here.
+ShopifyId = Annotated[int, Field(ge=0, le=INT64_MAX, strict=True)]
 Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 StrippedList = list[Annotated[str, StringConstraints(strip_whitespace=True)]]
 Tags = Annotated[StrippedList, BeforeValidator(_split_tags)]

@@ -9,6 +9,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -41,9 +42,13 @@ def webhook_headers(
     shop_domain: str = "acme.myshopify.com",
     event_id: str | None = None,
     webhook_id: str | None = None,
-    triggered_at: str = "2025-01-01T00:00:00.000000000Z",
+    triggered_at: str | None = None,
     secret: str | None = None,
 ) -> dict[str, str]:
+    """`triggered_at` defaults to now, as Shopify stamps a fresh delivery (an implausible one is
+    quarantined by the receiver)."""
+    if triggered_at is None:
+        triggered_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
     return {
         "Content-Type": "application/json",
         "X-Shopify-Topic": topic,

@@ -7,10 +7,11 @@ import time
 from datetime import datetime
 
 import pytest
+from django.utils import timezone
 
 from shopsync.models import Customer, Order, Product, Shop
 from tests.factories import ShopFactory
-from tests.webhooks.conftest import RECEIVER_PATH, wait_until
+from tests.webhooks.conftest import RECEIVER_PATH, deliver, wait_until
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.services.registration import SubscriptionAction, webhook_subscriptions_register
 from webhooks.topics import SUBSCRIBED_TOPICS
@@ -166,3 +167,45 @@ def test_privacy_and_uninstall_deliveries_from_the_simulator_are_applied(
     assert Customer.objects.get(shop=shop).email is None
     shop.refresh_from_db()
     assert shop.status == Shop.Status.UNINSTALLED
+
+
+def test_a_captured_app_uninstalled_replayed_after_a_reinstall_leaves_the_shop_installed(
+    simulator, live_server, celery_worker
+):
+    # given: the app is uninstalled (Shopify revokes its tokens and sends app/uninstalled) ...
+    shop = _sim_shop(simulator, "replayed.myshopify.com", orders=1, customers=1, products=1)
+    url = live_server.url + RECEIVER_PATH
+    webhook_subscriptions_register(shop=shop, callback_url=url)
+    simulator.control.uninstall(shop=shop.domain)
+    simulator.control.flush_webhooks(shop=shop.domain)
+    assert wait_until(lambda: Shop.objects.get(pk=shop.pk).status == Shop.Status.UNINSTALLED, timeout=30)
+    [captured] = simulator.control.deliveries(shop=shop.domain, include_body=True, topic="app/uninstalled")
+    # ... then reinstalled: a new token, which Shopify accepts
+    shop.refresh_from_db()
+    shop.access_token = simulator.control.mint_token(shop=shop.domain)["access_token"]
+    shop.status, shop.installed_at, shop.uninstalled_at = Shop.Status.INSTALLED, timezone.now(), None
+    shop.save()
+    body = captured["body"].encode()
+    # when: the captured signed body is replayed with fresh ids, once far in the future and once now
+    statuses = [
+        deliver(live_server.url, topic="app/uninstalled", payload=body, shop_domain=shop.domain,
+                triggered_at=triggered_at).status_code
+        for triggered_at in ("2099-01-01T00:00:00.000000000Z", None)
+    ]  # fmt: skip
+    # then
+    assert statuses == [200, 200]
+    replays = WebhookLog.objects.filter(shop=shop, topic="app/uninstalled").exclude(
+        event_id=captured["event_id"]
+    )
+    assert wait_until(
+        lambda: (
+            set(replays.values_list("status", flat=True))
+            == {WebhookLog.Status.QUARANTINED, WebhookLog.Status.IGNORED}
+        ),
+        timeout=30,
+    )
+    reasons = dict(replays.values_list("status", "last_error"))
+    assert "X-Shopify-Triggered-At 2099-01-01T00:00:00+00:00 is more than" in reasons["quarantined"]
+    assert reasons["ignored"].startswith("app/uninstalled not confirmed: Shopify still accepts")
+    shop.refresh_from_db()
+    assert (shop.status, shop.uninstalled_at) == (Shop.Status.INSTALLED, None)

@@ -28,6 +28,7 @@ from shopsync.payloads import (
     parse_order_rest,
     parse_product_rest,
 )
+from shopsync.payloads.cleaning import loads_without_nul
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync import bulk_operation_finished
 from shopsync.services.upsert import records_soft_delete, records_upsert
@@ -40,7 +41,7 @@ from webhooks.services.privacy import (
     privacy_data_request_fulfil,
     privacy_shop_redact,
 )
-from webhooks.services.shops import shop_uninstalled_mark
+from webhooks.services.shops import shop_app_is_installed, shop_uninstalled_mark
 from webhooks.tasks import WebhookRetryableError, webhook_log_process_task, webhook_logs_process_task
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ class WebhookPayloadError(ValueError):
     """The delivery's body cannot be applied (not JSON, wrong shape): retrying will not help."""
 
 
+class WebhookNotApplied(Exception):
+    """A handler's decision not to apply an authentic delivery (the reason is its message): the
+    delivery is recorded as ignored, with the reason shown where its error would be."""
+
+
 # Transient by nature: a retry a few seconds later can succeed. Anything else is permanent.
 _RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,  # includes deadlocks and serialization failures
@@ -75,16 +81,26 @@ _RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What a handler sees: the claimed log, its shop and its parsed body."""
+    """What a handler sees: the claimed log, its shop, and its body (raw, or parsed on demand)."""
 
     log: WebhookLog
     shop: Shop
-    payload: Any
+
+    @property
+    def body(self) -> bytes:
+        return bytes(self.log.body)
+
+    @property
+    def payload(self) -> Any:
+        return _parse(self.log)
 
     @property
     def happened_at(self) -> datetime:
-        # When Shopify triggered it: a retry carries the original trigger time, so it orders deletes.
-        return self.log.triggered_at or self.log.received_at
+        """When Shopify triggered it: a retry carries the original trigger time, so it orders
+        deletes. The header is not covered by the signature, so it never counts as later than
+        our own receipt (the receiver quarantines deliveries whose trigger time is implausible)."""
+        triggered_at, received_at = self.log.triggered_at, self.log.received_at
+        return min(triggered_at, received_at) if triggered_at is not None else received_at
 
 
 def webhook_log_process(*, webhook_log_id: int, is_last_attempt: bool = False) -> WebhookLog | None:
@@ -183,7 +199,7 @@ def _apply_record_updates(logs: list[WebhookLog]) -> None:
     parsed: list[tuple[WebhookLog, Any]] = []
     for log in logs:
         try:
-            parsed.append((log, parse(_payload_object(Delivery(log=log, shop=shop, payload=_parse(log))))))
+            parsed.append((log, parse(bytes(log.body))))
         except Exception as exc:
             with _retried_alone_if_retryable(log):
                 _settle_failure(log, exc)
@@ -278,14 +294,19 @@ def _apply(log: WebhookLog) -> None:
         logger.info("webhook for a redacted shop ignored topic=%r shop_id=%s", log.topic, log.shop_id)
         _mark(log, WebhookLog.Status.IGNORED)
         return
-    handler(Delivery(log=log, shop=log.shop, payload=_parse(log)))
+    try:
+        handler(Delivery(log=log, shop=log.shop))
+    except WebhookNotApplied as outcome:
+        logger.info("webhook not applied webhook_log_id=%s topic=%r: %s", log.pk, log.topic, outcome)
+        _mark(log, WebhookLog.Status.IGNORED, reason=str(outcome))
+        return
     _mark(log, WebhookLog.Status.PROCESSED)
 
 
-def _mark(log: WebhookLog, status: str, *, error: BaseException | None = None) -> None:
+def _mark(log: WebhookLog, status: str, *, error: BaseException | None = None, reason: str = "") -> None:
     now = timezone.now()
     log.status = status
-    log.last_error = _describe(error) if error is not None else ""
+    log.last_error = _describe(error) if error is not None else reason[:MAX_ERROR_CHARS]
     finished = status in (WebhookLog.Status.PROCESSED, WebhookLog.Status.IGNORED)
     values: dict[str, Any] = {"status": status, "last_error": log.last_error, "updated_at": now}
     if finished:
@@ -332,8 +353,9 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 def _parse(log: WebhookLog) -> Any:
+    """The body decoded, NULs removed from its text (every topic's payload may end in JSONB)."""
     try:
-        return orjson.loads(bytes(log.body))
+        return loads_without_nul(bytes(log.body))
     except orjson.JSONDecodeError as exc:
         raise WebhookPayloadError(f"body is not valid JSON: {exc}") from exc
 
@@ -375,7 +397,8 @@ def _payload_id(delivery: Delivery) -> int:
 
 def _record_upsert(resource: Resource, parse: Callable[[Any], Any]) -> Callable[[Delivery], None]:
     def handle(delivery: Delivery) -> None:
-        record = parse(_payload_object(delivery))
+        # The raw bytes: the parser's NUL check is then a byte search instead of a walk.
+        record = parse(delivery.body)
         records_upsert(shop=delivery.shop, resource=resource, records=[record])
 
     return handle
@@ -394,7 +417,18 @@ def _record_delete(resource: Resource) -> Callable[[Delivery], None]:
 
 
 def _app_uninstalled(delivery: Delivery) -> None:
-    shop_uninstalled_mark(shop=delivery.shop, uninstalled_at=delivery.happened_at)
+    """Only what Shopify confirms: a signed app/uninstalled body can be replayed (its headers,
+    trigger time included, are not signed), so the shop is marked uninstalled only once Shopify
+    refuses its token. A shop already uninstalled needs no question."""
+    shop = delivery.shop
+    if not shop.is_installed:
+        return
+    if shop_app_is_installed(shop=shop):
+        raise WebhookNotApplied(
+            "app/uninstalled not confirmed: Shopify still accepts the shop's access token, so the app "
+            "is installed (a replayed delivery, or one from before a reinstall); the shop was left installed"
+        )
+    shop_uninstalled_mark(shop=shop, uninstalled_at=delivery.happened_at)
 
 
 def _bulk_operation_finish(delivery: Delivery) -> None:

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -41,6 +41,13 @@ _TOPIC = re.compile(r"[A-Za-z0-9_./-]{1,100}")
 _ID_VALUE = re.compile(r"[\x21-\x7e]{1,255}")
 # Extra headers some topics carry with the resource id (used when the body has no top-level id).
 _RESOURCE_ID_HEADERS = ("X-Shopify-Order-Id", "X-Shopify-Product-Id", "X-Shopify-Customer-Id")
+# X-Shopify-Triggered-At is not covered by the signature: a captured body can be replayed with any
+# trigger time. A genuine delivery was triggered before we receive it (allowing for clock skew) and
+# within Shopify's retry window (8 retries over 4 h since 2024-09; 19 over 48 h before, and the docs
+# warn of deliveries up to a day late: the widest of these is the bound). Anything else is kept, not
+# applied (contract §4.3, §4.4).
+TRIGGER_CLOCK_SKEW = timedelta(minutes=5)
+TRIGGER_MAX_AGE = timedelta(hours=48)
 
 
 class WebhookHeaderError(ValueError):
@@ -84,6 +91,8 @@ class RecordOutcome(enum.StrEnum):
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     MALFORMED = "malformed"
+    # Stored for inspection, never applied: its trigger time is implausible.
+    QUARANTINED = "quarantined"
 
 
 def webhook_signature_is_valid(*, body: bytes, signature: str | None) -> bool:
@@ -119,9 +128,20 @@ def webhook_event_record(*, delivery: WebhookDelivery) -> RecordOutcome:
             _dead_letter_malformed(shop_id=shop_id, log_id=log_id, delivery=delivery, error=parse_error)
         return RecordOutcome.MALFORMED
     handled = delivery.topic in topics.HANDLED_TOPICS
+    now = timezone.now()
+    quarantine_reason = trigger_time_implausibility(triggered_at=delivery.triggered_at, received_at=now)
     status = WebhookLog.Status.RECEIVED if handled else WebhookLog.Status.IGNORED
+    if handled and quarantine_reason:
+        status = WebhookLog.Status.QUARANTINED
     # One autocommitted statement: the row is durable before we answer, with no extra round trips.
-    shop_id, log_id = _insert_once(shop_domain=shop_domain, delivery=delivery, payload=payload, status=status)
+    shop_id, log_id = _insert_once(
+        shop_domain=shop_domain,
+        delivery=delivery,
+        payload=payload,
+        status=status,
+        now=now,
+        last_error=quarantine_reason if status == WebhookLog.Status.QUARANTINED else "",
+    )
     if shop_id is None:
         return RecordOutcome.UNKNOWN_SHOP
     if log_id is None:
@@ -137,9 +157,36 @@ def webhook_event_record(*, delivery: WebhookDelivery) -> RecordOutcome:
             "webhook topic not handled, stored as ignored topic=%r shop_id=%s", delivery.topic, shop_id
         )
         return RecordOutcome.IGNORED
+    if status == WebhookLog.Status.QUARANTINED:
+        logger.warning(
+            "webhook quarantined topic=%r shop_id=%s webhook_log_id=%s: %s",
+            delivery.topic,
+            shop_id,
+            log_id,
+            quarantine_reason,
+        )
+        return RecordOutcome.QUARANTINED
     # No publish here (it cost more CPU than the rest of the request): the committed row with
     # `queued_at` NULL is what the relay picks up, within its poll interval.
     return RecordOutcome.STORED
+
+
+def trigger_time_implausibility(*, triggered_at: datetime | None, received_at: datetime) -> str:
+    """Why a delivery's trigger time cannot be genuine, or "" when it can (or is absent: the
+    receipt time then stands in for it)."""
+    if triggered_at is None:
+        return ""
+    if triggered_at > received_at + TRIGGER_CLOCK_SKEW:
+        return (
+            f"X-Shopify-Triggered-At {triggered_at.isoformat()} is more than {TRIGGER_CLOCK_SKEW} after "
+            f"its receipt ({received_at.isoformat()}): not applied (the header is not signed)"
+        )
+    if triggered_at < received_at - TRIGGER_MAX_AGE:
+        return (
+            f"X-Shopify-Triggered-At {triggered_at.isoformat()} is more than {TRIGGER_MAX_AGE} before "
+            f"its receipt ({received_at.isoformat()}), beyond Shopify's retries: not applied"
+        )
+    return ""
 
 
 def resource_id_from_payload(*, topic: str, payload: Any) -> int | None:
@@ -177,11 +224,17 @@ _INSERT_FIELDS = (
 
 
 def _insert_once(
-    *, shop_domain: str, delivery: WebhookDelivery, payload: Any, status: str
+    *,
+    shop_domain: str,
+    delivery: WebhookDelivery,
+    payload: Any,
+    status: str,
+    now: datetime | None = None,
+    last_error: str = "",
 ) -> tuple[int | None, int | None]:
     """Insert the delivery for the shop with this domain. Returns (shop id, log id): no shop id
     for an unknown shop (nothing stored), no log id for a duplicate (nothing stored)."""
-    now = timezone.now()
+    now = now or timezone.now()
     shopify_id = resource_id_from_payload(topic=delivery.topic, payload=payload)
     if shopify_id is None:
         shopify_id = _as_id(delivery.resource_id_header)
@@ -199,7 +252,7 @@ def _insert_once(
         now if status == WebhookLog.Status.IGNORED else None,
         status,
         0,
-        "",
+        last_error,
     )
     if connection.vendor != "postgresql":
         # SQLite (local development) has no data-modifying CTEs: look the shop up first.

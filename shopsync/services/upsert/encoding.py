@@ -32,12 +32,15 @@ from shopsync.services.upsert.tables import TABLES, ChildTable, Column
 class EncodedBatch:
     """`shopify_ids`: the batch's parents, unique and sorted (newest version per id kept). `parents`:
     their rows for the parent stage table (`ParentTable.columns`). `children`: the rows for the child
-    stage table (`parent_shopify_id`, then `ChildTable.columns`), each child id once."""
+    stage table (`parent_shopify_id`, then `ChildTable.columns`), each child id once.
+    `children_not_given`: parents whose payload did not carry their children (their stored children
+    stay as they are); empty for bulk exports, which always carry them."""
 
     resource: Resource
     shopify_ids: tuple[int, ...]
     parents: bytes
     children: bytes = b""
+    children_not_given: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.shopify_ids)
@@ -60,10 +63,18 @@ def newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
     return [newest[shopify_id] for shopify_id in sorted(newest)]
 
 
+def children_not_given(child: ChildTable | None, parents: Sequence[AnyRecord]) -> list[int]:
+    """The parents whose children are `None` (not in their payload), in the parents' order."""
+    if child is None:
+        return []
+    attribute = child.records_attribute
+    return [parent.shopify_id for parent in parents if getattr(parent, attribute) is None]
+
+
 def child_rows(child: ChildTable, parents: Sequence[AnyRecord]) -> tuple[list[tuple], bool]:
     """(parent_shopify_id, *child values), one row per child id, in child id order, and whether some
     child was listed under two parents: it then stays with the newest parent (the later one on a
-    tie; the unique key would otherwise be hit twice)."""
+    tie; the unique key would otherwise be hit twice). Every parent must carry its children (a list)."""
     attribute = child.records_attribute
     values = operator.attrgetter(*(c.name for c in child.columns))
     rows = [
@@ -91,8 +102,11 @@ def records_encode(*, resource: Resource | str, records: Iterable[AnyRecord]) ->
     spec = TABLES[Resource(resource)]
     batch = newest_per_id(records)
     children = b""
+    not_given = children_not_given(spec.child, batch)
     if spec.child is not None:
-        rows, shared = child_rows(spec.child, batch)
+        skipped = set(not_given)
+        given = [record for record in batch if record.shopify_id not in skipped] if skipped else batch
+        rows, shared = child_rows(spec.child, given)
         if shared:
             return None
         children = _copy_text(adapted_rows(postgres_adapter, spec.child.columns, rows, offset=1))
@@ -102,6 +116,7 @@ def records_encode(*, resource: Resource | str, records: Iterable[AnyRecord]) ->
         shopify_ids=tuple(record.shopify_id for record in batch),
         parents=parents,
         children=children,
+        children_not_given=tuple(not_given),
     )
 
 

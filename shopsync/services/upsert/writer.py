@@ -22,7 +22,13 @@ from shopsync.models import Shop
 from shopsync.payloads.records import AnyRecord, Resource
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
-from shopsync.services.upsert.encoding import EncodedBatch, adapted_rows, child_rows, newest_per_id
+from shopsync.services.upsert.encoding import (
+    EncodedBatch,
+    adapted_rows,
+    child_rows,
+    children_not_given,
+    newest_per_id,
+)
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.tables import TABLES, ChildTable, ParentTable
 
@@ -44,7 +50,8 @@ def records_upsert(
     same batch encoded ahead of time (`records_encode`, see `encoded_batch_upsert`).
 
     Duplicate ids within the batch collapse to the newest `shopify_updated_at` (the later one on a
-    tie). An order or product that wins replaces its line items / variants; one that loses leaves them.
+    tie). An order or product that wins replaces its line items / variants; one that loses leaves them,
+    and so does one whose record does not carry them (`None`: a partial payload; `[]` removes them).
     """
     if isinstance(records, EncodedBatch):
         if records.resource != Resource(resource):
@@ -54,7 +61,9 @@ def records_upsert(
     batch = newest_per_id(records)
     if not batch:
         return UpsertResult()
-    write = _BatchWrite(spec=spec, shop_id=shop.pk, source=_RecordsSource(batch), mode=UpsertMode(mode))
+    write = _BatchWrite(
+        spec=spec, shop_id=shop.pk, source=_RecordsSource(batch, spec.child), mode=UpsertMode(mode)
+    )
     return _run_with_retries(write.run, using=using)
 
 
@@ -218,6 +227,9 @@ class _BatchWrite:
         """Returns the parent pks whose children changed."""
         child = self.spec.child
         parents = {shopify_id: pk for shopify_id, (pk, _) in written.items()} | unchanged
+        for shopify_id in self.source.children_not_given:
+            # Not in the parent map, so neither the delete nor the upsert below touches its children.
+            parents.pop(shopify_id, None)
         if child is None or not parents:
             return set()
         dialect = self.dialect
@@ -266,9 +278,10 @@ class _BatchWrite:
 class _RecordsSource:
     """Rows from records, adapted for the live dialect; only the winners' children are staged."""
 
-    def __init__(self, records: list[AnyRecord]) -> None:
+    def __init__(self, records: list[AnyRecord], child: ChildTable | None) -> None:
         self.records = records
         self.count = len(records)
+        self.children_not_given = children_not_given(child, records)
 
     def stage_parents(self, dialect: Dialect, spec: ParentTable) -> None:
         rows = adapted_rows(dialect.adapter, spec.columns, map(spec.values, self.records))
@@ -286,6 +299,7 @@ class _EncodedSource:
     def __init__(self, batch: EncodedBatch) -> None:
         self.batch = batch
         self.count = len(batch)
+        self.children_not_given = batch.children_not_given
 
     def stage_parents(self, dialect: Dialect, spec: ParentTable) -> None:
         dialect.stage_copy_text(spec.stage, [c.name for c in spec.columns], self.batch.parents)

@@ -169,3 +169,33 @@ def test_a_child_error_is_marked_as_a_child_and_carries_its_parent_not_its_own_i
     # a safe resume point reads records and root errors only: the orphan's parent id says nothing
     root_ids = records + [e.shopify_id for e in errors if not e.is_child and e.shopify_id is not None]
     assert max(root_ids) == 2
+
+
+def test_nul_characters_are_removed_from_bulk_lines_and_the_records_kept():
+    # given
+    parent = orjson.dumps(
+        {
+            "id": "gid://shopify/Order/1",
+            "updatedAt": "2024-01-01T00:00:00Z",
+            "note": "x\u0000y",
+            "tags": ["\u0000t"],
+        }
+    )
+    lines = _lines(parent, _item(11, 1, title="Wid\u0000get"), _order(2), _item(21, 2))
+    # when
+    [batch] = list(read_bulk_jsonl(lines, resource=Resource.ORDERS))
+    # then
+    assert batch.errors == []
+    first, _ = batch.records
+    assert (first.note, first.tags, first.line_items[0].title) == ("xy", ["t"], "Widget")
+    assert _items_by_order([batch]) == {1: [11], 2: [21]}
+
+
+def test_a_broken_line_with_a_nul_escape_is_reported_like_any_other():
+    # given
+    lines = _lines(b'{"id": "gid://shopify/Order/1", "note": "\\u0000', _order(2))
+    # when
+    [batch] = list(read_bulk_jsonl(lines, resource=Resource.ORDERS))
+    # then
+    assert [r.shopify_id for r in batch.records] == [2]
+    assert [(e.line_number, e.is_child) for e in batch.errors] == [(1, False)]

@@ -240,3 +240,123 @@ def test_blank_text_is_none_in_every_field_of_both_shapes(
     assert (order.note, order.line_items[0].vendor, order.shipping_address["address2"]) == (None, None, None)
     assert (customer.email, customer.note, customer.default_address["company"]) == (None, None, None)
     assert (product.body_html, product.product_type, product.variants[0].barcode) == (None, None, None)
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_a_rest_payload_without_its_children_gives_them_as_not_given(rest_order, rest_product, as_bytes):
+    # given: partial bodies (a subscription's includeFields trims them)
+    del rest_order["line_items"]
+    del rest_product["variants"]
+    # when
+    order = parse_order_rest(orjson.dumps(rest_order) if as_bytes else rest_order)
+    product = parse_product_rest(orjson.dumps(rest_product) if as_bytes else rest_product)
+    # then
+    assert (order.line_items, product.variants) == (None, None)
+
+
+def test_rest_children_given_as_an_empty_list_or_null(rest_order, rest_product):
+    # given
+    rest_order["line_items"] = []
+    rest_product["variants"] = None
+    # when
+    order = parse_order_rest(rest_order)
+    product = parse_product_rest(rest_product)
+    # then: an explicit list replaces the stored children; null is read as "not given"
+    assert (order.line_items, product.variants) == ([], None)
+
+
+def test_graphql_nodes_always_carry_their_children(graphql_order, graphql_product):
+    # given: a bulk parent line has no children of its own; they come as lines after it
+    del graphql_order["lineItems"]
+    del graphql_product["variants"]
+    # when
+    order = parse_order_graphql(orjson.dumps(graphql_order))
+    product = parse_product_graphql(graphql_product)
+    # then
+    assert (order.line_items, product.variants) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("id",), 9.00000000000000011e17),
+        (("id",), 820982911946154508.0),
+        (("id",), "820982911946154508"),
+        (("id",), True),
+        (("customer", "id"), 1.5e17),
+        (("line_items", 0, "id"), 8.665503117664390e17),
+        (("line_items", 0, "variant_id"), 808950810.0),
+    ],
+)
+def test_a_rest_id_that_is_not_a_json_integer_is_refused(rest_order, path, value):
+    # given
+    target = rest_order
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_order_rest(rest_order)
+    # then
+    assert caught.value.fields == (".".join(map(str, path)),)
+    assert str(caught.value).endswith(": Input should be a valid integer")
+
+
+def test_an_integer_id_past_64_bits_is_refused_not_rounded(rest_order):
+    # given: the JSON decoder reads an integer past 64 bits as a float
+    body = orjson.dumps(rest_order).replace(str(ORDER_ID).encode(), b"18446744073709551616", 1)
+    # when
+    with pytest.raises(PayloadValidationError) as caught:
+        parse_order_rest(body)
+    # then
+    assert caught.value.fields == ("id",)
+
+
+def test_an_exact_64_bit_id_is_kept_exactly(rest_order):
+    # given
+    rest_order["id"] = 9223372036854775807
+    # when
+    record = parse_order_rest(orjson.dumps(rest_order))
+    # then
+    assert record.shopify_id == 9223372036854775807
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_nul_characters_are_removed_from_every_rest_text(rest_order, as_bytes):
+    # given
+    rest_order["note"] = "call\u0000 me"
+    rest_order["tags"] = "a\u0000b, vip"
+    rest_order["shipping_address"]["city"] = "Spring\u0000field"
+    rest_order["shipping_address"]["extra\u0000key"] = {"nested": ["x\u0000"]}
+    rest_order["line_items"][0]["title"] = "\u0000Widget"
+    # when
+    record = parse_order_rest(orjson.dumps(rest_order) if as_bytes else rest_order)
+    # then
+    assert (record.note, record.tags) == ("call me", ["ab", "vip"])
+    assert record.shipping_address["city"] == "Springfield"
+    assert record.line_items[0].title == "Widget"
+    assert (record.shopify_id, record.total_price) == (ORDER_ID, Decimal("359.97"))
+
+
+@pytest.mark.parametrize("shape", ["dict", "bytes", "str"])
+def test_nul_characters_are_removed_from_graphql_nodes(graphql_order, graphql_customer, shape):
+    # given
+    graphql_order["note"] = "a\u0000b"
+    graphql_order["lineItems"]["nodes"][0]["sku"] = "SKU\u0000"
+    graphql_customer["defaultAddress"]["city"] = "\u0000Paris"
+    encode = {"dict": lambda n: n, "bytes": orjson.dumps, "str": lambda n: orjson.dumps(n).decode()}[shape]
+    # when
+    order = parse_order_graphql(encode(graphql_order))
+    customer = parse_customer_graphql(encode(graphql_customer))
+    # then
+    assert (order.note, order.line_items[0].sku) == ("ab", "SKU")
+    assert customer.default_address["city"] == "Paris"
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(rest_order):
+    # given: the JSON text `\\u0000` is a backslash followed by "u0000"
+    body = orjson.dumps(rest_order).replace(b'"note":null', b'"note":"C:\\\\u0000"')
+    # when
+    record = parse_order_rest(body)
+    # then
+    assert record.note == "C:\\u0000"

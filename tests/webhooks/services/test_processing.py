@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -242,22 +243,72 @@ def test_an_unhandled_topic_is_ignored(shop):
     assert log.status == WebhookLog.Status.IGNORED
 
 
-def test_app_uninstalled_marks_the_shop_uninstalled(shop):
+def _sim_shop(simulator, domain: str, **fields) -> Shop:
+    """A shop installed on the simulator, holding a token the simulator accepts."""
+    token = f"shpat_{domain.split('.')[0]}"
+    simulator.control.create_shop(domain, token=token, orders=0, customers=0, products=0)
+    return ShopFactory(domain=domain, api_base_url=simulator.base_url, access_token=token, **fields)
+
+
+def test_app_uninstalled_marks_the_shop_uninstalled_once_shopify_refuses_its_token(simulator, db):
+    # given: uninstalled on Shopify, which revokes the app's tokens
+    shop = _sim_shop(simulator, "uninstalled.myshopify.com")
+    simulator.control.uninstall(shop=shop.domain)
     # when
     log = _apply(
         shop, "app/uninstalled", {"id": 954889, "myshopify_domain": shop.domain}, triggered_at=timezone.now()
     )
     # then
-    assert log.status == WebhookLog.Status.PROCESSED
+    assert (log.status, log.last_error) == (WebhookLog.Status.PROCESSED, "")
     shop.refresh_from_db()
     assert shop.status == Shop.Status.UNINSTALLED
     assert shop.uninstalled_at == log.triggered_at
 
 
-def test_a_late_app_uninstalled_from_before_a_reinstall_is_ignored(shop):
-    # given: reinstalled now; the uninstall happened a year earlier
-    shop.installed_at = timezone.now()
+def test_a_replayed_app_uninstalled_leaves_a_reinstalled_shop_installed(simulator, db):
+    # given: uninstalled, then reinstalled (a new token); the old app/uninstalled body is replayed
+    # with a fresh trigger time
+    shop = _sim_shop(simulator, "reinstalled.myshopify.com")
+    simulator.control.uninstall(shop=shop.domain)
+    shop.access_token = simulator.control.mint_token(shop=shop.domain)["access_token"]
+    shop.installed_at = timezone.now() - timedelta(minutes=5)
     shop.save()
+    # when
+    log = _apply(shop, "app/uninstalled", {"id": 954889}, triggered_at=timezone.now())
+    # then
+    shop.refresh_from_db()
+    assert (shop.status, shop.uninstalled_at) == (Shop.Status.INSTALLED, None)
+    assert log.status == WebhookLog.Status.IGNORED
+    assert log.last_error.startswith(
+        "app/uninstalled not confirmed: Shopify still accepts the shop's access token"
+    )
+    assert not FailedSyncItem.objects.exists()
+
+
+def test_app_uninstalled_is_retried_when_shopify_cannot_answer(simulator, db):
+    # given
+    shop = _sim_shop(simulator, "unreachable.myshopify.com")
+    simulator.control.set_faults(shop=shop.domain, server_error_share=1.0, server_error_statuses=[503])
+    log = _stored(shop, "app/uninstalled", {"id": 954889}, triggered_at=timezone.now())
+    # when
+    try:
+        with pytest.raises(WebhookRetryableError):
+            webhook_log_process(webhook_log_id=log.id)
+    finally:
+        simulator.control.clear_faults()
+    # then
+    log.refresh_from_db()
+    assert log.status == WebhookLog.Status.FAILED
+    assert "status=503" in log.last_error
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.INSTALLED
+
+
+def test_a_late_app_uninstalled_from_before_a_reinstall_is_ignored(simulator, db):
+    # given: reinstalled now; the uninstall happened a year earlier (and Shopify refuses the token
+    # the shop still holds, so only the ordering guard keeps it installed)
+    shop = _sim_shop(simulator, "late-uninstall.myshopify.com", installed_at=timezone.now())
+    simulator.control.uninstall(shop=shop.domain)
     # when
     _apply(shop, "app/uninstalled", {"id": 954889}, minutes=0)
     # then
@@ -543,3 +594,117 @@ def test_a_run_of_record_updates_stops_growing_at_its_body_size_limit(shop, empt
     # then
     assert written == [[110, 111], [112, 113]]
     assert set(WebhookLog.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def _without(payload: dict, key: str) -> dict:
+    return {name: value for name, value in payload.items() if name != key}
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_an_order_update_without_line_items_keeps_the_stored_ones(shop, batched):
+    # given
+    _apply(shop, "orders/create", order_payload(1001, version=1))
+    _apply(shop, "orders/create", order_payload(1002, version=1))
+    partial = [
+        _stored(shop, "orders/updated", _without(order_payload(order_id, version=2), "line_items"))
+        for order_id in (1001, 1002)
+    ]
+    # when: a subscription trimmed by includeFields sends the order without its line items
+    if batched:
+        processing.webhook_logs_process(webhook_log_ids=[log.id for log in partial])
+    else:
+        for log in partial:
+            webhook_log_process(webhook_log_id=log.id)
+    # then
+    assert set(
+        WebhookLog.objects.filter(pk__in=[log.pk for log in partial]).values_list("status", flat=True)
+    ) == {WebhookLog.Status.PROCESSED}
+    for order_id in (1001, 1002):
+        order = Order.objects.get(shop=shop, shopify_id=order_id)
+        assert order.note == "version 2"
+        assert list(order.line_items.values_list("shopify_id", "quantity")) == [(order_id * 10 + 1, 2)]
+
+
+def test_an_order_update_with_an_empty_line_items_list_removes_them(shop):
+    # given
+    _apply(shop, "orders/create", order_payload(1001, version=1))
+    # when
+    log = _apply(shop, "orders/updated", order_payload(1001, version=2, line_items=[]))
+    # then
+    assert log.status == WebhookLog.Status.PROCESSED
+    assert not LineItem.objects.filter(order__shopify_id=1001).exists()
+
+
+def test_a_product_update_without_variants_keeps_the_stored_ones(shop):
+    # given
+    _apply(shop, "products/create", product_payload(7, version=1))
+    # when
+    log = _apply(shop, "products/update", _without(product_payload(7, version=2), "variants"))
+    # then
+    assert log.status == WebhookLog.Status.PROCESSED
+    product = Product.objects.get(shop=shop, shopify_id=7)
+    assert product.title == "Widget v2"
+    assert list(product.variants.values_list("shopify_id", "price")) == [(71, Decimal("11.00"))]
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "model"),
+    [
+        (
+            "customers/update",
+            customer_payload(
+                42,
+                note="likes\u0000 widgets",
+                default_address={"city": "Spring\u0000field", "x\u0000": ["\u0000"]},
+            ),
+            Customer,
+        ),
+        ("orders/create", order_payload(1001, note="gift\u0000", tags="a\u0000, b"), Order),
+    ],
+)
+def test_a_nul_character_in_the_payload_is_dropped_and_the_record_written(shop, topic, payload, model):
+    # when
+    log = _apply(shop, topic, payload)
+    # then
+    assert (log.status, log.last_error) == (WebhookLog.Status.PROCESSED, "")
+    assert bytes(log.body) == orjson.dumps(payload)  # the delivery itself stays as it came
+    record = model.objects.get(shop=shop, shopify_id=payload["id"])
+    assert "\x00" not in record.note
+    assert not FailedSyncItem.objects.exists()
+
+
+def test_a_nul_character_in_a_privacy_payload_is_dropped_before_it_is_stored(shop):
+    # given
+    payload = {
+        "shop_id": 954889,
+        "shop_domain": shop.domain,
+        "customer": {"id": 191167, "email": "john\u0000@example.com", "phone": "555"},
+        "orders_to_redact": [],
+        "note\u0000": "kept\u0000",
+    }
+    # when
+    log = _apply(shop, "customers/redact", payload)
+    # then
+    assert log.status == WebhookLog.Status.PROCESSED
+    request = PrivacyRequest.objects.get(shop=shop)
+    assert request.payload["note"] == "kept"
+
+
+@pytest.mark.parametrize(
+    ("body", "label"),
+    [
+        (b'{"id": 9.00000000000000011e17, "updated_at": "2025-01-01T00:00:00Z"}', "order"),
+        (b'{"id": 18446744073709551616, "updated_at": "2025-01-01T00:00:00Z"}', "order"),
+        (b'{"id": "1001", "updated_at": "2025-01-01T00:00:00Z"}', "order 1001"),
+    ],
+)
+def test_an_id_that_is_not_an_exact_integer_dead_letters_the_delivery_and_writes_nothing(shop, body, label):
+    # given
+    _apply(shop, "orders/create", order_payload(1001, version=1))
+    # when
+    log = _apply(shop, "orders/updated", body)
+    # then
+    assert log.status == WebhookLog.Status.DEAD
+    assert log.last_error == f"PayloadValidationError: {label}: id: Input should be a valid integer"
+    assert FailedSyncItem.objects.get().error_message == f"{label}: id: Input should be a valid integer"
+    assert list(Order.objects.filter(shop=shop).values_list("shopify_id", "note")) == [(1001, "version 1")]

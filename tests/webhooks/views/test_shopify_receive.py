@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 import requests
 from django.test import override_settings
 
-from shopsync.models import FailedSyncItem
+from shopsync.models import FailedSyncItem, Shop
 from tests.factories import ShopFactory
 from tests.webhooks.conftest import RECEIVER_PATH, deliver, post_concurrently, webhook_headers
 from tests.webhooks.factories import order_payload
@@ -24,9 +25,15 @@ def acme(transactional_db):
 def test_it_accepts_and_stores_a_validly_signed_delivery(live_server, acme):
     # given
     payload = order_payload(820982911946154508)
+    triggered_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     # when
     response = deliver(
-        live_server.url, topic="orders/create", payload=payload, event_id="ev-1", webhook_id="wh-1"
+        live_server.url,
+        topic="orders/create",
+        payload=payload,
+        event_id="ev-1",
+        webhook_id="wh-1",
+        triggered_at=triggered_at.strftime("%Y-%m-%dT%H:%M:%S.877041743Z"),
     )
     # then
     assert response.status_code == 200
@@ -40,7 +47,7 @@ def test_it_accepts_and_stores_a_validly_signed_delivery(live_server, acme):
     assert log.shopify_id == 820982911946154508
     assert bytes(log.body) == orjson.dumps(payload)
     assert log.api_version == "2026-01"
-    assert log.triggered_at.isoformat() == "2025-01-01T00:00:00+00:00"
+    assert log.triggered_at == triggered_at.replace(microsecond=877041)
     assert log.status in (
         WebhookLog.Status.RECEIVED,
         WebhookLog.Status.PROCESSING,
@@ -264,3 +271,54 @@ def test_an_authentic_delivery_without_topic_is_a_bad_request(live_server, acme)
     # then
     assert response.status_code == 400
     assert WebhookLog.objects.count() == 0
+
+
+def _triggered(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+
+
+@pytest.mark.parametrize(
+    ("delta", "reason"),
+    [
+        (timedelta(days=3650), "is more than 0:05:00 after its receipt"),
+        (timedelta(minutes=6), "is more than 0:05:00 after its receipt"),
+        (-timedelta(hours=49), "is more than 2 days, 0:00:00 before its receipt"),
+    ],
+)
+def test_a_delivery_with_an_implausible_trigger_time_is_kept_in_quarantine_and_never_queued(
+    live_server, acme, delta, reason
+):
+    # given: a signed body replayed with fresh ids and a trigger time the signature does not cover
+    payload = {"id": 954889, "myshopify_domain": acme.domain}
+    # when
+    response = deliver(
+        live_server.url, topic="app/uninstalled", payload=payload, triggered_at=_triggered(delta)
+    )
+    # then
+    assert response.status_code == 200
+    log = WebhookLog.objects.get()
+    assert (log.status, log.queued_at, log.processed_at) == (WebhookLog.Status.QUARANTINED, None, None)
+    assert reason in log.last_error
+    assert log.last_error.startswith("X-Shopify-Triggered-At ")
+    assert bytes(log.body) == orjson.dumps(payload)
+    acme.refresh_from_db()
+    assert acme.status == Shop.Status.INSTALLED
+
+
+@pytest.mark.parametrize("delta", [timedelta(minutes=4), -timedelta(hours=47), None])
+def test_a_delivery_triggered_within_clock_skew_and_the_retry_window_is_stored_for_processing(
+    live_server, acme, delta
+):
+    # given
+    body = orjson.dumps(order_payload(5))
+    headers = webhook_headers(topic="orders/create", body=body)
+    if delta is None:
+        del headers["X-Shopify-Triggered-At"]
+    else:
+        headers["X-Shopify-Triggered-At"] = _triggered(delta)
+    # when
+    response = requests.post(live_server.url + RECEIVER_PATH, data=body, headers=headers, timeout=10)
+    # then
+    assert response.status_code == 200
+    log = WebhookLog.objects.get()
+    assert (log.status, log.last_error) == (WebhookLog.Status.RECEIVED, "")

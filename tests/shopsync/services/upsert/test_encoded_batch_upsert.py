@@ -101,6 +101,24 @@ def test_populate_mode_skips_existing_orders_in_an_encoded_batch(shop, make_orde
     assert _orders(shop)[0][1] == T0
 
 
+def test_an_encoded_batch_leaves_the_children_of_parents_without_them_alone(shop, make_order):
+    # given
+    _encoded_write(shop, [make_order(1, items={11: 1}), make_order(2, items={21: 1})])
+    # when: order 1 comes without its line items (a partial payload), order 2 with new ones
+    batch = records_encode(
+        resource=Resource.ORDERS,
+        records=[make_order(1, version=1, line_items=None), make_order(2, version=1, items={22: 5})],
+    )
+    result = encoded_batch_upsert(shop=shop, batch=pickle.loads(pickle.dumps(batch)))
+    # then
+    assert batch.children_not_given == (1,)
+    assert result == UpsertResult(updated=2)
+    assert [(order_id, item_id, quantity) for order_id, item_id, quantity, _, _ in _items(shop)] == [
+        (1, 11, 1),
+        (2, 22, 5),
+    ]
+
+
 def test_a_batch_with_a_child_under_two_parents_is_not_encoded(make_order):
     # given: line item 5 listed under orders 1 and 2 (which keeps it depends on which wins the merge)
     batch = [make_order(1, items={5: 1}), make_order(2, version=1, items={5: 2})]
@@ -125,7 +143,7 @@ def test_products_and_customers_encode_too(shop, make_product, make_customer):
     assert Product.objects.get().title == "Product v0"
 
 
-def _order(order_id: int, version: int, item_ids: list[int]) -> OrderRecord:
+def _order(order_id: int, version: int, item_ids: list[int] | None) -> OrderRecord:
     return OrderRecord(
         shopify_id=order_id,
         shopify_created_at=T0,
@@ -133,9 +151,9 @@ def _order(order_id: int, version: int, item_ids: list[int]) -> OrderRecord:
         name=f"#{order_id}-{version}",
         total_price=Decimal(version),
         tags=[f"v{version}"],
-        line_items=[
-            LineItemRecord(shopify_id=i, quantity=version + 1, title=f"t{version}") for i in item_ids
-        ],
+        line_items=None
+        if item_ids is None
+        else [LineItemRecord(shopify_id=i, quantity=version + 1, title=f"t{version}") for i in item_ids],
     )
 
 
@@ -146,7 +164,8 @@ _step = st.one_of(
             st.tuples(
                 st.integers(1, 4),  # order id
                 st.integers(0, 6),  # version
-                st.lists(st.integers(1, 8), max_size=3, unique=True),  # line item ids
+                # line item ids; None: a payload without them (the stored ones stay)
+                st.one_of(st.none(), st.lists(st.integers(1, 8), max_size=3, unique=True)),
             ),
             min_size=1,
             max_size=5,

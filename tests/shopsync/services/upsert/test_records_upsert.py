@@ -121,6 +121,62 @@ def test_a_winning_order_replaces_its_line_items(shop, make_order):
     assert LineItem.objects.get(shopify_id=11).pk == kept_pk
 
 
+def test_an_order_whose_payload_lacks_its_line_items_keeps_the_stored_ones(shop, make_order):
+    # given
+    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 2})])
+    # when: a newer version without its children (None: a partial payload), beside one with them
+    result = orders_upsert(
+        shop=shop,
+        records=[make_order(1, version=1, line_items=None, note="partial"), make_order(2, items={21: 4})],
+    )
+    # then
+    assert result == UpsertResult(created=1, updated=1)
+    assert (_items(1), _items(2)) == ({11: 1, 12: 2}, {21: 4})
+    assert Order.objects.get(shopify_id=1).note == "partial"
+
+
+def test_an_order_whose_payload_has_no_line_items_loses_the_stored_ones(shop, make_order):
+    # given
+    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 2})])
+    # when: an explicit empty list
+    result = orders_upsert(shop=shop, records=[make_order(1, version=1, items={})])
+    # then
+    assert result == UpsertResult(updated=1)
+    assert _items(1) == {}
+
+
+def test_a_replay_without_children_changes_nothing(shop, make_order):
+    # given
+    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1})])
+    # when
+    result = orders_upsert(shop=shop, records=[make_order(1, version=0, line_items=None)])
+    # then
+    assert result == UpsertResult(unchanged=1)
+    assert _items(1) == {11: 1}
+
+
+def test_a_new_order_without_its_line_items_is_created_without_children(shop, make_order):
+    # when
+    result = orders_upsert(shop=shop, records=[make_order(1, line_items=None)])
+    # then
+    assert result == UpsertResult(created=1)
+    assert _items(1) == {}
+
+
+def test_a_product_whose_payload_lacks_its_variants_keeps_the_stored_ones(shop, make_product):
+    # given
+    products_upsert(shop=shop, records=[make_product(1, version=0, variants=[11, 12])])
+    partial = make_product(1, version=1)
+    partial.variants = None
+    # when
+    result = products_upsert(shop=shop, records=[partial])
+    # then
+    assert result == UpsertResult(updated=1)
+    variants = ProductVariant.objects.filter(product__shopify_id=1).order_by("shopify_id")
+    assert list(variants.values_list("shopify_id", flat=True)) == [11, 12]
+    assert Product.objects.get(shopify_id=1).title == "Product v1"
+
+
 def test_an_unchanged_order_whose_line_items_changed_counts_as_updated(shop, make_order):
     # given: same version and columns, but a line item the first write did not have (a late child)
     orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1})])
