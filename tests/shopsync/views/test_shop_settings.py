@@ -24,7 +24,7 @@ def test_settings_page_shows_connection_history_and_counts(client_for, owner, sh
     response = client_for(owner).get(reverse("shop-settings"))
     # then
     history = response.context["history"]
-    assert [(row.session.kind, row.created, row.updated, row.skipped, row.failed) for row in history] == [
+    assert [(row.session.kind, row.created, row.updated, row.unchanged, row.failed) for row in history] == [
         ("initial", 280, 2, 1, 3)
     ]
     assert "Installed" in response.text
@@ -134,7 +134,7 @@ def test_force_full_sync_with_the_confirmation_starts_one(
         )
     # then
     session = SyncSession.objects.get(shop=shop)
-    assert (session.kind, session.triggered_by) == ("full", "button")
+    assert (session.kind, session.triggered_by) == ("full", "settings")
     assert response["Location"] == f"{reverse('shop-settings')}?shop=acme.myshopify.com"
 
 
