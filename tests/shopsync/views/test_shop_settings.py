@@ -150,3 +150,21 @@ def test_starting_a_sync_while_one_runs_reports_the_running_one(client_for, owne
     # then
     assert f"Initial sync #{running.pk} is already running: showing it." in response.text
     assert shop.sync_sessions.count() == 1
+
+
+def test_a_sync_started_from_settings_is_recorded_and_shown_as_started_there(
+    client_for, owner, shop, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks():
+        response = client_for(owner).post(
+            reverse("shop-settings-sync-start"),
+            {"shop": shop.domain, "mode": "incremental", "resources": ["orders"]},
+            follow=True,
+        )
+    # then
+    session = SyncSession.objects.get(shop=shop)
+    assert session.triggered_by == "settings"
+    assert f"Incremental sync #{session.pk} · started from the Settings page ·" in response.text
+    assert "<td>Started from the Settings page</td>" in response.text
+    assert "Sync Now button" not in response.text
