@@ -17,9 +17,9 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from reconciliation.models import ReconciliationReport, SyncHealthMetric
-from shopsync.models import Customer, Order, Shop, SyncJob, SyncSession
-from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
-from shopsync.selectors import shop_is_synced, sync_last_completed_at, sync_session_active
+from shopsync.models import Customer, LineItem, Order, Shop, SyncJob, SyncSession
+from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
+from shopsync.selectors import shop_is_synced, sync_last_completed_at
 
 STALE_AFTER = timedelta(hours=24)
 PAGE_SIZE = 25
@@ -35,6 +35,29 @@ STAGE_ORDER = [
     SyncSession.Stage.FINISHED,
 ]
 RESOURCE_PLURALS = {"customers": "customers", "orders": "orders", "products": "products"}
+RESOURCE_ORDER = {"customers": 0, "orders": 1, "products": 2}
+# The beat's incremental sync (shopsync/beat.py): a failed delta run is tried again by the next one.
+SCHEDULED_SYNC_EVERY = timedelta(minutes=15)
+# How each trigger reads after "Initial sync #12 · " on the pages.
+TRIGGER_PHRASES = {
+    SyncSession.Trigger.INSTALL: "started when the store was connected",
+    SyncSession.Trigger.RECONNECT: "started when the store was reconnected",
+    SyncSession.Trigger.BUTTON: "started with the Sync Now button",
+    SyncSession.Trigger.SETTINGS: "started from the Settings page",
+    SyncSession.Trigger.RETRY: "started with Retry now",
+    SyncSession.Trigger.API: "started through the API",
+    SyncSession.Trigger.CLI: "started from the command line",
+    SyncSession.Trigger.BEAT: "started by the 15-minute schedule",
+    SyncSession.Trigger.WATCHDOG: "restarted automatically",
+}
+# A job's status as a word for staff.
+JOB_STATUS_LABELS = {
+    SyncJob.Status.PENDING: "Waiting",
+    SyncJob.Status.RUNNING: "In progress",
+    SyncJob.Status.COMPLETED: "Done",
+    SyncJob.Status.FAILED: "Failed",
+    SyncJob.Status.CANCELLED: "Stopped",
+}
 
 
 # --- shops -------------------------------------------------------------------------------------
@@ -66,18 +89,77 @@ class ResourceProgressLine:
             return None
         return min(100, round(100 * self.synced / self.total))
 
+    @property
+    def state(self) -> str:
+        """How the bar is drawn: done (full, green), running (blue), waiting (empty), failed (red,
+        as far as it got), stopped (grey, as far as it got)."""
+        return {"completed": "done", "pending": "waiting", "cancelled": "stopped"}.get(
+            self.status, self.status
+        )
+
+    @property
+    def status_label(self) -> str:
+        return JOB_STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
+
+    @property
+    def bar_max(self) -> int:
+        return self.total or 1
+
+    @property
+    def bar_value(self) -> int:
+        """Only a completed job is drawn full without a total; a failed one never is."""
+        if self.total:
+            return min(self.synced, self.total)
+        return 1 if self.status == SyncJob.Status.COMPLETED else 0
+
+
+@dataclass(frozen=True, slots=True)
+class SyncWait:
+    """A running (or requeued) session waiting out Shopify errors or throttling."""
+
+    reason: str
+    until: datetime | None
+    detail: str
+
+    @property
+    def is_throttled(self) -> bool:
+        return self.reason == SyncSession.WaitReason.THROTTLED
+
+    @property
+    def headline(self) -> str:
+        if self.is_throttled:
+            return "Shopify asked us to slow down, so the sync is pausing."
+        return "Shopify is answering with errors, so the sync is waiting before it tries again."
+
+
+@dataclass(frozen=True, slots=True)
+class SyncFailure:
+    """A failed run in plain words: what happened, what to do, and the technical detail (behind a
+    disclosure). `retry_by` is when a scheduled run tries again, or None when nothing will."""
+
+    headline: str
+    advice: str
+    detail: str
+    retry_by: datetime | None
+    needs_reconnect: bool
+
 
 @dataclass(frozen=True, slots=True)
 class SyncIndicator:
     """What the nav widget shows. `state` is one of:
     never (no run yet), running (queued or running), failed (the last run failed),
-    stale (no completed sync for 24 h), idle (synced recently)."""
+    stale (no completed sync for 24 h), idle (synced recently).
+
+    `session` is the run shown: the running one whenever there is one, else a queued one, else the
+    latest. `queued_session` is another active run waiting behind it (shown beside it)."""
 
     state: str
     session: SyncSession | None
     last_completed_at: datetime | None
     progress: tuple[ResourceProgressLine, ...]
     token: str
+    queued_session: SyncSession | None = None
+    failure: SyncFailure | None = None
 
     @property
     def is_active(self) -> bool:
@@ -95,31 +177,61 @@ class SyncIndicator:
 
     @property
     def failure_reason(self) -> str:
+        if self.failure is not None:
+            return self.failure.headline
         if self.session is None:
             return ""
         return self.session.error or self.session.message or "The sync failed."
 
+    @property
+    def wait(self) -> SyncWait | None:
+        session = self.session
+        if session is None or not session.is_active or not session.waiting_reason:
+            return None
+        return SyncWait(
+            reason=session.waiting_reason, until=session.waiting_until, detail=session.waiting_detail
+        )
+
+
+def sync_trigger_phrase(*, session: SyncSession) -> str:
+    return TRIGGER_PHRASES.get(session.triggered_by, f"started by {session.get_triggered_by_display()}")
+
 
 def sync_indicator_get(*, shop: Shop, now: datetime | None = None) -> SyncIndicator:
     now = now or timezone.now()
-    session = (
-        sync_session_active(shop=shop)
-        or SyncSession.objects.filter(shop=shop).order_by("-created_at").first()
-    )
+    shown, queued = _sessions_shown(shop=shop)
     last_completed_at = sync_last_completed_at(shop=shop)
-    jobs = list(session.jobs.order_by("resource")) if session is not None else []
+    jobs = list(shown.jobs.order_by("resource")) if shown is not None else []
     progress = tuple(
         ResourceProgressLine(resource=job.resource, status=job.status, synced=job.synced, total=job.total)
         for job in jobs
     )
-    state = _indicator_state(session=session, last_completed_at=last_completed_at, now=now)
+    state = _indicator_state(session=shown, last_completed_at=last_completed_at, now=now)
+    failure = (
+        sync_failure_explain(session=shown, jobs=jobs) if shown is not None and state == "failed" else None
+    )
     return SyncIndicator(
         state=state,
-        session=session,
+        session=shown,
         last_completed_at=last_completed_at,
         progress=progress,
-        token=_token(state=state, session=session, last_completed_at=last_completed_at, jobs=jobs),
+        token=_token(state=state, sessions=[shown, queued], last_completed_at=last_completed_at, jobs=jobs),
+        queued_session=queued,
+        failure=failure,
     )
+
+
+def _sessions_shown(*, shop: Shop) -> tuple[SyncSession | None, SyncSession | None]:
+    """(the session to show, a queued one beside it). A running session always wins: a queued
+    backfill waiting for a slot must not hide the run that is actually working."""
+    active = list(SyncSession.objects.filter(shop=shop, status__in=ACTIVE_STATUSES))
+    active.sort(
+        key=lambda s: (s.status != SyncSession.Status.RUNNING, s.kind not in BACKFILL_KINDS, s.created_at)
+    )
+    if not active:
+        return SyncSession.objects.filter(shop=shop).order_by("-created_at").first(), None
+    queued = next((s for s in active[1:] if s.status == SyncSession.Status.QUEUED), None)
+    return active[0], queued
 
 
 def _indicator_state(
@@ -135,15 +247,97 @@ def _indicator_state(
 
 
 def _token(
-    *, state: str, session: SyncSession | None, last_completed_at: datetime | None, jobs: list[SyncJob]
+    *,
+    state: str,
+    sessions: list[SyncSession | None],
+    last_completed_at: datetime | None,
+    jobs: list[SyncJob],
 ) -> str:
     # Built from the values shown, not from `updated_at`: job counters move with F() updates that do
     # not touch `updated_at`, and a poll must see every increment.
     parts = [state, str(last_completed_at)]
-    if session is not None:
-        parts += [str(session.pk), session.status, session.stage, session.message, session.error]
+    for session in sessions:
+        if session is not None:
+            parts += [str(session.pk), session.status, session.stage, session.message, session.error,
+                      session.waiting_reason, str(session.waiting_until), session.waiting_detail]  # fmt: skip
     parts += [f"{job.resource}:{job.status}:{job.synced}:{job.total}" for job in jobs]
     return hashlib.blake2s("|".join(parts).encode(), digest_size=8).hexdigest()
+
+
+# --- failures in plain words ---------------------------------------------------------------------
+
+# (cause, what staff read). Errors are stored as text by the engine; these markers are the ones its
+# messages and Shopify's answers carry (see shopsync/shopify/transport.py and services/sync/bulk.py).
+_FAILURE_CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("uninstalled", ("uninstalled",)),
+    ("cleared", ("cleared",)),
+    ("access", ("access_denied", "access denied", "http 403")),
+    ("auth", ("http 401", "unauthorized", "401:", "token was revoked", "invalid api key")),
+    ("export", ("bulk operation",)),
+    ("throttled", ("throttled",)),
+    ("database", ("write failed", "database", "operationalerror", "integrityerror")),
+    ("shopify_down", ("http 5", "internal", "network", "timed out", "unavailable", "not json")),
+)
+
+
+def _failure_cause(error: str) -> str:
+    text = error.lower()
+    for cause, markers in _FAILURE_CAUSES:
+        if any(marker in text for marker in markers):
+            return cause
+    return "unknown"
+
+
+def _failure_headline(cause: str, what: str) -> str:
+    return {
+        "uninstalled": "The store uninstalled the app, so the sync stopped.",
+        "cleared": "Someone stopped this sync by hand.",
+        "access": f"Shopify refused to share the store's {what}: the app is missing a permission.",
+        "auth": "Shopify no longer accepts this app's access to the store.",
+        "export": f"Shopify kept failing to prepare the {what} export.",
+        "throttled": f"Shopify kept asking us to slow down while we fetched the {what}, for longer than we wait.",
+        "database": f"We could not save the {what} to our database.",
+        "shopify_down": f"Shopify kept answering with errors while we fetched the {what}.",
+    }.get(cause, f"The sync of the {what} stopped because of an unexpected error.")
+
+
+def sync_failure_explain(*, session: SyncSession, jobs: list[SyncJob] | None = None) -> SyncFailure:
+    """Say what went wrong in plain words, and what to do about it."""
+    jobs = list(session.jobs.all()) if jobs is None else jobs
+    failed = [job for job in jobs if job.status == SyncJob.Status.FAILED]
+    what = _join_words([job.resource for job in failed]) or "records"
+    error = next((job.error for job in failed if job.error), "") or session.error or session.message
+    cause = _failure_cause(error)
+    needs_reconnect = cause in ("access", "auth", "uninstalled")
+    retry_by = _scheduled_retry_by(session) if not needs_reconnect else None
+    if needs_reconnect:
+        advice = "Reconnect the store (and approve what it asks for), then press Retry now."
+    elif retry_by is not None:
+        advice = "We will try again with the next scheduled sync."
+    else:
+        advice = "Nothing retries on its own: press Retry now. It continues where it stopped, so nothing is fetched twice."
+    details = [f"{job.resource}: {job.error}" for job in failed if job.error]
+    detail = "\n".join(details) or session.error or session.message or "No error was recorded."
+    return SyncFailure(
+        headline=_failure_headline(cause, what), advice=advice, detail=detail, retry_by=retry_by,
+        needs_reconnect=needs_reconnect,
+    )  # fmt: skip
+
+
+def _scheduled_retry_by(session: SyncSession) -> datetime | None:
+    """The beat's incremental run covers a failed delta run of a synced shop: it comes within 15
+    minutes of the failure. A failed backfill is retried by nobody until someone presses Retry."""
+    if session.kind in BACKFILL_KINDS or session.finished_at is None or not session.shop.is_installed:
+        return None
+    if not shop_is_synced(shop=session.shop):
+        return None
+    return session.finished_at + SCHEDULED_SYNC_EVERY
+
+
+def _join_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def sync_session_for_shop(*, shop: Shop, session_id: int | None) -> SyncSession | None:
@@ -153,11 +347,30 @@ def sync_session_for_shop(*, shop: Shop, session_id: int | None) -> SyncSession 
 
 
 def sync_completion_summary(*, session: SyncSession) -> str:
-    """ "Sync complete: 5,234 customers, 12,891 orders imported" (customers first, as staff read it)."""
-    order = {"customers": 0, "orders": 1, "products": 2}
-    jobs = sorted(session.jobs.all(), key=lambda job: order.get(job.resource, 9))
-    parts = [f"{job.synced:,} {RESOURCE_PLURALS.get(job.resource, job.resource)}" for job in jobs]
-    return f"Sync complete: {', '.join(parts) or 'nothing'} imported"
+    """What a finished run did, resource by resource (customers first, as staff read it), in the
+    write path's own counts: new, updated and unchanged (a replay or an older version is unchanged).
+
+    "Sync complete: nothing changed (12,000 customers, 5,003 orders and 400 products checked)."
+    "Sync complete. Customers: 3 new, 5 updated, 11,992 unchanged. Orders: 5,003 unchanged."
+    """
+    jobs = sorted(session.jobs.all(), key=lambda job: RESOURCE_ORDER.get(job.resource, 9))
+    if not jobs:
+        return "Sync complete: there was nothing to sync."
+    if not any(job.created or job.updated or job.deleted or job.failed for job in jobs):
+        checked = _join_words(
+            [f"{job.synced:,} {RESOURCE_PLURALS.get(job.resource, job.resource)}" for job in jobs]
+        )
+        return f"Sync complete: nothing changed ({checked} checked)."
+    return "Sync complete. " + " ".join(_job_counts(job) for job in jobs)
+
+
+def _job_counts(job: SyncJob) -> str:
+    counts = [f"{job.created:,} new", f"{job.updated:,} updated", f"{job.skipped:,} unchanged"]
+    if job.deleted:
+        counts.append(f"{job.deleted:,} marked deleted")
+    if job.failed:
+        counts.append(f"{job.failed:,} could not be saved")
+    return f"{job.resource.capitalize()}: {', '.join(counts)}."
 
 
 # --- settings page -----------------------------------------------------------------------------
@@ -168,9 +381,10 @@ class SessionHistoryRow:
     session: SyncSession
     created: int
     updated: int
-    skipped: int
+    unchanged: int  # the jobs' `skipped`: already held, or older than what we hold
     failed: int
     duration: timedelta | None
+
 
 
 def sync_history_list(*, shop: Shop, limit: int = 20) -> list[SessionHistoryRow]:
@@ -189,7 +403,7 @@ def sync_history_list(*, shop: Shop, limit: int = 20) -> list[SessionHistoryRow]
             session=session,
             created=session.created_total or 0,
             updated=session.updated_total or 0,
-            skipped=session.skipped_total or 0,
+            unchanged=session.skipped_total or 0,
             failed=session.failed_total or 0,
             duration=session.duration,
         )
@@ -250,6 +464,16 @@ def order_page_get(*, shop: Shop, query: str, page: int | str | None) -> Page:
         orders = orders.filter(Q(name__icontains=query) | Q(email__icontains=query))
     orders = orders.order_by("-shopify_created_at", "-pk")
     return Paginator(orders, PAGE_SIZE).get_page(page)
+
+
+def order_line_items_list(*, order: Order) -> list[LineItem]:
+    return list(order.line_items.order_by("pk"))
+
+
+def order_customer_get(*, order: Order) -> Customer | None:
+    if order.customer_shopify_id is None:
+        return None
+    return Customer.objects.filter(shop_id=order.shop_id, shopify_id=order.customer_shopify_id).first()
 
 
 def customer_orders_list(*, customer: Customer, limit: int = 20) -> list[Order]:

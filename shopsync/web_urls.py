@@ -19,6 +19,7 @@ urlpatterns: list = [
     path("customers/", customers.customer_list, name="customer-list"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer-detail"),
     path("orders/", orders.order_list, name="order-list"),
+    path("orders/<int:order_id>/", orders.order_detail, name="order-detail"),
     path("shopify/install", install.shopify_install, name="shopify-install"),
     path("shopify/callback", install.shopify_callback, name="shopify-callback"),
 ]

@@ -41,10 +41,19 @@ class SyncSession(BaseModel):
         INSTALL = "install", "Install"
         RECONNECT = "reconnect", "Reconnect"
         BUTTON = "button", "Sync Now button"
+        SETTINGS = "settings", "Settings page"
+        RETRY = "retry", "Retry button"
         API = "api", "API"
         CLI = "cli", "Command line"
         BEAT = "beat", "Schedule"
         WATCHDOG = "watchdog", "Watchdog"
+
+    class WaitReason(models.TextChoices):
+        """Why a running session is waiting before its next call to Shopify (set by the client's retry
+        loop through `Heartbeat.on_wait`; cleared when the wait ends)."""
+
+        SHOPIFY_ERRORS = "shopify_errors", "Shopify is answering with errors"
+        THROTTLED = "throttled", "Shopify asked us to slow down"
 
     class Stage(models.TextChoices):
         WAITING = "waiting", "Waiting for a slot"
@@ -75,6 +84,12 @@ class SyncSession(BaseModel):
     waiting_for_slot = models.BooleanField(default=False)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     data_changed = models.BooleanField(default=False)
+    # The back-off in progress, for the pages: "waiting until T because of X". Written once per wait
+    # (not per request), cleared when the wait ends; `waiting_until` is unset when the next try's time
+    # is not known (the task's own retry after the client gave up).
+    waiting_reason = models.CharField(max_length=16, choices=WaitReason.choices, blank=True)
+    waiting_until = models.DateTimeField(null=True, blank=True)
+    waiting_detail = models.CharField(max_length=500, blank=True)
     # `shop_data_changed` fires once per session: this is claimed with a conditional UPDATE first.
     data_changed_signalled_at = models.DateTimeField(null=True, blank=True)
 

@@ -127,7 +127,7 @@ class ShopifyClient:
         timeout: tuple[float, float] | None = None,
         throttle_budget_seconds: float = THROTTLE_BUDGET_SECONDS,
         cost_bucket: CostBucket | None = None,
-        on_wait: Callable[[float, str], None] | None = None,
+        on_wait: Callable[[float, str, str], None] | None = None,
     ) -> None:
         self.shop = shop
         self.session = session or requests.Session()
@@ -142,7 +142,8 @@ class ShopifyClient:
         self._throttle_budget_seconds = throttle_budget_seconds
         self._bucket = cost_bucket or cost_bucket_for(f"{shop.domain}@{shop.base_url}")
         self._version_mismatch_logged = False
-        # Called with (seconds, "retry" | "throttled" | "paced") before every wait, e.g. for heartbeats.
+        # Called with (seconds, "retry" | "throttled" | "paced", the error that caused it or "") before
+        # every wait, e.g. for heartbeats and for the pages' "waiting until T because of X".
         self._on_wait = on_wait
 
     @classmethod
@@ -276,7 +277,9 @@ class ShopifyClient:
     def _before_retry(self, state: RetryCallState, budget: _RetryBudget) -> None:
         exc = state.outcome.exception() if state.outcome else None
         self.counters.seconds_waited += budget.next_wait
-        self._notify_wait(budget.next_wait, "throttled" if budget.last_throttled else "retry")
+        self._notify_wait(
+            budget.next_wait, "throttled" if budget.last_throttled else "retry", detail=str(exc or "")
+        )
         if budget.last_throttled:
             self.counters.throttled_waits += 1
             budget.throttled_seconds += budget.next_wait
@@ -292,9 +295,9 @@ class ShopifyClient:
                 exc,
             )
 
-    def _notify_wait(self, seconds: float, reason: str) -> None:
+    def _notify_wait(self, seconds: float, reason: str, *, detail: str = "") -> None:
         if self._on_wait is not None:
-            self._on_wait(seconds, reason)
+            self._on_wait(seconds, reason, detail)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One HTTP exchange (plus at most one token refresh and resend after a 401); raises the

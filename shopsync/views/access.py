@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, resolve_url
 
 from shopsync.dashboard_selectors import shops_for_user, sync_indicator_get
 from shopsync.domains import normalize_shop_domain
-from shopsync.models import Customer, Shop
+from shopsync.models import Customer, Order, Shop
 
 SESSION_SHOP_KEY = "shopsync_current_shop_id"
 
@@ -52,6 +52,13 @@ def get_customer_for_user(request: HttpRequest, customer_id: int) -> Customer:
     )
     request.session[SESSION_SHOP_KEY] = customer.shop_id
     return customer
+
+
+def get_order_for_user(request: HttpRequest, order_id: int) -> Order:
+    """An order of a shop the user is a member of (else 404); deleted ones stay viewable as records."""
+    order = get_object_or_404(Order.objects.select_related("shop"), pk=order_id, shop__members=request.user)
+    request.session[SESSION_SHOP_KEY] = order.shop_id
+    return order
 
 
 def page_context(request: HttpRequest, shop: Shop | None, **extra: Any) -> dict[str, Any]:

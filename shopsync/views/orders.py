@@ -1,4 +1,5 @@
-"""Orders: the list (search, pages), soft-deleted ones hidden, historical ones marked."""
+"""Orders: the list (search, pages), soft-deleted ones hidden, historical ones marked; one order's page
+with its line items."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from shopsync.dashboard_selectors import order_page_get
-from shopsync.views.access import get_shop_for_user, page_context
+from shopsync.dashboard_selectors import order_customer_get, order_line_items_list, order_page_get
+from shopsync.views.access import get_order_for_user, get_shop_for_user, page_context
 
 
 @login_required
@@ -19,3 +20,14 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page = order_page_get(shop=shop, query=query, page=request.GET.get("page")) if shop else None
     context = page_context(request, shop, page=page, query=query, nav="orders")
     return render(request, "shopsync/order_list.html", context)
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = get_order_for_user(request, order_id)
+    context = page_context(
+        request, order.shop, order=order, line_items=order_line_items_list(order=order),
+        customer=order_customer_get(order=order), nav="orders",
+    )  # fmt: skip
+    return render(request, "shopsync/order_detail.html", context)

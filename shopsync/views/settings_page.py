@@ -59,7 +59,7 @@ def sync_full(request: HttpRequest) -> HttpResponse:
 
 def _ensure_and_redirect(request: HttpRequest, shop: Shop, *, kind: str, **options: object) -> HttpResponse:
     try:
-        result = ensure_sync(shop=shop, kind=kind, triggered_by=SyncSession.Trigger.BUTTON, **options)
+        result = ensure_sync(shop=shop, kind=kind, triggered_by=SyncSession.Trigger.SETTINGS, **options)
     except SyncInputError as exc:
         messages.error(request, str(exc))
     else:

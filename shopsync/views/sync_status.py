@@ -13,12 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import get_template
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from shopsync.dashboard_selectors import (
     TERMINAL_STATUSES,
     sync_completion_summary,
+    sync_failure_explain,
     sync_indicator_get,
     sync_now_kind,
     sync_session_for_shop,
@@ -61,9 +61,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     """Sync Now: through the guard, so pressing it during a run shows that run and starts nothing."""
     shop = get_required_shop_for_user(request)
     try:
-        result = ensure_sync(
-            shop=shop, kind=sync_now_kind(shop=shop), triggered_by=SyncSession.Trigger.BUTTON
-        )
+        result = ensure_sync(shop=shop, triggered_by=_trigger(request), **_sync_request(request, shop=shop))
     except SyncInputError as exc:
         level, text = "error", str(exc)
     else:
@@ -87,6 +85,25 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _trigger(request: HttpRequest) -> str:
+    """The nav's Sync Now, or the failure panel's "Retry now" (the same guarded start, told apart in
+    the history)."""
+    if request.POST.get("trigger") == SyncSession.Trigger.RETRY:
+        return SyncSession.Trigger.RETRY
+    return SyncSession.Trigger.BUTTON
+
+
+def _sync_request(request: HttpRequest, *, shop: Shop) -> dict:
+    """Sync Now catches up; "Retry now" on a failed run starts that run's kind and scope again (its
+    jobs pick up the failed run's checkpoints)."""
+    session_id = request.POST.get("session", "")
+    failed = sync_session_for_shop(shop=shop, session_id=int(session_id) if session_id.isdigit() else None)
+    if failed is None or failed.status != SyncSession.Status.FAILED:
+        return {"kind": sync_now_kind(shop=shop)}
+    return {"kind": failed.kind, "resources": failed.resources or None, "days": failed.days,
+            "stale_after_mins": failed.stale_after_mins}  # fmt: skip
+
+
 def _finished_toast(request: HttpRequest, *, shop: Shop, watched: str) -> str:
     session = sync_session_for_shop(shop=shop, session_id=int(watched) if watched.isdigit() else None)
     if session is None or session.status not in TERMINAL_STATUSES:
@@ -94,8 +111,7 @@ def _finished_toast(request: HttpRequest, *, shop: Shop, watched: str) -> str:
     if session.status == SyncSession.Status.COMPLETED:
         level, text = "success", sync_completion_summary(session=session)
     elif session.status == SyncSession.Status.FAILED:
-        reason = session.error or session.message or "unknown error"
-        level, text = "error", f"Sync failed: {Truncator(reason).chars(300)}"
+        level, text = "error", f"Sync failed. {sync_failure_explain(session=session).headline}"
     else:
         level, text = "info", "Sync cancelled."
     context = {"toast_level": level, "toast_text": text, "shop": shop, "toast_failed": level == "error"}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from django.utils.text import Truncator
 from playwright.sync_api import expect
 
 from shopsync.models import Shop, SyncSession
 
-SYNC_COMPLETE = "Sync complete: 40 customers, 60 orders, 10 products imported"
+SYNC_COMPLETE = (
+    "Sync complete. Customers: 40 new, 0 updated, 0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. "
+    "Products: 10 new, 0 updated, 0 unchanged."
+)
 
 
 @pytest.fixture
@@ -104,11 +106,13 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     expect(indicator).to_have_attribute("data-state", "failed", timeout=60_000)
     failed = wait_for_session_end(SyncSession.objects.get(shop=sim_shop).pk)
     assert failed.status == "failed"
-    expect(page.locator("#toasts .toast--error")).to_contain_text("Sync failed:")
-    reason = Truncator(failed.error or failed.message).chars(300)
-    expect(indicator).to_have_attribute("title", f"Last sync failed: {reason}")
+    headline = "Shopify no longer accepts this app's access to the store."
+    expect(page.locator("#toasts .toast--error")).to_contain_text(f"Sync failed. {headline}")
+    expect(indicator).to_have_attribute("title", f"Last sync failed: {headline}")
     page.reload()
-    expect(page.locator("#sync-progress").get_by_role("button", name="Retry sync")).to_be_visible()
+    failure = page.locator("#sync-failure")
+    expect(failure.get_by_role("button", name="Retry now")).to_be_visible()
+    expect(failure.get_by_role("link", name="Reconnect the store")).to_be_visible()
     screenshot("failed-run")
     # when: staff reconnect the store
     page.goto(f"{app_url}/settings/")

@@ -50,15 +50,17 @@ def test_counts_update_live_then_the_toast_appears_and_polling_stops(page, login
     )
     screenshot("running-later")
     # when: the run completes
-    SyncJob.objects.filter(pk=customers.pk).update(status="completed", synced=5234, total=5234)
-    SyncJob.objects.filter(pk=orders.pk).update(status="completed", synced=12891, total=12891)
+    SyncJob.objects.filter(pk=customers.pk).update(status="completed", synced=5234, total=5234, created=5234)
+    SyncJob.objects.filter(pk=orders.pk).update(
+        status="completed", synced=12891, total=12891, created=12000, updated=91, skipped=800
+    )
     SyncSession.objects.filter(pk=session.pk).update(
         status="completed", stage="finished", finished_at=timezone.now()
     )
     # then
     toast = page.locator("#toasts .toast")
     expect(toast.locator(".toast__text")).to_have_text(
-        "Sync complete: 5,234 customers, 12,891 orders imported"
+        "Sync complete. Customers: 5,234 new, 0 updated, 0 unchanged. Orders: 12,000 new, 91 updated, 800 unchanged."
     )
     expect(indicator).to_have_attribute("data-state", "idle")
     expect(page.locator("#sync-progress")).to_have_attribute("data-state", "idle")

@@ -58,7 +58,11 @@ def test_sync_now_twice_runs_one_session_whose_count_rises_to_the_completion_toa
     expect(indicator.locator(".spinner")).to_be_visible()
     screenshot("running")
     toast = page.locator("#toasts .toast--success .toast__text")
-    expect(toast).to_have_text("Sync complete: 40 customers, 60 orders, 10 products imported", timeout=90_000)
+    expect(toast).to_have_text(
+        "Sync complete. Customers: 40 new, 0 updated, 0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. "
+        "Products: 10 new, 0 updated, 0 unchanged.",
+        timeout=90_000,
+    )
     screenshot("complete-toast")
     session = wait_for_session_end(session.pk)
     assert (session.kind, session.status, session.triggered_by) == ("initial", "completed", "install")
@@ -100,7 +104,10 @@ def test_local_note_is_kept_when_a_resync_brings_the_customers_new_shopify_field
     # when: the customer changes in Shopify and staff sync again
     simulator.control.update("customers", customer.shopify_id, shop=sim_store.domain, first_name="Renamed")
     page.get_by_role("button", name="Sync Now").click()
-    expect(page.locator("#toasts .toast--success")).to_contain_text("Sync complete", timeout=90_000)
+    # (the write path's own counts: the renamed customer is the one update)
+    expect(page.locator("#toasts .toast--success")).to_contain_text(
+        "Sync complete. Customers: 0 new, 1 updated,", timeout=90_000
+    )
     resync = SyncSession.objects.filter(shop=sim_shop).order_by("-pk").first()
     wait_for_session_end(resync.pk)
     page.reload()

@@ -62,12 +62,13 @@ def test_failed_state_shows_red_widget_reason_on_hover_and_what_to_do(page, logi
     expect(indicator).to_have_attribute("data-state", "failed")
     expect(indicator).to_contain_text("Sync failed")
     expect(indicator).to_have_attribute(
-        "title", "Last sync failed: Shopify answered 401: the access token was revoked"
+        "title", "Last sync failed: Shopify no longer accepts this app's access to the store."
     )
     panel = page.locator("#sync-progress")
-    expect(panel.get_by_role("alert")).to_contain_text("the access token was revoked")
-    expect(panel.get_by_role("button", name="Retry sync")).to_be_visible()
-    expect(panel.get_by_role("link", name="settings page")).to_be_visible()
+    expect(panel.get_by_role("alert")).to_contain_text("Reconnect the store (and approve what it asks for)")
+    expect(panel.get_by_text("the access token was revoked", exact=False)).to_be_hidden()
+    expect(panel.get_by_role("button", name="Retry now")).to_be_visible()
+    expect(panel.get_by_role("link", name="Settings")).to_be_visible()
     indicator.hover()
     screenshot("failed")
 

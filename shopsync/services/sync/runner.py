@@ -74,8 +74,11 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
         if session_requeue(session=session, token=token, note="task time limit; continuing in a new task"):
             sync_session_run_task.delay_on_commit(session.pk)
     except ShopifyRetryableError as exc:
+        # The task retries it after its own back-off; the pages say so, with the error one click away.
         session_requeue(session=session, token=token, note=f"retryable error: {exc}"[:500],
-                        message=f"Shopify is unavailable ({exc}); will retry.")  # fmt: skip
+                        message="Shopify is unavailable; will retry.",
+                        waiting_reason=SyncSession.WaitReason.SHOPIFY_ERRORS,
+                        waiting_detail=" ".join(str(exc).split())[:500])  # fmt: skip
         raise
     except Exception as exc:
         if database_connection_lost(exc):

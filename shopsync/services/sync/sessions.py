@@ -27,6 +27,14 @@ logger = logging.getLogger(__name__)
 SESSION_ERROR_CHARS = 200
 
 Status = SyncSession.Status
+# Client waits at least this long are shown on the pages (they poll every 2 s); shorter ones are not.
+WAIT_SHOWN_AFTER_SECONDS = 3.0
+WAIT_REASONS = {
+    "retry": SyncSession.WaitReason.SHOPIFY_ERRORS,
+    "throttled": SyncSession.WaitReason.THROTTLED,
+    "paced": SyncSession.WaitReason.THROTTLED,
+}
+WAIT_CLEARED = {"waiting_reason": "", "waiting_until": None, "waiting_detail": ""}
 # One lock for all claims: claims are rare (one per run) and must see a consistent count of
 # running sessions to enforce the caps; an advisory lock avoids write skew between two claims.
 CLAIM_LOCK_KEY = 0x5F5C_0001
@@ -48,6 +56,9 @@ def session_transition(
     if to in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
         fields.setdefault("finished_at", now)
         fields.setdefault("stage", SyncSession.Stage.FINISHED)
+    if to != Status.QUEUED:
+        # A wait belongs to one stretch of waiting: a claim or an end is past it (a requeue may set one).
+        fields = {**WAIT_CLEARED, **fields}
     rows = SyncSession.objects.filter(pk=session.pk, status__in=from_statuses)
     if token is not None:
         rows = rows.filter(attempts=token)
@@ -82,6 +93,7 @@ class Heartbeat:
         self.token = token
         self.interval = sync_config().heartbeat_interval_seconds
         self._last = 0.0
+        self._waiting = False
 
     def beat(self, *, force: bool = False, **fields) -> None:
         now = timezone.now().timestamp()
@@ -89,9 +101,22 @@ class Heartbeat:
             session_heartbeat(session=self.session, token=self.token, **fields)
             self._last = now
 
-    def on_wait(self, seconds: float, reason: str) -> None:
-        """`ShopifyClient(on_wait=...)`: called before each throttle, Retry-After, backoff or pacing wait."""
-        self.beat()
+    def on_wait(self, seconds: float, reason: str, detail: str = "") -> None:
+        """`ShopifyClient(on_wait=...)`: called before each throttle, Retry-After, backoff or pacing wait.
+
+        A wait long enough for staff to notice is recorded on the session ("waiting until T because
+        of X") with the heartbeat's own write; `sleep` clears it when the wait is over. Short waits
+        (most pacing) write nothing more than the rate-limited heartbeat: no write per request."""
+        if seconds < WAIT_SHOWN_AFTER_SECONDS:
+            self.beat()
+            return
+        self.beat(
+            force=True,
+            waiting_reason=WAIT_REASONS.get(reason, SyncSession.WaitReason.SHOPIFY_ERRORS),
+            waiting_until=timezone.now() + timedelta(seconds=seconds),
+            waiting_detail=" ".join(detail.split())[:500],
+        )
+        self._waiting = True
 
     def sleep(self, seconds: float) -> None:
         """`ShopifyClient(sleep=...)`: the client's waits (up to minutes) in one-second slices, beating
@@ -100,6 +125,9 @@ class Heartbeat:
         while (left := until - time.monotonic()) > 0:
             time.sleep(min(1.0, left))
             self.beat()
+        if self._waiting:
+            self._waiting = False
+            self.beat(force=True, **WAIT_CLEARED)
 
 
 def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, int] | None:

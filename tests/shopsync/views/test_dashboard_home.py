@@ -42,13 +42,23 @@ def test_failed_run_shows_the_reason_a_retry_button_and_the_settings_link(
 ):
     # given
     make_session(
-        shop, status="failed", error="Bulk operation failed: ACCESS_DENIED", jobs={"orders": {"synced": 3}}
+        shop,
+        status="failed",
+        error="Bulk operation failed: ACCESS_DENIED",
+        jobs={"orders": {"synced": 3, "status": "failed"}},
     )
     # when
     response = client_for(staff).get(reverse("dashboard-home"))
     # then
-    assert "The last sync failed:</strong> Bulk operation failed: ACCESS_DENIED" in response.text
-    assert "Retry sync" in response.text
+    assert (
+        "<strong>Shopify refused to share the store&#x27;s orders: the app is missing a permission.</strong>"
+        in response.text
+    )
+    assert (
+        "<summary>Technical details</summary><pre>Bulk operation failed: ACCESS_DENIED</pre>" in response.text
+    )
+    assert ">Retry now</button>" in response.text
+    assert ">Reconnect the store</a>" in response.text
     assert f"{reverse('shop-settings')}?shop=acme.myshopify.com" in response.text
     assert 'data-state="failed"' in response.text
 

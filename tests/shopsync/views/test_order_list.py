@@ -38,3 +38,26 @@ def test_empty_order_list_says_so(client_for, staff, shop):
     response = client_for(staff).get(reverse("order-list"))
     # then
     assert "No orders yet." in response.text
+
+
+def test_order_numbers_link_to_the_order_page(client_for, staff, shop):
+    # given
+    order = OrderFactory(shop=shop, name="#3001")
+    # when
+    response = client_for(staff).get(reverse("order-list"))
+    # then
+    assert f'<a href="{reverse("order-detail", args=[order.pk])}">#3001</a>' in response.text
+
+
+def test_order_statuses_read_as_words_not_codes(client_for, staff, shop):
+    # given
+    OrderFactory(shop=shop, financial_status="partially_paid", fulfillment_status="partially_fulfilled")
+    OrderFactory(shop=shop, financial_status="pending", fulfillment_status=None)
+    # when
+    response = client_for(staff).get(reverse("order-list"))
+    # then
+    assert "<td>Partially paid</td>" in response.text
+    assert "<td>Partially fulfilled</td>" in response.text
+    assert "<td>Payment pending</td>" in response.text
+    assert "<td>Unfulfilled</td>" in response.text
+    assert "partially_" not in response.text

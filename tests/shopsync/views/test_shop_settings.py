@@ -24,7 +24,7 @@ def test_settings_page_shows_connection_history_and_counts(client_for, owner, sh
     response = client_for(owner).get(reverse("shop-settings"))
     # then
     history = response.context["history"]
-    assert [(row.session.kind, row.created, row.updated, row.skipped, row.failed) for row in history] == [
+    assert [(row.session.kind, row.created, row.updated, row.unchanged, row.failed) for row in history] == [
         ("initial", 280, 2, 1, 3)
     ]
     assert "Installed" in response.text
@@ -134,7 +134,7 @@ def test_force_full_sync_with_the_confirmation_starts_one(
         )
     # then
     session = SyncSession.objects.get(shop=shop)
-    assert (session.kind, session.triggered_by) == ("full", "button")
+    assert (session.kind, session.triggered_by) == ("full", "settings")
     assert response["Location"] == f"{reverse('shop-settings')}?shop=acme.myshopify.com"
 
 
@@ -150,3 +150,21 @@ def test_starting_a_sync_while_one_runs_reports_the_running_one(client_for, owne
     # then
     assert f"Initial sync #{running.pk} is already running: showing it." in response.text
     assert shop.sync_sessions.count() == 1
+
+
+def test_a_sync_started_from_settings_is_recorded_and_shown_as_started_there(
+    client_for, owner, shop, django_capture_on_commit_callbacks
+):
+    # when
+    with django_capture_on_commit_callbacks():
+        response = client_for(owner).post(
+            reverse("shop-settings-sync-start"),
+            {"shop": shop.domain, "mode": "incremental", "resources": ["orders"]},
+            follow=True,
+        )
+    # then
+    session = SyncSession.objects.get(shop=shop)
+    assert session.triggered_by == "settings"
+    assert f"Incremental sync #{session.pk} · started from the Settings page ·" in response.text
+    assert "<td>Started from the Settings page</td>" in response.text
+    assert "Sync Now button" not in response.text

@@ -84,3 +84,21 @@ def test_sync_now_get_is_not_allowed(client_for, staff, shop):
     # then
     assert response.status_code == 405
     assert shop.sync_sessions.count() == 0
+
+
+def test_retry_now_on_a_failed_run_starts_that_runs_kind_again_marked_as_a_retry(
+    client_for, staff, shop, make_session, django_capture_on_commit_callbacks
+):
+    # given
+    make_session(shop, kind="initial", status="completed")
+    failed = make_session(shop, kind="full", status="failed", jobs={"orders": {"status": "failed"}})
+    # when
+    with django_capture_on_commit_callbacks():
+        client_for(staff).post(
+            reverse("sync-now"), {"shop": shop.domain, "trigger": "retry", "session": failed.pk}
+        )
+    # then
+    newest = SyncSession.objects.filter(shop=shop).order_by("-pk").first()
+    assert (newest.kind, newest.status, newest.triggered_by, newest.resources) == (
+        "full", "queued", "retry", ["orders"],
+    )  # fmt: skip

@@ -1,0 +1,61 @@
+"""Shopify's status words as staff read them: `{{ order.fulfillment_status|status_label }}`.
+
+We store Shopify's enum values lowercased (`partially_fulfilled`); the pages never show them raw.
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from shopsync.dashboard_selectors import sync_trigger_phrase
+from shopsync.models import SyncSession
+
+register = template.Library()
+
+STATUS_LABELS = {
+    # orders: payment (displayFinancialStatus)
+    "pending": "Payment pending",
+    "authorized": "Authorized",
+    "partially_paid": "Partially paid",
+    "paid": "Paid",
+    "partially_refunded": "Partially refunded",
+    "refunded": "Refunded",
+    "voided": "Voided",
+    "expired": "Expired",
+    # orders: fulfillment (displayFulfillmentStatus)
+    "unfulfilled": "Unfulfilled",
+    "partially_fulfilled": "Partially fulfilled",
+    "partial": "Partially fulfilled",
+    "fulfilled": "Fulfilled",
+    "restocked": "Restocked",
+    "in_progress": "In progress",
+    "on_hold": "On hold",
+    "open": "Open",
+    "pending_fulfillment": "Pending fulfillment",
+    "request_declined": "Request declined",
+    "scheduled": "Scheduled",
+    # customers: account state
+    "enabled": "Has an account",
+    "disabled": "No account",
+    "invited": "Invited",
+    "declined": "Declined the invitation",
+    # products
+    "active": "Active",
+    "draft": "Draft",
+    "archived": "Archived",
+}
+
+
+@register.filter
+def status_label(value: object, empty: str = "—") -> str:
+    """A human label for a status value; unknown values are still made readable, blanks become `empty`."""
+    if value is None or value == "":
+        return empty
+    text = str(value)
+    return STATUS_LABELS.get(text.lower(), text.replace("_", " ").capitalize())
+
+
+@register.filter
+def trigger_phrase(session: SyncSession) -> str:
+    """How a run was started, as it reads after "Initial sync #12 · "."""
+    return sync_trigger_phrase(session=session)

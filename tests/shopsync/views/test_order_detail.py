@@ -1,0 +1,51 @@
+"""One order's page: its fields in words, its line items, its customer; only for members of its shop."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import reverse
+
+from tests.factories import CustomerFactory, LineItemFactory, OrderFactory, ShopFactory
+
+
+def test_order_page_lists_its_line_items_and_links_its_customer(client_for, staff, shop):
+    # given
+    customer = CustomerFactory(shop=shop, shopify_id=555, first_name="Grace", last_name="Hopper")
+    order = OrderFactory(
+        shop=shop, name="#1042", customer_shopify_id=555, financial_status="partially_refunded",
+        fulfillment_status="partially_fulfilled",
+    )  # fmt: skip
+    LineItemFactory(order=order, title="Blue mug", sku="MUG-B", quantity=2, price=Decimal("9.50"))
+    LineItemFactory(order=order, title="Teapot", sku="POT-1", quantity=1, price=Decimal("30.00"))
+    # when
+    response = client_for(staff).get(reverse("order-detail", args=[order.pk]))
+    # then
+    assert response.status_code == 200
+    assert [item.title for item in response.context["line_items"]] == ["Blue mug", "Teapot"]
+    assert "<h1>Order #1042</h1>" in response.text
+    assert "<td>MUG-B</td>" in response.text
+    assert '<td class="num">9.50 USD</td>' in response.text
+    assert "<dd>Partially refunded</dd>" in response.text
+    assert "<dd>Partially fulfilled</dd>" in response.text
+    assert "partially_fulfilled" not in response.text
+    assert f'<a href="{reverse("customer-detail", args=[customer.pk])}">Grace Hopper</a>' in response.text
+
+
+def test_order_of_another_shop_is_not_found(client_for, staff):
+    # given
+    foreign = OrderFactory(shop=ShopFactory())
+    # when
+    response = client_for(staff).get(reverse("order-detail", args=[foreign.pk]))
+    # then
+    assert response.status_code == 404
+
+
+def test_order_page_needs_a_login(client, shop):
+    # given
+    order = OrderFactory(shop=shop)
+    # when
+    response = client.get(reverse("order-detail", args=[order.pk]))
+    # then
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
