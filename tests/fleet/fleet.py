@@ -34,7 +34,7 @@ import psycopg
 from cryptography.fernet import Fernet
 
 from shopify_sim.cli import READY_PREFIX
-from tests.fleet.netns import Network, stale_namespaces_remove
+from tests.fleet.netns import PREFIX, Network, pid_alive, stale_namespaces_remove
 from tests.processes import ROOT, ManagedProcess, celery_worker
 
 SETTINGS = "tests.fleet.settings"
@@ -100,11 +100,12 @@ def fleet_running(
     """Build the network, start every process, migrate; tear all of it down on the way out, whatever
     happened (processes first, then the namespaces, then the PostgreSQL cluster's files)."""
     stale_namespaces_remove()
+    _stale_workdirs_remove()
     with ExitStack() as stack:
         network = stack.enter_context(Network())
         for name in ("db", "shopify", "web", "worker-1", "worker-2"):
             network.add_host(name)
-        workdir = Path(tempfile.mkdtemp(prefix="shopsync-fleet-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         fleet = _fleet(network=network, workdir=workdir, log_dir=log_dir, env=env)
         fleet.simulator_options = simulator_options
@@ -113,6 +114,14 @@ def fleet_running(
         _start_simulator_and_migrate(fleet, simulator_options)
         _start_in_parallel(fleet, ["web", "beat", "worker-1", "worker-2"])
         yield fleet
+
+
+def _stale_workdirs_remove() -> None:
+    """The PostgreSQL clusters and stores of runs killed before their cleanup."""
+    for workdir in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        pid = workdir.name.removeprefix(PREFIX).split("-")[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _fleet(*, network: Network, workdir: Path, log_dir: Path, env: dict[str, str]) -> Fleet:

@@ -76,13 +76,13 @@ def stale_namespaces_remove() -> list[str]:
     removed = []
     for name in (line.split()[0] for line in listed.splitlines() if line.strip()):
         match = _NAME.match(name)
-        if match and not _pid_alive(int(match.group(1))):
+        if match and not pid_alive(int(match.group(1))):
             namespace_delete(name)
             removed.append(name)
     return removed
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -55,7 +55,7 @@ def test_a_worker_host_cut_off_mid_backfill_hands_the_sync_to_the_other_host_and
     )
     assert {resource: report["exact"] for resource, report in mirror.items()} == {
         "orders": True, "customers": True, "products": True
-    }, "\n".join(report["summary"] for report in mirror.items())  # fmt: skip
+    }, "\n".join(report["summary"] for report in mirror.values())  # fmt: skip
     assert [mirror[resource]["ours_live"] for resource in ("orders", "customers", "products")] == [
         fleet.simulator_options[resource] for resource in ("orders", "customers", "products")
     ]
@@ -66,9 +66,8 @@ def test_a_worker_host_cut_off_mid_backfill_hands_the_sync_to_the_other_host_and
 
 
 def _session(fleet: Fleet, session_id: int) -> tuple[str, int, str]:
-    return fleet.sql("SELECT status, attempts, error FROM shopsync_syncsession WHERE id = %s", (session_id,))[
-        0
-    ]
+    rows = fleet.sql("SELECT status, attempts, error FROM shopsync_syncsession WHERE id = %s", (session_id,))
+    return rows[0]
 
 
 def _written_lines(fleet: Fleet, session_id: int) -> int:
