@@ -56,6 +56,9 @@ class ManagedProcess:
     starts: int = 0
     kills: int = 0
     url: str = ""  # where it serves, for a server
+    # A network namespace to run in (`ip netns exec NETNS argv...`: exec'd, so the pid, the process
+    # group and the kills stay ours): a process on another "host" of tests/fleet/netns.py.
+    netns: str = ""
 
     def start(self, timeout: float = 30.0) -> None:
         assert not self.is_running, f"{self.name} is already running"
@@ -63,7 +66,7 @@ class ManagedProcess:
         with self.log_path.open("ab") as log:
             log.write(f"\n===== {self.name} start #{self.starts + 1} at {time.time():.3f}\n".encode())
             self.process = subprocess.Popen(
-                self.argv,
+                [*(["ip", "netns", "exec", self.netns] if self.netns else []), *self.argv],
                 cwd=ROOT,
                 env={**os.environ, **self.env},
                 stdout=log,
@@ -121,9 +124,11 @@ def celery_worker(
     concurrency: int = 4,
     name: str = "test-worker",
     env: dict[str, str] | None = None,
+    netns: str = "",
 ) -> ManagedProcess:
     """The product's worker (`celery -A config worker -Q ...`) against `database_url` and
-    `broker_url`; `start()` returns once it logged " ready." (again after each restart)."""
+    `broker_url` (in network namespace `netns` if given); `start()` returns once it logged
+    " ready." (again after each restart)."""
     argv = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queues),
         "--pool", pool, "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
@@ -141,6 +146,7 @@ def celery_worker(
             **(env or {}),
         },
         ready=lambda process: process.log_count(" ready.") >= process.starts,
+        netns=netns,
     )
 
 
