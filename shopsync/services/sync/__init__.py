@@ -24,7 +24,13 @@ from shopsync.services.sync.failed_batches import (
     failed_batch_retry,
     retry_failed_batches,
 )
-from shopsync.services.sync.guard import EnsureResult, ensure_sync, sync_request_validate
+from shopsync.services.sync.guard import (
+    SYNC_MAX_DAYS,
+    SYNC_MAX_STALE_AFTER_MINS,
+    EnsureResult,
+    ensure_sync,
+    sync_request_validate,
+)
 from shopsync.services.sync.maintenance import (
     OrphanReport,
     WatchdogReport,
@@ -37,6 +43,8 @@ from shopsync.services.sync.maintenance import (
 from shopsync.services.sync.runner import sync_session_run
 
 __all__ = [
+    "SYNC_MAX_DAYS",
+    "SYNC_MAX_STALE_AFTER_MINS",
     "EnsureResult",
     "OrphanReport",
     "RetryFailedBatchesResult",
