@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from reconciliation.models import ReconciliationReport, ResourceName
 from reconciliation.selectors import health_overview, health_shops_for_user, reconciliation_reports_latest
 from reconciliation.services.reconcile import reconciliation_run
+from shopsync.api_errors import error_responses
 from shopsync.domains import normalize_shop_domain
 from shopsync.models import Shop
 
@@ -66,7 +67,9 @@ class ReconciliationReportListApi(APIView):
         ran = serializers.BooleanField()
         reports = _ReportSerializer(many=True)
 
-    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
+    @extend_schema(
+        parameters=[InputSerializer], responses={200: OutputSerializer, **error_responses(400, 403, 404)}
+    )
     def get(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
@@ -119,7 +122,7 @@ class HealthApi(APIView):
         status = serializers.CharField()
         shops = ShopSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: OutputSerializer, **error_responses(403)})
     def get(self, request: Request) -> Response:
         shops = health_overview(shops=health_shops_for_user(user=request.user))
         worst = max((entry.status for entry in shops), key=_STATUS_ORDER.index, default="ok")
