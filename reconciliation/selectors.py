@@ -43,6 +43,11 @@ def reconciliation_reports_latest(
     return sorted(latest, key=lambda report: (report.shop.domain, report.resource))
 
 
+def reconciliation_reports_recent(*, shop: Shop, limit: int = 6) -> list[ReconciliationReport]:
+    """The shop's newest reports, newest first (the settings page)."""
+    return list(ReconciliationReport.objects.filter(shop=shop).order_by("-started_at", "-pk")[:limit])
+
+
 def reconciliation_report_get_for_user(
     *, user: AbstractBaseUser | AnonymousUser, report_id: int
 ) -> ReconciliationReport | None:

@@ -38,7 +38,8 @@ from shopsync.models import (
     SyncJob,
     SyncSession,
 )
-from shopsync.services.dead_letters import RetryOutcome, dead_letter_resolve, dead_letter_retry
+from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
+from shopsync.services.dead_letters import dead_letter_resolve
 
 MAX_PRETTY_CHARS = 200_000
 

@@ -16,7 +16,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from reconciliation.models import ReconciliationReport, SyncHealthMetric
 from shopsync.models import Customer, LineItem, Order, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
 from shopsync.selectors import shop_is_synced, sync_last_completed_at
@@ -386,7 +385,6 @@ class SessionHistoryRow:
     duration: timedelta | None
 
 
-
 def sync_history_list(*, shop: Shop, limit: int = 20) -> list[SessionHistoryRow]:
     sessions = (
         SyncSession.objects.filter(shop=shop)
@@ -427,18 +425,6 @@ def sync_stage_steps(*, session: SyncSession) -> list[StageStep]:
         )
         for index, stage in enumerate(STAGE_ORDER)
     ]
-
-
-def reconciliation_reports_latest(*, shop: Shop, limit: int = 6) -> list[ReconciliationReport]:
-    return list(ReconciliationReport.objects.filter(shop=shop).order_by("-started_at", "-pk")[:limit])
-
-
-def health_metrics_latest(*, shop: Shop) -> list[SyncHealthMetric]:
-    """The newest sample of each kind of health metric for the shop."""
-    latest = (
-        SyncHealthMetric.objects.filter(shop=shop).order_by("kind", "-measured_at", "-pk").distinct("kind")
-    )
-    return list(latest)
 
 
 # --- records -----------------------------------------------------------------------------------

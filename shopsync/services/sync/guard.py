@@ -8,7 +8,7 @@ only if there is none.
 3. Insert the session inside a savepoint. The partial unique constraints
    (`syncsession_one_active_per_shop_kind`, `syncsession_one_active_backfill_per_shop`) make one of
    N concurrent inserts win; the others get IntegrityError and return the winner's session.
-4. Enqueue its task with `delay_on_commit`, only when this call created it.
+4. Enqueue its task once the transaction commits, only when this call created it.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncInputError
 from shopsync.services.sync.sessions import session_requeue, sessions_stale
-from shopsync.tasks import sync_session_run_task
 
 logger = logging.getLogger(__name__)
 
@@ -239,4 +239,4 @@ def sessions_dispatch_waiting() -> int:
 
 
 def _enqueue(session: SyncSession) -> None:
-    sync_session_run_task.delay_on_commit(session.pk)
+    task_enqueue_on_commit("shopsync.tasks.sync_session_run_task", session.pk)
