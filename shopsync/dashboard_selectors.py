@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from reconciliation import selectors as reconciliation_selectors
 from reconciliation.models import ReconciliationReport, SyncHealthMetric
 from shopsync.models import Customer, Order, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
@@ -220,11 +221,8 @@ def reconciliation_reports_latest(*, shop: Shop, limit: int = 6) -> list[Reconci
 
 
 def health_metrics_latest(*, shop: Shop) -> list[SyncHealthMetric]:
-    """The newest sample of each kind of health metric for the shop."""
-    latest = (
-        SyncHealthMetric.objects.filter(shop=shop).order_by("kind", "-measured_at", "-pk").distinct("kind")
-    )
-    return list(latest)
+    """The newest sample of each kind of health metric for the shop, in kind order."""
+    return reconciliation_selectors.health_metrics_latest(shops=[shop]).get(shop.pk, [])
 
 
 # --- records -----------------------------------------------------------------------------------
