@@ -2,8 +2,8 @@
 SQLite lane's selection.
 
 `bin/test` runs the suite twice: on PostgreSQL (everything), then with `SHOPSYNC_TEST_DATABASE=sqlite`
-(only the tests marked `sqlite`). The pages, APIs, admin and browser tests are marked here by
-directory, so a new test placed there runs on both backends: SQLite is what `bin/demo` and a
+(only the tests marked `sqlite`). The pages, APIs, admin, browser and reconciliation tests are marked
+here by directory, so a new test placed there runs on both backends: SQLite is what `bin/demo` and a
 newcomer run. A test there that cannot run on SQLite says why with `postgres_only("...")`.
 """
 
@@ -23,9 +23,7 @@ SQLITE_LANE = [
     TESTS / "shopsync" / "admin",
     TESTS / "shopsync" / "api",
     TESTS / "shopsync" / "views",
-    TESTS / "reconciliation" / "test_admin.py",
-    TESTS / "reconciliation" / "test_apis.py",
-    TESTS / "reconciliation" / "test_views.py",
+    TESTS / "reconciliation",  # also run by the demo's beat on SQLite: health, reconciliation
     TESTS / "webhooks" / "test_admin.py",
     TESTS / "webhooks" / "views",
 ]

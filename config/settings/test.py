@@ -11,16 +11,17 @@ if TEST_DATABASE not in ("postgresql", "sqlite"):
     raise ValueError(f"SHOPSYNC_TEST_DATABASE must be postgresql or sqlite, not {TEST_DATABASE!r}")
 
 # pytest-xdist names its workers gw0, gw1, ...; pytest-django gives each its own test database
-# (the name gets a `_gw<n>` suffix), and the broker db is ours to split. A worker or web server a
-# test starts as a subprocess inherits the variable but is handed its broker URL explicitly.
+# (the name gets a `_gw<n>` suffix), and the broker db is ours to split.
 _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-# Worker n uses TEST_REDIS_DB + 8n: parallel runs pick TEST_REDIS_DB in 0-7 and never meet.
-_redis_db = int(os.environ.get("TEST_REDIS_DB", "1")) + 8 * _worker
+# Worker n uses Redis db TEST_REDIS_DB + n: a run with W workers takes W consecutive dbs.
+_redis_db = int(os.environ.get("TEST_REDIS_DB", "1")) + _worker
 if _redis_db > 15:
-    raise ValueError(
-        f"Redis db {_redis_db} for xdist worker {_worker}: use TEST_REDIS_DB 0-7 and at most 2 workers"
-    )
-os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{_redis_db}")
+    raise ValueError(f"Redis db {_redis_db} for xdist worker gw{_worker}: Redis has dbs 0-15 (TEST_REDIS_DB)")
+_broker_url = f"redis://127.0.0.1:6379/{_redis_db}"
+# pytest-xdist's workers inherit the environment of the controller, which derived worker 0's
+# broker here first: derive again. A worker or server a test starts is given its broker explicitly.
+if os.environ.get("CELERY_BROKER_URL", "") in ("", os.environ.get("SHOPSYNC_TEST_DERIVED_BROKER_URL")):
+    os.environ["CELERY_BROKER_URL"] = os.environ["SHOPSYNC_TEST_DERIVED_BROKER_URL"] = _broker_url
 
 # A worker or server that a SQLite-lane test starts gets the test database's file as sqlite:///PATH.
 _sqlite_file = (

@@ -16,7 +16,7 @@ from reconciliation.selectors import (
 from shopsync.dashboard_selectors import health_metrics_latest as dashboard_health_metrics_latest
 from tests.factories import ShopFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

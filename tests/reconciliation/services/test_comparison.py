@@ -2,13 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
 from tests.factories import OrderFactory, ShopFactory
-
-# The SQL of a reconciliation (run by beat, `manage.py reconcile` and the API) on either backend.
-pytestmark = pytest.mark.sqlite
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 CUTOFF = T0 + timedelta(days=1)
