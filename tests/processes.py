@@ -141,6 +141,8 @@ def celery_worker(
         env={
             "DJANGO_SETTINGS_MODULE": settings_module,
             "DATABASE_URL": database_url,
+            # The test settings take a sqlite:/// URL only in the SQLite lane (see database_url()).
+            "SHOPSYNC_TEST_DATABASE": "sqlite" if database_url.startswith("sqlite:") else "postgresql",
             "CELERY_BROKER_URL": broker_url,
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
@@ -151,15 +153,20 @@ def celery_worker(
 
 
 def database_url() -> str:
-    """The URL of the database this test process uses (pytest's test database)."""
+    """The URL of the database this test process uses (pytest's test database): a PostgreSQL URL, or
+    in the SQLite lane sqlite:///PATH, which the test settings of a subprocess read back as the file
+    to share (with the embedded SQLite's WAL and busy timeout)."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def database_connections_cut() -> int:
     """Terminate every other session on the test database (the workers', a web server's): what a
-    database restart or a network cut does to open connections. Returns how many were cut."""
+    database restart or a network cut does to open connections. Returns how many were cut.
+    PostgreSQL only: a test using it is marked `postgres_only`."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
