@@ -198,6 +198,7 @@ class Mutator:
             if resource == "orders":
                 record["financial_status"] = transactions.financial_status(record)
                 made = record["transactions"][known:]
+            # A change that only moves money leaves updated_at when the shop says so (§8.15.4).
             money_only = bool(fields) and set(fields) <= set(MONEY_VERBS)
             moved = bool(made) or statuses != [tx["status"] for tx in record.get("transactions", ())[:known]]
             touched = not money_only or (moved and self.transactions_touch_order())
@@ -208,20 +209,28 @@ class Mutator:
                     if variant.pop("_touched", False):
                         variant["updated_at"] = record["updated_at"]
             self._save(conn, resource, record, ids)
-            at = record["updated_at"] if touched else timeutil.now()
-            if "orders/cancelled" in extra_topics:
-                record_event(conn, resource=resource, record=record, verb="cancelled", at=at)
-            for tx in made:
-                verb = f"{tx['kind']}_{tx['status']}"
-                record_event(conn, resource=resource, record=record, verb=verb, at=tx["created_at"])
-            if touched:
-                record_event(conn, resource=resource, record=record, verb="update", at=at)
+            self._record_events(conn, resource, record, extra_topics, made, touched)
         self._emit_transactions(record, made)
         if touched:
             for topic in extra_topics:
                 self.sink(topic, resource, record)
             self.sink(TOPICS[(resource, "update")], resource, record)
         return record
+
+    @staticmethod
+    def _record_events(
+        conn: Any, resource: str, record: dict, topics: list[str], made: list[dict], touched: bool
+    ) -> None:
+        """The change's events: cancelled, one `<kind>_<status>` per new transaction, and update
+        (unless only money moved and the shop keeps the order's updated_at still)."""
+        at = record["updated_at"] if touched else timeutil.now()
+        if "orders/cancelled" in topics:
+            record_event(conn, resource=resource, record=record, verb="cancelled", at=at)
+        for tx in made:
+            verb = f"{tx['kind']}_{tx['status']}"
+            record_event(conn, resource=resource, record=record, verb=verb, at=tx["created_at"])
+        if touched:
+            record_event(conn, resource=resource, record=record, verb="update", at=at)
 
     def _apply_explicit(
         self, rng: random.Random, ids: records.Ids, resource: str, record: dict, fields: dict
@@ -316,7 +325,7 @@ class Mutator:
         else:
             verb, value = "refund", True if status == "partially_refunded" or rng.random() < 0.4 else "half"
         record = self.update("orders", order_id, {verb: value}, rng)
-        return Change(TRANSACTION_TOPIC.partition("/")[0], verb, order_id, record["updated_at"])
+        return Change("order_transactions", verb, order_id, record["updated_at"])
 
 
 DEFAULT_MIX = {

@@ -141,6 +141,8 @@ def test_capturing_an_authorization_pays_the_order_and_moves_its_updated_at(sim,
     assert updated["financial_status"] == "paid" and updated["total_outstanding"] == "0.00"
     assert updated["updated_at"] > order["updated_at"] and capture["created_at"] <= updated["updated_at"]
     assert sorted(topics_sent(sim, domain)) == ["order_transactions/create", "orders/updated"]
+    events = sim.rest(f"orders/{order['id']}/events.json", token=token_of(sim, domain), shop=domain).json()
+    assert [e["verb"] for e in events["events"]] == ["capture_success", "update"]
     with pytest.raises(SimulatorError, match="nothing to capture"):
         sim.control.update("orders", order["id"], shop=domain, capture=True)
 
