@@ -34,6 +34,11 @@ PLAN_DISPLAY = {
 }
 
 
+# Bumped when the generated data changes shape, so a store kept in --data-dir is regenerated
+# (2: orders carry their transactions).
+DATA_VERSION = 2
+
+
 @dataclass
 class ShopOptions:
     domain: str = "demo.myshopify.com"
@@ -69,6 +74,10 @@ class ShopOptions:
     # Bulk exports produce at most this many objects (roots and children) per second, objectCount
     # growing while RUNNING, as Shopify's take time in proportion to their size; 0 = as fast as we can.
     export_rate: float = 0.0
+    # Contract §8.15.4: a transaction added to an order (capture, refund, payment) moves the order's
+    # updated_at and sends orders/updated, the reading connectors rely on; off, only the order's money
+    # fields change (to exercise a client's reconciliation path).
+    order_updated_by_transactions: bool = True
     fresh: bool = False
 
     def generator_key(self) -> dict[str, Any]:
@@ -89,7 +98,7 @@ class ShopOptions:
             "line_items_mean",
             "variants_max",
         ]
-        return {key: getattr(self, key) for key in keys}
+        return {"data_version": DATA_VERSION, **{key: getattr(self, key) for key in keys}}
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> ShopOptions:

@@ -39,6 +39,7 @@ SETTINGS = [
     "webhook_url",
     "name",
     "export_rate",
+    "order_updated_by_transactions",
 ]
 HEADER_IDS = {
     "orders": "X-Shopify-Order-Id",
@@ -89,7 +90,13 @@ class ShopState:
         self.oauth.tokens[options.token] = TokenInfo(frozenset(options.scopes))
         self.webhooks = WebhookHub(self.store)
         self.bulk = BulkManager(self, data_dir / "bulk" / options.domain)
-        self.mutator = Mutator(self.store, options.currency, self.on_store_event, options.variants_max)
+        self.mutator = Mutator(
+            self.store,
+            options.currency,
+            self.on_store_event,
+            options.variants_max,
+            transactions_touch_order=lambda: self.options.order_updated_by_transactions,
+        )
         self.lock = threading.Lock()
         self.installed = True
 
@@ -155,6 +162,11 @@ class ShopState:
 
     # -- webhooks ----------------------------------------------------------------------------------
     def on_store_event(self, topic: str, resource: str, record: dict[str, Any]) -> None:
+        if resource == "transactions":
+            # order_transactions/create: the REST transaction (contract §8.14), the standard headers.
+            payload = render.transaction(record["transaction"], record["order"], self.offset_minutes)
+            self.emit(topic, payload)
+            return
         if topic.endswith("/delete"):
             payload: dict[str, Any] = {"id": record["id"]}
         else:

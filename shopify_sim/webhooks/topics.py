@@ -7,6 +7,7 @@ TOPIC_ENUMS = {
     "orders/updated": "ORDERS_UPDATED",
     "orders/cancelled": "ORDERS_CANCELLED",
     "orders/delete": "ORDERS_DELETE",
+    "order_transactions/create": "ORDER_TRANSACTIONS_CREATE",
     "customers/create": "CUSTOMERS_CREATE",
     "customers/update": "CUSTOMERS_UPDATE",
     "customers/delete": "CUSTOMERS_DELETE",

@@ -285,16 +285,16 @@ def test_unmodelled_roots_need_shopifys_scopes(sim, shop):
 
 
 def test_a_field_the_simulator_does_not_serve_fails_validation_as_on_shopify(sim, shop):
-    # when: Order.transactions and Product.images exist on Shopify but are not served here
+    # when: Order.risks and Product.images exist on Shopify but are not served here
     body = sim.graphql(
-        "{ orders(first: 1) { nodes { transactions { id } } } products(first: 1) { nodes { images(first: 1) { nodes { id } } } } }",
+        "{ orders(first: 1) { nodes { risks { level } } } products(first: 1) { nodes { images(first: 1) { nodes { id } } } } }",
         token=shop.token,
         shop=shop.domain,
     ).json()
     # then
     assert "data" not in body
     assert [(e["extensions"]["code"], e["extensions"]["fieldName"]) for e in body["errors"]] == [
-        ("undefinedField", "transactions"),
+        ("undefinedField", "risks"),
         ("undefinedField", "images"),
     ]
 
