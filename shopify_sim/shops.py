@@ -20,6 +20,8 @@ from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
 from shopify_sim.render import derived
 from shopify_sim.render import rest as render
 from shopify_sim.store import Store
+from shopify_sim.store.catalogue_changes import KINDS as CATALOGUE_KINDS
+from shopify_sim.store.catalogue_changes import CatalogueChanges
 from shopify_sim.store.generator import Generator, anchor_of
 from shopify_sim.store.mutations import Mutator
 from shopify_sim.throttle import CostBucket, RequestBucket
@@ -39,6 +41,7 @@ SETTINGS = [
     "webhook_url",
     "name",
     "export_rate",
+    "membership_bumps_collection",
 ]
 HEADER_IDS = {
     "orders": "X-Shopify-Order-Id",
@@ -90,6 +93,10 @@ class ShopState:
         self.webhooks = WebhookHub(self.store)
         self.bulk = BulkManager(self, data_dir / "bulk" / options.domain)
         self.mutator = Mutator(self.store, options.currency, self.on_store_event, options.variants_max)
+        self.catalogue = CatalogueChanges(
+            self.store, self.emit, self.on_store_event, self.offset_minutes, self.settings
+        )
+        self.mutator.extra_kinds = {kind: self.catalogue.random_change for kind in CATALOGUE_KINDS}
         self.lock = threading.Lock()
         self.installed = True
 
@@ -155,6 +162,8 @@ class ShopState:
 
     # -- webhooks ----------------------------------------------------------------------------------
     def on_store_event(self, topic: str, resource: str, record: dict[str, Any]) -> None:
+        if resource == "products":
+            self.catalogue.on_product_event(topic, record)
         if topic.endswith("/delete"):
             payload: dict[str, Any] = {"id": record["id"]}
         else:
