@@ -14,14 +14,14 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.bulk.manager import BulkManager
+from shopify_sim.catalogue_changes import KINDS as CATALOGUE_KINDS
+from shopify_sim.catalogue_changes import CatalogueChanges
 from shopify_sim.faults import Faults
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
 from shopify_sim.render import derived
 from shopify_sim.render import rest as render
 from shopify_sim.store import Store
-from shopify_sim.store.catalogue_changes import KINDS as CATALOGUE_KINDS
-from shopify_sim.store.catalogue_changes import CatalogueChanges
 from shopify_sim.store.generator import Generator, anchor_of
 from shopify_sim.store.mutations import Mutator
 from shopify_sim.throttle import CostBucket, RequestBucket

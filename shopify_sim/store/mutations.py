@@ -268,7 +268,7 @@ DEFAULT_MIX = {
     "products/create": 0.3,
     "products/update": 1,
     "products/delete": 0.1,
-    # The catalogue (store/catalogue_changes.py): inventory moves are the most frequent real webhooks.
+    # The catalogue (catalogue_changes.py): inventory moves are the most frequent real webhooks.
     "inventory_levels/update": 5,
     "inventory_levels/connect": 0.1,
     "inventory_levels/disconnect": 0.1,
