@@ -66,6 +66,12 @@ class ShopOptions:
     deleted_variant_share: float = 0.03
     line_items_mean: float = 3.0
     variants_max: int = 8
+    # The catalogue around products (store/catalogue.py): locations (with 3 or more, the last one is
+    # deactivated), collections (custom and smart).
+    locations: int = 2
+    collections: int = 8
+    # Membership changes of a custom collection bump its updated_at and send collections/update.
+    membership_bumps_collection: bool = False
     token_expiry_seconds: int = 3600
     oldest_api_version: str = "2025-10"
     webhook_api_version: str = "2026-01"
@@ -97,6 +103,8 @@ class ShopOptions:
             "deleted_variant_share",
             "line_items_mean",
             "variants_max",
+            "locations",
+            "collections",
         ]
         return {"data_version": DATA_VERSION, **{key: getattr(self, key) for key in keys}}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from shopify_sim.store import catalogue
 from shopify_sim.store.schema import COLUMNS, INDEXES, TABLES
 
 RESOURCES = ("orders", "customers", "products")
@@ -116,6 +117,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(TABLES)
+        catalogue.create_tables(conn)
         self.upgrade_variants(conn)
 
     def upgrade_variants(self, conn: sqlite3.Connection) -> None:

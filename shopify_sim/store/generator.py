@@ -21,7 +21,7 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.options import ShopOptions
-from shopify_sim.store import records, transactions
+from shopify_sim.store import catalogue, records, transactions
 from shopify_sim.store.db import (
     TRANSACTION_INSERT,
     VARIANT_INSERT,
@@ -167,6 +167,15 @@ class Generator:
         customers = self.customers(conn)
         products = self.products()
         self.insert(conn, "products", products)
+        catalogue.generate(
+            conn,
+            seed=self.options.seed,
+            start=self.start,
+            anchor=self.anchor,
+            products=products,
+            collections=self.options.collections,
+            locations=self.options.locations,
+        )
         order_count = self.orders(conn, customers, products)
         self.finish_customers(conn, customers)
         store.meta_set("ids", orjson.dumps(self.ids.state()).decode(), conn)

@@ -85,6 +85,8 @@ class Mutator:
         self.transactions_touch_order = transactions_touch_order
         self.lock = threading.RLock()
         self.rng = random.Random()
+        # Mix entries served elsewhere (the catalogue's): kind -> fn(rng, kind) -> Change | None.
+        self.extra_kinds: dict[str, Callable[[random.Random, str], Change | None]] = {}
 
     # -- helpers -----------------------------------------------------------------------------------
     def _ids(self) -> records.Ids:
@@ -289,6 +291,8 @@ class Mutator:
     def _one_random(self, rng: random.Random, kind: str) -> Change | None:
         if kind == TRANSACTION_TOPIC:
             return self._random_payment(rng)
+        if kind in self.extra_kinds:
+            return self.extra_kinds[kind](rng, kind)
         resource, _, action = kind.partition("/")
         if resource not in RESOURCES:
             raise MutationError(400, f"unknown mix entry {kind!r}")
@@ -339,6 +343,16 @@ DEFAULT_MIX = {
     "products/create": 0.3,
     "products/update": 1,
     "products/delete": 0.1,
+    # The catalogue (catalogue_changes.py): inventory moves are the most frequent real webhooks.
+    "inventory_levels/update": 5,
+    "inventory_levels/connect": 0.1,
+    "inventory_levels/disconnect": 0.1,
+    "collections/create": 0.05,
+    "collections/update": 0.2,
+    "collections/delete": 0.03,
+    "collects/create": 0.4,
+    "collects/delete": 0.3,
+    "locations/update": 0.05,
 }
 
 
