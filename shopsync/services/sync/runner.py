@@ -73,7 +73,8 @@ def sync_session_run(*, session_id: int, task_id: str = "", worker: str = "") ->
         return None
     session, token = claimed
     with SessionPulse(session.pk, token):
-        _session_run_claimed(session, token)
+        if not _session_run_claimed(session, token):
+            return None
     session.refresh_from_db()
     _signal_data_changed(session)
     return session
@@ -93,7 +94,8 @@ def _session_claim_reconnecting(
         return session_claim(session_id=session_id, task_id=task_id, worker=worker)
 
 
-def _session_run_claimed(session: SyncSession, token: int) -> None:
+def _session_run_claimed(session: SyncSession, token: int) -> bool:
+    """Run the claimed session to its end; False if it was given back for lack of a database."""
     try:
         _session_execute_resuming(session, token)
     except SyncStopped as stop:
@@ -112,11 +114,12 @@ def _session_run_claimed(session: SyncSession, token: int) -> None:
     except Exception as exc:
         if database_connection_lost(exc):
             _session_leave_resumable(session, token, exc)
-            return
+            return False
         logger.exception("sync session %s failed", session.pk)
         session_fail(session=session, token=token, error=f"{type(exc).__name__}: {exc}")
     finally:
         sessions_dispatch_waiting()
+    return True
 
 
 def _session_execute_resuming(session: SyncSession, token: int) -> None:
