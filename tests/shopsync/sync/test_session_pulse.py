@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shopsync.models import SyncSession
+from shopsync.services.sync import ensure_sync, sync_session_run, writing
 from shopsync.services.sync.sessions import SessionPulse, session_pulse
 from tests.factories import ShopFactory, SyncSessionFactory
 
@@ -98,3 +99,41 @@ def test_the_pulse_thread_beats_while_the_run_is_busy_and_stops_with_it(settings
     assert stamps[0] > timezone.now() - timedelta(seconds=5)
     assert stamps[0] < stamps[1] < stamps[2]
     assert session.heartbeat_at < timezone.now() - timedelta(seconds=1)  # no beat once the run ended
+
+
+def test_a_long_batch_write_keeps_the_committed_heartbeat_moving(fake_shopify_live, settings, monkeypatch):
+    # given: a batch write that takes 4 s, and a watcher reading the heartbeat others see (committed)
+    fake, shop = fake_shopify_live
+    [fake.add("customers") for _ in range(5)]
+    settings.SYNC_HEARTBEAT_INTERVAL_SECONDS = 1
+    real_upsert, writing_now = writing.records_upsert, threading.Event()
+
+    def slow_upsert(**kwargs):
+        writing_now.set()
+        time.sleep(4)
+        return real_upsert(**kwargs)
+
+    monkeypatch.setattr(writing, "records_upsert", slow_upsert)
+    session = ensure_sync(shop=shop, kind="initial", resources=["customers"], triggered_by="cli",
+                          enqueue=False).session  # fmt: skip
+    seen: set = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        writing_now.wait(30)
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            seen.add(SyncSession.objects.values_list("heartbeat_at", flat=True).get(pk=session.pk))
+            time.sleep(0.2)
+        connection.close()
+        done.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    # when
+    sync_session_run(session_id=session.pk, task_id="test")
+    watcher.join()
+    # then: during the write the pulse stamped the row at least twice (not frozen until the commit)
+    session.refresh_from_db()
+    assert session.status == Status.COMPLETED
+    assert done.is_set() and len(seen) >= 3, seen
