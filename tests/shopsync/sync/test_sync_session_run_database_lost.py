@@ -101,3 +101,32 @@ def test_a_batch_whose_every_write_attempt_loses_the_connection_is_resumed_not_d
     assert (session.status, session.error) == (SyncSession.Status.COMPLETED, "")
     assert not FailedSyncItem.objects.exists()
     assert sorted(Customer.objects.filter(shop=shop).values_list("shopify_id", flat=True)) == ids
+
+
+def test_a_task_whose_claim_finds_the_connection_cut_reconnects_and_runs_the_session(
+    fake_shopify_live, monkeypatch
+):
+    # given: the worker's connection was cut while it was idle; the task's first query (the claim) fails
+    from shopsync.services.sync import runner
+
+    fake, shop = fake_shopify_live
+    ids = sorted(fake.add("customers") for _ in range(3))
+    session = ensure_sync(shop=shop, kind="incremental", resources=["customers"], triggered_by="cli",
+                          enqueue=False).session  # fmt: skip
+    real_claim, cut = runner.session_claim, []
+
+    def claim_on_a_cut_connection(**kwargs):
+        if not cut:
+            cut.append(connection.connection.info.backend_pid if connection.connection else None)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(runner, "session_claim", claim_on_a_cut_connection)
+    # when
+    sync_session_run(session_id=session.pk, task_id="test")
+    # then: not left queued with its message gone, but run to the end
+    session.refresh_from_db()
+    assert len(cut) == 1
+    assert (session.status, session.attempts) == (SyncSession.Status.COMPLETED, 1)
+    assert sorted(Customer.objects.filter(shop=shop).values_list("shopify_id", flat=True)) == ids
