@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.contrib.django.task import DjangoTask
 
 # Production unless told otherwise, like config.wsgi: a worker or beat started without real secrets
@@ -21,3 +21,9 @@ app.autodiscover_tasks()
 from webhooks.worker import WebhookRelayStep  # noqa: E402
 
 app.steps["consumer"].add(WebhookRelayStep)
+
+# A worker consuming `sync` resumes, once ready, the sessions its node's previous process left running
+# (shopsync/worker.py; the logic is the service `sync_worker_started`).
+from shopsync.worker import on_worker_ready  # noqa: E402
+
+signals.worker_ready.connect(on_worker_ready, weak=False)

@@ -51,8 +51,10 @@ def reconciliation_run_all_task() -> None:
         reconciliation_run_task.delay_on_commit(shop_id, conf.reconciliation_auto_heal())
 
 
-# A bulk export of a large store can take a while; the run is bounded well under a day.
-@shared_task(soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
+# A bulk export of a large store can take a while; the run is bounded well under a day. Acked early:
+# a run is not claimed, so a redelivery (the broker's 5-minute visibility timeout) would start a second
+# one beside it; a run lost with its worker is made up by the next day's (or `manage.py reconcile`).
+@shared_task(soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300, acks_late=False)
 def reconciliation_run_task(shop_id: int, heal: bool = False) -> None:
     shop = Shop.objects.filter(pk=shop_id, status=Shop.Status.INSTALLED).first()
     if shop is None:

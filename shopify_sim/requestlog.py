@@ -30,8 +30,18 @@ class RequestLog:
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
 
     def record(
-        self, method: str, path: str, shop: str | None, status: int, seconds: float, fault: str | None
+        self,
+        method: str,
+        path: str,
+        shop: str | None,
+        status: int,
+        seconds: float,
+        fault: str | None,
+        range_header: str | None = None,
+        body_bytes: int | None = None,
     ) -> None:
+        """`range_header` and `body_bytes` (the bytes of body promised, Content-Length) tell how much of a
+        file download a client asked for and was sent: a resumed read shows as a `Range: bytes=N-`."""
         key = endpoint_key(method, path)
         with self.lock:
             self.counts[key] += 1
@@ -46,6 +56,8 @@ class RequestLog:
                     "status": status,
                     "ms": round(seconds * 1000, 2),
                     "fault": fault,
+                    "range": range_header,
+                    "bytes": body_bytes,
                 }
             )
 

@@ -248,6 +248,8 @@ class Handler(BaseHTTPRequestHandler):
                 response.status,
                 time.monotonic() - started,
                 fault,
+                range_header=request.headers.get("Range"),
+                body_bytes=response.file[2] if response.file is not None else None,
             )
         if response.drop_connection:
             self.drop()

@@ -13,9 +13,10 @@ SYNC_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 15 * 60.0,
         "options": {"queue": "maintenance", "expires": 14 * 60},
     },
+    # With the 30 s heartbeat timeout, a dead worker's run is resumed 30-45 s after its last beat.
     "sync-watchdog": {
         "task": "shopsync.tasks.sync_watchdog_task",
-        "schedule": 60.0,
-        "options": {"queue": "maintenance", "expires": 55},
+        "schedule": 15.0,
+        "options": {"queue": "maintenance", "expires": 14},
     },
 }

@@ -17,10 +17,13 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from shopsync.models import Customer, LineItem, Order, Shop, SyncJob, SyncSession
-from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
+from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE, SyncKind
 from shopsync.selectors import shop_is_synced, sync_last_completed_at
 
 STALE_AFTER = timedelta(hours=24)
+# A running session whose worker has not beaten for this long (three beats at the default 5 s) is shown
+# as stopped: the watchdog resumes it after SYNC_HEARTBEAT_TIMEOUT_SECONDS (30 s), the page says so at once.
+WORKER_SILENT_AFTER = timedelta(seconds=15)
 PAGE_SIZE = 25
 TERMINAL_STATUSES = (SyncSession.Status.COMPLETED, SyncSession.Status.FAILED, SyncSession.Status.CANCELLED)
 # The order the stages of a run happen in, for the settings page's stage list.
@@ -159,6 +162,9 @@ class SyncIndicator:
     token: str
     queued_session: SyncSession | None = None
     failure: SyncFailure | None = None
+    # The run's worker stopped (no heartbeat lately, or the run was given back for that reason): the
+    # page shows `WORKER_STOPPED_MESSAGE` instead of progress that no longer moves.
+    worker_stopped: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -209,14 +215,29 @@ def sync_indicator_get(*, shop: Shop, now: datetime | None = None) -> SyncIndica
     failure = (
         sync_failure_explain(session=shown, jobs=jobs) if shown is not None and state == "failed" else None
     )
+    worker_stopped = _worker_stopped(session=shown, now=now)
+    token = _token(state=state, sessions=[shown, queued], last_completed_at=last_completed_at, jobs=jobs)
     return SyncIndicator(
         state=state,
         session=shown,
         last_completed_at=last_completed_at,
         progress=progress,
-        token=_token(state=state, sessions=[shown, queued], last_completed_at=last_completed_at, jobs=jobs),
+        token=f"{token}s" if worker_stopped else token,
         queued_session=queued,
         failure=failure,
+        worker_stopped=worker_stopped,
+    )
+
+
+def _worker_stopped(*, session: SyncSession | None, now: datetime) -> bool:
+    if session is None:
+        return False
+    if session.status == SyncSession.Status.QUEUED:
+        return session.message == WORKER_STOPPED_MESSAGE
+    return (
+        session.status == SyncSession.Status.RUNNING
+        and session.heartbeat_at is not None
+        and session.heartbeat_at < now - WORKER_SILENT_AFTER
     )
 
 

@@ -39,8 +39,14 @@ class TaskMessage:
         current_app.send_task(self.name, args=list(self.args), **self.options)
 
 
-def task_enqueue_on_commit(name: str, *args: TaskArgument) -> None:
-    transaction.on_commit(TaskMessage(name, args))
+def task_enqueue_on_commit(
+    name: str, *args: TaskArgument, countdown: float | None = None, robust: bool = False
+) -> None:
+    """`countdown`: publish it to run that many seconds later. `robust`: a publish that fails (the
+    broker down) is logged, not raised to the code that committed, for work that something else
+    dispatches again (a sync session: the watchdog)."""
+    options = {} if countdown is None else {"countdown": countdown}
+    transaction.on_commit(TaskMessage(name, args, options), robust=robust)
 
 
 def task_send(name: str, *args: TaskArgument, **options: Any) -> None:

@@ -19,6 +19,7 @@ from shopsync.services.sync import (
     sync_session_run,
     sync_watchdog,
 )
+from shopsync.services.sync.config import SYNC_RETRY_BACKOFF_MAX_SECONDS
 from shopsync.shopify import ShopifyRetryableError
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,11 @@ class SyncSessionTask(DjangoTask):
     acks_late=True,  # safe: the run is claimed by a conditional status transition and resumes from checkpoints
     autoretry_for=(ShopifyRetryableError,),
     retry_backoff=30,
-    retry_backoff_max=600,
+    retry_backoff_max=SYNC_RETRY_BACKOFF_MAX_SECONDS,
     max_retries=5,
 )
 def sync_session_run_task(self, session_id: int) -> None:
-    sync_session_run(session_id=session_id, task_id=self.request.id or "")
+    sync_session_run(session_id=session_id, task_id=self.request.id or "", worker=self.request.hostname or "")
 
 
 @shared_task(acks_late=True)

@@ -193,7 +193,7 @@ SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
 METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")  # /metrics: Prometheus scrapes with it
 
 # --- Sync engine (defaults and meaning in shopsync/services/sync/config.py) ------------------------
-SYNC_HEARTBEAT_TIMEOUT_SECONDS = env_int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", 300)
+SYNC_HEARTBEAT_TIMEOUT_SECONDS = env_int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", 30)
 SYNC_MAX_RUNNING_PER_SHOP = env_int("SYNC_MAX_RUNNING_PER_SHOP", 2)
 SYNC_MAX_RUNNING_TOTAL = env_int("SYNC_MAX_RUNNING_TOTAL", 10)
 SYNC_INCREMENTAL_OVERLAP_SECONDS = env_int("SYNC_INCREMENTAL_OVERLAP_SECONDS", 120)
@@ -205,9 +205,14 @@ _broker_url = env_str("CELERY_BROKER_URL", "")
 if _broker_url:
     CELERY_BROKER_URL = _broker_url
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Longer than any task's hard time limit, so an acked-late task is not redelivered
-        # while it is still running; a dead worker's sync is resumed by the watchdog anyway.
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 3600),
+        # How long a message taken by a worker that died stays invisible (acks_late): 5 minutes, not
+        # hours. What it may redeliver while its task still runs is harmless: a sync task's claim is a
+        # conditional UPDATE that refuses a session still heart-beating (each running sync redelivered
+        # once, a no-op), webhook and dead-letter work is claimed row by row, alert channels are claimed,
+        # and the one long task that is not idempotent (reconciliation) acks early. Retry countdowns
+        # (sync: up to 10 min) may come back early as a duplicate, which its claim also absorbs. Sync
+        # runs do not wait for this: the watchdog resumes them 30-45 s after their worker's last beat.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
         # A Redis that is restarting refuses at once, but one behind a failover or a NAT that
         # dropped the connection never answers: without timeouts a publish (or the worker's BRPOP
         # connection) would wait on the dead socket forever instead of reconnecting. The read

@@ -27,6 +27,8 @@ class SyncKind(models.TextChoices):
 
 BACKFILL_KINDS = (SyncKind.INITIAL, SyncKind.FULL)
 ACTIVE_STATUSES = ("queued", "running")
+# A session's message while it waits to be resumed because its worker stopped (the dashboard reads it).
+WORKER_STOPPED_MESSAGE = "The worker running this sync stopped — resuming."
 
 
 class SyncSession(BaseModel):
@@ -143,7 +145,8 @@ class SyncSession(BaseModel):
 class SyncJob(BaseModel):
     """One resource within a session, with its checkpoint.
 
-    Checkpoint, bulk modes: `bulk_operation_id` + `bulk_line` (lines of its JSONL consumed and committed);
+    Checkpoint, bulk modes: `bulk_operation_id` + `bulk_line` (lines of its JSONL consumed and committed),
+    with `bulk_byte_line` / `bulk_byte_offset` for resuming the download with a byte range;
     after a FAILED/CANCELED operation whose partial data was consumed, `bulk_after_id` carries the
     last root id committed so the follow-up bulk query asks only for what is left.
     Checkpoint, paged modes: `page_cursor` (GraphQL endCursor of the last committed page) plus the
@@ -181,6 +184,10 @@ class SyncJob(BaseModel):
     bulk_status = models.CharField(max_length=16, blank=True)
     bulk_url = models.TextField(blank=True)
     bulk_line = models.PositiveBigIntegerField(default=0)
+    # Where a resumed read of the same export restarts with an HTTP Range: its first `bulk_byte_line`
+    # lines (at or before `bulk_line`) end at byte `bulk_byte_offset`. 0/0 = from the start.
+    bulk_byte_line = models.PositiveBigIntegerField(default=0)
+    bulk_byte_offset = models.PositiveBigIntegerField(default=0)
     bulk_after_id = models.BigIntegerField(null=True, blank=True)
     bulk_finished_at = models.DateTimeField(
         null=True, blank=True
@@ -242,6 +249,9 @@ class SyncAttempt(models.Model):
 
     session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="attempts_log")
     task_id = models.CharField(max_length=255, blank=True)
+    # The Celery node that claimed it (`worker@host`): when that node starts again, the attempt's
+    # process is known dead and the session is resumed at once.
+    worker = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, blank=True)

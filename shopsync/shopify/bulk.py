@@ -3,13 +3,17 @@
 The flow the sync engine drives:
 1. `bulk_query_start` (a `BulkOperationInProgress` means the shop's slot is taken: wait, then retry);
 2. `bulk_operation_wait` until a terminal status (the `bulk_operations/finish` webhook can wake it);
-3. `bulk_result_lines(op.url, start_line=checkpoint)`, which survives dropped downloads.
+3. `bulk_result_lines(op.url, start_line=checkpoint)`, which survives dropped downloads; with a
+   `ByteAnchor` from the checkpoint a resumed read starts with `Range: bytes=<offset>-` instead of
+   downloading the export again from byte 0 (and falls back to skipping lines if the server ignores it).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,7 +37,9 @@ BUSY_USER_ERROR_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 _BUSY_MESSAGE_RE = re.compile(r"already in progress|limit reached", re.IGNORECASE)
 _GID_RE = re.compile(r"gid://shopify/BulkOperation/\d+")
 
-DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+# A resumed read restarts at the end of the last block the consumer committed past, so this is also
+# how much a resume downloads again at most (256 KiB: 0.1 % of a 256 MB export).
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
 DOWNLOAD_MAX_ATTEMPTS = 8
 WAKE_CHECK_SECONDS = 1.0
 
@@ -255,10 +261,46 @@ def bulk_result_lines(url: str, **options: Any) -> Iterator[bytes]:
         yield from block_lines(block)
 
 
+@dataclass(frozen=True, slots=True)
+class ByteAnchor:
+    """A line boundary of an export with a known byte offset: its first `lines` lines (blank lines not
+    counted) end at byte `offset`."""
+
+    lines: int
+    offset: int
+
+
+START = ByteAnchor(lines=0, offset=0)
+
+
+class DownloadAnchors:
+    """The line boundaries a download passed, for its consumer to checkpoint: the download runs ahead
+    (in a prefetch or feeder thread), so `at_or_before(lines)` answers where a later download may
+    restart, with `Range`, to reach line `lines` again. Thread-safe; the consumer only moves forward,
+    so anchors before the one it asked for are dropped (memory stays small)."""
+
+    def __init__(self, start: ByteAnchor = START) -> None:
+        self._lock = threading.Lock()
+        self._anchors = [start]
+
+    def add(self, anchor: ByteAnchor) -> None:
+        with self._lock:
+            if anchor.lines >= self._anchors[-1].lines:
+                self._anchors.append(anchor)
+
+    def at_or_before(self, lines: int) -> ByteAnchor:
+        with self._lock:
+            index = max(0, bisect.bisect_right([a.lines for a in self._anchors], lines) - 1)
+            del self._anchors[:index]
+            return self._anchors[0]
+
+
 def bulk_result_blocks(
     url: str,
     *,
     start_line: int = 0,
+    start_anchor: ByteAnchor | None = None,
+    anchors: DownloadAnchors | None = None,
     session: requests.Session | None = None,
     max_attempts: int = DOWNLOAD_MAX_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
@@ -268,10 +310,15 @@ def bulk_result_blocks(
     """`bulk_result_lines` a block at a time, for a consumer that splits lines itself (the bulk
     parsing child process): each block is whole lines, the last one ending with a newline, and
     `block_lines(block)` are exactly the lines `bulk_result_lines` would yield for it. Same start,
-    same resumes, and no per-line work here."""
+    same resumes, and no per-line work here.
+
+    `start_anchor` (at or before `start_line`, from a checkpoint) lets the first request ask for
+    `Range: bytes=<offset>-` and skip only the lines between the anchor and `start_line`; `anchors`
+    receives each block boundary passed, for the consumer's next checkpoint."""
     http = session or requests.Session()
     timeout = timeout or default_timeout()
-    position = _DownloadPosition(lines_done=start_line)
+    anchor = start_anchor if start_anchor is not None and start_anchor.lines <= start_line else START
+    position = _DownloadPosition(lines_done=start_line, anchor=anchor, anchors=anchors)
     failures = 0
     while True:
         try:
@@ -308,12 +355,18 @@ def _block_line_count(block: bytes) -> int:
 
 @dataclass(slots=True)
 class _DownloadPosition:
-    """How far the consumer got: complete lines yielded, and the byte offset just after the last one
-    (known only while the bytes were read from the start or from a verified Range)."""
+    """How far the consumer got (complete lines yielded, or skipped by the caller's `start_line`), and
+    the last line boundary at or before it whose byte offset is known: where a new request resumes."""
 
     lines_done: int
-    byte_offset: int | None = None
+    anchor: ByteAnchor = START
+    anchors: DownloadAnchors | None = None
     use_range: bool = True
+
+    def passed(self, anchor: ByteAnchor) -> None:
+        self.anchor = anchor
+        if self.anchors is not None:
+            self.anchors.add(anchor)
 
 
 def _blocks_from(
@@ -324,45 +377,58 @@ def _blocks_from(
     chunk_size: int,
     timeout: tuple[float, float],
 ) -> Iterator[bytes]:
-    response, offset, lines_to_skip = _open_at(http, url, position, timeout=timeout)
+    opened = _open_at(http, url, position, timeout=timeout)
+    if opened is None:
+        return  # the anchor is the end of the file: nothing is left to read
+    response, body_start = opened
+    offset, lines_at = body_start.offset, body_start.lines
     with response:
         for block in _whole_line_blocks(response, chunk_size=chunk_size, what=url):
             offset += len(block)
-            if lines_to_skip:
-                # A restart without Range: drop the lines handed out already (rare, so line by line).
-                lines = block_lines(block)
-                skipped = min(lines_to_skip, len(lines))
-                lines_to_skip -= skipped
-                lines = lines[skipped:]
-                position.byte_offset = offset
-                if not lines:
-                    continue
-                block = b"\n".join(lines) + b"\n"
-            position.lines_done += _block_line_count(block)
-            position.byte_offset = offset
+            count = _block_line_count(block)
+            already_handed_out = position.lines_done - lines_at
+            lines_at += count
+            if already_handed_out >= count:
+                position.passed(ByteAnchor(lines_at, offset))
+                continue
+            if already_handed_out > 0:
+                # Restarted before the consumer's line (no Range, or an anchor behind it): drop the
+                # lines handed out already (rare, so line by line).
+                block = b"\n".join(block_lines(block)[already_handed_out:]) + b"\n"
+            position.lines_done = lines_at
+            position.passed(ByteAnchor(lines_at, offset))
             yield block
 
 
 def _open_at(
     http: requests.Session, url: str, position: _DownloadPosition, *, timeout: tuple[float, float]
-) -> tuple[requests.Response, int, int]:
-    """The response, the byte offset its body starts at, and how many lines of it to skip."""
+) -> tuple[requests.Response, ByteAnchor] | None:
+    """The response and the line boundary its body starts at; None when a Range request shows that
+    nothing follows the anchor."""
     # Identity encoding: byte offsets must count the stored bytes, not a compressed stream.
     headers = {"Accept-Encoding": "identity"}
-    if position.use_range and position.byte_offset:
-        headers["Range"] = f"bytes={position.byte_offset}-"
+    ranged = position.use_range and position.anchor.offset > 0
+    if ranged:
+        headers["Range"] = f"bytes={position.anchor.offset}-"
     response = _open(http, url, headers=headers, timeout=timeout)
+    if response.status_code == 416:
+        response.close()
+        if not ranged:
+            raise ShopifyRetryableError("Bulk result server refused a download without a range", status=416)
+        if _range_size(response) == position.anchor.offset:
+            return None
+        # The stored file is not the one the anchor was taken from: read it from the start.
+        position.use_range = False
+        return _open_at(http, url, position, timeout=timeout)
     if response.status_code == 206:
-        if _range_start(response) != position.byte_offset:
+        if _range_start(response) != position.anchor.offset:
             position.use_range = False
             response.close()
             raise ShopifyRetryableError("Bulk result server answered a different byte range", status=206)
-        offset, lines_to_skip = position.byte_offset or 0, 0
-    else:
-        # Full body: count lines from the start and skip the ones already handed out.
-        offset, lines_to_skip = 0, position.lines_done
-    position.byte_offset = offset
-    return response, offset, lines_to_skip
+        return response, position.anchor
+    # Full body (the server ignores Range, as RFC 9110 allows): count lines from the start and skip
+    # the ones already handed out.
+    return response, START
 
 
 def _open(
@@ -372,7 +438,7 @@ def _open(
         response = http.get(url, headers=headers, stream=True, timeout=timeout)
     except NETWORK_ERRORS as exc:
         raise network_error(exc, what="Bulk result download") from exc
-    error = http_error(response, what="Bulk result download")
+    error = None if response.status_code == 416 else http_error(response, what="Bulk result download")
     if error is not None:
         response.close()
         # A 403/404 from storage means the signed URL expired (7 days) or is wrong: not retryable.
@@ -382,6 +448,11 @@ def _open(
 
 def _range_start(response: requests.Response) -> int | None:
     match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else None
+
+
+def _range_size(response: requests.Response) -> int | None:
+    match = re.match(r"bytes \*/(\d+)$", response.headers.get("Content-Range", ""))
     return int(match.group(1)) if match else None
 
 
@@ -407,6 +478,8 @@ __all__ = [
     "BulkOperation",
     "BulkOperationInProgress",
     "BulkOperationWaitTimeout",
+    "ByteAnchor",
+    "DownloadAnchors",
     "block_lines",
     "bulk_concurrency_limit",
     "bulk_operation_cancel",

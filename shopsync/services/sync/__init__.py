@@ -8,6 +8,7 @@ Public API (everything else in this package is internal):
 - `sync_watchdog()`, `sync_incremental_all_shops()`: the periodic jobs.
 - `sync_session_clear(...)`: "clear stuck run" for admins.
 - `sync_sessions_resume_orphaned(before=...)`: resume sessions a stopped process left (start-up).
+- `sync_worker_started(worker=...)`: a Celery worker is ready: resume what its node's previous process left.
 - `retry_failed_batches(...) -> RetryFailedBatchesResult(retried_count, still_failed_count)`.
 - `failed_batch_retry(item=...) -> bool`: retry one failed batch (the admin's "Retry now").
 - `bulk_operation_finished(...)`: the `bulk_operations/finish` webhook's hook.
@@ -42,6 +43,7 @@ from shopsync.services.sync.maintenance import (
     sync_session_fail_by_id,
     sync_sessions_resume_orphaned,
     sync_watchdog,
+    sync_worker_started,
 )
 from shopsync.services.sync.runner import sync_session_run
 
@@ -69,4 +71,5 @@ __all__ = [
     "sync_session_run",
     "sync_sessions_resume_orphaned",
     "sync_watchdog",
+    "sync_worker_started",
 ]

@@ -42,6 +42,8 @@ from shopsync.shopify import ShopifyAccessDenied, ShopifyClient, ShopifyError, S
 from shopsync.shopify.bulk import (
     BulkOperation,
     BulkOperationInProgress,
+    ByteAnchor,
+    DownloadAnchors,
     bulk_concurrency_limit,
     bulk_operation_wait,
     bulk_query_start,
@@ -152,7 +154,7 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
     with transaction.atomic():
         session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.BULK_RUNNING)
         SyncJob.objects.filter(pk=ctx.job.pk).update(
-            bulk_operation_id=operation.id, bulk_status=operation.status, bulk_url="", bulk_line=0,
+            bulk_operation_id=operation.id, bulk_status=operation.status, bulk_url="", bulk_line=0, bulk_byte_line=0, bulk_byte_offset=0,
             bulk_finished_at=None, bulk_rounds=F("bulk_rounds") + 1, api_calls=F("api_calls") + client.graphql_calls - before,
             checkpoint_at=timezone.now(), updated_at=timezone.now(),
         )  # fmt: skip
@@ -223,7 +225,7 @@ def _export_lost(ctx: JobContext, exc: ShopifyPermanentError) -> None:
     with transaction.atomic():
         session_heartbeat(session=ctx.session, token=ctx.token)
         SyncJob.objects.filter(pk=ctx.job.pk).update(
-            bulk_operation_id="", bulk_status="", bulk_url="", bulk_line=0, bulk_finished_at=None,
+            bulk_operation_id="", bulk_status="", bulk_url="", bulk_line=0, bulk_byte_line=0, bulk_byte_offset=0, bulk_finished_at=None,
             failures=[*ctx.job.failures, failure][-200:], updated_at=timezone.now(),
         )  # fmt: skip
     ctx.job.refresh_from_db()
@@ -239,7 +241,7 @@ def _round_note(ctx: JobContext, operation: BulkOperation) -> None:
     with transaction.atomic():
         session_heartbeat(session=ctx.session, token=ctx.token)
         SyncJob.objects.filter(pk=ctx.job.pk).update(
-            bulk_operation_id="", bulk_url="", bulk_line=0, bulk_finished_at=None,
+            bulk_operation_id="", bulk_url="", bulk_line=0, bulk_byte_line=0, bulk_byte_offset=0, bulk_finished_at=None,
             failures=[*ctx.job.failures, failure][-200:], updated_at=timezone.now(),
         )  # fmt: skip
     ctx.job.refresh_from_db()
@@ -290,21 +292,30 @@ def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
 
 def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
     consumed = ctx.job.bulk_line
+    # A resumed read asks for the bytes after the checkpoint's anchor instead of the whole export.
+    start = _start_anchor(ctx.job)
+    anchors = DownloadAnchors(start or ByteAnchor(lines=0, offset=0))
+    blocks = bulk_result_blocks(url, start_line=consumed, start_anchor=start, anchors=anchors)
     # Download and parse the next batches while this one is written (in a child process when large).
     batches = bulk_batches(
-        bulk_result_blocks(url, start_line=consumed), resource=ctx.resource,
-        batch_size=sync_config().bulk_batch_size, start_line=consumed + 1,
+        blocks, resource=ctx.resource, batch_size=sync_config().bulk_batch_size, start_line=consumed + 1,
         in_child=parse_process_wanted(expected_lines=object_count - consumed),
     )  # fmt: skip
     statistics = _StatisticsRefresh(ctx.resource)
     for bulk_batch in batches:
         resume_line = bulk_batch.resume_line - 1
         root_errors = [e for e in bulk_batch.errors if not e.is_child]
+        anchor = anchors.at_or_before(resume_line)
         batch = Batch(
             resource=ctx.resource,
             records=bulk_batch.records,
             where={"lines": [consumed + 1, resume_line], "operation": ctx.job.bulk_operation_id},
-            checkpoint={"bulk_line": resume_line, "bulk_after_id": _after_id(ctx, bulk_batch)},
+            checkpoint={
+                "bulk_line": resume_line,
+                "bulk_after_id": _after_id(ctx, bulk_batch),
+                "bulk_byte_line": anchor.lines,
+                "bulk_byte_offset": anchor.offset,
+            },
             fetched=len(bulk_batch.records) + len(root_errors),
             invalid=_invalid_records(bulk_batch.errors),
             pages=1,
@@ -314,6 +325,13 @@ def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
         ctx.job.synced += batch.fetched
         consumed = resume_line
         statistics.written(result.written if result else 0)
+
+
+def _start_anchor(job: SyncJob) -> ByteAnchor | None:
+    """The checkpoint's byte anchor, if it belongs to the read being resumed (at or before its line)."""
+    if 0 < job.bulk_byte_line <= job.bulk_line:
+        return ByteAnchor(lines=job.bulk_byte_line, offset=job.bulk_byte_offset)
+    return None
 
 
 class _StatisticsRefresh:

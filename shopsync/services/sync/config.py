@@ -6,15 +6,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+# The longest countdown of a sync task's retry (the runner tells the watchdog to wait that long).
+SYNC_RETRY_BACKOFF_MAX_SECONDS = 600
+
 DEFAULTS: dict[str, int | float] = {
     # A running session whose heartbeat is older than this is presumed dead and resumed by the watchdog.
-    # It must exceed the longest stretch a live run goes without a heartbeat. The client's waits
-    # (THROTTLED, 429 Retry-After, backoff up to 60 s, pacing) beat every SYNC_HEARTBEAT_INTERVAL_SECONDS
-    # (the runner hands the client a heart-beating `sleep`), so that stretch is one HTTP request
-    # (SHOPIFY_HTTP_TIMEOUT_SECONDS, 30 s) plus one batch write: keep this at least
-    # 2 x SHOPIFY_HTTP_TIMEOUT_SECONDS + 30 s (90 s with the defaults), or live runs get resumed twice.
-    "SYNC_HEARTBEAT_TIMEOUT_SECONDS": 300,
-    # Heartbeats while waiting (bulk operation running, throttled) are written at most this often.
+    # The heartbeat comes from a thread of the worker process (`SessionPulse`) every
+    # SYNC_HEARTBEAT_INTERVAL_SECONDS whatever the run does (a long HTTP request, a bulk poll sleep, a
+    # big batch write), so this only has to outlast a few missed beats (a database hiccup): 6 by default.
+    "SYNC_HEARTBEAT_TIMEOUT_SECONDS": 30,
+    # The pulse thread beats this often (and the run's own waits stamp the heartbeat at most this often).
     "SYNC_HEARTBEAT_INTERVAL_SECONDS": 5,
     "SYNC_MAX_RUNNING_PER_SHOP": 2,
     "SYNC_MAX_RUNNING_TOTAL": 10,
@@ -36,8 +37,9 @@ DEFAULTS: dict[str, int | float] = {
     "SYNC_ANALYZE_AFTER_ROWS": 10_000,
     # Tries of one batch write before it is stored as a failed batch.
     "SYNC_WRITE_ATTEMPTS": 3,
-    # A queued session with no worker for this long gets its task enqueued again by the watchdog.
-    "SYNC_REDISPATCH_AFTER_SECONDS": 600,
+    # A queued session enqueued this long ago, while the sync queue is empty (its message is gone),
+    # gets its task enqueued again by the watchdog (`sessions_lost`).
+    "SYNC_REDISPATCH_AFTER_SECONDS": 60,
 }
 
 

@@ -8,7 +8,9 @@ only if there is none.
 3. Insert the session inside a savepoint. The partial unique constraints
    (`syncsession_one_active_per_shop_kind`, `syncsession_one_active_backfill_per_shop`) make one of
    N concurrent inserts win; the others get IntegrityError and return the winner's session.
-4. Enqueue its task once the transaction commits, only when this call created it.
+4. Enqueue its task after commit, only when this call created it. A publish that fails (broker down
+   or unreachable) is logged, not raised: the session is committed and queued, and the watchdog
+   dispatches a queued session whose message is gone again (`sessions_lost`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncInputError
-from shopsync.services.sync.sessions import session_requeue, sessions_stale
+from shopsync.services.sync.sessions import session_requeue_stale, sessions_stale
+
+SYNC_RUN_TASK = "shopsync.tasks.sync_session_run_task"
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +42,8 @@ ALL_RESOURCES: tuple[str, ...] = ("orders", "customers", "products")
 SYNC_MAX_DAYS = 36_500
 SYNC_MAX_STALE_AFTER_MINS = SYNC_MAX_DAYS * 24 * 60
 CHECKPOINT_FIELDS = (
-    "bulk_operation_id", "bulk_status", "bulk_url", "bulk_line", "bulk_after_id", "bulk_rounds",
+    "bulk_operation_id", "bulk_status", "bulk_url", "bulk_line", "bulk_byte_line", "bulk_byte_offset",
+    "bulk_after_id", "bulk_rounds",
     "page_cursor", "watermark_updated_at", "watermark_id", "window_start", "window_end", "checkpoint_at",
     "total", "synced", "created", "updated", "skipped", "unchanged", "failed", "pages_done", "lines_done",
     "api_calls", "failures",
@@ -197,8 +204,8 @@ def _checkpoint_inherit(*, job: SyncJob, previous: SyncJob) -> None:
     SyncJob.objects.filter(pk=job.pk).update(**values)
     SyncSeenRecord.objects.filter(job=previous).update(job=job)
     # Handed over: the old job must not give the same checkpoint to a second run.
-    SyncJob.objects.filter(pk=previous.pk).update(bulk_operation_id="", bulk_url="", bulk_line=0,
-                                                  bulk_after_id=None, page_cursor="")  # fmt: skip
+    SyncJob.objects.filter(pk=previous.pk).update(bulk_operation_id="", bulk_url="", bulk_line=0, bulk_byte_line=0,
+                                                  bulk_byte_offset=0, bulk_after_id=None, page_cursor="")  # fmt: skip
 
 
 def _resume_if_stuck(session: SyncSession) -> None:
@@ -206,12 +213,15 @@ def _resume_if_stuck(session: SyncSession) -> None:
     config = sync_config()
     now = timezone.now()
     if session.status == SyncSession.Status.RUNNING:
-        if session in sessions_stale(now=now) and session_requeue(
-            session=session, note="resumed by a new trigger"
+        if session in sessions_stale(now=now) and session_requeue_stale(
+            session=session, note="resumed by a new trigger", now=now
         ):
             _enqueue(session)
-    elif session.enqueued_at and session.enqueued_at < now - timedelta(
-        seconds=config.redispatch_after_seconds
+    elif (
+        not session.waiting_for_slot
+        and session.enqueued_at
+        and session.enqueued_at < now - timedelta(seconds=config.redispatch_after_seconds)
+        and sync_queue_backlog() == 0
     ):
         session_redispatch(session=session)
 
@@ -238,5 +248,40 @@ def sessions_dispatch_waiting() -> int:
     return sum(session_redispatch(session=session) for session in waiting.order_by("created_at")[:50])
 
 
-def _enqueue(session: SyncSession) -> None:
-    task_enqueue_on_commit("shopsync.tasks.sync_session_run_task", session.pk)
+def sessions_lost() -> list[SyncSession]:
+    """Queued sessions whose task is gone: enqueued (or due, for a retry) longer ago than
+    `SYNC_REDISPATCH_AFTER_SECONDS` while the sync queue is empty, so their message is neither
+    waiting there nor anywhere else (a worker holds at most the message it runs, and a run claims its
+    session at once). A message is lost when its publish failed or was dropped, when the broker lost
+    it (a restart without persistence), or when a worker took it and ended without running the session.
+    With a backlog in the queue nothing is counted lost: the message may be in it, and a new one
+    would queue behind the same backlog anyway. An unreachable broker answers nothing: no dispatch."""
+    cutoff = timezone.now() - timedelta(seconds=sync_config().redispatch_after_seconds)
+    waiting = SyncSession.objects.filter(
+        status=SyncSession.Status.QUEUED, waiting_for_slot=False, enqueued_at__lt=cutoff
+    )
+    candidates = list(waiting.order_by("enqueued_at")[:100])
+    if not candidates or sync_queue_backlog() != 0:
+        return []
+    return candidates
+
+
+def sync_queue_backlog() -> int | None:
+    """Messages waiting in the queue the sync task is routed to (None: the broker did not answer)."""
+    app = current_app
+    queue = app.amqp.router.route({}, SYNC_RUN_TASK)["queue"]
+    conn = app.connection_for_write()
+    try:
+        with conn:
+            conn.ensure_connection(max_retries=1)
+            return conn.default_channel.queue_declare(queue=queue.name).message_count
+    except (KombuError, OSError, *conn.connection_errors, *conn.channel_errors) as exc:
+        logger.warning("sync queue length unknown (broker unreachable): %s", exc)
+        return None
+
+
+def _enqueue(session: SyncSession, *, countdown: float | None = None) -> None:
+    """Publish the session's task once the current transaction commits (R5). A publish that fails is
+    logged, not raised: the session is committed and queued, and the watchdog dispatches it again
+    (`sessions_lost`)."""
+    task_enqueue_on_commit(SYNC_RUN_TASK, session.pk, countdown=countdown, robust=True)

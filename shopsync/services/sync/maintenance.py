@@ -1,25 +1,49 @@
-"""The periodic side of the engine: the watchdog, the beat fan-out, and clearing a stuck run."""
+"""The periodic side of the engine: the watchdog, recovery when a worker starts, the beat fan-out, and
+clearing a stuck run.
+
+How a run survives its worker's death (SIGKILL, OOM, a machine gone):
+1. the worker's pulse thread (`SessionPulse`) stops, so `heartbeat_at` ages; the dashboard says the
+   worker stopped once it is a few beats old;
+2. a worker of the same Celery node starting again resumes the sessions its previous process claimed
+   at once (`sync_worker_started`); otherwise the watchdog (beat, every 15 s) requeues a session
+   silent for `SYNC_HEARTBEAT_TIMEOUT_SECONDS` (30 s) and enqueues it;
+3. any worker claims it (a conditional UPDATE: of two watchdogs, or a watchdog and a live worker, one
+   wins) and resumes each job from its checkpoint, a bulk read with an HTTP Range from its byte offset.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from shopsync.models import Shop, SyncJob, SyncSeenRecord, SyncSession
-from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
-from shopsync.services.sync.config import sync_config
+from shopsync.models.sync import (
+    ACTIVE_STATUSES,
+    BACKFILL_KINDS,
+    CHECKPOINT_LIFETIME,
+    WORKER_STOPPED_MESSAGE,
+    SyncKind,
+)
 from shopsync.services.sync.guard import (
     _enqueue,
     ensure_sync,
     session_redispatch,
     sessions_dispatch_waiting,
+    sessions_lost,
 )
-from shopsync.services.sync.sessions import session_fail, session_requeue, session_transition, sessions_stale
+from shopsync.services.sync.sessions import (
+    session_fail,
+    session_requeue,
+    session_requeue_stale,
+    session_transition,
+    sessions_orphaned_by_worker,
+    sessions_stale,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +59,22 @@ def sync_watchdog() -> WatchdogReport:
     """1. Resume running sessions whose worker died (no heartbeat): running -> queued, enqueue.
     2. Enqueue queued sessions that lost their message or waited for a slot.
     3. Drop checkpoints of runs abandoned more than 7 days ago (their bulk URLs are gone too)."""
-    resumed = []
-    for session in sessions_stale():
-        if session_requeue(session=session, note="resumed by the watchdog (no heartbeat)"):
-            _enqueue(session)
-            resumed.append(session.pk)
-            logger.warning("sync watchdog resumed session %s (shop %s)", session.pk, session.shop_id)
-    redispatched = [s.pk for s in _sessions_lost() if session_redispatch(session=s)]
+    resumed = _sessions_stale_resume(note="resumed by the watchdog (no heartbeat)")
+    redispatched = [s.pk for s in sessions_lost() if session_redispatch(session=s)]
     sessions_dispatch_waiting()
     return WatchdogReport(
         resumed=resumed, redispatched=redispatched, expired_checkpoints=checkpoints_expire()
     )
+
+
+def _sessions_stale_resume(*, note: str) -> list[int]:
+    resumed = []
+    for session in sessions_stale():
+        if session_requeue_stale(session=session, note=note):
+            _enqueue(session)
+            resumed.append(session.pk)
+            logger.warning("sync session %s (shop %s) %s", session.pk, session.shop_id, note)
+    return resumed
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +97,8 @@ def sync_sessions_resume_orphaned(*, before: datetime, shop: Shop | None = None)
         Q(heartbeat_at__lt=before) | Q(heartbeat_at__isnull=True)
     )
     for session in running:
-        if session_requeue(session=session, note="resumed: its process stopped"):
+        if session_requeue(session=session, note="resumed: its process stopped", stale_before=before,
+                           message=WORKER_STOPPED_MESSAGE):  # fmt: skip
             _enqueue(session)
             resumed.append(session.pk)
     queued = active.filter(status=SyncSession.Status.QUEUED).filter(
@@ -78,9 +108,23 @@ def sync_sessions_resume_orphaned(*, before: datetime, shop: Shop | None = None)
     return OrphanReport(resumed=resumed, redispatched=redispatched)
 
 
-def _sessions_lost() -> list[SyncSession]:
-    cutoff = timezone.now() - timedelta(seconds=sync_config().redispatch_after_seconds)
-    return list(SyncSession.objects.filter(status=SyncSession.Status.QUEUED, enqueued_at__lt=cutoff))
+def sync_worker_started(*, worker: str) -> OrphanReport:
+    """A worker (Celery node `worker`, e.g. `sync@host`) started: resume at once the sessions its
+    previous process was running (a node name is one process at a time, so those are orphans, however
+    fresh their last heartbeat), then what the watchdog would resume or dispatch again now.
+
+    Safe beside live workers: each requeue is fenced by the attempt number (and, for stale ones, by
+    the heartbeat still being old), and a process wrongly taken for dead stops at its next batch."""
+    resumed = []
+    for session in sessions_orphaned_by_worker(worker=worker):
+        if session_requeue(session=session, token=session.attempts, note=f"resumed: worker {worker} restarted",
+                           message=WORKER_STOPPED_MESSAGE):  # fmt: skip
+            _enqueue(session)
+            resumed.append(session.pk)
+            logger.warning("sync session %s resumed: its worker %s restarted", session.pk, worker)
+    resumed += _sessions_stale_resume(note=f"resumed by starting worker {worker} (no heartbeat)")
+    redispatched = [s.pk for s in sessions_lost() if session_redispatch(session=s)]
+    return OrphanReport(resumed=resumed, redispatched=redispatched)
 
 
 def checkpoints_expire() -> int:
@@ -98,7 +142,8 @@ def checkpoints_expire() -> int:
 
 def _checkpoint_drop(job_id: int) -> None:
     SyncJob.objects.filter(pk=job_id).update(
-        bulk_operation_id="", bulk_status="", bulk_url="", bulk_line=0, bulk_after_id=None,
+        bulk_operation_id="", bulk_status="", bulk_url="", bulk_line=0, bulk_byte_line=0, bulk_byte_offset=0,
+        bulk_after_id=None,
         bulk_finished_at=None, page_cursor="", updated_at=timezone.now(),
     )  # fmt: skip
     SyncSeenRecord.objects.filter(job_id=job_id).delete()

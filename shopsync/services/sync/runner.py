@@ -10,13 +10,16 @@
 
 A lost database connection is treated like a lost worker, never as a failure: the checkpoints are
 committed with each batch, so the run reconnects and resumes from them in this task. A run that keeps
-losing it without committing anything, or whose database stays away, is put back to queued (or, if
-even that cannot be written, left running: its heartbeat stops) for the watchdog to resume.
+losing it without committing anything, or whose database stays away, is put back to queued with a
+new task due shortly (or, if even that cannot be written, left running: its heartbeat stops and the
+watchdog resumes it). A task never ends leaving its session queued without a successor: that is
+how a run "never started" (issue: the cut-connections e2e test found a session queued for minutes).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
@@ -25,14 +28,15 @@ from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncJob, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.services.sync.bulk import bulk_jobs_run
-from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.config import SYNC_RETRY_BACKOFF_MAX_SECONDS, sync_config
 from shopsync.services.sync.database import CONNECTION_ERRORS, database_connection_lost, database_reconnect
 from shopsync.services.sync.errors import SyncStopped
-from shopsync.services.sync.guard import sessions_dispatch_waiting
+from shopsync.services.sync.guard import _enqueue, sessions_dispatch_waiting
 from shopsync.services.sync.jobs import job_context, job_fail
 from shopsync.services.sync.paged import paged_job_run
 from shopsync.services.sync.sessions import (
     Heartbeat,
+    SessionPulse,
     Status,
     scope_note,
     session_claim,
@@ -53,18 +57,45 @@ BULK_KINDS = (SyncKind.INITIAL, SyncKind.FULL, SyncKind.POPULATE)
 MAX_DATABASE_RESUMES_WITHOUT_PROGRESS = 3
 # Waiting for the database to come back, at most this long (and half the heartbeat timeout).
 MAX_DATABASE_WAIT_SECONDS = 60.0
+# A run given back after losing its database connection is tried again in a new task this much later.
+DATABASE_RESUME_DELAY_SECONDS = 10.0
 
 
-def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | None:
+def sync_session_run(*, session_id: int, task_id: str = "", worker: str = "") -> SyncSession | None:
     """Claim and run (or resume) a session. Returns the session, or None if this call had nothing to do.
+    `worker` is the Celery node running it (recorded on the attempt, see `sync_worker_started`).
 
     A retryable Shopify error (outage outlasting the client's own retries) puts the session back to
     queued and re-raises, so the task retries it with back-off and resumes from the checkpoints."""
-    claimed = session_claim(session_id=session_id, task_id=task_id)
+    claimed = _session_claim_reconnecting(session_id=session_id, task_id=task_id, worker=worker)
     if claimed is None:
         logger.info("sync session %s not claimed (not queued, superseded or waiting for a slot)", session_id)
         return None
     session, token = claimed
+    with SessionPulse(session.pk, token):
+        if not _session_run_claimed(session, token):
+            return None
+    session.refresh_from_db()
+    _signal_data_changed(session)
+    return session
+
+
+def _session_claim_reconnecting(
+    *, session_id: int, task_id: str, worker: str
+) -> tuple[SyncSession, int] | None:
+    """`session_claim`, once more after a lost database connection (a task starting just as the
+    database restarts): a task that raised here would be acked with its session left queued and no
+    message to run it."""
+    try:
+        return session_claim(session_id=session_id, task_id=task_id, worker=worker)
+    except CONNECTION_ERRORS as exc:
+        if not database_connection_lost(exc) or not database_reconnect(timeout_seconds=_database_wait()):
+            raise
+        return session_claim(session_id=session_id, task_id=task_id, worker=worker)
+
+
+def _session_run_claimed(session: SyncSession, token: int) -> bool:
+    """Run the claimed session to its end; False if it was given back for lack of a database."""
     try:
         _session_execute_resuming(session, token)
     except SyncStopped as stop:
@@ -74,8 +105,11 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
         if session_requeue(session=session, token=token, note="task time limit; continuing in a new task"):
             task_enqueue_on_commit("shopsync.tasks.sync_session_run_task", session.pk)
     except ShopifyRetryableError as exc:
-        # The task retries it after its own back-off; the pages say so, with the error one click away.
-        session_requeue(session=session, token=token, note=f"retryable error: {exc}"[:500],
+        # The task retries with a countdown of at most SYNC_RETRY_BACKOFF_MAX_SECONDS: until then the
+        # watchdog must not take the session's message for lost. The pages say so, with the error one
+        # click away.
+        due_at = timezone.now() + timedelta(seconds=SYNC_RETRY_BACKOFF_MAX_SECONDS)
+        session_requeue(session=session, token=token, note=f"retryable error: {exc}"[:500], due_at=due_at,
                         message="Shopify is unavailable; will retry.",
                         waiting_reason=SyncSession.WaitReason.SHOPIFY_ERRORS,
                         waiting_detail=" ".join(str(exc).split())[:500])  # fmt: skip
@@ -83,14 +117,12 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
     except Exception as exc:
         if database_connection_lost(exc):
             _session_leave_resumable(session, token, exc)
-            return None
+            return False
         logger.exception("sync session %s failed", session.pk)
         session_fail(session=session, token=token, error=f"{type(exc).__name__}: {exc}")
     finally:
         sessions_dispatch_waiting()
-    session.refresh_from_db()
-    _signal_data_changed(session)
-    return session
+    return True
 
 
 def _session_execute_resuming(session: SyncSession, token: int) -> None:
@@ -123,13 +155,15 @@ def _database_wait() -> float:
 
 
 def _session_leave_resumable(session: SyncSession, token: int, exc: BaseException) -> None:
-    """Give the run back without failing it: queued, for the watchdog to enqueue again later; if the
-    database does not answer even for that, it stays running and the watchdog resumes it once its
-    heartbeat is stale. Either way the checkpoints are kept."""
-    logger.warning("sync session %s: the database connection keeps failing (%s); left for the watchdog",
+    """Give the run back without failing it: queued, with a new task due in a few seconds (this one
+    ends); if the database does not answer even for that, it stays running and the watchdog resumes
+    it once its heartbeat is stale. Either way the checkpoints are kept."""
+    logger.warning("sync session %s: the database connection keeps failing (%s); resuming in a new task",
                    session.pk, exc)  # fmt: skip
-    if database_reconnect(timeout_seconds=0):
-        session_requeue(session=session, token=token, note=f"database connection lost: {exc}"[:500])
+    if database_reconnect(timeout_seconds=0) and session_requeue(
+        session=session, token=token, note=f"database connection lost: {exc}"[:500]
+    ):
+        _enqueue(session, countdown=DATABASE_RESUME_DELAY_SECONDS)
 
 
 def _session_execute(session: SyncSession, token: int) -> None:

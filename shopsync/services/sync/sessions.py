@@ -3,21 +3,27 @@
 A worker owns a running session through its fencing token, the session's `attempts` number at claim
 time: the heartbeat and every checkpoint commit are conditional on it, so a worker the watchdog gave
 up on (and whose session another worker resumed) stops at its next batch instead of writing twice.
+
+Liveness is a separate heartbeat: `SessionPulse`, a thread of the worker process stamping
+`heartbeat_at` every few seconds whatever the run is doing, so a long bulk poll, a slow answer or a big
+batch write never looks like a dead worker, and the watchdog can take a silent one for dead after
+`SYNC_HEARTBEAT_TIMEOUT_SECONDS` (30 s) instead of minutes.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from shopsync.models import Shop, SyncAttempt, SyncEvent, SyncJob, SyncSession
-from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS
+from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE
 from shopsync.services.sync.config import SyncConfig, sync_config
 from shopsync.services.sync.errors import SyncStopped
 
@@ -47,10 +53,12 @@ def session_transition(
     to: str,
     note: str = "",
     token: int | None = None,
+    where: Q | None = None,
     **fields,
 ) -> bool:
     """Move the session to `to` if it is in one of `from_statuses` (and, with `token`, still owned by
-    that attempt). Returns whether this call made the move; the caller's object is refreshed."""
+    that attempt; with `where`, still matching it). Returns whether this call made the move; the
+    caller's object is refreshed."""
     from_statuses = list(from_statuses)
     now = timezone.now()
     if to in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
@@ -62,6 +70,8 @@ def session_transition(
     rows = SyncSession.objects.filter(pk=session.pk, status__in=from_statuses)
     if token is not None:
         rows = rows.filter(attempts=token)
+    if where is not None:
+        rows = rows.filter(where)
     with transaction.atomic():
         moved = rows.update(status=to, updated_at=now, **fields) == 1
         if moved:
@@ -130,7 +140,53 @@ class Heartbeat:
             self.beat(force=True, **WAIT_CLEARED)
 
 
-def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, int] | None:
+def session_pulse(*, session_id: int, token: int) -> bool:
+    """The liveness heartbeat: stamp `heartbeat_at` if the session is still running under `token`.
+    One UPDATE; a row locked by the run's own batch transaction is skipped (that transaction stamps
+    it on commit), so the pulse never waits on the run it vouches for. Returns whether it stamped."""
+    with transaction.atomic():
+        unlocked = SyncSession.objects.filter(pk=session_id).select_for_update(skip_locked=True).values("pk")
+        owned = SyncSession.objects.filter(pk__in=unlocked, status=Status.RUNNING, attempts=token)
+        return owned.update(heartbeat_at=timezone.now()) == 1
+
+
+class SessionPulse:
+    """A thread beating `session_pulse` every `SYNC_HEARTBEAT_INTERVAL_SECONDS` while the run goes on
+    (`with SessionPulse(session_id, token): ...`). It dies with the worker process, which is the point:
+    a SIGKILLed worker stops beating at once, a busy one never does. Its own database connection,
+    closed when it stops; a failed beat (database away) is logged and tried again next time."""
+
+    def __init__(self, session_id: int, token: int) -> None:
+        self.session_id = session_id
+        self.token = token
+        self.interval = float(sync_config().heartbeat_interval_seconds)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"sync-pulse-{session_id}", daemon=True)
+
+    def __enter__(self) -> SessionPulse:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 30)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                self._beat()
+        finally:
+            connection.close()
+
+    def _beat(self) -> None:
+        try:
+            session_pulse(session_id=self.session_id, token=self.token)
+        except DatabaseError as exc:
+            logger.warning("sync session %s: heartbeat failed: %s", self.session_id, exc)
+            connection.close()
+
+
+def session_claim(*, session_id: int, task_id: str = "", worker: str = "") -> tuple[SyncSession, int] | None:
     """Claim a queued session for this worker: queued -> running, unless a concurrency rule says wait.
 
     Returns (session, fencing token) or None when there is nothing to do here: the session is gone,
@@ -145,7 +201,9 @@ def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, i
         session = SyncSession.objects.select_related("shop").filter(pk=session_id).first()
         if session is not None and session.status == Status.RUNNING and _is_stale(session, config):
             # A redelivered task of a worker that died (acks_late): resume now, not at the next watchdog.
-            session_requeue(session=session, note=f"resumed by redelivered task {task_id or '-'}")
+            # A redelivered message of a run still beating is left alone: the claim below refuses it.
+            session_requeue(session=session, note=f"resumed by redelivered task {task_id or '-'}",
+                            stale_before=_stale_cutoff(config))  # fmt: skip
         if session is None or session.status != Status.QUEUED:
             return None
         if not session.shop.is_installed:
@@ -193,13 +251,18 @@ def session_claim(*, session_id: int, task_id: str = "") -> tuple[SyncSession, i
         )
         if not moved:
             return None
-        SyncAttempt.objects.create(session=session, task_id=task_id[:255])
+        SyncAttempt.objects.create(session=session, task_id=task_id[:255], worker=worker[:255])
     return session, token
 
 
 def _is_stale(session: SyncSession, config: SyncConfig) -> bool:
-    cutoff = timezone.now() - timedelta(seconds=config.heartbeat_timeout_seconds)
+    cutoff = _stale_cutoff(config)
     return session.heartbeat_at is None or session.heartbeat_at < cutoff
+
+
+def _stale_cutoff(config: SyncConfig | None = None, now: datetime | None = None) -> datetime:
+    config = config or sync_config()
+    return (now or timezone.now()) - timedelta(seconds=config.heartbeat_timeout_seconds)
 
 
 def _blocking_session(session: SyncSession) -> SyncSession | None:
@@ -296,16 +359,32 @@ def session_fail(*, session: SyncSession, error: str, token: int | None = None) 
     return moved
 
 
-def session_requeue(*, session: SyncSession, note: str, token: int | None = None, **fields) -> bool:
-    """running -> queued, keeping the checkpoints: the next claim resumes where this one stopped."""
+def session_requeue(
+    *,
+    session: SyncSession,
+    note: str,
+    token: int | None = None,
+    stale_before: datetime | None = None,
+    due_at: datetime | None = None,
+    **fields,
+) -> bool:
+    """running -> queued, keeping the checkpoints: the next claim resumes where this one stopped.
+
+    `stale_before`: only if its heartbeat is still older than that when the row is updated (a watchdog
+    must not take a session whose worker beat since it looked). `due_at`: when the task that will
+    resume it is due (a retry with a countdown); the watchdog counts its message lost only after it."""
+    where = None
+    if stale_before is not None:
+        where = Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True)
     moved = session_transition(
         session=session,
         from_statuses=[Status.RUNNING],
         to=Status.QUEUED,
         token=token,
+        where=where,
         note=note,
         stage=SyncSession.Stage.WAITING,
-        enqueued_at=timezone.now(),
+        enqueued_at=due_at or timezone.now(),
         **fields,
     )
     if moved:
@@ -323,10 +402,35 @@ def _attempt_close(session: SyncSession, *, outcome: str, error: str = "") -> No
 
 def sessions_stale(*, now: datetime | None = None) -> list[SyncSession]:
     """Running sessions whose worker stopped heart-beating."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=sync_config().heartbeat_timeout_seconds)
+    cutoff = _stale_cutoff(now=now)
     return list(
         SyncSession.objects.filter(status=Status.RUNNING)
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+        .select_related("shop")
+    )
+
+
+def session_requeue_stale(*, session: SyncSession, note: str, now: datetime | None = None) -> bool:
+    """Give back a running session whose worker stopped heart-beating (see `sessions_stale`), if it
+    still has not beaten: a conditional UPDATE, so of two watchdogs, or a watchdog and a worker that
+    beat meanwhile, exactly one outcome wins. The dashboard says the worker stopped until a claim."""
+    return session_requeue(
+        session=session, note=note, token=session.attempts, stale_before=_stale_cutoff(now=now),
+        message=WORKER_STOPPED_MESSAGE,
+    )  # fmt: skip
+
+
+def sessions_orphaned_by_worker(*, worker: str) -> list[SyncSession]:
+    """Running sessions whose current attempt was claimed by the Celery node `worker`: called when that
+    node starts, they belong to its previous, dead, process."""
+    if not worker:
+        return []
+    latest = (
+        SyncAttempt.objects.filter(session=OuterRef("pk")).order_by("-started_at", "-pk").values("worker")[:1]
+    )
+    return list(
+        SyncSession.objects.filter(status=Status.RUNNING)
+        .annotate(claimed_by=Subquery(latest))
+        .filter(claimed_by=worker)
         .select_related("shop")
     )

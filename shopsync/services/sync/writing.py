@@ -1,8 +1,11 @@
 """Committing one batch: the rows, the dead letters of its invalid records, the ids seen (full mode),
 the job's counters and its checkpoint, all in one short transaction (no Shopify I/O inside, R11).
 
-The transaction starts with the fenced heartbeat, so a worker that lost its session (cleared,
-cancelled, resumed elsewhere, shop uninstalled) rolls back instead of writing.
+The transaction ends with the fenced heartbeat, so a worker that lost its session (cleared,
+cancelled, resumed elsewhere, shop uninstalled) rolls back instead of committing. At the end, not the
+start: the fence's UPDATE locks the session's row until the commit, and held through a long write it
+would keep the worker's pulse (which skips a locked row) from beating and stamp a heartbeat as old as
+the write, so a big batch could be taken for a dead worker.
 """
 
 from __future__ import annotations
@@ -83,13 +86,13 @@ def batch_commit(*, ctx: JobContext, batch: Batch, api_calls: int = 0) -> Upsert
     for attempt in range(1, attempts + 1):
         try:
             with transaction.atomic():
-                _fence(ctx)
                 result = records_upsert(
                     shop=ctx.shop, resource=ctx.resource, records=batch.records, mode=ctx.upsert_mode
                 )
                 _batch_bookkeeping(ctx=ctx, batch=batch, result=result, api_calls=api_calls)
                 if batch.in_transaction is not None:
                     batch.in_transaction()
+                _fence(ctx)
             return result
         except SyncStopped:
             raise
@@ -104,9 +107,9 @@ def batch_commit(*, ctx: JobContext, batch: Batch, api_calls: int = 0) -> Upsert
             if attempt < attempts:
                 time.sleep(min(0.2 * 2**attempt, 5))
     with transaction.atomic():
-        _fence(ctx)
         _failed_batch_store(ctx=ctx, batch=batch, error=error)
         _batch_bookkeeping(ctx=ctx, batch=batch, result=None, api_calls=api_calls, write_error=error)
+        _fence(ctx)
     return None
 
 

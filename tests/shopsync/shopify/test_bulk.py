@@ -10,6 +10,8 @@ import pytest
 from shopsync.shopify.bulk import (
     BulkOperationInProgress,
     BulkOperationWaitTimeout,
+    ByteAnchor,
+    DownloadAnchors,
     block_lines,
     bulk_concurrency_limit,
     bulk_operation_cancel,
@@ -371,3 +373,100 @@ def test_bulk_result_lines_expired_url_is_permanent(server, clock, download):
     with pytest.raises(ShopifyPermanentError):
         download(f"{server.base_url}{RESULT_PATH}", sleep=clock.sleep)
     assert clock.sleeps == []
+
+
+def _anchor_at(body: bytes, lines: int) -> ByteAnchor:
+    return ByteAnchor(lines=lines, offset=len(b"".join(line + b"\n" for line in body.splitlines()[:lines])))
+
+
+def test_a_resumed_read_asks_for_the_bytes_after_its_anchor_and_skips_to_its_line(server, clock, download):
+    # given: a checkpoint at line 130 whose anchor is line 100
+    body = _jsonl(100)
+    _ranged_server(server, body, drops=[], honour_range=True)
+    anchor = _anchor_at(body, 100)
+    # when
+    lines = download(
+        f"{server.base_url}{RESULT_PATH}", start_line=130, start_anchor=anchor, sleep=clock.sleep
+    )
+    # then
+    assert lines == body.splitlines()[130:]
+    assert [r.header("Range") for r in server.seen(RESULT_PATH)] == [f"bytes={anchor.offset}-"]
+
+
+def test_a_resumed_read_from_a_server_that_ignores_range_skips_lines_from_the_start(server, clock, download):
+    # given: storage answering 200 with the whole file to a Range request
+    body = _jsonl(100)
+    _ranged_server(server, body, drops=[], honour_range=False)
+    # when
+    lines = download(f"{server.base_url}{RESULT_PATH}", start_line=130, start_anchor=_anchor_at(body, 100),
+                     sleep=clock.sleep)  # fmt: skip
+    # then
+    assert lines == body.splitlines()[130:]
+    assert len(server.seen(RESULT_PATH)) == 1
+
+
+def test_a_resumed_read_answered_with_another_range_starts_over_without_one(server, clock, download):
+    # given: storage answering 206 for a range starting elsewhere than asked
+    body = _jsonl(100)
+    anchor = _anchor_at(body, 100)
+
+    def handler(seen) -> Reply:
+        if seen.header("Range"):
+            return Reply(
+                status=206, body=body[10:], headers={"Content-Range": f"bytes 10-{len(body) - 1}/{len(body)}"}
+            )
+        return Reply(body=body)
+
+    server.handle(RESULT_PATH, handler)
+    # when
+    lines = download(
+        f"{server.base_url}{RESULT_PATH}", start_line=130, start_anchor=anchor, sleep=clock.sleep
+    )
+    # then
+    assert lines == body.splitlines()[130:]
+    assert [r.header("Range") for r in server.seen(RESULT_PATH)] == [f"bytes={anchor.offset}-", None]
+
+
+def test_a_resumed_read_whose_anchor_is_the_end_of_the_file_reads_nothing(server, clock, download):
+    # given: every line was committed; storage answers 416 to a range starting at the end
+    body = _jsonl(20)
+
+    def handler(seen) -> Reply:
+        return Reply(status=416, body=b"", headers={"Content-Range": f"bytes */{len(body)}"})
+
+    server.handle(RESULT_PATH, handler)
+    # when
+    lines = download(f"{server.base_url}{RESULT_PATH}", start_line=40, start_anchor=_anchor_at(body, 40),
+                     sleep=clock.sleep)  # fmt: skip
+    # then
+    assert lines == []
+    assert len(server.seen(RESULT_PATH)) == 1
+
+
+def test_an_anchor_past_the_start_line_is_not_used(server, clock, download):
+    # given: an anchor of another read (line 60) for a checkpoint at line 10
+    body = _jsonl(50)
+    _ranged_server(server, body, drops=[], honour_range=True)
+    # when
+    lines = download(f"{server.base_url}{RESULT_PATH}", start_line=10, start_anchor=_anchor_at(body, 60),
+                     sleep=clock.sleep)  # fmt: skip
+    # then
+    assert lines == body.splitlines()[10:]
+    assert [r.header("Range") for r in server.seen(RESULT_PATH)] == [None]
+
+
+def test_download_anchors_name_a_line_boundary_at_or_before_each_line_consumed(server, clock):
+    # given
+    body = _jsonl(400)
+    _ranged_server(server, body, drops=[6000], honour_range=True)
+    anchors = DownloadAnchors()
+    # when
+    blocks = list(bulk_result_blocks(f"{server.base_url}{RESULT_PATH}", anchors=anchors, chunk_size=1024,
+                                     sleep=clock.sleep))  # fmt: skip
+    # then: each anchor's offset ends exactly its number of lines, and is at most a block behind
+    assert b"".join(blocks) == body
+    for consumed in (0, 1, 99, 400, 799, 800):
+        anchor = anchors.at_or_before(consumed)
+        assert anchor.lines <= consumed
+        assert anchor.offset == _anchor_at(body, anchor.lines).offset
+        assert _anchor_at(body, consumed).offset - anchor.offset <= 2048

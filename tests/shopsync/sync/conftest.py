@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 from django.conf import settings
 
+from tests.factories import ShopFactory
 from tests.processes import ManagedProcess, celery_worker, database_url
 
 
@@ -88,3 +90,21 @@ def bulk_parsing(request, settings, monkeypatch):
     # Worker subprocesses started by the test read it from their environment.
     monkeypatch.setenv("SYNC_BULK_PARSE_PROCESS_MIN_LINES", str(threshold))
     return request.param
+
+
+@pytest.fixture
+def sim_shop(simulator, db):
+    """A fresh simulated shop of our own (tests change its data and faults) and our Shop row for it."""
+
+    def make(**options):
+        domain = f"e2e-{uuid.uuid4().hex[:8]}.myshopify.com"
+        token = f"shpat_{uuid.uuid4().hex}"
+        options = {"orders": 120, "customers": 40, "products": 15, "seed": 11, **options}
+        simulator.control.create_shop(domain, token=token, **options)
+        shop = ShopFactory(domain=domain, access_token=token, api_base_url=f"{simulator.base_url}/shops/{domain}",
+                           api_version=options.get("api_version", "2026-01"))  # fmt: skip
+        shop.sim_domain = domain
+        return shop
+
+    yield make
+    simulator.control.clear_faults()

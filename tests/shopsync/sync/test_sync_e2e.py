@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
 
 import pytest
 from django.utils import timezone
@@ -20,7 +19,6 @@ from shopsync.payloads.records import (
     VariantRecord,
 )
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
-from tests.factories import ShopFactory
 from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
@@ -28,24 +26,6 @@ pytestmark = pytest.mark.e2e
 PARSERS = {Resource.ORDERS: parse_order_rest, Resource.CUSTOMERS: parse_customer_rest,
            Resource.PRODUCTS: parse_product_rest}  # fmt: skip
 MODELS = {Resource.ORDERS: Order, Resource.CUSTOMERS: Customer, Resource.PRODUCTS: Product}
-
-
-@pytest.fixture
-def sim_shop(simulator, db):
-    """A fresh simulated shop of our own (tests change its data and faults) and our Shop row for it."""
-
-    def make(**options):
-        domain = f"e2e-{uuid.uuid4().hex[:8]}.myshopify.com"
-        token = f"shpat_{uuid.uuid4().hex}"
-        options = {"orders": 120, "customers": 40, "products": 15, "seed": 11, **options}
-        simulator.control.create_shop(domain, token=token, **options)
-        shop = ShopFactory(domain=domain, access_token=token, api_base_url=f"{simulator.base_url}/shops/{domain}",
-                           api_version=options.get("api_version", "2026-01"))  # fmt: skip
-        shop.sim_domain = domain
-        return shop
-
-    yield make
-    simulator.control.clear_faults()
 
 
 def _run_inline(shop, kind="initial", **options):

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from shopsync.models import SyncSeenRecord, SyncSession
-from shopsync.models.sync import SyncKind
-from shopsync.services.sync import sync_sessions_resume_orphaned, sync_watchdog
+from shopsync.models import SyncAttempt, SyncSeenRecord, SyncSession
+from shopsync.models.sync import WORKER_STOPPED_MESSAGE, SyncKind
+from shopsync.services.sync import sync_sessions_resume_orphaned, sync_watchdog, sync_worker_started
+from shopsync.services.sync.sessions import session_requeue_stale, sessions_stale
+from shopsync.tasks import sync_session_run_task
 from tests.factories import SyncJobFactory, SyncSessionFactory
 
 Status = SyncSession.Status
@@ -55,7 +57,7 @@ def test_watchdog_enqueues_sessions_waiting_for_a_slot_once(shop, django_capture
 
 
 def test_watchdog_enqueues_a_queued_session_whose_message_was_lost(
-    shop, settings, django_capture_on_commit_callbacks
+    shop, settings, sync_queue, django_capture_on_commit_callbacks
 ):
     # given
     settings.SYNC_REDISPATCH_AFTER_SECONDS = 600
@@ -110,3 +112,129 @@ def test_sessions_orphaned_by_a_stopped_process_are_resumed_at_once(shop, django
     assert (orphan.status, lost.status, alive.status) == (Status.QUEUED, Status.QUEUED, Status.RUNNING)
     assert (job.bulk_operation_id, job.bulk_line) == ("gid://shopify/BulkOperation/3", 500)
     assert len(callbacks) == 2
+
+
+def test_the_default_heartbeat_timeout_takes_a_worker_silent_for_30_seconds_for_dead(shop):
+    # given: the settings' defaults (a pulse every 5 s)
+    dead = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1,
+                              heartbeat_at=timezone.now() - timedelta(seconds=31))  # fmt: skip
+    SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL, status=Status.RUNNING, attempts=1,
+                       heartbeat_at=timezone.now() - timedelta(seconds=20))  # fmt: skip
+    # when
+    stale = sessions_stale()
+    # then
+    assert [session.pk for session in stale] == [dead.pk]
+
+
+def test_a_stale_session_that_beat_since_the_watchdog_looked_is_not_requeued(shop, settings):
+    # given: the watchdog read the session stale, then its worker's pulse stamped it
+    settings.SYNC_HEARTBEAT_TIMEOUT_SECONDS = 30
+    session = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1,
+                                 heartbeat_at=timezone.now() - timedelta(seconds=40))  # fmt: skip
+    [seen] = sessions_stale()
+    SyncSession.objects.filter(pk=session.pk).update(heartbeat_at=timezone.now())
+    # when
+    moved = session_requeue_stale(session=seen, note="watchdog")
+    # then
+    session.refresh_from_db()
+    assert (moved, session.status, session.attempts) == (False, Status.RUNNING, 1)
+
+
+def test_of_two_watchdogs_requeueing_the_same_dead_session_one_wins(shop, django_capture_on_commit_callbacks):
+    # given
+    session = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1, heartbeat_at=None)
+    first, second = sessions_stale(), sessions_stale()
+    # when
+    outcomes = [
+        session_requeue_stale(session=first[0], note="a"),
+        session_requeue_stale(session=second[0], note="b"),
+    ]
+    # then
+    session.refresh_from_db()
+    assert outcomes == [True, False]
+    assert (session.status, session.message) == (Status.QUEUED, WORKER_STOPPED_MESSAGE)
+    assert list(session.events.values_list("to_status", flat=True)) == ["queued"]
+
+
+def test_a_starting_worker_resumes_the_sessions_its_previous_process_ran_at_once(
+    shop, django_capture_on_commit_callbacks
+):
+    # given: a session this node claimed 2 s ago (fresh heartbeat), and one another node runs
+    orphan = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    SyncAttempt.objects.create(session=orphan, task_id="t1", worker="sync@host-a")
+    other = SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL, status=Status.RUNNING, attempts=1,
+                               heartbeat_at=timezone.now())  # fmt: skip
+    SyncAttempt.objects.create(session=other, task_id="t2", worker="sync@host-b")
+    job = SyncJobFactory(session=orphan, bulk_operation_id="gid://shopify/BulkOperation/3", bulk_line=500,
+                         bulk_byte_line=480, bulk_byte_offset=91_000)  # fmt: skip
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        report = sync_worker_started(worker="sync@host-a")
+    # then
+    for row in (orphan, other, job):
+        row.refresh_from_db()
+    assert (report.resumed, report.redispatched) == ([orphan.pk], [])
+    assert (orphan.status, orphan.message, other.status) == (
+        Status.QUEUED,
+        WORKER_STOPPED_MESSAGE,
+        Status.RUNNING,
+    )
+    assert (job.bulk_line, job.bulk_byte_line, job.bulk_byte_offset) == (500, 480, 91_000)
+    assert len(callbacks) == 1
+
+
+def test_a_starting_worker_leaves_a_session_its_node_claimed_before_a_later_attempt_elsewhere(shop):
+    # given: claimed by this node, then resumed by another node (the current attempt)
+    session = SyncSessionFactory(shop=shop, status=Status.RUNNING, attempts=2, heartbeat_at=timezone.now())
+    SyncAttempt.objects.create(session=session, task_id="t1", worker="sync@host-a")
+    SyncAttempt.objects.create(session=session, task_id="t2", worker="sync@host-b")
+    # when
+    report = sync_worker_started(worker="sync@host-a")
+    # then
+    session.refresh_from_db()
+    assert (report.resumed, session.status, session.attempts) == ([], Status.RUNNING, 2)
+
+
+def test_a_lost_session_is_not_dispatched_again_while_the_sync_queue_has_a_backlog(
+    shop, settings, sync_queue, django_capture_on_commit_callbacks
+):
+    # given: a queued session older than the redispatch delay, behind a message waiting in the queue
+    settings.SYNC_REDISPATCH_AFTER_SECONDS = 60
+    waiting = SyncSessionFactory(shop=shop, enqueued_at=timezone.now() - timedelta(minutes=5))
+    sync_session_run_task.apply_async((waiting.pk,))
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        report = sync_watchdog()
+    # then
+    waiting.refresh_from_db()
+    assert (report.redispatched, len(callbacks), sync_queue.length()) == ([], 0, 1)
+    assert waiting.enqueued_at < timezone.now() - timedelta(minutes=4)
+
+
+def test_a_session_waiting_for_its_retry_countdown_is_not_taken_for_lost(
+    shop, settings, sync_queue, django_capture_on_commit_callbacks
+):
+    # given: given back after a retryable Shopify error; its retried task is due in 8 minutes
+    settings.SYNC_REDISPATCH_AFTER_SECONDS = 60
+    SyncSessionFactory(shop=shop, enqueued_at=timezone.now() + timedelta(minutes=8))
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        report = sync_watchdog()
+    # then
+    assert (report.redispatched, len(callbacks)) == ([], 0)
+
+
+def test_a_session_lost_a_minute_ago_is_dispatched_again_when_the_sync_queue_is_empty(
+    shop, sync_queue, django_capture_on_commit_callbacks
+):
+    # given: the default redispatch delay (60 s)
+    lost = SyncSessionFactory(shop=shop, enqueued_at=timezone.now() - timedelta(seconds=61))
+    SyncSessionFactory(
+        shop=shop, kind=SyncKind.INCREMENTAL, enqueued_at=timezone.now() - timedelta(seconds=30)
+    )
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sync_watchdog()
+    # then
+    assert report.redispatched == [lost.pk]
+    assert sync_queue.length() == 1

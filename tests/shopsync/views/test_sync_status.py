@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from shopsync.dashboard_selectors import sync_indicator_get
 from shopsync.models import SyncSession
+from shopsync.models.sync import WORKER_STOPPED_MESSAGE
 
 
 def _htmx_get(client, **params):
@@ -311,3 +312,42 @@ def test_a_run_that_changed_nothing_says_nothing_changed_not_imported(client_for
         in response.text
     )
     assert "imported" not in response.text
+
+
+def test_a_running_session_whose_worker_went_silent_says_it_stopped_and_is_resuming(
+    client_for, staff, shop, make_session
+):
+    # given: no heartbeat for 20 s (three missed beats and more), progress frozen at 1,234
+    make_session(shop, status="running", heartbeat_at=timezone.now() - timedelta(seconds=20),
+                 message="Writing customers.", jobs={"customers": {"synced": 1234, "total": 5000, "status": "running"}})  # fmt: skip
+    # when
+    response = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    assert "The worker running this sync stopped — resuming." in response.text
+    assert "Writing customers." not in response.text
+    assert 'hx-trigger="every 2s"' in response.text
+
+
+def test_a_session_given_back_by_the_watchdog_says_its_worker_stopped_until_a_worker_claims_it(
+    shop, make_session
+):
+    # given
+    session = make_session(shop, status="queued", stage="waiting", message=WORKER_STOPPED_MESSAGE)
+    # when
+    stopped = sync_indicator_get(shop=shop).worker_stopped
+    session.status, session.message, session.heartbeat_at = "running", "Syncing.", timezone.now()
+    session.save()
+    claimed = sync_indicator_get(shop=shop).worker_stopped
+    # then
+    assert (stopped, claimed) == (True, False)
+
+
+def test_a_running_session_heart_beating_shows_its_own_message(client_for, staff, shop, make_session):
+    # given
+    make_session(shop, status="running", heartbeat_at=timezone.now() - timedelta(seconds=4),
+                 message="Writing customers.", jobs={"customers": {"synced": 10, "total": 80, "status": "running"}})  # fmt: skip
+    # when
+    response = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    assert "Writing customers." in response.text
+    assert "stopped" not in response.text
