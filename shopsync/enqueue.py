@@ -17,11 +17,15 @@ tasks by tests/shopsync/test_enqueue.py.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from celery import current_app
 from django.db import transaction
+from kombu.exceptions import KombuError
+
+logger = logging.getLogger(__name__)
 
 type TaskArgument = int | str | bool | list[int] | None
 
@@ -34,19 +38,27 @@ class TaskMessage:
     name: str
     args: tuple[TaskArgument, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    # Log a publish that fails (the broker down) instead of raising it to the code that committed: for
+    # work something else dispatches again (a queued sync session: the watchdog).
+    tolerate_publish_failure: bool = False
 
     def __call__(self) -> None:
-        current_app.send_task(self.name, args=list(self.args), **self.options)
+        try:
+            current_app.send_task(self.name, args=list(self.args), **self.options)
+        except (KombuError, OSError) as exc:
+            if not self.tolerate_publish_failure:
+                raise
+            logger.warning(
+                "%s%s was not published (%s); it will be dispatched again", self.name, self.args, exc
+            )
 
 
 def task_enqueue_on_commit(
-    name: str, *args: TaskArgument, countdown: float | None = None, robust: bool = False
+    name: str, *args: TaskArgument, countdown: float | None = None, tolerate_publish_failure: bool = False
 ) -> None:
-    """`countdown`: publish it to run that many seconds later. `robust`: a publish that fails (the
-    broker down) is logged, not raised to the code that committed, for work that something else
-    dispatches again (a sync session: the watchdog)."""
+    """`countdown`: publish it to run that many seconds later."""
     options = {} if countdown is None else {"countdown": countdown}
-    transaction.on_commit(TaskMessage(name, args, options), robust=robust)
+    transaction.on_commit(TaskMessage(name, args, options, tolerate_publish_failure))
 
 
 def task_send(name: str, *args: TaskArgument, **options: Any) -> None:

@@ -32,8 +32,6 @@ from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncInputError
 from shopsync.services.sync.sessions import session_requeue_stale, sessions_stale
 
-SYNC_RUN_TASK = "shopsync.tasks.sync_session_run_task"
-
 logger = logging.getLogger(__name__)
 
 ALL_RESOURCES: tuple[str, ...] = ("orders", "customers", "products")
@@ -269,7 +267,7 @@ def sessions_lost() -> list[SyncSession]:
 def sync_queue_backlog() -> int | None:
     """Messages waiting in the queue the sync task is routed to (None: the broker did not answer)."""
     app = current_app
-    queue = app.amqp.router.route({}, SYNC_RUN_TASK)["queue"]
+    queue = app.amqp.router.route({}, "shopsync.tasks.sync_session_run_task")["queue"]
     conn = app.connection_for_write()
     try:
         with conn:
@@ -284,4 +282,6 @@ def _enqueue(session: SyncSession, *, countdown: float | None = None) -> None:
     """Publish the session's task once the current transaction commits (R5). A publish that fails is
     logged, not raised: the session is committed and queued, and the watchdog dispatches it again
     (`sessions_lost`)."""
-    task_enqueue_on_commit(SYNC_RUN_TASK, session.pk, countdown=countdown, robust=True)
+    task_enqueue_on_commit(
+        "shopsync.tasks.sync_session_run_task", session.pk, countdown=countdown, tolerate_publish_failure=True
+    )
