@@ -56,6 +56,7 @@ class FleetResult:
             "points_per_second": round(self.points / self.wall_seconds, 1),
             "utilisation": round(self.utilisation, 3),
             "paced_waits": sum(w["paced_waits"] for w in self.workers),
+            "answers_per_process": sorted(w["answers"] for w in self.workers),
         }
 
 
