@@ -239,6 +239,18 @@ else:
         "store_processed": False,
     }
 
+# --- Shopify API budget (shopsync/shopify/pacing.py, budget.py) ------------------------------------
+# Every process spending from a shop's Shopify buckets reserves from one budget held in this Redis,
+# by default the broker's when that is Redis; empty means each process keeps its own estimate (the
+# embedded single-worker setup).
+SHOPIFY_BUDGET_REDIS_URL = env_str(
+    "SHOPIFY_BUDGET_REDIS_URL",
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
+# A sync whose pacing wait would pass this gives its worker back: it is re-queued from its checkpoint
+# with a countdown instead of sleeping. Calls outside a sync always wait.
+SHOPIFY_BUDGET_DEFER_AFTER_SECONDS = float(env_str("SHOPIFY_BUDGET_DEFER_AFTER_SECONDS", "10"))
+
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

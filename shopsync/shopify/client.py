@@ -5,7 +5,9 @@ Every call gets the same policies:
 - explicit (connect, read) timeouts;
 - retries with exponential backoff (1, 2, 4 … 60 s, bounded attempts) on network failures and 5xx;
 - 429 waited out per `Retry-After`, THROTTLED waited out per the reported cost, both bounded in time;
-- GraphQL pacing: wait *before* a query the shop's bucket estimate cannot afford;
+- pacing: reserve from the shop's budget (GraphQL cost points, REST requests; shared by the fleet
+  through Redis, `budget.py`) and wait *before* a request the bucket cannot afford; settle it from the
+  answer's `throttleStatus` / `X-Shopify-Shop-Api-Call-Limit`;
 - errors classified as retryable or permanent (STYLE R7).
 """
 
@@ -23,15 +25,17 @@ from django.conf import settings
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from shopsync.models import Shop
+from shopsync.shopify.budget import shopify_budget_for
 from shopsync.shopify.errors import (
     ShopifyAccessDenied,
     ShopifyError,
+    ShopifyPacingDeferred,
     ShopifyPermanentError,
     ShopifyRetryableError,
     ShopifyThrottled,
     ShopifyUserErrors,
 )
-from shopsync.shopify.pacing import CostBucket, QueryCost, cost_bucket_for
+from shopsync.shopify.pacing import GRAPHQL, REST, ApiBudget, QueryCost, rest_bucket_status
 from shopsync.shopify.tokens import shop_access_token_ensure_fresh, shop_access_token_refresh_rejected
 from shopsync.shopify.transport import NETWORK_ERRORS, default_timeout, http_error, network_error
 
@@ -126,8 +130,10 @@ class ShopifyClient:
         max_attempts: int | None = None,
         timeout: tuple[float, float] | None = None,
         throttle_budget_seconds: float = THROTTLE_BUDGET_SECONDS,
-        cost_bucket: CostBucket | None = None,
+        cost_bucket: ApiBudget | None = None,
+        rest_budget: ApiBudget | None = None,
         on_wait: Callable[[float, str, str], None] | None = None,
+        defer_waits_over: float | None = None,
     ) -> None:
         self.shop = shop
         self.session = session or requests.Session()
@@ -140,7 +146,12 @@ class ShopifyClient:
         )
         self._timeout = timeout or default_timeout()
         self._throttle_budget_seconds = throttle_budget_seconds
-        self._bucket = cost_bucket or cost_bucket_for(f"{shop.domain}@{shop.base_url}")
+        shop_key = f"{shop.domain}@{shop.base_url}"
+        self._bucket = cost_bucket or shopify_budget_for(shop_key, api=GRAPHQL)
+        self._rest_budget = rest_budget or shopify_budget_for(shop_key, api=REST)
+        # Pacing that would wait longer than this (in one call) raises `ShopifyPacingDeferred` instead,
+        # so a sync can give its worker back; None waits however long the bucket says.
+        self._defer_waits_over = defer_waits_over
         self._version_mismatch_logged = False
         # Called with (seconds, "retry" | "throttled" | "paced", the error that caused it or "") before
         # every wait, e.g. for heartbeats and for the pages' "waiting until T because of X".
@@ -185,14 +196,24 @@ class ShopifyClient:
 
     def _graphql_attempt(self, payload: dict[str, Any], expected_cost: float | None) -> dict[str, Any]:
         query = payload["query"]
-        self._pace(query, expected_cost)
-        response = self._send("POST", f"{self.shop.admin_api_url}/graphql.json", json=payload)
-        body = self._json_object(response, what="GraphQL")
-        cost = QueryCost.from_extensions(body.get("extensions"))
-        if cost is not None:
-            self._bucket.observe(cost, at=self.clock())
-            if cost.requested is not None:
-                self._bucket.remember_requested_cost(query, cost.requested)
+        # Unknown cost (first run of this query text): reserve nothing, but still wait out a bucket
+        # in debt (or another process's probe of an unknown one); the answer settles the real cost.
+        requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(query)
+        reserved = self._pace(self._bucket, requested or 0.0, what=f"{requested} cost points")
+        cost: QueryCost | None = None
+        throttled = False
+        try:
+            response = self._send("POST", f"{self.shop.admin_api_url}/graphql.json", json=payload)
+            body = self._json_object(response, what="GraphQL")
+            cost = QueryCost.from_extensions(body.get("extensions"))
+            throttled = THROTTLED in _error_codes(body.get("errors"))
+        finally:
+            # No answer (network error, 5xx, garbage): assume the points were spent; the bucket restores.
+            charged = cost.charged(reserved=reserved, throttled=throttled) if cost else reserved
+            status = cost.status if cost else None
+            self._bucket.settle(reserved=reserved, charged=charged, status=status, at=self.clock())
+        if cost is not None and cost.requested is not None:
+            self._bucket.remember_requested_cost(query, cost.requested)
         if body.get("errors"):
             raise _graphql_error(body["errors"], cost, expected_cost)
         data = body.get("data")
@@ -200,17 +221,24 @@ class ShopifyClient:
             raise ShopifyRetryableError("GraphQL answered with neither data nor errors", status=200)
         return data
 
-    def _pace(self, query: str, expected_cost: float | None) -> None:
-        requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(query)
-        if requested is None:
-            return
-        wait = self._bucket.reserve(requested, at=self.clock())
-        if wait > 0:
-            logger.debug("Pacing %s: waiting %.2fs for %s cost points", self.shop, wait, requested)
+    def _pace(self, budget: ApiBudget, cost: float, *, what: str) -> float:
+        """Wait until `budget` grants `cost`; returns what was reserved (for `settle`).
+
+        Raises `ShopifyPacingDeferred` (holding nothing) once the waits of this call would pass
+        `defer_waits_over`."""
+        waited = 0.0
+        while (wait := budget.reserve(cost, at=self.clock())) > 0:
+            if self._defer_waits_over is not None and waited + wait > self._defer_waits_over:
+                raise ShopifyPacingDeferred(
+                    f"{self.shop}: the API budget needs {waited + wait:.1f}s for {what}", wait_seconds=wait
+                )
+            logger.debug("Pacing %s: waiting %.2fs for %s", self.shop, wait, what)
             self.counters.paced_waits += 1
             self.counters.seconds_waited += wait
             self._notify_wait(wait, "paced")
             self.sleep(wait)
+            waited += wait
+        return cost
 
     # --- REST -------------------------------------------------------------------------------------
 
@@ -322,11 +350,27 @@ class ShopifyClient:
         return has_new_token
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        headers = {"X-Shopify-Access-Token": self.shop.access_token, "Accept": "application/json"}
         if url.endswith("/graphql.json"):
             self.counters.graphql_calls += 1
-        else:
+            return self._exchange(method, url, **kwargs)
+        # Every REST exchange costs one request of the REST bucket, a 429 none (contract §3.4).
+        reserved = self._pace(self._rest_budget, 1.0, what="a REST request")
+        response: requests.Response | None = None
+        try:
             self.counters.rest_calls += 1
+            response = self._exchange(method, url, **kwargs)
+        finally:
+            status = (
+                rest_bucket_status(response.headers.get("X-Shopify-Shop-Api-Call-Limit"))
+                if response
+                else None
+            )
+            charged = 0.0 if response is not None and response.status_code == 429 else reserved
+            self._rest_budget.settle(reserved=reserved, charged=charged, status=status, at=self.clock())
+        return response
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        headers = {"X-Shopify-Access-Token": self.shop.access_token, "Accept": "application/json"}
         try:
             response = self.session.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
         except NETWORK_ERRORS as exc:
@@ -366,7 +410,7 @@ def _graphql_error(errors: Any, cost: QueryCost | None, expected_cost: float | N
     if not isinstance(errors, list):
         # Some failures use the REST shape: {"errors": "message"}.
         return ShopifyPermanentError(f"GraphQL error: {errors!r:.300}", status=200)
-    codes = {_error_code(error) for error in errors}
+    codes = _error_codes(errors)
     message = "; ".join(
         str(error.get("message", error)) if isinstance(error, dict) else str(error) for error in errors
     )
@@ -386,6 +430,10 @@ def _graphql_error(errors: Any, cost: QueryCost | None, expected_cost: float | N
         )
     code = next((c for c in codes if c), None)
     return ShopifyPermanentError(f"GraphQL error: {message}", status=200, code=code)
+
+
+def _error_codes(errors: Any) -> set[str | None]:
+    return {_error_code(error) for error in errors} if isinstance(errors, list) else set()
 
 
 def _error_code(error: Any) -> str | None:

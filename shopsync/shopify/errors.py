@@ -78,3 +78,16 @@ class ShopifyUserErrors(ShopifyPermanentError):
     def __init__(self, message: str, *, user_errors: list[dict[str, Any]], code: str | None = None) -> None:
         super().__init__(message, status=200, code=code)
         self.user_errors = user_errors
+
+
+class ShopifyPacingDeferred(Exception):
+    """The shop's budget needs a longer wait than the caller allowed (`ShopifyClient(defer_waits_over=)`):
+    nothing was sent, and nothing is held. A sync gives its worker back and comes back in
+    `wait_seconds`, from its checkpoint.
+
+    Deliberately not a `ShopifyError`: it is neither a failure nor something to retry in place, and code
+    that treats any `ShopifyError` as a failed call (a best-effort count, say) must not swallow it."""
+
+    def __init__(self, message: str, *, wait_seconds: float) -> None:
+        super().__init__(message)
+        self.wait_seconds = wait_seconds

@@ -19,9 +19,11 @@ how a run "never started" (issue: the cut-connections e2e test found a session q
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from shopsync.enqueue import task_enqueue_on_commit
@@ -46,7 +48,12 @@ from shopsync.services.sync.sessions import (
     session_requeue,
     session_transition,
 )
-from shopsync.shopify import ShopifyClient, ShopifyPermanentError, ShopifyRetryableError
+from shopsync.shopify import (
+    ShopifyClient,
+    ShopifyPacingDeferred,
+    ShopifyPermanentError,
+    ShopifyRetryableError,
+)
 from shopsync.signals import shop_data_changed
 
 logger = logging.getLogger(__name__)
@@ -100,6 +107,8 @@ def _session_run_claimed(session: SyncSession, token: int) -> bool:
         _session_execute_resuming(session, token)
     except SyncStopped as stop:
         _session_stopped(session, token, stop)
+    except ShopifyPacingDeferred as deferred:
+        _session_defer(session, token, deferred)
     except SoftTimeLimitExceeded:
         # The task's time is up, not the run: hand the rest to a fresh task, from the checkpoints.
         if session_requeue(session=session, token=token, note="task time limit; continuing in a new task"):
@@ -175,7 +184,9 @@ def _session_execute(session: SyncSession, token: int) -> None:
     session_heartbeat(session=session, token=token, message=message, stage=SyncSession.Stage.FETCHING)
     # Client waits (throttling, Retry-After, backoff, pacing) keep the heartbeat going.
     heartbeat = Heartbeat(session, token)
-    client = ShopifyClient(shop, on_wait=heartbeat.on_wait, sleep=heartbeat.sleep)
+    # A long wait for the shop's API budget gives the worker back instead (`_session_defer`).
+    client = ShopifyClient(shop, on_wait=heartbeat.on_wait, sleep=heartbeat.sleep,
+                           defer_waits_over=settings.SHOPIFY_BUDGET_DEFER_AFTER_SECONDS)  # fmt: skip
     jobs = [job for job in session.jobs.all() if job.status != SyncJob.Status.COMPLETED]
     contexts = [job_context(session=session, job=job, token=token) for job in jobs]
     if session.kind in BULK_KINDS:
@@ -187,6 +198,22 @@ def _session_execute(session: SyncSession, token: int) -> None:
             except ShopifyPermanentError as exc:
                 job_fail(ctx=ctx, error=str(exc))
     session_finish(session=session, token=token)
+
+
+def _session_defer(session: SyncSession, token: int, deferred: ShopifyPacingDeferred) -> None:
+    """The shop's API budget needs a long wait (other runs are spending it): rather than sleep in a
+    worker slot, put the run back to queued and enqueue it for when the budget has room; it resumes
+    from its checkpoints (the request it was about to send was never sent)."""
+    countdown = max(1, math.ceil(deferred.wait_seconds))
+    requeued = session_requeue(
+        session=session, token=token, note=f"paced: {deferred}"[:500],
+        message="Waiting for the shop's Shopify API budget; continuing shortly.",
+        waiting_reason=SyncSession.WaitReason.THROTTLED,
+        waiting_until=timezone.now() + timedelta(seconds=countdown),
+        waiting_detail=str(deferred)[:500],
+    )  # fmt: skip
+    if requeued:
+        _enqueue(session, countdown=countdown)
 
 
 def _session_stopped(session: SyncSession, token: int, stop: SyncStopped) -> None:

@@ -31,6 +31,7 @@ def make_client(server: ScriptedServer, clock: FakeClock) -> Callable[..., Shopi
         options.setdefault("sleep", clock.sleep)
         options.setdefault("clock", clock)
         options.setdefault("cost_bucket", CostBucket())
+        options.setdefault("rest_budget", CostBucket())
         options.setdefault("timeout", (2.0, 5.0))
         return ShopifyClient(shop or unsaved_shop(server.base_url), **options)
 

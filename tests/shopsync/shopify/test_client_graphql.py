@@ -9,11 +9,12 @@ import pytest
 from shopsync.shopify.client import raise_for_user_errors
 from shopsync.shopify.errors import (
     ShopifyAccessDenied,
+    ShopifyPacingDeferred,
     ShopifyPermanentError,
     ShopifyRetryableError,
     ShopifyUserErrors,
 )
-from shopsync.shopify.pacing import CostBucket
+from shopsync.shopify.pacing import BucketStatus, CostBucket
 from tests.shopsync.shopify.scripted_http import GRAPHQL_PATH, Reply, cost, graphql_ok, graphql_throttled
 
 QUERY = "query Orders($first: Int!) { orders(first: $first) { nodes { id } } }"
@@ -141,6 +142,49 @@ def test_pacing_uses_an_explicit_expected_cost_and_the_shared_bucket(server, clo
     client.graphql("{ b }", expected_cost=220)
     # then
     assert clock.sleeps == [2.0]
+
+
+def test_the_budget_is_settled_with_the_actual_cost_and_shopifys_report(server, clock, make_client):
+    # given: 1,000 known available; the query reserves 300 and costs 120 in the end
+    bucket = CostBucket()
+    bucket.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 1000.0, 100.0), at=clock())
+    answer = graphql_ok({"ok": True}, requested=300, available=880)
+    answer.json["extensions"]["cost"]["actualQueryCost"] = 120
+    server.script(GRAPHQL_PATH, answer)
+    # when
+    make_client(cost_bucket=bucket).graphql(QUERY, {"first": 1}, expected_cost=300)
+    # then: 1000 - 300 + (300 - 120) = 880, as Shopify says
+    assert bucket.estimate(at=clock()) == pytest.approx(880.0)
+
+
+def test_a_throttled_answer_gives_the_reservation_back(server, clock, make_client):
+    # given: the budget believed 1,000 were free, Shopify had 100
+    bucket = CostBucket()
+    bucket.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 1000.0, 100.0), at=clock())
+    server.script(
+        GRAPHQL_PATH, graphql_throttled(300, 100), graphql_ok({"ok": True}, requested=300, available=0)
+    )
+    client = make_client(cost_bucket=bucket)
+    # when
+    client.graphql(QUERY, {"first": 1}, expected_cost=300)
+    # then: the throttle wait (2 s) was enough; no extra pacing wait for the refused 300 points
+    assert clock.sleeps == [2.0]
+    assert client.counters.paced_waits == 0
+
+
+def test_a_long_pacing_wait_is_deferred_and_holds_nothing(server, clock, make_client):
+    # given: 100 points free at 50/s, a 300-point query, a caller that waits at most 3 s
+    bucket = CostBucket()
+    bucket.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 100.0, 50.0), at=clock())
+    client = make_client(cost_bucket=bucket, defer_waits_over=3.0)
+    # when
+    with pytest.raises(ShopifyPacingDeferred) as raised:
+        client.graphql(QUERY, {"first": 1}, expected_cost=300)
+    # then
+    assert raised.value.wait_seconds == pytest.approx(4.0)
+    assert clock.sleeps == []
+    assert server.seen(GRAPHQL_PATH) == []
+    assert bucket.estimate(at=clock()) == pytest.approx(100.0)
 
 
 def test_max_cost_exceeded_is_permanent(server, clock, make_client):

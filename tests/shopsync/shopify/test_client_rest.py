@@ -1,10 +1,11 @@
-"""REST through ShopifyClient: Link-header pagination and counts."""
+"""REST through ShopifyClient: Link-header pagination, counts, and pacing by the REST bucket."""
 
 from __future__ import annotations
 
 import pytest
 
-from shopsync.shopify.errors import ShopifyPermanentError
+from shopsync.shopify.errors import ShopifyPacingDeferred, ShopifyPermanentError
+from shopsync.shopify.pacing import CostBucket
 from tests.shopsync.shopify.scripted_http import Reply
 
 ORDERS_PATH = "/admin/api/2026-01/orders.json"
@@ -97,3 +98,57 @@ def test_rest_paginate_retries_a_failed_page_without_restarting(server, clock, m
     assert pages == [[{"id": 1}], [{"id": 2}]]
     assert clock.sleeps == [1]
     assert [r.query.get("page_info") for r in server.seen(ORDERS_PATH)] == [None, ["p2"], ["p2"]]
+
+
+def test_rest_requests_wait_for_the_leaky_bucket_the_call_limit_header_reports(server, clock, make_client):
+    # given: the first answer says 40 of 40 used (the bucket leaks 2/s)
+    server.script(
+        ORDERS_PATH,
+        Reply(json={"orders": []}, headers={"X-Shopify-Shop-Api-Call-Limit": "40/40"}),
+        Reply(json={"orders": []}, headers={"X-Shopify-Shop-Api-Call-Limit": "40/40"}),
+    )
+    client = make_client()
+    client.rest_get("orders.json")
+    # when
+    client.rest_get("orders.json")
+    # then: waited for one request to leak out, before sending rather than after a 429
+    assert clock.sleeps == [0.5]
+    assert client.counters.paced_waits == 1
+    assert len(server.seen(ORDERS_PATH)) == 2
+
+
+def test_a_429_charges_nothing_from_the_rest_budget(server, clock, make_client):
+    # given: a bucket with one request free, then a 429 (someone outside the budget filled it)
+    budget = CostBucket()
+    server.script(
+        ORDERS_PATH,
+        Reply(json={"orders": []}, headers={"X-Shopify-Shop-Api-Call-Limit": "39/40"}),
+        Reply(
+            status=429,
+            json={"errors": "Exceeded"},
+            headers={"Retry-After": "1.0", "X-Shopify-Shop-Api-Call-Limit": "40/40"},
+        ),
+        Reply(json={"orders": []}, headers={"X-Shopify-Shop-Api-Call-Limit": "40/40"}),
+    )
+    client = make_client(rest_budget=budget)
+    client.rest_get("orders.json")
+    # when
+    client.rest_get("orders.json")
+    # then: Retry-After was waited out and the estimate is Shopify's "full"
+    assert clock.sleeps[0] == 1.0
+    assert client.throttled_waits == 1
+    assert budget.estimate(at=clock()) == pytest.approx(0.0)
+
+
+def test_a_long_rest_pacing_wait_is_deferred_when_the_caller_says_so(server, clock, make_client):
+    # given: a full 40-request bucket leaking 2/s; the caller waits at most 0.1 s
+    server.script(ORDERS_PATH, Reply(json={"orders": []}, headers={"X-Shopify-Shop-Api-Call-Limit": "40/40"}))
+    client = make_client(defer_waits_over=0.1)
+    client.rest_get("orders.json")
+    # when
+    with pytest.raises(ShopifyPacingDeferred) as raised:
+        client.rest_get("orders.json")
+    # then: nothing was sent or slept
+    assert raised.value.wait_seconds == pytest.approx(0.5)
+    assert clock.sleeps == []
+    assert len(server.seen(ORDERS_PATH)) == 1

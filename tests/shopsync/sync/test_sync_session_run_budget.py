@@ -1,0 +1,67 @@
+"""A run that must wait long for the shop's API budget gives its worker back: re-queued with a countdown."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from shopsync.models import SyncSession
+from shopsync.services.sync import ensure_sync, sync_session_run
+from shopsync.shopify.budget import shopify_budget_for
+from shopsync.shopify.pacing import GRAPHQL, BucketStatus
+
+
+def _queued_messages() -> list[dict]:
+    client = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    keys = [key for key in client.keys(b"sync*") if client.type(key) == b"list"]
+    return [json.loads(raw) for key in keys for raw in client.lrange(key, 0, -1)]
+
+
+def test_a_long_wait_for_the_budget_requeues_the_run_with_a_countdown(
+    fake_shopify, settings, sync_queue, django_capture_on_commit_callbacks
+):
+    # given: other runs left the shop's budget 500 points in debt (5 s at 100/s); runs wait 1 s at most
+    settings.SHOPIFY_BUDGET_DEFER_AFTER_SECONDS = 1.0
+    shop = fake_shopify.shop
+    budget = shopify_budget_for(f"{shop.domain}@{shop.base_url}", api=GRAPHQL)
+    budget.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 0.0, 100.0), at=0.0)
+    budget.settle(reserved=0.0, charged=500.0, status=None, at=0.0)
+    session = ensure_sync(shop=shop, kind="incremental", resources=["customers"], triggered_by="beat").session
+    sync_queue.purge()
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_session_run(session_id=session.pk, task_id="test")
+    # then: nothing was sent, the run is queued again with its wait shown, and its task is due in ~5 s
+    session.refresh_from_db()
+    assert fake_shopify.graphql_requests == []
+    assert session.status == SyncSession.Status.QUEUED
+    assert session.waiting_reason == SyncSession.WaitReason.THROTTLED
+    assert timedelta(seconds=3) < session.waiting_until - timezone.now() <= timedelta(seconds=5)
+    [message] = _queued_messages()
+    assert message["headers"]["task"] == "shopsync.tasks.sync_session_run_task"
+    assert message["headers"]["argsrepr"] == f"({session.pk},)"
+    due_in = datetime.fromisoformat(message["headers"]["eta"]) - timezone.now()
+    assert timedelta(seconds=3) < due_in <= timedelta(seconds=5)
+    assert session.attempts_log.get().outcome == "requeued"
+
+
+def test_a_short_wait_for_the_budget_is_slept_in_the_run(fake_shopify, settings, sync_queue):
+    # given: half a second of debt, under the 1 s limit
+    settings.SHOPIFY_BUDGET_DEFER_AFTER_SECONDS = 1.0
+    shop = fake_shopify.shop
+    budget = shopify_budget_for(f"{shop.domain}@{shop.base_url}", api=GRAPHQL)
+    budget.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 0.0, 100.0), at=0.0)
+    budget.settle(reserved=0.0, charged=50.0, status=None, at=0.0)
+    fake_shopify.add("customers")
+    session = ensure_sync(shop=shop, kind="incremental", resources=["customers"], triggered_by="beat").session
+    sync_queue.purge()
+    # when
+    sync_session_run(session_id=session.pk, task_id="test")
+    # then
+    session.refresh_from_db()
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert sync_queue.length() == 0
