@@ -43,7 +43,7 @@ def test_a_long_wait_for_the_budget_requeues_the_run_with_a_countdown(
     assert timedelta(seconds=3) < session.waiting_until - timezone.now() <= timedelta(seconds=5)
     [message] = _queued_messages()
     assert message["headers"]["task"] == "shopsync.tasks.sync_session_run_task"
-    assert message["headers"]["argsrepr"] == f"({session.pk},)"
+    assert message["headers"]["argsrepr"] == f"[{session.pk}]"  # published by name (shopsync.enqueue)
     due_in = datetime.fromisoformat(message["headers"]["eta"]) - timezone.now()
     assert timedelta(seconds=3) < due_in <= timedelta(seconds=5)
     assert session.attempts_log.get().outcome == "requeued"
