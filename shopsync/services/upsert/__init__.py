@@ -5,6 +5,7 @@ from __future__ import annotations
 from shopsync.services.upsert.encoding import EncodedBatch, record_ids, records_encode
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
+    child_records_insert,
     customers_upsert,
     encoded_batch_upsert,
     orders_upsert,
@@ -18,6 +19,7 @@ __all__ = [
     "EncodedBatch",
     "UpsertMode",
     "UpsertResult",
+    "child_records_insert",
     "customers_upsert",
     "encoded_batch_upsert",
     "orders_upsert",
