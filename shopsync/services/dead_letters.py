@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from shopsync.models import FailedSyncItem, Shop
+from shopsync.resources import Resource, ResourceDeclaration, declaration_for, declaration_for_singular
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +48,6 @@ RETRY_DUE_BATCH_SIZE = 100
 REFETCH_MAX_ATTEMPTS = 2
 REFETCH_THROTTLE_BUDGET_SECONDS = 30.0
 REFETCH_CHILD_PAGE_SIZE = 100
-
-_RECORD_TYPES = {
-    FailedSyncItem.EntityType.ORDER: "orders",
-    FailedSyncItem.EntityType.CUSTOMER: "customers",
-    FailedSyncItem.EntityType.PRODUCT: "products",
-}
 
 
 class PayloadShape(enum.StrEnum):
@@ -169,7 +164,7 @@ def dead_letter_retry(*, item: FailedSyncItem, now: datetime | None = None) -> R
     if not _claim(item=item, now=now):
         return RetryOutcome.SKIPPED
     try:
-        _RETRIERS[FailedSyncItem.EntityType(item.entity_type)](item, now)
+        _RETRIERS.get(item.entity_type, _retry_record)(item, now)
     except Exception as exc:  # every failure is recorded on the item, whatever its kind
         logger.info("dead letter retry failed item=%s type=%s: %s", item.pk, item.entity_type, exc)
         if not isinstance(exc, _FailureAlreadyRecorded):
@@ -251,7 +246,8 @@ def _resolve(*, item: FailedSyncItem, resolution: str, now: datetime, note: str 
 def _retry_record(item: FailedSyncItem, now: datetime) -> None:
     from shopsync.payloads import PayloadValidationError
 
-    resource = _RECORD_TYPES[FailedSyncItem.EntityType(item.entity_type)]
+    # A record's dead letter is typed by its resource's singular name ("order").
+    resource = declaration_for_singular(item.entity_type).name
     try:
         record = _parse_record(resource=resource, payload=item.payload)
     except (PayloadValidationError, DeadLetterRetryError) as exc:
@@ -346,9 +342,7 @@ def _soft_delete_record(*, item: FailedSyncItem, resource: str, shopify_id: int,
 
 
 def _record_model(resource: str) -> Any:
-    from shopsync.models import Customer, Order, Product
-
-    return {"orders": Order, "customers": Customer, "products": Product}[resource]
+    return declaration_for(resource).model
 
 
 def _payload_node(payload: Any) -> dict[str, Any]:
@@ -377,20 +371,18 @@ def _payload_updated_at(payload: Any) -> datetime | None:
 
 
 def _parse_record(*, resource: str, payload: Any) -> Any:
-    from shopsync import payloads
+    from shopsync.payloads.graphql import parse_graphql_node
+    from shopsync.services.sync.units import node_parse
 
     if not isinstance(payload, dict) or not payload:
         raise DeadLetterRetryError("the stored payload is empty; nothing to retry with")
-    singular = resource[:-1]
+    declaration: ResourceDeclaration = declaration_for(resource)
     if payload_shape(payload) is PayloadShape.REST:
-        return getattr(payloads, f"parse_{singular}_rest")(_without_hint(payload))
-    parse = getattr(payloads, f"parse_{singular}_graphql")
+        return declaration.parse_rest(_without_hint(payload))
     if "node" not in payload:
-        return parse(_without_hint(payload))
-    # A unit from a paged query nests its children in the node; its stored "children" is then
-    # empty, and None makes the parser read the nested ones.
-    children = payload.get("children") or None
-    return parse(payload["node"]) if resource == "customers" else parse(payload["node"], children)
+        return parse_graphql_node(declaration, _without_hint(payload))
+    # A unit from a paged query: its children gathered beside the node, or nested in it.
+    return node_parse(resource, payload["node"], payload.get("children"))
 
 
 def _without_hint(payload: dict) -> dict:
@@ -398,8 +390,6 @@ def _without_hint(payload: dict) -> dict:
 
 
 def _resource(name: str) -> Any:
-    from shopsync.payloads import Resource
-
     return Resource(name)
 
 
@@ -427,10 +417,8 @@ class _FailureAlreadyRecorded(DeadLetterRetryError):
     """The retrier recorded the failed retry on the item already."""
 
 
+# Every other entity type is a resource's record (its declaration's singular name).
 _RETRIERS: dict[str, Callable[[FailedSyncItem, datetime], None]] = {
-    FailedSyncItem.EntityType.ORDER: _retry_record,
-    FailedSyncItem.EntityType.CUSTOMER: _retry_record,
-    FailedSyncItem.EntityType.PRODUCT: _retry_record,
     FailedSyncItem.EntityType.WEBHOOK: _retry_webhook,
     FailedSyncItem.EntityType.BATCH: _retry_batch,
 }
