@@ -54,6 +54,11 @@ def declaration_for_singular(singular: str) -> ResourceDeclaration:
     raise KeyError(singular)
 
 
+def declaration_for_model(model: type) -> ResourceDeclaration:
+    """The declaration whose root is `model` (the admin's record pages, the privacy export)."""
+    return next(declaration for declaration in DECLARATIONS.values() if declaration.model is model)
+
+
 def resource_topics() -> list[tuple[ResourceDeclaration, ChildDeclaration | None, WebhookTopic]]:
     """Every webhook topic a declaration handles: (resource, child or None, topic)."""
     found: list[tuple[ResourceDeclaration, ChildDeclaration | None, WebhookTopic]] = []
@@ -73,6 +78,7 @@ __all__ = [
     "TopicAction",
     "WebhookTopic",
     "declaration_for",
+    "declaration_for_model",
     "declaration_for_singular",
     "resource_topics",
 ]
