@@ -19,6 +19,7 @@ from django.utils import timezone
 from reconciliation.models import ReconciliationReport, SyncHealthMetric
 from shopsync.models import Customer, LineItem, Order, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
+from shopsync.resources import DECLARATIONS
 from shopsync.selectors import shop_is_synced, sync_last_completed_at
 
 STALE_AFTER = timedelta(hours=24)
@@ -34,8 +35,8 @@ STAGE_ORDER = [
     SyncSession.Stage.DELETING,
     SyncSession.Stage.FINISHED,
 ]
-RESOURCE_PLURALS = {"customers": "customers", "orders": "orders", "products": "products"}
-RESOURCE_ORDER = {"customers": 0, "orders": 1, "products": 2}
+# The resources in their declared order (customers, orders, products).
+RESOURCE_ORDER = {name: position for position, name in enumerate(DECLARATIONS)}
 # The beat's incremental sync (shopsync/beat.py): a failed delta run is tried again by the next one.
 SCHEDULED_SYNC_EVERY = timedelta(minutes=15)
 # How each trigger reads after "Initial sync #12 · " on the pages.
@@ -357,9 +358,7 @@ def sync_completion_summary(*, session: SyncSession) -> str:
     if not jobs:
         return "Sync complete: there was nothing to sync."
     if not any(job.created or job.updated or job.deleted or job.failed for job in jobs):
-        checked = _join_words(
-            [f"{job.synced:,} {RESOURCE_PLURALS.get(job.resource, job.resource)}" for job in jobs]
-        )
+        checked = _join_words([f"{job.synced:,} {job.resource}" for job in jobs])
         return f"Sync complete: nothing changed ({checked} checked)."
     return "Sync complete. " + " ".join(_job_counts(job) for job in jobs)
 
@@ -384,7 +383,6 @@ class SessionHistoryRow:
     unchanged: int  # the jobs' `skipped`: already held, or older than what we hold
     failed: int
     duration: timedelta | None
-
 
 
 def sync_history_list(*, shop: Shop, limit: int = 20) -> list[SessionHistoryRow]:

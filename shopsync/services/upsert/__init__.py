@@ -6,10 +6,7 @@ from shopsync.services.upsert.encoding import EncodedBatch, record_ids, records_
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
     child_records_insert,
-    customers_upsert,
     encoded_batch_upsert,
-    orders_upsert,
-    products_upsert,
     records_analyze,
     records_soft_delete,
     records_upsert,
@@ -20,10 +17,7 @@ __all__ = [
     "UpsertMode",
     "UpsertResult",
     "child_records_insert",
-    "customers_upsert",
     "encoded_batch_upsert",
-    "orders_upsert",
-    "products_upsert",
     "record_ids",
     "records_analyze",
     "records_encode",

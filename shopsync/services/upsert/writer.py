@@ -85,24 +85,6 @@ def encoded_batch_upsert(
     return _run_with_retries(write.run, using=using)
 
 
-def customers_upsert(
-    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
-) -> UpsertResult:
-    return records_upsert(shop=shop, resource=Resource.CUSTOMERS, records=records, mode=mode)
-
-
-def orders_upsert(
-    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
-) -> UpsertResult:
-    return records_upsert(shop=shop, resource=Resource.ORDERS, records=records, mode=mode)
-
-
-def products_upsert(
-    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
-) -> UpsertResult:
-    return records_upsert(shop=shop, resource=Resource.PRODUCTS, records=records, mode=mode)
-
-
 def records_soft_delete(
     *,
     shop: Shop,

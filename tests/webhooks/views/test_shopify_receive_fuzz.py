@@ -26,7 +26,7 @@ from shopsync.models import (
     Shop,
 )
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
-from shopsync.services.upsert import customers_upsert, orders_upsert, products_upsert
+from shopsync.services.upsert import records_upsert
 from tests.factories import ShopFactory
 from tests.webhooks.conftest import RECEIVER_PATH, sign, webhook_headers
 from tests.webhooks.factories import at, customer_payload, order_payload, product_payload, transaction_payload
@@ -208,9 +208,17 @@ def _seed(shop) -> None:
     PrivacyRequest.objects.all().delete()
     for model in (Order, Product, Customer):
         model.objects.filter(shop=shop).delete()
-    orders_upsert(shop=shop, records=[parse_order_rest(order_payload(ORDER_ID, version=0))])
-    products_upsert(shop=shop, records=[parse_product_rest(product_payload(PRODUCT_ID, version=0))])
-    customers_upsert(shop=shop, records=[parse_customer_rest(customer_payload(CUSTOMER_ID, version=0))])
+    records_upsert(
+        resource="orders", shop=shop, records=[parse_order_rest(order_payload(ORDER_ID, version=0))]
+    )
+    records_upsert(
+        resource="products", shop=shop, records=[parse_product_rest(product_payload(PRODUCT_ID, version=0))]
+    )
+    records_upsert(
+        resource="customers",
+        shop=shop,
+        records=[parse_customer_rest(customer_payload(CUSTOMER_ID, version=0))],
+    )
 
 
 def _children() -> dict[tuple[str, str], list[tuple]]:
