@@ -36,7 +36,6 @@ VARIANTS = ChildDeclaration(
     build=variant_record,
     node_adapter=VARIANT,
     bulk_line_adapter=VARIANT_LINE,
-    # Requested cost per page on the simulator: 2 + 50 x (3 + 1 x 10) = 652.
     first_page=10,
     rest_key="variants",
     deletion="absent from the product's next version (no topic of its own)",
@@ -75,6 +74,8 @@ PRODUCTS = ResourceDeclaration(
         WebhookTopic("products/delete", "PRODUCTS_DELETE", TopicAction.DELETE),
     ),
     deletion="products/delete {id}; absent from a full sync. Archived is not a deletion.",
-    page_size=50,
+    # Requested cost per page on the simulator: 2 + 40 x (3 + 1 (options) + 10 x 2 (a variant and
+    # its selectedOptions)) = 962.
+    page_size=40,
     ids_per_query=5,
 )
