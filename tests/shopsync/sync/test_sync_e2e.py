@@ -135,6 +135,25 @@ def test_an_incremental_run_after_k_changes_fetches_about_k_records(simulator, s
     assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
 
 
+def test_an_incremental_run_picks_up_a_new_transaction_through_its_order(simulator, sim_shop):
+    # given: an authorized order, synced; then captured in Shopify (a new transaction, which moves the
+    # order's updatedAt: contract §8.12, the simulator's default)
+    shop = sim_shop(orders=150)
+    _run_inline(shop)
+    truth = simulator.control.truth("orders", full=True, shop=shop.sim_domain)["records"]
+    authorized = next(row["id"] for row in truth if row["record"]["financial_status"] == "authorized")
+    before = Order.objects.get(shop=shop, shopify_id=authorized).transactions.count()
+    simulator.control.update("orders", authorized, shop=shop.sim_domain, capture=True)
+    # when
+    session = _run_inline(shop, kind="incremental")
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    order = Order.objects.get(shop=shop, shopify_id=authorized)
+    assert order.transactions.count() == before + 1
+    assert order.transactions.filter(kind="capture", parent_transaction_shopify_id__isnull=False).exists()
+    assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+
+
 def test_a_quiet_incremental_run_on_the_standard_plan_takes_one_cheap_page_per_resource(simulator, sim_shop):
     # given: page queries whose requested cost (not what they return) fits the bucket with room to spare
     shop = sim_shop(plan="standard")
