@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reconciliation.models import ReconciliationReport, SyncHealthMetric
-from shopsync.models import Customer, LineItem, Order, Shop, SyncJob, SyncSession
+from shopsync.models import Customer, LineItem, Order, OrderTransaction, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
 from shopsync.resources import DECLARATIONS
 from shopsync.selectors import shop_is_synced, sync_last_completed_at
@@ -466,6 +468,51 @@ def order_page_get(*, shop: Shop, query: str, page: int | str | None) -> Page:
 
 def order_line_items_list(*, order: Order) -> list[LineItem]:
     return list(order.line_items.order_by("pk"))
+
+
+def order_transactions_list(*, order: Order) -> list[OrderTransaction]:
+    """The order's payment timeline: its transactions as they happened (processed, else created)."""
+    return list(
+        order.transactions.order_by(
+            Coalesce("processed_at", "shopify_created_at").asc(nulls_last=True), "shopify_id"
+        )
+    )
+
+
+# Money that reached the shop, and money that went back (successful transactions only).
+PAID_KINDS = ("sale", "capture")
+REFUNDED_KINDS = ("refund",)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPayments:
+    currency: str
+    paid: Decimal
+    refunded: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.paid - self.refunded
+
+
+def customer_payments_list(*, customer: Customer) -> list[CustomerPayments]:
+    """What the customer paid, per currency: successful sales and captures less successful refunds,
+    over their orders not deleted (from the orders' transactions)."""
+    rows = (
+        OrderTransaction.objects.filter(
+            shop_id=customer.shop_id,
+            order__customer_shopify_id=customer.shopify_id,
+            order__deleted_at__isnull=True,
+            status="success",
+        )  # fmt: skip
+        .values("currency")
+        .annotate(
+            paid=Sum("amount", filter=Q(kind__in=PAID_KINDS), default=Decimal(0)),
+            refunded=Sum("amount", filter=Q(kind__in=REFUNDED_KINDS), default=Decimal(0)),
+        )
+        .order_by("currency")
+    )
+    return [CustomerPayments(row["currency"] or "", row["paid"], row["refunded"]) for row in rows]
 
 
 def order_customer_get(*, order: Order) -> Customer | None:
