@@ -504,7 +504,7 @@ def customer_payments_list(*, customer: Customer) -> list[CustomerPayments]:
             order__customer_shopify_id=customer.shopify_id,
             order__deleted_at__isnull=True,
             status="success",
-        )  # fmt: skip
+        )
         .values("currency")
         .annotate(
             paid=Sum("amount", filter=Q(kind__in=PAID_KINDS), default=Decimal(0)),
