@@ -158,7 +158,9 @@ class OrderTransaction(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shop", "shopify_id"], name="ordertransaction_unique_shop_shopify_id")
+            models.UniqueConstraint(
+                fields=["shop", "shopify_id"], name="ordertransaction_unique_shop_shopify_id"
+            )
         ]
 
     def __str__(self) -> str:
@@ -228,7 +230,9 @@ class ProductOption(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shop", "shopify_id"], name="productoption_unique_shop_shopify_id")
+            models.UniqueConstraint(
+                fields=["shop", "shopify_id"], name="productoption_unique_shop_shopify_id"
+            )
         ]
 
     def __str__(self) -> str:
