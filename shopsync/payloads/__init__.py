@@ -39,7 +39,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # See `shopsync.payloads.records.__getattr__`: `Resource` is derived from the declarations.
+    # `Resource` lives with the declarations (`shopsync.resources`), which are built from this
+    # package: this alias, resolved on first use, keeps older importers (the bench/ scripts) working.
     if name == "Resource":
         from shopsync.resources import Resource
 

@@ -299,7 +299,7 @@ def read_bulk_jsonl(
     """Yield `BulkBatch`es of up to `batch_size` parent records (a re-yielded parent may add a few),
     each with the errors found since the previous batch. Lines before `start_line` are skipped.
     `late_window` (default twice batch_size) is how many yielded parents stay reachable for late children.
-    `resource` is a resource declaration (`shopsync.resources`) or its name.
+    `resource` is a resource declaration (`shopsync.resources`) or its `Resource` member.
     """
     reader = _Reader(_Shape(_declaration(resource)), batch_size, late_window or 2 * batch_size, on_error)
     has_children = bool(reader.shape.children)
@@ -318,13 +318,9 @@ def read_bulk_jsonl(
 
 
 def _declaration(resource: Any) -> Any:
-    if not isinstance(resource, str):
-        return resource
-    # Imported here: the declarations are built from this package's parsers (payloads sit below
-    # `shopsync.resources`), so this package cannot import them at module level.
-    from shopsync.resources import declaration_for
-
-    return declaration_for(resource)
+    # A `Resource` member carries its declaration; this package sits below `shopsync.resources`
+    # (the declarations are built from its parsers), so it never imports them.
+    return getattr(resource, "declaration", resource)
 
 
 def _decoded_without_nul(line: bytes) -> Any:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 
 @dataclass(slots=True)
@@ -151,12 +150,3 @@ class ProductRecord:
 
 AnyRecord = CustomerRecord | OrderRecord | ProductRecord
 
-
-def __getattr__(name: str) -> Any:
-    # `Resource` is derived from the declarations (`shopsync.resources`), which are built from this
-    # package's records and parsers: resolved on first use, not at import.
-    if name == "Resource":
-        from shopsync.resources import Resource
-
-        return Resource
-    raise AttributeError(name)

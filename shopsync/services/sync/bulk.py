@@ -27,9 +27,8 @@ from django.utils import timezone
 
 from shopsync.models import SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
-from shopsync.payloads import Resource
 from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError
-from shopsync.resources import declaration_for
+from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import bulk_query, search_time

@@ -25,7 +25,8 @@ import orjson
 from psycopg._copy_base import format_row_text
 from psycopg.adapt import Transformer
 
-from shopsync.payloads.records import AnyRecord, Resource
+from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource
 from shopsync.services.upsert.tables import TABLES, ChildTable, Column, ParentTable
 
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from shopsync.models import Shop
-from shopsync.payloads.records import AnyRecord, Resource
+from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
 from shopsync.services.upsert.encoding import (

@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product
-from shopsync.payloads import LineItemRecord, OrderRecord, Resource, parse_order_rest
+from shopsync.payloads import LineItemRecord, OrderRecord, parse_order_rest
+from shopsync.resources import Resource
 from shopsync.services.dead_letters import (
     RetryOutcome,
     dead_letter_counts,

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import orjson
 
-from shopsync.payloads import Resource, read_bulk_jsonl
+from shopsync.payloads import read_bulk_jsonl
 from shopsync.payloads.graphql import parse_graphql_node
 from shopsync.payloads.records import ProductOptionRecord, TransactionRecord
 from shopsync.payloads.rest import parse_product_rest, parse_transaction_rest
-from shopsync.resources import declaration_for
+from shopsync.resources import Resource, declaration_for
 
 ORDER = {"id": "gid://shopify/Order/7", "updatedAt": "2025-01-02T00:00:00Z"}
 TRANSACTION_NODE = {

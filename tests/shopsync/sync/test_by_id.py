@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.sync import records_fetch_by_ids
 from shopsync.services.sync.graphql_queries import page_query
 from shopsync.services.sync.units import unit_parse

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 
 from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product, SyncSession
-from shopsync.payloads import Resource, parse_customer_rest, parse_order_rest, parse_product_rest
+from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
 from shopsync.payloads.rest import parse_transaction_rest
-from shopsync.resources import declaration_for
+from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
 from tests.factories import ShopFactory
 from tests.processes import database_connections_cut

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.dead_letters import _parse_record
 from shopsync.services.sync.units import nodes_parse, unit_parse
 

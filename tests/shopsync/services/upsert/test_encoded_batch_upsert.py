@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopsync.models import LineItem, Order, Product, ProductVariant
-from shopsync.payloads.records import LineItemRecord, OrderRecord, Resource
+from shopsync.payloads.records import LineItemRecord, OrderRecord
+from shopsync.resources import Resource
 from shopsync.services.upsert import (
     UpsertMode,
     UpsertResult,

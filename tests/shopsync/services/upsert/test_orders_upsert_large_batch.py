@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from shopsync.models import LineItem, Order
-from shopsync.payloads import Resource, read_bulk_jsonl
+from shopsync.payloads import read_bulk_jsonl
+from shopsync.resources import Resource
 from shopsync.services.upsert import UpsertResult, records_upsert
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from shopsync.models import Customer, LineItem, Order, Product, ProductVariant
-from shopsync.payloads.records import Resource
+from shopsync.resources import Resource
 from shopsync.services.upsert import UpsertMode, UpsertResult, records_soft_delete, records_upsert
 from tests.shopsync.services.upsert.conftest import T0, at
 
