@@ -30,6 +30,9 @@ class LinePart(models.Model):
             models.UniqueConstraint(fields=["shop", "shopify_id"], name="upsert_tests_linepart_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"Part {self.shopify_id}"
+
 
 @dataclasses.dataclass(slots=True)
 class PartRecord:
