@@ -23,7 +23,7 @@ def _shop_link(shop: object) -> str:
 
 def _pretty(value: object) -> str:
     text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    return format_html("<pre style='white-space: pre-wrap; max-height: 30em; overflow: auto'>{}</pre>", text)
+    return format_html('<pre class="shopsync-pre shopsync-pre--scroll">{}</pre>', text)
 
 
 class _ViewOnly(ShopScopedAdminMixin, admin.ModelAdmin):

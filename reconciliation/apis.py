@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from reconciliation.selectors import (
     shops_visible_to,
 )
 from reconciliation.services.reconcile import reconciliation_queue
+from shopsync.api_errors import error_responses
 from shopsync.domains import normalize_shop_domain
 from shopsync.models import Shop
 
@@ -59,6 +61,7 @@ class ReconciliationReportListApi(APIView):
     maintenance worker, and the answer (202) names the queued reports to follow."""
 
     permission_classes = [IsAdminUser]
+    parser_classes = [JSONParser]
 
     @extend_schema_serializer(component_name="ReconciliationReportListFilter")
     class FilterSerializer(serializers.Serializer):
@@ -81,7 +84,7 @@ class ReconciliationReportListApi(APIView):
 
     @extend_schema_serializer(component_name="ReconciliationRunInput")
     class InputSerializer(serializers.Serializer):
-        shop = serializers.CharField()
+        shop = serializers.CharField(min_length=1)
         heal = serializers.BooleanField(default=False)
         resource = serializers.ChoiceField(choices=ResourceName.values, required=False)
 
@@ -100,7 +103,7 @@ class ReconciliationReportListApi(APIView):
     @extend_schema(
         operation_id="reconciliation_reports_latest",
         parameters=[FilterSerializer],
-        responses={200: OutputSerializer},
+        responses={200: OutputSerializer, **error_responses(400, 403, 404)},
     )
     def get(self, request: Request) -> Response:
         serializer = self.FilterSerializer(data=request.query_params)
@@ -111,7 +114,9 @@ class ReconciliationReportListApi(APIView):
         return Response(self.OutputSerializer({"ran": False, "reports": reports}).data)
 
     @extend_schema(
-        operation_id="reconciliation_run", request=InputSerializer, responses={202: QueuedSerializer}
+        operation_id="reconciliation_run",
+        request=InputSerializer,
+        responses={202: QueuedSerializer, **error_responses(400, 403, 404, 415)},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -137,7 +142,10 @@ class ReconciliationReportDetailApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(operation_id="reconciliation_report_retrieve", responses={200: _ReportSerializer})
+    @extend_schema(
+        operation_id="reconciliation_report_retrieve",
+        responses={200: _ReportSerializer, **error_responses(403, 404)},
+    )
     def get(self, request: Request, report_id: int) -> Response:
         report = reconciliation_report_get_for_user(user=request.user, report_id=report_id)
         if report is None:
@@ -179,7 +187,7 @@ class HealthApi(APIView):
         status = serializers.CharField()
         shops = ShopSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: OutputSerializer, **error_responses(403)})
     def get(self, request: Request) -> Response:
         shops = health_overview(shops=health_shops_for_user(user=request.user))
         worst = max((entry.status for entry in shops), key=_STATUS_ORDER.index, default="ok")

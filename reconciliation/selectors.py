@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, Sum
 
-from reconciliation.models import AlertIncident, ReconciliationReport, SyncHealthMetric
+from reconciliation.models import AlertIncident, ReconciliationReport, ResourceName, SyncHealthMetric
 from shopsync.models import Shop, SyncJob
 from webhooks.models import WebhookLog
 
@@ -34,13 +35,23 @@ def reconciliation_reports_latest(
     *, shop: Shop | None = None, shops: QuerySet[Shop] | None = None
 ) -> list[ReconciliationReport]:
     """The newest report of each (shop, resource): of `shop`, else of `shops`, else of every shop."""
-    reports = ReconciliationReport.objects.select_related("shop")
     if shop is not None:
-        reports = reports.filter(shop=shop)
-    elif shops is not None:
-        reports = reports.filter(shop__in=shops)
-    latest = reports.order_by("shop_id", "resource", "-started_at", "-pk").distinct("shop_id", "resource")
-    return sorted(latest, key=lambda report: (report.shop.domain, report.resource))
+        shops = Shop.objects.filter(pk=shop.pk)
+    elif shops is None:
+        shops = Shop.objects.all()
+    latest = _newest_per_shop_and(
+        ReconciliationReport.objects.all(),
+        shops=shops,
+        field="resource",
+        values=ResourceName.values,
+        newest_first=("-started_at", "-pk"),
+    )
+    return sorted(latest.select_related("shop"), key=lambda report: (report.shop.domain, report.resource))
+
+
+def reconciliation_reports_recent(*, shop: Shop, limit: int = 6) -> list[ReconciliationReport]:
+    """The shop's newest reports, newest first (the settings page)."""
+    return list(ReconciliationReport.objects.filter(shop=shop).order_by("-started_at", "-pk")[:limit])
 
 
 def reconciliation_report_get_for_user(
@@ -60,11 +71,9 @@ def health_shops_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet
 
 
 def health_metrics_latest(*, shops: QuerySet[Shop] | list[Shop]) -> dict[int, list[SyncHealthMetric]]:
-    latest = (
-        SyncHealthMetric.objects.filter(shop__in=shops)
-        .order_by("shop_id", "kind", "-measured_at", "-pk")
-        .distinct("shop_id", "kind")
-    )
+    """The newest sample of each kind, per shop, each shop's in kind order."""
+    shop_ids = [shop.pk for shop in shops]
+    latest = _health_metrics_newest(shops=Shop.objects.filter(pk__in=shop_ids)).order_by("shop_id", "kind")
     by_shop: dict[int, list[SyncHealthMetric]] = {}
     for metric in latest:
         by_shop.setdefault(metric.shop_id, []).append(metric)
@@ -125,10 +134,40 @@ def webhook_delivery_counts() -> list[dict]:
 
 def health_metrics_latest_all() -> list[SyncHealthMetric]:
     return list(
-        SyncHealthMetric.objects.select_related("shop")
-        .order_by("shop_id", "kind", "-measured_at", "-pk")
-        .distinct("shop_id", "kind")
+        _health_metrics_newest(shops=Shop.objects.all()).select_related("shop").order_by("shop_id", "kind")
     )
+
+
+def _health_metrics_newest(*, shops: QuerySet[Shop]) -> QuerySet[SyncHealthMetric]:
+    return _newest_per_shop_and(
+        SyncHealthMetric.objects.all(),
+        shops=shops,
+        field="kind",
+        values=SyncHealthMetric.Kind.values,
+        newest_first=("-measured_at", "-pk"),
+    )
+
+
+def _newest_per_shop_and[Row: Model](
+    rows: QuerySet[Row],
+    *,
+    shops: QuerySet[Shop],
+    field: str,
+    values: Iterable[str],
+    newest_first: tuple[str, ...],
+) -> QuerySet[Row]:
+    """The newest of `rows` for each shop of `shops` and each of `field`'s `values` (the declared
+    choices: no other value is ever written). One query reads the pks, one LIMIT 1 probe per (shop,
+    value) on the model's `(shop, field, -time)` index, however many samples a shop has piled up;
+    then the rows by pk. Plain SQL on PostgreSQL and SQLite alike (DISTINCT ON is PostgreSQL's only)."""
+    probes = {
+        f"newest_{index}": Subquery(
+            rows.filter(shop=OuterRef("pk"), **{field: value}).order_by(*newest_first).values("pk")[:1]
+        )
+        for index, value in enumerate(values)
+    }
+    newest = shops.order_by().annotate(**probes).values_list(*probes)
+    return rows.filter(pk__in=[pk for shop_row in newest for pk in shop_row if pk is not None])
 
 
 def incidents_open_counts() -> list[dict]:

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -19,10 +19,23 @@ from shopify_sim.store.mutations import MutationError
 from shopify_sim.webhooks.topics import PRIVACY_TOPICS
 
 if TYPE_CHECKING:
-    from shopify_sim.server import App
-    from shopify_sim.shops import ShopState
+    from shopify_sim.faults import Faults
+    from shopify_sim.requestlog import RequestLog
+    from shopify_sim.shops import Registry, ShopState
+    from shopify_sim.webhooks.dispatcher import Dispatcher
 
-Handler = Callable[["App", Request], Response]
+
+class App(Protocol):
+    """What the control API uses of the server (`shopify_sim.server.App`, which routes /_sim/ here):
+    described here so that control does not import the server that imports it."""
+
+    registry: Registry
+    faults: Faults
+    requests: RequestLog
+    dispatcher: Dispatcher
+
+
+Handler = Callable[[App, Request], Response]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 
 

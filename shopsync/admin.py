@@ -40,7 +40,8 @@ from shopsync.models import (
     SyncSession,
 )
 from shopsync.resources import declaration_for_model
-from shopsync.services.dead_letters import RetryOutcome, dead_letter_resolve, dead_letter_retry
+from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
+from shopsync.services.dead_letters import dead_letter_resolve
 
 MAX_PRETTY_CHARS = 200_000
 
@@ -60,20 +61,19 @@ def _pretty_json(value: object) -> str:
     text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     if len(text) > MAX_PRETTY_CHARS:
         text = text[:MAX_PRETTY_CHARS] + "\n… (truncated)"
-    return format_html("<pre style='white-space: pre-wrap; max-height: 40em; overflow: auto'>{}</pre>", text)
+    return format_html('<pre class="shopsync-pre shopsync-pre--scroll">{}</pre>', text)
 
 
 def _clipped(text: str, *, width: str) -> str:
-    """One line of at most `width`, cut with an ellipsis; the whole text in the tooltip."""
+    """One line of at most `width` (id, domain or text: static/admin_extra/shopsync_admin.css), cut
+    with an ellipsis; the whole text in the tooltip."""
     return format_html(
-        '<span title="{}" style="display: inline-block; max-width: {}; overflow: hidden; '
-        'text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom">{}</span>',
-        text, width, text,
-    )  # fmt: skip
+        '<span title="{}" class="shopsync-clip shopsync-clip--{}">{}</span>', text, width, text
+    )
 
 
 def _pre(text: str) -> str:
-    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text or "-")
+    return format_html('<pre class="shopsync-pre">{}</pre>', text or "-")
 
 
 class ReadOnlyAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
@@ -452,11 +452,11 @@ class FailedSyncItemAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="shop", ordering="shop__domain")
     def shop_link(self, obj: FailedSyncItem) -> str:
         url = reverse("admin:shopsync_shop_change", args=[obj.shop_id])
-        return format_html('<a href="{}">{}</a>', url, _clipped(obj.shop.domain, width="12em"))
+        return format_html('<a href="{}">{}</a>', url, _clipped(obj.shop.domain, width="domain"))
 
     @admin.display(description="record")
     def record(self, obj: FailedSyncItem) -> str:
-        return _clipped(str(obj.shopify_id or obj.source_ref or "-"), width="8em")
+        return _clipped(str(obj.shopify_id or obj.source_ref or "-"), width="id")
 
     @admin.display(description="state", ordering="state_rank")
     def state(self, obj: FailedSyncItem) -> str:
@@ -472,7 +472,7 @@ class FailedSyncItemAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="error")
     def short_error(self, obj: FailedSyncItem) -> str:
-        return _clipped(Truncator(obj.error_message).chars(300), width="15em")
+        return _clipped(Truncator(obj.error_message).chars(300), width="text")
 
     @admin.display(description="created", ordering="created_at")
     def created(self, obj: FailedSyncItem) -> str:

@@ -8,15 +8,19 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsync.api_errors import error_responses
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.selectors import shop_get_for_user, sync_session_list, sync_status_get
 from shopsync.services.sync import (
+    SYNC_MAX_DAYS,
+    SYNC_MAX_STALE_AFTER_MINS,
     SyncInputError,
     ensure_sync,
     retry_failed_batches,
@@ -24,10 +28,21 @@ from shopsync.services.sync import (
 )
 
 JOB_TYPES = ["all", "orders", "customers", "products"]
+# Every endpoint answers 400 for invalid input, 403 without a signed-in user, 404 for a shop the user
+# is not a member of; those with a body take JSON only (form data cannot say null, which `days` and
+# `staleAfterMins` need) and answer 415 to anything else.
+_READ_ERRORS = (400, 403, 404)
+_WRITE_ERRORS = (400, 403, 404, 415)
 
 
 def _resources(job_type: str) -> list[str] | None:
     return None if job_type == "all" else [job_type]
+
+
+def _query_params(request: Request) -> dict[str, str]:
+    """The query string as a plain dict. DRF reads a QueryDict like an HTML form, where an empty value
+    means "not given": `?limit=` would silently mean the default instead of answering 400."""
+    return request.query_params.dict()
 
 
 class _ProgressSerializer(serializers.Serializer):
@@ -40,6 +55,7 @@ class _ProgressSerializer(serializers.Serializer):
 
 class SyncJobStartApi(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -50,8 +66,10 @@ class SyncJobStartApi(APIView):
         )
         jobType = serializers.ChoiceField(choices=JOB_TYPES, default="all")
         syncMode = serializers.ChoiceField(choices=SyncKind.values, default=SyncKind.INCREMENTAL)
-        days = serializers.IntegerField(required=False, min_value=1, allow_null=True)
-        staleAfterMins = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+        days = serializers.IntegerField(required=False, min_value=1, max_value=SYNC_MAX_DAYS, allow_null=True)
+        staleAfterMins = serializers.IntegerField(
+            required=False, min_value=1, max_value=SYNC_MAX_STALE_AFTER_MINS, allow_null=True
+        )
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -61,7 +79,10 @@ class SyncJobStartApi(APIView):
         reused = serializers.BooleanField()
         status = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 202: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 202: OutputSerializer, **error_responses(*_WRITE_ERRORS)},
+    )
     def post(self, request: Request) -> Response:
         data = self._parse(request)
         shop = shop_get_for_user(user=request.user, domain=data.get("shop"))
@@ -138,9 +159,12 @@ class SyncJobListApi(APIView):
             duration = session.duration
             return round(duration.total_seconds(), 3) if duration is not None else None
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: OutputSerializer(many=True), **error_responses(*_READ_ERRORS)},
+    )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=_query_params(request))
         filters.is_valid(raise_exception=True)
         shop = shop_get_for_user(user=request.user, domain=filters.validated_data.get("shop"))
         sessions = sync_session_list(shop=shop, limit=filters.validated_data["limit"])
@@ -172,9 +196,11 @@ class SyncStatusApi(APIView):
         failures = serializers.ListField(child=serializers.DictField())
         failedBatches = serializers.IntegerField(source="failed_batches")
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer})
+    @extend_schema(
+        parameters=[FilterSerializer], responses={200: OutputSerializer, **error_responses(*_READ_ERRORS)}
+    )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=_query_params(request))
         filters.is_valid(raise_exception=True)
         shop = shop_get_for_user(user=request.user, domain=filters.validated_data.get("shop"))
         return Response(self.OutputSerializer(sync_status_get(shop=shop)).data)
@@ -182,6 +208,7 @@ class SyncStatusApi(APIView):
 
 class SyncFailedBatchRetryApi(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -198,7 +225,9 @@ class SyncFailedBatchRetryApi(APIView):
         retriedCount = serializers.IntegerField(source="retried_count")
         stillFailedCount = serializers.IntegerField(source="still_failed_count")
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, **error_responses(*_WRITE_ERRORS)}
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -212,6 +241,7 @@ class SyncSessionClearApi(APIView):
     """Clear a stuck run (staff only): the session ends cancelled and its checkpoints are dropped."""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -229,7 +259,9 @@ class SyncSessionClearApi(APIView):
         cleared = serializers.BooleanField()
         status = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, **error_responses(*_WRITE_ERRORS)}
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -18,7 +18,6 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from reconciliation.models import ReconciliationReport, SyncHealthMetric
 from shopsync.models import Customer, LineItem, Order, OrderTransaction, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
 from shopsync.resources import DECLARATIONS
@@ -427,18 +426,6 @@ def sync_stage_steps(*, session: SyncSession) -> list[StageStep]:
         )
         for index, stage in enumerate(STAGE_ORDER)
     ]
-
-
-def reconciliation_reports_latest(*, shop: Shop, limit: int = 6) -> list[ReconciliationReport]:
-    return list(ReconciliationReport.objects.filter(shop=shop).order_by("-started_at", "-pk")[:limit])
-
-
-def health_metrics_latest(*, shop: Shop) -> list[SyncHealthMetric]:
-    """The newest sample of each kind of health metric for the shop."""
-    latest = (
-        SyncHealthMetric.objects.filter(shop=shop).order_by("kind", "-measured_at", "-pk").distinct("kind")
-    )
-    return list(latest)
 
 
 # --- records -----------------------------------------------------------------------------------

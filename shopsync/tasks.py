@@ -12,6 +12,13 @@ import logging
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
+from shopsync.services.sync import (
+    database_connection_lost,
+    sync_incremental_all_shops,
+    sync_session_fail_by_id,
+    sync_session_run,
+    sync_watchdog,
+)
 from shopsync.shopify import ShopifyRetryableError
 
 logger = logging.getLogger(__name__)
@@ -20,8 +27,6 @@ logger = logging.getLogger(__name__)
 class SyncSessionTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Retries exhausted, or an error the run did not turn into a failed session itself.
-        from shopsync.services.sync import database_connection_lost, sync_session_fail_by_id
-
         if database_connection_lost(exc):
             # Like a lost worker: the session keeps its checkpoints and the watchdog resumes it.
             logger.warning("sync task %s lost its database connection: %s", task_id, exc)
@@ -41,22 +46,16 @@ class SyncSessionTask(DjangoTask):
     max_retries=5,
 )
 def sync_session_run_task(self, session_id: int) -> None:
-    from shopsync.services.sync import sync_session_run
-
     sync_session_run(session_id=session_id, task_id=self.request.id or "")
 
 
 @shared_task(acks_late=True)
 def sync_watchdog_task() -> None:
-    from shopsync.services.sync import sync_watchdog
-
     report = sync_watchdog()
     logger.info("sync watchdog %s", report)
 
 
 @shared_task(acks_late=True)
 def sync_incremental_all_shops_task() -> None:
-    from shopsync.services.sync import sync_incremental_all_shops
-
     count = sync_incremental_all_shops()
     logger.info("sync beat: incremental sync ensured for %s shops", count)

@@ -56,6 +56,9 @@ class ManagedProcess:
     starts: int = 0
     kills: int = 0
     url: str = ""  # where it serves, for a server
+    # A network namespace to run in (`ip netns exec NETNS argv...`: exec'd, so the pid, the process
+    # group and the kills stay ours): a process on another "host" of tests/fleet/netns.py.
+    netns: str = ""
 
     def start(self, timeout: float = 30.0) -> None:
         assert not self.is_running, f"{self.name} is already running"
@@ -63,7 +66,7 @@ class ManagedProcess:
         with self.log_path.open("ab") as log:
             log.write(f"\n===== {self.name} start #{self.starts + 1} at {time.time():.3f}\n".encode())
             self.process = subprocess.Popen(
-                self.argv,
+                [*(["ip", "netns", "exec", self.netns] if self.netns else []), *self.argv],
                 cwd=ROOT,
                 env={**os.environ, **self.env},
                 stdout=log,
@@ -121,9 +124,11 @@ def celery_worker(
     concurrency: int = 4,
     name: str = "test-worker",
     env: dict[str, str] | None = None,
+    netns: str = "",
 ) -> ManagedProcess:
     """The product's worker (`celery -A config worker -Q ...`) against `database_url` and
-    `broker_url`; `start()` returns once it logged " ready." (again after each restart)."""
+    `broker_url` (in network namespace `netns` if given); `start()` returns once it logged
+    " ready." (again after each restart)."""
     argv = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queues),
         "--pool", pool, "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
@@ -136,24 +141,32 @@ def celery_worker(
         env={
             "DJANGO_SETTINGS_MODULE": settings_module,
             "DATABASE_URL": database_url,
+            # The test settings take a sqlite:/// URL only in the SQLite lane (see database_url()).
+            "SHOPSYNC_TEST_DATABASE": "sqlite" if database_url.startswith("sqlite:") else "postgresql",
             "CELERY_BROKER_URL": broker_url,
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         },
         ready=lambda process: process.log_count(" ready.") >= process.starts,
+        netns=netns,
     )
 
 
 def database_url() -> str:
-    """The URL of the database this test process uses (pytest's test database)."""
+    """The URL of the database this test process uses (pytest's test database): a PostgreSQL URL, or
+    in the SQLite lane sqlite:///PATH, which the test settings of a subprocess read back as the file
+    to share (with the embedded SQLite's WAL and busy timeout)."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def database_connections_cut() -> int:
     """Terminate every other session on the test database (the workers', a web server's): what a
-    database restart or a network cut does to open connections. Returns how many were cut."""
+    database restart or a network cut does to open connections. Returns how many were cut.
+    PostgreSQL only: a test using it is marked `postgres_only`."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

@@ -236,6 +236,10 @@ def _customer_detail(world: World) -> None:
     _refused(world.client.post(url, {"local_notes": "overwritten", "local_tags": "x"}))
 
 
+def _order_detail(world: World) -> None:
+    _refused(world.client.get(reverse("order-detail", args=[world.b_objects[Order].pk])))
+
+
 def _logout(world: World) -> None:
     _shows_nothing_of_b(world.client.post(reverse("logout")))
 
@@ -308,6 +312,7 @@ APP_CHECKS: dict[str, Callable[[World], None]] = {
     "customer-list": _get_for_shop_b("customer-list"),
     "customer-detail": _customer_detail,
     "order-list": _get_for_shop_b("order-list"),
+    "order-detail": _order_detail,
     "shopify-install": _shopify_install,
     "shopify-callback": _shopify_callback,
     "webhooks-shopify-receive": _webhook_receive,

@@ -51,7 +51,7 @@ class WebhookLogAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="body")
     def body_preview(self, obj: WebhookLog) -> str:
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.body_text[:20_000])
+        return format_html('<pre class="shopsync-pre">{}</pre>', obj.body_text[:20_000])
 
 
 @admin.register(PrivacyRequest)

@@ -6,11 +6,11 @@ import logging
 
 from celery import shared_task
 
+from webhooks.services.processing import WebhookRetryableError, webhook_log_process, webhook_logs_process
+from webhooks.services.pruning import webhook_logs_prune
+from webhooks.services.sweeping import webhook_logs_sweep
+
 logger = logging.getLogger(__name__)
-
-
-class WebhookRetryableError(Exception):
-    """A transient failure (database, network, broker): Celery retries the delivery with backoff."""
 
 
 @shared_task(
@@ -26,8 +26,6 @@ class WebhookRetryableError(Exception):
     time_limit=120,
 )
 def webhook_log_process_task(self, webhook_log_id: int) -> None:
-    from webhooks.services.processing import webhook_log_process
-
     webhook_log_process(
         webhook_log_id=webhook_log_id, is_last_attempt=self.request.retries >= self.max_retries
     )
@@ -44,15 +42,11 @@ def webhook_log_process_task(self, webhook_log_id: int) -> None:
 )
 def webhook_logs_process_task(webhook_log_ids: list[int]) -> None:
     """Process a batch of stored deliveries, one publish for many (the outbox relay's message)."""
-    from webhooks.services.processing import webhook_logs_process
-
     webhook_logs_process(webhook_log_ids=webhook_log_ids)
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def webhook_logs_sweep_task() -> None:
-    from webhooks.services.sweeping import webhook_logs_sweep
-
     result = webhook_logs_sweep()
     if result.queued:
         logger.info("webhook sweeper queued %s deliveries (%s were stuck)", result.queued, result.unstuck)
@@ -60,8 +54,6 @@ def webhook_logs_sweep_task() -> None:
 
 @shared_task(soft_time_limit=110, time_limit=120)
 def webhook_logs_prune_task() -> None:
-    from webhooks.services.pruning import webhook_logs_prune
-
     deleted = webhook_logs_prune()
     if deleted:
         logger.info("webhook retention: deleted %s finished deliveries", deleted)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from reconciliation import conf
 from reconciliation.models import AlertIncident, HealthStatus
-from reconciliation.tasks import alert_incident_notify_task
+from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def alert_incident_open(
         open_incidents.update(last_seen_at=now, updated_at=now)
         return AlertOutcome(incident=open_incidents.first())
     logger.warning("alert incident opened shop=%s kind=%s: %s", shop.domain, kind, summary)
-    alert_incident_notify_task.delay_on_commit(incident.pk)
+    task_enqueue_on_commit("reconciliation.tasks.alert_incident_notify_task", incident.pk)
     return AlertOutcome(incident=incident, opened=True)
 
 

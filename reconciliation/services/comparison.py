@@ -85,8 +85,11 @@ class SnapshotTable:
                     for child in children:
                         copy.write_row(child)
             else:
-                for row in roots:
-                    cursor.execute(f"INSERT INTO {self.name} (shopify_id, updated_at) VALUES (%s, %s)", row)  # noqa: S608
+                for shopify_id, updated_at in roots:
+                    cursor.execute(
+                        f"INSERT INTO {self.name} (shopify_id, updated_at) VALUES (%s, %s)",  # noqa: S608
+                        (shopify_id, _db_datetime(updated_at)),
+                    )
                     loaded += 1
                 for child in children:
                     cursor.execute(
@@ -150,8 +153,8 @@ class Comparison:
         )  # fmt: skip
         self.params: dict[str, Any] = {
             "shop_id": shop.pk,
-            "cutoff": cutoff,
-            "created_after": scope.created_after,
+            "cutoff": _db_datetime(cutoff),
+            "created_after": _db_datetime(scope.created_after),
         }
         self.scope_sql = (
             "" if scope.created_after is None else "AND o.shopify_created_at >= %(created_after)s"
@@ -173,7 +176,8 @@ class Comparison:
 
     def iter_ids(self, *kinds: str, page_size: int = 1000) -> Iterator[int]:
         """Every id of the given kinds, in id order, a keyset page at a time (no giant lists)."""
-        union = " UNION ".join(f"({self._select(kind)})" for kind in kinds)
+        # No parentheses around the members: SQLite refuses them (and they hold no ORDER BY or LIMIT).
+        union = " UNION ".join(self._select(kind) for kind in kinds)
         sql = (
             f"SELECT shopify_id FROM ({union}) AS found WHERE shopify_id > %(after)s "  # noqa: S608
             "ORDER BY shopify_id LIMIT %(limit)s"
@@ -198,3 +202,10 @@ class Comparison:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+def _db_datetime(value: datetime | None) -> Any:
+    """A datetime as the ORM stores it in a DateTimeField, for raw SQL to compare with those columns:
+    PostgreSQL takes it as it is; SQLite stores naive UTC text, which compares as text, so an aware
+    value's "+00:00" would make equal instants unequal."""
+    return None if value is None else connection.ops.adapt_datetimefield_value(value)

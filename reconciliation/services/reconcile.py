@@ -28,7 +28,7 @@ from reconciliation.services import snapshot as snapshots
 from reconciliation.services.alerts import alert_evaluate
 from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
 from reconciliation.services.healing import HealResult, reconciliation_heal
-from reconciliation.tasks import reconciliation_report_run_task
+from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop
 from shopsync.shopify.client import ShopifyClient
 from shopsync.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyRetryableError
@@ -87,7 +87,7 @@ def reconciliation_queue(
         for resource in (resources or ResourceName.values)
     ]
     for report in reports:
-        reconciliation_report_run_task.delay_on_commit(report.pk)
+        task_enqueue_on_commit("reconciliation.tasks.reconciliation_report_run_task", report.pk)
     return reports
 
 

@@ -37,12 +37,3 @@ __all__ = [
     "read_bulk_jsonl",
 ]
 
-
-def __getattr__(name: str):
-    # `Resource` lives with the declarations (`shopsync.resources`), which are built from this
-    # package: this alias, resolved on first use, keeps older importers (the bench/ scripts) working.
-    if name == "Resource":
-        from shopsync.resources import Resource
-
-        return Resource
-    raise AttributeError(name)

@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -40,7 +40,6 @@ from shopsync.selectors import shop_is_synced
 from shopsync.services.sync import EnsureResult, ensure_sync
 from shopsync.shopify import ShopifyError
 from shopsync.shopify.tokens import TokenGrant, token_exchange_code
-from webhooks.services.registration import webhook_subscriptions_register
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +49,12 @@ CALLBACK_MAX_AGE = timedelta(hours=24)
 CALLBACK_MAX_SKEW = timedelta(minutes=5)
 # Ask for expiring offline tokens: required of public apps from 2027 (contract §5.3).
 EXPIRING_OFFLINE_TOKENS = True
+
+# Subscribing a shop to its webhooks is the webhooks app's job, and webhooks sits above shopsync
+# (R17): it adds its registrar when it is ready (webhooks/apps.py). A registrar takes
+# `shop=` and `callback_url=`, returns one result per topic and raises ShopifyError on failure.
+type WebhooksRegistrar = Callable[..., Sequence[object]]
+_WEBHOOKS_REGISTRARS: list[WebhooksRegistrar] = []
 
 
 class InstallError(Exception):
@@ -271,11 +276,26 @@ def install_sync_ensure(*, shop: Shop, shop_created: bool) -> EnsureResult:
     return ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=trigger)
 
 
+def install_webhooks_registrar_add(*, registrar: WebhooksRegistrar) -> None:
+    if registrar not in _WEBHOOKS_REGISTRARS:
+        _WEBHOOKS_REGISTRARS.append(registrar)
+
+
+def shop_webhooks_register(*, shop: Shop, callback_url: str) -> list[object]:
+    """Subscribe the shop to its webhooks at `callback_url`; one result per topic. ShopifyError
+    propagates."""
+    return [
+        result
+        for registrar in _WEBHOOKS_REGISTRARS
+        for result in registrar(shop=shop, callback_url=callback_url)
+    ]
+
+
 def _webhooks_register(*, shop: Shop) -> str:
     """Register the webhook subscriptions. A failure does not undo the install: the token is good and
     the sync can run; staff see the error and `register_webhooks` (or a reinstall) fixes it."""
     try:
-        webhook_subscriptions_register(shop=shop, callback_url=webhook_callback_url())
+        shop_webhooks_register(shop=shop, callback_url=webhook_callback_url())
     except ShopifyError as exc:  # transport, auth, or userErrors (ShopifyUserErrors)
         logger.warning("webhook registration failed shop=%s: %s", shop.domain, exc)
         return str(exc)

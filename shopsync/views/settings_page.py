@@ -12,12 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from shopsync.dashboard_selectors import (
-    health_metrics_latest,
-    reconciliation_reports_latest,
-    sync_history_list,
-    sync_stage_steps,
-)
+from shopsync.dashboard_selectors import sync_history_list, sync_stage_steps
 from shopsync.forms import ForceFullSyncForm, SyncStartForm
 from shopsync.models import Shop, SyncSession
 from shopsync.models.sync import SyncKind
@@ -89,8 +84,6 @@ def _render(
         history=sync_history_list(shop=shop),
         dead_letters=dead_letter_counts(shop=shop),
         dead_letters_url=_dead_letters_admin_url(shop),
-        reports=reconciliation_reports_latest(shop=shop),
-        health_metrics=health_metrics_latest(shop=shop),
     )
     return render(request, "shopsync/settings.html", context, status=status)
 

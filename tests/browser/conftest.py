@@ -42,6 +42,8 @@ CHROMIUM_ARGS = [
 ]
 QUEUES = ("sync", "webhooks", "maintenance")
 PASSWORD = "password"  # tests.factories.UserFactory's
+# Each pytest-xdist worker starts its own Celery worker, with a log of its own (readiness is read from it).
+XDIST_WORKER = f"--{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +120,7 @@ def celery_worker(request, django_db_setup, django_db_blocker) -> Iterator[Manag
         url = database_url()
     _purge_queues()
     worker = processes.celery_worker(
-        log_path=ROOT / "test-output" / f"celery-worker--{request.module.__name__.rsplit('.', 1)[-1]}.log",
+        log_path=ROOT / "test-output" / f"celery-worker--{request.module.__name__.rsplit('.', 1)[-1]}{XDIST_WORKER}.log",
         queues=QUEUES, database_url=url, broker_url=settings.CELERY_BROKER_URL, pool="prefork", concurrency=2,
         name="browser",
     )  # fmt: skip

@@ -48,7 +48,7 @@ from config.celery import app as celery_app
 from shopify_sim.testing import ControlClient, run_simulator
 from shopsync.models import FailedSyncItem, Shop, SyncEvent, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
-from shopsync.services.dead_letters import dead_letters_retry_due
+from shopsync.services.dead_letter_retries import dead_letters_retry_due
 from shopsync.services.sync import ensure_sync, sync_watchdog
 from tests import processes
 from tests.convergence import harness

@@ -16,7 +16,8 @@ import pytest
 from tests.processes import ROOT
 from tests.webhooks.conftest import wait_until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.sqlite, pytest.mark.timeout(240)]
+# Not in the SQLite lane (`sqlite`): its subprocesses run on SQLite whichever lane starts them.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 STORE_DELIVERIES = """
 import json, orjson, uuid

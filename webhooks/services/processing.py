@@ -21,6 +21,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from shopsync.enqueue import task_send
 from shopsync.models import FailedSyncItem, Shop
 from shopsync.payloads.cleaning import loads_without_nul
 from shopsync.payloads.rest import rest_parent_id
@@ -40,9 +41,13 @@ from webhooks.services.privacy import (
     privacy_shop_redact,
 )
 from webhooks.services.shops import shop_app_is_installed, shop_uninstalled_mark
-from webhooks.tasks import WebhookRetryableError, webhook_log_process_task, webhook_logs_process_task
 
 logger = logging.getLogger(__name__)
+
+
+class WebhookRetryableError(Exception):
+    """A transient failure (database, network, broker): Celery retries the delivery with backoff."""
+
 
 # Counted over Celery retries and sweeper re-queues alike: after this many claims it is dead.
 MAX_ATTEMPTS = 6
@@ -150,7 +155,7 @@ def webhook_logs_process(
             remaining = [webhook_log_id for later in runs[index:] for webhook_log_id in later]
             logger.info("webhook batch over its time budget, handing on %s deliveries", len(remaining))
             # If this publish fails the task fails; the rows are still `received` and get swept.
-            webhook_logs_process_task.delay(remaining)
+            task_send("webhooks.tasks.webhook_logs_process_task", remaining)
             return
         logs = _claim(run)
         if len(logs) > 1:
@@ -231,8 +236,11 @@ def _apply_claimed_in_batch(log: WebhookLog) -> None:
 
 def _retry_alone(webhook_log_id: int) -> None:
     try:
-        webhook_log_process_task.apply_async(
-            args=(webhook_log_id,), countdown=BATCH_RETRY_COUNTDOWN_SECONDS, retry=False
+        task_send(
+            "webhooks.tasks.webhook_log_process_task",
+            webhook_log_id,
+            countdown=BATCH_RETRY_COUNTDOWN_SECONDS,
+            retry=False,
         )
     except Exception:  # the broker's errors vary by transport
         logger.warning(

@@ -30,9 +30,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from shopsync.enqueue import task_send
 from webhooks.models import WebhookLog
 from webhooks.services.claiming import db_timestamp, webhook_logs_claim
-from webhooks.tasks import webhook_logs_process_task
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +126,11 @@ def _claim_unqueued(*, limit: int, now: datetime) -> list[int]:
 
 def _publish(webhook_log_ids: list[int]) -> bool:
     try:
-        webhook_logs_process_task.apply_async(
-            args=(webhook_log_ids,), retry=True, retry_policy=_PUBLISH_RETRY_POLICY
+        task_send(
+            "webhooks.tasks.webhook_logs_process_task",
+            webhook_log_ids,
+            retry=True,
+            retry_policy=_PUBLISH_RETRY_POLICY,
         )
     except Exception:  # the broker's errors vary by transport (kombu, redis, socket, filesystem)
         logger.warning(

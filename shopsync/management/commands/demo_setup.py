@@ -33,9 +33,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.selectors import shop_is_synced, sync_session_active
+from shopsync.services.install import shop_webhooks_register
 from shopsync.services.sync import ensure_sync, shop_connect, sync_sessions_resume_orphaned
 from shopsync.shopify.errors import ShopifyError
-from webhooks.services.registration import webhook_subscriptions_register
 
 
 class Command(BaseCommand):
@@ -127,7 +127,7 @@ class Command(BaseCommand):
     # -- webhooks ----------------------------------------------------------------------------------
     def _register_webhooks(self, shop, app_url: str) -> None:
         try:
-            results = webhook_subscriptions_register(shop=shop, callback_url=f"{app_url}/webhooks/shopify/")
+            results = shop_webhooks_register(shop=shop, callback_url=f"{app_url}/webhooks/shopify/")
         except ShopifyError as exc:  # the demo still works without webhooks: incremental syncs catch up
             self.stderr.write(f"Could not register webhooks: {exc}")
             return

@@ -27,7 +27,13 @@ from shopsync.services.sync.failed_batches import (
     retry_failed_batches,
 )
 from shopsync.services.sync.first_run import sync_first_run_ensure
-from shopsync.services.sync.guard import EnsureResult, ensure_sync, sync_request_validate
+from shopsync.services.sync.guard import (
+    SYNC_MAX_DAYS,
+    SYNC_MAX_STALE_AFTER_MINS,
+    EnsureResult,
+    ensure_sync,
+    sync_request_validate,
+)
 from shopsync.services.sync.maintenance import (
     OrphanReport,
     WatchdogReport,
@@ -40,6 +46,8 @@ from shopsync.services.sync.maintenance import (
 from shopsync.services.sync.runner import sync_session_run
 
 __all__ = [
+    "SYNC_MAX_DAYS",
+    "SYNC_MAX_STALE_AFTER_MINS",
     "EnsureResult",
     "OrphanReport",
     "RetryFailedBatchesResult",

@@ -8,7 +8,7 @@ only if there is none.
 3. Insert the session inside a savepoint. The partial unique constraints
    (`syncsession_one_active_per_shop_kind`, `syncsession_one_active_backfill_per_shop`) make one of
    N concurrent inserts win; the others get IntegrityError and return the winner's session.
-4. Enqueue its task with `delay_on_commit`, only when this call created it.
+4. Enqueue its task once the transaction commits, only when this call created it.
 """
 
 from __future__ import annotations
@@ -21,16 +21,20 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncInputError
 from shopsync.services.sync.sessions import session_requeue, sessions_stale
-from shopsync.tasks import sync_session_run_task
 
 logger = logging.getLogger(__name__)
 
 ALL_RESOURCES: tuple[str, ...] = ("orders", "customers", "products")
+# A hundred years covers any store (Shopify opened in 2006). Beyond it a window start soon falls
+# before year 1 (OverflowError in the worker) and the values outgrow their integer columns.
+SYNC_MAX_DAYS = 36_500
+SYNC_MAX_STALE_AFTER_MINS = SYNC_MAX_DAYS * 24 * 60
 CHECKPOINT_FIELDS = (
     "bulk_operation_id", "bulk_status", "bulk_url", "bulk_line", "bulk_after_id", "bulk_rounds",
     "page_cursor", "watermark_updated_at", "watermark_id", "window_start", "window_end", "checkpoint_at",
@@ -61,10 +65,14 @@ def sync_request_validate(
         raise SyncInputError("Choose at least one resource: orders, customers or products.")
     if kind == SyncKind.UPDATE and (stale_after_mins is None or stale_after_mins <= 0):
         raise SyncInputError("Update mode needs staleAfterMins greater than 0.")
+    if stale_after_mins is not None and stale_after_mins > SYNC_MAX_STALE_AFTER_MINS:
+        raise SyncInputError(f"staleAfterMins must be at most {SYNC_MAX_STALE_AFTER_MINS} (100 years).")
     if kind != SyncKind.UPDATE and stale_after_mins is not None:
         raise SyncInputError("staleAfterMins applies to update mode only.")
     if days is not None and days <= 0:
         raise SyncInputError("days must be greater than 0.")
+    if days is not None and days > SYNC_MAX_DAYS:
+        raise SyncInputError(f"days must be at most {SYNC_MAX_DAYS} (100 years).")
     if days is not None and kind != SyncKind.POPULATE:
         raise SyncInputError("days applies to populate mode only.")
     return [r for r in ALL_RESOURCES if r in wanted]
@@ -231,4 +239,4 @@ def sessions_dispatch_waiting() -> int:
 
 
 def _enqueue(session: SyncSession) -> None:
-    sync_session_run_task.delay_on_commit(session.pk)
+    task_enqueue_on_commit("shopsync.tasks.sync_session_run_task", session.pk)

@@ -21,6 +21,7 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncJob, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.services.sync.bulk import bulk_jobs_run
@@ -43,7 +44,6 @@ from shopsync.services.sync.sessions import (
 )
 from shopsync.shopify import ShopifyClient, ShopifyPermanentError, ShopifyRetryableError
 from shopsync.signals import shop_data_changed
-from shopsync.tasks import sync_session_run_task
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def sync_session_run(*, session_id: int, task_id: str = "") -> SyncSession | Non
     except SoftTimeLimitExceeded:
         # The task's time is up, not the run: hand the rest to a fresh task, from the checkpoints.
         if session_requeue(session=session, token=token, note="task time limit; continuing in a new task"):
-            sync_session_run_task.delay_on_commit(session.pk)
+            task_enqueue_on_commit("shopsync.tasks.sync_session_run_task", session.pk)
     except ShopifyRetryableError as exc:
         # The task retries it after its own back-off; the pages say so, with the error one click away.
         session_requeue(session=session, token=token, note=f"retryable error: {exc}"[:500],

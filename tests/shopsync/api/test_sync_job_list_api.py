@@ -60,3 +60,13 @@ def test_history_of_another_shop_is_404(outsider, shop):
     response = client.get(URL, {"shop": shop.domain})
     # then
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("query", ["limit=", "limit=abc"])
+def test_history_with_a_limit_that_is_not_a_number_is_400(api, shop, query):
+    # given: DRF reads a query string like a form, where `limit=` would have meant "not given"
+    # when
+    response = api.get(f"{URL}?shop={shop.domain}&{query}")
+    # then
+    assert response.status_code == 400
+    assert response.json() == {"limit": ["A valid integer is required."]}

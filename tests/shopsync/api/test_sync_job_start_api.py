@@ -105,3 +105,38 @@ def test_start_needs_authentication(shop):
     # then
     assert response.status_code in (401, 403)
     assert SyncSession.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"syncMode": "populate", "days": 36_501}, "Ensure this value is less than or equal to 36500."),
+        ({"syncMode": "populate", "days": 10**12}, "Ensure this value is less than or equal to 36500."),
+        (
+            {"syncMode": "update", "staleAfterMins": 10**12},
+            "Ensure this value is less than or equal to 52560000.",
+        ),
+    ],
+)
+def test_start_refuses_days_and_minutes_beyond_a_hundred_years_with_400(api, shop, body, message):
+    # given: before, these reached the database (integer out of range: a 500) or, just under the
+    # column's limit, the worker (a window start before year 1)
+    # when
+    response = api.post(URL, {"shop": shop.domain, **body}, format="json")
+    # then
+    assert response.status_code == 400
+    assert response.json() == {next(key for key in body if key != "syncMode"): [message]}
+    assert SyncSession.objects.count() == 0
+
+
+def test_start_takes_json_only_and_answers_a_form_with_415(api, shop):
+    # given: form data cannot say null, which `days` and `staleAfterMins` need
+    form = f"shop={shop.domain}&syncMode=initial"
+    # when
+    response = api.post(URL, form, content_type="application/x-www-form-urlencoded")
+    # then
+    assert response.status_code == 415
+    assert response.json() == {
+        "detail": 'Unsupported media type "application/x-www-form-urlencoded" in request.'
+    }
+    assert SyncSession.objects.count() == 0

@@ -13,12 +13,8 @@ from django.utils import timezone
 from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product
 from shopsync.payloads import LineItemRecord, OrderRecord, parse_order_rest
 from shopsync.resources import Resource
-from shopsync.services.dead_letters import (
-    RetryOutcome,
-    dead_letter_counts,
-    dead_letter_record,
-    dead_letter_retry,
-)
+from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
+from shopsync.services.dead_letters import dead_letter_counts, dead_letter_record
 from shopsync.services.sync.graphql_queries import page_query
 from shopsync.services.sync.units import nodes_parse
 from shopsync.services.upsert import records_upsert

@@ -5,12 +5,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Order
-from shopsync.services.dead_letters import (
-    RetryOutcome,
-    dead_letter_record,
-    dead_letter_retry,
-    dead_letters_retry_due,
-)
+from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry, dead_letters_retry_due
+from shopsync.services.dead_letters import dead_letter_record
 from tests.factories import FailedSyncItemFactory, OrderFactory
 
 ORDER_ID = 820982911946154508  # the id of the conftest payloads

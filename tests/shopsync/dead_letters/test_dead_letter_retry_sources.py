@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Order
 from shopsync.payloads import parse_order_rest
-from shopsync.services.dead_letters import RetryOutcome, dead_letter_record, dead_letter_retry
+from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
+from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync.record_codec import record_to_json
 from webhooks.models import WebhookLog
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopsync.services.dead_letters import PayloadShape, payload_shape
+from shopsync.services.dead_letter_retries import PayloadShape, payload_shape
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,11 @@ def test_triggering_a_healthy_running_session_changes_nothing(shop, django_captu
         ({"kind": "update", "stale_after_mins": 0}, "Update mode needs staleAfterMins greater than 0"),
         ({"kind": "incremental", "stale_after_mins": 5}, "staleAfterMins applies to update mode only"),
         ({"kind": "populate", "days": 0}, "days must be greater than 0"),
+        ({"kind": "populate", "days": 36_501}, "days must be at most 36500 (100 years)"),
+        (
+            {"kind": "update", "stale_after_mins": 52_560_001},
+            "staleAfterMins must be at most 52560000 (100 years)",
+        ),
         ({"kind": "initial", "days": 30}, "days applies to populate mode only"),
     ],
 )

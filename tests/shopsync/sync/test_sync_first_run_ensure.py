@@ -64,6 +64,18 @@ def test_nothing_starts_once_a_backfill_ended(shop, kind, status, django_capture
     assert SyncSession.objects.filter(shop=shop).count() == 1
 
 
+def test_nothing_starts_while_another_kind_of_sync_runs(shop, django_capture_on_commit_callbacks):
+    # given: a shop some other trigger is already syncing incrementally
+    SyncSessionFactory(shop=shop, kind="incremental", status=Status.RUNNING)
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = sync_first_run_ensure(shop=shop)
+    # then
+    assert result is None
+    assert callbacks == []
+    assert list(SyncSession.objects.filter(shop=shop).values_list("kind", flat=True)) == ["incremental"]
+
+
 def test_nothing_starts_for_a_shop_that_uninstalled_the_app(shop):
     # given
     shop.status = "uninstalled"

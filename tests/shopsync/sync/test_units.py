@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from shopsync.resources import Resource
-from shopsync.services.dead_letters import _parse_record
+from shopsync.services.dead_letter_retries import _parse_record
 from shopsync.services.sync.units import nodes_parse, unit_parse
 
 ORDER = {"id": "gid://shopify/Order/7", "legacyResourceId": "7", "createdAt": "2025-01-01T00:00:00Z",

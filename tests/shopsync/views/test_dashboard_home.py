@@ -101,4 +101,4 @@ def test_a_failed_initial_sync_is_not_restarted_by_a_visit(client_for, staff, sh
     response = client_for(staff).get(reverse("dashboard-home"))
     # then
     assert list(SyncSession.objects.filter(shop=shop).values_list("pk", flat=True)) == [failed.pk]
-    assert "Retry sync" in response.text
+    assert "Retry now" in response.text

@@ -23,8 +23,12 @@ from tests.webhooks.factories import (
 )
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.services import processing
-from webhooks.services.processing import MAX_ATTEMPTS, webhook_log_process, webhook_log_reprocess
-from webhooks.tasks import WebhookRetryableError
+from webhooks.services.processing import (
+    MAX_ATTEMPTS,
+    WebhookRetryableError,
+    webhook_log_process,
+    webhook_log_reprocess,
+)
 from webhooks.topics import HANDLED_TOPICS
 
 

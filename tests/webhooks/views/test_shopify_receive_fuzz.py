@@ -32,7 +32,7 @@ from tests.webhooks.conftest import RECEIVER_PATH, sign, webhook_headers
 from tests.webhooks.factories import at, customer_payload, order_payload, product_payload, transaction_payload
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.services import processing
-from webhooks.tasks import WebhookRetryableError
+from webhooks.services.processing import WebhookRetryableError
 from webhooks.topics import HANDLED_TOPICS
 
 HEADER_NAMES = [

@@ -1,9 +1,7 @@
-"""Record builders for the write-path tests, and the switch that runs the `sqlite`-marked ones against
-SQLite (see test_upsert_on_sqlite.py, which starts that run)."""
+"""Record builders for the write-path tests (the `sqlite`-marked ones also run in the SQLite lane)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,17 +16,6 @@ from shopsync.payloads.records import (
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    from django.conf import settings
-
-    # The SQLite run (DATABASE_URL=sqlite://...) uses a private in-memory database, not a file in the cwd.
-    if os.environ.get("SHOPSYNC_WRITEPATH_SQLITE") and settings.DATABASES["default"]["ENGINE"].endswith(
-        "sqlite3"
-    ):
-        settings.DATABASES["default"]["TEST"]["NAME"] = None
 
 
 def at(minutes: int) -> datetime:
@@ -106,12 +93,3 @@ def make_product():
         return ProductRecord(shopify_id=shopify_id, **values)
 
     return build
-
-
-@pytest.fixture(autouse=True)
-def _sqlite_run_uses_sqlite(request):
-    # The SQLite run must really be on SQLite: a settings slip would otherwise re-run the PostgreSQL tests.
-    if os.environ.get("SHOPSYNC_WRITEPATH_SQLITE") and request.node.get_closest_marker("sqlite"):
-        from django.db import connection
-
-        assert connection.vendor == "sqlite"

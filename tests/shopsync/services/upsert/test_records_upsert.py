@@ -1,5 +1,4 @@
-"""Semantics of the write path. Marked `sqlite`: the same tests also run against SQLite
-(test_upsert_on_sqlite.py)."""
+"""Semantics of the write path. Marked `sqlite`: `bin/test` runs them on SQLite too (the SQLite lane)."""
 
 from __future__ import annotations
 
