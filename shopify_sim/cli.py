@@ -52,6 +52,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     add("--big-order-lines", type=int, default=defaults.big_order_lines)
     add("--guest-order-share", type=float, default=defaults.guest_order_share)
     add("--line-items-mean", type=float, default=defaults.line_items_mean)
+    add("--locations", type=int, default=defaults.locations)
+    add("--collections", type=int, default=defaults.collections)
     add("--token-expiry-seconds", type=int, default=defaults.token_expiry_seconds)
     add("--oldest-api-version", default=defaults.oldest_api_version)
     add("--webhook-api-version", default=defaults.webhook_api_version)
@@ -96,6 +98,8 @@ def shop_options(args: argparse.Namespace) -> ShopOptions:
         big_order_lines=args.big_order_lines,
         guest_order_share=args.guest_order_share,
         line_items_mean=args.line_items_mean,
+        locations=args.locations,
+        collections=args.collections,
         token_expiry_seconds=args.token_expiry_seconds,
         oldest_api_version=args.oldest_api_version,
         webhook_api_version=args.webhook_api_version,

@@ -15,6 +15,7 @@ from shopify_sim.httpio import Request, Response, error, json_response
 from shopify_sim.options import ShopOptions
 from shopify_sim.render import rest as render
 from shopify_sim.store import RESOURCES
+from shopify_sim.store.db import content_hash
 from shopify_sim.store.mutations import MutationError
 from shopify_sim.webhooks.topics import PRIVACY_TOPICS
 
@@ -191,6 +192,35 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
         shop.store.release(conn)
 
 
+def truth_transaction_rows(shop: ShopState, full: bool) -> Iterator[dict[str, Any]]:
+    """Every live order's transactions (by order id, then in creation order), from one snapshot.
+    `hash` = blake2b-80 of the canonical transaction: it changes iff the transaction does."""
+    conn = shop.store.open_connection()
+    try:
+        conn.execute("BEGIN")
+        cursor = conn.execute("SELECT data FROM orders ORDER BY id")
+        while rows := cursor.fetchmany(2000):
+            for (data,) in rows:
+                order = orjson.loads(data)
+                for tx in order["transactions"]:
+                    row: dict[str, Any] = {
+                        "id": tx["id"],
+                        "order_id": order["id"],
+                        "created_at": timeutil.iso_z(tx["created_at"]),
+                        "hash": content_hash(orjson.dumps(tx)),
+                    }
+                    if full:
+                        row["record"] = render.transaction(tx, order, shop.offset_minutes)
+                    yield row
+        deleted = [
+            r[0] for r in conn.execute("SELECT id FROM deleted WHERE resource = 'transactions' ORDER BY id")
+        ]
+        yield {"__deleted__": deleted}
+    finally:
+        conn.execute("COMMIT")
+        shop.store.release(conn)
+
+
 def truth_json(rows: Iterator[dict[str, Any]], resource: str) -> Iterator[bytes]:
     yield b'{"resource":' + orjson.dumps(resource) + b',"records":['
     count = 0
@@ -220,6 +250,15 @@ def truth(app: App, request: Request) -> Response:
     if request.arg("format") == "ndjson":
         return Response(body=truth_ndjson(rows), content_type="application/x-ndjson")
     return Response(body=truth_json(rows, resource))
+
+
+@route("GET", "/_sim/shops/(?P<domain>[^/]+)/truth/transactions")
+def truth_transactions(app: App, request: Request) -> Response:
+    shop = shop_of(app, request)
+    rows = truth_transaction_rows(shop, request.arg("full") in ("1", "true"))
+    if request.arg("format") == "ndjson":
+        return Response(body=truth_ndjson(rows), content_type="application/x-ndjson")
+    return Response(body=truth_json(rows, "transactions"))
 
 
 # -- webhooks ------------------------------------------------------------------------------------------

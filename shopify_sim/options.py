@@ -34,6 +34,11 @@ PLAN_DISPLAY = {
 }
 
 
+# Bumped when the generated data changes shape, so a store kept in --data-dir is regenerated
+# (2: orders carry their transactions).
+DATA_VERSION = 2
+
+
 @dataclass
 class ShopOptions:
     domain: str = "demo.myshopify.com"
@@ -61,6 +66,12 @@ class ShopOptions:
     deleted_variant_share: float = 0.03
     line_items_mean: float = 3.0
     variants_max: int = 8
+    # The catalogue around products (store/catalogue.py): locations (with 3 or more, the last one is
+    # deactivated), collections (custom and smart).
+    locations: int = 2
+    collections: int = 8
+    # Membership changes of a custom collection bump its updated_at and send collections/update.
+    membership_bumps_collection: bool = False
     token_expiry_seconds: int = 3600
     oldest_api_version: str = "2025-10"
     webhook_api_version: str = "2026-01"
@@ -69,6 +80,10 @@ class ShopOptions:
     # Bulk exports produce at most this many objects (roots and children) per second, objectCount
     # growing while RUNNING, as Shopify's take time in proportion to their size; 0 = as fast as we can.
     export_rate: float = 0.0
+    # Contract §8.15.4: a transaction added to an order (capture, refund, payment) moves the order's
+    # updated_at and sends orders/updated, the reading connectors rely on; off, only the order's money
+    # fields change (to exercise a client's reconciliation path).
+    order_updated_by_transactions: bool = True
     fresh: bool = False
 
     def generator_key(self) -> dict[str, Any]:
@@ -88,8 +103,10 @@ class ShopOptions:
             "deleted_variant_share",
             "line_items_mean",
             "variants_max",
+            "locations",
+            "collections",
         ]
-        return {key: getattr(self, key) for key in keys}
+        return {"data_version": DATA_VERSION, **{key: getattr(self, key) for key in keys}}
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> ShopOptions:

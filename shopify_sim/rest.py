@@ -1,4 +1,5 @@
-"""Legacy REST Admin API (contract §3): list/single/count for orders, customers, products.
+"""Legacy REST Admin API (contract §3): list/single/count for orders, customers, products, and an
+order's transactions (§8.2).
 
 Cursor pagination through the `Link` header; the opaque `page_info` carries the filters, so a request
 with `page_info` may only add `limit` and `fields`.
@@ -360,6 +361,42 @@ def single(shop: ShopState, request: Request, resource: str, record_id: int, all
     return json_response({SINGULAR[resource]: trim_fields(request, render_rows(shop, resource, [record])[0])})
 
 
+# -- order transactions (contract §8.2): per order only, no shop-wide list --------------------------------
+def visible_order(shop: ShopState, order_id: int, all_orders: bool) -> dict | None:
+    where, params = ("", [])
+    if not all_orders:
+        where, params = "created_at >= strftime('%s','now') - ?", [ORDER_WINDOW_SECONDS]
+    return shop.store.get("orders", order_id, where, params)
+
+
+def transaction_routes(shop: ShopState, request: Request, rest: str, all_orders: bool) -> Response | None:
+    """`{order}/transactions`, `{order}/transactions/count`, `{order}/transactions/{id}` (after
+    `orders/`): list (`since_id`, `fields`, `in_shop_currency`), count, show."""
+    parts = rest.split("/")
+    if len(parts) not in (2, 3) or not parts[0].isdigit() or parts[1] != "transactions":
+        return None
+    order = visible_order(shop, int(parts[0]), all_orders)
+    if order is None:
+        return error(404, "Not Found")
+    items = order["transactions"]
+    if len(parts) == 3 and parts[2] == "count":
+        return json_response({"count": len(items)})
+    in_shop = request.arg("in_shop_currency") in ("true", "1")
+    if len(parts) == 3:
+        if not parts[2].isdigit():
+            return None
+        found = next((tx for tx in items if tx["id"] == int(parts[2])), None)
+        if found is None:
+            return error(404, "Not Found")
+        rendered = render.transaction(found, order, shop.offset_minutes, in_shop)
+        return json_response({"transaction": trim_fields(request, rendered)})
+    since = request.arg("since_id")
+    if since and since.isdigit():
+        items = [tx for tx in items if tx["id"] > int(since)]
+    rendered_all = [render.transaction(tx, order, shop.offset_minutes, in_shop) for tx in items]
+    return json_response({"transactions": [trim_fields(request, tx) for tx in rendered_all]})
+
+
 def count(shop: ShopState, request: Request, resource: str, all_orders: bool) -> Response:
     clauses, params = where_clause(shop, resource, filters_from(request, resource), all_orders)
     return json_response({"count": shop.store.count(resource, " AND ".join(clauses), params)})
@@ -397,6 +434,10 @@ def handle(
             return count(shop, request, resource, all_orders)
         if rest.isdigit():
             return single(shop, request, resource, int(rest), all_orders)
+        if resource == "orders":
+            routed = transaction_routes(shop, request, rest, all_orders)
+            if routed is not None:
+                return routed
     except RestError as exc:
         return error(exc.status, exc.message)
     return error(404, "Not Found")

@@ -14,6 +14,8 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.bulk.manager import BulkManager
+from shopify_sim.catalogue_changes import KINDS as CATALOGUE_KINDS
+from shopify_sim.catalogue_changes import CatalogueChanges
 from shopify_sim.faults import Faults
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
@@ -39,6 +41,8 @@ SETTINGS = [
     "webhook_url",
     "name",
     "export_rate",
+    "order_updated_by_transactions",
+    "membership_bumps_collection",
 ]
 HEADER_IDS = {
     "orders": "X-Shopify-Order-Id",
@@ -89,7 +93,17 @@ class ShopState:
         self.oauth.tokens[options.token] = TokenInfo(frozenset(options.scopes))
         self.webhooks = WebhookHub(self.store)
         self.bulk = BulkManager(self, data_dir / "bulk" / options.domain)
-        self.mutator = Mutator(self.store, options.currency, self.on_store_event, options.variants_max)
+        self.mutator = Mutator(
+            self.store,
+            options.currency,
+            self.on_store_event,
+            options.variants_max,
+            transactions_touch_order=lambda: self.options.order_updated_by_transactions,
+        )
+        self.catalogue = CatalogueChanges(
+            self.store, self.emit, self.on_store_event, self.offset_minutes, self.settings
+        )
+        self.mutator.extra_kinds = {kind: self.catalogue.random_change for kind in CATALOGUE_KINDS}
         self.lock = threading.Lock()
         self.installed = True
 
@@ -155,6 +169,13 @@ class ShopState:
 
     # -- webhooks ----------------------------------------------------------------------------------
     def on_store_event(self, topic: str, resource: str, record: dict[str, Any]) -> None:
+        if resource == "transactions":
+            # order_transactions/create: the REST transaction (contract §8.14), the standard headers.
+            payload = render.transaction(record["transaction"], record["order"], self.offset_minutes)
+            self.emit(topic, payload)
+            return
+        if resource == "products":
+            self.catalogue.on_product_event(topic, record)
         if topic.endswith("/delete"):
             payload: dict[str, Any] = {"id": record["id"]}
         else:

@@ -214,7 +214,10 @@ def _get_for_shop_b(name: str) -> Callable[[World], None]:
 
 def _post_for_shop_b(name: str, **extra: object) -> Callable[[World], None]:
     def check(world: World) -> None:
-        _refused(world.client.post(reverse(name), {"shop": world.shop_b.domain, **extra}))
+        url, data = reverse(name), {"shop": world.shop_b.domain, **extra}
+        # The APIs take JSON only (a form would be a 415 before any shop is looked at).
+        as_json = {"content_type": "application/json"} if url.startswith("/api/") else {}
+        _refused(world.client.post(url, data, **as_json))
 
     return check
 
@@ -275,15 +278,18 @@ def _refused_or_bad_request(response: HttpResponse) -> None:
 def _session_clear(world: World) -> None:
     session = world.b_objects[SyncSession]
     url = reverse("sync-api-session-clear")
-    _refused(world.client.post(url, {"shop": world.shop_b.domain, "sessionId": session.pk}))
-    _refused(world.client.post(url, {"shop": world.shop_a.domain, "sessionId": session.pk}))
+    for shop in (world.shop_b, world.shop_a):
+        body = {"shop": shop.domain, "sessionId": session.pk}
+        _refused(world.client.post(url, body, content_type="application/json"))
 
 
 def _reconciliation_reports(world: World) -> None:
     url = reverse("reconciliation-api-reports")
     _shown_without_b(world.client.get(url))
     _refused(world.client.get(url, {"shop": world.shop_b.domain}))
-    _refused(world.client.post(url, {"shop": world.shop_b.domain, "heal": True}))
+    _refused(
+        world.client.post(url, {"shop": world.shop_b.domain, "heal": True}, content_type="application/json")
+    )
 
 
 def _report_detail(name: str) -> Callable[[World], None]:

@@ -20,6 +20,8 @@ SORT_COLUMNS: dict[str, dict[str, str]] = {
     "events": {"CREATED_AT": "created_at"},
     # ProductVariantSortKeys has no UPDATED_AT; every key but ID sorts by id (README).
     "variants": {},
+    "collections": {"UPDATED_AT": "updated_at"},
+    "locations": {"CREATED_AT": "created_at"},
 }
 
 

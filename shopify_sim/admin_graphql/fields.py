@@ -11,12 +11,15 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from shopify_sim.admin_graphql import connections
 from shopify_sim.admin_graphql.context import GraphQLContext
 from shopify_sim.admin_graphql.search import INVENTORY_ITEM_OFFSET, Filter, parse
 from shopify_sim.gid import gid
 from shopify_sim.render import derived
 from shopify_sim.render.rest import presentment_amount
+from shopify_sim.store import transactions
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_z
 
@@ -333,7 +336,7 @@ ORDER: dict[str, FieldFn] = {
     "customerAcceptsMarketing": lambda o, a, c: False,
     "requiresShipping": lambda o, a, c: any(line["requires_shipping"] for line in o["line_items"]),
     "unpaid": lambda o, a, c: derived.payments(o)["received"] == 0 and o["financial_status"] != "voided",
-    "refundable": lambda o, a, c: derived.payments(o)["received"] > 0,
+    "refundable": lambda o, a, c: derived.payments(o)["net"] > 0,
     "capturable": lambda o, a, c: derived.payments(o)["capturable"] > 0,
     "edited": lambda o, a, c: False,
     "fulfillable": lambda o, a, c: (
@@ -357,7 +360,7 @@ ORDER: dict[str, FieldFn] = {
     "currentTotalDiscountsSet": order_money("total_discounts"),
     "currentShippingPriceSet": order_money("total_shipping"),
     "totalReceivedSet": payment_money("received"),
-    "netPaymentSet": payment_money("received"),
+    "netPaymentSet": payment_money("net"),
     "totalRefundedSet": payment_money("refunded"),
     "totalRefundedShippingSet": zero_money,
     "totalOutstandingSet": payment_money("outstanding"),
@@ -366,6 +369,110 @@ ORDER: dict[str, FieldFn] = {
     "fulfillments": empty_list,
     "refunds": empty_list,
     "fulfillmentOrders": empty_connection,
+    "transactions": lambda o, a, c: order_transactions(o, a),
+    "transactionsCount": lambda o, a, c: {"count": len(o["transactions"]), "precision": "EXACT"},
+}
+
+
+# -- OrderTransaction ---------------------------------------------------------------------------------
+def prepare_transaction(tx: dict, order: dict) -> dict:
+    return {**tx, "__typename": "OrderTransaction", "_order": order}
+
+
+def order_transactions(order: dict, args: dict) -> list[dict]:
+    """`Order.transactions`: a plain list in creation order; `first` truncates (contract §8.0), the
+    `capturable` filter keeps open authorizations, `manuallyResolvable` pending manual payments
+    [UNSURE: Shopify's exact rule]."""
+    items = order["transactions"]
+    if args.get("capturable") is not None:
+        open_ids = {tx["id"] for tx in transactions.open_authorizations(order)}
+        capturable = order["financial_status"] == "authorized"
+        items = [tx for tx in items if (capturable and tx["id"] in open_ids) == args["capturable"]]
+    if args.get("manuallyResolvable") is not None:
+        items = [tx for tx in items if manually_resolvable(tx) == args["manuallyResolvable"]]
+    first = args.get("first")
+    if first is not None:
+        items = items[: max(0, first)]
+    return [prepare_transaction(tx, order) for tx in items]
+
+
+def manually_resolvable(tx: dict) -> bool:
+    return tx["status"] == "pending" and tx["gateway"] == "manual"
+
+
+def transaction_parent(tx: dict, args: dict, ctx: GraphQLContext) -> dict | None:
+    if tx["parent_id"] is None:
+        return None
+    order = tx["_order"]
+    parent = next((other for other in order["transactions"] if other["id"] == tx["parent_id"]), None)
+    return prepare_transaction(parent, order) if parent is not None else None
+
+
+def transaction_money(tx: dict, args: dict, ctx: GraphQLContext) -> dict:
+    return money_bag(tx["amount"], tx["_order"])
+
+
+def transaction_refundable(tx: dict, args: dict, ctx: GraphQLContext) -> dict | None:
+    if tx["kind"] not in transactions.CHARGED or tx["status"] != "success":
+        return None
+    order = tx["_order"]
+    return {"amount": money(transactions.refundable(order, tx)), "currencyCode": order["currency"]}
+
+
+def card_details(tx: dict, args: dict, ctx: GraphQLContext) -> dict | None:
+    if tx["gateway"] not in derived.CARD_GATEWAYS:
+        return None
+    card = derived.card_of(tx["_order"]["id"])
+    return {
+        "__typename": "CardPaymentDetails",
+        "avsResultCode": card["avs_result_code"],
+        "bin": card["bin"],
+        "company": card["company"],
+        "cvvResultCode": card["cvv_result_code"],
+        "expirationMonth": card["expiration_month"],
+        "expirationYear": card["expiration_year"],
+        "name": None,
+        "number": card["number"],
+        "paymentMethodName": card["company"].lower().replace(" ", "_"),
+        "wallet": None,
+    }
+
+
+ORDER_TRANSACTION: dict[str, FieldFn] = {
+    "id": lambda t, a, c: gid("OrderTransaction", t["id"]),
+    "kind": upper_key("kind"),
+    "status": upper_key("status"),
+    "gateway": key("gateway"),
+    "formattedGateway": lambda t, a, c: derived.FORMATTED_GATEWAYS.get(t["gateway"], t["gateway"]),
+    "amountSet": transaction_money,
+    "amount": key("amount"),
+    "amountV2": lambda t, a, c: {"amount": t["amount"], "currencyCode": t["_order"]["currency"]},
+    "maximumRefundableV2": transaction_refundable,
+    "createdAt": time_key("created_at"),
+    "processedAt": time_key("processed_at"),
+    "parentTransaction": transaction_parent,
+    "errorCode": upper_key("error_code"),
+    "test": lambda t, a, c: t["_order"]["test"],
+    "authorizationCode": key("authorization"),
+    "authorizationExpiresAt": time_key("authorization_expires_at"),
+    "manuallyCapturable": lambda t, a, c: (
+        t["kind"] == "authorization"
+        and t["_order"]["financial_status"] == "authorized"
+        and any(t["id"] == o["id"] for o in transactions.open_authorizations(t["_order"]))
+    ),
+    "multiCapturable": lambda t, a, c: False,
+    "paymentId": lambda t, a, c: derived.payment_id(t["_order"], t),
+    "accountNumber": lambda t, a, c: (
+        derived.card_of(t["_order"]["id"])["number"] if t["gateway"] in derived.CARD_GATEWAYS else None
+    ),
+    "receiptJson": lambda t, a, c: orjson.dumps(derived.transaction_receipt(t)).decode(),
+    "totalUnsettledSet": lambda t, a, c: money_bag("0.00", t["_order"]),
+    "fees": empty_list,
+    "paymentDetails": card_details,
+    "settlementCurrency": lambda t, a, c: None,
+    "settlementCurrencyRate": lambda t, a, c: None,
+    "location": lambda t, a, c: None,
+    "order": lambda t, a, c: {**t["_order"], "__typename": "Order"},
 }
 
 
@@ -684,4 +791,5 @@ FIELDS: dict[str, dict[str, FieldFn]] = {
     "ProductVariant": VARIANT,
     "InventoryItem": INVENTORY_ITEM,
     "MailingAddress": MAILING_ADDRESS,
+    "OrderTransaction": ORDER_TRANSACTION,
 }

@@ -6,9 +6,16 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from shopify_sim.admin_graphql import connections
+from shopify_sim.admin_graphql import catalogue, connections
 from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
-from shopify_sim.admin_graphql.fields import FieldFn, load, load_variant, prepare_variant, tagged
+from shopify_sim.admin_graphql.fields import (
+    FieldFn,
+    load,
+    load_variant,
+    prepare_transaction,
+    prepare_variant,
+    tagged,
+)
 from shopify_sim.admin_graphql.search import INVENTORY_ITEM_OFFSET, Filter, matcher, parse
 from shopify_sim.gid import gid, parse_gid
 from shopify_sim.oauth import granted_handles
@@ -93,6 +100,9 @@ def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
     if type_name == "ProductVariant":
         ctx.require("read_products", "node")
         return load_variant(ctx, number)
+    if type_name == "OrderTransaction":
+        ctx.require("read_orders", "node")
+        return transaction_by_id(ctx, number)
     if type_name == "InventoryItem":
         return inventory_item_by_id(ctx, number)
     if type_name == "BulkOperation":
@@ -103,7 +113,18 @@ def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
         return shop_node(ctx)
     if type_name == "BasicEvent":
         return event_by_id(ctx, number)
+    if type_name in catalogue.NODE_TYPES:
+        return catalogue.node(ctx, type_name, number, value)
     return None
+
+
+def transaction_by_id(ctx: GraphQLContext, transaction_id: int) -> dict | None:
+    """An OrderTransaction through the order holding it (null when the order is gone or not visible)."""
+    order = load(ctx, "orders", ctx.store.transaction_order_id(transaction_id))
+    if order is None:
+        return None
+    found = next((tx for tx in order["transactions"] if tx["id"] == transaction_id), None)
+    return prepare_transaction(found, tagged(order, "Order")) if found is not None else None
 
 
 def nodes_field(obj: Any, args: dict, ctx: GraphQLContext) -> list[dict | None]:

@@ -16,11 +16,30 @@ from graphql import (
     parse,
 )
 
-from shopify_sim.admin_graphql.fields import FIELDS
+from shopify_sim.admin_graphql import catalogue
+from shopify_sim.admin_graphql.fields import FIELDS, NESTED_CONNECTIONS, FieldFn
 from shopify_sim.admin_graphql.root import EVENT_FIELDS, MUTATION, QUERY_ROOT
 
 HERE = Path(__file__).parent
-TABLES = {**FIELDS, "QueryRoot": QUERY_ROOT, "Mutation": MUTATION, "BasicEvent": EVENT_FIELDS}
+
+
+def merged(*tables: dict[str, dict[str, FieldFn]]) -> dict[str, dict[str, FieldFn]]:
+    """Type -> field tables, later ones adding types and fields (the catalogue's over the base ones)."""
+    result: dict[str, dict[str, FieldFn]] = {}
+    for table in tables:
+        for type_name, fields in table.items():
+            result[type_name] = {**result.get(type_name, {}), **fields}
+    return result
+
+
+TABLES = merged(
+    FIELDS,
+    {"QueryRoot": QUERY_ROOT, "Mutation": MUTATION, "BasicEvent": EVENT_FIELDS},
+    catalogue.FIELDS,
+    {"QueryRoot": catalogue.QUERY_ROOT},
+)
+# Connection fields the bulk exporter expands into child lines: type -> field -> all-items iterator.
+NESTED = merged(NESTED_CONNECTIONS, catalogue.NESTED_CONNECTIONS)
 BULK_BY_ID_SINCE = "2026-01"
 
 

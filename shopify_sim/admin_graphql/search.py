@@ -121,6 +121,9 @@ TIME_FIELDS = {
     "events": {"created_at"},
     "variants": {"created_at", "updated_at"},
     "inventory_items": {"created_at", "updated_at"},
+    "collections": {"updated_at", "published_at"},
+    "locations": {"created_at", "updated_at"},
+    "inventory_levels": {"updated_at", "created_at"},
 }
 TEXT_FIELDS = {
     "orders": {
@@ -133,6 +136,15 @@ TEXT_FIELDS = {
     "events": {},
     "variants": {"sku": "sku", "barcode": "barcode", "title": "title"},
     "inventory_items": {"sku": "sku"},
+    "collections": {"title": "title", "handle": "handle", "collection_type": "kind"},
+    "locations": {"name": "name"},
+    "inventory_levels": {},
+}
+# Membership filters (contract §8.12): `collections(query: "product_id:N")`, `products(query:
+# "collection_id:N")`, over the catalogue's collects.
+MEMBERSHIP = {
+    ("collections", "product_id"): "id IN (SELECT collection_id FROM collects WHERE product_id = ?)",
+    ("products", "collection_id"): "id IN (SELECT product_id FROM collects WHERE collection_id = ?)",
 }
 # An inventory item is its variant's (one per variant, as Shopify's); its id is the variant id + this.
 INVENTORY_ITEM_OFFSET = 1_000_000_000_000
@@ -146,6 +158,12 @@ def term_clause(
 ) -> tuple[str, list] | None:
     if name in TIME_FIELDS[resource]:
         return time_clause(name, comparator, value, offset)
+    if (resource, name) in MEMBERSHIP:
+        if not value.isdigit():
+            raise SearchError(f"invalid value for {name}: {value!r}")
+        return MEMBERSHIP[(resource, name)], [int(value)]
+    if resource == "locations" and name == "active":
+        return "json_extract(data, '$.active') = ?", [1 if value.lower() == "true" else 0]
     if name == "id" or (resource, name) in (("orders", "customer_id"), ("variants", "product_id")):
         if not value.isdigit():
             raise SearchError(f"invalid value for {name}: {value!r}")

@@ -20,7 +20,7 @@ from urllib.parse import quote_plus
 import orjson
 from graphql import GraphQLError
 
-from shopify_sim.admin_graphql import connections
+from shopify_sim.admin_graphql import catalogue, connections
 from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
 from shopify_sim.admin_graphql.root import resource_filter
 from shopify_sim.bulk.export import Counters, forget_loaded, write_records
@@ -43,7 +43,13 @@ PROGRESS_ROWS = 5000
 SPLIT_MIN_ROWS = 50_000
 PART_COPY = 64 << 20
 WRITE_BUFFER = 1 << 20
-DEFAULT_SORT = {"orders": "PROCESSED_AT", "customers": "ID", "products": "ID"}
+DEFAULT_SORT = {
+    "orders": "PROCESSED_AT",
+    "customers": "ID",
+    "products": "ID",
+    "collections": "ID",
+    "locations": "ID",
+}
 # A paced export reads rows in slices of about this share of a second, so objectCount and cancel move
 # smoothly rather than in jumps of FETCH_ROWS.
 PACED_SLICE_SECONDS = 0.05
@@ -394,8 +400,12 @@ class BulkManager:
         self, operation: BulkOperation, plan: RootPlan, ctx: GraphQLContext, path: Path, counters: Counters
     ) -> tuple[float, str] | None:
         shop = self.shop
-        ctx.require(RESOURCE_SCOPES[plan.resource], plan.field_name)
+        ctx.require_any(
+            catalogue.BULK_ROOT_SCOPES.get(plan.resource) or (RESOURCE_SCOPES[plan.resource],),
+            plan.field_name,
+        )
         where = resource_filter(ctx, plan.resource, plan.args.get("query"))
+        where = catalogue.narrow(plan.resource, plan.args, where)
         column = connections.sort_column(
             plan.resource, plan.args.get("sortKey") or DEFAULT_SORT[plan.resource]
         )

@@ -22,8 +22,8 @@ from graphql.execution.values import get_argument_values
 from shopify_sim.admin_graphql import cost
 from shopify_sim.admin_graphql.endpoint import pick_operation
 from shopify_sim.admin_graphql.errors import shopify_errors
-from shopify_sim.admin_graphql.fields import NESTED_CONNECTIONS, FieldFn
-from shopify_sim.admin_graphql.schema import TABLES, schema_for
+from shopify_sim.admin_graphql.fields import FieldFn
+from shopify_sim.admin_graphql.schema import NESTED, TABLES, schema_for
 from shopify_sim.gid import gid
 
 MAX_CONNECTIONS = 5
@@ -152,7 +152,7 @@ class Compiler:
             raise BulkQueryError(
                 f"Bulk queries cannot contain connections with a nesting depth greater than {MAX_NESTING}."
             )
-        iterator = NESTED_CONNECTIONS.get(owner.name, {}).get(node.name.value)
+        iterator = NESTED.get(owner.name, {}).get(node.name.value)
         if iterator is None:
             raise BulkQueryError(f"The connection '{node.name.value}' is not supported in bulk queries.")
         node_type, selections = connection_node_selection(self.walk, node, named)
@@ -161,7 +161,13 @@ class Compiler:
         return PlanField(key, node.name.value, iterator, args, connection=child)
 
 
-TOP_LEVEL = {"orders": "orders", "customers": "customers", "products": "products"}
+TOP_LEVEL = {
+    "orders": "orders",
+    "customers": "customers",
+    "products": "products",
+    "collections": "collections",
+    "locations": "locations",
+}
 
 
 def compile_bulk(walk: cost.Walk, operation: Any) -> RootPlan:

@@ -351,6 +351,50 @@ def order(
     return rendered
 
 
+def transaction(
+    tx: dict[str, Any], order_record: dict[str, Any], offset: int, in_shop_currency: bool = False
+) -> dict[str, Any]:
+    """A REST / webhook transaction (contract §8.2). `amount` is in the transaction's currency, the
+    order's presentment currency, unless `in_shop_currency` (the REST list's parameter) asks for the
+    shop's. Card details, receipt and payment id are fixed per order, not stored."""
+    fx = 1.0 if in_shop_currency else order_record["fx"]
+    currency = order_record["currency"] if in_shop_currency else order_record["presentment_currency"]
+    shop_money = {"amount": "0.00", "currency_code": order_record["currency"]}
+    details = derived.card_of(order_record["id"]) if tx["gateway"] in derived.CARD_GATEWAYS else None
+    return {
+        "id": tx["id"],
+        "admin_graphql_api_id": gid("OrderTransaction", tx["id"]),
+        "order_id": order_record["id"],
+        "kind": tx["kind"],
+        "gateway": tx["gateway"],
+        "status": tx["status"],
+        "message": derived.transaction_message(tx),
+        "created_at": iso_offset(tx["created_at"], offset),
+        "processed_at": iso_offset(tx["processed_at"], offset),
+        "test": order_record["test"],
+        "authorization": tx["authorization"],
+        "authorization_expires_at": iso_offset(tx["authorization_expires_at"], offset),
+        "location_id": None,
+        "user_id": None,
+        "parent_id": tx["parent_id"],
+        "device_id": None,
+        "error_code": tx["error_code"],
+        "source_name": order_record["source_name"],
+        "receipt": derived.transaction_receipt(tx),
+        "amount": presentment_amount(tx["amount"], fx),
+        "currency": currency,
+        "amount_rounding": None,
+        "payment_id": derived.payment_id(order_record, tx),
+        "manual_payment_gateway": tx["gateway"] == "manual",
+        "total_unsettled_set": {
+            "shop_money": shop_money,
+            "presentment_money": {"amount": "0.00", "currency_code": order_record["presentment_currency"]},
+        },
+        "currency_exchange_adjustment": None,
+        **({"payment_details": derived.rest_payment_details(details)} if details else {}),
+    }
+
+
 def variant(data: dict[str, Any], offset: int) -> dict[str, Any]:
     return {
         "id": data["id"],

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from shopify_sim.store import catalogue
 from shopify_sim.store.schema import COLUMNS, INDEXES, TABLES
 
 RESOURCES = ("orders", "customers", "products")
@@ -56,6 +57,12 @@ def variant_rows(product: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+def transaction_rows(order: dict[str, Any]) -> list[tuple[int, int]]:
+    """The `transactions` lookup rows of an order: (transaction id, order id)."""
+    return [(tx["id"], order["id"]) for tx in order.get("transactions", ())]
+
+
+TRANSACTION_INSERT = "INSERT OR IGNORE INTO transactions (id, order_id) VALUES (?, ?)"
 VARIANT_INSERT = (
     "INSERT OR REPLACE INTO variants (id, product_id, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?)"
 )
@@ -110,6 +117,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(TABLES)
+        catalogue.create_tables(conn)
         self.upgrade_variants(conn)
 
     def upgrade_variants(self, conn: sqlite3.Connection) -> None:
@@ -221,6 +229,14 @@ class Store:
         while rows := cursor.fetchmany():
             yield [row[0] for row in rows]
 
+    def transaction_order_id(self, transaction_id: int) -> int | None:
+        row = (
+            self.conn()
+            .execute("SELECT order_id FROM transactions WHERE id = ?", (transaction_id,))
+            .fetchone()
+        )
+        return row[0] if row else None
+
     def variant_product_ids(self, variant_ids: Sequence[int]) -> dict[int, int]:
         found: dict[int, int] = {}
         unique = list(dict.fromkeys(v for v in variant_ids if v is not None))
@@ -287,11 +303,21 @@ class Store:
         if resource == "products":
             conn.execute("DELETE FROM variants WHERE product_id = ?", (record["id"],))
             conn.executemany(VARIANT_INSERT, variant_rows(record))
+        elif resource == "orders":
+            conn.executemany(TRANSACTION_INSERT, transaction_rows(record))
 
     def remove(self, conn: sqlite3.Connection, resource: str, record_id: int, when: int) -> bool:
-        gone = conn.execute(f"DELETE FROM {resource} WHERE id = ?", (record_id,)).rowcount
-        if not gone:
+        row = conn.execute(f"SELECT data FROM {resource} WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
             return False
+        conn.execute(f"DELETE FROM {resource} WHERE id = ?", (record_id,))
+        if resource == "orders":
+            # An order's transactions go with it (the truth lists them among the deleted ids).
+            gone_transactions = [(tx_id, when) for tx_id, _ in transaction_rows(orjson.loads(row[0]))]
+            conn.executemany(
+                "INSERT OR REPLACE INTO deleted (resource, id, deleted_at) VALUES ('transactions', ?, ?)",
+                gone_transactions,
+            )
         if resource == "products":
             conn.execute("DELETE FROM variants WHERE product_id = ?", (record_id,))
         conn.execute(

@@ -30,6 +30,9 @@ MESSAGES = {
     "cancelled": "{kind} {label} was cancelled.",
     "destroy": "{kind} was deleted: {label}.",
 }
+# Money movements on an order: verbs `<kind>_<status>` (`capture_success`, `refund_success`,
+# `sale_failure`, ...), the order verbs of Shopify's REST Event reference.
+TRANSACTION_MESSAGE = "{kind} {label}: {verb}."
 
 
 def label_of(resource: str, record: dict[str, Any]) -> str:
@@ -57,7 +60,9 @@ def record_event(
         "subject_id": record["id"],
         "verb": verb,
         "arguments": [label],
-        "message": MESSAGES[verb].format(kind=kind, label=label),
+        "message": MESSAGES.get(verb, TRANSACTION_MESSAGE).format(
+            kind=kind, label=label, verb=verb.replace("_", " ")
+        ),
         "path": f"/admin/{resource}/{record['id']}",
     }
     conn.execute(

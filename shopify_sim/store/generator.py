@@ -21,8 +21,15 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.options import ShopOptions
-from shopify_sim.store import records
-from shopify_sim.store.db import VARIANT_INSERT, Store, row_values, variant_rows
+from shopify_sim.store import catalogue, records, transactions
+from shopify_sim.store.db import (
+    TRANSACTION_INSERT,
+    VARIANT_INSERT,
+    Store,
+    row_values,
+    transaction_rows,
+    variant_rows,
+)
 
 BATCH = 2000
 SAME_UPDATED_AT_LAG = 3 * 86400
@@ -160,6 +167,15 @@ class Generator:
         customers = self.customers(conn)
         products = self.products()
         self.insert(conn, "products", products)
+        catalogue.generate(
+            conn,
+            seed=self.options.seed,
+            start=self.start,
+            anchor=self.anchor,
+            products=products,
+            collections=self.options.collections,
+            locations=self.options.locations,
+        )
         order_count = self.orders(conn, customers, products)
         self.finish_customers(conn, customers)
         store.meta_set("ids", orjson.dumps(self.ids.state()).decode(), conn)
@@ -235,7 +251,10 @@ class Generator:
             return 0
         times = sorted_creation_times(rng, options.orders, self.start, self.anchor - 600, growth=True)
         big = set(rng.sample(range(options.orders), min(options.big_orders, options.orders)))
+        # Transactions draw from their own stream: the orders (and everything after) stay as they were.
+        payments_rng = self.rng("transactions")
         batch: list[tuple] = []
+        lookups: list[tuple[int, int]] = []
         count = 0
         for index, created_at in enumerate(times):
             picked = self.pick_customer(rng, customers, created_at)
@@ -245,17 +264,22 @@ class Generator:
                 rng, self.ids, index + 1, created_at, self.anchor, customer, lines, options.currency
             )
             self.share_updated_at(rng, order)
+            transactions.generate(payments_rng, self.ids, order)
             if picked is not None:
                 customers.count_order(picked, order)
             batch.append(row_values("orders", order))
+            lookups.extend(transaction_rows(order))
             count += 1
             if len(batch) >= BATCH:
                 self.store.insert_many(conn, "orders", batch)
+                conn.executemany(TRANSACTION_INSERT, lookups)
                 batch.clear()
+                lookups.clear()
                 if index % 100_000 < BATCH:
                     self.log(f"generated {index + 1} orders")
         if batch:
             self.store.insert_many(conn, "orders", batch)
+            conn.executemany(TRANSACTION_INSERT, lookups)
         return count
 
     def pick_customer(self, rng: random.Random, customers: CustomerBook, at: int) -> int | None:

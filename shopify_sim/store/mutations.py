@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from shopify_sim import timeutil
-from shopify_sim.store import fakes, records
+from shopify_sim.store import fakes, records, transactions
 from shopify_sim.store.db import RESOURCES, Store
 from shopify_sim.store.events import record_event
 
@@ -33,7 +33,13 @@ TOPICS = {
     ("products", "update"): "products/update",
     ("products", "delete"): "products/delete",
 }
-PROTECTED_FIELDS = {"id", "created_at", "updated_at", "line_items", "variants", "number"}
+TRANSACTION_TOPIC = "order_transactions/create"
+PROTECTED_FIELDS = {"id", "created_at", "updated_at", "line_items", "variants", "number", "transactions"}
+# Control-API order fields that move money (each adds transactions; `pay` may only flip a pending sale):
+# capture (true), refund (true = all that is left, or an amount "12.50"), void (true), pay (true).
+MONEY_VERBS = ("capture", "refund", "void", "pay")
+# Orders the change generator can move money on, and what it does to each status.
+PAYABLE = ("authorized", "pending", "partially_paid", "paid", "partially_refunded")
 
 
 class MutationError(Exception):
@@ -63,13 +69,24 @@ def bump(old: int) -> int:
 
 
 class Mutator:
-    def __init__(self, store: Store, currency: str, sink: EventSink, variants_max: int = 8) -> None:
+    def __init__(
+        self,
+        store: Store,
+        currency: str,
+        sink: EventSink,
+        variants_max: int = 8,
+        transactions_touch_order: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.store = store
         self.currency = currency
         self.sink = sink
         self.variants_max = variants_max
+        # Read at each change (a shop setting, PATCHable): contract §8.15.4.
+        self.transactions_touch_order = transactions_touch_order
         self.lock = threading.RLock()
         self.rng = random.Random()
+        # Mix entries served elsewhere (the catalogue's): kind -> fn(rng, kind) -> Change | None.
+        self.extra_kinds: dict[str, Callable[[random.Random, str], Change | None]] = {}
 
     # -- helpers -----------------------------------------------------------------------------------
     def _ids(self) -> records.Ids:
@@ -104,6 +121,8 @@ class Mutator:
             verb = "placed" if resource == "orders" else "create"
             record_event(conn, resource=resource, record=record, verb=verb, at=record["created_at"])
         self.sink(TOPICS[(resource, "create")], resource, record)
+        if resource == "orders":
+            self._emit_transactions(record, record["transactions"])
         if resource == "orders" and record["customer_id"]:
             self._touch_customer_for_order(record)
         return record
@@ -125,7 +144,15 @@ class Mutator:
             order[key] = None
         order["cancel_reason"] = None
         order["updated_at"] = order["processed_at"] = ts
+        # A new order has had no time to be refunded, voided or to lapse: those start out paid.
+        if order["financial_status"] in ("refunded", "partially_refunded", "voided", "expired"):
+            order["financial_status"] = "paid"
+        transactions.generate(rng, ids, order)
         return order
+
+    def _emit_transactions(self, order: dict[str, Any], made: list[dict[str, Any]]) -> None:
+        for tx in made:
+            self.sink(TRANSACTION_TOPIC, "transactions", {"order": order, "transaction": tx})
 
     def _random_lines(self, rng: random.Random, count: int) -> list[tuple[records.VariantRef, bool]]:
         lines = []
@@ -163,24 +190,49 @@ class Mutator:
         with self.lock, self.store.writing() as conn:
             record = self._load(resource, record_id)
             ids = self._ids()
+            known = len(record.get("transactions", ()))
+            statuses = [tx["status"] for tx in record.get("transactions", ())]
             if fields:
                 extra_topics = self._apply_explicit(rng, ids, resource, record, dict(fields))
             else:
                 extra_topics = RANDOM_CHANGES[resource](self, rng, ids, record)
-            record["updated_at"] = bump(record["updated_at"])
+            made: list[dict[str, Any]] = []
+            if resource == "orders":
+                record["financial_status"] = transactions.financial_status(record)
+                made = record["transactions"][known:]
+            # A change that only moves money leaves updated_at when the shop says so (§8.15.4).
+            money_only = bool(fields) and set(fields) <= set(MONEY_VERBS)
+            moved = bool(made) or statuses != [tx["status"] for tx in record.get("transactions", ())[:known]]
+            touched = not money_only or (moved and self.transactions_touch_order())
+            if touched:
+                record["updated_at"] = bump(record["updated_at"])
             if resource == "products":
                 for variant in record["variants"]:
                     if variant.pop("_touched", False):
                         variant["updated_at"] = record["updated_at"]
             self._save(conn, resource, record, ids)
-            at = record["updated_at"]
-            if "orders/cancelled" in extra_topics:
-                record_event(conn, resource=resource, record=record, verb="cancelled", at=at)
-            record_event(conn, resource=resource, record=record, verb="update", at=at)
-        for topic in extra_topics:
-            self.sink(topic, resource, record)
-        self.sink(TOPICS[(resource, "update")], resource, record)
+            self._record_events(conn, resource, record, extra_topics, made, touched)
+        self._emit_transactions(record, made)
+        if touched:
+            for topic in extra_topics:
+                self.sink(topic, resource, record)
+            self.sink(TOPICS[(resource, "update")], resource, record)
         return record
+
+    @staticmethod
+    def _record_events(
+        conn: Any, resource: str, record: dict, topics: list[str], made: list[dict], touched: bool
+    ) -> None:
+        """The change's events: cancelled, one `<kind>_<status>` per new transaction, and update
+        (unless only money moved and the shop keeps the order's updated_at still)."""
+        at = record["updated_at"] if touched else timeutil.now()
+        if "orders/cancelled" in topics:
+            record_event(conn, resource=resource, record=record, verb="cancelled", at=at)
+        for tx in made:
+            verb = f"{tx['kind']}_{tx['status']}"
+            record_event(conn, resource=resource, record=record, verb=verb, at=tx["created_at"])
+        if touched:
+            record_event(conn, resource=resource, record=record, verb="update", at=at)
 
     def _apply_explicit(
         self, rng: random.Random, ids: records.Ids, resource: str, record: dict, fields: dict
@@ -191,8 +243,12 @@ class Mutator:
         add_variants = int(fields.pop("add_variants", 0) or 0)
         remove_variants = int(fields.pop("remove_variants", 0) or 0)
         if fields.pop("cancel", False) and resource == "orders":
-            cancel_order(record, rng)
+            cancel_order(record, rng, ids)
             topics.append("orders/cancelled")
+        if resource == "orders":
+            for verb in MONEY_VERBS:
+                if verb in fields:
+                    move_money(rng, ids, record, verb, fields.pop(verb))
         apply_fields(record, fields)
         for _ in range(add_lines):
             add_line_item(self, rng, ids, record)
@@ -233,6 +289,10 @@ class Mutator:
         return changes
 
     def _one_random(self, rng: random.Random, kind: str) -> Change | None:
+        if kind == TRANSACTION_TOPIC:
+            return self._random_payment(rng)
+        if kind in self.extra_kinds:
+            return self.extra_kinds[kind](rng, kind)
         resource, _, action = kind.partition("/")
         if resource not in RESOURCES:
             raise MutationError(400, f"unknown mix entry {kind!r}")
@@ -253,10 +313,29 @@ class Mutator:
         record = self.update(resource, record_id, None, rng)
         return Change(resource, "update", record_id, record["updated_at"])
 
+    def _random_payment(self, rng: random.Random) -> Change | None:
+        """A money movement on a live order that can take one: capture an authorization, settle a
+        pending or partial payment, refund part or all of a paid one."""
+        marks = ",".join("?" * len(PAYABLE))
+        where = f"cancelled_at IS NULL AND json_extract(data, '$.financial_status') IN ({marks})"
+        order_id = self.store.random_id("orders", rng.random(), where, PAYABLE)
+        if order_id is None:
+            return None
+        status = self._load("orders", order_id)["financial_status"]
+        if status == "authorized":
+            verb, value = "capture", "retry" if rng.random() < 0.1 else True
+        elif status in ("pending", "partially_paid"):
+            verb, value = "pay", True
+        else:
+            verb, value = "refund", True if status == "partially_refunded" or rng.random() < 0.4 else "half"
+        record = self.update("orders", order_id, {verb: value}, rng)
+        return Change("order_transactions", verb, order_id, record["updated_at"])
+
 
 DEFAULT_MIX = {
     "orders/create": 3,
     "orders/update": 4,
+    "order_transactions/create": 1.5,
     "orders/delete": 0.3,
     "customers/create": 1,
     "customers/update": 1.5,
@@ -264,6 +343,16 @@ DEFAULT_MIX = {
     "products/create": 0.3,
     "products/update": 1,
     "products/delete": 0.1,
+    # The catalogue (catalogue_changes.py): inventory moves are the most frequent real webhooks.
+    "inventory_levels/update": 5,
+    "inventory_levels/connect": 0.1,
+    "inventory_levels/disconnect": 0.1,
+    "collections/create": 0.05,
+    "collections/update": 0.2,
+    "collections/delete": 0.03,
+    "collects/create": 0.4,
+    "collects/delete": 0.3,
+    "locations/update": 0.05,
 }
 
 
@@ -280,12 +369,40 @@ def apply_fields(record: dict[str, Any], fields: dict[str, Any]) -> None:
         records.order_totals(record)
 
 
-def cancel_order(order: dict[str, Any], rng: random.Random) -> None:
+def cancel_order(order: dict[str, Any], rng: random.Random, ids: records.Ids) -> None:
+    """Cancel: refund what was received, void what is authorized or pending (the financial status then
+    follows the transactions: refunded or voided)."""
     if order["cancelled_at"] is None:
         order["cancelled_at"] = bump(order["updated_at"])
         order["cancel_reason"] = rng.choice(("customer", "inventory", "other"))
-        order["financial_status"] = "voided" if order["financial_status"] != "paid" else "refunded"
         order["closed_at"] = order["closed_at"] or order["cancelled_at"]
+        transactions.settle_cancellation(rng, ids, order, order["cancelled_at"])
+        order["financial_status"] = transactions.financial_status(order)
+
+
+def move_money(rng: random.Random, ids: records.Ids, order: dict[str, Any], verb: str, value: Any) -> None:
+    """One control-API money verb on an order (MutationError 422 when the order cannot take it)."""
+    at = bump(order["updated_at"])
+    try:
+        if verb == "capture":
+            transactions.capture(rng, ids, order, at, fail_first=value == "retry")
+        elif verb == "pay":
+            transactions.pay(rng, ids, order, at)
+        elif verb == "void":
+            transactions.void(rng, ids, order, at)
+        else:
+            transactions.refund(rng, ids, order, at, refund_cents(order, value))
+    except (transactions.PaymentError, ValueError) as exc:
+        raise MutationError(422, str(exc)) from exc
+
+
+def refund_cents(order: dict[str, Any], value: Any) -> int | None:
+    """`true`: everything refundable (None); "half": half of what is left; "12.50": that amount."""
+    if value is True:
+        return None
+    if value == "half":
+        return max(1, transactions.payments(order)["net"] // 2)
+    return records.cents(str(value))
 
 
 def add_line_item(mutator: Mutator, rng: random.Random, ids: records.Ids, order: dict) -> None:
@@ -326,7 +443,7 @@ def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, 
         for line in order["line_items"]:
             line["fulfillment_status"] = "fulfilled"
     elif roll < 0.7 and order["cancelled_at"] is None:
-        cancel_order(order, rng)
+        cancel_order(order, rng, ids)
         return ["orders/cancelled"]
     elif roll < 0.85:
         add_line_item(mutator, rng, ids, order)

@@ -24,6 +24,7 @@ ID_BASES: dict[str, tuple[int, int]] = {
     "order": (9_007_100_000_000_000, 1_000_000_000),
     "line_item": (18_100_000_000_000_000, 10_000_000),
     "shipping_line": (5_100_000_000_000, 1_000_000),
+    "transaction": (5_700_000_000_000, 1_000_000),
 }
 
 
@@ -49,6 +50,7 @@ class Ids:
     order: IdSequence
     line_item: IdSequence
     shipping_line: IdSequence
+    transaction: IdSequence
 
     @classmethod
     def fresh(cls) -> Ids:

@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS orders (
     id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
     processed_at INTEGER NOT NULL, customer_id INTEGER, closed_at INTEGER, cancelled_at INTEGER,
     hash TEXT NOT NULL, data BLOB NOT NULL);
+-- Which order holds a transaction (node(id:) of an OrderTransaction); the transactions themselves live
+-- in their order's blob. Rows of deleted orders stay: the lookup then finds no order.
+CREATE TABLE IF NOT EXISTS transactions (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted (
     resource TEXT NOT NULL, id INTEGER NOT NULL, deleted_at INTEGER NOT NULL, PRIMARY KEY (resource, id));
 CREATE TABLE IF NOT EXISTS events (

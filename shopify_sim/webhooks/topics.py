@@ -7,6 +7,7 @@ TOPIC_ENUMS = {
     "orders/updated": "ORDERS_UPDATED",
     "orders/cancelled": "ORDERS_CANCELLED",
     "orders/delete": "ORDERS_DELETE",
+    "order_transactions/create": "ORDER_TRANSACTIONS_CREATE",
     "customers/create": "CUSTOMERS_CREATE",
     "customers/update": "CUSTOMERS_UPDATE",
     "customers/delete": "CUSTOMERS_DELETE",
@@ -15,6 +16,21 @@ TOPIC_ENUMS = {
     "products/delete": "PRODUCTS_DELETE",
     "app/uninstalled": "APP_UNINSTALLED",
     "bulk_operations/finish": "BULK_OPERATIONS_FINISH",
+    # The catalogue (contract §8.14).
+    "collections/create": "COLLECTIONS_CREATE",
+    "collections/update": "COLLECTIONS_UPDATE",
+    "collections/delete": "COLLECTIONS_DELETE",
+    "inventory_levels/connect": "INVENTORY_LEVELS_CONNECT",
+    "inventory_levels/update": "INVENTORY_LEVELS_UPDATE",
+    "inventory_levels/disconnect": "INVENTORY_LEVELS_DISCONNECT",
+    "inventory_items/create": "INVENTORY_ITEMS_CREATE",
+    "inventory_items/update": "INVENTORY_ITEMS_UPDATE",
+    "inventory_items/delete": "INVENTORY_ITEMS_DELETE",
+    "locations/create": "LOCATIONS_CREATE",
+    "locations/update": "LOCATIONS_UPDATE",
+    "locations/delete": "LOCATIONS_DELETE",
+    "locations/activate": "LOCATIONS_ACTIVATE",
+    "locations/deactivate": "LOCATIONS_DEACTIVATE",
 }
 ENUM_TOPICS = {enum: topic for topic, enum in TOPIC_ENUMS.items()}
 # Mandatory privacy topics: configured in the app, never subscribable through the API (§4.6).

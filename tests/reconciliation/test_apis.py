@@ -161,9 +161,13 @@ def test_running_needs_a_shop_and_one_of_the_users(client, shop, django_capture_
     client.force_login(_ops(shop))
     # when
     with django_capture_on_commit_callbacks() as callbacks:
-        without_shop = client.post("/api/admin/reconciliation", {})
-        unknown_shop = client.post("/api/admin/reconciliation", {"shop": "nope.myshopify.com"})
-        not_a_member = client.post("/api/admin/reconciliation", {"shop": "zeta.myshopify.com"})
+        without_shop = client.post("/api/admin/reconciliation", {}, content_type="application/json")
+        unknown_shop = client.post(
+            "/api/admin/reconciliation", {"shop": "nope.myshopify.com"}, content_type="application/json"
+        )
+        not_a_member = client.post(
+            "/api/admin/reconciliation", {"shop": "zeta.myshopify.com"}, content_type="application/json"
+        )
     # then
     assert without_shop.status_code == 400
     assert "shop" in without_shop.json()
@@ -238,7 +242,7 @@ def test_the_schema_documents_running_as_a_post_answered_202_and_get_as_a_read(c
     # then
     reports = paths["/api/admin/reconciliation"]
     assert set(reports) == {"get", "post"}
-    assert set(reports["post"]["responses"]) == {"202"}
+    assert set(reports["post"]["responses"]) == {"202", "400", "403", "404", "415"}
     assert "requestBody" in reports["post"]
     assert "requestBody" not in reports["get"]
     assert {"get"} == set(paths["/api/admin/reconciliation/{report_id}"])

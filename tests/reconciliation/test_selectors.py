@@ -13,7 +13,6 @@ from reconciliation.selectors import (
     health_metrics_latest_all,
     reconciliation_reports_latest,
 )
-from shopsync.dashboard_selectors import health_metrics_latest as dashboard_health_metrics_latest
 from tests.factories import ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,12 +67,10 @@ def test_health_metrics_latest_is_the_newest_sample_of_each_kind_per_shop_in_kin
     # when
     by_shop = health_metrics_latest(shops=[acme, zeta, quiet])
     only_acme = health_metrics_latest(shops=type(acme).objects.filter(pk=acme.pk))
-    dashboard = dashboard_health_metrics_latest(shop=acme)
     everyone = health_metrics_latest_all()
     # then
     assert by_shop == {acme.pk: [acme_dead, acme_lag], zeta.pk: [zeta_errors]}
     assert only_acme == {acme.pk: [acme_dead, acme_lag]}
-    assert dashboard == [acme_dead, acme_lag]
     assert everyone == [acme_dead, acme_lag, zeta_errors]
     assert everyone[2].shop.domain == "zeta.myshopify.com"
 

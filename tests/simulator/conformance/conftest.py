@@ -39,8 +39,9 @@ def shop(sim: SimulatorProcess) -> Shop:
         "orders/delete": 1,
         "products/update": 1,
         "customers/update": 1,
+        "order_transactions/create": 3,
     }
-    sim.control.mutate(count=10, seed=4, mix=mix, shop=domain)
+    sim.control.mutate(count=14, seed=4, mix=mix, shop=domain)
     return Shop(domain, info["token"], info["api_key"], info["api_secret"])
 
 

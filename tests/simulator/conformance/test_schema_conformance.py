@@ -164,6 +164,7 @@ PRODUCTS = """query($after: String) { products(first: 5, after: $after) { nodes 
 def test_product_fields_agree_with_truth(sim, shop):
     # given
     expected = {r["id"]: r["record"] for r in truth(sim, shop, "products", full=True)["records"]}
+    memberships = sim.control.call("GET", f"/shops/{shop.domain}/truth/collects")["memberships"]
     # when
     nodes = graphql_all(sim, shop, PRODUCTS, "products")
     # then
@@ -181,7 +182,11 @@ def test_product_fields_agree_with_truth(sim, shop):
         assert node["totalVariants"] == len(rest["variants"])
         assert node["isGiftCard"] is False and node["seo"] == {"title": None, "description": None}
         assert node["featuredMedia"] is None and node["mediaCount"] == {"count": 0, "precision": "EXACT"}
-        assert node["media"]["nodes"] == [] and node["collections"]["nodes"] == []
+        assert node["media"]["nodes"] == []
+        in_collections = sorted(
+            m["collection_id"] for m in memberships if int(node["legacyResourceId"]) in m["product_ids"]
+        )
+        assert [int(c["id"].rsplit("/", 1)[1]) for c in node["collections"]["nodes"]] == in_collections[:3]
         assert (node["onlineStoreUrl"] is not None) == (
             rest["status"] == "active" and rest["published_at"] is not None
         )
@@ -240,13 +245,15 @@ def test_inventory_items_mirror_the_variants(sim, shop):
     ).json()
     # then
     assert {int(n["legacyResourceId"]): int(n["variant"]["legacyResourceId"]) for n in nodes} == items
-    assert all(n["inventoryLevels"]["nodes"] == [] for n in nodes)
+    levels = sim.control.call("GET", f"/shops/{shop.domain}/truth/inventory_levels")["levels"]
+    stocked = {}
+    for level in levels:
+        stocked[level["inventory_item_id"]] = stocked.get(level["inventory_item_id"], 0) + 1
+    assert {int(n["legacyResourceId"]): len(n["inventoryLevels"]["nodes"]) for n in nodes} == stocked
     assert one["data"]["inventoryItem"] == {"legacyResourceId": str(next(iter(items)))}
 
 
 UNMODELLED = {
-    "collections": "read_products",
-    "locations": "read_locations",
     "fulfillmentOrders": "read_merchant_managed_fulfillment_orders",
     "draftOrders": "read_draft_orders",
     "codeDiscountNodes": "read_discounts",
@@ -285,16 +292,16 @@ def test_unmodelled_roots_need_shopifys_scopes(sim, shop):
 
 
 def test_a_field_the_simulator_does_not_serve_fails_validation_as_on_shopify(sim, shop):
-    # when: Order.transactions and Product.images exist on Shopify but are not served here
+    # when: Order.risks and Product.images exist on Shopify but are not served here
     body = sim.graphql(
-        "{ orders(first: 1) { nodes { transactions { id } } } products(first: 1) { nodes { images(first: 1) { nodes { id } } } } }",
+        "{ orders(first: 1) { nodes { risks { level } } } products(first: 1) { nodes { images(first: 1) { nodes { id } } } } }",
         token=shop.token,
         shop=shop.domain,
     ).json()
     # then
     assert "data" not in body
     assert [(e["extensions"]["code"], e["extensions"]["fieldName"]) for e in body["errors"]] == [
-        ("undefinedField", "transactions"),
+        ("undefinedField", "risks"),
         ("undefinedField", "images"),
     ]
 
