@@ -36,8 +36,8 @@ STAGE_ORDER = [
     SyncSession.Stage.DELETING,
     SyncSession.Stage.FINISHED,
 ]
-# The resources in their declared order (customers, orders, products).
-RESOURCE_ORDER = {name: position for position, name in enumerate(DECLARATIONS)}
+# The resources as the pages list them: by name (customers, orders, products).
+RESOURCE_ORDER = {name: position for position, name in enumerate(sorted(DECLARATIONS))}
 # The beat's incremental sync (shopsync/beat.py): a failed delta run is tried again by the next one.
 SCHEDULED_SYNC_EVERY = timedelta(minutes=15)
 # How each trigger reads after "Initial sync #12 · " on the pages.

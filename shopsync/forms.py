@@ -8,7 +8,7 @@ from shopsync.models.sync import SyncKind
 from shopsync.resources import DECLARATIONS
 from shopsync.services.customers import MAX_NOTES_CHARS, local_tags_parse
 
-RESOURCE_CHOICES = [(name, name.capitalize()) for name in DECLARATIONS]
+RESOURCE_CHOICES = [(name, name.capitalize()) for name in sorted(DECLARATIONS)]
 
 
 class SyncStartForm(forms.Form):

@@ -22,8 +22,9 @@ from shopsync.resources.customers import CUSTOMERS
 from shopsync.resources.orders import ORDERS
 from shopsync.resources.products import PRODUCTS
 
+# In sync order: a session's jobs run (and start their bulk operations) in this order.
 DECLARATIONS: dict[str, ResourceDeclaration] = {
-    declaration.name: declaration for declaration in (CUSTOMERS, ORDERS, PRODUCTS)
+    declaration.name: declaration for declaration in (ORDERS, CUSTOMERS, PRODUCTS)
 }
 
 
