@@ -7,8 +7,11 @@ for that ("Retry now", "Mark resolved", "Abandon"). Access and refresh tokens ar
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
@@ -28,16 +31,15 @@ from shopsync.admin_scoping import ShopScopedAdminMixin, SuperuserOnlyAdminMixin
 from shopsync.models import (
     Customer,
     FailedSyncItem,
-    LineItem,
     Order,
     Product,
-    ProductVariant,
     Shop,
     SyncAttempt,
     SyncEvent,
     SyncJob,
     SyncSession,
 )
+from shopsync.resources import declaration_for_model
 from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
 from shopsync.services.dead_letters import dead_letter_resolve
 
@@ -201,10 +203,17 @@ class CustomerAdmin(RecordAdmin):
         return super(ReadOnlyAdmin, self).has_change_permission(request, obj)
 
 
-class LineItemInline(ReadOnlyInline):
-    model = LineItem
-    fields = ("shopify_id", "title", "variant_title", "sku", "quantity", "price", "total_discount")
-    readonly_fields = fields
+def _child_inlines(model: type[models.Model]) -> tuple[type[ReadOnlyInline], ...]:
+    """A read-only inline per child the model's resource declares (line items, transactions ...),
+    its columns those of the child's record, in the record's order."""
+    declaration = declaration_for_model(model)
+    inlines = []
+    for child in declaration.children:
+        names = tuple(f.name for f in dataclasses.fields(child.record_type) if f.name not in
+                      {grandchild.name for grandchild in child.children})  # fmt: skip
+        attributes = {"model": child.model, "fields": names, "readonly_fields": names, "__module__": __name__}
+        inlines.append(type(f"{child.model.__name__}Inline", (ReadOnlyInline,), attributes))
+    return tuple(inlines)
 
 
 @admin.register(Order)
@@ -216,7 +225,7 @@ class OrderAdmin(RecordAdmin):
     list_filter = ("financial_status", ("deleted_at", admin.EmptyFieldListFilter), "is_historical", "shop")
     search_fields = ("=shopify_id", "name", "email")
     readonly_fields = tuple(f.name for f in Order._meta.concrete_fields if f.name != "id")
-    inlines = (LineItemInline,)
+    inlines = _child_inlines(Order)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return super().get_queryset(request).annotate(line_item_total=Count("line_items"))
@@ -224,21 +233,6 @@ class OrderAdmin(RecordAdmin):
     @admin.display(description="line items", ordering="line_item_total")
     def line_item_count(self, obj: Order) -> int:
         return obj.line_item_total
-
-
-class ProductVariantInline(ReadOnlyInline):
-    model = ProductVariant
-    fields = (
-        "shopify_id",
-        "title",
-        "sku",
-        "barcode",
-        "position",
-        "price",
-        "compare_at_price",
-        "inventory_quantity",
-    )
-    readonly_fields = fields
 
 
 @admin.register(Product)
@@ -255,7 +249,7 @@ class ProductAdmin(RecordAdmin):
     list_filter = ("status", ("deleted_at", admin.EmptyFieldListFilter), "shop")
     search_fields = ("=shopify_id", "title", "handle")
     readonly_fields = tuple(f.name for f in Product._meta.concrete_fields if f.name != "id")
-    inlines = (ProductVariantInline,)
+    inlines = _child_inlines(Product)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).annotate(variant_total=Count("variants"))

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from shopsync.api_errors import error_responses
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
+from shopsync.resources import DECLARATIONS
 from shopsync.selectors import shop_get_for_user, sync_session_list, sync_status_get
 from shopsync.services.sync import (
     SYNC_MAX_DAYS,
@@ -27,7 +28,7 @@ from shopsync.services.sync import (
     sync_session_clear,
 )
 
-JOB_TYPES = ["all", "orders", "customers", "products"]
+JOB_TYPES = ["all", *DECLARATIONS]
 # Every endpoint answers 400 for invalid input, 403 without a signed-in user, 404 for a shop the user
 # is not a member of; those with a body take JSON only (form data cannot say null, which `days` and
 # `staleAfterMins` need) and answer 415 to anything else.

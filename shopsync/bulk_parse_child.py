@@ -14,7 +14,7 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     django.setup()
 
-    from shopsync.payloads.records import Resource
+    from shopsync.resources import Resource
     from shopsync.services.sync.parse_process import child_main
 
     # The reader holds a batch and a window of recent parents: hundreds of thousands of small,

@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from shopsync.models import Customer, LineItem, Order, Shop, SyncJob, SyncSession
+from shopsync.models import Customer, LineItem, Order, OrderTransaction, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE, SyncKind
+from shopsync.resources import DECLARATIONS
 from shopsync.selectors import shop_is_synced, sync_last_completed_at
 
 STALE_AFTER = timedelta(hours=24)
@@ -36,8 +39,8 @@ STAGE_ORDER = [
     SyncSession.Stage.DELETING,
     SyncSession.Stage.FINISHED,
 ]
-RESOURCE_PLURALS = {"customers": "customers", "orders": "orders", "products": "products"}
-RESOURCE_ORDER = {"customers": 0, "orders": 1, "products": 2}
+# The resources as the pages list them: by name (customers, orders, products).
+RESOURCE_ORDER = {name: position for position, name in enumerate(sorted(DECLARATIONS))}
 # The beat's incremental sync (shopsync/beat.py): a failed delta run is tried again by the next one.
 SCHEDULED_SYNC_EVERY = timedelta(minutes=15)
 # How each trigger reads after "Initial sync #12 · " on the pages.
@@ -377,9 +380,7 @@ def sync_completion_summary(*, session: SyncSession) -> str:
     if not jobs:
         return "Sync complete: there was nothing to sync."
     if not any(job.created or job.updated or job.deleted or job.failed for job in jobs):
-        checked = _join_words(
-            [f"{job.synced:,} {RESOURCE_PLURALS.get(job.resource, job.resource)}" for job in jobs]
-        )
+        checked = _join_words([f"{job.synced:,} {job.resource}" for job in jobs])
         return f"Sync complete: nothing changed ({checked} checked)."
     return "Sync complete. " + " ".join(_job_counts(job) for job in jobs)
 
@@ -475,6 +476,51 @@ def order_page_get(*, shop: Shop, query: str, page: int | str | None) -> Page:
 
 def order_line_items_list(*, order: Order) -> list[LineItem]:
     return list(order.line_items.order_by("pk"))
+
+
+def order_transactions_list(*, order: Order) -> list[OrderTransaction]:
+    """The order's payment timeline: its transactions as they happened (processed, else created)."""
+    return list(
+        order.transactions.order_by(
+            Coalesce("processed_at", "shopify_created_at").asc(nulls_last=True), "shopify_id"
+        )
+    )
+
+
+# Money that reached the shop, and money that went back (successful transactions only).
+PAID_KINDS = ("sale", "capture")
+REFUNDED_KINDS = ("refund",)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPayments:
+    currency: str
+    paid: Decimal
+    refunded: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.paid - self.refunded
+
+
+def customer_payments_list(*, customer: Customer) -> list[CustomerPayments]:
+    """What the customer paid, per currency: successful sales and captures less successful refunds,
+    over their orders not deleted (from the orders' transactions)."""
+    rows = (
+        OrderTransaction.objects.filter(
+            shop_id=customer.shop_id,
+            order__customer_shopify_id=customer.shopify_id,
+            order__deleted_at__isnull=True,
+            status="success",
+        )
+        .values("currency")
+        .annotate(
+            paid=Sum("amount", filter=Q(kind__in=PAID_KINDS), default=Decimal(0)),
+            refunded=Sum("amount", filter=Q(kind__in=REFUNDED_KINDS), default=Decimal(0)),
+        )
+        .order_by("currency")
+    )
+    return [CustomerPayments(row["currency"] or "", row["paid"], row["refunded"]) for row in rows]
 
 
 def order_customer_get(*, order: Order) -> Customer | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django import forms
 
 from shopsync.models.sync import SyncKind
+from shopsync.resources import DECLARATIONS
 from shopsync.services.customers import MAX_NOTES_CHARS, local_tags_parse
 
-RESOURCE_CHOICES = [("customers", "Customers"), ("orders", "Orders"), ("products", "Products")]
+RESOURCE_CHOICES = [(name, name.capitalize()) for name in sorted(DECLARATIONS)]
 
 
 class SyncStartForm(forms.Form):

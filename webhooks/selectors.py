@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from shopsync.models import Customer, Order, Shop
+from shopsync.resources import declaration_for_model
 from webhooks.models import WebhookLog
 
 
@@ -46,19 +47,25 @@ def webhook_log_list(*, shop: Shop, status: str | None = None) -> QuerySet[Webho
 
 def customer_privacy_export(*, shop: Shop, customer_shopify_id: int | None, order_ids: list[int]) -> dict:
     """Everything we store about one customer (customers/data_request): the customer row with our
-    local fields, and their orders (by customer id, plus those Shopify listed) with line items.
+    local fields, and their orders (by customer id, plus those Shopify listed) with their children.
     JSON-ready: datetimes and decimals become strings."""
     customer = Customer.objects.filter(shop=shop, shopify_id=customer_shopify_id).first()
+    # Every child the orders' declaration lists (line items, transactions: what they paid, and how).
+    children = [child.name for child in declaration_for_model(Order).children]
     orders = (
         Order.objects.filter(shop=shop)
         .filter(Q(customer_shopify_id=customer_shopify_id) | Q(shopify_id__in=order_ids))
-        .prefetch_related("line_items")
+        .prefetch_related(*children)
         .order_by("shopify_id")
     )
     export = {
         "customer": _row(customer) if customer else None,
         "orders": [
-            {**_row(order), "line_items": [_row(item) for item in order.line_items.all()]} for order in orders
+            {
+                **_row(order),
+                **{name: [_row(item) for item in getattr(order, name).all()] for name in children},
+            }
+            for order in orders
         ],
     }
     return json.loads(json.dumps(export, cls=DjangoJSONEncoder))

@@ -53,7 +53,7 @@ def child_writepath(path: Path, batch_size: int, parse: str) -> int:
     export on PostgreSQL does, or in a thread), `records_upsert` writes each batch in its transaction."""
     from django.db import transaction
 
-    from shopsync.payloads import Resource
+    from shopsync.resources import Resource
     from shopsync.services.sync.bulk_reading import bulk_batches
     from shopsync.services.upsert import records_upsert
 

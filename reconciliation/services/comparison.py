@@ -9,16 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
 
-from reconciliation.models import ResourceName
-from shopsync.models import Customer, Order, Product, Shop
-
-RECORD_MODELS: dict[str, type[Model]] = {
-    ResourceName.ORDERS: Order,
-    ResourceName.CUSTOMERS: Customer,
-    ResourceName.PRODUCTS: Product,
-}
+from shopsync.models import Shop
+from shopsync.resources import declaration_for
 
 DIFFERENCE_KINDS = ("missing", "extra", "stale")
 # Without read_all_orders Shopify shows only the last 60 days of orders.
@@ -34,56 +27,85 @@ class Scope:
 
     @classmethod
     def for_shop(cls, *, shop: Shop, resource: str, now: datetime) -> Scope:
-        limited = resource == ResourceName.ORDERS and not shop.has_all_orders_scope
+        declaration = declaration_for(resource)
+        limited = declaration.limited_without_all_orders_scope and not shop.has_all_orders_scope
         return cls(resource=resource, created_after=now - ORDER_VISIBILITY_WINDOW if limited else None)
 
     def count_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"status": "any"} if self.resource == ResourceName.ORDERS else {}
+        params: dict[str, Any] = dict(declaration_for(self.resource).count_params)
         if self.created_after is not None:
             params["created_at_min"] = self.created_after.isoformat()
         return params
 
 
 class SnapshotTable:
-    """A session-local temporary table of (shopify_id, updated_at), dropped on exit. Not `ON COMMIT
-    DROP`: the load and the comparisons run in autocommit, one transaction each."""
+    """Session-local temporary tables, dropped on exit: (shopify_id, updated_at) of the roots, and
+    (name, parent_shopify_id, shopify_id) of the children the declaration reconciles by id. Not `ON
+    COMMIT DROP`: the load and the comparisons run in autocommit, one transaction each."""
 
     def __init__(self, key: int) -> None:
         self.name = f"reconciliation_snapshot_{int(key)}"
+        self.children = f"{self.name}_children"
 
     def __enter__(self) -> SnapshotTable:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.children}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self.name} (shopify_id bigint PRIMARY KEY, updated_at timestamptz)"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.children} (name varchar(64), parent_shopify_id bigint, "
+                "shopify_id bigint)"
             )
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.children}")
 
-    def load(self, rows: Iterator[tuple[int, datetime]]) -> int:
-        """Stream rows in; returns how many. PostgreSQL takes them with COPY, others row by row."""
+    def load(self, rows: Iterator[tuple]) -> int:
+        """Stream rows in (`(shopify_id, updated_at[, ((child name, child id), ...)])`); returns how
+        many roots. PostgreSQL takes them with COPY, others row by row."""
         loaded = 0
+        children: list[tuple[str, int, int]] = []
         with connection.cursor() as cursor:
             # Whole seconds, as Shopify's `updatedAt` has: then `ours < theirs` compares to the
             # second even if our column holds a finer REST timestamp.
-            rows = ((shopify_id, updated_at.replace(microsecond=0)) for shopify_id, updated_at in rows)
+            roots = ((row[0], row[1].replace(microsecond=0)) for row in _collecting(rows, children))
             if connection.vendor == "postgresql":
                 with cursor.copy(f"COPY {self.name} (shopify_id, updated_at) FROM STDIN") as copy:
-                    for row in rows:
+                    for row in roots:
                         copy.write_row(row)
                         loaded += 1
+                with cursor.copy(
+                    f"COPY {self.children} (name, parent_shopify_id, shopify_id) FROM STDIN"
+                ) as copy:
+                    for child in children:
+                        copy.write_row(child)
             else:
-                for shopify_id, updated_at in rows:
+                for shopify_id, updated_at in roots:
                     cursor.execute(
                         f"INSERT INTO {self.name} (shopify_id, updated_at) VALUES (%s, %s)",  # noqa: S608
                         (shopify_id, _db_datetime(updated_at)),
                     )
                     loaded += 1
+                for child in children:
+                    cursor.execute(
+                        f"INSERT INTO {self.children} (name, parent_shopify_id, shopify_id) VALUES (%s, %s, %s)",  # noqa: S608
+                        child,
+                    )
             cursor.execute(f"ANALYZE {self.name}")
+            cursor.execute(f"ANALYZE {self.children}")
         return loaded
+
+
+def _collecting(rows: Iterator[tuple], children: list[tuple[str, int, int]]) -> Iterator[tuple]:
+    for row in rows:
+        if len(row) > 2:
+            children += [(name, row[0], child_id) for name, child_id in row[2]]
+        yield row
 
 
 DIFFERENCES = {
@@ -96,12 +118,21 @@ DIFFERENCES = {
         "AND (o.shopify_updated_at IS NULL OR o.shopify_updated_at <= %(cutoff)s) "
         "AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.shopify_id = o.shopify_id)"
     ),
+    # Stale: ours is older, or (at the same version) a reconciled child list differs id by id.
     "stale": (
         "SELECT s.shopify_id FROM {snapshot} s JOIN {records} o ON o.shopify_id = s.shopify_id "
         "WHERE {ours} AND s.updated_at <= %(cutoff)s AND (o.shopify_updated_at IS NULL "
-        "OR o.shopify_updated_at < s.updated_at)"
+        "OR o.shopify_updated_at < s.updated_at{children_differ})"
     ),
 }
+# One reconciled child kind whose ids differ between the snapshot and our rows of that parent.
+CHILDREN_DIFFER = (
+    " OR EXISTS (SELECT 1 FROM {children} sc WHERE sc.name = '{name}' AND sc.parent_shopify_id = s.shopify_id "
+    "AND NOT EXISTS (SELECT 1 FROM {child_table} c WHERE c.shop_id = %(shop_id)s AND c.shopify_id = sc.shopify_id "
+    "AND c.{parent_column} = o.id)) "
+    "OR EXISTS (SELECT 1 FROM {child_table} c WHERE c.{parent_column} = o.id AND NOT EXISTS (SELECT 1 FROM "
+    "{children} sc WHERE sc.name = '{name}' AND sc.parent_shopify_id = s.shopify_id AND sc.shopify_id = c.shopify_id))"
+)
 
 
 class Comparison:
@@ -109,7 +140,17 @@ class Comparison:
 
     def __init__(self, *, table: str, shop: Shop, cutoff: datetime, scope: Scope) -> None:
         self.snapshot = table
-        self.records = RECORD_MODELS[scope.resource]._meta.db_table
+        declaration = declaration_for(scope.resource)
+        self.records = declaration.model._meta.db_table
+        # Identifiers from the declarations (names we wrote, model tables), never from input.
+        self.children_differ = "".join(
+            CHILDREN_DIFFER.format(
+                children=f"{table}_children", name=child.name, child_table=child.model._meta.db_table,
+                parent_column=child.parent_column,
+            )
+            for child in declaration.inline_children
+            if child.reconciled
+        )  # fmt: skip
         self.params: dict[str, Any] = {
             "shop_id": shop.pk,
             "cutoff": _db_datetime(cutoff),
@@ -122,7 +163,9 @@ class Comparison:
     def _select(self, kind: str) -> str:
         # Identifiers are ours (a model's table, an integer-named temp table); values are parameters.
         ours = f"o.shop_id = %(shop_id)s AND o.deleted_at IS NULL {self.scope_sql}"
-        return DIFFERENCES[kind].format(snapshot=self.snapshot, records=self.records, ours=ours)
+        return DIFFERENCES[kind].format(
+            snapshot=self.snapshot, records=self.records, ours=ours, children_differ=self.children_differ
+        )
 
     def count(self, kind: str) -> int:
         return self._fetch(f"SELECT count(*) FROM ({self._select(kind)}) AS found", self.params)[0][0]  # noqa: S608

@@ -14,7 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Shop
-from shopsync.payloads import PayloadValidationError, Resource
+from shopsync.payloads import PayloadValidationError
+from shopsync.resources import Resource
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync import records_fetch_by_ids
 from shopsync.services.sync.units import unit_parse

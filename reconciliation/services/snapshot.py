@@ -13,6 +13,7 @@ import orjson
 from django.utils import timezone
 
 from reconciliation import conf
+from shopsync.resources import declaration_for
 from shopsync.shopify.bulk import (
     BulkOperationInProgress,
     bulk_operation_wait,
@@ -34,15 +35,26 @@ class SnapshotError(Exception):
     """The export did not complete (FAILED, CANCELED, EXPIRED) or a line is unreadable."""
 
 
+# (shopify_id, updated_at, ((reconciled child name, child shopify_id), ...))
+SnapshotRow = tuple[int, datetime, tuple[tuple[str, int], ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class SnapshotExport:
     # When the export began, by Shopify's clock when it says so: later changes are not judged.
     started_at: datetime
-    rows: Iterator[tuple[int, datetime]]
+    rows: Iterator[SnapshotRow]
 
 
 def snapshot_query(resource: str) -> str:
-    return f"{{ {resource} {{ edges {{ node {{ id updatedAt }} }} }} }}"
+    """Ids and `updatedAt`, plus the ids of the children the declaration reconciles (inline lists,
+    so they come in the root's own line: `transactions { id }`)."""
+    children = "".join(f" {child.graphql_field} {{ id }}" for child in _reconciled(resource))
+    return f"{{ {resource} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
+
+
+def _reconciled(resource: str) -> list:
+    return [child for child in declaration_for(resource).inline_children if child.reconciled]
 
 
 def snapshot_export(
@@ -63,7 +75,8 @@ def snapshot_export(
     )
     started_at = min(operation.created_at or requested_at, requested_at)
     # No url: nothing matched, the store has none of this resource.
-    rows = _rows(bulk_result_lines(operation.url)) if operation.url else iter(())
+    children = [(child.name, child.graphql_field) for child in _reconciled(resource)]
+    rows = _rows(bulk_result_lines(operation.url), children) if operation.url else iter(())
     return SnapshotExport(started_at=started_at, rows=rows)
 
 
@@ -81,10 +94,13 @@ def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None])
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _rows(lines: Iterator[bytes]) -> Iterator[tuple[int, datetime]]:
+def _rows(lines: Iterator[bytes], children: list[tuple[str, str]]) -> Iterator[SnapshotRow]:
     for line in lines:
         try:
             node = orjson.loads(line)
-            yield gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"])
+            ids = tuple(
+                (name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()
+            )
+            yield gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"unreadable export line {line[:200]!r}: {exc}") from exc

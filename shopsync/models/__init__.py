@@ -1,5 +1,13 @@
 from shopsync.models.dead_letters import FailedSyncItem
-from shopsync.models.records import Customer, LineItem, Order, Product, ProductVariant
+from shopsync.models.records import (
+    Customer,
+    LineItem,
+    Order,
+    OrderTransaction,
+    Product,
+    ProductOption,
+    ProductVariant,
+)
 from shopsync.models.shop import Shop
 from shopsync.models.sync import SyncAttempt, SyncCursor, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 
@@ -8,7 +16,9 @@ __all__ = [
     "FailedSyncItem",
     "LineItem",
     "Order",
+    "OrderTransaction",
     "Product",
+    "ProductOption",
     "ProductVariant",
     "Shop",
     "SyncAttempt",

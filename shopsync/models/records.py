@@ -130,6 +130,43 @@ class LineItem(models.Model):
         return f"LineItem {self.shopify_id}"
 
 
+class OrderTransaction(models.Model):
+    """A payment event of its order (authorization, capture, sale, refund, void; contract §8.2).
+
+    Shopify gives a transaction no `updated_at`, yet its status may move from pending: it is carried
+    under its order's version (replaced with the order's set whenever a newer order is written), and
+    the `order_transactions/create` webhook only adds one not stored yet."""
+
+    # No index of its own: the unique (shop, shopify_id) constraint's index leads with shop and serves
+    # every lookup by shop, and one index less is one less to update for each row a sync writes.
+    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="transactions")
+    shopify_id = models.BigIntegerField()
+    kind = models.CharField(max_length=32)
+    status = models.CharField(max_length=32, null=True, blank=True)
+    gateway = models.CharField(max_length=255, null=True, blank=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, null=True, blank=True)
+    # A capture's authorization, a refund's capture or sale (not a foreign key: it may be in another
+    # batch, or not visible to us at all).
+    parent_transaction_shopify_id = models.BigIntegerField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    shopify_created_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, null=True, blank=True)
+    test = models.BooleanField(null=True, blank=True)
+    authorization_code = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "shopify_id"], name="ordertransaction_unique_shop_shopify_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Transaction {self.shopify_id}"
+
+
 class Product(SyncedRecord):
     title = models.CharField(max_length=512, null=True, blank=True)
     handle = models.CharField(max_length=512, null=True, blank=True)
@@ -165,6 +202,10 @@ class ProductVariant(models.Model):
     inventory_quantity = models.IntegerField(null=True, blank=True)
     shopify_created_at = models.DateTimeField(null=True, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
+    # The values of the product's options 1..3 (Size "M", Color "Red"); see ProductOption.
+    option1 = models.CharField(max_length=255, null=True, blank=True)
+    option2 = models.CharField(max_length=255, null=True, blank=True)
+    option3 = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -173,3 +214,26 @@ class ProductVariant(models.Model):
 
     def __str__(self) -> str:
         return f"Variant {self.shopify_id}"
+
+
+class ProductOption(models.Model):
+    """One option of its product (name, position, values): replaced with the product's set whenever a
+    newer version of the product is written."""
+
+    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="options")
+    shopify_id = models.BigIntegerField()
+    name = models.CharField(max_length=255, null=True, blank=True)
+    position = models.IntegerField(null=True, blank=True)
+    # Not `values`: a reserved word in SQLite (the write path names columns as they are).
+    option_values = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "shopify_id"], name="productoption_unique_shop_shopify_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'Option'} ({self.shopify_id})"

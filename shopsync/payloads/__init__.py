@@ -12,7 +12,6 @@ from shopsync.payloads.records import (
     LineItemRecord,
     OrderRecord,
     ProductRecord,
-    Resource,
     VariantRecord,
 )
 from shopsync.payloads.rest import parse_customer_rest, parse_order_rest, parse_product_rest
@@ -37,3 +36,4 @@ __all__ = [
     "parse_product_rest",
     "read_bulk_jsonl",
 ]
+

@@ -34,26 +34,9 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shopsync.payloads.cleaning import NUL_ESCAPE, loads_without_nul
-from shopsync.payloads.errors import PayloadValidationError, readable_id
-from shopsync.payloads.graphql import (
-    CUSTOMER,
-    LINE_ITEM_LINE,
-    ORDER,
-    PRODUCT,
-    VARIANT_LINE,
-    customer_record,
-    line_item_record,
-    order_record,
-    product_record,
-    validate_node,
-    variant_record,
-)
-from shopsync.payloads.records import (
-    AnyRecord,
-    LineItemRecord,
-    Resource,
-    VariantRecord,
-)
+from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
+from shopsync.payloads.graphql import validate_node
+from shopsync.payloads.records import AnyRecord
 from shopsync.payloads.types import reference_id
 
 PARENT_ID_KEY = b'"__parentId"'
@@ -90,21 +73,31 @@ class BulkBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class _ChildShape:
+    """One connection child of a resource declaration: its JSONL lines carry `__parentId`."""
+
+    attribute: str  # on the parent record: "line_items"
+    label: str  # "line item"
+    adapter: TypeAdapter
+    build: Callable[..., Any]
+    gid_type: bytes  # b"LineItem"
+
+
 class _Shape:
-    resource: Resource
-    parent_adapter: TypeAdapter
-    build_parent: Callable[..., AnyRecord]
-    child_adapter: TypeAdapter | None = None
-    build_child: Callable[..., LineItemRecord | VariantRecord] | None = None
-    child_name: str = ""
+    """What the reader needs of a resource declaration (`shopsync.resources`): its root node and its
+    connection children (inline list children are in the root's own line)."""
 
-    @property
-    def name(self) -> str:
-        return self.resource.singular
-
-    @property
-    def children_attribute(self) -> str:
-        return {Resource.ORDERS: "line_items", Resource.PRODUCTS: "variants"}.get(self.resource, "")
+    def __init__(self, declaration: Any) -> None:
+        self.name = declaration.singular
+        self.parent_adapter = declaration.node_adapter
+        self.build_parent = declaration.build
+        self.children = tuple(
+            _ChildShape(
+                child.name, child.label, child.bulk_line_adapter, child.build, child.graphql_type.encode()
+            )
+            for child in declaration.connection_children
+        )
+        self.child_name = self.children[0].label if len(self.children) == 1 else "child"
 
     def parent_record(self, line: bytes) -> AnyRecord:
         try:
@@ -119,28 +112,32 @@ class _Shape:
             raise
         return self.build_parent(node)
 
-    def child(self, line: bytes) -> tuple[int, LineItemRecord | VariantRecord]:
+    def child(self, line: bytes) -> tuple[int, str, Any]:
+        """(parent id, attribute on the parent record, child record)."""
+        shape = self.children[0] if len(self.children) == 1 else self._child_shape(line)
         try:
+            if shape is None:
+                raise PayloadValidationError(
+                    resource=self.name, shopify_id=_parent_id_of(line),
+                    errors=[FieldError(field="id", message="not a child type this resource declares")],
+                )  # fmt: skip
             if NUL_ESCAPE in line and (cleaned := _decoded_without_nul(line)) is not None:
-                node = self.child_adapter.validator.validate_python(cleaned)
+                node = shape.adapter.validator.validate_python(cleaned)
             else:
-                node = self.child_adapter.validator.validate_json(line)
+                node = shape.adapter.validator.validate_json(line)
         except ValidationError as error:
             raise PayloadValidationError.from_pydantic(
                 error, resource=self.name, shopify_id=_parent_id_of(line)
             ) from None
-        return reference_id(node["__parentId"]), self.build_child(node)
+        return reference_id(node["__parentId"]), shape.attribute, shape.build(node)
 
-
-SHAPES = {
-    Resource.ORDERS: _Shape(
-        Resource.ORDERS, ORDER, order_record, LINE_ITEM_LINE, line_item_record, child_name="line item"
-    ),
-    Resource.CUSTOMERS: _Shape(Resource.CUSTOMERS, CUSTOMER, customer_record),
-    Resource.PRODUCTS: _Shape(
-        Resource.PRODUCTS, PRODUCT, product_record, VARIANT_LINE, variant_record, child_name="variant"
-    ),
-}
+    def _child_shape(self, line: bytes) -> _ChildShape | None:
+        """With several connection children, a line's kind is the type of the first GID in it: every
+        child selection starts with the node's own `id` (a rule of `shopsync.resources`), and
+        Shopify writes fields in selection order."""
+        at = line.find(b"gid://shopify/")
+        gid_type = line[at + 14 : line.find(b"/", at + 14)] if at >= 0 else b""
+        return next((shape for shape in self.children if shape.gid_type == gid_type), None)
 
 
 @dataclass(slots=True)
@@ -187,7 +184,6 @@ class _Reader:
         self.poisoned: OrderedDict[int, None] = OrderedDict()
         self.errors: list[BulkLineError | None] = []
         self.broken: _BrokenRoot | None = None
-        self.children_attribute = shape.children_attribute
 
     def take_batch(self, resume_line: int) -> BulkBatch:
         self._close_broken()
@@ -216,7 +212,7 @@ class _Reader:
 
     def child_line(self, line_number: int, line: bytes) -> None:
         try:
-            parent_id, child = self.shape.child(line)
+            parent_id, attribute, child = self.shape.child(line)
         except PayloadValidationError as error:
             self._invalid_child(line_number, line, error)
             return
@@ -225,13 +221,13 @@ class _Reader:
             # A late child: yield its parent again, now with every child it has.
             parent = self.pending[parent_id] = self.recent.pop(parent_id)
         if parent is not None:
-            getattr(parent, self.children_attribute).append(child)
+            getattr(parent, attribute).append(child)
         elif self._dropped_with_broken_root(parent_id, child.shopify_id):
             return
         elif parent_id not in self.poisoned:
+            label = next(c.label for c in self.shape.children if c.attribute == attribute)
             message = (
-                f"{self.shape.child_name} {child.shopify_id} of {self.shape.name} {parent_id}: "
-                f"its parent is not in reach"
+                f"{label} {child.shopify_id} of {self.shape.name} {parent_id}: its parent is not in reach"
             )
             self._report(line_number, parent_id, line, message, child_id=child.shopify_id)
 
@@ -265,7 +261,7 @@ class _Reader:
         broken, self.broken = self.broken, None
         if broken is None:
             return
-        error = broken.error(self.shape.child_name or "child")
+        error = broken.error(self.shape.child_name)
         self.errors[broken.slot] = error
         if self.on_error is not None:
             self.on_error(error)
@@ -294,7 +290,7 @@ class _Reader:
 def read_bulk_jsonl(
     lines: Iterable[bytes],
     *,
-    resource: Resource,
+    resource: Any,
     batch_size: int = DEFAULT_BATCH_SIZE,
     start_line: int = 1,
     late_window: int | None = None,
@@ -303,9 +299,10 @@ def read_bulk_jsonl(
     """Yield `BulkBatch`es of up to `batch_size` parent records (a re-yielded parent may add a few),
     each with the errors found since the previous batch. Lines before `start_line` are skipped.
     `late_window` (default twice batch_size) is how many yielded parents stay reachable for late children.
+    `resource` is a resource declaration (`shopsync.resources`) or its `Resource` member.
     """
-    reader = _Reader(SHAPES[resource], batch_size, late_window or 2 * batch_size, on_error)
-    has_children = reader.shape.child_adapter is not None
+    reader = _Reader(_Shape(_declaration(resource)), batch_size, late_window or 2 * batch_size, on_error)
+    has_children = bool(reader.shape.children)
     line_number = start_line - 1
     for line_number, line in enumerate(lines, 1):
         if line_number < start_line or line.isspace() or not line:
@@ -318,6 +315,12 @@ def read_bulk_jsonl(
         reader.parent_line(line_number, line)
     if reader.pending or reader.errors:
         yield reader.take_batch(resume_line=max(line_number, start_line - 1) + 1)
+
+
+def _declaration(resource: Any) -> Any:
+    # A `Resource` member carries its declaration; this package sits below `shopsync.resources`
+    # (the declarations are built from its parsers), so it never imports them.
+    return getattr(resource, "declaration", resource)
 
 
 def _decoded_without_nul(line: bytes) -> Any:

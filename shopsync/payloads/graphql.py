@@ -23,7 +23,9 @@ from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
     OrderRecord,
+    ProductOptionRecord,
     ProductRecord,
+    TransactionRecord,
     VariantRecord,
 )
 from shopsync.payloads.types import (
@@ -31,6 +33,7 @@ from shopsync.payloads.types import (
     Email,
     Enum16,
     Enum32,
+    Enum64,
     Int32,
     Money,
     OrderName,
@@ -56,6 +59,8 @@ LineItemGid = gid("LineItem")
 CustomerGid = gid("Customer")
 ProductGid = gid("Product")
 VariantGid = gid("ProductVariant")
+TransactionGid = gid("OrderTransaction")
+ProductOptionGid = gid("ProductOption")
 
 # Nodes are TypedDicts validated by pydantic-core straight from JSON bytes: about three times faster
 # than BaseModel instances for the bulk path (measured in bench/writepath), and unknown keys are ignored.
@@ -68,6 +73,7 @@ class MoneyV2(TypedDict):
 
 class MoneyBag(TypedDict):
     shopMoney: MoneyV2
+    presentmentMoney: NotRequired[MoneyV2 | None]
 
 
 class CustomerRef(TypedDict):
@@ -112,6 +118,41 @@ class LineItemConnection(TypedDict):
     edges: NotRequired[list[LineItemEdge]]
 
 
+class TransactionRef(TypedDict):
+    id: TransactionGid
+
+
+class TransactionNode(TypedDict):
+    """`Order.transactions` is a list, not a connection (contract §8.2): inline in the order's node
+    and in its bulk JSONL line."""
+
+    id: TransactionGid
+    kind: Enum32
+    status: NotRequired[Enum32 | None]
+    gateway: NotRequired[PersonName | None]
+    amountSet: NotRequired[MoneyBag | None]
+    createdAt: NotRequired[UtcDatetime | None]
+    processedAt: NotRequired[UtcDatetime | None]
+    parentTransaction: NotRequired[TransactionRef | None]
+    errorCode: NotRequired[Enum64 | None]
+    test: NotRequired[bool | None]
+    authorizationCode: NotRequired[PersonName | None]
+
+
+class SelectedOption(TypedDict):
+    name: NotRequired[PersonName | None]
+    value: NotRequired[PersonName | None]
+
+
+class ProductOptionNode(TypedDict):
+    """`Product.options` is a list (contract §8.7): inline in the product's node and JSONL line."""
+
+    id: ProductOptionGid
+    name: NotRequired[PersonName | None]
+    position: NotRequired[Int32 | None]
+    values: NotRequired[list[PersonName] | None]
+
+
 class VariantNode(TypedDict):
     id: VariantGid
     createdAt: NotRequired[UtcDatetime | None]
@@ -123,6 +164,7 @@ class VariantNode(TypedDict):
     price: NotRequired[Money | None]
     compareAtPrice: NotRequired[Money | None]
     inventoryQuantity: NotRequired[Int32 | None]
+    selectedOptions: NotRequired[list[SelectedOption] | None]
 
 
 class VariantEdge(TypedDict):
@@ -160,6 +202,7 @@ class OrderNode(TypedDict):
     test: NotRequired[bool | None]
     shippingAddress: NotRequired[dict[str, Any] | None]
     lineItems: NotRequired[LineItemConnection | None]
+    transactions: NotRequired[list[TransactionNode] | None]
 
 
 class CustomerNode(TypedDict):
@@ -196,6 +239,7 @@ class ProductNode(TypedDict):
     descriptionHtml: NotRequired[str | None]
     publishedAt: NotRequired[UtcDatetime | None]
     variants: NotRequired[VariantConnection | None]
+    options: NotRequired[list[ProductOptionNode] | None]
 
 
 def _bulk_child_line(node_type: type, name: str, parent_gid: Any) -> type:
@@ -207,6 +251,8 @@ def _bulk_child_line(node_type: type, name: str, parent_gid: Any) -> type:
 LineItemLine = _bulk_child_line(LineItemNode, "LineItemLine", OrderGid)
 VariantLine = _bulk_child_line(VariantNode, "VariantLine", ProductGid)
 
+TRANSACTION = TypeAdapter(TransactionNode)
+PRODUCT_OPTION = TypeAdapter(ProductOptionNode)
 ORDER = TypeAdapter(OrderNode)
 LINE_ITEM = TypeAdapter(LineItemNode)
 LINE_ITEM_LINE = TypeAdapter(LineItemLine)
@@ -242,7 +288,7 @@ assert [f.name for f in dataclasses.fields(OrderRecord)] == [
     "shopify_id", "shopify_created_at", "shopify_updated_at", "name", "order_number", "email", "phone",
     "customer_shopify_id", "currency", "presentment_currency", "financial_status", "fulfillment_status",
     "processed_at", "cancelled_at", "cancel_reason", "closed_at", "total_price", "subtotal_price",
-    "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", "line_items",
+    "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", "line_items", "transactions",
 ]  # fmt: skip
 
 
@@ -264,8 +310,49 @@ def line_item_record(node: LineItemNode) -> LineItemRecord:
     )
 
 
+def transaction_record(node: TransactionNode) -> TransactionRecord:
+    get = node.get
+    # The presentment money: what REST's `amount` / `currency` hold (the customer's currency).
+    money = get("amountSet") or {}
+    amount = money.get("presentmentMoney") or money.get("shopMoney") or {}
+    parent = get("parentTransaction")
+    return TransactionRecord(
+        shopify_id=gid_to_int(node["id"]),
+        kind=node["kind"],
+        status=blank_to_none(get("status")),
+        gateway=blank_to_none(get("gateway")),
+        amount=amount.get("amount"),
+        currency=blank_to_none(amount.get("currencyCode")),
+        parent_transaction_shopify_id=gid_to_int(parent["id"]) if parent else None,
+        processed_at=to_utc(get("processedAt")),
+        shopify_created_at=to_utc(get("createdAt")),
+        error_code=blank_to_none(get("errorCode")),
+        test=get("test"),
+        authorization_code=blank_to_none(get("authorizationCode")),
+    )
+
+
+def product_option_record(node: ProductOptionNode) -> ProductOptionRecord:
+    get = node.get
+    return ProductOptionRecord(
+        shopify_id=gid_to_int(node["id"]),
+        name=blank_to_none(get("name")),
+        position=get("position"),
+        option_values=list(get("values") or []),
+    )
+
+
+def _selected_options(node: VariantNode) -> tuple[str | None, str | None, str | None]:
+    """`selectedOptions` come in the product's option order (Shopify lists them by position), which
+    is what REST's `option1..3` number."""
+    values = [blank_to_none(option.get("value")) for option in node.get("selectedOptions") or ()]
+    values += [None] * (3 - len(values))
+    return values[0], values[1], values[2]
+
+
 def variant_record(node: VariantNode) -> VariantRecord:
     get = node.get
+    option1, option2, option3 = _selected_options(node)
     return VariantRecord(
         shopify_id=gid_to_int(node["id"]),
         shopify_created_at=to_utc(get("createdAt")),
@@ -277,7 +364,16 @@ def variant_record(node: VariantNode) -> VariantRecord:
         price=get("price"),
         compare_at_price=get("compareAtPrice"),
         inventory_quantity=get("inventoryQuantity"),
+        option1=option1,
+        option2=option2,
+        option3=option3,
     )
+
+
+def _listed(nodes: list | None, build) -> list | None:
+    """An inline list child: None when the node does not carry the field (a selection without it),
+    so stored children stay as they are; else every element built."""
+    return None if nodes is None else [build(node) for node in nodes]
 
 
 def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None) -> OrderRecord:
@@ -315,6 +411,7 @@ def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None
         get("test"),
         address_from_graphql(get("shippingAddress")),
         line_items,
+        _listed(get("transactions"), transaction_record),
     )
 
 
@@ -361,6 +458,7 @@ def product_record(node: ProductNode, variants: list[VariantRecord] | None = Non
         body_html=blank_to_none(get("descriptionHtml")),
         published_at=to_utc(get("publishedAt")),
         variants=variants,
+        options=_listed(get("options"), product_option_record),
     )
 
 
@@ -393,6 +491,27 @@ def parse_product_graphql(node: Payload, variants: Iterable[Payload] | None = No
         for i, item in enumerate(variants)
     ]
     return product_record(product, [variant_record(child) for child in children])
+
+
+def parse_graphql_node(
+    declaration: Any, node: Payload, children: Mapping[str, Iterable[Payload]] | None = None
+) -> Any:
+    """A root node of a resource declaration (`shopsync.resources`). Its children are read from the
+    node (nested connections' first pages, inline lists) unless `children` gives them, keyed by the
+    child's name or GraphQL field: the nodes of a connection gathered apart (bulk JSONL child lines,
+    follow-up pages), which then replace the nested ones."""
+    name = declaration.singular
+    record = declaration.build(validate_node(declaration.node_adapter, node, resource=name))
+    for key, items in (children or {}).items():
+        child = declaration.child(key)
+        adapter, build = child.node_adapter, child.build
+        nodes = [
+            validate_node(adapter, item, resource=name, owner_id=record.shopify_id,
+                          prefix=f"{child.graphql_field}.{i}.")
+            for i, item in enumerate(items)
+        ]  # fmt: skip
+        setattr(record, child.name, [build(item) for item in nodes])
+    return record
 
 
 def validate_node(

@@ -8,8 +8,9 @@ The sync engine builds its bulk and paged queries from these, e.g.
                nodes { ORDER_FIELDS lineItems(first: 250) { nodes { LINE_ITEM_FIELDS } } }
                pageInfo { hasNextPage endCursor } }
 
-Children (`lineItems`, `variants`) are connections and are left to the query builder, because bulk
-and paged queries page them differently. Every field below is optional for the parser except `id`,
+Children (`lineItems`, `variants`: connections; `transactions`, `options`: lists) are left to the
+query builders (`shopsync.services.sync.graphql_queries`), which read them from the declarations in
+`shopsync.resources`: bulk and paged queries page connections differently, lists come inline. Every field below is optional for the parser except `id`,
 `updatedAt` (parents) and `id`, `quantity` (line items).
 
 Order `number` (`Int!`) is REST's `order_number` (1001 for "#1001"), not REST's `number` (1): selected
@@ -107,6 +108,31 @@ position
 price
 compareAtPrice
 inventoryQuantity
+selectedOptions { name value }
 createdAt
 updatedAt
+""".strip()
+
+# `Product.options` is a list (inline in the product's line and node).
+PRODUCT_OPTION_FIELDS = """
+id
+name
+position
+values
+""".strip()
+
+# `Order.transactions` is a list, not a connection (contract §8.2): inline, no paging. The amount is
+# the presentment money, what REST's `amount` / `currency` hold.
+TRANSACTION_FIELDS = f"""
+id
+kind
+status
+gateway
+amountSet {{ presentmentMoney {{ amount currencyCode }} {MONEY_BAG} }}
+createdAt
+processedAt
+parentTransaction {{ id }}
+errorCode
+test
+authorizationCode
 """.strip()

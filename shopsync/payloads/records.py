@@ -7,8 +7,8 @@ Text has one "no value": None. Both parsers turn "" into None (`types.blank_to_n
 fields and address values alike, because the shapes disagree: GraphQL sends "" for its non-null
 strings (`Product.descriptionHtml: HTML!`) where REST sends null (`body_html: null`).
 
-Children (an order's `line_items`, a product's `variants`, and any child list a later resource
-declares) have two "no value"s that must not be confused: `None` means the payload did not carry
+Children (an order's `line_items` and `transactions`, a product's `variants` and `options`, and any
+child list a later resource declares, see `shopsync.resources`) have two "no value"s that must not be confused: `None` means the payload did not carry
 them (a partial webhook body), so the stored children stay as they are; `[]` means the parent has
 none, so the stored ones are removed. GraphQL nodes always carry their children (our selections ask
 for them, and a bulk export's parent starts with `[]` before its child lines are attached).
@@ -16,20 +16,9 @@ for them, and a bulk export's parent starts with `[]` before its child lines are
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-
-
-class Resource(enum.StrEnum):
-    CUSTOMERS = "customers"
-    ORDERS = "orders"
-    PRODUCTS = "products"
-
-    @property
-    def singular(self) -> str:
-        return self.value[:-1]
 
 
 @dataclass(slots=True)
@@ -67,6 +56,24 @@ class LineItemRecord:
 
 
 @dataclass(slots=True)
+class TransactionRecord:
+    """An order transaction (contract §8.2). No `updated_at`: it is carried under its order's."""
+
+    shopify_id: int
+    kind: str
+    status: str | None = None
+    gateway: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    parent_transaction_shopify_id: int | None = None
+    processed_at: datetime | None = None
+    shopify_created_at: datetime | None = None
+    error_code: str | None = None
+    test: bool | None = None
+    authorization_code: str | None = None
+
+
+@dataclass(slots=True)
 class OrderRecord:
     shopify_id: int
     shopify_created_at: datetime | None
@@ -93,6 +100,7 @@ class OrderRecord:
     test: bool | None = None
     shipping_address: dict | None = None
     line_items: list[LineItemRecord] | None = None
+    transactions: list[TransactionRecord] | None = None
 
 
 @dataclass(slots=True)
@@ -107,6 +115,20 @@ class VariantRecord:
     price: Decimal | None = None
     compare_at_price: Decimal | None = None
     inventory_quantity: int | None = None
+    # REST `option1..3`; GraphQL `selectedOptions` in the product's option order (position 1..3).
+    option1: str | None = None
+    option2: str | None = None
+    option3: str | None = None
+
+
+@dataclass(slots=True)
+class ProductOptionRecord:
+    """A product option (Size, Color): REST `options[]`, GraphQL `Product.options` (a list)."""
+
+    shopify_id: int
+    name: str | None = None
+    position: int | None = None
+    option_values: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -123,6 +145,8 @@ class ProductRecord:
     body_html: str | None = None
     published_at: datetime | None = None
     variants: list[VariantRecord] | None = None
+    options: list[ProductOptionRecord] | None = None
 
 
 AnyRecord = CustomerRecord | OrderRecord | ProductRecord
+

@@ -19,7 +19,9 @@ from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
     OrderRecord,
+    ProductOptionRecord,
     ProductRecord,
+    TransactionRecord,
     VariantRecord,
 )
 from shopsync.payloads.types import (
@@ -27,6 +29,7 @@ from shopsync.payloads.types import (
     Email,
     Enum16,
     Enum32,
+    Enum64,
     Int32,
     Money,
     OrderName,
@@ -80,6 +83,41 @@ class RestLineItem(_Payload):
             vendor=blank_to_none(self.vendor),
             price=self.price,
             total_discount=self.total_discount,
+        )
+
+
+class RestTransaction(_Payload):
+    """A REST transaction (contract §8.2): `orders/{id}/transactions.json`, and the body of the
+    `order_transactions/create` webhook. REST orders do not embed their transactions."""
+
+    id: ShopifyId
+    order_id: ShopifyId | None = None
+    kind: Enum32
+    status: Enum32 | None = None
+    gateway: PersonName | None = None
+    amount: Money | None = None
+    currency: Currency | None = None
+    parent_id: ShopifyId | None = None
+    processed_at: UtcDatetime | None = None
+    created_at: UtcDatetime | None = None
+    error_code: Enum64 | None = None
+    test: bool | None = None
+    authorization: PersonName | None = None
+
+    def to_record(self) -> TransactionRecord:
+        return TransactionRecord(
+            shopify_id=self.id,
+            kind=self.kind,
+            status=blank_to_none(self.status),
+            gateway=blank_to_none(self.gateway),
+            amount=self.amount,
+            currency=blank_to_none(self.currency),
+            parent_transaction_shopify_id=self.parent_id,
+            processed_at=to_utc(self.processed_at),
+            shopify_created_at=to_utc(self.created_at),
+            error_code=blank_to_none(self.error_code),
+            test=self.test,
+            authorization_code=blank_to_none(self.authorization),
         )
 
 
@@ -192,6 +230,9 @@ class RestVariant(_Payload):
     price: Money | None = None
     compare_at_price: Money | None = None
     inventory_quantity: Int32 | None = None
+    option1: PersonName | None = None
+    option2: PersonName | None = None
+    option3: PersonName | None = None
 
     def to_record(self) -> VariantRecord:
         return VariantRecord(
@@ -205,6 +246,24 @@ class RestVariant(_Payload):
             price=self.price,
             compare_at_price=self.compare_at_price,
             inventory_quantity=self.inventory_quantity,
+            option1=blank_to_none(self.option1),
+            option2=blank_to_none(self.option2),
+            option3=blank_to_none(self.option3),
+        )
+
+
+class RestProductOption(_Payload):
+    id: ShopifyId
+    name: PersonName | None = None
+    position: Int32 | None = None
+    values: list[PersonName] | None = None
+
+    def to_record(self) -> ProductOptionRecord:
+        return ProductOptionRecord(
+            shopify_id=self.id,
+            name=blank_to_none(self.name),
+            position=self.position,
+            option_values=list(self.values or []),
         )
 
 
@@ -221,6 +280,7 @@ class RestProduct(_Payload):
     body_html: str | None = None
     published_at: UtcDatetime | None = None
     variants: list[RestVariant] | None = None
+    options: list[RestProductOption] | None = None
 
     def to_record(self) -> ProductRecord:
         return ProductRecord(
@@ -236,6 +296,7 @@ class RestProduct(_Payload):
             body_html=blank_to_none(self.body_html),
             published_at=to_utc(self.published_at),
             variants=None if self.variants is None else [variant.to_record() for variant in self.variants],
+            options=None if self.options is None else [option.to_record() for option in self.options],
         )
 
 
@@ -251,6 +312,18 @@ def parse_customer_rest(payload: Any) -> CustomerRecord:
 
 def parse_product_rest(payload: Any) -> ProductRecord:
     return _validate(RestProduct, payload, resource="product").to_record()
+
+
+def parse_transaction_rest(payload: Any) -> TransactionRecord:
+    return _validate(RestTransaction, payload, resource="transaction").to_record()
+
+
+def rest_parent_id(payload: Any, key: str) -> int | None:
+    """The parent's id in a REST child body (`order_id` of a transaction), None if absent or not an
+    exact integer (the body then fails as a payload error)."""
+    payload = _decoded_without_nul(payload, resource="payload")
+    value = payload.get(key) if isinstance(payload, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _validate[ModelT: _Payload](model: type[ModelT], payload: Any, *, resource: str) -> ModelT:

@@ -96,6 +96,7 @@ Sku = text(255)
 Currency = text(3)
 OrderName = text(64)
 Enum32 = lower_text(32)
+Enum64 = lower_text(64)
 Enum16 = lower_text(16)
 
 

@@ -27,17 +27,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from shopsync import payloads
-from shopsync.models import Customer, FailedSyncItem, Order, Product
-from shopsync.payloads import PayloadValidationError, Resource
+from shopsync.models import FailedSyncItem
+from shopsync.payloads import PayloadValidationError
 from shopsync.payloads.errors import readable_id
+from shopsync.payloads.graphql import parse_graphql_node
+from shopsync.resources import DECLARATIONS, Resource, declaration_for, declaration_for_singular
 from shopsync.services.dead_letters import (
     dead_letter_mark_retry_failed,
     dead_letter_resolve_success,
     dead_letters_due,
 )
 from shopsync.services.sync import failed_batch_retry, records_fetch_by_ids
-from shopsync.services.sync.units import unit_parse
+from shopsync.services.sync.units import node_parse, unit_parse
 from shopsync.services.upsert import records_soft_delete, records_upsert
 from shopsync.shopify.client import ShopifyClient
 
@@ -52,12 +53,6 @@ RETRY_DUE_BATCH_SIZE = 100
 REFETCH_MAX_ATTEMPTS = 2
 REFETCH_THROTTLE_BUDGET_SECONDS = 30.0
 REFETCH_CHILD_PAGE_SIZE = 100
-
-_RECORD_TYPES = {
-    FailedSyncItem.EntityType.ORDER: "orders",
-    FailedSyncItem.EntityType.CUSTOMER: "customers",
-    FailedSyncItem.EntityType.PRODUCT: "products",
-}
 
 
 class PayloadShape(enum.StrEnum):
@@ -152,7 +147,8 @@ def _claim(*, item: FailedSyncItem, now: datetime) -> bool:
 
 
 def _retry_record(item: FailedSyncItem, now: datetime) -> None:
-    resource = _RECORD_TYPES[FailedSyncItem.EntityType(item.entity_type)]
+    # A record's dead letter is typed by its resource's singular name ("order").
+    resource = declaration_for_singular(item.entity_type).name
     try:
         record = _parse_record(resource=resource, payload=item.payload)
     except (PayloadValidationError, DeadLetterRetryError) as exc:
@@ -236,7 +232,7 @@ def _soft_delete_record(*, item: FailedSyncItem, resource: str, shopify_id: int,
 
 
 def _record_model(resource: str) -> Any:
-    return {"orders": Order, "customers": Customer, "products": Product}[resource]
+    return declaration_for(resource).model
 
 
 def _payload_node(payload: Any) -> dict[str, Any]:
@@ -265,16 +261,13 @@ def _payload_updated_at(payload: Any) -> datetime | None:
 def _parse_record(*, resource: str, payload: Any) -> Any:
     if not isinstance(payload, dict) or not payload:
         raise DeadLetterRetryError("the stored payload is empty; nothing to retry with")
-    singular = resource[:-1]
+    declaration = declaration_for(resource)
     if payload_shape(payload) is PayloadShape.REST:
-        return getattr(payloads, f"parse_{singular}_rest")(_without_hint(payload))
-    parse = getattr(payloads, f"parse_{singular}_graphql")
+        return declaration.parse_rest(_without_hint(payload))
     if "node" not in payload:
-        return parse(_without_hint(payload))
-    # A unit from a paged query nests its children in the node; its stored "children" is then
-    # empty, and None makes the parser read the nested ones.
-    children = payload.get("children") or None
-    return parse(payload["node"]) if resource == "customers" else parse(payload["node"], children)
+        return parse_graphql_node(declaration, _without_hint(payload))
+    # A unit from a paged query: its children gathered beside the node, or nested in it.
+    return node_parse(resource, payload["node"], payload.get("children"))
 
 
 def _without_hint(payload: dict) -> dict:
@@ -298,10 +291,9 @@ class _FailureAlreadyRecorded(DeadLetterRetryError):
 
 # Webhook deliveries are retried by the webhooks app, which sits above shopsync (R17): it adds its
 # retrier when it is ready (webhooks/apps.py), through `dead_letter_retrier_register`.
+# Every resource's records (their entity type is the declaration's singular name).
 _RETRIERS: dict[str, Retrier] = {
-    FailedSyncItem.EntityType.ORDER: _retry_record,
-    FailedSyncItem.EntityType.CUSTOMER: _retry_record,
-    FailedSyncItem.EntityType.PRODUCT: _retry_record,
+    **{declaration.singular: _retry_record for declaration in DECLARATIONS.values()},
     FailedSyncItem.EntityType.BATCH: _retry_batch,
 }
 

@@ -1,5 +1,5 @@
 """Orders: the list (search, pages), soft-deleted ones hidden, historical ones marked; one order's page
-with its line items."""
+with its line items and its payment timeline (transactions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from shopsync.dashboard_selectors import order_customer_get, order_line_items_list, order_page_get
+from shopsync.dashboard_selectors import (
+    order_customer_get,
+    order_line_items_list,
+    order_page_get,
+    order_transactions_list,
+)
 from shopsync.views.access import get_order_for_user, get_shop_for_user, page_context
 
 
@@ -28,6 +33,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = get_order_for_user(request, order_id)
     context = page_context(
         request, order.shop, order=order, line_items=order_line_items_list(order=order),
-        customer=order_customer_get(order=order), nav="orders",
+        transactions=order_transactions_list(order=order), customer=order_customer_get(order=order),
+        nav="orders",
     )  # fmt: skip
     return render(request, "shopsync/order_detail.html", context)

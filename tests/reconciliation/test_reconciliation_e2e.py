@@ -14,6 +14,7 @@ from reconciliation.models import ReconciliationReport
 from reconciliation.tasks import reconciliation_report_run_task
 from shopsync.models import Customer, Order, Product
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
+from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.services.upsert import records_upsert
 from tests.factories import ShopFactory, UserFactory
 
@@ -42,9 +43,15 @@ def sim_shop(simulator, db, settings):
         api_base_url=f"{simulator.base_url}/shops/{DOMAIN}",
         access_token=created.json()["token"],
     )
+    transactions: dict[int, list] = {}
+    for row in _truth(simulator, "transactions", full=True)["records"]:
+        transactions.setdefault(row["order_id"], []).append(parse_transaction_rest(row["record"]))
     for resource in RESOURCES:
         truth = _truth(simulator, resource, full=True)
         records = [PARSERS[resource](row["record"]) for row in truth["records"]]
+        if resource == "orders":  # REST orders do not embed their transactions: seeded from the truth's
+            for record in records:
+                record.transactions = transactions.get(record.shopify_id, [])
         records_upsert(shop=shop, resource=resource, records=records)
     yield shop
     requests.delete(f"{control}/{DOMAIN}", timeout=10)

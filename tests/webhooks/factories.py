@@ -121,6 +121,30 @@ def product_payload(shopify_id: int, *, version: int = 0, **overrides) -> dict:
     return {**payload, **overrides}
 
 
+def transaction_payload(shopify_id: int, *, order_id: int, **overrides) -> dict:
+    """The body of `order_transactions/create` (contract §8.2): a REST transaction."""
+    payload = {
+        "id": shopify_id,
+        "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{shopify_id}",
+        "order_id": order_id,
+        "kind": "capture",
+        "status": "success",
+        "gateway": "shopify_payments",
+        "source_name": "web",
+        "amount": "10.00",
+        "currency": "USD",
+        "authorization": "ch_1",
+        "parent_id": None,
+        "processed_at": at(1),
+        "created_at": at(1),
+        "test": False,
+        "error_code": None,
+        "message": None,
+        "receipt": {},
+    }
+    return {**payload, **overrides}
+
+
 class WebhookLogFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = WebhookLog

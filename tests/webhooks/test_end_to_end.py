@@ -14,7 +14,7 @@ import requests
 
 from shopsync.models import FailedSyncItem, LineItem, Order
 from shopsync.payloads import parse_order_rest
-from shopsync.services.upsert import orders_upsert
+from shopsync.services.upsert import records_upsert
 from tests.factories import ShopFactory
 from tests.webhooks.conftest import (
     RECEIVER_PATH,
@@ -110,7 +110,7 @@ def test_a_backfill_and_a_webhook_storm_on_the_same_records_converge_to_the_newe
                     parse_order_rest(order_payload(order_id, version=version)) for order_id in order_ids
                 ]
                 for start in range(0, len(records), 10):
-                    orders_upsert(shop=acme, records=records[start : start + 10])
+                    records_upsert(resource="orders", shop=acme, records=records[start : start + 10])
         except BaseException as exc:
             backfill_errors.append(exc)
         finally:

@@ -16,7 +16,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product, ProductVariant, Shop
+from shopsync.models import Customer, FailedSyncItem, Order, Shop
+from shopsync.resources import DECLARATIONS
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.selectors import customer_privacy_export
 
@@ -133,12 +134,13 @@ def privacy_shop_redact(*, shop: Shop, webhook_log: WebhookLog, payload: dict) -
     """shop/redact (48 h after uninstall): delete all the shop's records, deliveries and dead
     letters, erase earlier privacy exports and the shop's secrets. The Shop row and the
     PrivacyRequest rows stay as the record of what happened. Deletes run in batches (R11)."""
-    result = {
-        "line_items": _delete_in_batches(LineItem.objects.filter(shop=shop)),
-        "orders": _delete_in_batches(Order.objects.filter(shop=shop)),
-        "customers": _delete_in_batches(Customer.objects.filter(shop=shop)),
-        "variants": _delete_in_batches(ProductVariant.objects.filter(shop=shop)),
-        "products": _delete_in_batches(Product.objects.filter(shop=shop)),
+    result: dict[str, int] = {}
+    for declaration in DECLARATIONS.values():
+        # Children first (the deepest first), so no delete cascades row by row.
+        for child in reversed(list(declaration.all_children())):
+            result[child.name] = _delete_in_batches(child.model.objects.filter(shop=shop))
+        result[declaration.name] = _delete_in_batches(declaration.model.objects.filter(shop=shop))
+    result |= {
         "dead_letters": _delete_in_batches(FailedSyncItem.objects.filter(shop=shop)),
         "webhook_logs": _delete_in_batches(WebhookLog.objects.filter(shop=shop).exclude(pk=webhook_log.pk)),
     }

@@ -23,16 +23,14 @@ from django.utils import timezone
 
 from shopsync.enqueue import task_send
 from shopsync.models import FailedSyncItem, Shop
-from shopsync.payloads import (
-    Resource,
-    parse_customer_rest,
-    parse_order_rest,
-    parse_product_rest,
-)
 from shopsync.payloads.cleaning import loads_without_nul
+from shopsync.payloads.rest import rest_parent_id
+from shopsync.resources import ChildDeclaration, Resource, ResourceDeclaration, TopicAction
 from shopsync.services.dead_letters import dead_letter_record
-from shopsync.services.sync import bulk_operation_finished
-from shopsync.services.upsert import records_soft_delete, records_upsert
+from shopsync.services.sync import bulk_operation_finished, records_fetch_by_ids
+from shopsync.services.sync.units import unit_parse
+from shopsync.services.upsert import child_records_insert, records_soft_delete, records_upsert
+from shopsync.shopify import ShopifyClient
 from webhooks import topics
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.services.claiming import db_timestamp, webhook_logs_claim
@@ -424,6 +422,42 @@ def _record_delete(resource: Resource) -> Callable[[Delivery], None]:
     return handle
 
 
+def _child_create(declaration: ResourceDeclaration, child: ChildDeclaration) -> Callable[[Delivery], None]:
+    """One new child (a transaction): added to its stored parent, its siblings and any stored copy
+    left as they are (they came from a parent version at least as new). A parent not stored yet is
+    fetched from Shopify by id, complete with its children, and written; one Shopify no longer has
+    is not applied."""
+
+    def handle(delivery: Delivery) -> None:
+        assert child.parse_rest is not None  # a CHILD_CREATE topic is declared with its parser
+        record = child.parse_rest(delivery.body)
+        parent_id = rest_parent_id(delivery.body, child.rest_parent_key)
+        if parent_id is None:
+            raise WebhookPayloadError(f"{delivery.log.topic} body has no numeric {child.rest_parent_key}")
+        if child_records_insert(shop=delivery.shop, resource=declaration.name, child=child.name,
+                                parent_shopify_id=parent_id, records=[record]):  # fmt: skip
+            return
+        _parent_fetch(delivery, declaration, parent_id)
+
+    return handle
+
+
+def _parent_fetch(delivery: Delivery, declaration: ResourceDeclaration, parent_id: int) -> None:
+    # Outside any transaction (R11); Shopify's errors classify themselves (R7): a throttle or an
+    # outage is retried with the delivery, a permanent error dead-letters it.
+    client = ShopifyClient.for_shop(delivery.shop)
+    unit = records_fetch_by_ids(client=client, resource=declaration.name, shopify_ids=[parent_id]).get(
+        parent_id
+    )
+    if unit is None:
+        raise WebhookNotApplied(
+            f"{declaration.singular} {parent_id} is not in Shopify (deleted?); nothing to add to"
+        )
+    records_upsert(
+        shop=delivery.shop, resource=declaration.name, records=[unit_parse(declaration.name, unit)]
+    )
+
+
 def _app_uninstalled(delivery: Delivery) -> None:
     """Only what Shopify confirms: a signed app/uninstalled body can be replayed (its headers,
     trigger time included, are not signed), so the shop is marked uninstalled only once Shopify
@@ -466,20 +500,25 @@ def _shop_redact(delivery: Delivery) -> None:
 # The topics that write a record's new version: the resource and the body's parser. A batch applies
 # consecutive ones of a shop and resource together (`_apply_record_updates`).
 RECORD_UPSERTS: dict[str, tuple[Resource, Callable[[Any], Any]]] = {
-    topics.ORDERS_CREATE: (Resource.ORDERS, parse_order_rest),
-    topics.ORDERS_UPDATED: (Resource.ORDERS, parse_order_rest),
-    topics.ORDERS_CANCELLED: (Resource.ORDERS, parse_order_rest),
-    topics.CUSTOMERS_CREATE: (Resource.CUSTOMERS, parse_customer_rest),
-    topics.CUSTOMERS_UPDATE: (Resource.CUSTOMERS, parse_customer_rest),
-    topics.PRODUCTS_CREATE: (Resource.PRODUCTS, parse_product_rest),
-    topics.PRODUCTS_UPDATE: (Resource.PRODUCTS, parse_product_rest),
+    name: (Resource(declaration.name), declaration.parse_rest)
+    for name, (declaration, child, topic) in topics.RESOURCE_TOPICS.items()
+    if topic.action is TopicAction.UPSERT and child is None
 }
 
+
+def _resource_handler(declaration: ResourceDeclaration, child: ChildDeclaration | None, action: TopicAction):
+    if action is TopicAction.DELETE:
+        return _record_delete(Resource(declaration.name))
+    if action is TopicAction.CHILD_CREATE and child is not None:
+        return _child_create(declaration, child)
+    return _record_upsert(Resource(declaration.name), declaration.parse_rest)
+
+
 HANDLERS: dict[str, Callable[[Delivery], None]] = {
-    **{topic: _record_upsert(resource, parse) for topic, (resource, parse) in RECORD_UPSERTS.items()},
-    topics.ORDERS_DELETE: _record_delete(Resource.ORDERS),
-    topics.CUSTOMERS_DELETE: _record_delete(Resource.CUSTOMERS),
-    topics.PRODUCTS_DELETE: _record_delete(Resource.PRODUCTS),
+    **{
+        name: _resource_handler(declaration, child, topic.action)
+        for name, (declaration, child, topic) in topics.RESOURCE_TOPICS.items()
+    },
     topics.APP_UNINSTALLED: _app_uninstalled,
     topics.BULK_OPERATIONS_FINISH: _bulk_operation_finish,
     topics.CUSTOMERS_DATA_REQUEST: _customers_data_request,

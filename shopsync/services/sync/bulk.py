@@ -25,13 +25,13 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from shopsync.models import Customer, Order, Product, SyncJob, SyncSeenRecord, SyncSession
+from shopsync.models import SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
-from shopsync.payloads import Resource
 from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError
+from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
 from shopsync.services.sync.config import sync_config
-from shopsync.services.sync.graphql_queries import SHAPES, bulk_query, search_time
+from shopsync.services.sync.graphql_queries import bulk_query, search_time
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
 from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
@@ -60,7 +60,6 @@ MAX_POLL_INTERVAL_SECONDS = 30.0
 SOFT_DELETE_CHUNK = 5000
 # A result download answered with one of these: the signed URL expired or is unknown.
 EXPORT_GONE_STATUSES = frozenset({403, 404, 410})
-RECORD_MODELS = {Resource.ORDERS: Order, Resource.CUSTOMERS: Customer, Resource.PRODUCTS: Product}
 
 
 def bulk_jobs_run(*, contexts: list[JobContext], client: ShopifyClient) -> None:
@@ -110,7 +109,7 @@ def _search(ctx: JobContext) -> str | None:
 
 def _total_estimate(ctx: JobContext, client: ShopifyClient) -> None:
     """`ordersCount` etc. for the progress bar ("1,234 / 5,000"); best effort."""
-    connection = SHAPES[ctx.resource].connection
+    connection = declaration_for(ctx.resource).connection
     request = count_query(connection, query_filter=_search(ctx))
     before = client.graphql_calls
     try:
@@ -400,7 +399,7 @@ def _soft_delete_unseen(ctx: JobContext) -> None:
     run's export, taken back then (rows written since were soft-deleted for good)."""
     session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.DELETING,
                       message=f"Marking {ctx.resource.value} deleted in Shopify.")  # fmt: skip
-    model = RECORD_MODELS[ctx.resource]
+    model = declaration_for(ctx.resource).model
     as_of = ctx.job.window_end or ctx.session.started_at
     seen = SyncSeenRecord.objects.filter(job_id=ctx.job.pk, shopify_id=OuterRef("shopify_id"))
     unseen = (

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from django.db import connection
 
 from shopsync.payloads.bulk_jsonl import BulkBatch, read_bulk_jsonl
-from shopsync.payloads.records import Resource
+from shopsync.resources import Resource
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.parse_process import ParsedBatch, parsed_in_child_process
 from shopsync.services.sync.prefetch import prefetched

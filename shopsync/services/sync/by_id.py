@@ -2,8 +2,8 @@
 paged engine (roots whose children outgrow the page), the reconciliation's heal (missing and stale
 records) and the dead letters' refetch (a record whose stored payload is broken).
 
-1. `nodes(ids:)` with the first page of each root's children, a few ids per query (orders and
-   products carry children), fewer after a MAX_COST_EXCEEDED answer. Roots the caller already holds
+1. `nodes(ids:)` with the first page of each root's connection children (and its inline lists), the
+   declaration's ids per query (roots with children cost more), fewer after a MAX_COST_EXCEEDED answer. Roots the caller already holds
    (`fetched`, e.g. from a sync page) are not asked for again.
 2. A root whose children do not fit that first page gets the rest by its id from `children_query`
    pages, halved after a MAX_COST_EXCEEDED answer, so an order with hundreds of line items arrives
@@ -16,27 +16,20 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from shopsync.payloads import Resource
-from shopsync.services.sync.graphql_queries import (
-    GRAPHQL_TYPES,
-    SHAPES,
-    children_query,
-    nodes_query,
-    query_cost_from_error,
-)
+from shopsync.resources import ChildDeclaration, ResourceDeclaration, declaration_for
+from shopsync.services.sync.graphql_queries import children_query, nodes_query, query_cost_from_error
 from shopsync.shopify import ShopifyClient, ShopifyPermanentError
 from shopsync.shopify.queries import gid_to_id, id_to_gid
 
 logger = logging.getLogger(__name__)
 
-# A unit is what the sync engine's parser takes: {"node": root fields, "children": [...] or None}.
+# A unit is what the sync engine's parser takes: {"node": root fields and inline lists, "children":
+# {connection child name: [nodes]}, or None for a resource without connection children}.
 Unit = dict[str, Any]
 
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 MAX_QUERY_COST = 1000
 MAX_IDS_PER_QUERY = 250  # Shopify's input array limit
-# Starting ids per `nodes(ids:)` query: roots with children cost far more than customers.
-IDS_PER_QUERY = {Resource.ORDERS: 5, Resource.PRODUCTS: 5, Resource.CUSTOMERS: 100}
 FIRST_CHILD_PAGE_SIZE = 20
 CHILD_PAGE_SIZE = 50
 
@@ -44,7 +37,7 @@ CHILD_PAGE_SIZE = 50
 def records_fetch_by_ids(
     *,
     client: ShopifyClient,
-    resource: Resource | str,
+    resource: str,
     shopify_ids: Iterable[int],
     fetched: Mapping[int, dict[str, Any]] | None = None,
     child_page_size: int = FIRST_CHILD_PAGE_SIZE,
@@ -54,31 +47,32 @@ def records_fetch_by_ids(
     returned them (their children connection's first page included): those are completed, not
     fetched again. `child_page_size` is the first page of children asked with each root. Shopify
     errors propagate, classified (R7)."""
-    resource = Resource(resource)
+    declaration = declaration_for(resource)
     fetched = fetched or {}
     wanted = list(dict.fromkeys(shopify_ids))
     missing = [shopify_id for shopify_id in wanted if shopify_id not in fetched]
-    nodes = {**dict(_nodes_fetch(client, resource, missing, child_page_size)), **fetched}
-    return {i: _unit_complete(client, resource, nodes[i]) for i in wanted if i in nodes}
+    nodes = {**dict(_nodes_fetch(client, declaration, missing, child_page_size)), **fetched}
+    return {i: _unit_complete(client, declaration, nodes[i]) for i in wanted if i in nodes}
 
 
 def _nodes_fetch(
-    client: ShopifyClient, resource: Resource, shopify_ids: list[int], child_page_size: int
+    client: ShopifyClient, declaration: ResourceDeclaration, shopify_ids: list[int], child_page_size: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    size = min(IDS_PER_QUERY[resource], MAX_IDS_PER_QUERY)
+    size = min(declaration.ids_per_query, MAX_IDS_PER_QUERY)
+    query = nodes_query(declaration.name)
     start = 0
     while start < len(shopify_ids):
         ids = shopify_ids[start : start + size]
-        variables: dict[str, Any] = {"ids": [id_to_gid(GRAPHQL_TYPES[resource], i) for i in ids]}
-        if SHAPES[resource].child_connection:
+        variables: dict[str, Any] = {"ids": [id_to_gid(declaration.graphql_type, i) for i in ids]}
+        if declaration.connection_children:
             variables["childFirst"] = child_page_size
         try:
-            data = client.graphql(nodes_query(resource), variables)
+            data = client.graphql(query, variables)
         except ShopifyPermanentError as exc:
             if exc.code != MAX_COST_EXCEEDED or len(ids) == 1:
                 raise
             size = _fewer_ids(str(exc), len(ids))
-            logger.info("nodes query for %s too expensive: now %s ids per query", resource.value, size)
+            logger.info("nodes query for %s too expensive: now %s ids per query", declaration.name, size)
             continue
         for node in data.get("nodes") or []:
             if node and node.get("id"):
@@ -91,23 +85,31 @@ def _fewer_ids(message: str, asked: int) -> int:
     return max(1, min(asked - 1, asked * MAX_QUERY_COST * 9 // (cost * 10)))
 
 
-def _unit_complete(client: ShopifyClient, resource: Resource, node: dict[str, Any]) -> Unit:
-    connection_name = SHAPES[resource].child_connection
-    if not connection_name:
+def _unit_complete(client: ShopifyClient, declaration: ResourceDeclaration, node: dict[str, Any]) -> Unit:
+    """The node without its connections, and each connection's children complete (its first page,
+    then the rest by the root's id). Inline lists stay in the node: they are never paged."""
+    if not declaration.connection_children:
         return {"node": node, "children": None}
-    connection = node.get(connection_name) or {}
-    children = list(connection.get("nodes") or [])
-    page_info = connection.get("pageInfo") or {}
-    if page_info.get("hasNextPage"):
-        children += _children_rest(client, resource, node["id"], page_info.get("endCursor"))
-    return {"node": {k: v for k, v in node.items() if k != connection_name}, "children": children}
+    children: dict[str, list[dict[str, Any]]] = {}
+    for child in declaration.connection_children:
+        connection = node.get(child.graphql_field) or {}
+        nodes = list(connection.get("nodes") or [])
+        page_info = connection.get("pageInfo") or {}
+        if page_info.get("hasNextPage"):
+            nodes += _children_rest(client, declaration, child, node["id"], page_info.get("endCursor"))
+        children[child.name] = nodes
+    nested = {child.graphql_field for child in declaration.connection_children}
+    return {"node": {k: v for k, v in node.items() if k not in nested}, "children": children}
 
 
 def _children_rest(
-    client: ShopifyClient, resource: Resource, gid: str, after: str | None
+    client: ShopifyClient,
+    declaration: ResourceDeclaration,
+    child: ChildDeclaration,
+    gid: str,
+    after: str | None,
 ) -> list[dict[str, Any]]:
-    shape = SHAPES[resource]
-    query, children, first = children_query(resource), [], CHILD_PAGE_SIZE
+    query, children, first = children_query(declaration.name, child), [], CHILD_PAGE_SIZE
     while True:
         try:
             data = client.graphql(query, {"id": gid, "first": first, "after": after})
@@ -116,7 +118,7 @@ def _children_rest(
                 first = max(1, first // 2)
                 continue
             raise
-        connection = (data.get(shape.single) or {}).get(shape.child_connection) or {}
+        connection = (data.get(declaration.singular) or {}).get(child.graphql_field) or {}
         children += connection.get("nodes") or []
         page_info = connection.get("pageInfo") or {}
         if not page_info.get("hasNextPage"):

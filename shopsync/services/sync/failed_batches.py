@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Shop
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.dead_letters import dead_letter_mark_retry_failed
 from shopsync.services.sync.record_codec import batch_from_json
 from shopsync.services.sync.writing import WRITE_ERRORS

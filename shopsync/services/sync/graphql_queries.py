@@ -1,99 +1,88 @@
-"""The GraphQL documents the sync engine sends, built from the parsers' field selections."""
+"""The GraphQL documents the sync engine sends, built from the resource declarations
+(`shopsync.resources`): the roots' selections, their inline list children, their connections."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shopsync.payloads import Resource
-from shopsync.payloads.graphql_fields import (
-    CUSTOMER_FIELDS,
-    LINE_ITEM_FIELDS,
-    ORDER_FIELDS,
-    PRODUCT_FIELDS,
-    VARIANT_FIELDS,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceShape:
-    connection: str  # top-level connection name: orders / customers / products
-    single: str  # single-object query field: order / customer / product
-    fields: str
-    child_connection: str | None  # lineItems / variants
-    child_fields: str | None
-
-
-SHAPES: dict[Resource, ResourceShape] = {
-    Resource.ORDERS: ResourceShape("orders", "order", ORDER_FIELDS, "lineItems", LINE_ITEM_FIELDS),
-    Resource.CUSTOMERS: ResourceShape("customers", "customer", CUSTOMER_FIELDS, None, None),
-    Resource.PRODUCTS: ResourceShape("products", "product", PRODUCT_FIELDS, "variants", VARIANT_FIELDS),
-}
-
-GRAPHQL_TYPES: dict[Resource, str] = {
-    Resource.ORDERS: "Order",
-    Resource.CUSTOMERS: "Customer",
-    Resource.PRODUCTS: "Product",
-}
+from shopsync.resources import ChildDeclaration, ResourceDeclaration, declaration_for
 
 
 def search_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def bulk_query(resource: Resource, search: str | None) -> str:
+def _root_selection(declaration: ResourceDeclaration) -> str:
+    """The root's own fields and its inline list children (a list is not a connection: it comes
+    inline, in a bulk export's root line too, and is never paged)."""
+    lists = [
+        f"{child.graphql_field} {{ {_flat(child.graphql_fields)} }}" for child in declaration.inline_children
+    ]
+    return " ".join([_flat(declaration.graphql_fields), *lists])
+
+
+def bulk_query(resource: str, search: str | None) -> str:
     """The bulk query: every root with all its children (bulk ignores `first`), in id order so a
     follow-up query after a failed operation can ask for `id:>last` and skip nothing."""
-    shape = SHAPES[resource]
+    declaration = declaration_for(resource)
     args = "sortKey: ID" + (f", query: {_quote(search)}" if search else "")
-    children = ""
-    if shape.child_connection:
-        children = f"{shape.child_connection} {{ edges {{ node {{ {_flat(shape.child_fields)} }} }} }}"
-    return f"{{ {shape.connection}({args}) {{ edges {{ node {{ {_flat(shape.fields)} {children} }} }} }} }}"
+    children = "".join(
+        f" {child.graphql_field} {{ edges {{ node {{ {_flat(child.graphql_fields)} }} }} }}"
+        for child in declaration.connection_children
+    )
+    return f"{{ {declaration.connection}({args}) {{ edges {{ node {{ {_root_selection(declaration)}{children} }} }} }} }}"
 
 
-def _first_children(resource: Resource, variables: str) -> tuple[str, str]:
-    """The selection of a root's first page of children (empty without children) and the query's
-    variables with `$childFirst` added when needed."""
-    shape = SHAPES[resource]
-    if not shape.child_connection:
+def _first_children(declaration: ResourceDeclaration, variables: str) -> tuple[str, str]:
+    """The selection of a root's first page of each connection child (empty without any) and the
+    query's variables with `$childFirst` added when needed."""
+    if not declaration.connection_children:
         return "", variables
-    selection = (
-        f"{shape.child_connection}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
-        f"nodes {{ {_flat(shape.child_fields)} }} }}"
+    selection = " ".join(
+        f"{child.graphql_field}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"nodes {{ {_flat(child.graphql_fields)} }} }}"
+        for child in declaration.connection_children
     )
     return selection, f"{variables}, $childFirst: Int!"
 
 
-def page_query(resource: Resource) -> str:
+def child_first_page(resource: str) -> int:
+    """Children per root in a page's first page of each connection child (one `$childFirst`)."""
+    pages = [child.first_page for child in declaration_for(resource).connection_children]
+    return min(pages) if pages else 0
+
+
+def page_query(resource: str) -> str:
     """One page of roots (sorted by UPDATED_AT) with the first page of their children."""
-    shape = SHAPES[resource]
-    children, variables = _first_children(resource, "$first: Int!, $after: String, $query: String")
+    declaration = declaration_for(resource)
+    children, variables = _first_children(declaration, "$first: Int!, $after: String, $query: String")
     return (
-        f"query SyncPage({variables}) {{ {shape.connection}(first: $first, after: $after, query: $query, "
+        f"query SyncPage({variables}) {{ {declaration.connection}(first: $first, after: $after, query: $query, "
         f"sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} "
-        f"nodes {{ {_flat(shape.fields)} {children} }} }} }}"
+        f"nodes {{ {_root_selection(declaration)} {children} }} }} }}"
     )
 
 
-def children_query(resource: Resource) -> str:
-    """The rest of one root's children, when its first page said `hasNextPage`."""
-    shape = SHAPES[resource]
+def children_query(resource: str, child: ChildDeclaration | None = None) -> str:
+    """The rest of one root's children of one connection (the first by default), when its first
+    page said `hasNextPage`."""
+    declaration = declaration_for(resource)
+    child = child or declaration.connection_children[0]
     return (
-        f"query SyncChildren($id: ID!, $first: Int!, $after: String) {{ {shape.single}(id: $id) {{ "
-        f"{shape.child_connection}(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} "
-        f"nodes {{ {_flat(shape.child_fields)} }} }} }} }}"
+        f"query SyncChildren($id: ID!, $first: Int!, $after: String) {{ {declaration.singular}(id: $id) {{ "
+        f"{child.graphql_field}(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"nodes {{ {_flat(child.graphql_fields)} }} }} }} }}"
     )
 
 
-def nodes_query(resource: Resource) -> str:
+def nodes_query(resource: str) -> str:
     """Roots by id (`nodes(ids:)`) with the first page of their children; unknown ids come back null."""
-    shape = SHAPES[resource]
-    children, variables = _first_children(resource, "$ids: [ID!]!")
+    declaration = declaration_for(resource)
+    children, variables = _first_children(declaration, "$ids: [ID!]!")
     return (
         f"query SyncNodes({variables}) {{ nodes(ids: $ids) {{ "
-        f"... on {GRAPHQL_TYPES[resource]} {{ {_flat(shape.fields)} {children} }} }} }}"
+        f"... on {declaration.graphql_type} {{ {_root_selection(declaration)} {children} }} }} }}"
     )
 
 

@@ -28,13 +28,14 @@ from kombu.exceptions import KombuError
 from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
+from shopsync.resources import DECLARATIONS
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncInputError
 from shopsync.services.sync.sessions import session_requeue_stale, sessions_stale
 
 logger = logging.getLogger(__name__)
 
-ALL_RESOURCES: tuple[str, ...] = ("orders", "customers", "products")
+ALL_RESOURCES: tuple[str, ...] = tuple(DECLARATIONS)
 # A hundred years covers any store (Shopify opened in 2006). Beyond it a window start soon falls
 # before year 1 (OverflowError in the worker) and the values outgrow their integer columns.
 SYNC_MAX_DAYS = 36_500

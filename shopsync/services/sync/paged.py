@@ -21,10 +21,15 @@ from django.utils import timezone
 
 from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
-from shopsync.payloads import Resource
+from shopsync.resources import declaration_for
 from shopsync.services.sync.by_id import records_fetch_by_ids
 from shopsync.services.sync.config import sync_config
-from shopsync.services.sync.graphql_queries import SHAPES, page_query, query_cost_from_error, search_time
+from shopsync.services.sync.graphql_queries import (
+    child_first_page,
+    page_query,
+    query_cost_from_error,
+    search_time,
+)
 from shopsync.services.sync.jobs import cursor_advance, cursor_get, job_complete, job_start
 from shopsync.services.sync.sessions import session_heartbeat
 from shopsync.services.sync.units import nodes_parse
@@ -36,17 +41,12 @@ logger = logging.getLogger(__name__)
 
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 MAX_QUERY_COST = 1000
-# (roots per page, children fetched with each root). Shopify reserves a query's *requested* cost
-# (`first` x per-node cost, nested connections multiplied in) before running it, and the client paces
-# on it, so these keep each page under the 1000-point limit with room to spare, even when the page
-# comes back empty. Requested costs on the simulator (standard plan): orders 2 + 20 x (13 + 7 x 5) =
-# 962, products 2 + 50 x (3 + 1 x 10) = 652, customers 2 + 100 x 5 = 502. Roots with more children
-# get them from `children_query` pages. SYNC_PAGE_SIZE caps the roots per page.
-PAGE_SHAPES: dict[Resource, tuple[int, int]] = {
-    Resource.ORDERS: (20, 5),
-    Resource.PRODUCTS: (50, 10),
-    Resource.CUSTOMERS: (100, 0),
-}
+# Roots per page and children fetched with each root come from the declarations (`page_size`,
+# `first_page`). Shopify reserves a query's *requested* cost (`first` x per-node cost, nested
+# connections multiplied in) before running it, and the client paces on it, so these keep each page
+# under the 1000-point limit with room to spare, even when the page comes back empty (the numbers
+# are on the declarations). Roots with more children get them from `children_query` pages.
+# SYNC_PAGE_SIZE caps the roots per page.
 Watermark = tuple[datetime, int]
 
 
@@ -66,7 +66,7 @@ def _begin(ctx: JobContext, client: ShopifyClient) -> None:
     session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.FETCHING,
                       message=f"Fetching changed {ctx.resource.value}.")  # fmt: skip
     if ctx.job.total is None:
-        connection = SHAPES[ctx.resource].connection
+        connection = declaration_for(ctx.resource).connection
         request = count_query(connection, query_filter=_search(ctx.job.window_start, ctx.job.window_end))
         try:
             ctx.job.total = count_parse(client.graphql(request.query, request.variables), connection)
@@ -99,11 +99,10 @@ class _Pager:
     def __init__(self, ctx: JobContext, client: ShopifyClient) -> None:
         self.ctx = ctx
         self.client = client
-        self.shape = SHAPES[ctx.resource]
+        self.declaration = declaration_for(ctx.resource)
         self.query = page_query(ctx.resource)
-        first, child_first = PAGE_SHAPES[ctx.resource]
-        self.first = min(first, sync_config().page_size)
-        self.child_first = child_first
+        self.first = min(self.declaration.page_size, sync_config().page_size)
+        self.child_first = child_first_page(ctx.resource)
         self.search = _search(ctx.job.window_start, ctx.job.window_end)
         self.skip_through: Watermark | None = None
 
@@ -128,7 +127,7 @@ class _Pager:
 
     def _fetch(self, cursor: str | None) -> dict[str, Any] | None:
         variables = {"first": self.first, "after": cursor, "query": self.search}
-        if self.shape.child_connection:
+        if self.declaration.connection_children:
             variables["childFirst"] = self.child_first
         try:
             data = self.client.graphql(self.query, variables)
@@ -139,7 +138,7 @@ class _Pager:
                 self._restart_from_watermark(exc)
                 return None
             raise
-        return data[self.shape.connection]
+        return data[self.declaration.connection]
 
     def _shrink(self, message: str) -> bool:
         """Fit the page under Shopify's single-query cost limit; False if it cannot shrink further."""
@@ -160,14 +159,19 @@ class _Pager:
             self.search = _search(job.watermark_updated_at, job.window_end)
             self.skip_through = (job.watermark_updated_at, job.watermark_id or 0)
 
-    def _unit(self, node: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-        if not self.shape.child_connection:
+    def _unit(self, node: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]] | None]:
+        connections = self.declaration.connection_children
+        if not connections:
             return node, None
-        connection = node.get(self.shape.child_connection) or {}
         shopify_id = _readable_id(node)
-        if shopify_id is None or not (connection.get("pageInfo") or {}).get("hasNextPage"):
-            node.pop(self.shape.child_connection, None)
-            return node, list(connection.get("nodes") or [])
+        more = any(
+            ((node.get(c.graphql_field) or {}).get("pageInfo") or {}).get("hasNextPage") for c in connections
+        )
+        if shopify_id is None or not more:
+            children = {
+                c.name: list((node.pop(c.graphql_field, None) or {}).get("nodes") or []) for c in connections
+            }
+            return node, children
         # An order with hundreds of line items arrives complete: the rest of its children by its id.
         unit = records_fetch_by_ids(
             client=self.client,

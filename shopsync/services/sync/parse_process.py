@@ -31,7 +31,8 @@ from typing import BinaryIO
 from django.conf import settings
 
 from shopsync.payloads.bulk_jsonl import BulkLineError, read_bulk_jsonl
-from shopsync.payloads.records import AnyRecord, Resource
+from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource
 from shopsync.services.upsert import EncodedBatch, records_encode
 from shopsync.shopify.bulk import block_lines
 

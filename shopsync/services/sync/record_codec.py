@@ -15,15 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shopsync.payloads import Resource
-from shopsync.payloads.records import AnyRecord, CustomerRecord, OrderRecord, ProductRecord
+from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource, declaration_for
 from shopsync.services.upsert import EncodedBatch
-
-RECORD_TYPES: dict[Resource, type] = {
-    Resource.ORDERS: OrderRecord,
-    Resource.CUSTOMERS: CustomerRecord,
-    Resource.PRODUCTS: ProductRecord,
-}
 
 
 def batch_to_json(records: list[AnyRecord] | EncodedBatch) -> dict[str, Any]:
@@ -34,7 +28,8 @@ def batch_to_json(records: list[AnyRecord] | EncodedBatch) -> dict[str, Any]:
             "shopify_ids": list(records.shopify_ids),
             # COPY text is UTF-8 (the driver encodes it so); stored as text it stays readable.
             "parents": records.parents.decode(),
-            "children": records.children.decode(),
+            "children": [children.decode() for children in records.children],
+            "children_not_given": [list(ids) for ids in records.children_not_given],
         }
     return {"format": "records", "records": [record_to_json(record) for record in records]}
 
@@ -45,9 +40,27 @@ def batch_from_json(resource: Resource, payload: dict[str, Any]) -> list[AnyReco
             resource=resource,
             shopify_ids=tuple(payload["shopify_ids"]),
             parents=payload["parents"].encode(),
-            children=payload["children"].encode(),
+            **_children_from_json(resource, payload),
         )
     return [record_from_json(resource, data) for data in payload.get("records", [])]
+
+
+def _children_from_json(resource: Resource, payload: dict[str, Any]) -> dict[str, Any]:
+    children = payload["children"]
+    if isinstance(children, list):
+        return {
+            "children": tuple(text.encode() for text in children),
+            "children_not_given": tuple(tuple(ids) for ids in payload.get("children_not_given", [])),
+        }
+    # Stored before a resource could have several child tables: its one (connection) child, first
+    # in declaration order; the child tables declared since were not in that export, so they are
+    # "not given" for every parent (their stored rows stay).
+    others = len(list(declaration_for(resource).all_children())) - 1
+    ids = tuple(payload["shopify_ids"])
+    return {
+        "children": (children.encode(), *(b"" for _ in range(others))),
+        "children_not_given": ((), *(ids for _ in range(others))),
+    }
 
 
 def record_to_json(record: Any) -> dict[str, Any]:
@@ -67,7 +80,7 @@ def _encode(value: Any) -> Any:
 
 
 def record_from_json(resource: Resource, data: dict[str, Any]) -> AnyRecord:
-    return _decode_dataclass(RECORD_TYPES[resource], data)
+    return _decode_dataclass(declaration_for(resource).record_type, data)
 
 
 def _decode_dataclass(cls: type, data: dict[str, Any]) -> Any:

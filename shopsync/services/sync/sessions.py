@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from shopsync.models import Shop, SyncAttempt, SyncEvent, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE
+from shopsync.resources import declaration_for
 from shopsync.services.sync.config import SyncConfig, sync_config
 from shopsync.services.sync.errors import SyncStopped
 
@@ -322,7 +323,8 @@ def _completed_message(session: SyncSession, summary: str) -> str:
 
 def scope_note(session: SyncSession) -> str:
     """Without read_all_orders Shopify shows only 60 days of orders: the run must say so."""
-    if "orders" in session.resources and not session.shop.has_all_orders_scope:
+    limited = any(declaration_for(name).limited_without_all_orders_scope for name in session.resources)
+    if limited and not session.shop.has_all_orders_scope:
         return " Note: without the read_all_orders scope Shopify shows only the last 60 days of orders."
     return ""
 

@@ -3,21 +3,18 @@ are set apart for the dead letters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shopsync.payloads import (
-    PayloadValidationError,
-    Resource,
-    parse_customer_graphql,
-    parse_order_graphql,
-    parse_product_graphql,
-)
+from shopsync.payloads import PayloadValidationError
+from shopsync.payloads.graphql import parse_graphql_node
 from shopsync.payloads.records import AnyRecord
+from shopsync.resources import ResourceDeclaration, declaration_for
 
-# Where a GraphQL node nests its first page of children.
-NESTED_CHILDREN = {Resource.ORDERS: "lineItems", Resource.PRODUCTS: "variants"}
+# A unit's children: {connection child name: [nodes]}; a list (units stored before a resource could
+# have several connections) is its first connection child's; None: read them from the node.
+Children = Mapping[str, list[dict[str, Any]]] | list[dict[str, Any]] | None
 
 
 @dataclass(slots=True)
@@ -30,42 +27,43 @@ class InvalidRecord:
     where: dict
 
 
-def node_parse(resource: Resource, node: dict[str, Any], children: list[dict[str, Any]] | None) -> AnyRecord:
+def node_parse(resource: str, node: dict[str, Any], children: Children) -> AnyRecord:
     """Raises PayloadValidationError for an invalid node or child."""
-    if resource == Resource.ORDERS:
-        return parse_order_graphql(node, line_items=children)
-    if resource == Resource.PRODUCTS:
-        return parse_product_graphql(node, variants=children)
-    return parse_customer_graphql(node)
+    declaration = declaration_for(resource)
+    return parse_graphql_node(declaration, node, _children_map(declaration, node, children))
 
 
-def unit_parse(resource: Resource, unit: dict[str, Any]) -> AnyRecord:
-    """A unit is `{"node": ..., "children": [...] | None}`; raises PayloadValidationError. A unit whose
-    children are still nested in its node (`children` empty or None) is read from the node."""
-    children = unit.get("children")
-    node = unit["node"]
-    if not children and _nested_children(resource, node):
-        children = None
-    return node_parse(resource, node, children)
+def unit_parse(resource: str, unit: dict[str, Any]) -> AnyRecord:
+    """A unit is `{"node": ..., "children": {...} | [...] | None}`; raises PayloadValidationError. A
+    connection whose gathered children are empty while the node still nests them is read from the node."""
+    return node_parse(resource, unit["node"], unit.get("children"))
 
 
-def unit_jsonable(
-    resource: Resource, node: dict[str, Any], children: list[dict[str, Any]] | None
-) -> dict[str, Any]:
+def unit_jsonable(resource: str, node: dict[str, Any], children: Children) -> dict[str, Any]:
     """A paged unit as stored for a retry: the node with every child gathered for it (the first page
     nested in the query plus the follow-up pages), so `unit_parse` gives back the whole record."""
-    if children is None and _nested_children(resource, node):
-        return {"node": node, "children": None}
-    return {"node": node, "children": list(children or [])}
+    declaration = declaration_for(resource)
+    gathered = _children_map(declaration, node, children)
+    return {"node": node, "children": None if gathered is None else {k: list(v) for k, v in gathered.items()}}
 
 
-def _nested_children(resource: Resource, node: dict[str, Any]) -> bool:
-    key = NESTED_CHILDREN.get(resource)
-    return key is not None and isinstance(node.get(key), dict)
+def _children_map(
+    declaration: ResourceDeclaration, node: dict[str, Any], children: Children
+) -> dict[str, list[dict[str, Any]]] | None:
+    if not children:
+        return None
+    if not isinstance(children, Mapping):
+        children = {declaration.connection_children[0].name: children}
+    # Empty and still nested in the node: the node's own first page is the whole set.
+    return {
+        name: list(items)
+        for name, items in children.items()
+        if items or not isinstance(node.get(declaration.child(name).graphql_field), dict)
+    } or None
 
 
 def nodes_parse(
-    resource: Resource, units: Iterable[tuple[dict[str, Any], list[dict[str, Any]] | None]], *, where: dict
+    resource: str, units: Iterable[tuple[dict[str, Any], Children]], *, where: dict
 ) -> tuple[list[AnyRecord], list[InvalidRecord]]:
     records: list[AnyRecord] = []
     invalid: list[InvalidRecord] = []

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from shopsync.models import FailedSyncItem, Shop, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import SyncKind
-from shopsync.payloads import Resource
 from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.database import database_connection_lost

@@ -5,10 +5,8 @@ from __future__ import annotations
 from shopsync.services.upsert.encoding import EncodedBatch, record_ids, records_encode
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
-    customers_upsert,
+    child_records_insert,
     encoded_batch_upsert,
-    orders_upsert,
-    products_upsert,
     records_analyze,
     records_soft_delete,
     records_upsert,
@@ -18,10 +16,8 @@ __all__ = [
     "EncodedBatch",
     "UpsertMode",
     "UpsertResult",
-    "customers_upsert",
+    "child_records_insert",
     "encoded_batch_upsert",
-    "orders_upsert",
-    "products_upsert",
     "record_ids",
     "records_analyze",
     "records_encode",

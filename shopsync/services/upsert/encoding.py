@@ -5,8 +5,9 @@ PostgreSQL that work can run in another process than the writer (`shopsync.servi
 the writer then streams the encoded bytes into its stage tables and runs the same merge statements
 as for records (`encoded_batch_upsert`), so the semantics are exactly those of `records_upsert`.
 
-An encoded batch carries every child of every parent (the child merge joins the winners, so a
-loser's children are ignored there, as `records_upsert` ignores them by not staging them). A batch
+An encoded batch carries every child of every parent, for each child table of the resource (the
+child merge joins the winners, so a loser's children are ignored there, as `records_upsert` ignores
+them by not staging them). A batch
 in which one child is listed under two parents cannot be encoded ahead: which parent keeps it depends
 on which parents win the merge, so such a (rare) batch stays records and takes the records path.
 """
@@ -24,23 +25,25 @@ import orjson
 from psycopg._copy_base import format_row_text
 from psycopg.adapt import Transformer
 
-from shopsync.payloads.records import AnyRecord, Resource
-from shopsync.services.upsert.tables import TABLES, ChildTable, Column
+from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource
+from shopsync.services.upsert.tables import TABLES, ChildTable, Column, ParentTable
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedBatch:
     """`shopify_ids`: the batch's parents, unique and sorted (newest version per id kept). `parents`:
-    their rows for the parent stage table (`ParentTable.columns`). `children`: the rows for the child
-    stage table (`parent_shopify_id`, then `ChildTable.columns`), each child id once.
-    `children_not_given`: parents whose payload did not carry their children (their stored children
-    stay as they are); empty for bulk exports, which always carry them."""
+    their rows for the parent stage table (`ParentTable.columns`). `children`: per child table, in
+    `ParentTable.flat_children` order, the rows for its stage table (`parent_shopify_id`, then
+    `ChildTable.columns`), each child id once. `children_not_given`: per child table, the owners
+    whose payload did not carry that child list (their stored children stay as they are); empty for
+    bulk exports' connection children, which always carry them."""
 
     resource: Resource
     shopify_ids: tuple[int, ...]
     parents: bytes
-    children: bytes = b""
-    children_not_given: tuple[int, ...] = ()
+    children: tuple[bytes, ...] = ()
+    children_not_given: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.shopify_ids)
@@ -63,15 +66,33 @@ def newest_per_id(records: Iterable[AnyRecord]) -> list[AnyRecord]:
     return [newest[shopify_id] for shopify_id in sorted(newest)]
 
 
-def children_not_given(child: ChildTable | None, parents: Sequence[AnyRecord]) -> list[int]:
-    """The parents whose children are `None` (not in their payload), in the parents' order."""
-    if child is None:
-        return []
-    attribute = child.records_attribute
-    return [parent.shopify_id for parent in parents if getattr(parent, attribute) is None]
+class ChildRecords:
+    """A batch's records per child table (`ParentTable.flat_children` order): for each, the owners
+    that carry the list (`given`), the ids of those that do not (`not_given`), and the child records
+    themselves (the owners of the next level down)."""
+
+    def __init__(self, spec: ParentTable, parents: Sequence[Any]) -> None:
+        self.given: list[Sequence[Any]] = []
+        self.not_given: list[tuple[int, ...]] = []
+        self.records: list[list[Any]] = []
+        for child, parent_index in spec.flat_children:
+            owners = parents if parent_index < 0 else self.records[parent_index]
+            attribute = child.records_attribute
+            lists = [getattr(owner, attribute) for owner in owners]
+            if None in lists:
+                missing = tuple(
+                    owner.shopify_id for owner, items in zip(owners, lists, strict=True) if items is None
+                )
+                owners = [owner for owner, items in zip(owners, lists, strict=True) if items is not None]
+                lists = [items for items in lists if items is not None]
+            else:
+                missing = ()
+            self.given.append(owners)
+            self.not_given.append(missing)
+            self.records.append([record for items in lists for record in items])
 
 
-def child_rows(child: ChildTable, parents: Sequence[AnyRecord]) -> tuple[list[tuple], bool]:
+def child_rows(child: ChildTable, parents: Sequence[Any]) -> tuple[list[tuple], bool]:
     """(parent_shopify_id, *child values), one row per child id, in child id order, and whether some
     child was listed under two parents: it then stays with the newest parent (the later one on a
     tie; the unique key would otherwise be hit twice). Every parent must carry its children (a list)."""
@@ -86,11 +107,13 @@ def child_rows(child: ChildTable, parents: Sequence[AnyRecord]) -> tuple[list[tu
     owner: dict[int, tuple[Any, tuple]] = {}
     at = iter(rows)
     for parent in parents:
+        # A child's own children have no clock: the later owner in the batch keeps a shared one.
+        version = getattr(parent, "shopify_updated_at", None)
         for _ in getattr(parent, attribute):
             row = next(at)
             kept = owner.get(row[1])
-            if kept is None or kept[0] <= parent.shopify_updated_at:
-                owner[row[1]] = (parent.shopify_updated_at, row)
+            if kept is None or version is None or kept[0] is None or kept[0] <= version:
+                owner[row[1]] = (version, row)
     return [owner[key][1] for key in sorted(owner)], True
 
 
@@ -101,22 +124,20 @@ def records_encode(*, resource: Resource | str, records: Iterable[AnyRecord]) ->
     """Encode a batch for `encoded_batch_upsert`; None when a child is listed under two parents."""
     spec = TABLES[Resource(resource)]
     batch = newest_per_id(records)
-    children = b""
-    not_given = children_not_given(spec.child, batch)
-    if spec.child is not None:
-        skipped = set(not_given)
-        given = [record for record in batch if record.shopify_id not in skipped] if skipped else batch
-        rows, shared = child_rows(spec.child, given)
+    children: list[bytes] = []
+    split = ChildRecords(spec, batch)
+    for index, (child, _) in enumerate(spec.flat_children):
+        rows, shared = child_rows(child, split.given[index])
         if shared:
             return None
-        children = _copy_text(adapted_rows(postgres_adapter, spec.child.columns, rows, offset=1))
+        children.append(_copy_text(adapted_rows(postgres_adapter, child.columns, rows, offset=1)))
     parents = _copy_text(adapted_rows(postgres_adapter, spec.columns, map(spec.values, batch)))
     return EncodedBatch(
         resource=spec.resource,
         shopify_ids=tuple(record.shopify_id for record in batch),
         parents=parents,
-        children=children,
-        children_not_given=tuple(not_given),
+        children=tuple(children),
+        children_not_given=tuple(split.not_given),
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from shopsync.services.upsert.dialects import Dialect
 from shopsync.services.upsert.tables import ChildTable, ParentTable
 
-PARENT_MAP = "_shopsync_stage_parent"
 ID_LIST = "_shopsync_stage_id"
 CUTOVER = "(SELECT cutover_at FROM shopsync_shop WHERE id = {shop})"
 
@@ -98,12 +97,12 @@ def current_sql(spec: ParentTable, dialect: Dialect) -> str:
 
 
 def children_delete_sql(child: ChildTable, *, returning: bool = True) -> str:
-    """Drop the children of the winning parents that the new versions no longer have. Returns parent
-    ids if `returning`."""
-    table, parent = child.table, child.parent_column
+    """Drop the children of the winning parents (`child.parent_map`) that the new versions no longer
+    have. Returns parent ids if `returning`."""
+    table, parent, parent_map = child.table, child.parent_column, child.parent_map
     return (
-        f"DELETE FROM {table} WHERE {parent} IN (SELECT id FROM {PARENT_MAP}) AND NOT EXISTS ("
-        f"SELECT 1 FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
+        f"DELETE FROM {table} WHERE {parent} IN (SELECT id FROM {parent_map}) AND NOT EXISTS ("
+        f"SELECT 1 FROM {child.stage} AS c JOIN {parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
         f"WHERE c.shopify_id = {table}.shopify_id AND p.id = {table}.{parent})"
         + (f" RETURNING {parent}" if returning else "")
     )
@@ -121,10 +120,42 @@ def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool 
     return (
         f"INSERT INTO {table} (shop_id, {parent}, {', '.join(names)}) "
         f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
-        f"FROM {child.stage} AS c JOIN {PARENT_MAP} AS p ON p.shopify_id = c.parent_shopify_id "
+        f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
         f"WHERE true ORDER BY c.shopify_id "
         f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(assignments)} "
         f"WHERE {' OR '.join(changes)}" + (f" RETURNING {parent}" if returning else "")
+    )
+
+
+def child_rows_sql(child: ChildTable, dialect: Dialect) -> str:
+    """The rows of `child` under the parents of its parent map, for its own children's parent map:
+    (shopify_id, id, parent row id). Param: shop."""
+    return (
+        f"SELECT t.shopify_id, t.id, t.{child.parent_column} FROM {child.table} AS t "
+        f"WHERE t.shop_id = {dialect.param('bigint')} AND t.{child.parent_column} IN "
+        f"(SELECT id FROM {child.parent_map}) ORDER BY t.shopify_id"
+    )
+
+
+def parents_stored_sql(spec: ParentTable, dialect: Dialect) -> str:
+    """Stored, not deleted parents among the ids of ID_LIST: (shopify_id, id). Param: shop."""
+    return (
+        f"SELECT t.shopify_id, t.id FROM {spec.table} AS t WHERE t.shop_id = {dialect.param('bigint')} "
+        f"AND t.deleted_at IS NULL AND t.shopify_id IN (SELECT shopify_id FROM {ID_LIST}) ORDER BY t.shopify_id"
+    )
+
+
+def children_insert_missing_sql(child: ChildTable, dialect: Dialect) -> str:
+    """Add the staged children under the parents of `child.parent_map`, leaving a stored child with
+    the same id as it is (it came from a parent version at least as new). Param: shop. Returns the
+    parent row ids that gained a child."""
+    names = [c.name for c in child.columns]
+    parent = child.parent_column
+    return (
+        f"INSERT INTO {child.table} (shop_id, {parent}, {', '.join(names)}) "
+        f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
+        f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
+        f"WHERE true ORDER BY c.shopify_id ON CONFLICT (shop_id, shopify_id) DO NOTHING RETURNING {parent}"
     )
 
 

@@ -1,8 +1,9 @@
-"""Which columns each resource writes, derived once from the record dataclasses and the models.
+"""Which columns each resource writes, derived once from the resource declarations
+(`shopsync.resources`): their record dataclasses and models.
 
 A record field maps to the model column of the same name (`shopsync.payloads.records` promises that);
-anything not in the record (`id`, `shop`, `synced_at`, `deleted_at`, `is_historical`, `local_*`) is
-the write path's own business.
+a field that is a declared child list is the child's table; anything not in the record (`id`, `shop`,
+`synced_at`, `deleted_at`, `is_historical`, `local_*`) is the write path's own business.
 """
 
 from __future__ import annotations
@@ -13,15 +14,7 @@ from dataclasses import dataclass, fields
 
 from django.db import models
 
-from shopsync.models import Customer, LineItem, Order, Product, ProductVariant
-from shopsync.payloads.records import (
-    CustomerRecord,
-    LineItemRecord,
-    OrderRecord,
-    ProductRecord,
-    Resource,
-    VariantRecord,
-)
+from shopsync.resources import DECLARATIONS, ChildDeclaration, Resource, ResourceDeclaration
 
 
 @dataclass(frozen=True)
@@ -40,6 +33,7 @@ class ChildTable:
     columns: tuple[Column, ...]  # shopify_id first
     parent_column: str  # "order_id"
     records_attribute: str  # "line_items" on the parent record
+    children: tuple[ChildTable, ...] = ()  # children of children, written after this table
 
     @property
     def table(self) -> str:
@@ -49,13 +43,18 @@ class ChildTable:
     def stage(self) -> str:
         return f"_shopsync_stage_{self.model._meta.model_name}"
 
+    @property
+    def parent_map(self) -> str:
+        """The stage table of (parent shopify_id, parent row id) this table's rows join."""
+        return f"_shopsync_stage_parent_{self.model._meta.model_name}"
+
 
 @dataclass(frozen=True)
 class ParentTable:
     resource: Resource
     model: type[models.Model]
     columns: tuple[Column, ...]  # shopify_id first, then shopify_updated_at
-    child: ChildTable | None
+    children: tuple[ChildTable, ...] = ()
     # NOT NULL columns that are ours: their values on insert only, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
     computes_is_historical: bool = False
@@ -69,6 +68,25 @@ class ParentTable:
     def stage(self) -> str:
         return f"_shopsync_stage_{self.model._meta.model_name}"
 
+    @property
+    def flat_children(self) -> tuple[tuple[ChildTable, int], ...]:
+        """Every child table at any depth, parents before their children: (table, the index of its
+        parent table in this tuple, or -1 for the resource's own children)."""
+        return _flatten(self.children, -1, ())
+
+    def all_tables(self) -> list[str]:
+        return [self.table, *(child.table for child, _ in self.flat_children)]
+
+
+def _flatten(
+    children: tuple[ChildTable, ...], parent_index: int, done: tuple[tuple[ChildTable, int], ...]
+) -> tuple[tuple[ChildTable, int], ...]:
+    level = done + tuple((child, parent_index) for child in children)
+    flat = level
+    for offset, child in enumerate(children):
+        flat = _flatten(child.children, len(done) + offset, flat)
+    return flat
+
 
 def _columns(record_type: type, model: type[models.Model], *, skip: set[str]) -> tuple[Column, ...]:
     names = [f.name for f in fields(record_type) if f.name not in skip]
@@ -76,42 +94,31 @@ def _columns(record_type: type, model: type[models.Model], *, skip: set[str]) ->
     return tuple(Column(name, model._meta.get_field(name)) for name in names)
 
 
-def _parent(resource: Resource, record_type: type, model: type[models.Model], **kwargs) -> ParentTable:
-    child = kwargs.pop("child", None)
-    skip = {child.records_attribute} if child else set()
-    columns = _columns(record_type, model, skip=skip)
-    return ParentTable(
-        resource=resource,
-        model=model,
-        columns=columns,
-        child=child,
-        values=operator.attrgetter(*(c.name for c in columns)),
-        **kwargs,
+def _child(declaration: ChildDeclaration) -> ChildTable:
+    skip = {child.name for child in declaration.children}
+    return ChildTable(
+        declaration.model,
+        _columns(declaration.record_type, declaration.model, skip=skip),
+        declaration.parent_column,
+        declaration.name,
+        tuple(_child(child) for child in declaration.children),
     )
 
 
-def _child(record_type: type, model: type[models.Model], parent_column: str, attribute: str) -> ChildTable:
-    return ChildTable(model, _columns(record_type, model, skip=set()), parent_column, attribute)
+def _parent(declaration: ResourceDeclaration) -> ParentTable:
+    skip = {child.name for child in declaration.children}
+    columns = _columns(declaration.record_type, declaration.model, skip=skip)
+    return ParentTable(
+        resource=Resource(declaration.name),
+        model=declaration.model,
+        columns=columns,
+        children=tuple(_child(child) for child in declaration.children),
+        insert_only=declaration.insert_only,
+        computes_is_historical=declaration.computes_is_historical,
+        values=operator.attrgetter(*(c.name for c in columns)),
+    )
 
 
 TABLES: dict[Resource, ParentTable] = {
-    Resource.CUSTOMERS: _parent(
-        Resource.CUSTOMERS,
-        CustomerRecord,
-        Customer,
-        insert_only=(("local_notes", "''"), ("local_tags", "'[]'"), ("local_attributes", "'{}'")),
-    ),
-    Resource.ORDERS: _parent(
-        Resource.ORDERS,
-        OrderRecord,
-        Order,
-        child=_child(LineItemRecord, LineItem, "order_id", "line_items"),
-        computes_is_historical=True,
-    ),
-    Resource.PRODUCTS: _parent(
-        Resource.PRODUCTS,
-        ProductRecord,
-        Product,
-        child=_child(VariantRecord, ProductVariant, "product_id", "variants"),
-    ),
+    Resource(name): _parent(declaration) for name, declaration in DECLARATIONS.items()
 }

@@ -19,14 +19,15 @@ from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from shopsync.models import Shop
-from shopsync.payloads.records import AnyRecord, Resource
+from shopsync.payloads.records import AnyRecord
+from shopsync.resources import Resource
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
 from shopsync.services.upsert.encoding import (
+    ChildRecords,
     EncodedBatch,
     adapted_rows,
     child_rows,
-    children_not_given,
     newest_per_id,
 )
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
@@ -61,9 +62,7 @@ def records_upsert(
     batch = newest_per_id(records)
     if not batch:
         return UpsertResult()
-    write = _BatchWrite(
-        spec=spec, shop_id=shop.pk, source=_RecordsSource(batch, spec.child), mode=UpsertMode(mode)
-    )
+    write = _BatchWrite(spec=spec, shop_id=shop.pk, source=_RecordsSource(batch, spec), mode=UpsertMode(mode))
     return _run_with_retries(write.run, using=using)
 
 
@@ -85,24 +84,6 @@ def encoded_batch_upsert(
     spec = TABLES[batch.resource]
     write = _BatchWrite(spec=spec, shop_id=shop.pk, source=_EncodedSource(batch), mode=UpsertMode(mode))
     return _run_with_retries(write.run, using=using)
-
-
-def customers_upsert(
-    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
-) -> UpsertResult:
-    return records_upsert(shop=shop, resource=Resource.CUSTOMERS, records=records, mode=mode)
-
-
-def orders_upsert(
-    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
-) -> UpsertResult:
-    return records_upsert(shop=shop, resource=Resource.ORDERS, records=records, mode=mode)
-
-
-def products_upsert(
-    *, shop: Shop, records: Iterable[AnyRecord], mode: UpsertMode = UpsertMode.LATEST_WINS
-) -> UpsertResult:
-    return records_upsert(shop=shop, resource=Resource.PRODUCTS, records=records, mode=mode)
 
 
 def records_soft_delete(
@@ -135,6 +116,59 @@ def records_soft_delete(
     return _run_with_retries(run, using=using)
 
 
+def child_records_insert(
+    *,
+    shop: Shop,
+    resource: Resource | str,
+    child: str,
+    parent_shopify_id: int,
+    records: Iterable[Any],
+    using: str = DEFAULT_DB_ALIAS,
+) -> bool:
+    """Add children (one kind, named by its declaration's `name`) under their stored parent, leaving
+    its other children, and any stored child with the same id, as they are: a stored copy came from
+    a parent version, which is at least as new as a one-child webhook (Ordering.PARENT). Returns
+    False, writing nothing, when the parent is not stored (or is a tombstone): the caller fetches it."""
+    spec = TABLES[Resource(resource)]
+    table = next(
+        table for table, above in spec.flat_children if above < 0 and table.records_attribute == child
+    )
+    owner = _Owner(parent_shopify_id, {child: list(records)})
+
+    def run(dialect: Dialect) -> bool:
+        dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
+        dialect.stage(statements.ID_LIST, ["shopify_id"], [(parent_shopify_id,)])
+        found = dialect.execute(statements.parents_stored_sql(spec, dialect), [shop.pk])
+        if not found:
+            return False
+        dialect.prepare_stage(table.parent_map, "shopify_id bigint, id bigint")
+        dialect.stage(table.parent_map, ["shopify_id", "id"], found)
+        columns_sql = statements.stage_columns_sql(
+            dialect, table.columns, prefix=("parent_shopify_id bigint",)
+        )
+        dialect.prepare_stage(table.stage, columns_sql)
+        rows, _ = child_rows(table, [owner])
+        names = ["parent_shopify_id", *(c.name for c in table.columns)]
+        dialect.stage(table.stage, names, adapted_rows(dialect.adapter, table.columns, rows, offset=1))
+        added = dialect.execute(statements.children_insert_missing_sql(table, dialect), [shop.pk])
+        if added:
+            dialect.execute(
+                statements.touch_sql(spec, dialect, 1), [dialect.adapt_timestamp(timezone.now()), found[0][1]]
+            )
+        return True
+
+    return _run_with_retries(run, using=using)
+
+
+class _Owner:
+    """A parent as `child_rows` reads it: its id and its child lists."""
+
+    def __init__(self, shopify_id: int, children: dict[str, list[Any]]) -> None:
+        self.shopify_id = shopify_id
+        self.shopify_updated_at = None
+        self.__dict__.update(children)
+
+
 def records_analyze(*, resource: Resource | str, using: str = DEFAULT_DB_ALIAS) -> None:
     """Refresh the planner's statistics of a resource's tables (parent and children).
 
@@ -143,9 +177,8 @@ def records_analyze(*, resource: Resource | str, using: str = DEFAULT_DB_ALIAS) 
     its stored rows pick plans that read every row of the shop for each batch. Cheap (ANALYZE
     samples), and it takes no lock writers wait on."""
     spec = TABLES[Resource(resource)]
-    tables = [spec.table] + ([spec.child.table] if spec.child else [])
     with connections[using].cursor() as cursor:
-        for table in tables:
+        for table in spec.all_tables():
             cursor.execute(f"ANALYZE {table}")
 
 
@@ -224,38 +257,66 @@ class _BatchWrite:
         self.source.stage_parents(dialect, spec)
 
     def _write_children(self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int]) -> set[int]:
-        """Returns the parent pks whose children changed."""
-        child = self.spec.child
+        """Replace the children of the parents now at the staged version, table by table (children of
+        children after their parents). Returns the parent pks whose children changed."""
         parents = {shopify_id: pk for shopify_id, (pk, _) in written.items()} | unchanged
-        for shopify_id in self.source.children_not_given:
-            # Not in the parent map, so neither the delete nor the upsert below touches its children.
-            parents.pop(shopify_id, None)
-        if child is None or not parents:
+        if not self.spec.children or not parents:
             return set()
-        dialect = self.dialect
-        dialect.prepare_stage(statements.PARENT_MAP, "shopify_id bigint, id bigint")
-        dialect.stage(statements.PARENT_MAP, ["shopify_id", "id"], sorted(parents.items()))
-        self._stage_children(child, parents)
         # Which parents' children changed matters only for parents that are otherwise unchanged (they
         # get `synced_at` touched); without such parents the statements return nothing to read.
         returning = bool(unchanged)
+        # Only rows that existed before can have children to drop (new ones start empty).
+        all_new = not unchanged and all(inserted for _, inserted in written.values())
+        # Per table, its rows' ids mapped to the resource row they belong to (for `changed`).
+        owners: list[dict[int, int]] = []
         changed: set[int] = set()
-        if unchanged or not all(inserted for _, inserted in written.values()):
-            # Only rows that existed before can have children to drop (new ones start empty).
-            deleted = dialect.execute(statements.children_delete_sql(child, returning=returning))
-            changed = {row[0] for row in deleted}
-        upserted = dialect.execute(
-            statements.children_upsert_sql(child, dialect, returning=returning), [self.shop_id]
-        )
-        return changed | {row[0] for row in upserted}
+        for index, (child, parent_index) in enumerate(self.spec.flat_children):
+            skipped = set(self.source.children_not_given[index])
+            if parent_index < 0:
+                # A parent not carrying this list is not in the map: its children stay as they are.
+                rows = [
+                    (shopify_id, pk, pk)
+                    for shopify_id, pk in sorted(parents.items())
+                    if shopify_id not in skipped
+                ]
+            else:
+                above = self.spec.flat_children[parent_index][0]
+                stored = self.dialect.execute(statements.child_rows_sql(above, self.dialect), [self.shop_id])
+                rows = [
+                    (shopify_id, pk, owners[parent_index][parent_pk])
+                    for shopify_id, pk, parent_pk in stored
+                    if shopify_id not in skipped
+                ]
+            owners.append({pk: owner for _, pk, owner in rows})
+            changed |= {owners[index][pk] for pk in self._replace(child, rows, index, returning=returning,
+                                                                   delete=parent_index >= 0 or not all_new)}  # fmt: skip
+        return changed
 
-    def _stage_children(self, child: ChildTable, parents: dict[int, int]) -> None:
+    def _replace(self, child: ChildTable, rows: list[tuple[int, int, int]], index: int, *, returning: bool,
+                 delete: bool) -> set[int]:  # fmt: skip
+        """Stage the parent map and the children of one child table, then delete and upsert. Returns
+        the parent row ids whose children changed (when `returning`)."""
         dialect = self.dialect
+        dialect.prepare_stage(child.parent_map, "shopify_id bigint, id bigint")
+        dialect.stage(
+            child.parent_map, ["shopify_id", "id"], [(shopify_id, pk) for shopify_id, pk, _ in rows]
+        )
         columns_sql = statements.stage_columns_sql(
             dialect, child.columns, prefix=("parent_shopify_id bigint",)
         )
         dialect.prepare_stage(child.stage, columns_sql)
-        self.source.stage_children(dialect, child, parents)
+        if rows:
+            self.source.stage_children(dialect, child, index, {shopify_id for shopify_id, _, _ in rows})
+        changed: set[int] = set()
+        if delete and rows:
+            deleted = dialect.execute(statements.children_delete_sql(child, returning=returning))
+            changed = {row[0] for row in deleted}
+        if rows:
+            upserted = dialect.execute(
+                statements.children_upsert_sql(child, dialect, returning=returning), [self.shop_id]
+            )
+            changed |= {row[0] for row in upserted}
+        return changed
 
     def _result(
         self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]
@@ -278,17 +339,19 @@ class _BatchWrite:
 class _RecordsSource:
     """Rows from records, adapted for the live dialect; only the winners' children are staged."""
 
-    def __init__(self, records: list[AnyRecord], child: ChildTable | None) -> None:
+    def __init__(self, records: list[AnyRecord], spec: ParentTable) -> None:
         self.records = records
         self.count = len(records)
-        self.children_not_given = children_not_given(child, records)
+        self.split = ChildRecords(spec, records)
+        self.children_not_given = self.split.not_given
 
     def stage_parents(self, dialect: Dialect, spec: ParentTable) -> None:
         rows = adapted_rows(dialect.adapter, spec.columns, map(spec.values, self.records))
         dialect.stage(spec.stage, [c.name for c in spec.columns], rows)
 
-    def stage_children(self, dialect: Dialect, child: ChildTable, parents: dict[int, int]) -> None:
-        rows, _ = child_rows(child, [record for record in self.records if record.shopify_id in parents])
+    def stage_children(self, dialect: Dialect, child: ChildTable, index: int, parents: set[int]) -> None:
+        owners = [owner for owner in self.split.given[index] if owner.shopify_id in parents]
+        rows, _ = child_rows(child, owners)
         names = ["parent_shopify_id", *(c.name for c in child.columns)]
         dialect.stage(child.stage, names, adapted_rows(dialect.adapter, child.columns, rows, offset=1))
 
@@ -304,6 +367,6 @@ class _EncodedSource:
     def stage_parents(self, dialect: Dialect, spec: ParentTable) -> None:
         dialect.stage_copy_text(spec.stage, [c.name for c in spec.columns], self.batch.parents)
 
-    def stage_children(self, dialect: Dialect, child: ChildTable, parents: dict[int, int]) -> None:
+    def stage_children(self, dialect: Dialect, child: ChildTable, index: int, parents: set[int]) -> None:
         names = ["parent_shopify_id", *(c.name for c in child.columns)]
-        dialect.stage_copy_text(child.stage, names, self.batch.children)
+        dialect.stage_copy_text(child.stage, names, self.batch.children[index])

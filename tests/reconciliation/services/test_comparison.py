@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
+from shopsync.models import OrderTransaction
 from tests.factories import OrderFactory, ShopFactory
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -33,6 +34,25 @@ def test_missing_extra_and_stale_ids_are_named_exactly(shop):
     assert found == {"missing": [6, 7], "extra": [3], "stale": [2]}
     assert counts == {"missing": 2, "extra": 1, "stale": 1}
     assert local == 5
+
+
+def test_an_order_whose_transaction_ids_differ_at_the_same_version_is_stale(shop):
+    # given: ours 1 has transactions 11 and 12, ours 2 has 21; Shopify has 11 and 13 on 1, 21 on 2,
+    # and transaction 31 on order 3, of which we have none
+    first, second = (OrderFactory(shop=shop, shopify_id=i, shopify_updated_at=T0) for i in (1, 2))
+    third = OrderFactory(shop=shop, shopify_id=3, shopify_updated_at=T0)
+    for order, transaction_id in ((first, 11), (first, 12), (second, 21)):
+        OrderTransaction.objects.create(shop=shop, order=order, shopify_id=transaction_id, kind="sale")
+    shopify = [
+        (1, T0, (("transactions", 11), ("transactions", 13))),
+        (2, T0, (("transactions", 21),)),
+        (third.shopify_id, T0, (("transactions", 31),)),
+    ]
+    # when
+    _, found, counts, _ = _compare(shop, shopify)
+    # then
+    assert found == {"missing": [], "extra": [], "stale": [1, 3]}
+    assert counts["stale"] == 2
 
 
 def test_changes_after_the_cutoff_are_not_judged(shop):

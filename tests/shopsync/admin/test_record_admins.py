@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from shopsync.models import Customer
+from shopsync.models import Customer, OrderTransaction, ProductOption
 from tests.factories import CustomerFactory, LineItemFactory, OrderFactory, ProductVariantFactory
 
 
@@ -30,6 +30,26 @@ def test_product_page_shows_its_variants(superuser_client, shop):
     # then
     assert detail.status_code == 200
     assert "Large / Green" in detail.content.decode()
+
+
+def test_order_page_shows_its_transactions_and_product_page_its_options(superuser_client, shop):
+    # given: children declared with their resources get an inline each
+    order = OrderFactory(shop=shop)
+    OrderTransaction.objects.create(
+        shop=shop, order=order, shopify_id=91, kind="authorization", gateway="bogus-gw"
+    )
+    variant = ProductVariantFactory(product__shop=shop, option1="Large", option2="Green")
+    ProductOption.objects.create(shop=shop, product=variant.product, shopify_id=71, name="Fabric-size",
+                                 position=1, option_values=["Large"])  # fmt: skip
+    # when
+    order_page = superuser_client.get(
+        reverse("admin:shopsync_order_change", args=[order.pk])
+    ).content.decode()
+    product_page = superuser_client.get(reverse("admin:shopsync_product_change", args=[variant.product.pk]))
+    # then
+    assert "bogus-gw" in order_page and "authorization" in order_page
+    assert "Fabric-size" in product_page.content.decode()
+    assert "Green" in product_page.content.decode()
 
 
 def test_customer_local_fields_are_editable_and_shopify_fields_are_not(superuser_client, shop):

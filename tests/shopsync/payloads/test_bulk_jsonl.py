@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from shopsync.payloads import Resource, read_bulk_jsonl
+from shopsync.payloads import read_bulk_jsonl
+from shopsync.resources import Resource
 
 
 def _order(order_id: int) -> bytes:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.sync.graphql_queries import (
     bulk_query,
     children_query,

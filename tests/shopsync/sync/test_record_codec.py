@@ -4,8 +4,8 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from shopsync.payloads import Resource
 from shopsync.payloads.records import LineItemRecord, OrderRecord, ProductRecord, VariantRecord
+from shopsync.resources import Resource
 from shopsync.services.sync.record_codec import record_from_json, record_to_json
 
 

@@ -9,15 +9,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product, ProductVariant, SyncSession
-from shopsync.payloads import Resource, parse_customer_rest, parse_order_rest, parse_product_rest
-from shopsync.payloads.records import (
-    CustomerRecord,
-    LineItemRecord,
-    OrderRecord,
-    ProductRecord,
-    VariantRecord,
-)
+from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product, SyncSession
+from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
+from shopsync.payloads.rest import parse_transaction_rest
+from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
 from tests.processes import database_connections_cut
 
@@ -36,41 +31,50 @@ def _run_inline(shop, kind="initial", **options):
 
 
 def _db_record(resource: Resource, row) -> object:
-    """Our row as the shared record type, to compare with the simulator's truth."""
-    cls = {
-        Resource.ORDERS: OrderRecord,
-        Resource.CUSTOMERS: CustomerRecord,
-        Resource.PRODUCTS: ProductRecord,
-    }[resource]
+    """Our row as the shared record type, with every child its declaration lists, to compare with
+    the simulator's truth."""
+    declaration = declaration_for(resource)
+    children = {child.name for child in declaration.children}
     values = {
         f.name: getattr(row, f.name)
-        for f in dataclasses.fields(cls)
-        if f.name not in ("line_items", "variants")
+        for f in dataclasses.fields(declaration.record_type)
+        if f.name not in children
     }
-    if resource == Resource.ORDERS:
-        values["line_items"] = sorted(
-            (LineItemRecord(**{f.name: getattr(li, f.name) for f in dataclasses.fields(LineItemRecord)})
-             for li in LineItem.objects.filter(order=row)), key=lambda r: r.shopify_id)  # fmt: skip
-    if resource == Resource.PRODUCTS:
-        values["variants"] = sorted(
-            (VariantRecord(**{f.name: getattr(v, f.name) for f in dataclasses.fields(VariantRecord)})
-             for v in ProductVariant.objects.filter(product=row)), key=lambda r: r.shopify_id)  # fmt: skip
-    return cls(**values)
+    for child in declaration.children:
+        names = [f.name for f in dataclasses.fields(child.record_type)]
+        values[child.name] = [
+            child.record_type(**{name: getattr(item, name) for name in names})
+            for item in getattr(row, child.name).all()
+        ]
+    return declaration.record_type(**values)
 
 
-def _normalised(record):
-    for children in ("line_items", "variants"):
-        if hasattr(record, children):
-            setattr(record, children, sorted(getattr(record, children), key=lambda r: r.shopify_id))
+def _normalised(resource: Resource, record):
+    for child in declaration_for(resource).children:
+        if getattr(record, child.name) is not None:
+            setattr(record, child.name, sorted(getattr(record, child.name), key=lambda r: r.shopify_id))
     return record
+
+
+def _truth_transactions(simulator, shop) -> dict[int, list]:
+    """REST orders do not embed their transactions: the simulator's truth lists them apart."""
+    by_order: dict[int, list] = {}
+    for row in simulator.control.truth("transactions", full=True, shop=shop.sim_domain)["records"]:
+        by_order.setdefault(row["record"]["order_id"], []).append(parse_transaction_rest(row["record"]))
+    return by_order
 
 
 def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
     for resource in resources:
         truth = simulator.control.truth(resource.value, full=True, shop=shop.sim_domain)
-        expected = {row["id"]: _normalised(PARSERS[resource](row["record"])) for row in truth["records"]}
+        expected = {row["id"]: PARSERS[resource](row["record"]) for row in truth["records"]}
+        if resource == Resource.ORDERS:
+            transactions = _truth_transactions(simulator, shop)
+            for shopify_id, record in expected.items():
+                record.transactions = transactions.get(shopify_id, [])
+        expected = {shopify_id: _normalised(resource, record) for shopify_id, record in expected.items()}
         rows = MODELS[resource].objects.filter(shop=shop, deleted_at__isnull=True)
-        actual = {row.shopify_id: _normalised(_db_record(resource, row)) for row in rows}
+        actual = {row.shopify_id: _normalised(resource, _db_record(resource, row)) for row in rows}
         assert sorted(actual) == sorted(expected), f"{resource}: ids differ"
         different = [i for i in expected if actual[i] != expected[i]]
         assert different == [], (
@@ -108,6 +112,25 @@ def test_an_incremental_run_after_k_changes_fetches_about_k_records(simulator, s
     assert (orders.synced, orders.updated) == (5, 5)
     assert orders.api_calls <= 4  # a count, a page (plus a page-size fit): not the store
     assert sum(job.synced for job in session.jobs.all()) <= 10  # the changed orders touch their customers
+    assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+
+
+def test_an_incremental_run_picks_up_a_new_transaction_through_its_order(simulator, sim_shop):
+    # given: an authorized order, synced; then captured in Shopify (a new transaction, which moves the
+    # order's updatedAt: contract §8.12, the simulator's default)
+    shop = sim_shop(orders=150)
+    _run_inline(shop)
+    truth = simulator.control.truth("orders", full=True, shop=shop.sim_domain)["records"]
+    authorized = next(row["id"] for row in truth if row["record"]["financial_status"] == "authorized")
+    before = Order.objects.get(shop=shop, shopify_id=authorized).transactions.count()
+    simulator.control.update("orders", authorized, shop=shop.sim_domain, capture=True)
+    # when
+    session = _run_inline(shop, kind="incremental")
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    order = Order.objects.get(shop=shop, shopify_id=authorized)
+    assert order.transactions.count() == before + 1
+    assert order.transactions.filter(kind="capture", parent_transaction_shopify_id__isnull=False).exists()
     assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
 
 

@@ -81,7 +81,7 @@ def test_an_order_with_hundreds_of_line_items_arrives_complete(fake_shopify):
     assert len(children_queries) == 6  # 5 with the page, then 50 x 5 + 5
     assert [
         (r["variables"]["first"], r["variables"]["childFirst"]) for r in fake_shopify.page_requests()
-    ] == [(20, 5)]
+    ] == [(18, 5)]
 
 
 def test_populate_and_update_follow_the_seed_table(fake_shopify):

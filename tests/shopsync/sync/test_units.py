@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.dead_letter_retries import _parse_record
 from shopsync.services.sync.units import nodes_parse, unit_parse
 
@@ -16,7 +16,7 @@ def test_a_paged_unit_stored_for_a_retry_keeps_its_children():
     records, invalid = nodes_parse(Resource.ORDERS, [(bad, LINES)], where={"page": 1})
     # then
     assert records == []
-    assert invalid[0].raw == {"node": bad, "children": LINES}
+    assert invalid[0].raw == {"node": bad, "children": {"line_items": LINES}}
     # and once the stored payload is fixed, the retry parses the whole order
     fixed = {**invalid[0].raw, "node": ORDER}
     assert [line.shopify_id for line in _parse_record(resource="orders", payload=fixed).line_items] == [

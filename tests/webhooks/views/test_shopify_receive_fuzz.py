@@ -14,12 +14,22 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product, ProductVariant, Shop
+from shopsync.models import (
+    Customer,
+    FailedSyncItem,
+    LineItem,
+    Order,
+    OrderTransaction,
+    Product,
+    ProductOption,
+    ProductVariant,
+    Shop,
+)
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
-from shopsync.services.upsert import customers_upsert, orders_upsert, products_upsert
+from shopsync.services.upsert import records_upsert
 from tests.factories import ShopFactory
 from tests.webhooks.conftest import RECEIVER_PATH, sign, webhook_headers
-from tests.webhooks.factories import at, customer_payload, order_payload, product_payload
+from tests.webhooks.factories import at, customer_payload, order_payload, product_payload, transaction_payload
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.services import processing
 from webhooks.services.processing import WebhookRetryableError
@@ -96,6 +106,7 @@ BASES: dict[str, Callable[[], object]] = {
     "orders/updated": lambda: order_payload(ORDER_ID, version=1),
     "orders/cancelled": lambda: order_payload(ORDER_ID, version=1, cancelled_at=at(1)),
     "orders/delete": lambda: {"id": ORDER_ID},
+    "order_transactions/create": lambda: transaction_payload(ORDER_ID * 10 + 7, order_id=ORDER_ID),
     "customers/create": lambda: customer_payload(CUSTOMER_ID, version=1),
     "customers/update": lambda: customer_payload(CUSTOMER_ID, version=1),
     "customers/delete": lambda: {"id": CUSTOMER_ID},
@@ -124,7 +135,13 @@ BASES: dict[str, Callable[[], object]] = {
     },
     "shop/redact": lambda: {"shop_id": 954889, "shop_domain": "fuzz.myshopify.com"},
 }
-CHILDREN = {"orders": "line_items", "products": "variants"}
+# (resource, child list): the topics that may change it (besides the resource's own with the list).
+CHILDREN = {
+    ("orders", "line_items"): (),
+    ("orders", "transactions"): ("order_transactions/create",),
+    ("products", "variants"): (),
+    ("products", "options"): (),
+}
 # Erasing the shop's records is what shop/redact is for.
 ERASING_TOPICS = frozenset({"shop/redact"})
 FUZZ_TOKEN = "shpat_fuzz"
@@ -191,23 +208,40 @@ def _seed(shop) -> None:
     PrivacyRequest.objects.all().delete()
     for model in (Order, Product, Customer):
         model.objects.filter(shop=shop).delete()
-    orders_upsert(shop=shop, records=[parse_order_rest(order_payload(ORDER_ID, version=0))])
-    products_upsert(shop=shop, records=[parse_product_rest(product_payload(PRODUCT_ID, version=0))])
-    customers_upsert(shop=shop, records=[parse_customer_rest(customer_payload(CUSTOMER_ID, version=0))])
+    records_upsert(
+        resource="orders", shop=shop, records=[parse_order_rest(order_payload(ORDER_ID, version=0))]
+    )
+    records_upsert(
+        resource="products", shop=shop, records=[parse_product_rest(product_payload(PRODUCT_ID, version=0))]
+    )
+    records_upsert(
+        resource="customers",
+        shop=shop,
+        records=[parse_customer_rest(customer_payload(CUSTOMER_ID, version=0))],
+    )
 
 
-def _children() -> dict[str, list[tuple]]:
+def _children() -> dict[tuple[str, str], list[tuple]]:
     return {
-        "orders": list(
+        ("orders", "line_items"): list(
             LineItem.objects.order_by("shopify_id").values_list("shopify_id", "quantity", "title")
         ),
-        "products": list(
+        ("orders", "transactions"): list(
+            OrderTransaction.objects.order_by("shopify_id").values_list("shopify_id", "order_id", "status")
+        ),
+        ("products", "variants"): list(
             ProductVariant.objects.order_by("shopify_id").values_list("shopify_id", "price", "sku")
+        ),
+        ("products", "options"): list(
+            ProductOption.objects.order_by("shopify_id").values_list("shopify_id", "name", "option_values")
         ),
     }
 
 
-def _carries_children(topic: str, body: bytes, resource: str) -> bool:
+def _carries_children(topic: str, body: bytes, key: tuple[str, str]) -> bool:
+    if topic in CHILDREN[key]:
+        return True
+    resource, child = key
     try:
         payload = json.loads(body)
     except ValueError:
@@ -215,7 +249,7 @@ def _carries_children(topic: str, body: bytes, resource: str) -> bool:
     return (
         topic.startswith(f"{resource}/")
         and isinstance(payload, dict)
-        and isinstance(payload.get(CHILDREN[resource]), list)
+        and isinstance(payload.get(child), list)
     )
 
 
@@ -253,7 +287,7 @@ def test_any_signed_body_of_any_topic_is_applied_or_recorded_as_failed_and_never
         assert FailedSyncItem.objects.filter(source_ref=str(log.pk)).exists()
     # and children change only through an explicit list in a delivery that was applied
     after = _children()
-    for resource in CHILDREN if topic not in ERASING_TOPICS else ():
-        if after[resource] != before[resource]:
-            assert log.status == WebhookLog.Status.PROCESSED, (resource, before, after)
-            assert _carries_children(topic, body, resource), (resource, before, after)
+    for key in CHILDREN if topic not in ERASING_TOPICS else ():
+        if after[key] != before[key]:
+            assert log.status == WebhookLog.Status.PROCESSED, (key, before, after)
+            assert _carries_children(topic, body, key), (key, before, after)

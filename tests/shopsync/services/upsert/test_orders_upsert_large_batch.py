@@ -1,5 +1,5 @@
 """A 5,000-order batch (the size the write-path benchmark reaches for) read from bulk JSONL and written
-in one `orders_upsert` call: correctness only, no timing."""
+in one `records_upsert` call: correctness only, no timing."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from shopsync.models import LineItem, Order
-from shopsync.payloads import Resource, read_bulk_jsonl
-from shopsync.services.upsert import UpsertResult, orders_upsert
+from shopsync.payloads import read_bulk_jsonl
+from shopsync.resources import Resource
+from shopsync.services.upsert import UpsertResult, records_upsert
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_a_5000_order_batch_is_written_in_one_call(shop):
     # given
     records = _one_batch(_bulk_lines(orders=ORDERS, updated_at="2024-01-01T00:05:00Z"))
     # when
-    result = orders_upsert(shop=shop, records=records)
+    result = records_upsert(resource="orders", shop=shop, records=records)
     # then
     assert result == UpsertResult(created=ORDERS)
     assert Order.objects.filter(shop=shop).count() == ORDERS
@@ -77,18 +78,22 @@ def test_a_5000_order_batch_is_written_in_one_call(shop):
 
 def test_a_5000_order_batch_replayed_then_updated(shop):
     # given
-    orders_upsert(
-        shop=shop, records=_one_batch(_bulk_lines(orders=ORDERS, updated_at="2024-01-01T00:05:00Z"))
+    records_upsert(
+        resource="orders",
+        shop=shop,
+        records=_one_batch(_bulk_lines(orders=ORDERS, updated_at="2024-01-01T00:05:00Z")),
     )
     item_pks = set(LineItem.objects.values_list("pk", flat=True))
     # when
-    replay = orders_upsert(
-        shop=shop, records=_one_batch(_bulk_lines(orders=ORDERS, updated_at="2024-01-01T00:05:00Z"))
+    replay = records_upsert(
+        resource="orders",
+        shop=shop,
+        records=_one_batch(_bulk_lines(orders=ORDERS, updated_at="2024-01-01T00:05:00Z")),
     )
     newer = _one_batch(_bulk_lines(orders=ORDERS, updated_at="2024-01-02T00:00:00Z"))
     for record in newer:
         record.line_items = record.line_items[:1]
-    update = orders_upsert(shop=shop, records=newer)
+    update = records_upsert(resource="orders", shop=shop, records=newer)
     # then
     assert replay == UpsertResult(unchanged=ORDERS)
     assert update == UpsertResult(updated=ORDERS)

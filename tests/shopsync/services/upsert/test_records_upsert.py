@@ -8,16 +8,8 @@ import pytest
 from django.db import transaction
 
 from shopsync.models import Customer, LineItem, Order, Product, ProductVariant
-from shopsync.payloads.records import Resource
-from shopsync.services.upsert import (
-    UpsertMode,
-    UpsertResult,
-    customers_upsert,
-    orders_upsert,
-    products_upsert,
-    records_soft_delete,
-    records_upsert,
-)
+from shopsync.resources import Resource
+from shopsync.services.upsert import UpsertMode, UpsertResult, records_soft_delete, records_upsert
 from tests.shopsync.services.upsert.conftest import T0, at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -35,7 +27,7 @@ def test_new_orders_are_created_with_their_line_items(shop, make_order):
     # given
     batch = [make_order(1, items={11: 1, 12: 2}), make_order(2, items={21: 3})]
     # when
-    result = orders_upsert(shop=shop, records=batch)
+    result = records_upsert(resource="orders", shop=shop, records=batch)
     # then
     assert result == UpsertResult(created=2)
     order = Order.objects.get(shop=shop, shopify_id=1)
@@ -54,11 +46,13 @@ def test_new_orders_are_created_with_their_line_items(shop, make_order):
 def test_replaying_a_batch_changes_nothing(shop, make_order):
     # given
     batch = [make_order(1, items={11: 1, 12: 2}), make_order(2)]
-    orders_upsert(shop=shop, records=batch)
+    records_upsert(resource="orders", shop=shop, records=batch)
     synced_before = dict(Order.objects.values_list("shopify_id", "synced_at"))
     item_pks_before = sorted(LineItem.objects.values_list("pk", flat=True))
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, items={11: 1, 12: 2}), make_order(2)])
+    result = records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, items={11: 1, 12: 2}), make_order(2)]
+    )
     # then
     assert result == UpsertResult(unchanged=2)
     assert dict(Order.objects.values_list("shopify_id", "synced_at")) == synced_before
@@ -67,9 +61,11 @@ def test_replaying_a_batch_changes_nothing(shop, make_order):
 
 def test_a_newer_version_updates_the_row(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0)])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0)])
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, version=5, financial_status="refunded")])
+    result = records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, version=5, financial_status="refunded")]
+    )
     # then
     assert result == UpsertResult(updated=1)
     order = Order.objects.get(shopify_id=1)
@@ -78,9 +74,11 @@ def test_a_newer_version_updates_the_row(shop, make_order):
 
 def test_an_older_payload_never_overwrites_a_newer_one(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=5, items={11: 5})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=5, items={11: 5})])
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, version=2, items={11: 1, 99: 1}, name="old")])
+    result = records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, version=2, items={11: 1, 99: 1}, name="old")]
+    )
     # then
     assert result == UpsertResult(skipped_stale=1)
     order = Order.objects.get(shopify_id=1)
@@ -90,9 +88,11 @@ def test_an_older_payload_never_overwrites_a_newer_one(shop, make_order):
 
 def test_same_version_with_different_content_is_written(shop, make_customer):
     # given: a tie on updated_at is not stale (a re-fetch of the same version is authoritative)
-    customers_upsert(shop=shop, records=[make_customer(1, version=3, note=None)])
+    records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=3, note=None)])
     # when
-    result = customers_upsert(shop=shop, records=[make_customer(1, version=3, note="completed")])
+    result = records_upsert(
+        resource="customers", shop=shop, records=[make_customer(1, version=3, note="completed")]
+    )
     # then
     assert result == UpsertResult(updated=1)
     assert Customer.objects.get(shopify_id=1).note == "completed"
@@ -102,7 +102,7 @@ def test_duplicate_ids_in_one_batch_collapse_to_the_newest(shop, make_customer):
     # given
     batch = [make_customer(1, version=4), make_customer(1, version=9), make_customer(1, version=2)]
     # when
-    result = customers_upsert(shop=shop, records=batch)
+    result = records_upsert(resource="customers", shop=shop, records=batch)
     # then
     assert result == UpsertResult(created=1)
     assert Customer.objects.get(shopify_id=1).first_name == "v9"
@@ -110,10 +110,14 @@ def test_duplicate_ids_in_one_batch_collapse_to_the_newest(shop, make_customer):
 
 def test_a_winning_order_replaces_its_line_items(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 1, 13: 1})])
+    records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 1, 13: 1})]
+    )
     kept_pk = LineItem.objects.get(shopify_id=11).pk
     # when: 12 removed, 13 changed, 14 added
-    result = orders_upsert(shop=shop, records=[make_order(1, version=1, items={11: 1, 13: 7, 14: 2})])
+    result = records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, version=1, items={11: 1, 13: 7, 14: 2})]
+    )
     # then
     assert result == UpsertResult(updated=1)
     assert _items(1) == {11: 1, 13: 7, 14: 2}
@@ -122,9 +126,10 @@ def test_a_winning_order_replaces_its_line_items(shop, make_order):
 
 def test_an_order_whose_payload_lacks_its_line_items_keeps_the_stored_ones(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 2})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 2})])
     # when: a newer version without its children (None: a partial payload), beside one with them
-    result = orders_upsert(
+    result = records_upsert(
+        resource="orders",
         shop=shop,
         records=[make_order(1, version=1, line_items=None, note="partial"), make_order(2, items={21: 4})],
     )
@@ -136,9 +141,9 @@ def test_an_order_whose_payload_lacks_its_line_items_keeps_the_stored_ones(shop,
 
 def test_an_order_whose_payload_has_no_line_items_loses_the_stored_ones(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 2})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 2})])
     # when: an explicit empty list
-    result = orders_upsert(shop=shop, records=[make_order(1, version=1, items={})])
+    result = records_upsert(resource="orders", shop=shop, records=[make_order(1, version=1, items={})])
     # then
     assert result == UpsertResult(updated=1)
     assert _items(1) == {}
@@ -146,9 +151,9 @@ def test_an_order_whose_payload_has_no_line_items_loses_the_stored_ones(shop, ma
 
 def test_a_replay_without_children_changes_nothing(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1})])
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, version=0, line_items=None)])
+    result = records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, line_items=None)])
     # then
     assert result == UpsertResult(unchanged=1)
     assert _items(1) == {11: 1}
@@ -156,7 +161,7 @@ def test_a_replay_without_children_changes_nothing(shop, make_order):
 
 def test_a_new_order_without_its_line_items_is_created_without_children(shop, make_order):
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, line_items=None)])
+    result = records_upsert(resource="orders", shop=shop, records=[make_order(1, line_items=None)])
     # then
     assert result == UpsertResult(created=1)
     assert _items(1) == {}
@@ -164,11 +169,11 @@ def test_a_new_order_without_its_line_items_is_created_without_children(shop, ma
 
 def test_a_product_whose_payload_lacks_its_variants_keeps_the_stored_ones(shop, make_product):
     # given
-    products_upsert(shop=shop, records=[make_product(1, version=0, variants=[11, 12])])
+    records_upsert(resource="products", shop=shop, records=[make_product(1, version=0, variants=[11, 12])])
     partial = make_product(1, version=1)
     partial.variants = None
     # when
-    result = products_upsert(shop=shop, records=[partial])
+    result = records_upsert(resource="products", shop=shop, records=[partial])
     # then
     assert result == UpsertResult(updated=1)
     variants = ProductVariant.objects.filter(product__shopify_id=1).order_by("shopify_id")
@@ -178,9 +183,11 @@ def test_a_product_whose_payload_lacks_its_variants_keeps_the_stored_ones(shop, 
 
 def test_an_unchanged_order_whose_line_items_changed_counts_as_updated(shop, make_order):
     # given: same version and columns, but a line item the first write did not have (a late child)
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1})])
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 1})])
+    result = records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1, 12: 1})]
+    )
     # then
     assert result == UpsertResult(updated=1)
     assert _items(1) == {11: 1, 12: 1}
@@ -189,13 +196,15 @@ def test_an_unchanged_order_whose_line_items_changed_counts_as_updated(shop, mak
 def test_a_same_version_resync_repairs_wrong_children_of_an_otherwise_unchanged_parent(shop, make_product):
     # given: the stored product is at the incoming version with the same columns, but its variants
     # are wrong: one has a stale price, one Shopify no longer has, one is missing
-    products_upsert(shop=shop, records=[make_product(1, version=4, variants=[11, 12])])
+    records_upsert(resource="products", shop=shop, records=[make_product(1, version=4, variants=[11, 12])])
     ProductVariant.objects.filter(shopify_id=11).update(price="99.00", sku="WRONG")
     synced_before = Product.objects.get(shopify_id=1).synced_at
     resync = make_product(1, version=4, variants=[11, 13])
     # when
-    result = products_upsert(shop=shop, records=[resync, make_product(2, version=4)])
-    replay = products_upsert(shop=shop, records=[make_product(1, version=4, variants=[11, 13])])
+    result = records_upsert(resource="products", shop=shop, records=[resync, make_product(2, version=4)])
+    replay = records_upsert(
+        resource="products", shop=shop, records=[make_product(1, version=4, variants=[11, 13])]
+    )
     # then
     assert result == UpsertResult(created=1, updated=1)
     assert replay == UpsertResult(unchanged=1)
@@ -209,10 +218,12 @@ def test_a_same_version_resync_repairs_wrong_children_of_an_otherwise_unchanged_
 
 def test_an_older_version_leaves_wrong_children_alone(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=4, items={11: 1})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=4, items={11: 1})])
     LineItem.objects.filter(shopify_id=11).update(quantity=9)
     # when
-    result = orders_upsert(shop=shop, records=[make_order(1, version=3, items={11: 1, 12: 1})])
+    result = records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, version=3, items={11: 1, 12: 1})]
+    )
     # then
     assert result == UpsertResult(skipped_stale=1)
     assert _items(1) == {11: 9}
@@ -220,10 +231,12 @@ def test_an_older_version_leaves_wrong_children_alone(shop, make_order):
 
 def test_a_line_item_can_move_to_another_order(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, items={11: 1}), make_order(2, items={21: 1})])
+    records_upsert(
+        resource="orders", shop=shop, records=[make_order(1, items={11: 1}), make_order(2, items={21: 1})]
+    )
     # when: 11 now belongs to order 2 (an order edit split), order 1 is newer too
     moved = [make_order(1, version=1, items={}), make_order(2, version=1, items={21: 1, 11: 4})]
-    result = orders_upsert(shop=shop, records=moved)
+    result = records_upsert(resource="orders", shop=shop, records=moved)
     # then
     assert result == UpsertResult(updated=2)
     assert _items(1) == {}
@@ -232,12 +245,12 @@ def test_a_line_item_can_move_to_another_order(shop, make_order):
 
 def test_locally_owned_customer_fields_survive_updates(shop, make_customer):
     # given
-    customers_upsert(shop=shop, records=[make_customer(1, version=0)])
+    records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=0)])
     Customer.objects.filter(shopify_id=1).update(
         local_notes="call first", local_tags=["crm"], local_attributes={"tier": "gold"}
     )
     # when
-    customers_upsert(shop=shop, records=[make_customer(1, version=1)])
+    records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=1)])
     # then
     customer = Customer.objects.get(shopify_id=1)
     assert customer.first_name == "v1"
@@ -250,10 +263,10 @@ def test_locally_owned_customer_fields_survive_updates(shop, make_customer):
 
 def test_populate_inserts_new_records_and_skips_existing_ones(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1})])
     # when: even a newer version of an existing record is left alone
     batch = [make_order(1, version=9, items={11: 9}), make_order(2, items={21: 2})]
-    result = orders_upsert(shop=shop, records=batch, mode=UpsertMode.POPULATE)
+    result = records_upsert(resource="orders", shop=shop, records=batch, mode=UpsertMode.POPULATE)
     # then
     assert result == UpsertResult(created=1, skipped_existing=1)
     assert Order.objects.get(shopify_id=1).shopify_updated_at == at(0)
@@ -263,10 +276,10 @@ def test_populate_inserts_new_records_and_skips_existing_ones(shop, make_order):
 
 def test_soft_delete_keeps_a_tombstone_and_blocks_older_payloads(shop, make_order):
     # given
-    orders_upsert(shop=shop, records=[make_order(1, version=0, items={11: 1})])
+    records_upsert(resource="orders", shop=shop, records=[make_order(1, version=0, items={11: 1})])
     # when
     deleted = records_soft_delete(shop=shop, resource=Resource.ORDERS, shopify_ids=[1], deleted_at=at(10))
-    replay = orders_upsert(shop=shop, records=[make_order(1, version=10, name="ghost")])
+    replay = records_upsert(resource="orders", shop=shop, records=[make_order(1, version=10, name="ghost")])
     # then
     assert deleted == 1
     assert replay == UpsertResult(skipped_stale=1)
@@ -279,7 +292,7 @@ def test_a_delete_before_the_create_blocks_the_late_create(shop, make_product):
     # given: products/delete arrives before products/create
     deleted = records_soft_delete(shop=shop, resource="products", shopify_ids=[7, 7], deleted_at=at(5))
     # when
-    result = products_upsert(shop=shop, records=[make_product(7, version=1)])
+    result = records_upsert(resource="products", shop=shop, records=[make_product(7, version=1)])
     # then
     assert deleted == 1
     assert result == UpsertResult(skipped_stale=1)
@@ -290,10 +303,10 @@ def test_a_delete_before_the_create_blocks_the_late_create(shop, make_product):
 
 def test_a_strictly_newer_payload_revives_a_deleted_record(shop, make_customer):
     # given
-    customers_upsert(shop=shop, records=[make_customer(1, version=0)])
+    records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=0)])
     records_soft_delete(shop=shop, resource=Resource.CUSTOMERS, shopify_ids=[1], deleted_at=at(5))
     # when
-    result = customers_upsert(shop=shop, records=[make_customer(1, version=6)])
+    result = records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=6)])
     # then
     assert result == UpsertResult(updated=1)
     customer = Customer.objects.get(shopify_id=1)
@@ -302,7 +315,7 @@ def test_a_strictly_newer_payload_revives_a_deleted_record(shop, make_customer):
 
 def test_a_replayed_delete_changes_nothing_and_the_first_deletion_sticks(shop, make_customer):
     # given
-    customers_upsert(shop=shop, records=[make_customer(1, version=0)])
+    records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=0)])
     records_soft_delete(shop=shop, resource=Resource.CUSTOMERS, shopify_ids=[1], deleted_at=at(5))
     # when
     again = records_soft_delete(shop=shop, resource=Resource.CUSTOMERS, shopify_ids=[1], deleted_at=at(8))
@@ -315,10 +328,10 @@ def test_a_delete_stamped_before_the_stored_version_still_applies_and_that_versi
     shop, make_customer
 ):
     # given: the delete's clock is behind the record's last update (deletes are terminal in Shopify)
-    customers_upsert(shop=shop, records=[make_customer(1, version=10)])
+    records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=10)])
     # when
     deleted = records_soft_delete(shop=shop, resource=Resource.CUSTOMERS, shopify_ids=[1], deleted_at=at(5))
-    replayed = customers_upsert(shop=shop, records=[make_customer(1, version=10)])
+    replayed = records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=10)])
     # then
     assert deleted == 1
     assert Customer.objects.get(shopify_id=1).deleted_at == at(10)
@@ -335,17 +348,21 @@ def test_orders_created_before_the_cutover_are_historical(shop, make_order):
         make_order(3, shopify_created_at=None),
     ]
     # when
-    orders_upsert(shop=shop, records=batch)
+    records_upsert(resource="orders", shop=shop, records=batch)
     # then
     assert dict(Order.objects.values_list("shopify_id", "is_historical")) == {1: True, 2: False, 3: False}
 
 
 def test_a_winning_product_replaces_its_variants_and_a_losing_one_does_not(shop, make_product):
     # given
-    products_upsert(shop=shop, records=[make_product(1, version=2, variants=[11, 12])])
+    records_upsert(resource="products", shop=shop, records=[make_product(1, version=2, variants=[11, 12])])
     # when
-    stale = products_upsert(shop=shop, records=[make_product(1, version=1, variants=[13])])
-    newer = products_upsert(shop=shop, records=[make_product(1, version=3, variants=[12, 14])])
+    stale = records_upsert(
+        resource="products", shop=shop, records=[make_product(1, version=1, variants=[13])]
+    )
+    newer = records_upsert(
+        resource="products", shop=shop, records=[make_product(1, version=3, variants=[12, 14])]
+    )
     # then
     assert (stale, newer) == (UpsertResult(skipped_stale=1), UpsertResult(updated=1))
     variants = ProductVariant.objects.filter(product__shopify_id=1).order_by("shopify_id")
@@ -354,7 +371,11 @@ def test_a_winning_product_replaces_its_variants_and_a_losing_one_does_not(shop,
 
 def test_records_upsert_counts_a_mixed_batch(shop, make_customer):
     # given
-    customers_upsert(shop=shop, records=[make_customer(1, version=5), make_customer(2), make_customer(3)])
+    records_upsert(
+        resource="customers",
+        shop=shop,
+        records=[make_customer(1, version=5), make_customer(2), make_customer(3)],
+    )
     batch = [
         make_customer(1, version=4),  # stale
         make_customer(2),  # replay
@@ -377,9 +398,9 @@ def test_writes_are_scoped_to_the_shop(shop, make_customer):
     from tests.factories import ShopFactory
 
     other = ShopFactory()
-    customers_upsert(shop=other, records=[make_customer(1, version=9)])
+    records_upsert(resource="customers", shop=other, records=[make_customer(1, version=9)])
     # when
-    result = customers_upsert(shop=shop, records=[make_customer(1, version=1)])
+    result = records_upsert(resource="customers", shop=shop, records=[make_customer(1, version=1)])
     # then
     assert result == UpsertResult(created=1)
     assert Customer.objects.filter(shopify_id=1).count() == 2
@@ -392,7 +413,7 @@ def test_the_write_joins_the_callers_transaction(shop, make_customer):
 
     # when
     with pytest.raises(Abort), transaction.atomic():
-        customers_upsert(shop=shop, records=[make_customer(1)])
+        records_upsert(resource="customers", shop=shop, records=[make_customer(1)])
         raise Abort
     # then
     assert not Customer.objects.exists()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopsync.models import LineItem, Order
-from shopsync.services.upsert import UpsertResult, orders_upsert, records_soft_delete
+from shopsync.services.upsert import UpsertResult, records_soft_delete, records_upsert
 from tests.shopsync.services.upsert.conftest import at
 
 ORDER_IDS = range(1, 61)
@@ -51,7 +51,7 @@ def test_two_concurrent_writers_end_with_the_newest_version_of_every_record(shop
                 records = [
                     make_order(o, version=v, items={o * 100 + v: v + 1, o * 100 + 99: v}) for o, v in chunk
                 ]
-                orders_upsert(shop=shop, records=records)
+                records_upsert(resource="orders", shop=shop, records=records)
 
         return work
 
@@ -82,7 +82,7 @@ def test_a_delete_racing_a_late_older_create_always_ends_deleted(shop, make_orde
 
     def create():
         barrier.wait()
-        orders_upsert(shop=shop, records=[make_order(o, version=5) for o in ORDER_IDS])
+        records_upsert(resource="orders", shop=shop, records=[make_order(o, version=5) for o in ORDER_IDS])
 
     threads = [_in_thread(delete, errors), _in_thread(create, errors)]
     # when
@@ -112,7 +112,7 @@ def test_any_order_of_versions_ends_at_the_max_version(shop, make_order, version
     total = UpsertResult()
     for batch in batches:
         records = [make_order(order_id, version=v, items={order_id * 100 + v: 1}) for v in batch]
-        total += orders_upsert(shop=shop, records=records)
+        total += records_upsert(resource="orders", shop=shop, records=records)
     # then
     order = Order.objects.get(shop=shop, shopify_id=order_id)
     assert order.shopify_updated_at == at(max(versions))

@@ -1,0 +1,141 @@
+"""What a resource declaration says (R16). Plain data: the sync engine, the bulk reader, the write
+path, the webhooks, the dead letters, reconciliation and the admin read these and name no resource.
+
+A *resource* is a top-level Shopify object we mirror (orders): it has its own table, its own
+`updated_at` (the last-write-wins key), its own bulk export and paged query, and its own webhook
+topics. A *child* belongs to one parent record (an order's line items, its transactions) and has no
+clock of its own that we trust: its rows are replaced, as a set, whenever a newer version of the
+parent is written (contract §8.11, "the parent's updatedAt is the version of the whole child set").
+A child is either a GraphQL *connection* (separate JSONL lines carrying `__parentId` in a bulk
+export, its own pages in a paged query) or an inline *list* (inside its parent's line and node).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from pydantic import TypeAdapter
+
+
+class TopicAction(enum.StrEnum):
+    # The body is the record's new version: written through the write path (last write wins).
+    UPSERT = "upsert"
+    # The body is `{"id": ...}`: the record is soft-deleted (a tombstone) at the trigger time.
+    DELETE = "delete"
+    # The body is one new child (a transaction): added to its stored parent, siblings kept; a parent
+    # not stored yet is fetched from Shopify by id, complete with its children.
+    CHILD_CREATE = "child_create"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTopic:
+    topic: str  # REST-style name, as in X-Shopify-Topic: "orders/create"
+    subscription: str  # GraphQL WebhookSubscriptionTopic: "ORDERS_CREATE"
+    action: TopicAction
+
+
+class Ordering(enum.StrEnum):
+    """How a replay, or an older version, becomes a no-op."""
+
+    # The record's own `updated_at` (Shopify's): the stored version wins unless the incoming one is
+    # not older (ties win: a refetch of the same version is authoritative).
+    UPDATED_AT = "updated_at"
+    # No clock of its own (a transaction has only createdAt / processedAt, yet its status may move
+    # from pending): carried under the parent's `updated_at`. The set is replaced when the parent's
+    # version wins, left alone when it loses, and a one-child webhook only adds a child not stored.
+    PARENT = "parent"
+
+
+@dataclass(frozen=True)
+class ChildDeclaration:
+    """One kind of child of a resource (or of another child)."""
+
+    name: str  # attribute on the parent record and related name on the parent model: "line_items"
+    label: str  # singular, for messages: "line item"
+    model: type[models.Model]
+    record_type: type  # the dataclass both payload shapes produce
+    parent_column: str  # foreign key column to the parent row: "order_id"
+    graphql_field: str  # on the parent node: "lineItems"
+    graphql_type: str  # node type (GID type): "LineItem"
+    graphql_fields: str  # the selection the builder expects
+    is_connection: bool  # a connection (own JSONL lines, own pages), else an inline list
+    build: Callable[[Any], Any]  # a validated node -> record
+    node_adapter: TypeAdapter | None = None  # connections: one node, for fetched children pages
+    bulk_line_adapter: TypeAdapter | None = None  # connections: a JSONL line (node + `__parentId`)
+    first_page: int = 0  # connections: children per root in a paged query's first page
+    rest_key: str = ""  # the key in the parent's REST/webhook body: "line_items"
+    parse_rest: Callable[[Any], Any] | None = None  # one REST/webhook child object -> record
+    rest_parent_key: str = ""  # the parent's id in a REST child body: "order_id"
+    topics: tuple[WebhookTopic, ...] = ()
+    ordering: Ordering = Ordering.PARENT
+    # How a deletion shows (documentation for people; the write path applies it): absence from the
+    # parent's next version, which replaces the set.
+    deletion: str = "absent from the parent's next version"
+    # Compared id by id by reconciliation (inline lists only: the snapshot carries their ids).
+    reconciled: bool = False
+    children: tuple[ChildDeclaration, ...] = ()
+
+    @property
+    def gid_prefix(self) -> bytes:
+        return f'"gid://shopify/{self.graphql_type}/'.encode()
+
+
+@dataclass(frozen=True)
+class ResourceDeclaration:
+    """One top-level resource, everything every path needs about it."""
+
+    name: str  # "orders": the `Resource` value, the GraphQL connection, the REST path
+    singular: str  # "order": the single-object query, the REST/webhook key, the dead letter's type
+    graphql_type: str  # "Order"
+    model: type[models.Model]
+    record_type: type
+    graphql_fields: str  # the root's own selection (children are added by the query builders)
+    node_adapter: TypeAdapter  # one GraphQL node (bulk line or page node)
+    build: Callable[[Any], Any]  # a validated node -> record, its nested children read from it
+    parse_rest: Callable[[Any], Any]  # a REST/webhook object (dict or raw bytes) -> record
+    children: tuple[ChildDeclaration, ...] = ()
+    topics: tuple[WebhookTopic, ...] = ()
+    ordering: Ordering = Ordering.UPDATED_AT
+    deletion: str = ""
+    # Paged queries: roots per page (the children's first pages are on the child declarations).
+    page_size: int = 100
+    # `nodes(ids:)` queries: ids per query to start with (fewer after MAX_COST_EXCEEDED).
+    ids_per_query: int = 100
+    # NOT NULL columns that are ours (not Shopify's): their values on insert, never updated.
+    insert_only: tuple[tuple[str, str], ...] = ()
+    # Orders: `is_historical` (created before the shop's cutover) is computed on write.
+    computes_is_historical: bool = False
+    # Reconciliation: REST count parameters, and whether Shopify hides records older than 60 days
+    # from shops without the read_all_orders scope.
+    count_params: Mapping[str, str] = field(default_factory=dict)
+    limited_without_all_orders_scope: bool = False
+
+    @property
+    def connection(self) -> str:
+        return self.name
+
+    @property
+    def connection_children(self) -> tuple[ChildDeclaration, ...]:
+        return tuple(child for child in self.children if child.is_connection)
+
+    @property
+    def inline_children(self) -> tuple[ChildDeclaration, ...]:
+        return tuple(child for child in self.children if not child.is_connection)
+
+    def child(self, name: str) -> ChildDeclaration:
+        for child in self.children:
+            if name in (child.name, child.graphql_field):
+                return child
+        raise KeyError(f"{self.name} has no child {name!r}")
+
+    def all_children(self) -> Iterable[ChildDeclaration]:
+        """Every child declaration, at any depth, parents before their children."""
+        stack = list(reversed(self.children))
+        while stack:
+            child = stack.pop()
+            yield child
+            stack.extend(reversed(child.children))

@@ -1,0 +1,81 @@
+"""Products, their variants (a connection) and their options (a list).
+
+A variant's option values are `option1..3` in REST and webhooks, `selectedOptions` in GraphQL (in
+the product's option order); both land in the variant's `option1..3`. The product's options (name,
+position, values) are a child table, so a partial webhook body without `options` keeps them, and
+a product's options are replaced with each newer product version, as its variants are.
+"""
+
+from __future__ import annotations
+
+from shopsync.models import Product, ProductOption, ProductVariant
+from shopsync.payloads.graphql import (
+    PRODUCT,
+    PRODUCT_OPTION,
+    VARIANT,
+    VARIANT_LINE,
+    product_option_record,
+    product_record,
+    variant_record,
+)
+from shopsync.payloads.graphql_fields import PRODUCT_FIELDS, PRODUCT_OPTION_FIELDS, VARIANT_FIELDS
+from shopsync.payloads.records import ProductOptionRecord, ProductRecord, VariantRecord
+from shopsync.payloads.rest import parse_product_rest
+from shopsync.resources.base import ChildDeclaration, ResourceDeclaration, TopicAction, WebhookTopic
+
+VARIANTS = ChildDeclaration(
+    name="variants",
+    label="variant",
+    model=ProductVariant,
+    record_type=VariantRecord,
+    parent_column="product_id",
+    graphql_field="variants",
+    graphql_type="ProductVariant",
+    graphql_fields=VARIANT_FIELDS,
+    is_connection=True,
+    build=variant_record,
+    node_adapter=VARIANT,
+    bulk_line_adapter=VARIANT_LINE,
+    first_page=10,
+    rest_key="variants",
+    deletion="absent from the product's next version (no topic of its own)",
+)
+
+OPTIONS = ChildDeclaration(
+    name="options",
+    label="option",
+    model=ProductOption,
+    record_type=ProductOptionRecord,
+    parent_column="product_id",
+    graphql_field="options",
+    graphql_type="ProductOption",
+    graphql_fields=PRODUCT_OPTION_FIELDS,
+    is_connection=False,
+    build=product_option_record,
+    node_adapter=PRODUCT_OPTION,
+    rest_key="options",
+    deletion="absent from the product's next version",
+)
+
+PRODUCTS = ResourceDeclaration(
+    name="products",
+    singular="product",
+    graphql_type="Product",
+    model=Product,
+    record_type=ProductRecord,
+    graphql_fields=PRODUCT_FIELDS,
+    node_adapter=PRODUCT,
+    build=product_record,
+    parse_rest=parse_product_rest,
+    children=(VARIANTS, OPTIONS),
+    topics=(
+        WebhookTopic("products/create", "PRODUCTS_CREATE", TopicAction.UPSERT),
+        WebhookTopic("products/update", "PRODUCTS_UPDATE", TopicAction.UPSERT),
+        WebhookTopic("products/delete", "PRODUCTS_DELETE", TopicAction.DELETE),
+    ),
+    deletion="products/delete {id}; absent from a full sync. Archived is not a deletion.",
+    # Requested cost per page on the simulator: 2 + 40 x (3 + 1 (options) + 10 x 2 (a variant and
+    # its selectedOptions)) = 962.
+    page_size=40,
+    ids_per_query=5,
+)
