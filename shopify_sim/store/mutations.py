@@ -419,10 +419,17 @@ def remove_line_item(mutator: Mutator, rng: random.Random, ids: records.Ids, ord
 
 
 def add_variant(mutator: Mutator, rng: random.Random, ids: records.Ids, product: dict) -> None:
+    """A new variant has a value for each of the product's options, as Shopify requires: a new value
+    of the first option (added to its values), the first value of the second (a variant with an
+    option left empty would read "Default Title" in GraphQL's selectedOptions and null in REST)."""
     position = len(product["variants"]) + 1
-    combo = (f"Edition {position}", None)
+    options = product.get("options") or []
+    edition = f"Edition {position}"
+    combo = (edition, options[1]["values"][0] if len(options) > 1 else None)
     variant = records.make_variant(rng, ids, product["id"], position, combo, timeutil.now())
     product["variants"].append(variant)
+    if options and edition not in options[0]["values"]:
+        options[0]["values"].append(edition)
 
 
 def remove_variant(mutator: Mutator, rng: random.Random, ids: records.Ids, product: dict) -> None:

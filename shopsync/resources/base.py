@@ -85,6 +85,19 @@ class ChildDeclaration:
 
 
 @dataclass(frozen=True)
+class DeletedReference:
+    """Rows elsewhere that name a record of this resource by its Shopify id, and the columns Shopify
+    clears on them when the record is deleted, without moving their own record's `updated_at` (a
+    deleted product's line items lose their product and variant ids, contract §6.1): neither an
+    incremental run nor reconciliation's staleness check would ever see it, so the mirror clears them
+    itself when it learns of the delete (a delete webhook, a full sync's absence, a deletion event)."""
+
+    model: type[models.Model]
+    id_column: str  # holds this resource's Shopify id: "product_shopify_id"
+    cleared_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ResourceDeclaration:
     """One top-level resource, everything every path needs about it."""
 
@@ -99,6 +112,8 @@ class ResourceDeclaration:
     parse_rest: Callable[[Any], Any]  # a REST/webhook object (dict or raw bytes) -> record
     children: tuple[ChildDeclaration, ...] = ()
     topics: tuple[WebhookTopic, ...] = ()
+    # What a delete of one of these records clears elsewhere (see DeletedReference).
+    deleted_references: tuple[DeletedReference, ...] = ()
     ordering: Ordering = Ordering.UPDATED_AT
     deletion: str = ""
     # Paged queries: roots per page (the children's first pages are on the child declarations).

@@ -8,7 +8,7 @@ a product's options are replaced with each newer product version, as its variant
 
 from __future__ import annotations
 
-from shopsync.models import Product, ProductOption, ProductVariant
+from shopsync.models import LineItem, Product, ProductOption, ProductVariant
 from shopsync.payloads.graphql import (
     PRODUCT,
     PRODUCT_OPTION,
@@ -21,7 +21,13 @@ from shopsync.payloads.graphql import (
 from shopsync.payloads.graphql_fields import PRODUCT_FIELDS, PRODUCT_OPTION_FIELDS, VARIANT_FIELDS
 from shopsync.payloads.records import ProductOptionRecord, ProductRecord, VariantRecord
 from shopsync.payloads.rest import parse_product_rest
-from shopsync.resources.base import ChildDeclaration, ResourceDeclaration, TopicAction, WebhookTopic
+from shopsync.resources.base import (
+    ChildDeclaration,
+    DeletedReference,
+    ResourceDeclaration,
+    TopicAction,
+    WebhookTopic,
+)
 
 VARIANTS = ChildDeclaration(
     name="variants",
@@ -74,6 +80,11 @@ PRODUCTS = ResourceDeclaration(
         WebhookTopic("products/delete", "PRODUCTS_DELETE", TopicAction.DELETE),
     ),
     deletion="products/delete {id}; absent from a full sync. Archived is not a deletion.",
+    # Shopify nulls a deleted product's references on the line items that sold it (contract §6.1)
+    # without moving those orders' updated_at.
+    deleted_references=(
+        DeletedReference(LineItem, "product_shopify_id", ("product_shopify_id", "variant_shopify_id")),
+    ),
     # Requested cost per page on the simulator: 2 + 40 x (3 + 1 (options) + 10 x 2 (a variant and
     # its selectedOptions)) = 962.
     page_size=40,

@@ -1,5 +1,9 @@
 """The oracle: the simulator's truth (full REST records, parsed with the product's own REST parsers)
-against our rows, field by field, children (line items, variants) included."""
+against our rows, field by field, every child the resource declarations list included (line items,
+transactions, variants, options).
+
+A child the REST record does not carry (an order's transactions: REST orders never embed them) is
+read from the simulator's truth for that child (`truth/<child name>`), grouped by its parent's id."""
 
 from __future__ import annotations
 
@@ -8,28 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopsync.models import Customer, LineItem, Order, Product, ProductVariant, Shop
-from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
-from shopsync.payloads.records import (
-    CustomerRecord,
-    LineItemRecord,
-    OrderRecord,
-    ProductRecord,
-    VariantRecord,
-)
+from shopsync.models import Shop
+from shopsync.resources import DECLARATIONS, ChildDeclaration, ResourceDeclaration
 
 RESOURCES = ("orders", "customers", "products")
-PARSERS = {"orders": parse_order_rest, "customers": parse_customer_rest, "products": parse_product_rest}
-MODELS = {"orders": Order, "customers": Customer, "products": Product}
-RECORD_TYPES = {"orders": OrderRecord, "customers": CustomerRecord, "products": ProductRecord}
-# resource -> (child model, its FK to the parent, the parent record's attribute, the child record type)
-CHILDREN = {
-    "orders": (LineItem, "order_id", "line_items", LineItemRecord),
-    "products": (ProductVariant, "product_id", "variants", VariantRecord),
-}
 # Fields left out of the comparison, each with its reason (none today; add one only with its reason).
 KNOWN_GAPS: dict[str, set[str]] = {}
-SIMULATOR_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
+SIMULATOR_TYPES = {name: DECLARATIONS[name].graphql_type for name in RESOURCES}
 
 
 @dataclass
@@ -69,31 +58,51 @@ class ResourceComparison:
 
 def truth_records(control, *, shop_domain: str, resource: str) -> tuple[dict[int, dict], set[int]]:
     """{id: canonical dict of the parsed record}, deleted ids. One consistent snapshot per resource."""
+    declaration = DECLARATIONS[resource]
     truth = control.truth(resource, full=True, shop=shop_domain)
-    records = {row["id"]: _canonical(PARSERS[resource](row["record"]), resource) for row in truth["records"]}
-    return records, set(truth["deleted_ids"])
+    records = {row["id"]: declaration.parse_rest(row["record"]) for row in truth["records"]}
+    for child in declaration.children:
+        if any(getattr(record, child.name) is None for record in records.values()):
+            by_parent = _truth_children(control, shop_domain=shop_domain, child=child)
+            for shopify_id, record in records.items():
+                if getattr(record, child.name) is None:
+                    setattr(record, child.name, by_parent.get(shopify_id, []))
+    canonical = {shopify_id: _canonical(record, resource) for shopify_id, record in records.items()}
+    return canonical, set(truth["deleted_ids"])
+
+
+def _truth_children(control, *, shop_domain: str, child: ChildDeclaration) -> dict[int, list]:
+    """A child the parent's REST record does not embed, from the simulator's truth for it."""
+    by_parent: dict[int, list] = defaultdict(list)
+    for row in control.truth(child.name, full=True, shop=shop_domain)["records"]:
+        by_parent[row["record"][child.rest_parent_key]].append(child.parse_rest(row["record"]))
+    return by_parent
 
 
 def our_records(*, shop: Shop, resource: str) -> tuple[dict[int, dict], set[int]]:
     """{id: canonical dict} of live rows, and the ids of soft-deleted rows."""
-    names = _field_names(resource)
-    rows = list(MODELS[resource].objects.filter(shop=shop).values("pk", "deleted_at", *names))
-    children: dict[int, list[dict]] = defaultdict(list)
-    if resource in CHILDREN:
-        model, parent_column, _, record_type = CHILDREN[resource]
-        child_names = [f.name for f in dataclasses.fields(record_type)]
-        for child in model.objects.filter(shop=shop).values(parent_column, *child_names):
-            children[child.pop(parent_column)].append(child)
+    declaration = DECLARATIONS[resource]
+    names = _field_names(declaration)
+    rows = list(declaration.model.objects.filter(shop=shop).values("pk", "deleted_at", *names))
+    children = {child.name: _our_children(shop=shop, child=child) for child in declaration.children}
     live, deleted = {}, set()
     for row in rows:
         if row["deleted_at"] is not None:
             deleted.add(row["shopify_id"])
             continue
         record = {name: row[name] for name in names if name not in KNOWN_GAPS.get(resource, ())}
-        if resource in CHILDREN:
-            record[CHILDREN[resource][2]] = sorted(children[row["pk"]], key=lambda c: c["shopify_id"])
+        for child in declaration.children:
+            record[child.name] = sorted(children[child.name][row["pk"]], key=lambda c: c["shopify_id"])
         live[row["shopify_id"]] = record
     return live, deleted
+
+
+def _our_children(*, shop: Shop, child: ChildDeclaration) -> dict[int, list[dict]]:
+    by_parent: dict[int, list[dict]] = defaultdict(list)
+    child_names = [f.name for f in dataclasses.fields(child.record_type)]
+    for row in child.model.objects.filter(shop=shop).values(child.parent_column, *child_names):
+        by_parent[row.pop(child.parent_column)].append(row)
+    return by_parent
 
 
 def mirror_compare(control, *, shop: Shop, resource: str) -> ResourceComparison:
@@ -119,18 +128,17 @@ def mirror_compare(control, *, shop: Shop, resource: str) -> ResourceComparison:
     return comparison
 
 
-def _field_names(resource: str) -> list[str]:
-    skip = {CHILDREN[resource][2]} if resource in CHILDREN else set()
-    return [f.name for f in dataclasses.fields(RECORD_TYPES[resource]) if f.name not in skip]
+def _field_names(declaration: ResourceDeclaration) -> list[str]:
+    children = {child.name for child in declaration.children}
+    return [f.name for f in dataclasses.fields(declaration.record_type) if f.name not in children]
 
 
 def _canonical(record: Any, resource: str) -> dict:
     data = dataclasses.asdict(record)
     for name in KNOWN_GAPS.get(resource, ()):
         data.pop(name)
-    if resource in CHILDREN:
-        attribute = CHILDREN[resource][2]
-        data[attribute] = sorted(data[attribute], key=lambda c: c["shopify_id"])
+    for child in DECLARATIONS[resource].children:
+        data[child.name] = sorted(data[child.name] or [], key=lambda c: c["shopify_id"])
     return data
 
 

@@ -20,7 +20,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from shopsync.models import Shop
 from shopsync.payloads.records import AnyRecord
-from shopsync.resources import Resource
+from shopsync.resources import Resource, declaration_for
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
 from shopsync.services.upsert.encoding import (
@@ -113,7 +113,22 @@ def records_soft_delete(
         params = [shop.pk, dialect.adapt_timestamp(timezone.now()), dialect.adapt_timestamp(deleted_at)]
         return len(dialect.execute(statements.tombstone_sql(spec, dialect), params))
 
-    return _run_with_retries(run, using=using)
+    deleted = _run_with_retries(run, using=using)
+    _deleted_references_clear(shop=shop, resource=Resource(resource), shopify_ids=ids, using=using)
+    return deleted
+
+
+def _deleted_references_clear(*, shop: Shop, resource: Resource, shopify_ids: list[int], using: str) -> None:
+    """Clear what Shopify clears elsewhere when these records are deleted (`deleted_references`). For
+    every id given, not only the newly deleted ones: it is idempotent (Shopify ids are never reused),
+    so a delete replayed after a crash between the two statements still clears them."""
+    for reference in declaration_for(resource).deleted_references:
+        rows = reference.model.objects.using(using).filter(shop=shop)
+        for start in range(0, len(shopify_ids), 500):  # SQLite's bound-parameter limit
+            chunk = shopify_ids[start : start + 500]
+            rows.filter(**{f"{reference.id_column}__in": chunk}).update(
+                **dict.fromkeys(reference.cleared_columns)
+            )
 
 
 def child_records_insert(

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from shopsync.models import Order, SyncAttempt, SyncSession
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.sync import ensure_sync, sync_watchdog
 from tests.processes import celery_app_broker, free_port, wait_until
 from tests.shopsync.sync.test_sync_e2e import assert_db_equals_truth
