@@ -39,6 +39,8 @@ class SyncSession(BaseModel):
 
     class Trigger(models.TextChoices):
         INSTALL = "install", "Install"
+        # A connected shop that never synced, on the first visit to its dashboard (first_run.py).
+        FIRST_RUN = "first_run", "First visit to the dashboard"
         RECONNECT = "reconnect", "Reconnect"
         BUTTON = "button", "Sync Now button"
         SETTINGS = "settings", "Settings page"
@@ -186,6 +188,9 @@ class SyncJob(BaseModel):
         null=True, blank=True
     )  # set by the bulk_operations/finish webhook
     bulk_rounds = models.PositiveIntegerField(default=0)
+    # While Shopify prepares the export: the records (roots) it has exported so far, its
+    # `rootObjectCount` at the last poll, for the pages' "preparing" figure.
+    bulk_exported = models.PositiveBigIntegerField(default=0)
     page_cursor = models.TextField(blank=True)
     watermark_updated_at = models.DateTimeField(null=True, blank=True)
     watermark_id = models.BigIntegerField(null=True, blank=True)

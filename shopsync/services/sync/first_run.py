@@ -23,4 +23,4 @@ def sync_first_run_ensure(*, shop: Shop) -> EnsureResult | None:
     )
     if ended_backfill:
         return None
-    return ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.INSTALL)
+    return ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.FIRST_RUN)

@@ -168,3 +168,22 @@ def test_a_sync_started_from_settings_is_recorded_and_shown_as_started_there(
     assert f"Incremental sync #{session.pk} · started from the Settings page ·" in response.text
     assert "<td>Started from the Settings page</td>" in response.text
     assert "Sync Now button" not in response.text
+
+
+def test_settings_page_shows_the_newest_sample_of_each_health_metric(client_for, owner, shop):
+    # given
+    now = timezone.now()
+    for kind, minutes, value in (("order_lag", 9, 1.0), ("order_lag", 2, 3.0), ("error_rate", 1, 0.5),
+                                 ("error_rate", 5, 9.0)):  # fmt: skip
+        SyncHealthMetric.objects.create(
+            shop=shop, kind=kind, value=value, warning_threshold=5, critical_threshold=50, status="ok",
+            measured_at=now - timedelta(minutes=minutes),
+        )  # fmt: skip
+    # when
+    response = client_for(owner).get(reverse("shop-settings"))
+    # then
+    assert response.status_code == 200
+    assert [(m.kind, m.value) for m in response.context["health_metrics"]] == [
+        ("error_rate", 0.5),
+        ("order_lag", 3.0),
+    ]
