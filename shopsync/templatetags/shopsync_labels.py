@@ -59,3 +59,17 @@ def status_label(value: object, empty: str = "—") -> str:
 def trigger_phrase(session: SyncSession) -> str:
     """How a run was started, as it reads after "Initial sync #12 · "."""
     return sync_trigger_phrase(session=session)
+
+
+# Names that keep their capital inside a sentence.
+PROPER_NOUNS = ("Shopify",)
+
+
+@register.filter
+def in_sentence(label: str) -> str:
+    """A label as it reads mid-sentence: "Writing" → "writing", but "Shopify is preparing the
+    export" keeps its capital."""
+    text = str(label)
+    if not text or text.startswith(PROPER_NOUNS):
+        return text
+    return text[0].lower() + text[1:]

@@ -338,7 +338,8 @@ def test_while_shopify_prepares_the_export_the_panel_counts_what_it_holds_so_far
     assert (
         "Shopify is preparing the export: the count above is how many records it holds so far." in panel.text
     )
-    assert "Shopify prepared 23,000 / 50,000 orders" in indicator.text
+    assert "·\n      Shopify is preparing the export, started 3\xa0minutes ago." in panel.text
+    assert "Preparing 23,000 / 50,000 orders" in indicator.text
 
 
 def test_once_the_export_is_ready_the_line_counts_what_was_written(client_for, staff, shop, make_session):
