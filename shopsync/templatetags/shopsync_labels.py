@@ -5,6 +5,8 @@ We store Shopify's enum values lowercased (`partially_fulfilled`); the pages nev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import template
 
 from shopsync.dashboard_selectors import sync_trigger_phrase
@@ -73,3 +75,16 @@ def in_sentence(label: str) -> str:
     if not text or text.startswith(PROPER_NOUNS):
         return text
     return text[0].lower() + text[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeLabel:
+    code: str
+    label: str
+
+
+@register.filter
+def scope_labels(scopes: str | None) -> list[ScopeLabel]:
+    """Shopify's access scopes as its admin names them: "read_all_orders" → "Read all orders"."""
+    codes = [code.strip() for code in (scopes or "").split(",") if code.strip()]
+    return [ScopeLabel(code=code, label=code.replace("_", " ").capitalize()) for code in codes]

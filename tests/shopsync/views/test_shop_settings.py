@@ -187,3 +187,17 @@ def test_settings_page_shows_the_newest_sample_of_each_health_metric(client_for,
         ("error_rate", 0.5),
         ("order_lag", 3.0),
     ]
+
+
+def test_settings_page_names_the_store_s_permissions_in_words(client_for, owner, shop):
+    # given
+    shop.scopes = "read_orders,read_all_orders"
+    shop.save()
+    # when
+    response = client_for(owner).get(reverse("shop-settings"))
+    # then
+    assert (
+        '<dt>Permissions</dt><dd><span class="tag" title="read_orders">Read orders</span>'
+        '<span class="tag" title="read_all_orders">Read all orders</span></dd>'
+    ) in response.text
+    assert ">read_orders" not in response.text

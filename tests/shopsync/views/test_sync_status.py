@@ -335,10 +335,8 @@ def test_while_shopify_prepares_the_export_the_panel_counts_what_it_holds_so_far
     assert '<span class="progress-line__status">Preparing export</span>' in line
     assert "Synced <strong>0</strong>" not in panel.text
     assert "objects so far" not in panel.text
-    assert (
-        "Shopify is preparing the export: the count above is how many records it holds so far." in panel.text
-    )
-    assert "·\n      Shopify is preparing the export, started 3\xa0minutes ago." in panel.text
+    assert "an amber bar counts what the export holds so far." in panel.text
+    assert "·\n      Shopify is preparing the export, started at " in panel.text
     assert "Preparing 23,000 / 50,000 orders" in indicator.text
 
 
@@ -380,3 +378,21 @@ def test_the_panel_carries_no_internal_token_in_its_text(client_for, staff, shop
     # then
     assert f'data-token="{token}"' in panel.text
     assert panel.text.count(token) == 2  # the data attribute and the poll's `u`, never in the words
+
+
+def test_an_export_not_polled_yet_reads_as_being_prepared_without_a_false_zero(
+    client_for, staff, shop, make_session
+):
+    # given: the orders export was started with the customers one; it is polled once their turn comes
+    make_session(
+        shop, status="running", stage="writing",
+        jobs={"customers": {"synced": 0, "total": 12000, "bulk_status": "COMPLETED"},
+              "orders": {"synced": 0, "total": 50000, "bulk_status": "CREATED", "bulk_exported": 0}},
+    )  # fmt: skip
+    # when
+    panel = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    line = panel.text.split('data-resource="orders"', 1)[1].split("</li>", 1)[0]
+    assert "Shopify is preparing <strong>50,000</strong> orders" in line
+    assert '<progress aria-label="Orders: Shopify is preparing the export"></progress>' in line
+    assert "prepared <strong>0</strong>" not in line
