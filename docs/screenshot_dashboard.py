@@ -134,7 +134,10 @@ def main() -> int:
         try:
             app_url = wait_for(lines, r"open (http://\S+?)/?\s*$", 600).group(1)
             username, password = wait_for(lines, r"login:\s+(\S+) / (\S+)\s*$", 5).groups()
-            shown = screenshot(app_url, username, password, args.out, timeout=600)
+            try:
+                shown = screenshot(app_url, username, password, args.out, timeout=600)
+            except SystemExit as exc:
+                raise SystemExit(f"{exc}\nbin/demo's last lines:\n" + "\n".join(lines[-60:])) from None
         finally:
             os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=30)
