@@ -99,7 +99,8 @@ class ResourceProgressLine:
         preparing = job.status == SyncJob.Status.RUNNING and job.bulk_status in EXPORT_PREPARING_STATUSES
         return cls(
             resource=job.resource, status=job.status, synced=job.synced, total=job.total,
-            exported=job.bulk_exported, is_preparing=preparing, created=job.created, deleted=job.deleted,
+            exported=job.bulk_exported if job.bulk_status == "RUNNING" else 0, is_preparing=preparing,
+            created=job.created, deleted=job.deleted,
         )  # fmt: skip
 
     @property
@@ -465,11 +466,11 @@ def reconciliation_reports_latest(*, shop: Shop, limit: int = 6) -> list[Reconci
 
 
 def health_metrics_latest(*, shop: Shop) -> list[SyncHealthMetric]:
-    """The newest sample of each kind of health metric for the shop: one indexed look-up per kind (a
-    handful), which every database runs (`DISTINCT ON` is PostgreSQL's only, and the demo runs SQLite)."""
-    samples = SyncHealthMetric.objects.filter(shop=shop).order_by("-measured_at", "-pk")
-    newest = (samples.filter(kind=kind).first() for kind in sorted(SyncHealthMetric.Kind.values))
-    return [sample for sample in newest if sample is not None]
+    """The newest sample of each kind of health metric for the shop."""
+    latest = (
+        SyncHealthMetric.objects.filter(shop=shop).order_by("kind", "-measured_at", "-pk").distinct("kind")
+    )
+    return list(latest)
 
 
 # --- records -----------------------------------------------------------------------------------

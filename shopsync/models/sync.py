@@ -188,9 +188,6 @@ class SyncJob(BaseModel):
         null=True, blank=True
     )  # set by the bulk_operations/finish webhook
     bulk_rounds = models.PositiveIntegerField(default=0)
-    # While Shopify prepares the export: the records (roots) it has exported so far, its
-    # `rootObjectCount` at the last poll, for the pages' "preparing" figure.
-    bulk_exported = models.PositiveBigIntegerField(default=0)
     page_cursor = models.TextField(blank=True)
     watermark_updated_at = models.DateTimeField(null=True, blank=True)
     watermark_id = models.BigIntegerField(null=True, blank=True)
@@ -198,6 +195,9 @@ class SyncJob(BaseModel):
 
     # --- progress and counts (updated with F()) ---
     total = models.PositiveBigIntegerField(null=True, blank=True)
+    # While Shopify prepares the export: the records (roots) it holds so far, its `rootObjectCount` at
+    # the last poll (meaningful while `bulk_status` is RUNNING; a new operation starts CREATED).
+    bulk_exported = models.PositiveBigIntegerField(default=0)
     synced = models.PositiveBigIntegerField(default=0)
     created = models.PositiveBigIntegerField(default=0)
     updated = models.PositiveBigIntegerField(default=0)

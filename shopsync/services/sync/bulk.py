@@ -152,7 +152,7 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
     with transaction.atomic():
         session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.BULK_RUNNING)
         SyncJob.objects.filter(pk=ctx.job.pk).update(
-            bulk_operation_id=operation.id, bulk_status=operation.status, bulk_exported=0, bulk_url="", bulk_line=0,
+            bulk_operation_id=operation.id, bulk_status=operation.status, bulk_url="", bulk_line=0,
             bulk_finished_at=None, bulk_rounds=F("bulk_rounds") + 1, api_calls=F("api_calls") + client.graphql_calls - before,
             checkpoint_at=timezone.now(), updated_at=timezone.now(),
         )  # fmt: skip
@@ -245,6 +245,16 @@ def _round_note(ctx: JobContext, operation: BulkOperation) -> None:
     ctx.job.refresh_from_db()
 
 
+def _export_progress(ctx: JobContext, operation: BulkOperation) -> None:
+    """The export's own count while Shopify prepares it, for the pages (one UPDATE, only when it moved)."""
+    if (operation.status, operation.root_object_count) == (ctx.job.bulk_status, ctx.job.bulk_exported):
+        return
+    SyncJob.objects.filter(pk=ctx.job.pk).update(
+        bulk_status=operation.status, bulk_exported=operation.root_object_count
+    )
+    ctx.job.bulk_status, ctx.job.bulk_exported = operation.status, operation.root_object_count
+
+
 def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
     heartbeat = Heartbeat(ctx.session, ctx.token)
     woken = False
@@ -287,16 +297,6 @@ def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
     session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.WRITING,
                       message=f"Writing {ctx.resource.value}.")  # fmt: skip
     return operation
-
-
-def _export_progress(ctx: JobContext, operation: BulkOperation) -> None:
-    """The export's own count while Shopify prepares it, for the pages (one UPDATE, only when it moved)."""
-    if (operation.status, operation.root_object_count) == (ctx.job.bulk_status, ctx.job.bulk_exported):
-        return
-    SyncJob.objects.filter(pk=ctx.job.pk).update(
-        bulk_status=operation.status, bulk_exported=operation.root_object_count
-    )
-    ctx.job.bulk_status, ctx.job.bulk_exported = operation.status, operation.root_object_count
 
 
 def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:

@@ -10,17 +10,16 @@ from shopsync.services.sync.guard import EnsureResult, ensure_sync
 
 
 def sync_first_run_ensure(*, shop: Shop) -> EnsureResult | None:
-    """The shop's initial sync if it has never synced: started now, or the one already running
+    """The shop's initial sync if nothing ever synced it: started now, or the one already running
     (`ensure_sync`, so any number of first visits start one). None when there is nothing to start:
-    the shop uninstalled the app, or a backfill already ended (completed: it is synced; failed or
-    cancelled: staff chose to stop it or see why it failed, and retry from the page)."""
+    the shop uninstalled the app, or some run other than an active backfill exists or existed (a
+    completed backfill: it is synced; a failed or cancelled one: staff chose to stop it or see why it
+    failed, and retry from the page; any other run: someone is already syncing it their own way)."""
     if not shop.is_installed:
         return None
-    ended_backfill = (
-        SyncSession.objects.filter(shop=shop, kind__in=BACKFILL_KINDS)
-        .exclude(status__in=ACTIVE_STATUSES)
-        .exists()
+    other_runs = SyncSession.objects.filter(shop=shop).exclude(
+        kind__in=BACKFILL_KINDS, status__in=ACTIVE_STATUSES
     )
-    if ended_backfill:
+    if other_runs.exists():
         return None
     return ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.FIRST_RUN)

@@ -87,3 +87,18 @@ def test_the_first_run_reads_as_started_on_the_first_visit(shop):
     assert result is not None
     assert sync_trigger_phrase(session=result.session) == "started automatically on your first visit"
     assert result.session.get_triggered_by_display() == "First visit to the dashboard"
+
+
+@pytest.mark.parametrize("status", [Status.RUNNING, Status.COMPLETED, Status.FAILED])
+def test_nothing_starts_once_another_kind_of_sync_was_started(
+    shop, status, django_capture_on_commit_callbacks
+):
+    # given
+    SyncSessionFactory(shop=shop, kind="incremental", status=status)
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = sync_first_run_ensure(shop=shop)
+    # then
+    assert result is None
+    assert callbacks == []
+    assert list(SyncSession.objects.filter(shop=shop).values_list("kind", flat=True)) == ["incremental"]

@@ -182,3 +182,13 @@ def test_the_status_panel_outside_the_dashboard_brings_no_records_card(client_fo
     assert poll.status_code == 200
     assert "records-card" not in poll.text
     assert "records=1" not in poll.text
+
+
+def test_a_queued_first_run_shows_no_internal_words(client_for, staff, shop):
+    # when: the first visit queues the initial sync ("Queued (first_run)." is its engine message)
+    response = client_for(staff).get(reverse("dashboard-home"))
+    # then
+    session = SyncSession.objects.get(shop=shop)
+    assert session.message == "Queued (first_run)."
+    assert "first_run" not in response.text
+    assert "Queued (" not in response.text

@@ -170,25 +170,6 @@ def test_a_sync_started_from_settings_is_recorded_and_shown_as_started_there(
     assert "Sync Now button" not in response.text
 
 
-def test_settings_page_shows_the_newest_sample_of_each_health_metric(client_for, owner, shop):
-    # given
-    now = timezone.now()
-    for kind, minutes, value in (("order_lag", 9, 1.0), ("order_lag", 2, 3.0), ("error_rate", 1, 0.5),
-                                 ("error_rate", 5, 9.0)):  # fmt: skip
-        SyncHealthMetric.objects.create(
-            shop=shop, kind=kind, value=value, warning_threshold=5, critical_threshold=50, status="ok",
-            measured_at=now - timedelta(minutes=minutes),
-        )  # fmt: skip
-    # when
-    response = client_for(owner).get(reverse("shop-settings"))
-    # then
-    assert response.status_code == 200
-    assert [(m.kind, m.value) for m in response.context["health_metrics"]] == [
-        ("error_rate", 0.5),
-        ("order_lag", 3.0),
-    ]
-
-
 def test_settings_page_names_the_store_s_permissions_in_words(client_for, owner, shop):
     # given
     shop.scopes = "read_orders,read_all_orders"
