@@ -16,6 +16,8 @@ from shopify_sim import timeutil
 from shopify_sim.bulk.manager import BulkManager
 from shopify_sim.catalogue_changes import KINDS as CATALOGUE_KINDS
 from shopify_sim.catalogue_changes import CatalogueChanges
+from shopify_sim.customer_changes import KINDS as CUSTOMER_KINDS
+from shopify_sim.customer_changes import CustomerChanges
 from shopify_sim.faults import Faults
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
@@ -43,6 +45,7 @@ SETTINGS = [
     "export_rate",
     "order_updated_by_transactions",
     "membership_bumps_collection",
+    "metafield_bumps_owner",
 ]
 HEADER_IDS = {
     "orders": "X-Shopify-Order-Id",
@@ -104,6 +107,8 @@ class ShopState:
             self.store, self.emit, self.on_store_event, self.offset_minutes, self.settings
         )
         self.mutator.extra_kinds = {kind: self.catalogue.random_change for kind in CATALOGUE_KINDS}
+        self.customers = CustomerChanges(self.mutator, self.emit, self.on_store_event, self.offset_minutes)
+        self.mutator.extra_kinds.update({kind: self.customers.random_change for kind in CUSTOMER_KINDS})
         self.lock = threading.Lock()
         self.installed = True
 
