@@ -19,6 +19,8 @@ from shopify_sim.catalogue_changes import CatalogueChanges
 from shopify_sim.customer_changes import KINDS as CUSTOMER_KINDS
 from shopify_sim.customer_changes import CustomerChanges
 from shopify_sim.faults import Faults
+from shopify_sim.metafield_changes import KINDS as METAFIELD_KINDS
+from shopify_sim.metafield_changes import MetafieldChanges
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
 from shopify_sim.render import derived
@@ -109,6 +111,8 @@ class ShopState:
         self.mutator.extra_kinds = {kind: self.catalogue.random_change for kind in CATALOGUE_KINDS}
         self.customers = CustomerChanges(self.mutator, self.emit, self.on_store_event, self.offset_minutes)
         self.mutator.extra_kinds.update({kind: self.customers.random_change for kind in CUSTOMER_KINDS})
+        self.metafields = MetafieldChanges(self.store, self.settings)
+        self.mutator.extra_kinds.update({kind: self.metafields.random_change for kind in METAFIELD_KINDS})
         self.lock = threading.Lock()
         self.installed = True
 
@@ -181,6 +185,8 @@ class ShopState:
             return
         if resource == "products":
             self.catalogue.on_product_event(topic, record)
+        if topic.endswith("/delete") or topic == "products/update":
+            self.metafields.on_owner_event(topic, resource, record["id"])
         if topic.endswith("/delete"):
             payload: dict[str, Any] = {"id": record["id"]}
         else:

@@ -358,6 +358,10 @@ DEFAULT_MIX = {
     "customer_addresses/update": 0.5,
     "customers_email_marketing_consent/update": 0.3,
     "customers_marketing_consent/update": 0.2,
+    # Metafields (metafield_changes.py): silent, no webhook.
+    "metafields/update": 0.4,
+    "metafields/create": 0.1,
+    "metafields/delete": 0.05,
 }
 
 
