@@ -4,9 +4,10 @@
 
 Runs `bin/demo` as a newcomer does (its own var dir in a temporary directory, free ports), logs in
 with the login it prints in headless Chromium (the system's, driven by Playwright, as tests/browser
-do; SHOPSYNC_CHROMIUM overrides the path), and takes the screenshot once the progress panel shows a
-count part-way in the panel and the nav widget: a resource with 0 < synced < total, or, failing that before the sync ends, the last
-view of Shopify's export ("… objects so far"). Ctrl-C (SIGINT to its process group) stops the demo.
+do; SHOPSYNC_CHROMIUM overrides the path), and takes the screenshot once the panel and the nav widget
+both show a write count part-way ("Synced 1,234 / 50,000 orders", 0 < synced < total) and the Records
+card has followed it; failing that before the sync ends, the last view of Shopify's export being
+prepared ("Shopify prepared 23,000 / 50,000 orders"). Ctrl-C (SIGINT to its process group) stops the demo.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SHOPSYNC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SYNCED_RE = re.compile(r"Synced ([\d,]+) / ([\d,]+) (\w+)")
+ORDERS_RE = re.compile(r"Orders\s+([\d,]+)")
 
 
 def free_ports(count: int) -> list[int]:
@@ -72,9 +74,20 @@ def wait_for(lines: list[str], pattern: str, timeout: float) -> re.Match:
     raise SystemExit(f"bin/demo printed no {pattern!r} within {timeout} s:\n" + "\n".join(lines[-60:]))
 
 
+def _number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
 def part_way(panel_text: str) -> bool:
-    counts = [(int(a.replace(",", "")), int(b.replace(",", ""))) for a, b, _ in SYNCED_RE.findall(panel_text)]
+    counts = [(_number(a), _number(b)) for a, b, _ in SYNCED_RE.findall(panel_text)]
     return any(0 < synced < total for synced, total in counts)
+
+
+def records_follow(panel_text: str, records_text: str) -> bool:
+    """The Records card shows at least the orders the panel says were written."""
+    written = [_number(a) for a, _, resource in SYNCED_RE.findall(panel_text) if resource == "orders"]
+    shown = ORDERS_RE.search(records_text)
+    return bool(written and shown and _number(shown.group(1)) >= written[0] > 0)
 
 
 def screenshot(app_url: str, username: str, password: str, out: Path, timeout: float) -> str:
@@ -96,14 +109,15 @@ def screenshot(app_url: str, username: str, password: str, out: Path, timeout: f
                 state == "running"
                 and part_way(text)
                 and part_way(page.locator("#sync-indicator").inner_text())
+                and records_follow(text, page.locator("#records-card").inner_text())
             ):
                 page.screenshot(path=str(out))
                 return text
-            if state == "running" and "objects so far" in text:
+            if state == "running" and "Shopify prepared" in text:
                 page.screenshot(path=str(out))  # kept if no count part-way is caught
                 exporting_shot = True
             elif state != "running" and exporting_shot:
-                return "(the export's count; no write count was caught part-way)"
+                return "(the export being prepared; no write count was caught part-way)"
             time.sleep(0.2)
         raise SystemExit(f"no running sync seen on the dashboard within {timeout} s")
 
@@ -120,7 +134,10 @@ def main() -> int:
         try:
             app_url = wait_for(lines, r"open (http://\S+?)/?\s*$", 600).group(1)
             username, password = wait_for(lines, r"login:\s+(\S+) / (\S+)\s*$", 5).groups()
-            shown = screenshot(app_url, username, password, args.out, timeout=600)
+            try:
+                shown = screenshot(app_url, username, password, args.out, timeout=600)
+            except SystemExit as exc:
+                raise SystemExit(f"{exc}\nbin/demo's last lines:\n" + "\n".join(lines[-60:])) from None
         finally:
             os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=30)

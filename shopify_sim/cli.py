@@ -54,6 +54,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     add("--line-items-mean", type=float, default=defaults.line_items_mean)
     add("--locations", type=int, default=defaults.locations)
     add("--collections", type=int, default=defaults.collections)
+    add("--metafields-per-record", type=int, default=defaults.metafields_per_record)
     add("--token-expiry-seconds", type=int, default=defaults.token_expiry_seconds)
     add("--oldest-api-version", default=defaults.oldest_api_version)
     add("--webhook-api-version", default=defaults.webhook_api_version)
@@ -100,6 +101,7 @@ def shop_options(args: argparse.Namespace) -> ShopOptions:
         line_items_mean=args.line_items_mean,
         locations=args.locations,
         collections=args.collections,
+        metafields_per_record=args.metafields_per_record,
         token_expiry_seconds=args.token_expiry_seconds,
         oldest_api_version=args.oldest_api_version,
         webhook_api_version=args.webhook_api_version,

@@ -72,6 +72,10 @@ class ShopOptions:
     collections: int = 8
     # Membership changes of a custom collection bump its updated_at and send collections/update.
     membership_bumps_collection: bool = False
+    # Metafields per order, customer, product and variant: 0..N each (store/metafields.py).
+    metafields_per_record: int = 2
+    # A metafield write bumps its owner's updated_at (no webhook either way; contract §8.10 UNSURE).
+    metafield_bumps_owner: bool = False
     token_expiry_seconds: int = 3600
     oldest_api_version: str = "2025-10"
     webhook_api_version: str = "2026-01"
@@ -105,6 +109,7 @@ class ShopOptions:
             "variants_max",
             "locations",
             "collections",
+            "metafields_per_record",
         ]
         return {"data_version": DATA_VERSION, **{key: getattr(self, key) for key in keys}}
 

@@ -10,7 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from shopify_sim import control, control_catalogue, oauth, rest, rest_catalogue, versions
+from shopify_sim import (
+    control,
+    control_catalogue,
+    control_customers,
+    oauth,
+    rest,
+    rest_catalogue,
+    rest_extra,
+    versions,
+)
 from shopify_sim.admin_graphql import endpoint as graphql_endpoint
 from shopify_sim.faults import Faults
 from shopify_sim.httpio import Request, Response, error, json_response
@@ -19,6 +28,7 @@ from shopify_sim.shops import Registry, ShopState
 from shopify_sim.webhooks.dispatcher import Dispatcher
 
 assert control_catalogue.ROUTES_ADDED  # its control routes register on import
+assert control_customers.ROUTES_ADDED
 
 PREFIX_RE = re.compile(r"^/shops/([^/]+)(/.*)$")
 API_RE = re.compile(r"^/admin/api/([^/]+)/(.+)$")
@@ -134,8 +144,10 @@ class App:
         if not accepted:
             return json_response(REST_THROTTLED, status=429, headers={**limit_header, "Retry-After": "2.0"})
         all_orders = shop.options.read_all_orders and "read_all_orders" in scopes
-        response = rest_catalogue.handle(shop, request, version, rest_path, scopes) or rest.handle(
-            shop, request, version, rest_path, scopes, all_orders
+        response = (
+            rest_catalogue.handle(shop, request, version, rest_path, scopes)
+            or rest_extra.handle(shop, request, version, rest_path, scopes)
+            or rest.handle(shop, request, version, rest_path, scopes, all_orders)
         )
         response.headers.update(limit_header)
         return response

@@ -16,7 +16,11 @@ from shopify_sim import timeutil
 from shopify_sim.bulk.manager import BulkManager
 from shopify_sim.catalogue_changes import KINDS as CATALOGUE_KINDS
 from shopify_sim.catalogue_changes import CatalogueChanges
+from shopify_sim.customer_changes import KINDS as CUSTOMER_KINDS
+from shopify_sim.customer_changes import CustomerChanges
 from shopify_sim.faults import Faults
+from shopify_sim.metafield_changes import KINDS as METAFIELD_KINDS
+from shopify_sim.metafield_changes import MetafieldChanges
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
 from shopify_sim.render import derived
@@ -43,6 +47,7 @@ SETTINGS = [
     "export_rate",
     "order_updated_by_transactions",
     "membership_bumps_collection",
+    "metafield_bumps_owner",
 ]
 HEADER_IDS = {
     "orders": "X-Shopify-Order-Id",
@@ -104,6 +109,10 @@ class ShopState:
             self.store, self.emit, self.on_store_event, self.offset_minutes, self.settings
         )
         self.mutator.extra_kinds = {kind: self.catalogue.random_change for kind in CATALOGUE_KINDS}
+        self.customers = CustomerChanges(self.mutator, self.emit, self.on_store_event, self.offset_minutes)
+        self.mutator.extra_kinds.update({kind: self.customers.random_change for kind in CUSTOMER_KINDS})
+        self.metafields = MetafieldChanges(self.store, self.settings)
+        self.mutator.extra_kinds.update({kind: self.metafields.random_change for kind in METAFIELD_KINDS})
         self.lock = threading.Lock()
         self.installed = True
 
@@ -176,6 +185,8 @@ class ShopState:
             return
         if resource == "products":
             self.catalogue.on_product_event(topic, record)
+        if topic.endswith("/delete") or topic == "products/update":
+            self.metafields.on_owner_event(topic, resource, record["id"])
         if topic.endswith("/delete"):
             payload: dict[str, Any] = {"id": record["id"]}
         else:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -41,11 +42,14 @@ STAGE_ORDER = [
 ]
 # The resources as the pages list them: by name (customers, orders, products).
 RESOURCE_ORDER = {name: position for position, name in enumerate(sorted(DECLARATIONS))}
+# A bulk operation's statuses while Shopify is still preparing its export.
+EXPORT_PREPARING_STATUSES = ("CREATED", "RUNNING")
 # The beat's incremental sync (shopsync/beat.py): a failed delta run is tried again by the next one.
 SCHEDULED_SYNC_EVERY = timedelta(minutes=15)
 # How each trigger reads after "Initial sync #12 · " on the pages.
 TRIGGER_PHRASES = {
     SyncSession.Trigger.INSTALL: "started when the store was connected",
+    SyncSession.Trigger.FIRST_RUN: "started automatically on your first visit",
     SyncSession.Trigger.RECONNECT: "started when the store was reconnected",
     SyncSession.Trigger.BUTTON: "started with the Sync Now button",
     SyncSession.Trigger.SETTINGS: "started from the Settings page",
@@ -83,27 +87,52 @@ def sync_now_kind(*, shop: Shop) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ResourceProgressLine:
+    """One resource of a run. `exported` is what Shopify's export holds so far while it is being
+    prepared (`is_preparing`); `created` and `deleted` are the rows this run added and marked deleted."""
+
     resource: str
     status: str
     synced: int
     total: int | None
+    exported: int = 0
+    is_preparing: bool = False
+    created: int = 0
+    deleted: int = 0
+
+    @classmethod
+    def of(cls, job: SyncJob) -> ResourceProgressLine:
+        preparing = job.status == SyncJob.Status.RUNNING and job.bulk_status in EXPORT_PREPARING_STATUSES
+        return cls(
+            resource=job.resource, status=job.status, synced=job.synced, total=job.total,
+            exported=job.bulk_exported if job.bulk_status == "RUNNING" else 0, is_preparing=preparing,
+            created=job.created, deleted=job.deleted,
+        )  # fmt: skip
+
+    @property
+    def shown(self) -> int:
+        """The figure the line counts: records exported while Shopify prepares, else records synced."""
+        return self.exported if self.is_preparing else self.synced
 
     @property
     def percent(self) -> int | None:
         if not self.total:
             return None
-        return min(100, round(100 * self.synced / self.total))
+        return min(100, round(100 * self.shown / self.total))
 
     @property
     def state(self) -> str:
-        """How the bar is drawn: done (full, green), running (blue), waiting (empty), failed (red,
-        as far as it got), stopped (grey, as far as it got)."""
+        """How the bar is drawn: done (full, green), running (blue), preparing (amber: Shopify's
+        export so far), waiting (empty), failed (red, as far as it got), stopped (grey, as far as it got)."""
+        if self.is_preparing:
+            return "preparing"
         return {"completed": "done", "pending": "waiting", "cancelled": "stopped"}.get(
             self.status, self.status
         )
 
     @property
     def status_label(self) -> str:
+        if self.is_preparing:
+            return "Preparing export"
         return JOB_STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
 
     @property
@@ -114,7 +143,7 @@ class ResourceProgressLine:
     def bar_value(self) -> int:
         """Only a completed job is drawn full without a total; a failed one never is."""
         if self.total:
-            return min(self.synced, self.total)
+            return min(self.shown, self.total)
         return 1 if self.status == SyncJob.Status.COMPLETED else 0
 
 
@@ -174,6 +203,10 @@ class SyncIndicator:
         return self.state == "running"
 
     @property
+    def is_preparing(self) -> bool:
+        return any(line.is_preparing for line in self.progress)
+
+    @property
     def current_line(self) -> ResourceProgressLine | None:
         """The line the compact widget shows: the resource being worked on, else the first."""
         running = [line for line in self.progress if line.status == SyncJob.Status.RUNNING]
@@ -210,10 +243,7 @@ def sync_indicator_get(*, shop: Shop, now: datetime | None = None) -> SyncIndica
     shown, queued = _sessions_shown(shop=shop)
     last_completed_at = sync_last_completed_at(shop=shop)
     jobs = list(shown.jobs.order_by("resource")) if shown is not None else []
-    progress = tuple(
-        ResourceProgressLine(resource=job.resource, status=job.status, synced=job.synced, total=job.total)
-        for job in jobs
-    )
+    progress = tuple(ResourceProgressLine.of(job) for job in jobs)
     state = _indicator_state(session=shown, last_completed_at=last_completed_at, now=now)
     failure = (
         sync_failure_explain(session=shown, jobs=jobs) if shown is not None and state == "failed" else None
@@ -283,7 +313,10 @@ def _token(
         if session is not None:
             parts += [str(session.pk), session.status, session.stage, session.message, session.error,
                       session.waiting_reason, str(session.waiting_until), session.waiting_detail]  # fmt: skip
-    parts += [f"{job.resource}:{job.status}:{job.synced}:{job.total}" for job in jobs]
+    parts += [
+        f"{job.resource}:{job.status}:{job.synced}:{job.total}:{job.created}:{job.deleted}:{job.bulk_status}:{job.bulk_exported}"
+        for job in jobs
+    ]
     return hashlib.blake2s("|".join(parts).encode(), digest_size=8).hexdigest()
 
 
@@ -539,15 +572,67 @@ def customer_orders_list(*, customer: Customer, limit: int = 20) -> list[Order]:
 
 @dataclass(frozen=True, slots=True)
 class RecordCounts:
+    """`is_live`: customers and orders are followed from a running sync's own counters; historical
+    orders are counted again once it ends (whether a new order is historical is the database's call)."""
+
     customers: int
     orders: int
     historical_orders: int
+    is_live: bool = False
 
 
-def record_counts_get(*, shop: Shop) -> RecordCounts:
+# The counts a running sync started from, per session (see `record_counts_get`).
+RECORD_COUNTS_CACHE_SECONDS = 6 * 3600
+LIVE_RESOURCES = ("customers", "orders")
+
+
+def record_counts_get(*, shop: Shop, indicator: SyncIndicator | None = None) -> RecordCounts:
+    """The shop's records. While a sync runs (an active `indicator`), the rows are counted once per
+    run and web process, and the run's own counters (rows it created, minus rows it marked deleted)
+    are added on each poll: a COUNT of a million orders every 2 s would compete with the sync's writes."""
+    if indicator is None or not indicator.is_active or indicator.session is None:
+        return _record_counts_query(shop=shop)
+    session = indicator.session
+    moved_now = _rows_moved(indicator.progress)
+    key = f"shopsync:record-counts:{shop.pk}:{session.pk}:{session.created_at.timestamp()}"
+    base = cache.get(key)
+    if base is None:
+        counts = _record_counts_query(shop=shop)
+        if _rows_moved_get(session=session) != moved_now:
+            return counts  # a batch committed while we counted: count again on the next poll
+        base = ((counts.customers, counts.orders, counts.historical_orders), moved_now)
+        cache.set(key, base, RECORD_COUNTS_CACHE_SECONDS)
+    (customers, orders, historical), moved_then = base
+    return RecordCounts(
+        customers=customers + moved_now["customers"] - moved_then["customers"],
+        orders=orders + moved_now["orders"] - moved_then["orders"],
+        historical_orders=historical,
+        is_live=True,
+    )
+
+
+def _record_counts_query(*, shop: Shop) -> RecordCounts:
     orders = Order.objects.filter(shop=shop, deleted_at__isnull=True)
     return RecordCounts(
         customers=Customer.objects.filter(shop=shop, deleted_at__isnull=True).count(),
         orders=orders.count(),
         historical_orders=orders.filter(is_historical=True).count(),
     )
+
+
+def _rows_moved(progress: tuple[ResourceProgressLine, ...]) -> dict[str, int]:
+    moved = dict.fromkeys(LIVE_RESOURCES, 0)
+    for line in progress:
+        if line.resource in moved:
+            moved[line.resource] += line.created - line.deleted
+    return moved
+
+
+def _rows_moved_get(*, session: SyncSession) -> dict[str, int]:
+    """The run's counters as committed now. A batch commits its rows and its counters together, so
+    counters unchanged from before a COUNT to after it mean the COUNT saw exactly those batches."""
+    moved = dict.fromkeys(LIVE_RESOURCES, 0)
+    for resource, created, deleted in session.jobs.values_list("resource", "created", "deleted"):
+        if resource in moved:
+            moved[resource] += created - deleted
+    return moved

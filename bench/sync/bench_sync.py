@@ -4,13 +4,22 @@ Prints one JSON line (and appends it to bench/sync/results.jsonl).
 
     .venv/bin/python bench/sync/bench_sync.py --orders 100000 [--changes 100] [--data-dir DIR]
 
+The store's orders carry their transactions (inline in each order's export line) and its products
+their options (inline) and variants with option values: the catalogue (`--products`, 2,000) is
+synced first in its own session (`products` in the output), then the orders (`initial`, the
+figure). At the end the rows of every table written are counted and checked against the exports:
+orders, line items and transactions against the orders export (the one the baseline also loads),
+products, variants and options against the products export.
+
 - A fresh database `shopsync_bench_sync` (dropped and migrated), Redis db 9, a `celery worker
   --pool solo -Q sync` subprocess with the base settings (batch size 2,000), the simulator on a free
   port (plan plus, seed 42, anchor 2026-11-01; `--data-dir` reuses a store generated with the same
   options).
 - orders/s = orders written / (job finished - job started): bulk operation + download + parse +
   write, everything the run does. Peak RSS = the worker's VmHWM from /proc (solo pool: the task runs
-  in that process).
+  in that process); worker + parser = the highest sampled VmRSS of the worker and its descendants
+  together (the bulk parsing child), every 0.2 s, and the sum of the worker's and the child's own
+  VmHWM (a bound: the two peaks need not coincide).
 """
 
 from __future__ import annotations
@@ -45,12 +54,12 @@ def status_mb(pid: int, field: str) -> float:
     return round(int(re.search(rf"{field}:\s+(\d+) kB", text).group(1)) / 1024, 1)
 
 
-def database_recreate() -> None:
+def database_recreate(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
 def worker_start(log_path: Path) -> subprocess.Popen:
@@ -67,13 +76,16 @@ def worker_start(log_path: Path) -> subprocess.Popen:
     return process
 
 
-def tree_rss_mb(pid: int) -> float:
-    """VmRSS of the worker plus its descendants (the bulk parsing child), MB."""
+def tree_rss_mb(pid: int, child_hwm: dict[int, float] | None = None) -> float:
+    """VmRSS of the worker plus its descendants (the bulk parsing child), MB. Each descendant's
+    VmHWM so far is noted in `child_hwm` (by pid)."""
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
         try:
             total += status_mb(current, "VmRSS")
+            if current != pid and child_hwm is not None:
+                child_hwm[current] = max(child_hwm.get(current, 0.0), status_mb(current, "VmHWM"))
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
         except (OSError, AttributeError):
@@ -81,15 +93,17 @@ def tree_rss_mb(pid: int) -> float:
     return round(total, 1)
 
 
-def session_follow(session, worker_pid: int, *, timeout: float) -> tuple[float, float | None]:
+def session_follow(
+    session, worker_pid: int, *, timeout: float, child_hwm: dict[int, float] | None = None
+) -> tuple[float, float | None]:
     """Wait for the session to end; returns the highest sampled VmRSS (MB) of the worker and its
     parsing child together, and when (monotonic) the export was ready (the stage moved from
-    bulk_running to writing)."""
+    bulk_running to writing). The children's VmHWM seen go to `child_hwm`."""
     deadline = time.monotonic() + timeout
     peak, export_ready = 0.0, None
     while time.monotonic() < deadline:
         session.refresh_from_db()
-        peak = max(peak, tree_rss_mb(worker_pid))
+        peak = max(peak, tree_rss_mb(worker_pid, child_hwm))
         if export_ready is None and session.stage == "writing":
             export_ready = time.monotonic()
         if session.status not in ("queued", "running"):
@@ -98,32 +112,84 @@ def session_follow(session, worker_pid: int, *, timeout: float) -> tuple[float, 
     raise SystemExit(f"session {session.pk} still {session.status} after {timeout}s: {session.message}")
 
 
-def baseline_on_export(url: str, orders: int) -> dict:
-    """The write-path benchmark's baseline (orjson + COPY, no validation, no merge) over the very
-    export this run synced, in the same run: downloaded to a file first, then written into the
-    write-path benchmark's own database."""
+# The tables an initial sync of orders and products writes, by the export they are counted from.
+ORDER_TABLES = ("shopsync_order", "shopsync_lineitem", "shopsync_ordertransaction")
+PRODUCT_TABLES = ("shopsync_product", "shopsync_productvariant", "shopsync_productoption")
+
+
+def table_rows() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        found = {}
+        for table in ORDER_TABLES + PRODUCT_TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            found[table] = cursor.fetchone()[0]
+        # The variants' option values (`option1..3`, from `selectedOptions`) are columns, not rows.
+        cursor.execute("SELECT count(*) FROM shopsync_productvariant WHERE option1 IS NOT NULL")
+        found["shopsync_productvariant.option1_set"] = cursor.fetchone()[0]
+    return found
+
+
+def export_rows(path: Path, tables: tuple[str, str, str], inline: str) -> dict[str, int]:
+    """Rows an export file holds for (parent, connection child, inline list child) tables."""
+    import orjson
+
+    counts = dict.fromkeys(tables, 0)
+    with path.open("rb") as lines:
+        for line in lines:
+            node = orjson.loads(line)
+            if "__parentId" in node:
+                counts[tables[1]] += 1
+                continue
+            counts[tables[0]] += 1
+            counts[tables[2]] += len(node.get(inline) or ())
+    return counts
+
+
+def export_download(url: str, path: Path) -> Path:
     import requests
 
-    sys.path.insert(0, str(ROOT / "bench" / "writepath"))
-    import run as writepath
-
-    path = ROOT / "var" / "bench-sync-export.jsonl"
     with requests.get(url, stream=True, timeout=60) as response, path.open("wb") as out:
         response.raise_for_status()
         for chunk in response.iter_content(1 << 20):
             out.write(chunk)
-    args = argparse.Namespace(database=writepath.DEFAULT_DATABASE, batch_size=2000, switch_interval=0.0005,
+    return path
+
+
+def initial_sync(shop, resource: str, worker_pid: int, *, timeout: float, child_hwm: dict[int, float]):
+    from shopsync.models import SyncSession
+    from shopsync.services.sync import ensure_sync
+
+    session = ensure_sync(shop=shop, kind="initial", resources=[resource], triggered_by="cli").session
+    sampled_peak, export_ready = session_follow(session, worker_pid, timeout=timeout, child_hwm=child_hwm)
+    ended = time.monotonic()
+    job = session.jobs.get()
+    if session.status != SyncSession.Status.COMPLETED:
+        raise SystemExit(f"initial {resource} sync {session.status}: {session.error}")
+    return job, sampled_peak, export_ready, ended
+
+
+def baseline_on_export(path: Path, orders: int, database: str) -> dict:
+    """The write-path benchmark's baseline (orjson + COPY of orders, line items and transactions, no
+    validation, no merge) over the very export this run synced (downloaded to `path`), in the same
+    run, written into the write-path benchmark's database."""
+    sys.path.insert(0, str(ROOT / "bench" / "writepath"))
+    import run as writepath
+
+    args = argparse.Namespace(database=database, batch_size=2000, switch_interval=0.0005,
                               parse="thread", orders=orders)  # fmt: skip
     writepath.prepare_database(args.database)
     figures = writepath.measure("baseline", args, path)
-    path.unlink()
-    return {key: round(value, 3) for key, value in figures.items()}
+    tables = {table: found["rows"] for table, found in figures.pop("tables").items()}
+    return {**{key: round(value, 3) for key, value in figures.items()}, "tables": tables}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
@@ -135,11 +201,18 @@ def main() -> None:
         default=True,
         help="also time the write-path baseline on the same export (default: yes)",
     )
+    parser.add_argument("--database", default=DB_NAME, help="dropped and recreated")
+    parser.add_argument(
+        "--baseline-database", default="shopsync_bench_writepath", help="dropped and recreated"
+    )
+    parser.add_argument("--redis-db", type=int, default=9)
     args = parser.parse_args()
     ENV["DJANGO_SETTINGS_MODULE"] = args.settings
+    ENV["DATABASE_URL"] = f"{PG}/{args.database}"
+    ENV["CELERY_BROKER_URL"] = broker = f"redis://127.0.0.1:6379/{args.redis_db}"
 
     os.environ.update(ENV)
-    database_recreate()
+    database_recreate(args.database)
     import django
 
     django.setup()
@@ -150,13 +223,12 @@ def main() -> None:
 
     # Only the queue's messages: kombu's bindings must stay, or a message sent before the worker
     # (re)declares its queue is dropped.
-    redis.Redis.from_url(BROKER).delete("sync")
+    redis.Redis.from_url(broker).delete("sync")
 
     from shopify_sim.testing import start_simulator
-    from shopsync.models import SyncSession
     from shopsync.services.sync import ensure_sync, shop_connect
 
-    options = {"orders": args.orders, "customers": max(100, args.orders // 8), "products": 2000, "seed": 42,
+    options = {"orders": args.orders, "customers": max(100, args.orders // 8), "products": args.products, "seed": 42,
                "anchor": "2026-11-01T00:00:00Z", "plan": "plus", "quiet": True}  # fmt: skip
     if args.data_dir:
         options["data_dir"] = args.data_dir
@@ -169,27 +241,48 @@ def main() -> None:
         worker = worker_start(ROOT / "var" / "bench-sync-worker.log")
         base_rss = status_mb(worker.pid, "VmRSS")
 
-        session = ensure_sync(shop=shop, kind="initial", resources=["orders"], triggered_by="cli").session
-        sampled_peak, export_ready = session_follow(session, worker.pid, timeout=args.timeout)
-        ended = time.monotonic()
-        job = session.jobs.get()
-        if session.status != SyncSession.Status.COMPLETED:
-            raise SystemExit(f"initial sync {session.status}: {session.error}")
+        # The catalogue first (variants and options), in a session of its own, so the orders'
+        # figures stay what they were: the orders session alone.
+        product_hwm: dict[int, float] = {}
+        job, product_peak, _, _ = initial_sync(shop, "products", worker.pid, timeout=args.timeout,
+                                               child_hwm=product_hwm)  # fmt: skip
+        products_path = export_download(
+            job.bulk_url, ROOT / "var" / f"bench-sync-products-{args.database}.jsonl"
+        )
+        products = {
+            "products": job.synced, "seconds": round((job.finished_at - job.started_at).total_seconds(), 1),
+            "worker_and_parser_rss_peak_sampled_mb": product_peak,
+            "export_rows": export_rows(products_path, PRODUCT_TABLES, "options"),
+        }  # fmt: skip
+        products_path.unlink()
+
+        child_hwm: dict[int, float] = {}
+        job, sampled_peak, export_ready, ended = initial_sync(shop, "orders", worker.pid, timeout=args.timeout,
+                                                              child_hwm=child_hwm)  # fmt: skip
         seconds = (job.finished_at - job.started_at).total_seconds()
         initial = {
             "orders": job.synced, "seconds": round(seconds, 1), "orders_per_second": round(job.synced / seconds),
             "api_calls": job.api_calls, "worker_rss_start_mb": base_rss,
             "worker_and_parser_rss_peak_sampled_mb": sampled_peak,
-            "worker_vmhwm_mb": status_mb(worker.pid, "VmHWM"),
+            "worker_vmhwm_mb": (worker_hwm := status_mb(worker.pid, "VmHWM")),
+            "parser_vmhwm_mb": max(child_hwm.values(), default=None),
+            "worker_and_parser_vmhwm_sum_mb": round(worker_hwm + max(child_hwm.values(), default=0.0), 1),
             "write_phase_seconds": round(ended - export_ready, 1) if export_ready else None,
             "write_phase_orders_per_second": round(job.synced / (ended - export_ready)) if export_ready else None,
         }  # fmt: skip
 
-        baseline = baseline_on_export(job.bulk_url, job.synced) if args.baseline else None
+        rows_after_initial = table_rows()
+        export_path = export_download(job.bulk_url, ROOT / "var" / f"bench-sync-export-{args.database}.jsonl")
+        orders_export = export_rows(export_path, ORDER_TABLES, "transactions")
+        baseline = (
+            baseline_on_export(export_path, job.synced, args.baseline_database) if args.baseline else None
+        )
+        export_path.unlink()
         changed = sim.control.mutate(count=args.changes, seed=1, mix={"orders/update": 1.0})
         sim.control.reset_requests()
         started = time.monotonic()
         session = ensure_sync(shop=shop, kind="incremental", resources=["orders"], triggered_by="cli").session
+        rows_expected = {**orders_export, **products["export_rows"]}
         session_follow(session, worker.pid, timeout=600)
         job = session.jobs.get()
         incremental = {
@@ -207,7 +300,10 @@ def main() -> None:
         "bench": "sync", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "simulator_ready_seconds": simulator_ready_seconds,
         "settings": args.settings,
-        "initial": initial, "incremental": incremental, "baseline": baseline,
+        "products": products, "initial": initial, "incremental": incremental, "baseline": baseline,
+        "rows_after_initial": rows_after_initial, "rows_expected": rows_expected, "rows_at_end": table_rows(),
+        "rows_match": {k: v for k, v in rows_after_initial.items() if k in rows_expected} == rows_expected
+        and (baseline is None or baseline["tables"] == orders_export),
         "ratio_to_baseline": round(initial["orders_per_second"] / baseline["orders_per_second"], 3) if baseline else None,
     }  # fmt: skip
     line = json.dumps(result)

@@ -1,5 +1,10 @@
-"""Generate a bulk-operation style JSONL file of orders (GraphQL shape, line items as `__parentId` lines),
-shaped like what `shopsync.payloads.graphql_fields` selects."""
+"""Generate a bulk-operation style JSONL file of orders (GraphQL shape, line items as `__parentId` lines,
+two transactions inline in each order's line), shaped like what `shopsync.payloads.graphql_fields`
+selects (`ORDER_FIELDS`, `LINE_ITEM_FIELDS`, `TRANSACTION_FIELDS`) and the simulator exports.
+
+Transactions follow the order's financial status, two per order (the simulator's stores average
+about 1.6): PAID = an authorization and its capture, PENDING = a declined sale and a pending one,
+REFUNDED = a sale and its refund."""
 
 from __future__ import annotations
 
@@ -13,6 +18,14 @@ import orjson
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 ORDER_ID_BASE = 5_000_000_000_000
 LINE_ITEM_ID_BASE = 13_000_000_000_000
+TRANSACTION_ID_BASE = 5_700_000_000_000
+TRANSACTIONS_PER_ORDER = 2
+# (kind, status, error code, parent: the previous transaction) per financial status.
+TRANSACTION_PLANS = {
+    "PAID": (("AUTHORIZATION", "SUCCESS", None, False), ("CAPTURE", "SUCCESS", None, True)),
+    "PENDING": (("SALE", "FAILURE", "CARD_DECLINED", False), ("SALE", "PENDING", None, False)),
+    "REFUNDED": (("SALE", "SUCCESS", None, False), ("REFUND", "SUCCESS", None, True)),
+}
 
 
 def _money(amount: str) -> dict:
@@ -21,6 +34,35 @@ def _money(amount: str) -> dict:
 
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def transactions(index: int, status: str, total: str, created: datetime) -> list[dict]:
+    """The order's transactions as `TRANSACTION_FIELDS` selects them (inline in the order's line)."""
+    made: list[dict] = []
+    for position, (kind, tx_status, error_code, has_parent) in enumerate(TRANSACTION_PLANS[status]):
+        transaction_id = TRANSACTION_ID_BASE + index * TRANSACTIONS_PER_ORDER + position
+        at = _stamp(created + timedelta(seconds=30 * position))
+        made.append(
+            {
+                "id": f"gid://shopify/OrderTransaction/{transaction_id}",
+                "kind": kind,
+                "status": tx_status,
+                "gateway": "shopify_payments",
+                "amountSet": {
+                    "presentmentMoney": {"amount": total, "currencyCode": "USD"},
+                    "shopMoney": {"amount": total, "currencyCode": "USD"},
+                },
+                "createdAt": at,
+                "processedAt": at,
+                "parentTransaction": {"id": made[-1]["id"]} if has_parent else None,
+                "errorCode": error_code,
+                "test": False,
+                "authorizationCode": f"{transaction_id % 100_000_000:08d}"
+                if tx_status == "SUCCESS"
+                else None,
+            }
+        )
+    return made
 
 
 def order_lines(index: int, items_per_order: int, rng: random.Random) -> list[bytes]:
@@ -44,7 +86,7 @@ def order_lines(index: int, items_per_order: int, rng: random.Random) -> list[by
         "closedAt": None,
         "currencyCode": "USD",
         "presentmentCurrencyCode": "USD",
-        "displayFinancialStatus": rng.choice(["PAID", "PENDING", "REFUNDED"]),
+        "displayFinancialStatus": (status := rng.choice(["PAID", "PENDING", "REFUNDED"])),
         "displayFulfillmentStatus": rng.choice(["FULFILLED", "UNFULFILLED"]),
         "totalPriceSet": _money(total),
         "subtotalPriceSet": _money(total),
@@ -69,6 +111,7 @@ def order_lines(index: int, items_per_order: int, rng: random.Random) -> list[by
             "zip": "97475",
             "phone": None,
         },
+        "transactions": transactions(index, status, total, created),
     }
     lines = [orjson.dumps(order)]
     for position, price in enumerate(prices):

@@ -5,10 +5,12 @@
 (a) writepath: stream the file, validate every line (`read_bulk_jsonl`), write each batch with
     `orders_upsert` (COPY into temp tables + merge statements, one transaction per batch). A reader
     thread parses the next batch while the database merges the current one.
-(b) baseline: parse each line with orjson and COPY the same rows straight into the same tables: no
-    validation, no merge, no conflict handling.
+(b) baseline: parse each line with orjson and COPY the same rows straight into the same tables
+    (orders, line items, transactions): no validation, no merge, no conflict handling.
 Each run is a fresh child process against freshly truncated tables in a dedicated database; the
-child reports its wall time and peak RSS (ru_maxrss). Medians and the ratio are printed as JSON.
+child reports its wall time and peak RSS (ru_maxrss). After each run the parent counts the rows of
+every table and takes a digest of their content (`table_digests`): both sides must write the same
+rows, or the run fails. Medians and the ratio are printed as JSON.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def child_baseline(path: Path, batch_size: int) -> int:
     next_id = cursor.fetchone()[0]
     orders: list[tuple] = []
     items: list[tuple] = []
+    payments: list[tuple] = []
     written = 0
     with path.open("rb") as lines:
         for line in lines:
@@ -103,11 +106,12 @@ def child_baseline(path: Path, batch_size: int) -> int:
                 items.append(_baseline_item(shop.pk, next_id - 1, node))
                 continue
             if len(orders) >= batch_size:
-                written += _baseline_copy(cursor, orders, items)
-                orders, items = [], []
+                written += _baseline_copy(cursor, orders, items, payments)
+                orders, items, payments = [], [], []
             orders.append(_baseline_order(shop.pk, next_id, node))
+            payments += [_baseline_transaction(shop.pk, next_id, t) for t in node.get("transactions") or ()]
             next_id += 1
-    written += _baseline_copy(cursor, orders, items)
+    written += _baseline_copy(cursor, orders, items, payments)
     transaction.commit()
     return written
 
@@ -156,6 +160,22 @@ ITEM_COLUMNS = [
     "price",
     "total_discount",
 ]
+TRANSACTION_COLUMNS = [
+    "shop_id",
+    "order_id",
+    "shopify_id",
+    "kind",
+    "status",
+    "gateway",
+    "amount",
+    "currency",
+    "parent_transaction_shopify_id",
+    "processed_at",
+    "shopify_created_at",
+    "error_code",
+    "test",
+    "authorization_code",
+]
 
 
 def _amount(bag: dict | None):
@@ -187,13 +207,25 @@ def _baseline_item(shop_id: int, order_pk: int, n: dict) -> tuple:
     )  # fmt: skip
 
 
-def _baseline_copy(cursor, orders: list[tuple], items: list[tuple]) -> int:
-    with cursor.copy(f"COPY shopsync_order ({', '.join(ORDER_COLUMNS)}) FROM STDIN") as copy:
-        for row in orders:
-            copy.write_row(row)
-    with cursor.copy(f"COPY shopsync_lineitem ({', '.join(ITEM_COLUMNS)}) FROM STDIN") as copy:
-        for row in items:
-            copy.write_row(row)
+def _baseline_transaction(shop_id: int, order_pk: int, n: dict) -> tuple:
+    # The presentment money, as the write path stores it (REST's `amount` / `currency`).
+    money = (n.get("amountSet") or {}).get("presentmentMoney") or {}
+    return (
+        shop_id, order_pk, _tail(n["id"]), n["kind"], n.get("status"), n.get("gateway"), money.get("amount"),
+        money.get("currencyCode"), _tail((n.get("parentTransaction") or {}).get("id")), n.get("processedAt"),
+        n.get("createdAt"), n.get("errorCode"), n.get("test"), n.get("authorizationCode"),
+    )  # fmt: skip
+
+
+def _baseline_copy(cursor, orders: list[tuple], items: list[tuple], payments: list[tuple]) -> int:
+    for table, columns, rows in (
+        ("shopsync_order", ORDER_COLUMNS, orders),
+        ("shopsync_lineitem", ITEM_COLUMNS, items),
+        ("shopsync_ordertransaction", TRANSACTION_COLUMNS, payments),
+    ):
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
     cursor.connection.commit()
     return len(orders)
 
@@ -254,7 +286,8 @@ def prepare_database(database: str) -> None:
 
 def reset_tables(database: str) -> None:
     sql = (
-        "TRUNCATE shopsync_lineitem, shopsync_order, shopsync_shop RESTART IDENTITY CASCADE; "
+        "TRUNCATE shopsync_ordertransaction, shopsync_lineitem, shopsync_order, shopsync_shop "
+        "RESTART IDENTITY CASCADE; "
         f"INSERT INTO shopsync_shop (created_at, updated_at, domain, name, api_base_url, api_version, "
         f"access_token, refresh_token, scopes, currency, status) VALUES (now(), now(), '{SHOP_DOMAIN}', "
         f"'bench', '', '2026-01', '', '', '', 'USD', 'installed'); CHECKPOINT;"
@@ -272,7 +305,89 @@ def measure(mode: str, args: argparse.Namespace, path: Path) -> dict:
     if figures["orders"] != args.orders:
         raise RuntimeError(f"{mode} wrote {figures['orders']} orders, expected {args.orders}")
     figures["orders_per_second"] = figures["orders"] / figures["seconds"]
+    figures["tables"] = table_digests(args.database)
     return figures
+
+
+# What each table's content is compared on, both sides alike: every column the baseline writes but
+# our own (`id`, `synced_at`) and the parent's row id (the parent's Shopify id instead). The write path
+# normalises what the baseline copies as it comes: enums lower-cased, the address under REST keys
+# (compared on the keys both shapes share).
+_LOWER = {"financial_status", "fulfillment_status", "cancel_reason", "kind", "status", "error_code"}
+_ADDRESS_KEYS = ("name", "company", "address1", "address2", "city", "province", "country", "zip", "phone")
+
+
+def _compared(column: str) -> str:
+    if column in _LOWER:
+        return f"lower(t.{column})"
+    if column == "shipping_address":
+        return " || '|' || ".join(f"coalesce(t.shipping_address->>'{key}', '~')" for key in _ADDRESS_KEYS)
+    return f"t.{column}::text"
+
+
+def _digest_sql(table: str, columns: list[str], parent: tuple[str, str] | None) -> str:
+    skip = {"id", "shop_id", "synced_at", "order_id"}
+    values = [_compared(column) for column in columns if column not in skip]
+    join = ""
+    if parent:
+        values.insert(0, "p.shopify_id::text")
+        join = f" JOIN {parent[0]} AS p ON p.id = t.{parent[1]}"
+    row = " || '|' || ".join(f"coalesce({value}, '~')" for value in values)
+    return (
+        f"SELECT count(*), coalesce(md5(string_agg({row}, E'\\n' ORDER BY t.shopify_id)), '') "
+        f"FROM {table} AS t{join}"
+    )
+
+
+DIGESTS = {
+    "shopsync_order": _digest_sql("shopsync_order", ORDER_COLUMNS, None),
+    "shopsync_lineitem": _digest_sql("shopsync_lineitem", ITEM_COLUMNS, ("shopsync_order", "order_id")),
+    "shopsync_ordertransaction": _digest_sql(
+        "shopsync_ordertransaction", TRANSACTION_COLUMNS, ("shopsync_order", "order_id")
+    ),
+}
+
+
+def table_digests(database: str) -> dict[str, dict]:
+    """Rows and a content digest of every table the benchmark writes."""
+    import psycopg
+
+    found = {}
+    with psycopg.connect(f"{PG}/{database}") as conn:
+        for table, sql in DIGESTS.items():
+            rows, digest = conn.execute(sql).fetchone()
+            found[table] = {"rows": rows, "md5": digest}
+    return found
+
+
+def expected_rows(path: Path) -> dict[str, int]:
+    """Rows per table the file holds (orders, line items, transactions), counted with orjson."""
+    import orjson
+
+    counts = dict.fromkeys(DIGESTS, 0)
+    with path.open("rb") as lines:
+        for line in lines:
+            node = orjson.loads(line)
+            if "__parentId" in node:
+                counts["shopsync_lineitem"] += 1
+                continue
+            counts["shopsync_order"] += 1
+            counts["shopsync_ordertransaction"] += len(node.get("transactions") or ())
+    return counts
+
+
+def check_tables(runs: dict[str, list[dict]], expected: dict[str, int]) -> None:
+    """Every run of both sides wrote the file's rows, and the same content."""
+    reference = runs["baseline"][0]["tables"]
+    for mode, results in runs.items():
+        for index, figures in enumerate(results, 1):
+            for table, found in figures["tables"].items():
+                if found["rows"] != expected[table]:
+                    raise RuntimeError(
+                        f"{mode} run {index}: {found['rows']} rows in {table}, expected {expected[table]}"
+                    )
+                if found["md5"] != reference[table]["md5"]:
+                    raise RuntimeError(f"{mode} run {index}: {table} differs from the baseline's content")
 
 
 def machine() -> dict:
@@ -308,15 +423,18 @@ def main() -> None:
     from generate import write_orders_jsonl
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    path = args.workdir / f"orders-{args.orders}.jsonl"
+    # v2: orders carry their transactions (an older file without them is not reused).
+    path = args.workdir / f"orders-{args.orders}-v2.jsonl"
     if not path.exists():
         write_orders_jsonl(path, orders=args.orders)
+    expected = expected_rows(path)
     prepare_database(args.database)
     runs: dict[str, list[dict]] = {"writepath": [], "baseline": []}
     for _ in range(args.runs):
         for mode in ("baseline", "writepath"):
             runs[mode].append(measure(mode, args, path))
             print(mode, json.dumps(runs[mode][-1]), file=sys.stderr)
+    check_tables(runs, expected)
     medians = {
         mode: {
             "orders_per_second": statistics.median(r["orders_per_second"] for r in results),
@@ -334,6 +452,7 @@ def main() -> None:
     report = {
         "machine": machine(),
         "args": {"orders": args.orders, "batch_size": args.batch_size, "parse": args.parse},
+        "rows": expected,
     }
     print(json.dumps({**report, "runs": runs, "medians": medians, "ratio": round(ratio, 3)}, indent=2))
 

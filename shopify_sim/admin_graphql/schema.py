@@ -16,7 +16,7 @@ from graphql import (
     parse,
 )
 
-from shopify_sim.admin_graphql import catalogue
+from shopify_sim.admin_graphql import catalogue, customers_extra, metafields
 from shopify_sim.admin_graphql.fields import FIELDS, NESTED_CONNECTIONS, FieldFn
 from shopify_sim.admin_graphql.root import EVENT_FIELDS, MUTATION, QUERY_ROOT
 
@@ -37,9 +37,11 @@ TABLES = merged(
     {"QueryRoot": QUERY_ROOT, "Mutation": MUTATION, "BasicEvent": EVENT_FIELDS},
     catalogue.FIELDS,
     {"QueryRoot": catalogue.QUERY_ROOT},
+    customers_extra.FIELDS,
+    metafields.FIELDS,
 )
 # Connection fields the bulk exporter expands into child lines: type -> field -> all-items iterator.
-NESTED = merged(NESTED_CONNECTIONS, catalogue.NESTED_CONNECTIONS)
+NESTED = merged(NESTED_CONNECTIONS, catalogue.NESTED_CONNECTIONS, metafields.NESTED_CONNECTIONS)
 BULK_BY_ID_SINCE = "2026-01"
 
 
@@ -72,7 +74,8 @@ def wire(schema: GraphQLSchema) -> GraphQLSchema:
 
 @functools.cache
 def base_schema() -> GraphQLSchema:
-    return wire(build_schema((HERE / "schema.graphql").read_text()))
+    base = build_schema((HERE / "schema.graphql").read_text())
+    return wire(extend_schema(base, parse((HERE / "schema_extra.graphql").read_text())))
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopify_sim.gid import gid
 from shopify_sim.render import derived
+from shopify_sim.store import customers_extra
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_offset
 
@@ -83,16 +84,34 @@ def address(
     return rendered
 
 
+def email_marketing_consent(record: dict[str, Any], offset: int) -> dict[str, Any] | None:
+    consent = customers_extra.email_consent(record)
+    if consent is None:
+        return None
+    return {
+        "state": consent["state"],
+        "opt_in_level": consent["opt_in_level"],
+        "consent_updated_at": iso_offset(consent["updated_at"], offset),
+    }
+
+
+def sms_marketing_consent(record: dict[str, Any], offset: int) -> dict[str, Any] | None:
+    consent = customers_extra.sms_consent(record)
+    if consent is None:
+        return None
+    return {
+        "state": consent["state"],
+        "opt_in_level": consent["opt_in_level"],
+        "consent_updated_at": iso_offset(consent["updated_at"], offset),
+        "consent_collected_from": consent["collected_from"],
+    }
+
+
 def customer(record: dict[str, Any], offset: int, embedded: bool = False) -> dict[str, Any]:
     cid = record["id"]
     default_id = record.get("default_address_id")
     addresses = [address(a, cid, a["id"] == default_id) for a in record["addresses"]]
     default = next((a for a in addresses if a and a["default"]), None)
-    consent = {
-        "state": "subscribed" if record["accepts_marketing"] else "not_subscribed",
-        "opt_in_level": "single_opt_in",
-        "consent_updated_at": iso_offset(record.get("marketing_updated_at"), offset),
-    }
     rendered: dict[str, Any] = {
         "id": cid,
         "email": record["email"],
@@ -121,8 +140,8 @@ def customer(record: dict[str, Any], offset: int, embedded: bool = False) -> dic
             "last_order_id": record["last_order_id"],
             "last_order_name": record["last_order_name"],
             "tags": ", ".join(record["tags"]),
-            "email_marketing_consent": consent if record["email"] else None,
-            "sms_marketing_consent": None,
+            "email_marketing_consent": email_marketing_consent(record, offset),
+            "sms_marketing_consent": sms_marketing_consent(record, offset),
             "addresses": addresses[:10],
         }
     )

@@ -21,7 +21,7 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.options import ShopOptions
-from shopify_sim.store import catalogue, records, transactions
+from shopify_sim.store import catalogue, customers_extra, metafields, records, transactions
 from shopify_sim.store.db import (
     TRANSACTION_INSERT,
     VARIANT_INSERT,
@@ -167,6 +167,10 @@ class Generator:
         customers = self.customers(conn)
         products = self.products()
         self.insert(conn, "products", products)
+        # Metafields draw from their own streams and live in their own table (store/metafields.py).
+        self.metafields = metafields.Writer(conn, self.options.seed, self.options.metafields_per_record)
+        for product in products:
+            self.metafields.add_product(product)
         catalogue.generate(
             conn,
             seed=self.options.seed,
@@ -178,6 +182,7 @@ class Generator:
         )
         order_count = self.orders(conn, customers, products)
         self.finish_customers(conn, customers)
+        self.metafields.close()
         store.meta_set("ids", orjson.dumps(self.ids.state()).decode(), conn)
         store.meta_set("generator", orjson.dumps(self.options.generator_key()).decode(), conn)
         store.meta_set("anchor", str(self.anchor), conn)
@@ -265,6 +270,7 @@ class Generator:
             )
             self.share_updated_at(rng, order)
             transactions.generate(payments_rng, self.ids, order)
+            self.metafields.add("order", order)
             if picked is not None:
                 customers.count_order(picked, order)
             batch.append(row_values("orders", order))
@@ -306,6 +312,8 @@ class Generator:
     def finish_customers(self, conn: Any, customers: CustomerBook) -> None:
         """Apply the order aggregates and the shared updated_at, rewriting customers in id order."""
         rng = self.rng("customers-finish")
+        # Locale and consent draw from their own stream: the customers stay as they were, plus these.
+        extra_rng = self.rng("customers-extra")
         for low in range(0, len(customers), BATCH):
             ids = customers.ids[low : low + BATCH]
             rows = conn.execute(
@@ -316,5 +324,7 @@ class Generator:
                 customer = orjson.loads(blob)
                 customers.apply(low + offset, customer)
                 self.share_updated_at(rng, customer)
+                customers_extra.enrich(extra_rng, customer)
+                self.metafields.add("customer", customer)
                 batch.append(row_values("customers", customer))
             self.store.insert_many(conn, "customers", batch, replace=True)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from shopify_sim import timeutil
-from shopify_sim.store import fakes, records, transactions
+from shopify_sim.store import customers_extra, fakes, records, transactions
 from shopify_sim.store.db import RESOURCES, Store
 from shopify_sim.store.events import record_event
 
@@ -112,6 +112,7 @@ class Mutator:
             ts = timeutil.now()
             if resource == "customers":
                 record = records.make_customer(rng, ids, ts, ts)
+                customers_extra.enrich(random.Random(record["id"]), record)
             elif resource == "products":
                 record = records.make_product(rng, ids, ts, ts, self.variants_max)
             else:
@@ -353,6 +354,14 @@ DEFAULT_MIX = {
     "collects/create": 0.4,
     "collects/delete": 0.3,
     "locations/update": 0.05,
+    # A customer in full (customer_changes.py): the address book and marketing consent.
+    "customer_addresses/update": 0.5,
+    "customers_email_marketing_consent/update": 0.3,
+    "customers_marketing_consent/update": 0.2,
+    # Metafields (metafield_changes.py): silent, no webhook.
+    "metafields/update": 0.4,
+    "metafields/create": 0.1,
+    "metafields/delete": 0.05,
 }
 
 

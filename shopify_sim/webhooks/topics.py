@@ -31,6 +31,9 @@ TOPIC_ENUMS = {
     "locations/delete": "LOCATIONS_DELETE",
     "locations/activate": "LOCATIONS_ACTIVATE",
     "locations/deactivate": "LOCATIONS_DEACTIVATE",
+    # A customer in full (contract §8.6): the SMS topic is the generic-looking one.
+    "customers_email_marketing_consent/update": "CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE",
+    "customers_marketing_consent/update": "CUSTOMERS_MARKETING_CONSENT_UPDATE",
 }
 ENUM_TOPICS = {enum: topic for topic, enum in TOPIC_ENUMS.items()}
 # Mandatory privacy topics: configured in the app, never subscribable through the API (§4.6).

@@ -41,6 +41,8 @@ class SyncSession(BaseModel):
 
     class Trigger(models.TextChoices):
         INSTALL = "install", "Install"
+        # A connected shop that never synced, on the first visit to its dashboard (first_run.py).
+        FIRST_RUN = "first_run", "First visit to the dashboard"
         RECONNECT = "reconnect", "Reconnect"
         BUTTON = "button", "Sync Now button"
         SETTINGS = "settings", "Settings page"
@@ -200,6 +202,9 @@ class SyncJob(BaseModel):
 
     # --- progress and counts (updated with F()) ---
     total = models.PositiveBigIntegerField(null=True, blank=True)
+    # While Shopify prepares the export: the records (roots) it holds so far, its `rootObjectCount` at
+    # the last poll (meaningful while `bulk_status` is RUNNING; a new operation starts CREATED).
+    bulk_exported = models.PositiveBigIntegerField(default=0)
     synced = models.PositiveBigIntegerField(default=0)
     created = models.PositiveBigIntegerField(default=0)
     updated = models.PositiveBigIntegerField(default=0)

@@ -36,4 +36,3 @@ __all__ = [
     "parse_product_rest",
     "read_bulk_jsonl",
 ]
-

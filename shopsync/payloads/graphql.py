@@ -277,7 +277,7 @@ def _connection_nodes(connection: Mapping[str, Any] | None) -> list:
     return nodes if nodes is not None else [edge["node"] for edge in connection.get("edges") or ()]
 
 
-# The order and line item builders run for every line of a bulk export (millions), so they build
+# The order, line item and transaction builders run for every line of a bulk export (millions), so they build
 # their records positionally (a third of the cost of keywords) and inline `blank_to_none` as
 # `value or None`. The field order they rely on is checked here, once.
 assert [f.name for f in dataclasses.fields(LineItemRecord)] == [
@@ -289,6 +289,10 @@ assert [f.name for f in dataclasses.fields(OrderRecord)] == [
     "customer_shopify_id", "currency", "presentment_currency", "financial_status", "fulfillment_status",
     "processed_at", "cancelled_at", "cancel_reason", "closed_at", "total_price", "subtotal_price",
     "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", "line_items", "transactions",
+]  # fmt: skip
+assert [f.name for f in dataclasses.fields(TransactionRecord)] == [
+    "shopify_id", "kind", "status", "gateway", "amount", "currency", "parent_transaction_shopify_id",
+    "processed_at", "shopify_created_at", "error_code", "test", "authorization_code",
 ]  # fmt: skip
 
 
@@ -311,24 +315,27 @@ def line_item_record(node: LineItemNode) -> LineItemRecord:
 
 
 def transaction_record(node: TransactionNode) -> TransactionRecord:
+    # Runs for every transaction of a bulk export (about two per order): built positionally, like
+    # the order and line item builders above.
     get = node.get
-    # The presentment money: what REST's `amount` / `currency` hold (the customer's currency).
-    money = get("amountSet") or {}
-    amount = money.get("presentmentMoney") or money.get("shopMoney") or {}
-    parent = get("parentTransaction")
+    # The presentment money: what REST's `amount` / `currency` hold (the customer's currency). A
+    # MoneyBag always has `shopMoney`, and a MoneyV2 its `amount`.
+    money = get("amountSet")
+    amount = (money.get("presentmentMoney") or money["shopMoney"]) if money else None
+    parent, processed, created = get("parentTransaction"), get("processedAt"), get("createdAt")
     return TransactionRecord(
-        shopify_id=gid_to_int(node["id"]),
-        kind=node["kind"],
-        status=blank_to_none(get("status")),
-        gateway=blank_to_none(get("gateway")),
-        amount=amount.get("amount"),
-        currency=blank_to_none(amount.get("currencyCode")),
-        parent_transaction_shopify_id=gid_to_int(parent["id"]) if parent else None,
-        processed_at=to_utc(get("processedAt")),
-        shopify_created_at=to_utc(get("createdAt")),
-        error_code=blank_to_none(get("errorCode")),
-        test=get("test"),
-        authorization_code=blank_to_none(get("authorizationCode")),
+        gid_to_int(node["id"]),
+        node["kind"],
+        get("status") or None,
+        get("gateway") or None,
+        amount["amount"] if amount else None,
+        (amount.get("currencyCode") or None) if amount else None,
+        gid_to_int(parent["id"]) if parent else None,
+        processed.astimezone(UTC) if processed is not None else None,
+        created.astimezone(UTC) if created is not None else None,
+        get("errorCode") or None,
+        get("test"),
+        get("authorizationCode") or None,
     )
 
 

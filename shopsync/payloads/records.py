@@ -149,4 +149,3 @@ class ProductRecord:
 
 
 AnyRecord = CustomerRecord | OrderRecord | ProductRecord
-

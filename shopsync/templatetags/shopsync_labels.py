@@ -5,6 +5,8 @@ We store Shopify's enum values lowercased (`partially_fulfilled`); the pages nev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import template
 
 from shopsync.dashboard_selectors import sync_trigger_phrase
@@ -59,3 +61,30 @@ def status_label(value: object, empty: str = "—") -> str:
 def trigger_phrase(session: SyncSession) -> str:
     """How a run was started, as it reads after "Initial sync #12 · "."""
     return sync_trigger_phrase(session=session)
+
+
+# Names that keep their capital inside a sentence.
+PROPER_NOUNS = ("Shopify",)
+
+
+@register.filter
+def in_sentence(label: str) -> str:
+    """A label as it reads mid-sentence: "Writing" → "writing", but "Shopify is preparing the
+    export" keeps its capital."""
+    text = str(label)
+    if not text or text.startswith(PROPER_NOUNS):
+        return text
+    return text[0].lower() + text[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeLabel:
+    code: str
+    label: str
+
+
+@register.filter
+def scope_labels(scopes: str | None) -> list[ScopeLabel]:
+    """Shopify's access scopes as its admin names them: "read_all_orders" → "Read all orders"."""
+    codes = [code.strip() for code in (scopes or "").split(",") if code.strip()]
+    return [ScopeLabel(code=code, label=code.replace("_", " ").capitalize()) for code in codes]

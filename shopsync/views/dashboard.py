@@ -20,9 +20,10 @@ def home(request: HttpRequest) -> HttpResponse:
     shop = get_shop_for_user(request)
     if shop is not None:
         sync_first_run_ensure(shop=shop)  # auto on first run: the page then shows its live progress
-    counts = record_counts_get(shop=shop) if shop is not None else None
     context = page_context(
-        request, shop, counts=counts, install_form=ShopInstallForm(), nav="home",
+        request, shop, install_form=ShopInstallForm(), nav="home", with_records=True,
         custom_api_url_allowed=custom_api_url_allowed(),
     )  # fmt: skip
+    if shop is not None:
+        context["counts"] = record_counts_get(shop=shop, indicator=context["indicator"])
     return render(request, "shopsync/dashboard.html", context)

@@ -3,7 +3,8 @@ polled by htmx every 2 s while a run is active, and not at all once it ends.
 
 The poll sends back the token of what it shows (`u`); when nothing changed the answer is an empty
 204, which htmx leaves alone. When the run it was watching (`watch`) has ended, the answer carries
-the completion (or failure) toast as an out-of-band swap.
+the completion (or failure) toast as an out-of-band swap. The dashboard's panel asks for its Records
+card too (`records=1`): live counts while the run goes, the final ones with the answer after it ends.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shopsync.dashboard_selectors import (
     TERMINAL_STATUSES,
+    record_counts_get,
     sync_completion_summary,
     sync_failure_explain,
     sync_indicator_get,
@@ -31,6 +33,7 @@ from shopsync.views.access import get_required_shop_for_user, login_required_htm
 INDICATOR_TMPL = get_template("shopsync/sync_status.html#sync-indicator")
 PROGRESS_TMPL = get_template("shopsync/sync_status.html#sync-progress")
 TOAST_TMPL = get_template("shopsync/sync_status.html#toast-oob")
+RECORDS_TMPL = get_template("shopsync/dashboard.html#records-card")
 
 
 @login_required_htmx
@@ -41,8 +44,12 @@ def sync_status(request: HttpRequest) -> HttpResponse:
     if request.GET.get("u") == indicator.token:
         return HttpResponse(status=204)
     template = PROGRESS_TMPL if request.GET.get("part") == "progress" else INDICATOR_TMPL
-    context = {"shop": shop, "indicator": indicator}
+    with_records = template is PROGRESS_TMPL and request.GET.get("records") == "1"
+    context = {"shop": shop, "indicator": indicator, "with_records": with_records}
     body = template.render(context, request)
+    if with_records:
+        counts = record_counts_get(shop=shop, indicator=indicator)
+        body += RECORDS_TMPL.render({"counts": counts, "oob": True}, request)
     toast = (
         _finished_toast(request, shop=shop, watched=request.GET.get("watch", ""))
         if template is INDICATOR_TMPL

@@ -122,7 +122,7 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     expect(page.locator("#toasts .toast--success .toast__text")).to_have_text(SYNC_COMPLETE, timeout=90_000)
     screenshot("reconnected-complete")
     initials = list(SyncSession.objects.filter(shop=sim_shop, kind="initial").order_by("pk"))
-    assert [(s.status, s.triggered_by) for s in initials[:1]] == [("failed", "install")]
+    assert [(s.status, s.triggered_by) for s in initials[:1]] == [("failed", "first_run")]
     assert len(initials) == 2
     retried = wait_for_session_end(initials[1].pk)
     assert (retried.status, retried.triggered_by) == ("completed", "reconnect")

@@ -73,3 +73,41 @@ def test_counts_update_live_then_the_toast_appears_and_polling_stops(page, login
     # the toast can be dismissed
     page.get_by_role("button", name="Dismiss notification").click()
     expect(toast).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_the_export_s_count_then_the_records_card_move_live_during_a_sync(
+    page, login, screenshot, staff, shop
+):
+    # given: Shopify is preparing the orders export
+    now = timezone.now()
+    session = SyncSession.objects.create(
+        shop=shop, kind="initial", status="running", triggered_by="first_run", stage="bulk_running",
+        started_at=now - timedelta(seconds=20), heartbeat_at=now,
+    )  # fmt: skip
+    orders = SyncJob.objects.create(
+        session=session, shop=shop, resource="orders", mode="initial", status="running", total=50000,
+        bulk_status="RUNNING", bulk_exported=5000,
+    )  # fmt: skip
+    login(staff)
+    line = page.locator('#sync-progress [data-resource="orders"]')
+    records = page.locator("#records-card")
+    expect(line).to_contain_text("Shopify prepared 5,000 / 50,000 orders")
+    expect(line).to_have_attribute("data-state", "preparing")
+    expect(page.locator("#sync-progress")).to_contain_text("started automatically on your first visit")
+    expect(records.locator("dd").nth(1)).to_have_text("0")
+    # when: the export grows
+    SyncJob.objects.filter(pk=orders.pk).update(bulk_exported=23000)
+    # then
+    expect(line).to_contain_text("Shopify prepared 23,000 / 50,000 orders")
+    expect(page.locator("#sync-indicator")).to_have_text("Preparing 23,000 / 50,000 orders")
+    screenshot("preparing")
+    # when: the export is ready and the first batches are written
+    SyncJob.objects.filter(pk=orders.pk).update(bulk_status="COMPLETED", synced=4000, created=4000)
+    SyncSession.objects.filter(pk=session.pk).update(stage="writing")
+    # then
+    expect(line).to_contain_text("Synced 4,000 / 50,000 orders")
+    expect(line).to_have_attribute("data-state", "running")
+    expect(records.locator("dd").nth(1)).to_have_text("4,000")
+    expect(records).to_contain_text("historical orders are counted when it finishes")
+    screenshot("writing")

@@ -65,7 +65,7 @@ def test_sync_now_twice_runs_one_session_whose_count_rises_to_the_completion_toa
     )
     screenshot("complete-toast")
     session = wait_for_session_end(session.pk)
-    assert (session.kind, session.status, session.triggered_by) == ("initial", "completed", "install")
+    assert (session.kind, session.status, session.triggered_by) == ("initial", "completed", "first_run")
     assert SyncSession.objects.filter(shop=sim_shop).count() == 1
     expect(page.locator("#sync-progress")).to_have_attribute("data-state", "idle")
     counts = _counts_by_resource(page.evaluate("window.seenCounts"))

@@ -246,6 +246,16 @@ def _round_note(ctx: JobContext, operation: BulkOperation) -> None:
     ctx.job.refresh_from_db()
 
 
+def _export_progress(ctx: JobContext, operation: BulkOperation) -> None:
+    """The export's own count while Shopify prepares it, for the pages (one UPDATE, only when it moved)."""
+    if (operation.status, operation.root_object_count) == (ctx.job.bulk_status, ctx.job.bulk_exported):
+        return
+    SyncJob.objects.filter(pk=ctx.job.pk).update(
+        bulk_status=operation.status, bulk_exported=operation.root_object_count
+    )
+    ctx.job.bulk_status, ctx.job.bulk_exported = operation.status, operation.root_object_count
+
+
 def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
     heartbeat = Heartbeat(ctx.session, ctx.token)
     woken = False
@@ -263,6 +273,7 @@ def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
             stage=SyncSession.Stage.BULK_RUNNING,
             message=f"Shopify is preparing the {ctx.resource.value} export ({operation.object_count:,} objects so far).",
         )
+        _export_progress(ctx, operation)
 
     config = sync_config()
     before = client.graphql_calls

@@ -5,21 +5,21 @@ once), so the first thing staff see is that sync's live progress."""
 from __future__ import annotations
 
 from shopsync.models import Shop, SyncSession
-from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
+from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, SyncKind
 from shopsync.services.sync.guard import EnsureResult, ensure_sync
 
 
 def sync_first_run_ensure(*, shop: Shop) -> EnsureResult | None:
-    """The shop's initial sync if it has never synced: started now, or the one already running
+    """The shop's initial sync if nothing ever synced it: started now, or the one already running
     (`ensure_sync`, so any number of first visits start one). None when there is nothing to start:
-    the shop uninstalled the app, or it has any other sync session (a backfill that completed,
-    failed or was cancelled, an incremental run in progress)."""
+    the shop uninstalled the app, or some run other than an active backfill exists or existed (a
+    completed backfill: it is synced; a failed or cancelled one: staff chose to stop it or see why it
+    failed, and retry from the page; any other run: someone is already syncing it their own way)."""
     if not shop.is_installed:
         return None
-    # Any session but an initial sync in progress (an ended backfill, a running incremental) means
-    # this is not the first run: a failed or cancelled backfill stays on the page for staff to retry,
-    # and a shop another trigger is already syncing is left to it.
-    others = SyncSession.objects.filter(shop=shop).exclude(kind=SyncKind.INITIAL, status__in=ACTIVE_STATUSES)
-    if others.exists():
+    other_runs = SyncSession.objects.filter(shop=shop).exclude(
+        kind__in=BACKFILL_KINDS, status__in=ACTIVE_STATUSES
+    )
+    if other_runs.exists():
         return None
-    return ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.INSTALL)
+    return ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.FIRST_RUN)

@@ -91,3 +91,24 @@ def test_variant_options_and_product_options_read_the_same_from_graphql_and_rest
     assert (from_rest.variants[0].option1, from_rest.variants[0].option2, from_rest.variants[0].option3) == (
         "M", "Red", None,
     )  # fmt: skip
+
+
+def test_a_sparse_transaction_node_reads_as_nones_and_falls_back_to_shop_money():
+    # given: only the required fields; then shop money alone, blanks and an offset time
+    sparse = {"id": "gid://shopify/OrderTransaction/72", "kind": "VOID"}
+    shop_money_only = {
+        **sparse, "status": "", "gateway": "", "errorCode": "", "authorizationCode": "", "parentTransaction": None,
+        "amountSet": {"shopMoney": {"amount": "9.00", "currencyCode": ""}}, "processedAt": "2025-01-01T05:00:01-05:00",
+    }  # fmt: skip
+    # when
+    order = parse_graphql_node(
+        declaration_for("orders"), {**ORDER, "transactions": [sparse, shop_money_only]}
+    )
+    # then
+    assert order.transactions == [
+        TransactionRecord(shopify_id=72, kind="void"),
+        TransactionRecord(
+            shopify_id=72, kind="void", amount=Decimal("9.00"),
+            processed_at=datetime(2025, 1, 1, 10, 0, 1, tzinfo=UTC),
+        ),
+    ]  # fmt: skip

@@ -30,6 +30,8 @@ class Operation:
     status: str = "COMPLETED"
     partial_roots: int | None = None  # FAILED after this many roots (their lines are the partial data)
     error_code: str | None = None
+    # Roots exported so far as the next polls report them while the operation is RUNNING.
+    running_polls: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -40,6 +42,8 @@ class FakeShopify:
         default_factory=lambda: {"orders": {}, "customers": {}, "products": {}}
     )
     operations: dict[str, Operation] = field(default_factory=dict)
+    # The next bulk operation reports RUNNING with these root counts before it finishes.
+    next_bulk_running_polls: list[int] = field(default_factory=list)
     # Next bulk operations fail after N roots, in order (None = complete).
     fail_next_bulk_after: list[int] = field(default_factory=list)
     # shopify_id (root or child) -> raw line(s) replacing the record's line
@@ -92,6 +96,8 @@ class FakeShopify:
             return self._bulk_start(variables["query"])
         if "ShopsyncBulkOperation" in query:
             op = self.operations.get(variables["id"])  # unknown (expired, restarted): null node
+            if op is not None and op.running_polls:
+                return self._ok({"node": self._running_node(op, op.running_polls.pop(0))})
             return self._ok({"node": self._operation_node(op) if op else None})
         if "Count(" in query:
             resource = re.search(r"(\w+)Count\(query", query).group(1)
@@ -123,6 +129,7 @@ class FakeShopify:
         op = Operation(
             id=f"gid://shopify/BulkOperation/{len(self.operations) + 1}", resource=resource, roots=roots
         )
+        op.running_polls, self.next_bulk_running_polls = self.next_bulk_running_polls, []
         if self.fail_next_bulk_after:
             op.status, op.partial_roots, op.error_code = (
                 "FAILED",
@@ -146,6 +153,10 @@ class FakeShopify:
                 "url": url if op.status == "COMPLETED" and op.roots else None,
                 "partialDataUrl": url if op.status == "FAILED" and op.partial_roots else None,
                 "createdAt": iso(BASE), "completedAt": iso(BASE)}  # fmt: skip
+
+    def _running_node(self, op: Operation, roots: int) -> dict:
+        return {**self._operation_node(op), "status": "RUNNING", "objectCount": str(roots),
+                "rootObjectCount": str(roots), "url": None, "partialDataUrl": None}  # fmt: skip
 
     def _jsonl(self, op: Operation) -> bytes:
         roots = op.roots if op.partial_roots is None else op.roots[: op.partial_roots]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from shopsync.dashboard_selectors import sync_trigger_phrase
 from shopsync.models import SyncSession
 from shopsync.services.sync import ensure_sync, sync_first_run_ensure
 from tests.factories import SyncSessionFactory
@@ -18,7 +19,11 @@ def test_a_shop_never_synced_gets_its_initial_sync_enqueued_once(shop, django_ca
     # then
     assert result is not None and result.created is True
     session = result.session
-    assert (session.kind, session.status, session.triggered_by) == ("initial", Status.QUEUED, "install")
+    assert (session.kind, session.status, session.triggered_by) == (
+        "initial",
+        Status.QUEUED,
+        Trigger.FIRST_RUN,
+    )
     assert len(callbacks) == 1
 
 
@@ -85,3 +90,27 @@ def test_nothing_starts_for_a_shop_that_uninstalled_the_app(shop):
     # then
     assert result is None
     assert SyncSession.objects.filter(shop=shop).count() == 0
+
+
+def test_the_first_run_reads_as_started_on_the_first_visit(shop):
+    # when
+    result = sync_first_run_ensure(shop=shop)
+    # then
+    assert result is not None
+    assert sync_trigger_phrase(session=result.session) == "started automatically on your first visit"
+    assert result.session.get_triggered_by_display() == "First visit to the dashboard"
+
+
+@pytest.mark.parametrize("status", [Status.RUNNING, Status.COMPLETED, Status.FAILED])
+def test_nothing_starts_once_another_kind_of_sync_was_started(
+    shop, status, django_capture_on_commit_callbacks
+):
+    # given
+    SyncSessionFactory(shop=shop, kind="incremental", status=status)
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = sync_first_run_ensure(shop=shop)
+    # then
+    assert result is None
+    assert callbacks == []
+    assert list(SyncSession.objects.filter(shop=shop).values_list("kind", flat=True)) == ["incremental"]

@@ -420,3 +420,15 @@ def test_retrying_one_failed_batch_leaves_the_shops_other_batches_alone(fake_sho
     assert (second.resolution, second.retry_count) == ("success", 0)
     assert (first.resolved_at, first.retry_count) == (None, 0)
     assert Order.objects.count() == 1
+
+
+def test_the_export_s_own_count_is_kept_on_the_job_while_shopify_prepares_it(fake_shopify):
+    # given
+    [fake_shopify.add("customers") for _ in range(5)]
+    fake_shopify.next_bulk_running_polls = [2, 4]
+    # when
+    session = _run(fake_shopify, resources=["customers"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    job = session.jobs.get()
+    assert (job.bulk_exported, job.bulk_status, job.synced, job.total) == (4, "COMPLETED", 5, 5)

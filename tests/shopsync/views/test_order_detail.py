@@ -95,3 +95,21 @@ def test_order_page_needs_a_login(client, shop):
     # then
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_order_s_amounts_add_up_as_they_read(client_for, staff, shop):
+    # given: Shopify's subtotal is already after discounts
+    order = OrderFactory(
+        shop=shop, currency="USD", subtotal_price=Decimal("1144.64"), total_discounts=Decimal("24.80"),
+        total_tax=Decimal("228.92"), total_price=Decimal("1373.56"),
+    )  # fmt: skip
+    LineItemFactory(order=order, title="Sneakers", price=Decimal("248.00"), total_discount=Decimal("24.80"))
+    # when
+    response = client_for(staff).get(reverse("order-detail", args=[order.pk]))
+    # then
+    rows = response.text.split('<dl class="fields">', 1)[1]
+    assert rows.index("<dt>Discounts</dt><dd>24.80 USD</dd>") < rows.index(
+        "<dt>Subtotal after discounts</dt><dd>1,144.64 USD</dd>"
+    )
+    assert "<dt>Subtotal</dt>" not in response.text
+    assert '<td class="num">24.80 USD</td>' in response.text

@@ -168,3 +168,17 @@ def test_a_sync_started_from_settings_is_recorded_and_shown_as_started_there(
     assert f"Incremental sync #{session.pk} · started from the Settings page ·" in response.text
     assert "<td>Started from the Settings page</td>" in response.text
     assert "Sync Now button" not in response.text
+
+
+def test_settings_page_names_the_store_s_permissions_in_words(client_for, owner, shop):
+    # given
+    shop.scopes = "read_orders,read_all_orders"
+    shop.save()
+    # when
+    response = client_for(owner).get(reverse("shop-settings"))
+    # then
+    assert (
+        '<dt>Permissions</dt><dd><span class="tag" title="read_orders">Read orders</span>'
+        '<span class="tag" title="read_all_orders">Read all orders</span></dd>'
+    ) in response.text
+    assert ">read_orders" not in response.text

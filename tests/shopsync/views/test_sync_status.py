@@ -351,3 +351,94 @@ def test_a_running_session_heart_beating_shows_its_own_message(client_for, staff
     # then
     assert "Writing customers." in response.text
     assert "stopped" not in response.text
+
+
+def test_while_shopify_prepares_the_export_the_panel_counts_what_it_holds_so_far(
+    client_for, staff, shop, make_session
+):
+    # given
+    make_session(
+        shop, status="running", stage="bulk_running",
+        message="Shopify is preparing the orders export (69,000 objects so far).",
+        jobs={"customers": {"synced": 12000, "total": 12000, "status": "completed"},
+              "orders": {"synced": 0, "total": 50000, "bulk_status": "RUNNING", "bulk_exported": 23000}},
+    )  # fmt: skip
+    client = client_for(staff)
+    # when
+    panel = _htmx_get(client, shop=shop.domain, part="progress")
+    indicator = _htmx_get(client, shop=shop.domain, part="indicator")
+    # then
+    line = panel.text.split('data-resource="orders"', 1)[1].split("</li>", 1)[0]
+    assert 'data-state="preparing"' in line
+    assert "Shopify prepared <strong>23,000</strong> / 50,000 orders" in line
+    assert '<progress max="50000" value="23000"' in line
+    assert '<span class="progress-line__status">Preparing export</span>' in line
+    assert "Synced <strong>0</strong>" not in panel.text
+    assert "objects so far" not in panel.text
+    assert "an amber bar counts what the export holds so far." in panel.text
+    assert "·\n      Shopify is preparing the export, started at " in panel.text
+    assert "Preparing 23,000 / 50,000 orders" in indicator.text
+
+
+def test_once_the_export_is_ready_the_line_counts_what_was_written(client_for, staff, shop, make_session):
+    # given
+    make_session(
+        shop, status="running", stage="writing",
+        jobs={"orders": {"synced": 2000, "total": 50000, "bulk_status": "COMPLETED", "bulk_exported": 49000}},
+    )  # fmt: skip
+    # when
+    panel = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    assert "Synced <strong>2,000</strong> / 50,000 orders" in panel.text
+    assert 'data-state="running"' in panel.text.split('data-resource="orders"', 1)[1]
+    assert "Shopify prepared" not in panel.text
+
+
+def test_token_changes_when_the_export_s_count_moves(shop, make_session):
+    # given
+    session = make_session(
+        shop,
+        status="running",
+        jobs={"orders": {"bulk_status": "RUNNING", "bulk_exported": 100, "total": 900}},
+    )
+    before = sync_indicator_get(shop=shop).token
+    # when
+    session.jobs.update(bulk_exported=250)
+    after = sync_indicator_get(shop=shop).token
+    # then
+    assert before != after
+
+
+def test_the_panel_carries_no_internal_token_in_its_text(client_for, staff, shop, make_session):
+    # given
+    make_session(shop, status="running", jobs={"customers": {"synced": 10, "total": 80}})
+    token = sync_indicator_get(shop=shop).token
+    # when
+    panel = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    assert f'data-token="{token}"' in panel.text
+    assert panel.text.count(token) == 2  # the data attribute and the poll's `u`, never in the words
+
+
+@pytest.mark.parametrize("left_from_an_earlier_export", [0, 900])
+def test_an_export_not_polled_yet_reads_as_being_prepared_without_a_false_count(
+    client_for, staff, shop, make_session, left_from_an_earlier_export
+):
+    # given: the orders export was started with the customers one; it is polled once their turn comes
+    orders = {
+        "synced": 0,
+        "total": 50000,
+        "bulk_status": "CREATED",
+        "bulk_exported": left_from_an_earlier_export,
+    }
+    make_session(
+        shop, status="running", stage="writing",
+        jobs={"customers": {"synced": 0, "total": 12000, "bulk_status": "COMPLETED"}, "orders": orders},
+    )  # fmt: skip
+    # when
+    panel = _htmx_get(client_for(staff), shop=shop.domain, part="progress")
+    # then
+    line = panel.text.split('data-resource="orders"', 1)[1].split("</li>", 1)[0]
+    assert "Shopify is preparing <strong>50,000</strong> orders" in line
+    assert '<progress aria-label="Orders: Shopify is preparing the export"></progress>' in line
+    assert "prepared <strong>" not in line
