@@ -111,3 +111,55 @@ def test_an_inline_run_is_not_sliced(simulator, sim_shop, sync_queue, settings):
     session.refresh_from_db()
     assert (session.status, session.attempts, _turn_notes(session)) == (Status.COMPLETED, 1, [])
     assert sync_queue.length() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_one_worker_process_another_shops_incremental_runs_between_the_slices_of_a_long_backfill(
+    simulator, sim_shop, sync_queue, tmp_path
+):
+    # given: one process (solo pool) consuming both sync queues, backfills in 1 s slices
+    from django.conf import settings as django_settings
+
+    from tests.processes import celery_worker, database_url
+
+    worker = celery_worker(
+        log_path=tmp_path / "worker.log", queues=("sync", "sync_backfill", "maintenance"),
+        database_url=database_url(), broker_url=django_settings.CELERY_BROKER_URL,
+        settings_module="tests.shopsync.sync.worker_settings", pool="solo", concurrency=1, name="turns",
+        env={"SYNC_BACKFILL_SLICE_SECONDS": "1", "SYNC_WORKER_CONCURRENCY": "1"},
+    )  # fmt: skip
+    big, small = sim_shop(orders=4000, customers=10, products=5), sim_shop(orders=5, customers=30, products=5)
+    worker.start()
+    try:
+        backfill = ensure_sync(shop=big, kind="initial", resources=["orders"], triggered_by="install").session
+        job = backfill.jobs.get()
+        deadline = time.monotonic() + 120
+        while job.bulk_line == 0 and time.monotonic() < deadline:  # the backfill is writing
+            time.sleep(0.05)
+            job.refresh_from_db()
+        # when
+        incremental = ensure_sync(
+            shop=small, kind="incremental", resources=["customers"], triggered_by="beat"
+        ).session
+        while incremental.status in (Status.QUEUED, Status.RUNNING) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            incremental.refresh_from_db()
+        backfill.refresh_from_db()
+        backfill_when_incremental_done = backfill.status
+        while backfill.status in (Status.QUEUED, Status.RUNNING) and time.monotonic() < deadline + 180:
+            time.sleep(0.2)
+            backfill.refresh_from_db()
+    finally:
+        worker.stop()
+    # then: the incremental ran in a turn of its own, between two slices of the backfill
+    assert incremental.status == Status.COMPLETED, incremental.error
+    assert backfill_when_incremental_done in (Status.QUEUED, Status.RUNNING)
+    assert backfill.status == Status.COMPLETED, backfill.error
+    assert incremental.finished_at < backfill.finished_at
+    slices_after = backfill.attempts_log.filter(started_at__gt=incremental.finished_at).count()
+    assert slices_after >= 1
+    assert incremental.attempts == 1
+    job.refresh_from_db()
+    assert (job.synced, job.bulk_rounds) == (4000, 1)
+    assert_db_equals_truth(simulator, big, [Resource.ORDERS])
+    assert_db_equals_truth(simulator, small, [Resource.CUSTOMERS])
