@@ -2,7 +2,7 @@
 
 Tasks sit above services (a task calls its service; R4, R17), so a service that starts background
 work cannot import the task: it publishes a message by the task's registered name through the Celery
-app instead. The queue comes from CELERY_TASK_ROUTES as for `delay`, and in a process that has the
+app instead. The queue comes from CELERY_TASK_ROUTES as for `delay` unless the caller names one, and in a process that has the
 task registered Celery applies the task's own options too (`Celery.send_task`).
 
 - `task_enqueue_on_commit`: the usual way (R5). The message is published once the surrounding
@@ -54,10 +54,17 @@ class TaskMessage:
 
 
 def task_enqueue_on_commit(
-    name: str, *args: TaskArgument, countdown: float | None = None, tolerate_publish_failure: bool = False
+    name: str,
+    *args: TaskArgument,
+    countdown: float | None = None,
+    queue: str | None = None,
+    tolerate_publish_failure: bool = False,
 ) -> None:
-    """`countdown`: publish it to run that many seconds later."""
-    options = {} if countdown is None else {"countdown": countdown}
+    """`countdown`: publish it to run that many seconds later. `queue`: instead of the routed one
+    (a sync run goes to its kind's queue, `shopsync/queues.py`)."""
+    options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
+    if queue is not None:
+        options["queue"] = queue
     transaction.on_commit(TaskMessage(name, args, options, tolerate_publish_failure))
 
 

@@ -1,6 +1,7 @@
 """Sync tasks: ids in, one service call, a retry policy; nothing else (R4).
 
-All three names match the `shopsync.tasks.sync_*` route, so they run on the `sync` queue; the beat
+All three names match the `shopsync.tasks.sync_*` route, so they run on the `sync` queue (a session's
+run is published to its kind's queue instead, `shopsync/queues.py`, and takes turns there); the beat
 entries in `shopsync/beat.py` send the two periodic ones to `maintenance` instead, so a worker busy
 with long backfills never delays the watchdog. Webhooks have their own queue.
 """
@@ -47,7 +48,9 @@ class SyncSessionTask(DjangoTask):
     max_retries=5,
 )
 def sync_session_run_task(self, session_id: int) -> None:
-    sync_session_run(session_id=session_id, task_id=self.request.id or "", worker=self.request.hostname or "")
+    sync_session_run(
+        session_id=session_id, task_id=self.request.id or "", worker=self.request.hostname or "", sliced=True
+    )
 
 
 @shared_task(acks_late=True)

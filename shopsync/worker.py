@@ -1,12 +1,13 @@
-"""The sync engine's hook into the Celery worker's lifecycle: when a worker that consumes the `sync`
-queue is ready, it resumes the sessions its node's previous process left running (and whatever the
-watchdog would resume now), in a thread so a slow database never delays consuming. The logic is the
+"""The sync engine's hook into the Celery worker's lifecycle: when a worker that consumes a sync queue
+(`sync` or `sync_backfill`) is ready, it resumes the sessions its node's previous process left
+running (and whatever the watchdog would resume now), in a thread so a slow database never delays consuming. The logic is the
 service `sync_worker_started`; this is only the wiring (infrastructure, like `webhooks/worker.py`).
 
 `worker_ready` fires once per process (a consumer restart after a lost broker connection does not fire
 it again, which matters: by then this process may be running sessions itself).
 
-This module is imported by `config.celery` before Django is set up: Django imports stay inside.
+This module is imported by `config.celery` before Django is set up: Django imports stay inside
+(`shopsync.queues` is plain data).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from __future__ import annotations
 import logging
 import threading
 
-logger = logging.getLogger(__name__)
+from shopsync.queues import SYNC_QUEUES
 
-QUEUE = "sync"
+logger = logging.getLogger(__name__)
 
 
 def on_worker_ready(sender, **kwargs) -> None:
     """`celery.signals.worker_ready` receiver (`sender` is the worker's consumer)."""
     consumed = set(sender.app.amqp.queues.consume_from or sender.app.amqp.queues)
-    if QUEUE not in consumed:
+    if not consumed.intersection(SYNC_QUEUES):
         return
     thread = threading.Thread(
         target=_resume_orphans, args=(sender.hostname,), name="sync-orphans", daemon=True

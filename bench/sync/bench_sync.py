@@ -63,7 +63,7 @@ def database_recreate(name: str) -> None:
 
 
 def worker_start(log_path: Path) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "sync", "--pool", "solo",
+    command = [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-Q", "sync,sync_backfill", "--pool", "solo",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]  # fmt: skip
     log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **ENV, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
@@ -223,7 +223,7 @@ def main() -> None:
 
     # Only the queue's messages: kombu's bindings must stay, or a message sent before the worker
     # (re)declares its queue is dropped.
-    redis.Redis.from_url(broker).delete("sync")
+    redis.Redis.from_url(broker).delete("sync", "sync_backfill")
 
     from shopify_sim.testing import start_simulator
     from shopsync.services.sync import ensure_sync, shop_connect

@@ -19,6 +19,7 @@ from config.env import env_bool, env_int, env_list, env_secrets, env_str
 from reconciliation.beat import RECONCILIATION_BEAT_SCHEDULE
 from shopsync.api_versions import CLIENT_API_VERSION, UnsupportedApiVersion, api_version_validate
 from shopsync.beat import SYNC_BEAT_SCHEDULE
+from shopsync.queues import SYNC_BACKFILL_QUEUE, SYNC_QUEUE
 from webhooks.beat import WEBHOOK_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -194,8 +195,15 @@ METRICS_BEARER_TOKEN = env_str("METRICS_BEARER_TOKEN", "")  # /metrics: Promethe
 
 # --- Sync engine (defaults and meaning in shopsync/services/sync/config.py) ------------------------
 SYNC_HEARTBEAT_TIMEOUT_SECONDS = env_int("SYNC_HEARTBEAT_TIMEOUT_SECONDS", 30)
-SYNC_MAX_RUNNING_PER_SHOP = env_int("SYNC_MAX_RUNNING_PER_SHOP", 2)
-SYNC_MAX_RUNNING_TOTAL = env_int("SYNC_MAX_RUNNING_TOTAL", 10)
+# Fair turns: the sync processes of the whole fleet (the sum of `-c` of every worker consuming the
+# sync queues); the caps below are derived from it unless set (0 = derived, see config.py).
+SYNC_WORKER_CONCURRENCY = env_int("SYNC_WORKER_CONCURRENCY", 2)
+SYNC_MAX_RUNNING_PER_SHOP = env_int("SYNC_MAX_RUNNING_PER_SHOP", 0)
+SYNC_MAX_RUNNING_TOTAL = env_int("SYNC_MAX_RUNNING_TOTAL", 0)
+SYNC_MAX_RUNNING_BACKFILLS = env_int("SYNC_MAX_RUNNING_BACKFILLS", 0)
+# A run gives its worker back after this long (at a committed batch or page) and queues again.
+SYNC_BACKFILL_SLICE_SECONDS = float(env_str("SYNC_BACKFILL_SLICE_SECONDS", "60"))
+SYNC_DELTA_SLICE_SECONDS = float(env_str("SYNC_DELTA_SLICE_SECONDS", "60"))
 SYNC_INCREMENTAL_OVERLAP_SECONDS = env_int("SYNC_INCREMENTAL_OVERLAP_SECONDS", 120)
 SYNC_BULK_BATCH_SIZE = env_int("SYNC_BULK_BATCH_SIZE", 2000)
 SYNC_BULK_PARSE_PROCESS_MIN_LINES = env_int("SYNC_BULK_PARSE_PROCESS_MIN_LINES", 40_000)
@@ -274,12 +282,16 @@ CELERY_BROKER_CHANNEL_ERROR_RETRY = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_QUEUES = [
-    Queue("sync", Exchange("sync"), routing_key="sync"),
+    # Short sync runs (incremental, update) and bulk ones (initial, full, populate) apart, so a
+    # backfill never holds up a shop's incremental (shopsync/queues.py routes each run by its kind).
+    Queue(SYNC_QUEUE, Exchange(SYNC_QUEUE), routing_key=SYNC_QUEUE),
+    Queue(SYNC_BACKFILL_QUEUE, Exchange(SYNC_BACKFILL_QUEUE), routing_key=SYNC_BACKFILL_QUEUE),
     Queue("webhooks", Exchange("webhooks"), routing_key="webhooks"),
     Queue("maintenance", Exchange("maintenance"), routing_key="maintenance"),
 ]
 CELERY_TASK_ROUTES = {
-    "shopsync.tasks.sync_*": {"queue": "sync"},
+    # A session's run is published with its kind's queue (`sync_queue_for_kind`); this is the default.
+    "shopsync.tasks.sync_*": {"queue": SYNC_QUEUE},
     # Housekeeping, not a delivery (Celery matches exact names before the glob below).
     "webhooks.tasks.webhook_logs_prune_task": {"queue": "maintenance"},
     "webhooks.tasks.*": {"queue": "webhooks"},

@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-QUEUES = ("sync", "webhooks", "maintenance")
+QUEUES = ("sync", "sync_backfill", "webhooks", "maintenance")
 PASSWORD = "password"  # tests.factories.UserFactory's
 # Each pytest-xdist worker starts its own Celery worker, with a log of its own (readiness is read from it).
 XDIST_WORKER = f"--{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""

@@ -17,7 +17,7 @@ from tests.processes import ManagedProcess, free_port
 
 SETTINGS_MODULE = "tests.convergence.settings"
 RECEIVER_PATH = "/webhooks/shopify/"
-QUEUES = ("sync", "webhooks", "maintenance")
+QUEUES = ("sync", "sync_backfill", "webhooks", "maintenance")
 
 
 def product_env(*, database_url: str, broker_url: str) -> dict[str, str]:

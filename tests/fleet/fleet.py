@@ -38,7 +38,7 @@ from tests.fleet.netns import PREFIX, Network, pid_alive, stale_namespaces_remov
 from tests.processes import ROOT, ManagedProcess, celery_worker
 
 SETTINGS = "tests.fleet.settings"
-QUEUES = ("sync", "maintenance", "webhooks")
+QUEUES = ("sync", "sync_backfill", "maintenance", "webhooks")
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 SIMULATOR_PORT = 8001

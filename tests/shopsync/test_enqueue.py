@@ -75,7 +75,11 @@ def test_a_new_session_enqueues_its_run_task_by_name_with_its_id(shop, django_ca
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = ensure_sync(shop=shop, kind=SyncKind.INITIAL, triggered_by=SyncSession.Trigger.INSTALL)
     # then
-    assert callbacks == [TaskMessage("shopsync.tasks.sync_session_run_task", (result.session.pk,), {}, True)]
+    assert callbacks == [
+        TaskMessage(
+            "shopsync.tasks.sync_session_run_task", (result.session.pk,), {"queue": "sync_backfill"}, True
+        )
+    ]
 
 
 def _enqueued_names() -> list[tuple[str, int, object]]:

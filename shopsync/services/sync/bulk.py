@@ -35,6 +35,7 @@ from shopsync.services.sync.graphql_queries import bulk_query, search_time
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
 from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
+from shopsync.services.sync.slicing import slice_used_up, slice_yield, slice_yield_while_exporting
 from shopsync.services.sync.units import InvalidRecord
 from shopsync.services.sync.writing import Batch, JobContext, batch_commit
 from shopsync.services.upsert import record_ids, records_analyze, records_soft_delete
@@ -274,6 +275,10 @@ def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
             message=f"Shopify is preparing the {ctx.resource.value} export ({operation.object_count:,} objects so far).",
         )
         _export_progress(ctx, operation)
+        # Fair turns: no process sleeps through a long export; the next slice polls the same operation.
+        slice_yield_while_exporting(operation_id=operation.id, created_at=operation.created_at,
+                                    poll_interval=config.bulk_poll_interval_seconds,
+                                    max_poll_interval=MAX_POLL_INTERVAL_SECONDS)  # fmt: skip
 
     config = sync_config()
     before = client.graphql_calls
@@ -335,6 +340,9 @@ def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
         ctx.job.synced += batch.fetched
         consumed = resume_line
         statistics.written(result.written if result else 0)
+        if slice_used_up():  # fair turns: yield at a batch boundary, its checkpoint committed
+            batches.close()  # the parsing thread or child process ends now, not when collected
+            slice_yield(where=f"line {consumed} of bulk operation {ctx.job.bulk_operation_id}")
 
 
 def _start_anchor(job: SyncJob) -> ByteAnchor | None:

@@ -17,8 +17,22 @@ DEFAULTS: dict[str, int | float] = {
     "SYNC_HEARTBEAT_TIMEOUT_SECONDS": 30,
     # The pulse thread beats this often (and the run's own waits stamp the heartbeat at most this often).
     "SYNC_HEARTBEAT_INTERVAL_SECONDS": 5,
-    "SYNC_MAX_RUNNING_PER_SHOP": 2,
-    "SYNC_MAX_RUNNING_TOTAL": 10,
+    # Fair turns. The sync processes of the whole fleet: the sum of the concurrency (`-c`) of every
+    # worker consuming the sync queues. The caps below are derived from it when left at 0, so they
+    # grow with the fleet and never equal it where that would let one thing hold every process.
+    "SYNC_WORKER_CONCURRENCY": 2,
+    # Running sessions of one shop: max(1, processes - 1), so one shop never holds every process.
+    "SYNC_MAX_RUNNING_PER_SHOP": 0,
+    # Running sessions in the fleet: the processes (set lower to spare the database).
+    "SYNC_MAX_RUNNING_TOTAL": 0,
+    # Running bulk sessions (initial, full, populate): max(1, processes - 1), so even workers that
+    # consume both sync queues always keep a process for incremental and update runs.
+    "SYNC_MAX_RUNNING_BACKFILLS": 0,
+    # A bulk run gives its process back after this long, at a committed batch (or while Shopify is
+    # still preparing its export), and queues again behind the others (`slicing.py`).
+    "SYNC_BACKFILL_SLICE_SECONDS": 60.0,
+    # The same for incremental and update runs, at a committed page.
+    "SYNC_DELTA_SLICE_SECONDS": 60.0,
     # Incremental runs start this far before the watermark: clock skew and same-second writes.
     "SYNC_INCREMENTAL_OVERLAP_SECONDS": 120,
     "SYNC_BULK_BATCH_SIZE": 2000,
@@ -47,8 +61,12 @@ DEFAULTS: dict[str, int | float] = {
 class SyncConfig:
     heartbeat_timeout_seconds: int
     heartbeat_interval_seconds: int
+    worker_concurrency: int
     max_running_per_shop: int
     max_running_total: int
+    max_running_backfills: int
+    backfill_slice_seconds: float
+    delta_slice_seconds: float
     incremental_overlap_seconds: int
     bulk_batch_size: int
     bulk_poll_interval_seconds: float
@@ -64,4 +82,20 @@ class SyncConfig:
 def sync_config() -> SyncConfig:
     """Read at call time, so tests can override with pytest-django's `settings` fixture."""
     values = {name: type(default)(getattr(settings, name, default)) for name, default in DEFAULTS.items()}
+    values.update(running_caps(
+        worker_concurrency=values["SYNC_WORKER_CONCURRENCY"], per_shop=values["SYNC_MAX_RUNNING_PER_SHOP"],
+        total=values["SYNC_MAX_RUNNING_TOTAL"], backfills=values["SYNC_MAX_RUNNING_BACKFILLS"],
+    ))  # fmt: skip
     return SyncConfig(**{name.removeprefix("SYNC_").lower(): value for name, value in values.items()})
+
+
+def running_caps(*, worker_concurrency: int, per_shop: int, total: int, backfills: int) -> dict[str, int]:
+    """The caps as set, or (0) derived from the fleet's sync processes: a shop, and the backfills
+    together, may hold all of them but one (with a single process, that one); the fleet all of them."""
+    processes = max(1, worker_concurrency)
+    short_of_all = max(1, processes - 1)
+    return {
+        "SYNC_MAX_RUNNING_PER_SHOP": per_shop or short_of_all,
+        "SYNC_MAX_RUNNING_TOTAL": total or processes,
+        "SYNC_MAX_RUNNING_BACKFILLS": backfills or short_of_all,
+    }

@@ -22,12 +22,14 @@ from datetime import timedelta
 
 from celery import current_app
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from shopsync.enqueue import task_enqueue_on_commit
-from shopsync.models import Shop, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
+from shopsync.models import Shop, SyncAttempt, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, CHECKPOINT_LIFETIME, SyncKind
+from shopsync.queues import SYNC_QUEUE, sync_queue_for_kind
 from shopsync.resources import DECLARATIONS
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.errors import SyncInputError
@@ -220,7 +222,7 @@ def _resume_if_stuck(session: SyncSession) -> None:
         not session.waiting_for_slot
         and session.enqueued_at
         and session.enqueued_at < now - timedelta(seconds=config.redispatch_after_seconds)
-        and sync_queue_backlog() == 0
+        and sync_queue_backlog(queue=sync_queue_for_kind(session.kind)) == 0
     ):
         session_redispatch(session=session)
 
@@ -242,9 +244,25 @@ def session_redispatch(*, session: SyncSession) -> bool:
 
 
 def sessions_dispatch_waiting() -> int:
-    """Enqueue queued sessions that were refused a slot earlier (oldest first)."""
-    waiting = SyncSession.objects.filter(status=SyncSession.Status.QUEUED, waiting_for_slot=True)
-    return sum(session_redispatch(session=session) for session in waiting.order_by("created_at")[:50])
+    """Enqueue queued sessions that were refused a slot earlier, round-robin between shops: the shop
+    served longest ago first (never served: first of all), then the oldest session. FIFO by creation
+    let one shop with many waiting runs (or one re-queued slice after another) go before every other
+    shop; by last service, a shop that just had a turn waits for the others'."""
+    return sum(session_redispatch(session=session) for session in sessions_waiting_in_turn()[:50])
+
+
+def sessions_waiting_in_turn() -> QuerySet[SyncSession]:
+    """Sessions waiting for a slot, in the order `sessions_dispatch_waiting` enqueues them."""
+    last_served = (
+        SyncAttempt.objects.filter(session__shop_id=OuterRef("shop_id"))
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+    return (
+        SyncSession.objects.filter(status=SyncSession.Status.QUEUED, waiting_for_slot=True)
+        .annotate(shop_last_served=Subquery(last_served))
+        .order_by(F("shop_last_served").asc(nulls_first=True), "created_at", "pk")
+    )
 
 
 def sessions_lost() -> list[SyncSession]:
@@ -260,29 +278,31 @@ def sessions_lost() -> list[SyncSession]:
         status=SyncSession.Status.QUEUED, waiting_for_slot=False, enqueued_at__lt=cutoff
     )
     candidates = list(waiting.order_by("enqueued_at")[:100])
-    if not candidates or sync_queue_backlog() != 0:
-        return []
-    return candidates
+    # Each run's message is on its kind's queue: a backlog of backfill slices says nothing about a
+    # lost incremental's message, and the other way round.
+    backlogs = {
+        queue: sync_queue_backlog(queue=queue) for queue in {sync_queue_for_kind(s.kind) for s in candidates}
+    }
+    return [session for session in candidates if backlogs[sync_queue_for_kind(session.kind)] == 0]
 
 
-def sync_queue_backlog() -> int | None:
-    """Messages waiting in the queue the sync task is routed to (None: the broker did not answer)."""
-    app = current_app
-    queue = app.amqp.router.route({}, "shopsync.tasks.sync_session_run_task")["queue"]
-    conn = app.connection_for_write()
+def sync_queue_backlog(*, queue: str = SYNC_QUEUE) -> int | None:
+    """Messages waiting in a sync queue (None: the broker did not answer)."""
+    conn = current_app.connection_for_write()
     try:
         with conn:
             conn.ensure_connection(max_retries=1)
-            return conn.default_channel.queue_declare(queue=queue.name).message_count
+            return conn.default_channel.queue_declare(queue=queue).message_count
     except (KombuError, OSError, *conn.connection_errors, *conn.channel_errors) as exc:
-        logger.warning("sync queue length unknown (broker unreachable): %s", exc)
+        logger.warning("sync queue %s length unknown (broker unreachable): %s", queue, exc)
         return None
 
 
 def _enqueue(session: SyncSession, *, countdown: float | None = None) -> None:
     """Publish the session's task once the current transaction commits (R5). A publish that fails is
     logged, not raised: the session is committed and queued, and the watchdog dispatches it again
-    (`sessions_lost`)."""
+    (`sessions_lost`). It goes to its kind's queue: short runs and backfills apart (`shopsync/queues.py`)."""
     task_enqueue_on_commit(
-        "shopsync.tasks.sync_session_run_task", session.pk, countdown=countdown, tolerate_publish_failure=True
-    )
+        "shopsync.tasks.sync_session_run_task", session.pk, countdown=countdown,
+        queue=sync_queue_for_kind(session.kind), tolerate_publish_failure=True,
+    )  # fmt: skip

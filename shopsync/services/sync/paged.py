@@ -32,6 +32,7 @@ from shopsync.services.sync.graphql_queries import (
 )
 from shopsync.services.sync.jobs import cursor_advance, cursor_get, job_complete, job_start
 from shopsync.services.sync.sessions import session_heartbeat
+from shopsync.services.sync.slicing import slice_yield
 from shopsync.services.sync.units import nodes_parse
 from shopsync.services.sync.writing import Batch, JobContext, batch_commit
 from shopsync.shopify import ShopifyClient, ShopifyPermanentError
@@ -124,6 +125,7 @@ class _Pager:
             if not page_info.get("hasNextPage") or not page_info.get("endCursor"):
                 return
             cursor = page_info["endCursor"]
+            slice_yield(where=f"page {self.ctx.job.pages_done}")  # fair turns: the page is committed
 
     def _fetch(self, cursor: str | None) -> dict[str, Any] | None:
         variables = {"first": self.first, "after": cursor, "query": self.search}

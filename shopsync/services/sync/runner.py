@@ -5,6 +5,8 @@
 2. initial / full / populate: a bulk operation per resource (`bulk.py`); incremental / update: cursor
    pages (`paged.py`). Each job resumes from its checkpoint, so a resumed session neither misses nor
    repeats work.
+   In a worker the run takes a turn (`slicing.py`): after its slice it is re-queued from the
+   checkpoints, behind the runs queued meanwhile.
 3. Finish: completed when every job completed, else failed (checkpoints kept for the next run);
    `shop_data_changed` fires once if data changed.
 
@@ -26,9 +28,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
-from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop, SyncJob, SyncSession
 from shopsync.models.sync import SyncKind
+from shopsync.queues import BULK_KINDS
 from shopsync.services.sync.bulk import bulk_jobs_run
 from shopsync.services.sync.config import SYNC_RETRY_BACKOFF_MAX_SECONDS, sync_config
 from shopsync.services.sync.database import CONNECTION_ERRORS, database_connection_lost, database_reconnect
@@ -48,6 +50,7 @@ from shopsync.services.sync.sessions import (
     session_requeue,
     session_transition,
 )
+from shopsync.services.sync.slicing import SyncSliceEnded, run_slice
 from shopsync.shopify import (
     ShopifyClient,
     ShopifyPacingDeferred,
@@ -58,7 +61,6 @@ from shopsync.signals import shop_data_changed
 
 logger = logging.getLogger(__name__)
 
-BULK_KINDS = (SyncKind.INITIAL, SyncKind.FULL, SyncKind.POPULATE)
 # Resumes in a row after a lost database connection that commit nothing, before the run is left to
 # the watchdog (a statement that brings the server down each time must not loop here).
 MAX_DATABASE_RESUMES_WITHOUT_PROGRESS = 3
@@ -68,9 +70,13 @@ MAX_DATABASE_WAIT_SECONDS = 60.0
 DATABASE_RESUME_DELAY_SECONDS = 10.0
 
 
-def sync_session_run(*, session_id: int, task_id: str = "", worker: str = "") -> SyncSession | None:
+def sync_session_run(
+    *, session_id: int, task_id: str = "", worker: str = "", sliced: bool = False
+) -> SyncSession | None:
     """Claim and run (or resume) a session. Returns the session, or None if this call had nothing to do.
     `worker` is the Celery node running it (recorded on the attempt, see `sync_worker_started`).
+    `sliced` (a worker's task): give the process back after `SYNC_BACKFILL_SLICE_SECONDS` (bulk runs) or
+    `SYNC_DELTA_SLICE_SECONDS` (the others) and queue again (`slicing.py`); an inline run goes to its end.
 
     A retryable Shopify error (outage outlasting the client's own retries) puts the session back to
     queued and re-raises, so the task retries it with back-off and resumes from the checkpoints."""
@@ -79,12 +85,17 @@ def sync_session_run(*, session_id: int, task_id: str = "", worker: str = "") ->
         logger.info("sync session %s not claimed (not queued, superseded or waiting for a slot)", session_id)
         return None
     session, token = claimed
-    with SessionPulse(session.pk, token):
+    with SessionPulse(session.pk, token), run_slice(seconds=_slice_seconds(session) if sliced else 0):
         if not _session_run_claimed(session, token):
             return None
     session.refresh_from_db()
     _signal_data_changed(session)
     return session
+
+
+def _slice_seconds(session: SyncSession) -> float:
+    config = sync_config()
+    return config.backfill_slice_seconds if session.kind in BULK_KINDS else config.delta_slice_seconds
 
 
 def _session_claim_reconnecting(
@@ -109,10 +120,12 @@ def _session_run_claimed(session: SyncSession, token: int) -> bool:
         _session_stopped(session, token, stop)
     except ShopifyPacingDeferred as deferred:
         _session_defer(session, token, deferred)
+    except SyncSliceEnded as ended:
+        _session_yield(session, token, ended)
     except SoftTimeLimitExceeded:
         # The task's time is up, not the run: hand the rest to a fresh task, from the checkpoints.
         if session_requeue(session=session, token=token, note="task time limit; continuing in a new task"):
-            task_enqueue_on_commit("shopsync.tasks.sync_session_run_task", session.pk)
+            _enqueue(session)
     except ShopifyRetryableError as exc:
         # The task retries with a countdown of at most SYNC_RETRY_BACKOFF_MAX_SECONDS: until then the
         # watchdog must not take the session's message for lost. The pages say so, with the error one
@@ -214,6 +227,21 @@ def _session_defer(session: SyncSession, token: int, deferred: ShopifyPacingDefe
     )  # fmt: skip
     if requeued:
         _enqueue(session, countdown=countdown)
+
+
+def _session_yield(session: SyncSession, token: int, ended: SyncSliceEnded) -> None:
+    """Its slice is used up (fair turns): back to queued from its checkpoints, like a budget deferral,
+    and to the back of its kind's queue, behind the runs that were waiting for a slot (dispatched
+    first, round-robin between shops), so every queued shop gets a turn before this one's next."""
+    countdown = ended.countdown
+    requeued = session_requeue(
+        session=session, token=token, note=f"turn: {ended}"[:500],
+        message="Taking turns with other syncs; continuing shortly.",
+        due_at=timezone.now() + timedelta(seconds=countdown),
+    )  # fmt: skip
+    if requeued:
+        sessions_dispatch_waiting()
+        _enqueue(session, countdown=countdown or None)
 
 
 def _session_stopped(session: SyncSession, token: int, stop: SyncStopped) -> None:

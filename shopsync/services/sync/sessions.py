@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from shopsync.models import Shop, SyncAttempt, SyncEvent, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE
+from shopsync.queues import BULK_KINDS
 from shopsync.resources import declaration_for
 from shopsync.services.sync.config import SyncConfig, sync_config
 from shopsync.services.sync.errors import SyncStopped
@@ -227,12 +228,7 @@ def session_claim(*, session_id: int, task_id: str = "", worker: str = "") -> tu
                 message=f"Not needed: the {blocker.kind} sync (session {blocker.pk}) covers it.",
             )
             return None
-        running = SyncSession.objects.filter(status=Status.RUNNING)
-        if (
-            blocker is not None
-            or running.filter(shop_id=session.shop_id).count() >= config.max_running_per_shop
-            or running.count() >= config.max_running_total
-        ):
+        if blocker is not None or _over_a_cap(session, config):
             SyncSession.objects.filter(pk=session.pk).update(
                 waiting_for_slot=True, stage=SyncSession.Stage.WAITING, updated_at=timezone.now()
             )
@@ -254,6 +250,21 @@ def session_claim(*, session_id: int, task_id: str = "", worker: str = "") -> tu
             return None
         SyncAttempt.objects.create(session=session, task_id=task_id[:255], worker=worker[:255])
     return session, token
+
+
+def _over_a_cap(session: SyncSession, config: SyncConfig) -> bool:
+    """Would running this session pass a cap? Per shop, in the fleet, and for bulk runs, the bulk runs
+    together (so short runs always find a process; `SYNC_MAX_RUNNING_BACKFILLS`). Counted from the
+    database under the claim lock, so the caps hold across every worker on every machine."""
+    running = SyncSession.objects.filter(status=Status.RUNNING)
+    if running.filter(shop_id=session.shop_id).count() >= config.max_running_per_shop:
+        return True
+    if running.count() >= config.max_running_total:
+        return True
+    return (
+        session.kind in BULK_KINDS
+        and running.filter(kind__in=BULK_KINDS).count() >= config.max_running_backfills
+    )
 
 
 def _is_stale(session: SyncSession, config: SyncConfig) -> bool:

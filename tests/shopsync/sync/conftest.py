@@ -42,7 +42,7 @@ def sync_worker(transactional_db, sync_queue, tmp_path) -> Iterator[ManagedProce
     Redis db, with small batches and fast heartbeats (`worker_settings.py`) so a test can kill it
     between two committed batches. Start with `sync_worker.start()`; stopped (or killed) at the end."""
     worker = celery_worker(
-        log_path=tmp_path / "worker.log", queues=("sync", "maintenance"), database_url=database_url(),
+        log_path=tmp_path / "worker.log", queues=("sync", "sync_backfill", "maintenance"), database_url=database_url(),
         broker_url=settings.CELERY_BROKER_URL, settings_module="tests.shopsync.sync.worker_settings",
         pool="solo", concurrency=1, name="sync-e2e",
     )  # fmt: skip

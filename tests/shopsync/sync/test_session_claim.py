@@ -182,3 +182,36 @@ def test_a_failed_sessions_error_is_a_short_summary_and_the_jobs_keep_their_full
     assert session.error.endswith("… (and 2 more failed jobs)")
     assert len(session.error) < 250
     assert set(session.jobs.values_list("error", flat=True)) == {long_error}
+
+
+def test_with_two_processes_a_second_backfill_waits_while_an_incremental_is_claimed(db, settings):
+    # given: the default caps of a two-process fleet (backfills: one at a time, so a process stays free)
+    settings.SYNC_WORKER_CONCURRENCY = 2
+    SyncSessionFactory(shop=ShopFactory(), kind=SyncKind.INITIAL, status=Status.RUNNING)
+    backfill = SyncSessionFactory(shop=ShopFactory(), kind=SyncKind.FULL)
+    incremental = SyncSessionFactory(shop=ShopFactory(), kind=SyncKind.INCREMENTAL)
+    # when
+    backfill_claimed = session_claim(session_id=backfill.pk)
+    incremental_claimed = session_claim(session_id=incremental.pk)
+    # then
+    backfill.refresh_from_db()
+    incremental.refresh_from_db()
+    assert backfill_claimed is None
+    assert (backfill.status, backfill.waiting_for_slot) == (Status.QUEUED, True)
+    assert incremental_claimed is not None
+    assert incremental.status == Status.RUNNING
+
+
+def test_with_two_processes_one_shop_runs_one_session_at_a_time(shop, settings):
+    # given
+    settings.SYNC_WORKER_CONCURRENCY = 2
+    SyncSessionFactory(shop=shop, kind=SyncKind.INCREMENTAL, status=Status.RUNNING)
+    update = SyncSessionFactory(shop=shop, kind=SyncKind.UPDATE, stale_after_mins=10)
+    other_shop = SyncSessionFactory(shop=ShopFactory(), kind=SyncKind.INCREMENTAL)
+    # when
+    update_claimed = session_claim(session_id=update.pk)
+    other_claimed = session_claim(session_id=other_shop.pk)
+    # then
+    update.refresh_from_db()
+    assert (update_claimed, update.status, update.waiting_for_slot) == (None, Status.QUEUED, True)
+    assert other_claimed is not None

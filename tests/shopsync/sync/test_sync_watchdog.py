@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from shopsync.models import SyncAttempt, SyncSeenRecord, SyncSession
 from shopsync.models.sync import WORKER_STOPPED_MESSAGE, SyncKind
+from shopsync.queues import sync_queue_for_kind
 from shopsync.services.sync import sync_sessions_resume_orphaned, sync_watchdog, sync_worker_started
 from shopsync.services.sync.sessions import session_requeue_stale, sessions_stale
 from shopsync.tasks import sync_session_run_task
@@ -198,10 +199,10 @@ def test_a_starting_worker_leaves_a_session_its_node_claimed_before_a_later_atte
 def test_a_lost_session_is_not_dispatched_again_while_the_sync_queue_has_a_backlog(
     shop, settings, sync_queue, django_capture_on_commit_callbacks
 ):
-    # given: a queued session older than the redispatch delay, behind a message waiting in the queue
+    # given: a queued session older than the redispatch delay, behind a message waiting in its queue
     settings.SYNC_REDISPATCH_AFTER_SECONDS = 60
     waiting = SyncSessionFactory(shop=shop, enqueued_at=timezone.now() - timedelta(minutes=5))
-    sync_session_run_task.apply_async((waiting.pk,))
+    sync_session_run_task.apply_async((waiting.pk,), queue=sync_queue_for_kind(waiting.kind))
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         report = sync_watchdog()
@@ -209,6 +210,23 @@ def test_a_lost_session_is_not_dispatched_again_while_the_sync_queue_has_a_backl
     waiting.refresh_from_db()
     assert (report.redispatched, len(callbacks), sync_queue.length()) == ([], 0, 1)
     assert waiting.enqueued_at < timezone.now() - timedelta(minutes=4)
+
+
+def test_a_backlog_on_the_other_sync_queue_does_not_hide_a_lost_session(
+    shop, settings, sync_queue, django_capture_on_commit_callbacks
+):
+    # given: a lost incremental's message; backfill slices wait in the backfill queue
+    settings.SYNC_REDISPATCH_AFTER_SECONDS = 60
+    lost = SyncSessionFactory(
+        shop=shop, kind=SyncKind.INCREMENTAL, enqueued_at=timezone.now() - timedelta(minutes=5)
+    )
+    sync_session_run_task.apply_async((0,), queue="sync_backfill")
+    # when
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        report = sync_watchdog()
+    # then
+    assert report.redispatched == [lost.pk]
+    assert [(message.args, message.options) for message in callbacks] == [((lost.pk,), {"queue": "sync"})]
 
 
 def test_a_session_waiting_for_its_retry_countdown_is_not_taken_for_lost(
