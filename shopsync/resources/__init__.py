@@ -13,6 +13,7 @@ import enum
 
 from shopsync.resources.base import (
     ChildDeclaration,
+    DeletionEvent,
     Ordering,
     ResourceDeclaration,
     TopicAction,
@@ -73,6 +74,7 @@ def resource_topics() -> list[tuple[ResourceDeclaration, ChildDeclaration | None
 __all__ = [
     "DECLARATIONS",
     "ChildDeclaration",
+    "DeletionEvent",
     "Ordering",
     "Resource",
     "ResourceDeclaration",

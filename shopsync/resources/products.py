@@ -21,7 +21,13 @@ from shopsync.payloads.graphql import (
 from shopsync.payloads.graphql_fields import PRODUCT_FIELDS, PRODUCT_OPTION_FIELDS, VARIANT_FIELDS
 from shopsync.payloads.records import ProductOptionRecord, ProductRecord, VariantRecord
 from shopsync.payloads.rest import parse_product_rest
-from shopsync.resources.base import ChildDeclaration, ResourceDeclaration, TopicAction, WebhookTopic
+from shopsync.resources.base import (
+    ChildDeclaration,
+    DeletionEvent,
+    ResourceDeclaration,
+    TopicAction,
+    WebhookTopic,
+)
 
 VARIANTS = ChildDeclaration(
     name="variants",
@@ -74,6 +80,8 @@ PRODUCTS = ResourceDeclaration(
         WebhookTopic("products/delete", "PRODUCTS_DELETE", TopicAction.DELETE),
     ),
     deletion="products/delete {id}; absent from a full sync. Archived is not a deletion.",
+    # Documented: Shopify's Event reference lists `destroy` for products.
+    deletion_event=DeletionEvent("PRODUCT"),
     # Requested cost per page on the simulator: 2 + 40 x (3 + 1 (options) + 10 x 2 (a variant and
     # its selectedOptions)) = 962.
     page_size=40,
