@@ -276,6 +276,10 @@ class SyncCursor(models.Model):
     resource = models.CharField(max_length=16, choices=SyncJob.Resource.choices)
     updated_at = models.DateTimeField()
     shopify_id = models.BigIntegerField(default=0)
+    # The events watermark: Shopify's deletion events (`ResourceDeclaration.deletion_event`) created up
+    # to this instant have been applied by incremental runs; the next reads from here minus an overlap.
+    # Null until an incremental run has read them.
+    deletion_events_until = models.DateTimeField(null=True, blank=True)
     session = models.ForeignKey(
         SyncSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -14,6 +14,7 @@ import enum
 from shopsync.resources.base import (
     ChildDeclaration,
     DeletedReference,
+    DeletionEvent,
     Ordering,
     ResourceDeclaration,
     TopicAction,
@@ -75,6 +76,7 @@ __all__ = [
     "DECLARATIONS",
     "ChildDeclaration",
     "DeletedReference",
+    "DeletionEvent",
     "Ordering",
     "Resource",
     "ResourceDeclaration",

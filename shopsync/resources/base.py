@@ -50,6 +50,16 @@ class Ordering(enum.StrEnum):
     PARENT = "parent"
 
 
+@dataclass(frozen=True, slots=True)
+class DeletionEvent:
+    """How Shopify's event log (GraphQL `events`, REST `events.json`) shows a deletion of a root: the
+    `subjectType` (EventSubjectType) and the `action` (REST `verb`). Incremental runs read these since
+    their last run, so a deletion whose webhook was lost is found within one run."""
+
+    subject_type: str  # "ORDER"
+    action: str = "destroy"
+
+
 @dataclass(frozen=True)
 class ChildDeclaration:
     """One kind of child of a resource (or of another child)."""
@@ -116,6 +126,8 @@ class ResourceDeclaration:
     deleted_references: tuple[DeletedReference, ...] = ()
     ordering: Ordering = Ordering.UPDATED_AT
     deletion: str = ""
+    # Its deletions in Shopify's event log (None: the event log is not read for this resource).
+    deletion_event: DeletionEvent | None = None
     # Paged queries: roots per page (the children's first pages are on the child declarations).
     page_size: int = 100
     # `nodes(ids:)` queries: ids per query to start with (fewer after MAX_COST_EXCEEDED).

@@ -7,7 +7,7 @@ from shopsync.payloads.graphql import CUSTOMER, customer_record
 from shopsync.payloads.graphql_fields import CUSTOMER_FIELDS
 from shopsync.payloads.records import CustomerRecord
 from shopsync.payloads.rest import parse_customer_rest
-from shopsync.resources.base import ResourceDeclaration, TopicAction, WebhookTopic
+from shopsync.resources.base import DeletionEvent, ResourceDeclaration, TopicAction, WebhookTopic
 
 CUSTOMERS = ResourceDeclaration(
     name="customers",
@@ -25,6 +25,8 @@ CUSTOMERS = ResourceDeclaration(
         WebhookTopic("customers/delete", "CUSTOMERS_DELETE", TopicAction.DELETE),
     ),
     deletion="customers/delete {id}; absent from a full sync. A disabled state is not a deletion.",
+    # [UNSURE] as for orders: no customer `destroy` is documented; read in case Shopify records it.
+    deletion_event=DeletionEvent("CUSTOMER"),
     # Requested cost per page on the simulator: 2 + 100 x 5 = 502.
     page_size=100,
     ids_per_query=100,

@@ -31,7 +31,13 @@ from shopsync.payloads.graphql import (
 from shopsync.payloads.graphql_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, TRANSACTION_FIELDS
 from shopsync.payloads.records import LineItemRecord, OrderRecord, TransactionRecord
 from shopsync.payloads.rest import parse_order_rest, parse_transaction_rest
-from shopsync.resources.base import ChildDeclaration, ResourceDeclaration, TopicAction, WebhookTopic
+from shopsync.resources.base import (
+    ChildDeclaration,
+    DeletionEvent,
+    ResourceDeclaration,
+    TopicAction,
+    WebhookTopic,
+)
 
 LINE_ITEMS = ChildDeclaration(
     name="line_items",
@@ -90,6 +96,10 @@ ORDERS = ResourceDeclaration(
         WebhookTopic("orders/delete", "ORDERS_DELETE", TopicAction.DELETE),
     ),
     deletion="orders/delete {id}; absent from a full sync. Cancelled or closed is not a deletion.",
+    # [UNSURE] Shopify's Event reference lists no order `destroy` verb (contract §8.11); reading them
+    # costs one cheap query per run and finds nothing if Shopify records none, so we read them (the
+    # safer reading) and keep the webhook, full sync and reconciliation as the other signals.
+    deletion_event=DeletionEvent("ORDER"),
     # Requested cost per page on the simulator: 2 + 18 x (13 + 5 (transactions) + 7 x 5) = 956.
     page_size=18,
     ids_per_query=5,

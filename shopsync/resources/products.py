@@ -24,6 +24,7 @@ from shopsync.payloads.rest import parse_product_rest
 from shopsync.resources.base import (
     ChildDeclaration,
     DeletedReference,
+    DeletionEvent,
     ResourceDeclaration,
     TopicAction,
     WebhookTopic,
@@ -85,6 +86,8 @@ PRODUCTS = ResourceDeclaration(
     deleted_references=(
         DeletedReference(LineItem, "product_shopify_id", ("product_shopify_id", "variant_shopify_id")),
     ),
+    # Documented: Shopify's Event reference lists `destroy` for products.
+    deletion_event=DeletionEvent("PRODUCT"),
     # Requested cost per page on the simulator: 2 + 40 x (3 + 1 (options) + 10 x 2 (a variant and
     # its selectedOptions)) = 962.
     page_size=40,

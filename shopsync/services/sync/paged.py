@@ -1,7 +1,8 @@
 """The paged engine (incremental, update): cursor-paginated GraphQL queries sorted by UPDATED_AT over
 a window of `updated_at`, each page committed with its cursor and watermark.
 
-- incremental: from the shop's watermark minus a small overlap, up to the run's start;
+- incremental: from the shop's watermark minus a small overlap, up to the run's start; then the
+  resource's deletion events since the last run (`deletion_events.py`);
 - update: the last `stale_after_mins` minutes, up to the run's start.
 
 The watermark is `(updated_at, shopify_id)` of committed data. Within a run the page cursor carries
@@ -24,6 +25,7 @@ from shopsync.models.sync import SyncKind
 from shopsync.resources import declaration_for
 from shopsync.services.sync.by_id import records_fetch_by_ids
 from shopsync.services.sync.config import sync_config
+from shopsync.services.sync.deletion_events import deletion_events_apply
 from shopsync.services.sync.graphql_queries import (
     child_first_page,
     page_query,
@@ -55,6 +57,8 @@ def paged_job_run(*, ctx: JobContext, client: ShopifyClient) -> None:
     _begin(ctx, client)
     pager = _Pager(ctx, client)
     pager.run()
+    if ctx.job.mode == SyncKind.INCREMENTAL:
+        deletion_events_apply(ctx=ctx, client=client)
     job_complete(ctx=ctx)
 
 

@@ -49,6 +49,9 @@ class FakeShopify:
     # shopify_id (root or child) -> raw line(s) replacing the record's line
     bad_lines: dict[int, bytes] = field(default_factory=dict)
     graphql_requests: list[dict] = field(default_factory=list)
+    # BasicEvent nodes the `events` query answers with, all in one page, whatever its filter (the
+    # engine must check each node itself).
+    events: list[dict] = field(default_factory=list)
     # Answers for the next GraphQL requests, before any real one (e.g. a 429 with Retry-After).
     replies_next: list[Reply] = field(default_factory=list)
     _next_id: int = 1000
@@ -107,6 +110,10 @@ class FakeShopify:
             return self._children(query, variables)
         if "SyncPage" in query:
             return self._page(query, variables)
+        if "SyncDeletionEvents" in query:
+            return self._ok(
+                {"events": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": self.events}}
+            )
         return Reply(status=200, json={"errors": [{"message": f"unknown query {query[:80]}"}]})
 
     def _ok(self, data: dict) -> Reply:
@@ -207,6 +214,9 @@ class FakeShopify:
 
     def bulk_starts(self) -> int:
         return sum("bulkOperationRunQuery" in r["query"] for r in self.graphql_requests)
+
+    def events_requests(self) -> list[dict]:
+        return [r for r in self.graphql_requests if "SyncDeletionEvents" in r["query"]]
 
     def page_requests(self) -> list[dict]:
         return [r for r in self.graphql_requests if "SyncPage" in r["query"]]
