@@ -107,7 +107,7 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     failed = wait_for_session_end(SyncSession.objects.get(shop=sim_shop).pk)
     assert failed.status == "failed"
     headline = "Shopify no longer accepts this app's access to the store."
-    expect(page.locator("#toasts .toast--error")).to_contain_text(f"Sync failed. {headline}")
+    expect(page.locator("#toasts .toast--error").first).to_contain_text(f"Sync failed. {headline}")
     expect(indicator).to_have_attribute("title", f"Last sync failed: {headline}")
     page.reload()
     failure = page.locator("#sync-failure")

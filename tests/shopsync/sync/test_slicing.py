@@ -9,7 +9,7 @@ import time
 import pytest
 
 from shopsync.models import Customer, Order, SyncEvent, SyncSession
-from shopsync.payloads import Resource
+from shopsync.resources import Resource
 from shopsync.services.sync import ensure_sync, sync_session_run
 from shopsync.services.sync.slicing import SyncSliceEnded, run_slice, slice_yield
 from tests.shopsync.sync.test_sync_e2e import assert_db_equals_truth

@@ -276,9 +276,12 @@ def test_a_sync_whose_database_connections_are_cut_mid_run_completes_equal_to_th
     while session.status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)
         session.refresh_from_db()
-    # then: the run survived every cut, in the same attempt, and the copy is exact
+    # then: the run survived every cut and the copy is exact. Usually in one attempt; a run that lost
+    # its connection for several batches in a row (or used up its time slice on a loaded machine) is
+    # handed on from its checkpoint, never failed.
     assert session.status == SyncSession.Status.COMPLETED, (session.status, session.error)
     assert hits >= 3, "the sync finished before its connections could be cut"
-    assert session.attempts == 1
+    outcomes = list(session.attempts_log.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes[-1] == "completed" and set(outcomes[:-1]) <= {"requeued"}, outcomes
     assert not FailedSyncItem.objects.filter(shop=shop).exists()
     assert_db_equals_truth(simulator, shop, [Resource(resource)])
