@@ -16,7 +16,7 @@ from graphql import (
     parse,
 )
 
-from shopify_sim.admin_graphql import catalogue
+from shopify_sim.admin_graphql import catalogue, order_children
 from shopify_sim.admin_graphql.fields import FIELDS, NESTED_CONNECTIONS, FieldFn
 from shopify_sim.admin_graphql.root import EVENT_FIELDS, MUTATION, QUERY_ROOT
 
@@ -37,9 +37,10 @@ TABLES = merged(
     {"QueryRoot": QUERY_ROOT, "Mutation": MUTATION, "BasicEvent": EVENT_FIELDS},
     catalogue.FIELDS,
     {"QueryRoot": catalogue.QUERY_ROOT},
+    order_children.FIELDS,
 )
 # Connection fields the bulk exporter expands into child lines: type -> field -> all-items iterator.
-NESTED = merged(NESTED_CONNECTIONS, catalogue.NESTED_CONNECTIONS)
+NESTED = merged(NESTED_CONNECTIONS, catalogue.NESTED_CONNECTIONS, order_children.NESTED_CONNECTIONS)
 BULK_BY_ID_SINCE = "2026-01"
 
 
