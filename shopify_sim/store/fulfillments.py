@@ -39,19 +39,32 @@ def fulfilled_quantities(order: dict[str, Any]) -> dict[int, int]:
     return counts
 
 
-def line_status(line: dict[str, Any], fulfilled: int) -> str | None:
+def refunded_quantities(order: dict[str, Any]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for refund in order.get("refunds", ()):
+        for item in refund["refund_line_items"]:
+            counts[item["line_item_id"]] = counts.get(item["line_item_id"], 0) + item["quantity"]
+    return counts
+
+
+def line_status(line: dict[str, Any], fulfilled: int, refunded: int = 0) -> str | None:
     if fulfilled <= 0:
         return None
-    return "fulfilled" if fulfilled >= line["quantity"] else "partial"
+    return "fulfilled" if fulfilled >= line["quantity"] - refunded else "partial"
 
 
 def settle_statuses(order: dict[str, Any]) -> None:
-    """Line and order fulfillment statuses from the successful fulfillments."""
+    """Line and order fulfillment statuses from the successful fulfillments: a line is fulfilled once
+    its units not refunded are shipped; the order once every line is (a line refunded in full and never
+    shipped does not count)."""
     counts = fulfilled_quantities(order)
+    refunded = refunded_quantities(order)
     statuses = []
     for line in order["line_items"]:
-        line["fulfillment_status"] = line_status(line, counts.get(line["id"], 0))
-        statuses.append(line["fulfillment_status"])
+        gone = refunded.get(line["id"], 0)
+        line["fulfillment_status"] = line_status(line, counts.get(line["id"], 0), gone)
+        if line["fulfillment_status"] is not None or gone < line["quantity"]:
+            statuses.append(line["fulfillment_status"])
     if statuses and all(s == "fulfilled" for s in statuses):
         order["fulfillment_status"] = "fulfilled"
     elif any(statuses):
@@ -147,10 +160,7 @@ def fulfill(
     if order["cancelled_at"] is not None:
         raise FulfillmentError("cannot fulfill a cancelled order")
     counts = fulfilled_quantities(order)
-    refunded: dict[int, int] = {}
-    for refund in order.get("refunds", ()):
-        for item in refund["refund_line_items"]:
-            refunded[item["line_item_id"]] = refunded.get(item["line_item_id"], 0) + item["quantity"]
+    refunded = refunded_quantities(order)
     units = []
     for line in order["line_items"]:
         left = line["quantity"] - counts.get(line["id"], 0) - refunded.get(line["id"], 0)

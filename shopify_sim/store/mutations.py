@@ -6,6 +6,7 @@ increasing per record, while different records often share a second (ties are re
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Callable
@@ -213,6 +214,8 @@ class Mutator:
                 record["financial_status"] = transactions.financial_status(record)
                 made = record["transactions"][known:]
                 new_refunds = refunds.attach(rng, ids, record, made, self.location_id())
+                if record.get("fulfillments"):  # lines added, removed or refunded move the statuses
+                    fulfillments.settle_statuses(record)
                 shipped = fulfillments.changes(record, shipped_before)
             # A change that only moves money leaves updated_at when the shop says so (§8.15.4).
             money_only = bool(fields) and set(fields) <= set(MONEY_VERBS + FULFILLMENT_VERBS)
@@ -498,9 +501,9 @@ def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, 
     elif roll < 0.45:
         order["tags"] = records.pick_tags(rng, fakes.ORDER_TAGS, 4)
     elif roll < 0.6 and order["fulfillment_status"] != "fulfilled" and order["cancelled_at"] is None:
-        order["fulfillment_status"] = "fulfilled"
-        for line in order["line_items"]:
-            line["fulfillment_status"] = "fulfilled"
+        # Shipping what is left makes a fulfillment (fulfillments/create), as Shopify's would.
+        with contextlib.suppress(fulfillments.FulfillmentError):
+            fulfillments.fulfill(rng, ids, order, bump(order["updated_at"]), mutator.location_id())
     elif roll < 0.7 and order["cancelled_at"] is None:
         cancel_order(order, rng, ids)
         return ["orders/cancelled"]

@@ -86,7 +86,8 @@ def test_order_fields_agree_between_rest_graphql_and_truth(sim, shop):
         for name in ("total_price", "subtotal_price", "total_tax", "total_discounts"):
             camel = "current" + "".join(p.title() for p in name.split("_")) + "Set"
             assert node[camel] == rest_bag(rest[f"current_{name}_set"]), camel
-            assert rest[f"current_{name}"] == rest[name]
+            if not rest["refunds"]:  # refunded units and shipping lower the current totals
+                assert rest[f"current_{name}"] == rest[name]
         assert node["totalOutstandingSet"]["shopMoney"]["amount"] == rest["total_outstanding"]
         assert node["totalTipReceivedSet"]["shopMoney"]["amount"] == rest["total_tip_received"] == "0.00"
         applications = node["discountApplications"]["nodes"]
@@ -120,7 +121,11 @@ def test_order_fields_agree_between_rest_graphql_and_truth(sim, shop):
         if rest["billing_address"]:
             assert node["billingAddress"]["countryCode"] == rest["billing_address"]["country_code"]
             assert rest["billing_address"]["address1"] in node["billingAddress"]["formatted"]
-        assert (node["fulfillments"], node["refunds"], node["fulfillmentOrders"]["nodes"]) == ([], [], [])
+        assert [f["id"] for f in node["fulfillments"]] == [
+            f["admin_graphql_api_id"] for f in rest["fulfillments"]
+        ]
+        assert [r["id"] for r in node["refunds"]] == [r["admin_graphql_api_id"] for r in rest["refunds"]]
+        assert node["fulfillmentOrders"]["nodes"] == []
     assert discounted_somewhere and taxed_somewhere  # the store exercises both
 
 
