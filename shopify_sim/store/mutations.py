@@ -153,7 +153,7 @@ class Mutator:
         if order["financial_status"] in ("refunded", "partially_refunded", "voided", "expired"):
             order["financial_status"] = "paid"
         transactions.generate(rng, ids, order)
-        fulfillments.generate(rng, ids, order, self.location_id())
+        fulfillments.generate(child_rng("fulfillments", order), ids, order, self.location_id())
         return order
 
     def location_id(self) -> int | None:
@@ -213,7 +213,9 @@ class Mutator:
             if resource == "orders":
                 record["financial_status"] = transactions.financial_status(record)
                 made = record["transactions"][known:]
-                new_refunds = refunds.attach(rng, ids, record, made, self.location_id())
+                new_refunds = refunds.attach(
+                    child_rng("refunds", record), ids, record, made, self.location_id()
+                )
                 if record.get("fulfillments"):  # lines added, removed or refunded move the statuses
                     fulfillments.settle_statuses(record)
                 shipped = fulfillments.changes(record, shipped_before)
@@ -298,8 +300,8 @@ class Mutator:
             raise MutationError(422, str(exc)) from exc
 
     def _random_fulfillment(self, rng: random.Random, kind: str) -> Change | None:
-        """Ship an unshipped or partly shipped live order (all of it, or some), or move a fulfilled
-        one's tracking along (a few are cancelled instead)."""
+        """Ship an unshipped or partly shipped live order (all of it, or some), or move a shipped one's
+        tracking along (a few are cancelled instead)."""
         if kind == "fulfillments/create":
             where = (
                 "cancelled_at IS NULL AND closed_at IS NULL AND "
@@ -307,16 +309,21 @@ class Mutator:
             )
             verb, value = "fulfill", "partial" if rng.random() < 0.25 else True
         else:
-            where = "json_extract(data, '$.fulfillment_status') IN ('fulfilled', 'partial')"
+            where = (
+                "EXISTS (SELECT 1 FROM json_each(orders.data, '$.fulfillments') "
+                "WHERE json_extract(value, '$.status') = 'success')"
+            )
             verb, value = ("cancel_fulfillment", True) if rng.random() < 0.08 else ("tracking", True)
-        order_id = self.store.random_id("orders", rng.random(), where)
-        if order_id is None:
-            return None
-        try:
-            record = self.update("orders", order_id, {verb: value}, rng)
-        except MutationError:
-            return None
-        return Change("fulfillments", verb, order_id, record["updated_at"])
+        for _ in range(5):  # an order whose units are all refunded cannot ship: try another
+            order_id = self.store.random_id("orders", rng.random(), where)
+            if order_id is None:
+                return None
+            try:
+                record = self.update("orders", order_id, {verb: value}, rng)
+            except MutationError:
+                continue
+            return Change("fulfillments", verb, order_id, record["updated_at"])
+        return None
 
     # -- delete ------------------------------------------------------------------------------------
     def delete(self, resource: str, record_id: int) -> None:
@@ -431,6 +438,14 @@ def apply_fields(record: dict[str, Any], fields: dict[str, Any]) -> None:
         records.order_totals(record)
 
 
+def child_rng(kind: str, order: dict[str, Any]) -> random.Random:
+    """The draws of an order's refunds and fulfillments: their own stream per order and state, so adding
+    them left every other draw of a seeded change sequence as it was."""
+    return random.Random(
+        f"{kind}:{order['id']}:{len(order.get('refunds', ()))}:{len(order.get('fulfillments', ()))}"
+    )
+
+
 def cancel_order(order: dict[str, Any], rng: random.Random, ids: records.Ids) -> None:
     """Cancel: refund what was received, void what is authorized or pending (the financial status then
     follows the transactions: refunded or voided)."""
@@ -503,7 +518,9 @@ def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, 
     elif roll < 0.6 and order["fulfillment_status"] != "fulfilled" and order["cancelled_at"] is None:
         # Shipping what is left makes a fulfillment (fulfillments/create), as Shopify's would.
         with contextlib.suppress(fulfillments.FulfillmentError):
-            fulfillments.fulfill(rng, ids, order, bump(order["updated_at"]), mutator.location_id())
+            fulfillments.fulfill(
+                child_rng("fulfillments", order), ids, order, bump(order["updated_at"]), mutator.location_id()
+            )
     elif roll < 0.7 and order["cancelled_at"] is None:
         cancel_order(order, rng, ids)
         return ["orders/cancelled"]

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import orjson
 
+from tests.simulator.conformance.conftest import truth
 from tests.simulator.test_bulk import lines_of, start, wait
 
 MONEY = "shopMoney { amount }"
@@ -274,3 +275,62 @@ def test_refunds_create_and_fulfillment_webhooks_send_the_rest_children(sim, new
     after = sim.control.get("orders", order["id"], shop=domain)
     assert after["fulfillment_status"] == "fulfilled"
     assert all(line["fulfillable_quantity"] == 0 for line in after["line_items"])
+
+
+EXTRAS = """{ orders { edges { node { id sourceName discountCodes customAttributes { key value }
+  taxLines { title rate priceSet { shopMoney { amount } } }
+  shippingLine { title code source originalPriceSet { shopMoney { amount } } discountedPriceSet { shopMoney { amount } } }
+  billingAddress { firstName lastName address1 address2 city provinceCode countryCodeV2 zip phone company }
+  lineItems { edges { node { id taxLines { priceSet { shopMoney { amount } } }
+    discountAllocations { allocatedAmountSet { shopMoney { amount } } discountApplication { index } } } } } } } } }"""
+
+
+def test_bulk_order_extras_agree_with_the_truths_full_record(sim, shop):
+    # given: discounts, shipping and tax lines, billing address, note attributes, source name (§8.5)
+    expected = {r["id"]: r["record"] for r in truth(sim, shop, "orders", full=True)["records"]}
+    started = start(sim, EXTRAS, shop.token, shop.domain)
+    assert started["userErrors"] == []
+    done = wait(sim, started["bulkOperation"]["id"], shop.token, shop.domain)
+    # when
+    lines = lines_of(done["url"])
+    # then
+    orders = {int(line["id"].rsplit("/", 1)[1]): line for line in lines if "__parentId" not in line}
+    assert set(orders) == set(expected)
+    children = {line["id"]: line for line in lines if "__parentId" in line}
+    for order_id, rest in expected.items():
+        line = orders[order_id]
+        assert line["sourceName"] == rest["source_name"]
+        assert line["discountCodes"] == [c["code"] for c in rest["discount_codes"]]
+        assert line["customAttributes"] == [
+            {"key": a["name"], "value": a["value"]} for a in rest["note_attributes"]
+        ]
+        assert [(t["title"], t["priceSet"]["shopMoney"]["amount"]) for t in line["taxLines"]] == [
+            (t["title"], t["price"]) for t in rest["tax_lines"]
+        ]
+        shipping = rest["shipping_lines"][0] if rest["shipping_lines"] else None
+        if shipping is None:
+            assert line["shippingLine"] is None
+        else:
+            assert line["shippingLine"]["title"] == shipping["title"]
+            assert line["shippingLine"]["code"] == shipping["code"]
+            assert line["shippingLine"]["originalPriceSet"]["shopMoney"]["amount"] == shipping["price"]
+            assert (
+                line["shippingLine"]["discountedPriceSet"]["shopMoney"]["amount"]
+                == shipping["discounted_price"]
+            )
+        billing = rest["billing_address"]
+        if billing is None:
+            assert line["billingAddress"] is None
+        else:
+            assert line["billingAddress"]["address1"] == billing["address1"]
+            assert line["billingAddress"]["countryCodeV2"] == billing["country_code"]
+            assert line["billingAddress"]["zip"] == billing["zip"]
+        for rest_line in rest["line_items"]:
+            child = children[rest_line["admin_graphql_api_id"]]
+            assert [t["priceSet"]["shopMoney"]["amount"] for t in child["taxLines"]] == [
+                t["price"] for t in rest_line["tax_lines"]
+            ]
+            assert [
+                (a["allocatedAmountSet"]["shopMoney"]["amount"], a["discountApplication"]["index"])
+                for a in child["discountAllocations"]
+            ] == [(a["amount"], a["discount_application_index"]) for a in rest_line["discount_allocations"]]
