@@ -10,9 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import orjson
+import pytest
 
+from shopify_sim.testing import SimulatorError
 from tests.simulator.conformance.conftest import truth
 from tests.simulator.test_bulk import lines_of, start, wait
+from tests.simulator.test_transactions import topics_sent
 
 MONEY = "shopMoney { amount }"
 REFUND_FIELDS = f"""id createdAt note totalRefundedSet {{ {MONEY} }}
@@ -334,3 +337,65 @@ def test_bulk_order_extras_agree_with_the_truths_full_record(sim, shop):
                 (a["allocatedAmountSet"]["shopMoney"]["amount"], a["discountApplication"]["index"])
                 for a in child["discountAllocations"]
             ] == [(a["amount"], a["discount_application_index"]) for a in rest_line["discount_allocations"]]
+
+
+def open_unshipped_paid_order(sim, domain: str) -> dict:
+    return next(
+        r["record"]
+        for r in sim.control.truth("orders", full=True, shop=domain)["records"]
+        if r["record"]["financial_status"] == "paid"
+        and r["record"]["fulfillment_status"] is None
+        and r["record"]["cancelled_at"] is None
+        and r["record"]["closed_at"] is None
+    )
+
+
+def test_a_refund_or_fulfillment_moves_the_orders_updated_at_and_sends_orders_updated_after_its_topic(
+    sim, new_shop, receiver
+):
+    # given: the safer reading of contract §8.12 (the default)
+    domain = new_shop(orders=80)
+    topics = ["orders/updated", "order_transactions/create", "refunds/create", "fulfillments/create"]
+    sim.control.subscribe(topics, receiver.url, shop=domain)
+    order = open_unshipped_paid_order(sim, domain)
+    # when
+    refunded = sim.control.update("orders", order["id"], shop=domain, refund="3.00")
+    shipped = sim.control.update("orders", order["id"], shop=domain, fulfill="partial")
+    # then
+    assert order["updated_at"] < refunded["updated_at"] < shipped["updated_at"]
+    assert shipped["fulfillment_status"] == "partial"
+    assert topics_sent(sim, domain) == [
+        "order_transactions/create",
+        "refunds/create",
+        "orders/updated",
+        "fulfillments/create",
+        "orders/updated",
+    ]
+
+
+def test_with_the_switch_off_a_fulfillment_leaves_the_orders_updated_at(sim, new_shop, receiver):
+    # given: contract §8.15.4, the reconciliation case
+    domain = new_shop(orders=80)
+    sim.control.update_settings(shop=domain, order_updated_by_transactions=False)
+    sim.control.subscribe(
+        ["orders/updated", "fulfillments/create", "fulfillments/update"], receiver.url, shop=domain
+    )
+    order = open_unshipped_paid_order(sim, domain)
+    # when
+    shipped = sim.control.update("orders", order["id"], shop=domain, fulfill=True)
+    cancelled = sim.control.update("orders", order["id"], shop=domain, cancel_fulfillment=True)
+    # then: the children and statuses moved, the order's clock did not, only the child topics went out
+    assert shipped["updated_at"] == cancelled["updated_at"] == order["updated_at"]
+    assert (shipped["fulfillment_status"], cancelled["fulfillment_status"]) == ("fulfilled", None)
+    assert [f["status"] for f in cancelled["fulfillments"]] == ["cancelled"]
+    assert topics_sent(sim, domain) == ["fulfillments/create", "fulfillments/update"]
+
+
+def test_verbs_an_order_cannot_take_answer_422(sim, new_shop):
+    # given
+    domain = new_shop(orders=80)
+    order = open_unshipped_paid_order(sim, domain)
+    for verb in ("tracking", "cancel_fulfillment"):
+        # when
+        with pytest.raises(SimulatorError, match="422"):
+            sim.control.update("orders", order["id"], shop=domain, **{verb: True})
