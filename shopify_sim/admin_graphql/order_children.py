@@ -11,8 +11,10 @@ from shopify_sim.admin_graphql import connections
 from shopify_sim.admin_graphql.context import GraphQLContext
 from shopify_sim.admin_graphql.fields import (
     FieldFn,
+    discount_application,
     key,
     legacy_id,
+    line_position,
     load,
     money_bag,
     prepare_line,
@@ -23,7 +25,7 @@ from shopify_sim.admin_graphql.fields import (
     time_key,
 )
 from shopify_sim.gid import gid
-from shopify_sim.render import derived
+from shopify_sim.render import derived, discounts
 from shopify_sim.render.order_children import fulfillment_name
 from shopify_sim.store import fulfillments as fulfillment_store
 from shopify_sim.store import refunds as refund_store
@@ -83,7 +85,40 @@ def current_tax_lines(obj: dict, args: dict, ctx: GraphQLContext) -> list[dict]:
     return [tax_line(money(refund_store.current(obj)["tax"]), obj)]
 
 
+def order_discount_applications(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
+    code = discounts.code_of(obj)
+    if code is not None:
+        return connections.list_page([discounts.code_application(obj, code)], args)
+    applications = [
+        discount_application(obj, position, index)
+        for index, position in enumerate(derived.discounted_lines(obj))
+    ]
+    return connections.list_page(applications, args)
+
+
+def line_discount_allocations(line: dict, args: dict, ctx: GraphQLContext) -> list[dict]:
+    if cents(line["total_discount"]) == 0:
+        return []
+    order = line["_order"]
+    code = discounts.code_of(order)
+    position = line_position(line)
+    application = (
+        discounts.code_application(order, code)
+        if code is not None
+        else discount_application(order, position, discounts.application_index(order, position, None))
+    )
+    return [
+        {"allocatedAmountSet": money_bag(line["total_discount"], order), "discountApplication": application}
+    ]
+
+
 ORDER: dict[str, FieldFn] = {
+    "discountApplications": order_discount_applications,
+    "discountCodes": lambda o, a, c: [code] if (code := discounts.code_of(o)) else [],
+    "discountCode": lambda o, a, c: discounts.code_of(o),
+    "customAttributes": lambda o, a, c: [
+        {"key": n["name"], "value": n["value"]} for n in discounts.note_attributes(o)
+    ],
     "refunds": order_refunds,
     "fulfillments": order_fulfillments,
     "fulfillmentsCount": lambda o, a, c: {"count": len(o.get("fulfillments", ())), "precision": "EXACT"},
@@ -113,6 +148,7 @@ def unfulfilled(order: dict, line: dict) -> int:
 
 
 LINE_ITEM: dict[str, FieldFn] = {
+    "discountAllocations": line_discount_allocations,
     "currentQuantity": lambda li, a, c: refund_store.current_quantity(li["_order"], li),
     "refundableQuantity": lambda li, a, c: refund_store.current_quantity(li["_order"], li),
     "unfulfilledQuantity": lambda li, a, c: unfulfilled(li["_order"], li),
@@ -187,6 +223,7 @@ REFUND: dict[str, FieldFn] = {
 }
 
 REFUND_LINE_ITEM: dict[str, FieldFn] = {
+    "discountAllocations": line_discount_allocations,
     "id": lambda i, a, c: gid("RefundLineItem", i["id"]),
     "quantity": key("quantity"),
     "restockType": lambda i, a, c: i["restock_type"].upper(),
@@ -282,6 +319,7 @@ def line_cents(item: dict) -> tuple[int, int]:
 
 
 FULFILLMENT_LINE_ITEM: dict[str, FieldFn] = {
+    "discountAllocations": line_discount_allocations,
     "id": lambda i, a, c: gid("FulfillmentLineItem", i["id"]),
     "quantity": key("quantity"),
     "lineItem": lambda i, a, c: line_of(i, i["line_item_id"]),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shopify_sim.gid import gid
-from shopify_sim.render import derived, order_children
+from shopify_sim.render import derived, discounts, order_children
 from shopify_sim.store import fulfillments as fulfillment_store
 from shopify_sim.store import refunds as refund_store
 from shopify_sim.store.records import cents, money
@@ -359,6 +359,7 @@ def order(
         for line in rendered["line_items"]:
             line["current_quantity"] = line["quantity"] - refunded.get(line["id"], 0)
             line["fulfillable_quantity"] = max(0, line["current_quantity"] - shipped.get(line["id"], 0))
+    discounts.apply_rest(rendered, record)
     rendered["fulfillments"] = [
         order_children.fulfillment(f, record, offset, lines) for f in record.get("fulfillments", ())
     ]

@@ -299,6 +299,9 @@ def test_bulk_order_extras_agree_with_the_truths_full_record(sim, shop):
     # then
     orders = {int(line["id"].rsplit("/", 1)[1]): line for line in lines if "__parentId" not in line}
     assert set(orders) == set(expected)
+    assert any(r["discount_codes"] for r in expected.values()) and any(
+        r["note_attributes"] for r in expected.values()
+    )
     children = {line["id"]: line for line in lines if "__parentId" in line}
     for order_id, rest in expected.items():
         line = orders[order_id]
