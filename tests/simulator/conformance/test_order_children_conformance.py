@@ -402,3 +402,31 @@ def test_verbs_an_order_cannot_take_answer_422(sim, new_shop):
         # when
         with pytest.raises(SimulatorError, match="422"):
             sim.control.update("orders", order["id"], shop=domain, **{verb: True})
+
+
+def test_a_deleted_orders_refunds_and_fulfillments_are_listed_as_deleted(sim, new_shop):
+    # given: an order with both (contract §8.11: children go with their order)
+    domain = new_shop(orders=80, seed=5)
+    token = sim.control.shop_info(domain)["token"]
+    order = next(
+        r["record"]
+        for r in sim.control.truth("orders", full=True, shop=domain)["records"]
+        if r["record"]["refunds"] and r["record"]["fulfillments"]
+    )
+    # when
+    sim.control.delete("orders", order["id"], shop=domain)
+    # then
+    for kind in ("refunds", "fulfillments"):
+        facts = sim.control.truth(kind, shop=domain)
+        gone = {c["id"] for c in order[kind]}
+        assert gone <= set(facts["deleted_ids"])
+        assert not gone & {r["id"] for r in facts["records"]}
+        node = sim.graphql(
+            "query($id: ID!) { node(id: $id) { id } }",
+            {"id": order[kind][0]["admin_graphql_api_id"]},
+            token=token,
+            shop=domain,
+        ).json()["data"]["node"]
+        assert node is None
+        listed = sim.rest(f"orders/{order['id']}/{kind}.json", token=token, shop=domain)
+        assert listed.status_code == 404
