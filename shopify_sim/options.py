@@ -36,7 +36,7 @@ PLAN_DISPLAY = {
 
 # Bumped when the generated data changes shape, so a store kept in --data-dir is regenerated
 # (2: orders carry their transactions; 3: and their refunds and fulfillments).
-DATA_VERSION = 3
+DATA_VERSION = 4
 
 
 @dataclass
