@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from shopify_sim import rest_order_children
 from shopify_sim.admin_graphql.context import ORDER_WINDOW_SECONDS, RESOURCE_SCOPES
 from shopify_sim.admin_graphql.search import ORDER_STATUS
 from shopify_sim.httpio import Request, Response, error, json_response
@@ -434,6 +435,15 @@ def handle(
             return count(shop, request, resource, all_orders)
         if rest.isdigit():
             return single(shop, request, resource, int(rest), all_orders)
+        parts = rest.split("/")
+        if (
+            resource == "orders"
+            and parts[0].isdigit()
+            and parts[1:2]
+            and parts[1] in rest_order_children.KINDS
+        ):
+            order = visible_order(shop, int(parts[0]), all_orders)
+            return rest_order_children.routes(shop, request, order, parts) or error(404, "Not Found")
         if resource == "orders":
             routed = transaction_routes(shop, request, rest, all_orders)
             if routed is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from shopify_sim import timeutil
+from shopify_sim import rest_order_children, timeutil
 from shopify_sim.bulk.manager import BulkManager
 from shopify_sim.catalogue_changes import KINDS as CATALOGUE_KINDS
 from shopify_sim.catalogue_changes import CatalogueChanges
@@ -182,6 +182,12 @@ class ShopState:
             # order_transactions/create: the REST transaction (contract §8.14), the standard headers.
             payload = render.transaction(record["transaction"], record["order"], self.offset_minutes)
             self.emit(topic, payload)
+            return
+        if resource in ("refunds", "fulfillments"):
+            # refunds/create, fulfillments/create|update: the REST child (contract §8.14).
+            self.emit(
+                topic, rest_order_children.payload(self, resource, record["order"], record["child"]["id"])
+            )
             return
         if resource == "products":
             self.catalogue.on_product_event(topic, record)

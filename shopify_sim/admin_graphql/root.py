@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from shopify_sim.admin_graphql import catalogue, connections, metafields
+from shopify_sim.admin_graphql import catalogue, connections, metafields, order_children
 from shopify_sim.admin_graphql.context import RESOURCE_SCOPES, GraphQLContext
 from shopify_sim.admin_graphql.fields import (
     FieldFn,
@@ -117,6 +117,8 @@ def node_by_gid(ctx: GraphQLContext, value: str) -> dict | None:
         return catalogue.node(ctx, type_name, number, value)
     if type_name == "Metafield":
         return metafields.node(ctx, number)
+    if type_name in order_children.NODE_TYPES:
+        return order_children.node(ctx, type_name, number)
     return None
 
 

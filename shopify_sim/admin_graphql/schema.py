@@ -16,7 +16,7 @@ from graphql import (
     parse,
 )
 
-from shopify_sim.admin_graphql import catalogue, customers_extra, metafields
+from shopify_sim.admin_graphql import catalogue, customers_extra, metafields, order_children
 from shopify_sim.admin_graphql.fields import FIELDS, NESTED_CONNECTIONS, FieldFn
 from shopify_sim.admin_graphql.root import EVENT_FIELDS, MUTATION, QUERY_ROOT
 
@@ -39,9 +39,15 @@ TABLES = merged(
     {"QueryRoot": catalogue.QUERY_ROOT},
     customers_extra.FIELDS,
     metafields.FIELDS,
+    order_children.FIELDS,
 )
 # Connection fields the bulk exporter expands into child lines: type -> field -> all-items iterator.
-NESTED = merged(NESTED_CONNECTIONS, catalogue.NESTED_CONNECTIONS, metafields.NESTED_CONNECTIONS)
+NESTED = merged(
+    NESTED_CONNECTIONS,
+    catalogue.NESTED_CONNECTIONS,
+    metafields.NESTED_CONNECTIONS,
+    order_children.NESTED_CONNECTIONS,
+)
 BULK_BY_ID_SINCE = "2026-01"
 
 

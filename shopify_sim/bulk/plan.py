@@ -11,6 +11,8 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSyntaxError,
     get_named_type,
@@ -35,6 +37,30 @@ ID_ONLY_REFERENCES = {
     ("LineItem", "variant"): ("variant_id", "ProductVariant", "variants"),
     ("LineItem", "product"): ("product_id", "Product", "products"),
 }
+
+
+# List fields whose items' connections come as child lines of the record holding the list.
+LIST_PARENTS = ("Refund", "Fulfillment")
+
+
+def is_list(output_type: Any) -> bool:
+    inner = output_type.of_type if isinstance(output_type, GraphQLNonNull) else output_type
+    return isinstance(inner, GraphQLList)
+
+
+def hoisted(list_fn: FieldFn, list_args: dict[str, Any], children: list[PlanField]) -> list[PlanField]:
+    """The children of a list's items as children of the list's owner: one iterator over every item."""
+    found = []
+    for child in children:
+        item_fn = child.fn
+        assert item_fn is not None
+
+        def every(obj: Any, args: dict, ctx: Any, item_fn: FieldFn = item_fn) -> Any:
+            for item in list_fn(obj, list_args, ctx) or ():
+                yield from item_fn(item, args, ctx)
+
+        found.append(PlanField(child.key, child.name, every, child.args, connection=child.connection))
+    return found
 
 
 class BulkQueryError(ValueError):
@@ -125,6 +151,11 @@ class Compiler:
             sub = None
             if node.selection_set is not None:
                 sub = self.compile_selection(named, node.selection_set, depth)
+                if sub.children and named.name in LIST_PARENTS and is_list(definition.type):
+                    # A connection under a list (`refunds { refundLineItems }`): its lines follow the
+                    # record's, `__parentId` the record's id (contract §8.13 [UNSURE]).
+                    plan.children.extend(hoisted(fn, args, sub.children))
+                    sub.children = []
                 if sub.children:
                     raise BulkQueryError(
                         "Queries that contain a connection field within a list field are not currently supported."

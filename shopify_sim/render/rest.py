@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shopify_sim.gid import gid
-from shopify_sim.render import derived
+from shopify_sim.render import derived, discounts, order_children
 from shopify_sim.store import customers_extra
+from shopify_sim.store import fulfillments as fulfillment_store
+from shopify_sim.store import refunds as refund_store
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_offset
 
@@ -294,6 +296,11 @@ def order(
         if key != "total_line_items_price":
             rendered[f"current_{key}"] = record[key]
             rendered[f"current_{key}_set"] = bag(record[key])
+    if record.get("refunds"):
+        # Refunded units and shipping lower the current totals (contract §8.5).
+        for key, value in order_children.refunded_money(record).items():
+            rendered[key] = value
+            rendered[f"{key}_set"] = bag(value)
     zero = bag("0.00")
     rendered.update(
         {
@@ -364,8 +371,21 @@ def order(
         }
         for s in record["shipping_lines"]
     ]
-    rendered["fulfillments"] = []
-    rendered["refunds"] = []
+    lines = {line["id"]: line for line in rendered["line_items"]}
+    if record.get("refunds") or record.get("fulfillments"):
+        refunded = refund_store.refunded_quantities(record)
+        shipped = fulfillment_store.fulfilled_quantities(record)
+        for line in rendered["line_items"]:
+            line["current_quantity"] = line["quantity"] - refunded.get(line["id"], 0)
+            line["fulfillable_quantity"] = max(0, line["current_quantity"] - shipped.get(line["id"], 0))
+    discounts.apply_rest(rendered, record)
+    rendered["fulfillments"] = [
+        order_children.fulfillment(f, record, offset, lines) for f in record.get("fulfillments", ())
+    ]
+    rendered["refunds"] = [
+        order_children.refund(r, record, offset, bag, lines, lambda tx: transaction(tx, record, offset))
+        for r in record.get("refunds", ())
+    ]
     rendered["returns"] = []
     return rendered
 

@@ -63,6 +63,14 @@ def transaction_rows(order: dict[str, Any]) -> list[tuple[int, int]]:
 
 
 TRANSACTION_INSERT = "INSERT OR IGNORE INTO transactions (id, order_id) VALUES (?, ?)"
+
+
+def child_rows(order: dict[str, Any]) -> list[tuple[int, int]]:
+    """The `order_children` lookup rows of an order: (refund or fulfillment id, order id)."""
+    return [(c["id"], order["id"]) for key in ("refunds", "fulfillments") for c in order.get(key, ())]
+
+
+CHILD_INSERT = "INSERT OR IGNORE INTO order_children (id, order_id) VALUES (?, ?)"
 VARIANT_INSERT = (
     "INSERT OR REPLACE INTO variants (id, product_id, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?)"
 )
@@ -229,6 +237,11 @@ class Store:
         while rows := cursor.fetchmany():
             yield [row[0] for row in rows]
 
+    def child_order_id(self, child_id: int) -> int | None:
+        """The order holding a refund or fulfillment."""
+        row = self.conn().execute("SELECT order_id FROM order_children WHERE id = ?", (child_id,)).fetchone()
+        return row[0] if row else None
+
     def transaction_order_id(self, transaction_id: int) -> int | None:
         row = (
             self.conn()
@@ -305,6 +318,7 @@ class Store:
             conn.executemany(VARIANT_INSERT, variant_rows(record))
         elif resource == "orders":
             conn.executemany(TRANSACTION_INSERT, transaction_rows(record))
+            conn.executemany(CHILD_INSERT, child_rows(record))
 
     def remove(self, conn: sqlite3.Connection, resource: str, record_id: int, when: int) -> bool:
         row = conn.execute(f"SELECT data FROM {resource} WHERE id = ?", (record_id,)).fetchone()
@@ -317,6 +331,11 @@ class Store:
             conn.executemany(
                 "INSERT OR REPLACE INTO deleted (resource, id, deleted_at) VALUES ('transactions', ?, ?)",
                 gone_transactions,
+            )
+            gone = orjson.loads(row[0])
+            conn.executemany(
+                "INSERT OR REPLACE INTO deleted (resource, id, deleted_at) VALUES (?, ?, ?)",
+                [(key, c["id"], when) for key in ("refunds", "fulfillments") for c in gone.get(key, ())],
             )
         if resource == "products":
             conn.execute("DELETE FROM variants WHERE product_id = ?", (record_id,))

@@ -21,11 +21,21 @@ import orjson
 
 from shopify_sim import timeutil
 from shopify_sim.options import ShopOptions
-from shopify_sim.store import catalogue, customers_extra, metafields, records, transactions
+from shopify_sim.store import (
+    catalogue,
+    customers_extra,
+    fulfillments,
+    metafields,
+    records,
+    refunds,
+    transactions,
+)
 from shopify_sim.store.db import (
+    CHILD_INSERT,
     TRANSACTION_INSERT,
     VARIANT_INSERT,
     Store,
+    child_rows,
     row_values,
     transaction_rows,
     variant_rows,
@@ -258,8 +268,12 @@ class Generator:
         big = set(rng.sample(range(options.orders), min(options.big_orders, options.orders)))
         # Transactions draw from their own stream: the orders (and everything after) stay as they were.
         payments_rng = self.rng("transactions")
+        # Refunds and fulfillments too (each its own stream), at the first location.
+        refunds_rng, fulfillments_rng = self.rng("refunds"), self.rng("fulfillments")
+        location = conn.execute("SELECT MIN(id) FROM locations").fetchone()[0]
         batch: list[tuple] = []
         lookups: list[tuple[int, int]] = []
+        children: list[tuple[int, int]] = []
         count = 0
         for index, created_at in enumerate(times):
             picked = self.pick_customer(rng, customers, created_at)
@@ -270,22 +284,28 @@ class Generator:
             )
             self.share_updated_at(rng, order)
             transactions.generate(payments_rng, self.ids, order)
+            fulfillments.generate(fulfillments_rng, self.ids, order, location)
+            refunds.attach(refunds_rng, self.ids, order, order["transactions"], location)
             self.metafields.add("order", order)
             if picked is not None:
                 customers.count_order(picked, order)
             batch.append(row_values("orders", order))
             lookups.extend(transaction_rows(order))
+            children.extend(child_rows(order))
             count += 1
             if len(batch) >= BATCH:
                 self.store.insert_many(conn, "orders", batch)
                 conn.executemany(TRANSACTION_INSERT, lookups)
+                conn.executemany(CHILD_INSERT, children)
                 batch.clear()
                 lookups.clear()
+                children.clear()
                 if index % 100_000 < BATCH:
                     self.log(f"generated {index + 1} orders")
         if batch:
             self.store.insert_many(conn, "orders", batch)
             conn.executemany(TRANSACTION_INSERT, lookups)
+            conn.executemany(CHILD_INSERT, children)
         return count
 
     def pick_customer(self, rng: random.Random, customers: CustomerBook, at: int) -> int | None:

@@ -6,6 +6,7 @@ increasing per record, while different records often share a second (ties are re
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 
 from shopify_sim import timeutil
-from shopify_sim.store import customers_extra, fakes, records, transactions
+from shopify_sim.store import customers_extra, fakes, fulfillments, records, refunds, transactions
 from shopify_sim.store.db import RESOURCES, Store
 from shopify_sim.store.events import record_event
 
@@ -38,6 +39,10 @@ PROTECTED_FIELDS = {"id", "created_at", "updated_at", "line_items", "variants", 
 # Control-API order fields that move money (each adds transactions; `pay` may only flip a pending sale):
 # capture (true), refund (true = all that is left, or an amount "12.50"), void (true), pay (true).
 MONEY_VERBS = ("capture", "refund", "void", "pay")
+# Fulfillment verbs (`fulfill: true | "partial"`, `tracking: true`, `cancel_fulfillment: true`): like money
+# verbs, they change an order's children only, under the same updated_at switch (§8.15.4).
+FULFILLMENT_VERBS = ("fulfill", "tracking", "cancel_fulfillment")
+FULFILLMENT_KINDS = ("fulfillments/create", "fulfillments/update")
 # Orders the change generator can move money on, and what it does to each status.
 PAYABLE = ("authorized", "pending", "partially_paid", "paid", "partially_refunded")
 
@@ -149,7 +154,12 @@ class Mutator:
         if order["financial_status"] in ("refunded", "partially_refunded", "voided", "expired"):
             order["financial_status"] = "paid"
         transactions.generate(rng, ids, order)
+        fulfillments.generate(child_rng("fulfillments", order), ids, order, self.location_id())
         return order
+
+    def location_id(self) -> int | None:
+        """Where refunds restock and fulfillments ship from: the first location."""
+        return self.store.conn().execute("SELECT MIN(id) FROM locations").fetchone()[0]
 
     def _emit_transactions(self, order: dict[str, Any], made: list[dict[str, Any]]) -> None:
         for tx in made:
@@ -193,17 +203,27 @@ class Mutator:
             ids = self._ids()
             known = len(record.get("transactions", ()))
             statuses = [tx["status"] for tx in record.get("transactions", ())]
+            shipped_before = fulfillments.snapshot(record)
             if fields:
                 extra_topics = self._apply_explicit(rng, ids, resource, record, dict(fields))
             else:
                 extra_topics = RANDOM_CHANGES[resource](self, rng, ids, record)
             made: list[dict[str, Any]] = []
+            new_refunds: list[dict[str, Any]] = []
+            shipped: list[tuple[str, dict[str, Any]]] = []
             if resource == "orders":
                 record["financial_status"] = transactions.financial_status(record)
                 made = record["transactions"][known:]
+                new_refunds = refunds.attach(
+                    child_rng("refunds", record), ids, record, made, self.location_id()
+                )
+                if record.get("fulfillments"):  # lines added, removed or refunded move the statuses
+                    fulfillments.settle_statuses(record)
+                shipped = fulfillments.changes(record, shipped_before)
             # A change that only moves money leaves updated_at when the shop says so (§8.15.4).
-            money_only = bool(fields) and set(fields) <= set(MONEY_VERBS)
+            money_only = bool(fields) and set(fields) <= set(MONEY_VERBS + FULFILLMENT_VERBS)
             moved = bool(made) or statuses != [tx["status"] for tx in record.get("transactions", ())[:known]]
+            moved = moved or bool(shipped)
             touched = not money_only or (moved and self.transactions_touch_order())
             if touched:
                 record["updated_at"] = bump(record["updated_at"])
@@ -214,6 +234,10 @@ class Mutator:
             self._save(conn, resource, record, ids)
             self._record_events(conn, resource, record, extra_topics, made, touched)
         self._emit_transactions(record, made)
+        for refund in new_refunds:
+            self.sink("refunds/create", "refunds", {"order": record, "child": refund})
+        for topic, fulfillment in shipped:
+            self.sink(topic, "fulfillments", {"order": record, "child": fulfillment})
         if touched:
             for topic in extra_topics:
                 self.sink(topic, resource, record)
@@ -250,6 +274,9 @@ class Mutator:
             for verb in MONEY_VERBS:
                 if verb in fields:
                     move_money(rng, ids, record, verb, fields.pop(verb))
+            for verb in FULFILLMENT_VERBS:
+                if verb in fields:
+                    self._ship(rng, ids, record, verb, fields.pop(verb))
         apply_fields(record, fields)
         for _ in range(add_lines):
             add_line_item(self, rng, ids, record)
@@ -260,6 +287,44 @@ class Mutator:
         for _ in range(remove_variants):
             remove_variant(self, rng, ids, record)
         return topics
+
+    def _ship(self, rng: random.Random, ids: records.Ids, order: dict, verb: str, value: Any) -> None:
+        at = bump(order["updated_at"])
+        try:
+            if verb == "fulfill":
+                fulfillments.fulfill(rng, ids, order, at, self.location_id(), partial=value == "partial")
+            elif verb == "tracking":
+                fulfillments.advance_tracking(rng, order, at)
+            else:
+                fulfillments.cancel(order, at)
+        except fulfillments.FulfillmentError as exc:
+            raise MutationError(422, str(exc)) from exc
+
+    def _random_fulfillment(self, rng: random.Random, kind: str) -> Change | None:
+        """Ship an unshipped or partly shipped live order (all of it, or some), or move a shipped one's
+        tracking along (a few are cancelled instead)."""
+        if kind == "fulfillments/create":
+            where = (
+                "cancelled_at IS NULL AND closed_at IS NULL AND "
+                "coalesce(json_extract(data, '$.fulfillment_status'), '') != 'fulfilled'"
+            )
+            verb, value = "fulfill", "partial" if rng.random() < 0.25 else True
+        else:
+            where = (
+                "EXISTS (SELECT 1 FROM json_each(orders.data, '$.fulfillments') "
+                "WHERE json_extract(value, '$.status') = 'success')"
+            )
+            verb, value = ("cancel_fulfillment", True) if rng.random() < 0.08 else ("tracking", True)
+        for _ in range(5):  # an order whose units are all refunded cannot ship: try another
+            order_id = self.store.random_id("orders", rng.random(), where)
+            if order_id is None:
+                return None
+            try:
+                record = self.update("orders", order_id, {verb: value}, rng)
+            except MutationError:
+                continue
+            return Change("fulfillments", verb, order_id, record["updated_at"])
+        return None
 
     # -- delete ------------------------------------------------------------------------------------
     def delete(self, resource: str, record_id: int) -> None:
@@ -292,6 +357,8 @@ class Mutator:
     def _one_random(self, rng: random.Random, kind: str) -> Change | None:
         if kind == TRANSACTION_TOPIC:
             return self._random_payment(rng)
+        if kind in FULFILLMENT_KINDS:
+            return self._random_fulfillment(rng, kind)
         if kind in self.extra_kinds:
             return self.extra_kinds[kind](rng, kind)
         resource, _, action = kind.partition("/")
@@ -337,6 +404,8 @@ DEFAULT_MIX = {
     "orders/create": 3,
     "orders/update": 4,
     "order_transactions/create": 1.5,
+    "fulfillments/create": 1,
+    "fulfillments/update": 0.8,
     "orders/delete": 0.3,
     "customers/create": 1,
     "customers/update": 1.5,
@@ -376,6 +445,14 @@ def apply_fields(record: dict[str, Any], fields: dict[str, Any]) -> None:
         record[key] = value
     if "line_items" in record and any(k in fields for k in ("tax_rate_bp",)):
         records.order_totals(record)
+
+
+def child_rng(kind: str, order: dict[str, Any]) -> random.Random:
+    """The draws of an order's refunds and fulfillments: their own stream per order and state, so adding
+    them left every other draw of a seeded change sequence as it was."""
+    return random.Random(
+        f"{kind}:{order['id']}:{len(order.get('refunds', ()))}:{len(order.get('fulfillments', ()))}"
+    )
 
 
 def cancel_order(order: dict[str, Any], rng: random.Random, ids: records.Ids) -> None:
@@ -455,9 +532,11 @@ def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, 
     elif roll < 0.45:
         order["tags"] = records.pick_tags(rng, fakes.ORDER_TAGS, 4)
     elif roll < 0.6 and order["fulfillment_status"] != "fulfilled" and order["cancelled_at"] is None:
-        order["fulfillment_status"] = "fulfilled"
-        for line in order["line_items"]:
-            line["fulfillment_status"] = "fulfilled"
+        # Shipping what is left makes a fulfillment (fulfillments/create), as Shopify's would.
+        with contextlib.suppress(fulfillments.FulfillmentError):
+            fulfillments.fulfill(
+                child_rng("fulfillments", order), ids, order, bump(order["updated_at"]), mutator.location_id()
+            )
     elif roll < 0.7 and order["cancelled_at"] is None:
         cancel_order(order, rng, ids)
         return ["orders/cancelled"]

@@ -25,6 +25,13 @@ ID_BASES: dict[str, tuple[int, int]] = {
     "line_item": (18_100_000_000_000_000, 10_000_000),
     "shipping_line": (5_100_000_000_000, 1_000_000),
     "transaction": (5_700_000_000_000, 1_000_000),
+    # Order children (refunds.py, fulfillments.py): refunds and fulfillments share the `order_children`
+    # lookup table, so their ranges stay apart.
+    "refund": (980_000_000_000, 1_000_000),
+    "refund_line_item": (540_000_000_000, 1_000_000),
+    "order_adjustment": (260_000_000_000, 100_000),
+    "fulfillment": (4_100_000_000_000, 1_000_000),
+    "fulfillment_line_item": (11_900_000_000_000, 1_000_000),
 }
 
 
@@ -51,6 +58,11 @@ class Ids:
     line_item: IdSequence
     shipping_line: IdSequence
     transaction: IdSequence
+    refund: IdSequence
+    refund_line_item: IdSequence
+    order_adjustment: IdSequence
+    fulfillment: IdSequence
+    fulfillment_line_item: IdSequence
 
     @classmethod
     def fresh(cls) -> Ids:

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS orders (
 -- Which order holds a transaction (node(id:) of an OrderTransaction); the transactions themselves live
 -- in their order's blob. Rows of deleted orders stay: the lookup then finds no order.
 CREATE TABLE IF NOT EXISTS transactions (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL);
+-- Which order holds a refund or fulfillment (node(id:)); id ranges of the two kinds do not overlap.
+CREATE TABLE IF NOT EXISTS order_children (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted (
     resource TEXT NOT NULL, id INTEGER NOT NULL, deleted_at INTEGER NOT NULL, PRIMARY KEY (resource, id));
 CREATE TABLE IF NOT EXISTS events (
