@@ -20,29 +20,14 @@ import orjson
 from shopify_sim import timeutil
 from shopify_sim.control import App, route, shop_of, truth_json, truth_ndjson
 from shopify_sim.httpio import Request, Response, error, json_response
-from shopify_sim.render import rest as render
+from shopify_sim.order_children_payloads import rendered_order
 from shopify_sim.store.db import content_hash
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from shopify_sim.shops import ShopState
 
 KINDS = {"refunds": "refund", "fulfillments": "fulfillment"}
 ROUTES_ADDED = True
-
-
-def rendered_order(shop: ShopState, order: dict[str, Any], conn: sqlite3.Connection | None = None) -> dict:
-    customers = None
-    if order.get("customer_id"):
-        customers = shop.store.get_many("customers", [order["customer_id"]])
-    references = render.live_references(shop.store, [order], conn)
-    return render.render("orders", order, shop.offset_minutes, customers, references, domain=shop.domain)
-
-
-def payload(shop: ShopState, kind: str, order: dict[str, Any], child_id: int) -> dict[str, Any]:
-    """The REST refund / fulfillment of a webhook (`kind`: refunds or fulfillments)."""
-    return next(c for c in rendered_order(shop, order)[kind] if c["id"] == child_id)
 
 
 def trim(request: Request, record: dict[str, Any]) -> dict[str, Any]:

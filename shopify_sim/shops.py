@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from shopify_sim import rest_order_children, timeutil
+from shopify_sim import order_children_payloads, timeutil
 from shopify_sim.bulk.manager import BulkManager
 from shopify_sim.catalogue_changes import KINDS as CATALOGUE_KINDS
 from shopify_sim.catalogue_changes import CatalogueChanges
@@ -186,7 +186,7 @@ class ShopState:
         if resource in ("refunds", "fulfillments"):
             # refunds/create, fulfillments/create|update: the REST child (contract §8.14).
             self.emit(
-                topic, rest_order_children.payload(self, resource, record["order"], record["child"]["id"])
+                topic, order_children_payloads.payload(self, resource, record["order"], record["child"]["id"])
             )
             return
         if resource == "products":
