@@ -17,6 +17,8 @@ from django.conf import settings
 
 from tests.factories import ShopFactory, UserFactory
 
+pytest_plugins = ["tests.scheduling"]
+
 TESTS = Path(__file__).resolve().parent
 SQLITE_LANE = [
     TESTS / "browser",

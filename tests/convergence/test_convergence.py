@@ -59,7 +59,7 @@ from webhooks.models import WebhookLog
 from webhooks.services.registration import webhook_subscriptions_register
 from webhooks.services.sweeping import STUCK_AFTER, webhook_logs_sweep
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 
 # `CONVERGENCE_FAULTS=none` runs the same scenario without any fault (to tell faults from basics).
 FAULTS_ON = os.environ.get("CONVERGENCE_FAULTS", "all") != "none"

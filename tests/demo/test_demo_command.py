@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "demo.myshopify.com"

@@ -15,7 +15,7 @@ from tests.fleet.conftest import HEARTBEAT_TIMEOUT_SECONDS
 from tests.fleet.fleet import Fleet
 from tests.processes import wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_a_worker_host_cut_off_mid_backfill_hands_the_sync_to_the_other_host_and_the_mirror_ends_exact(

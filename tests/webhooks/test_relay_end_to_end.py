@@ -112,6 +112,7 @@ def test_a_new_delivery_is_processed_well_under_a_second_after_it_is_stored(live
     assert latencies[-1] < 1.0
 
 
+@pytest.mark.slow
 def test_a_relay_killed_mid_batch_loses_nothing_and_the_double_publish_is_harmless(
     live_server, celery_worker
 ):

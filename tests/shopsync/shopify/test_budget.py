@@ -222,6 +222,7 @@ def test_the_backend_is_redis_when_configured_and_the_process_otherwise(settings
     assert shopify_budget_for("a.myshopify.com@http://x", api=REST) is local
 
 
+@pytest.mark.slow
 def test_four_processes_on_one_shop_are_never_throttled(simulator):
     # given: a standard-plan shop (2,000 points restoring 100/s) and four processes that each want it all
     domain = f"fleet-{uuid.uuid4().hex[:8]}.myshopify.com"

@@ -113,6 +113,7 @@ def test_an_inline_run_is_not_sliced(simulator, sim_shop, sync_queue, settings):
     assert sync_queue.length() == 0
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_with_one_worker_process_another_shops_incremental_runs_between_the_slices_of_a_long_backfill(
     simulator, sim_shop, sync_queue, tmp_path

@@ -205,6 +205,7 @@ def test_malformed_records_land_in_the_dead_letters_while_the_rest_syncs(simulat
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_backfill_is_resumed_by_the_watchdog_and_ends_equal_to_the_truth(
     simulator, sim_shop, sync_worker, settings, bulk_parsing
@@ -260,6 +261,7 @@ def _cut_database_connections_while_running(session, job, *, cuts: int, every: f
     return hits
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("kind", "resource"), [("initial", "orders"), ("incremental", "customers")])
 def test_a_sync_whose_database_connections_are_cut_mid_run_completes_equal_to_the_truth(

@@ -37,6 +37,7 @@ def _downloads_since(simulator, url: str, since: float) -> list[dict]:
     return [r for r in recent if path.endswith(r["path"]) and r["at"] >= since and r["status"] in (200, 206)]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_bulk_sync_is_resumed_by_its_restart_within_a_minute_reading_on_with_a_range(
     simulator, sim_shop, sync_worker
 ):
