@@ -14,6 +14,7 @@ from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_produ
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
+from tests.convergence.mirror import beyond_rest
 from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
@@ -68,6 +69,8 @@ def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
     for resource in resources:
         truth = simulator.control.truth(resource.value, full=True, shop=shop.sim_domain)
         expected = {row["id"]: PARSERS[resource](row["record"]) for row in truth["records"]}
+        for row in truth["records"]:
+            beyond_rest(declaration_for(resource), expected[row["id"]], row.get("beyond_rest") or {})
         if resource == Resource.ORDERS:
             transactions = _truth_transactions(simulator, shop)
             for shopify_id, record in expected.items():
