@@ -91,8 +91,8 @@ CUSTOMERS = ResourceDeclaration(
     deletion_event=DeletionEvent("CUSTOMER"),
     # Requested cost per page on the simulator: 2 + 75 x (5 + addressesV2(first: 5): 2 + 5) = 902.
     page_size=75,
-    # `nodes(ids:)`: 50 x 12 = 600.
-    ids_per_query=50,
+    # `nodes(ids:)`, each with its first 20 addresses (by_id.FIRST_CHILD_PAGE_SIZE): 30 x 27 = 810.
+    ids_per_query=30,
     insert_only=(("local_notes", "''"), ("local_tags", "'[]'"), ("local_attributes", "'{}'")),
     kept_when_absent=("locale",),
 )

@@ -44,8 +44,13 @@ def sim_shop(simulator, db):
 
 @pytest.mark.e2e
 def test_an_email_consent_change_fetches_the_customer_with_its_consent_and_addresses(sim_shop):
-    # given: a customer with an email, its consent changed in Shopify
+    # given: a customer with an email and more addresses than the first page of a by-id query (5),
+    # its consent changed in Shopify
     customer_id = next(i for i, row in sim_shop.truth().items() if row["record"]["email"])
+    for n in range(6):
+        sim_shop.control(
+            "POST", f"/customers/{customer_id}/addresses", address1=f"{n} Bay St", city="Toronto"
+        )
     changed = sim_shop.control("POST", f"/customers/{customer_id}/marketing_consent",
                                channel="email", state="unsubscribed", opt_in_level="confirmed_opt_in")["customer"]  # fmt: skip
     # when: the consent topic, whose body names only the customer
