@@ -14,7 +14,7 @@ from shopify_sim import oauth, timeutil
 from shopify_sim.httpio import Request, Response, error, json_response
 from shopify_sim.options import ShopOptions
 from shopify_sim.render import rest as render
-from shopify_sim.store import RESOURCES
+from shopify_sim.store import RESOURCES, customers_extra
 from shopify_sim.store.db import content_hash
 from shopify_sim.store.mutations import MutationError
 from shopify_sim.webhooks.topics import PRIVACY_TOPICS
@@ -156,6 +156,16 @@ def mutate(app: App, request: Request) -> Response:
 
 
 # -- truth ---------------------------------------------------------------------------------------------
+def beyond_rest_customer(record: dict[str, Any]) -> dict[str, Any]:
+    """What a REST customer cannot say: its locale (GraphQL only) and its whole address book (REST
+    lists the 10 most recent)."""
+    default_id = record.get("default_address_id")
+    return {
+        "locale": customers_extra.locale(record),
+        "addresses": [render.address(a, record["id"], a["id"] == default_id) for a in record["addresses"]],
+    }
+
+
 def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str, Any]]:
     conn = shop.store.open_connection()
     try:
@@ -182,6 +192,8 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
                         row["record"] = render.render(
                             resource, record, shop.offset_minutes, customers, references, domain=shop.domain
                         )
+                    if resource == "customers":
+                        row["beyond_rest"] = beyond_rest_customer(record)
                 yield row
         deleted = [
             r[0] for r in conn.execute("SELECT id FROM deleted WHERE resource = ? ORDER BY id", (resource,))

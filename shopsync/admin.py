@@ -180,29 +180,6 @@ class RecordAdmin(ReadOnlyAdmin):
 CUSTOMER_LOCAL_FIELDS = ("id", "local_notes", "local_tags", "local_attributes")
 
 
-@admin.register(Customer)
-class CustomerAdmin(RecordAdmin):
-    """Shopify's fields are read-only; the CRM's `local_*` fields are ours and editable."""
-
-    list_display = (
-        "shopify_id",
-        "shop_link",
-        "email",
-        "first_name",
-        "last_name",
-        "state",
-        "shopify_updated_at",
-    )
-    search_fields = ("=shopify_id", "email", "last_name")
-    readonly_fields = tuple(
-        f.name for f in Customer._meta.concrete_fields if f.name not in CUSTOMER_LOCAL_FIELDS
-    )
-
-    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
-        # Skips ReadOnlyAdmin's "never", keeps the shop check.
-        return super(ReadOnlyAdmin, self).has_change_permission(request, obj)
-
-
 def _child_inlines(model: type[models.Model]) -> tuple[type[ReadOnlyInline], ...]:
     """A read-only inline per child the model's resource declares (line items, transactions ...),
     its columns those of the child's record, in the record's order."""
@@ -214,6 +191,32 @@ def _child_inlines(model: type[models.Model]) -> tuple[type[ReadOnlyInline], ...
         attributes = {"model": child.model, "fields": names, "readonly_fields": names, "__module__": __name__}
         inlines.append(type(f"{child.model.__name__}Inline", (ReadOnlyInline,), attributes))
     return tuple(inlines)
+
+
+@admin.register(Customer)
+class CustomerAdmin(RecordAdmin):
+    """Shopify's fields are read-only; the CRM's `local_*` fields are ours and editable."""
+
+    list_display = (
+        "shopify_id",
+        "shop_link",
+        "email",
+        "first_name",
+        "last_name",
+        "state",
+        "email_marketing_state",
+        "shopify_updated_at",
+    )
+    list_filter = ("email_marketing_state", *RecordAdmin.list_filter)
+    search_fields = ("=shopify_id", "email", "last_name")
+    readonly_fields = tuple(
+        f.name for f in Customer._meta.concrete_fields if f.name not in CUSTOMER_LOCAL_FIELDS
+    )
+    inlines = _child_inlines(Customer)
+
+    def has_change_permission(self, request: HttpRequest, obj: Customer | None = None) -> bool:
+        # Skips ReadOnlyAdmin's "never", keeps the shop check.
+        return super(ReadOnlyAdmin, self).has_change_permission(request, obj)
 
 
 @admin.register(Order)

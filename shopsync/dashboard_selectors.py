@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from shopsync.customer_selectors import CustomerListFilters, customers_filter
 from shopsync.models import Customer, LineItem, Order, OrderTransaction, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE, SyncKind
 from shopsync.resources import DECLARATIONS
@@ -485,8 +486,12 @@ def sync_stage_steps(*, session: SyncSession) -> list[StageStep]:
 # --- records -----------------------------------------------------------------------------------
 
 
-def customer_page_get(*, shop: Shop, query: str, page: int | str | None) -> Page:
+def customer_page_get(
+    *, shop: Shop, query: str, page: int | str | None, filters: CustomerListFilters | None = None
+) -> Page:
     customers = Customer.objects.filter(shop=shop, deleted_at__isnull=True)
+    if filters is not None:
+        customers = customers_filter(customers, filters=filters)
     if query:
         customers = customers.filter(
             Q(email__icontains=query)

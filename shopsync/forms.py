@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from shopsync.customer_selectors import EMAIL_MARKETING_LABELS, CustomerListFilters
 from shopsync.models.sync import SyncKind
 from shopsync.resources import DECLARATIONS
 from shopsync.services.customers import MAX_NOTES_CHARS, local_tags_parse
@@ -85,3 +86,23 @@ class ShopInstallForm(forms.Form):
         required=False, label="API URL (development only)", assume_scheme="https",
         widget=forms.URLInput(attrs={"placeholder": "http://127.0.0.1:8001"}),
     )  # fmt: skip
+
+
+class CustomerListFilterForm(forms.Form):
+    """The customer list's filters (GET): the default address's country and email marketing."""
+
+    country = forms.CharField(required=False, max_length=8, label="Country")
+    email_marketing = forms.ChoiceField(
+        required=False,
+        label="Email marketing",
+        choices=[("", "Any"), *EMAIL_MARKETING_LABELS.items()],
+    )
+
+    def filters(self) -> CustomerListFilters:
+        """The valid filters; an invalid one (a hand-edited URL) is dropped, not an error page."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return CustomerListFilters(
+            country=(data.get("country") or "").strip().upper(),
+            email_marketing=data.get("email_marketing") or "",
+        )

@@ -35,6 +35,7 @@ from django_celery_beat.models import (
 from reconciliation.models import AlertIncident, ReconciliationReport, SyncHealthMetric
 from shopsync.models import (
     Customer,
+    CustomerAddress,
     FailedSyncItem,
     LineItem,
     Order,
@@ -114,6 +115,10 @@ def _global_objects() -> dict[type[Model], Model]:
 def _shop_b_objects(shop: Shop) -> dict[type[Model], Model]:
     now = timezone.now()
     order = OrderFactory(shop=shop, name=f"#{SECRET}", email=f"{SECRET}@example.com")
+    customer = CustomerFactory(
+        shop=shop, email=f"{SECRET}@example.com", local_notes=f"{SECRET} notes",
+        default_address={"country": f"{SECRET} land", "country_code": "ZZ"}, email_marketing_state="subscribed",
+    )  # fmt: skip
     job = SyncJobFactory(session__shop=shop, error=f"{SECRET} job")
     webhook = WebhookLog.objects.create(
         shop=shop, topic="orders/updated", event_id=f"{SECRET}-event", body=f'{{"note": "{SECRET}"}}'.encode(),
@@ -121,7 +126,8 @@ def _shop_b_objects(shop: Shop) -> dict[type[Model], Model]:
     )  # fmt: skip
     objects: list[Model] = [
         shop,
-        CustomerFactory(shop=shop, email=f"{SECRET}@example.com", local_notes=f"{SECRET} notes"),
+        customer,
+        CustomerAddress.objects.create(shop=shop, customer=customer, shopify_id=4343, city=f"{SECRET} city"),
         order,
         LineItemFactory(order=order, title=f"{SECRET} widget"),
         ProductVariantFactory(
@@ -158,13 +164,13 @@ def _shop_b_objects(shop: Shop) -> dict[type[Model], Model]:
             shop=shop, kind="metric:order_lag", summary=f"{SECRET} lag", opened_at=now, last_seen_at=now
         ),
     ]
-    objects.append(objects[4].product)  # the variant's product
+    objects.append(objects[5].product)  # the variant's product
     return {type(obj): obj for obj in objects}
 
 
 # Everything of shop B, row by row: compared before and after every check.
 SHOP_B_TABLES: dict[type[Model], str] = {
-    Shop: "pk", Customer: "shop", Order: "shop", LineItem: "shop", Product: "shop", ProductVariant: "shop",
+    Shop: "pk", Customer: "shop", CustomerAddress: "shop", Order: "shop", LineItem: "shop", Product: "shop", ProductVariant: "shop",
     SyncSession: "shop", SyncJob: "shop", SyncEvent: "session__shop", SyncAttempt: "session__shop",
     SyncCursor: "shop", FailedSyncItem: "shop", WebhookLog: "shop", PrivacyRequest: "shop",
     ReconciliationReport: "shop", SyncHealthMetric: "shop", AlertIncident: "shop",
@@ -231,6 +237,14 @@ def _public_without_b(name: str) -> Callable[[World], None]:
         _shows_nothing_of_b(response)
 
     return check
+
+
+def _customer_list(world: World) -> None:
+    _get_for_shop_b("customer-list")(world)
+    # Shop A's list, filtered by shop B's country and consent: nothing of B, not even its country.
+    _shown_without_b(
+        world.client.get(reverse("customer-list"), {"country": "ZZ", "email_marketing": "subscribed"})
+    )
 
 
 def _customer_detail(world: World) -> None:
@@ -315,7 +329,7 @@ APP_CHECKS: dict[str, Callable[[World], None]] = {
     "shop-settings": _get_for_shop_b("shop-settings"),
     "shop-settings-sync-start": _post_for_shop_b("shop-settings-sync-start", mode="incremental"),
     "shop-settings-full-sync": _post_for_shop_b("shop-settings-full-sync", confirm="on"),
-    "customer-list": _get_for_shop_b("customer-list"),
+    "customer-list": _customer_list,
     "customer-detail": _customer_detail,
     "order-list": _get_for_shop_b("order-list"),
     "order-detail": _order_detail,

@@ -58,8 +58,15 @@ def customer_privacy_export(*, shop: Shop, customer_shopify_id: int | None, orde
         .prefetch_related(*children)
         .order_by("shopify_id")
     )
+    customer_children = [child.name for child in declaration_for_model(Customer).children]
     export = {
-        "customer": _row(customer) if customer else None,
+        "customer": {
+            **_row(customer),
+            # Their address book (every child the customers' declaration lists).
+            **{name: [_row(item) for item in getattr(customer, name).all()] for name in customer_children},
+        }
+        if customer
+        else None,
         "orders": [
             {
                 **_row(order),
@@ -75,5 +82,5 @@ def _row(instance: models.Model) -> dict:
     return {
         field.attname: getattr(instance, field.attname)
         for field in instance._meta.concrete_fields
-        if field.attname not in ("shop_id", "order_id")
+        if field.attname not in ("shop_id", "order_id", "customer_id")
     }

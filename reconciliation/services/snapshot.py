@@ -21,7 +21,7 @@ from shopsync.shopify.bulk import (
     bulk_result_lines,
 )
 from shopsync.shopify.client import ShopifyClient
-from shopsync.shopify.queries import gid_to_id
+from shopsync.shopify.queries import gid_to_id, gid_type
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,20 @@ class SnapshotExport:
 
 
 def snapshot_query(resource: str) -> str:
-    """Ids and `updatedAt`, plus the ids of the children the declaration reconciles (inline lists,
-    so they come in the root's own line: `transactions { id }`)."""
-    children = "".join(f" {child.graphql_field} {{ id }}" for child in _reconciled(resource))
+    """Ids and `updatedAt`, plus the ids of the children the declaration reconciles: an inline list
+    comes in the root's own line (`transactions { id }`), a connection as child lines after it
+    (`addressesV2 { edges { node { id } } }`, each with `__parentId`)."""
+    children = "".join(
+        f" {child.graphql_field} {{ edges {{ node {{ id }} }} }}"
+        if child.is_connection
+        else f" {child.graphql_field} {{ id }}"
+        for child in _reconciled(resource)
+    )
     return f"{{ {resource} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
 
 
 def _reconciled(resource: str) -> list:
-    return [child for child in declaration_for(resource).inline_children if child.reconciled]
+    return [child for child in declaration_for(resource).children if child.reconciled]
 
 
 def snapshot_export(
@@ -75,8 +81,10 @@ def snapshot_export(
     )
     started_at = min(operation.created_at or requested_at, requested_at)
     # No url: nothing matched, the store has none of this resource.
-    children = [(child.name, child.graphql_field) for child in _reconciled(resource)]
-    rows = _rows(bulk_result_lines(operation.url), children) if operation.url else iter(())
+    reconciled = _reconciled(resource)
+    inline = [(child.name, child.graphql_field) for child in reconciled if not child.is_connection]
+    connections = {child.graphql_type: child.name for child in reconciled if child.is_connection}
+    rows = _rows(bulk_result_lines(operation.url), inline, connections) if operation.url else iter(())
     return SnapshotExport(started_at=started_at, rows=rows)
 
 
@@ -94,13 +102,28 @@ def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None])
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _rows(lines: Iterator[bytes], children: list[tuple[str, str]]) -> Iterator[SnapshotRow]:
+def _rows(
+    lines: Iterator[bytes], children: list[tuple[str, str]], connections: dict[str, str] | None = None
+) -> Iterator[SnapshotRow]:
+    """One row per root. A connection's child lines follow their root (a bulk export is grouped,
+    contract §2.6), so a root is complete when the next root line, or the end, comes."""
+    connections = connections or {}
+    pending: tuple[int, datetime, list[tuple[str, int]]] | None = None
     for line in lines:
         try:
             node = orjson.loads(line)
-            ids = tuple(
-                (name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()
-            )
-            yield gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids
+            if "__parentId" in node:
+                parent_id = gid_to_id(node["__parentId"])
+                if pending is None or pending[0] != parent_id:
+                    raise ValueError(f"child line of {parent_id} not after its parent")
+                pending[2].append((connections[gid_type(node["id"])], gid_to_id(node["id"])))
+                continue
+            ids = [(name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()]
+            root = (gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"unreadable export line {line[:200]!r}: {exc}") from exc
+        if pending is not None:
+            yield pending[0], pending[1], tuple(pending[2])
+        pending = root
+    if pending is not None:
+        yield pending[0], pending[1], tuple(pending[2])

@@ -14,6 +14,9 @@ TOPIC_ENUMS = {
     "customers/create": "CUSTOMERS_CREATE",
     "customers/update": "CUSTOMERS_UPDATE",
     "customers/delete": "CUSTOMERS_DELETE",
+    # Subscribable (Shopify's enum has them, contract §8.14); the simulator has no enable/disable verb.
+    "customers/enable": "CUSTOMERS_ENABLE",
+    "customers/disable": "CUSTOMERS_DISABLE",
     "products/create": "PRODUCTS_CREATE",
     "products/update": "PRODUCTS_UPDATE",
     "products/delete": "PRODUCTS_DELETE",

@@ -1,3 +1,4 @@
+from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
 from shopsync.models.records import (
     Customer,
@@ -13,6 +14,7 @@ from shopsync.models.sync import SyncAttempt, SyncCursor, SyncEvent, SyncJob, Sy
 
 __all__ = [
     "Customer",
+    "CustomerAddress",
     "FailedSyncItem",
     "LineItem",
     "Order",

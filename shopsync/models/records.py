@@ -57,6 +57,18 @@ class Customer(SyncedRecord):
     amount_spent = models.DecimalField(**MONEY)
     amount_spent_currency = models.CharField(max_length=3, null=True, blank=True)
     default_address = models.JSONField(null=True, blank=True)
+    # Which of its addresses (CustomerAddress) is the default, as Shopify says it.
+    default_address_shopify_id = models.BigIntegerField(null=True, blank=True)
+    locale = models.CharField(max_length=255, null=True, blank=True)
+    # Marketing consent (contract §8.6), per channel: state (subscribed, not_subscribed,
+    # unsubscribed, pending, invalid, redacted), opt-in level and when it last changed.
+    email_marketing_state = models.CharField(max_length=32, null=True, blank=True)
+    email_marketing_opt_in_level = models.CharField(max_length=32, null=True, blank=True)
+    email_marketing_updated_at = models.DateTimeField(null=True, blank=True)
+    sms_marketing_state = models.CharField(max_length=32, null=True, blank=True)
+    sms_marketing_opt_in_level = models.CharField(max_length=32, null=True, blank=True)
+    sms_marketing_updated_at = models.DateTimeField(null=True, blank=True)
+    sms_marketing_collected_from = models.CharField(max_length=32, null=True, blank=True)
     # Ours (CRM): never written by sync or webhooks.
     local_notes = models.TextField(blank=True, default="")
     local_tags = models.JSONField(default=list, blank=True)

@@ -18,6 +18,15 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shopsync.payloads.cleaning import bytes_have_nul, loads_without_nul, mapping_without_nul
+from shopsync.payloads.customers import (
+    AddressConnection,
+    EmailConsentNode,
+    SmsConsentNode,
+    address_record,
+    default_address_id,
+    email_consent,
+    sms_consent,
+)
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
 from shopsync.payloads.records import (
     CustomerRecord,
@@ -88,12 +97,9 @@ class VariantRef(TypedDict):
     id: VariantGid
 
 
-class EmailAddress(TypedDict):
-    emailAddress: NotRequired[Email | None]
-
-
-class PhoneNumber(TypedDict):
-    phoneNumber: NotRequired[Phone | None]
+# `defaultEmailAddress` / `defaultPhoneNumber`: the address or number and its marketing consent.
+EmailAddress = EmailConsentNode
+PhoneNumber = SmsConsentNode
 
 
 class LineItemNode(TypedDict):
@@ -216,6 +222,10 @@ class CustomerNode(TypedDict):
     phone: NotRequired[Phone | None]
     defaultEmailAddress: NotRequired[EmailAddress | None]
     defaultPhoneNumber: NotRequired[PhoneNumber | None]
+    # Consent: on the two objects above (2025-04+), or on the deprecated ones.
+    emailMarketingConsent: NotRequired[EmailConsentNode | None]
+    smsMarketingConsent: NotRequired[SmsConsentNode | None]
+    locale: NotRequired[PersonName | None]
     state: NotRequired[Enum32 | None]
     tags: NotRequired[StrippedList]
     note: NotRequired[str | None]
@@ -224,6 +234,7 @@ class CustomerNode(TypedDict):
     numberOfOrders: NotRequired[Int32 | None]
     amountSpent: NotRequired[MoneyV2 | None]
     defaultAddress: NotRequired[dict[str, Any] | None]
+    addressesV2: NotRequired[AddressConnection | None]
 
 
 class ProductNode(TypedDict):
@@ -424,9 +435,17 @@ def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None
 
 def customer_record(node: CustomerNode) -> CustomerRecord:
     get = node.get
-    email = (get("defaultEmailAddress") or {}).get("emailAddress")
-    phone = (get("defaultPhoneNumber") or {}).get("phoneNumber")
+    email_address, phone_number = get("defaultEmailAddress"), get("defaultPhoneNumber")
+    email = (email_address or {}).get("emailAddress")
+    phone = (phone_number or {}).get("phoneNumber")
     spent = get("amountSpent") or {}
+    email_state, email_level, email_at = email_consent(
+        email_address if (email_address or {}).get("marketingState") else get("emailMarketingConsent")
+    )
+    sms_state, sms_level, sms_at, sms_from = sms_consent(
+        phone_number if (phone_number or {}).get("marketingState") else get("smsMarketingConsent")
+    )
+    default = get("defaultAddress")
     return CustomerRecord(
         shopify_id=gid_to_int(node["id"]),
         shopify_created_at=to_utc(get("createdAt")),
@@ -443,7 +462,19 @@ def customer_record(node: CustomerNode) -> CustomerRecord:
         orders_count=get("numberOfOrders"),
         amount_spent=spent.get("amount"),
         amount_spent_currency=blank_to_none(spent.get("currencyCode")),
-        default_address=address_from_graphql(get("defaultAddress")),
+        default_address=address_from_graphql(default),
+        default_address_shopify_id=default_address_id(default),
+        locale=get("locale") or None,
+        email_marketing_state=email_state,
+        email_marketing_opt_in_level=email_level,
+        email_marketing_updated_at=email_at,
+        sms_marketing_state=sms_state,
+        sms_marketing_opt_in_level=sms_level,
+        sms_marketing_updated_at=sms_at,
+        sms_marketing_collected_from=sms_from,
+        # A connection: the node's own first page here; a bulk export's child lines and follow-up
+        # pages are attached by the reader (`parse_graphql_node`).
+        addresses=[address_record(address) for address in _connection_nodes(get("addressesV2"))],
     )
 
 

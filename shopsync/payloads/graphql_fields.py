@@ -64,13 +64,17 @@ originalUnitPriceSet {{ {MONEY_BAG} }}
 totalDiscountSet {{ {MONEY_BAG} }}
 """.strip()
 
+# Consent on `defaultEmailAddress` / `defaultPhoneNumber` (2025-04+, contract §8.6), not on the
+# deprecated `emailMarketingConsent` / `smsMarketingConsent`. The address book (`addressesV2`, a
+# connection) is added by the query builders; `defaultAddress { id }` says which one is the default.
 CUSTOMER_FIELDS = f"""
 id
 legacyResourceId
 firstName
 lastName
-defaultEmailAddress {{ emailAddress }}
-defaultPhoneNumber {{ phoneNumber }}
+defaultEmailAddress {{ emailAddress marketingState marketingOptInLevel marketingUpdatedAt }}
+defaultPhoneNumber {{ phoneNumber marketingState marketingOptInLevel marketingUpdatedAt marketingCollectedFrom }}
+locale
 state
 tags
 note
@@ -80,8 +84,11 @@ numberOfOrders
 amountSpent {{ amount currencyCode }}
 createdAt
 updatedAt
-defaultAddress {{ {MAILING_ADDRESS_FIELDS} }}
+defaultAddress {{ id {MAILING_ADDRESS_FIELDS} }}
 """.strip()
+
+# `Customer.addressesV2` nodes (MailingAddress): the id first, as every connection child's selection.
+CUSTOMER_ADDRESS_FIELDS = f"id {MAILING_ADDRESS_FIELDS}"
 
 PRODUCT_FIELDS = """
 id

@@ -22,6 +22,28 @@ from decimal import Decimal
 
 
 @dataclass(slots=True)
+class CustomerAddressRecord:
+    """One address of a customer's address book (contract §8.6): GraphQL `Customer.addressesV2`
+    (a connection), REST `addresses[]`. Which one is the default is said by the customer
+    (`default_address_shopify_id`), where both shapes say it."""
+
+    shopify_id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = None
+    company: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    province_code: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+    zip: str | None = None
+    phone: str | None = None
+
+
+@dataclass(slots=True)
 class CustomerRecord:
     shopify_id: int
     shopify_created_at: datetime | None
@@ -39,6 +61,20 @@ class CustomerRecord:
     amount_spent: Decimal | None = None
     amount_spent_currency: str | None = None
     default_address: dict | None = None
+    default_address_shopify_id: int | None = None
+    # GraphQL only (`locale: String!`); REST bodies do not carry it: None there means "not given"
+    # and the stored value stays (the declaration's `kept_when_absent`).
+    locale: str | None = None
+    # Marketing consent (contract §8.6): state, opt-in level and when it last changed, per channel;
+    # lower-case enums whatever the shape (REST `subscribed`, GraphQL `SUBSCRIBED`).
+    email_marketing_state: str | None = None
+    email_marketing_opt_in_level: str | None = None
+    email_marketing_updated_at: datetime | None = None
+    sms_marketing_state: str | None = None
+    sms_marketing_opt_in_level: str | None = None
+    sms_marketing_updated_at: datetime | None = None
+    sms_marketing_collected_from: str | None = None
+    addresses: list[CustomerAddressRecord] | None = None
 
 
 @dataclass(slots=True)

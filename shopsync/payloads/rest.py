@@ -14,6 +14,13 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shopsync.payloads.cleaning import loads_without_nul, mapping_without_nul
+from shopsync.payloads.customers import (
+    RestAddress,
+    RestEmailConsent,
+    RestSmsConsent,
+    rest_address_id,
+    rest_addresses,
+)
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
 from shopsync.payloads.records import (
     CustomerRecord,
@@ -197,8 +204,14 @@ class RestCustomer(_Payload):
     total_spent: Money | None = None
     currency: Currency | None = None
     default_address: dict[str, Any] | None = None
+    addresses: list[RestAddress] | None = None
+    email_marketing_consent: RestEmailConsent | None = None
+    sms_marketing_consent: RestSmsConsent | None = None
 
     def to_record(self) -> CustomerRecord:
+        email = self.email_marketing_consent or RestEmailConsent()
+        sms = self.sms_marketing_consent or RestSmsConsent()
+        default_id = rest_address_id(self.default_address)
         return CustomerRecord(
             shopify_id=self.id,
             shopify_created_at=to_utc(self.created_at),
@@ -216,6 +229,17 @@ class RestCustomer(_Payload):
             amount_spent=self.total_spent,
             amount_spent_currency=blank_to_none(self.currency),
             default_address=address_from_rest(self.default_address),
+            default_address_shopify_id=default_id,
+            # REST has no locale: None is "not given" (the stored one stays).
+            locale=None,
+            email_marketing_state=blank_to_none(email.state),
+            email_marketing_opt_in_level=blank_to_none(email.opt_in_level),
+            email_marketing_updated_at=to_utc(email.consent_updated_at),
+            sms_marketing_state=blank_to_none(sms.state),
+            sms_marketing_opt_in_level=blank_to_none(sms.opt_in_level),
+            sms_marketing_updated_at=to_utc(sms.consent_updated_at),
+            sms_marketing_collected_from=blank_to_none(sms.consent_collected_from),
+            addresses=rest_addresses(self.addresses),
         )
 
 

@@ -29,6 +29,9 @@ class TopicAction(enum.StrEnum):
     # The body is one new child (a transaction): added to its stored parent, siblings kept; a parent
     # not stored yet is fetched from Shopify by id, complete with its children.
     CHILD_CREATE = "child_create"
+    # The body names a record (its id under the topic's `id_key`) but is not its new version (a
+    # consent change): the record is fetched from Shopify by id, complete, and written.
+    REFETCH = "refetch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class WebhookTopic:
     topic: str  # REST-style name, as in X-Shopify-Topic: "orders/create"
     subscription: str  # GraphQL WebhookSubscriptionTopic: "ORDERS_CREATE"
     action: TopicAction
+    id_key: str = "id"  # REFETCH: the record's id in the body
 
 
 class Ordering(enum.StrEnum):
@@ -134,6 +138,9 @@ class ResourceDeclaration:
     ids_per_query: int = 100
     # NOT NULL columns that are ours (not Shopify's): their values on insert, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
+    # Columns one payload shape does not carry (a customer's `locale`: GraphQL `String!`, absent from
+    # REST bodies): an incoming NULL keeps the stored value instead of clearing it.
+    kept_when_absent: tuple[str, ...] = ()
     # Orders: `is_historical` (created before the shop's cutover) is computed on write.
     computes_is_historical: bool = False
     # Reconciliation: REST count parameters, and whether Shopify hides records older than 60 days

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from shopsync.customer_selectors import customer_addresses_list, customer_consents, customer_countries_list
 from shopsync.dashboard_selectors import customer_orders_list, customer_page_get, customer_payments_list
-from shopsync.forms import CustomerLocalFieldsForm
+from shopsync.forms import CustomerListFilterForm, CustomerLocalFieldsForm
 from shopsync.services.customers import customer_local_fields_update
 from shopsync.views.access import get_customer_for_user, get_shop_for_user, page_context
 
@@ -21,8 +22,17 @@ from shopsync.views.access import get_customer_for_user, get_shop_for_user, page
 def customer_list(request: HttpRequest) -> HttpResponse:
     shop = get_shop_for_user(request)
     query = request.GET.get("q", "").strip()
-    page = customer_page_get(shop=shop, query=query, page=request.GET.get("page")) if shop else None
-    context = page_context(request, shop, page=page, query=query, nav="customers")
+    filter_form = CustomerListFilterForm(request.GET)
+    filters = filter_form.filters()
+    page = (
+        customer_page_get(shop=shop, query=query, page=request.GET.get("page"), filters=filters)
+        if shop
+        else None
+    )
+    context = page_context(
+        request, shop, page=page, query=query, filters=filters, filter_form=filter_form,
+        countries=customer_countries_list(shop=shop) if shop else [], nav="customers",
+    )  # fmt: skip
     return render(request, "shopsync/customer_list.html", context)
 
 
@@ -51,5 +61,6 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     context = page_context(
         request, customer.shop, customer=customer, form=form, orders=customer_orders_list(customer=customer),
         payments=customer_payments_list(customer=customer), nav="customers",
+        addresses=customer_addresses_list(customer=customer), consents=customer_consents(customer=customer),
     )  # fmt: skip
     return render(request, "shopsync/customer_detail.html", context, status=400 if form.errors else 200)

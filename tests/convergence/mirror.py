@@ -61,6 +61,8 @@ def truth_records(control, *, shop_domain: str, resource: str) -> tuple[dict[int
     declaration = DECLARATIONS[resource]
     truth = control.truth(resource, full=True, shop=shop_domain)
     records = {row["id"]: declaration.parse_rest(row["record"]) for row in truth["records"]}
+    for row in truth["records"]:
+        beyond_rest(declaration, records[row["id"]], row.get("beyond_rest") or {})
     for child in declaration.children:
         if any(getattr(record, child.name) is None for record in records.values()):
             by_parent = _truth_children(control, shop_domain=shop_domain, child=child)
@@ -69,6 +71,15 @@ def truth_records(control, *, shop_domain: str, resource: str) -> tuple[dict[int
                     setattr(record, child.name, by_parent.get(shopify_id, []))
     canonical = {shopify_id: _canonical(record, resource) for shopify_id, record in records.items()}
     return canonical, set(truth["deleted_ids"])
+
+
+def beyond_rest(declaration: ResourceDeclaration, record: Any, values: dict[str, Any]) -> None:
+    """What the truth's REST record cannot say (a customer's locale, its whole address book): the
+    simulator gives it beside the record, a child list in its REST shape."""
+    children = {child.name: child for child in declaration.children}
+    for name, value in values.items():
+        child = children.get(name)
+        setattr(record, name, [child.parse_rest(item) for item in value] if child else value)
 
 
 def _truth_children(control, *, shop_domain: str, child: ChildDeclaration) -> dict[int, list]:

@@ -12,10 +12,12 @@ from django.core.management import call_command
 
 from reconciliation.models import ReconciliationReport
 from reconciliation.tasks import reconciliation_report_run_task
-from shopsync.models import Customer, Order, Product
+from shopsync.models import Customer, CustomerAddress, Order, Product
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
 from shopsync.payloads.rest import parse_transaction_rest
+from shopsync.resources import declaration_for
 from shopsync.services.upsert import records_upsert
+from tests.convergence.mirror import beyond_rest
 from tests.factories import ShopFactory, UserFactory
 
 DOMAIN = "recon-e2e.myshopify.com"
@@ -49,6 +51,8 @@ def sim_shop(simulator, db, settings):
     for resource in RESOURCES:
         truth = _truth(simulator, resource, full=True)
         records = [PARSERS[resource](row["record"]) for row in truth["records"]]
+        for row, record in zip(truth["records"], records, strict=True):
+            beyond_rest(declaration_for(resource), record, row.get("beyond_rest") or {})
         if resource == "orders":  # REST orders do not embed their transactions: seeded from the truth's
             for record in records:
                 record.transactions = transactions.get(record.shopify_id, [])
@@ -127,9 +131,18 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     new_customer = _sim(simulator, "POST", "customers", json={})["customer"]["id"]
     _sim(simulator, "DELETE", f"products/{product_ids[0]}")
     _sim(simulator, "PATCH", f"products/{product_ids[1]}", json={"title": "Renamed"})
+    # an address added to a customer (its version moves), and one of ours lost at the same version
+    customer_ids = sorted(seeded["customers"])
+    added = _sim(simulator, "POST", f"customers/{customer_ids[0]}/addresses", json={"city": "Moncton"})
+    lost = CustomerAddress.objects.filter(customer__shop=sim_shop).exclude(
+        customer__shopify_id=customer_ids[0]
+    )
+    lost = lost.select_related("customer").order_by("shopify_id").first()
+    lost.delete()
     expected = {
         resource: _expected(seeded[resource], _versions(simulator, resource)) for resource in RESOURCES
     }
+    expected["customers"]["stale"] = sorted({*expected["customers"]["stale"], lost.customer.shopify_id})
     time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
     # when
     healed = _reconcile(client, django_capture_on_commit_callbacks, heal=True)
@@ -164,6 +177,12 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
         == 2
     )
     assert Product.objects.get(shop=sim_shop, shopify_id=product_ids[1]).title == "Renamed"
+    assert (
+        CustomerAddress.objects.get(shop=sim_shop, shopify_id=added["customer_address"]["id"]).city
+        == "Moncton"
+    )
+    assert CustomerAddress.objects.filter(shop=sim_shop, shopify_id=lost.shopify_id).exists()
+    assert customer_ids[0] in expected["customers"]["stale"]
     assert {
         r["resource"]: (r["status"], r["missing_count"] + r["extra_count"] + r["stale_count"]) for r in after
     } == (dict.fromkeys(RESOURCES, ("ok", 0)))

@@ -83,7 +83,17 @@ def customer_payload(shopify_id: int, *, version: int = 0, **overrides) -> dict:
         "currency": "USD",
         "created_at": at(0),
         "updated_at": at(version),
-        "default_address": {"address1": "1 Main St", "city": "Springfield", "country": "US"},
+        "default_address": {"id": shopify_id * 10 + 1, "address1": "1 Main St", "city": "Springfield"},
+        "addresses": [
+            {"id": shopify_id * 10 + 1, "address1": "1 Main St", "city": "Springfield", "country_code": "US"},
+            {"id": shopify_id * 10 + 2, "address1": "9 Elm St", "city": "Shelbyville", "country_code": "US"},
+        ],
+        "email_marketing_consent": {
+            "state": "subscribed",
+            "opt_in_level": "single_opt_in",
+            "consent_updated_at": at(version),
+        },
+        "sms_marketing_consent": None,
     }
     return {**payload, **overrides}
 

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shopsync.models import Customer, FailedSyncItem, Order, Shop
-from shopsync.resources import DECLARATIONS
+from shopsync.resources import DECLARATIONS, declaration_for_model
 from webhooks.models import PrivacyRequest, WebhookLog
 from webhooks.selectors import customer_privacy_export
 
@@ -106,6 +106,9 @@ def privacy_customer_redact(*, shop: Shop, webhook_log: WebhookLog, payload: dic
                 **CUSTOMER_ERASED, synced_at=now
             ),
             "orders": orders.update(**ORDER_ERASED, synced_at=now),
+            # Their address book is personal data through and through: gone (a later customer
+            # version from Shopify, if any, brings what Shopify still has).
+            **_customer_children_delete(shop=shop, customer_id=customer_id),
             "webhook_logs": _webhook_bodies_redact(
                 shop=shop, customer_id=customer_id, order_ids=order_ids, keep=webhook_log
             ),
@@ -128,6 +131,17 @@ def privacy_customer_redact(*, shop: Shop, webhook_log: WebhookLog, payload: dic
             payload=stripped,
             result=result,
         )
+
+
+def _customer_children_delete(*, shop: Shop, customer_id: int) -> dict[str, int]:
+    """Delete the customer's children (each one the customers' declaration lists, their own children
+    with them by cascade): {name: count}."""
+    deleted = {}
+    for child in declaration_for_model(Customer).children:
+        parent = child.parent_column.removesuffix("_id")
+        rows = child.model.objects.filter(shop=shop, **{f"{parent}__shopify_id": customer_id})
+        deleted[child.name] = rows.delete()[0]
+    return deleted
 
 
 def privacy_shop_redact(*, shop: Shop, webhook_log: WebhookLog, payload: dict) -> PrivacyRequest:

@@ -25,7 +25,7 @@ from shopsync.enqueue import task_send
 from shopsync.models import FailedSyncItem, Shop
 from shopsync.payloads.cleaning import loads_without_nul
 from shopsync.payloads.rest import rest_parent_id
-from shopsync.resources import ChildDeclaration, Resource, ResourceDeclaration, TopicAction
+from shopsync.resources import ChildDeclaration, Resource, ResourceDeclaration, TopicAction, WebhookTopic
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync import bulk_operation_finished, records_fetch_by_ids
 from shopsync.services.sync.units import unit_parse
@@ -442,6 +442,19 @@ def _child_create(declaration: ResourceDeclaration, child: ChildDeclaration) -> 
     return handle
 
 
+def _record_refetch(declaration: ResourceDeclaration, id_key: str) -> Callable[[Delivery], None]:
+    """A body that names a record without being its new version (a consent change): the record is
+    fetched from Shopify by id, complete, and written (last write wins as ever)."""
+
+    def handle(delivery: Delivery) -> None:
+        shopify_id = _payload_object(delivery).get(id_key)
+        if isinstance(shopify_id, bool) or not isinstance(shopify_id, int) or shopify_id <= 0:
+            raise WebhookPayloadError(f"{delivery.log.topic} body has no numeric {id_key}")
+        _parent_fetch(delivery, declaration, shopify_id)
+
+    return handle
+
+
 def _parent_fetch(delivery: Delivery, declaration: ResourceDeclaration, parent_id: int) -> None:
     # Outside any transaction (R11); Shopify's errors classify themselves (R7): a throttle or an
     # outage is retried with the delivery, a permanent error dead-letters it.
@@ -451,7 +464,7 @@ def _parent_fetch(delivery: Delivery, declaration: ResourceDeclaration, parent_i
     )
     if unit is None:
         raise WebhookNotApplied(
-            f"{declaration.singular} {parent_id} is not in Shopify (deleted?); nothing to add to"
+            f"{declaration.singular} {parent_id} is not in Shopify (deleted?); nothing to write"
         )
     records_upsert(
         shop=delivery.shop, resource=declaration.name, records=[unit_parse(declaration.name, unit)]
@@ -506,17 +519,20 @@ RECORD_UPSERTS: dict[str, tuple[Resource, Callable[[Any], Any]]] = {
 }
 
 
-def _resource_handler(declaration: ResourceDeclaration, child: ChildDeclaration | None, action: TopicAction):
+def _resource_handler(declaration: ResourceDeclaration, child: ChildDeclaration | None, topic: WebhookTopic):
+    action = topic.action
     if action is TopicAction.DELETE:
         return _record_delete(Resource(declaration.name))
     if action is TopicAction.CHILD_CREATE and child is not None:
         return _child_create(declaration, child)
+    if action is TopicAction.REFETCH:
+        return _record_refetch(declaration, topic.id_key)
     return _record_upsert(Resource(declaration.name), declaration.parse_rest)
 
 
 HANDLERS: dict[str, Callable[[Delivery], None]] = {
     **{
-        name: _resource_handler(declaration, child, topic.action)
+        name: _resource_handler(declaration, child, topic)
         for name, (declaration, child, topic) in topics.RESOURCE_TOPICS.items()
     },
     topics.APP_UNINSTALLED: _app_uninstalled,

@@ -59,11 +59,18 @@ def merge_sql(spec: ParentTable, dialect: Dialect, *, populate: bool) -> str:
     )
 
 
+def _incoming(spec: ParentTable, name: str) -> str:
+    """The incoming value of a column: a NULL in a column kept when absent is the stored value."""
+    if name in spec.kept_when_absent:
+        return f"COALESCE(excluded.{name}, {spec.table}.{name})"
+    return f"excluded.{name}"
+
+
 def _update_set(spec: ParentTable) -> str:
     names = [c.name for c in spec.columns[1:]]
     if spec.computes_is_historical:
         names.append("is_historical")
-    assignments = [f"{name} = excluded.{name}" for name in names]
+    assignments = [f"{name} = {_incoming(spec, name)}" for name in names]
     return ", ".join([*assignments, "deleted_at = NULL", "synced_at = excluded.synced_at"])
 
 
@@ -76,7 +83,7 @@ def _wins(spec: ParentTable, dialect: Dialect) -> str:
     3. something actually differs, so a replay rewrites nothing and keeps `synced_at`.
     """
     table = spec.table
-    changes = [dialect.differs(f"{table}.{c.name}", f"excluded.{c.name}", c) for c in spec.columns[1:]]
+    changes = [dialect.differs(f"{table}.{c.name}", _incoming(spec, c.name), c) for c in spec.columns[1:]]
     if spec.computes_is_historical:
         changes.append(dialect.differs(f"{table}.is_historical", "excluded.is_historical"))
     return (

@@ -57,6 +57,8 @@ class ParentTable:
     children: tuple[ChildTable, ...] = ()
     # NOT NULL columns that are ours: their values on insert only, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
+    # An incoming NULL keeps the stored value (a column one payload shape does not carry).
+    kept_when_absent: tuple[str, ...] = ()
     computes_is_historical: bool = False
     values: Callable = operator.attrgetter("shopify_id")
 
@@ -114,6 +116,7 @@ def _parent(declaration: ResourceDeclaration) -> ParentTable:
         columns=columns,
         children=tuple(_child(child) for child in declaration.children),
         insert_only=declaration.insert_only,
+        kept_when_absent=declaration.kept_when_absent,
         computes_is_historical=declaration.computes_is_historical,
         values=operator.attrgetter(*(c.name for c in columns)),
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from shopsync.models import Customer, OrderTransaction, ProductOption
+from shopsync.models import Customer, CustomerAddress, OrderTransaction, ProductOption
 from tests.factories import CustomerFactory, LineItemFactory, OrderFactory, ProductVariantFactory
 
 
@@ -59,7 +59,9 @@ def test_customer_local_fields_are_editable_and_shopify_fields_are_not(superuser
     # when
     response = superuser_client.post(
         url, {"local_notes": "Prefers phone", "local_tags": '["vip"]', "local_attributes": "{}",
-              "email": "changed@example.com"},
+              "email": "changed@example.com",
+              # The read-only address inline's management form, as the page sends it.
+              "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0"},
     )  # fmt: skip
     # then
     customer = Customer.objects.get(pk=customer.pk)
@@ -78,3 +80,21 @@ def test_records_cannot_be_added_or_deleted_through_the_admin(superuser_client, 
     # then
     assert add.status_code == 403
     assert delete.status_code == 403
+
+
+def test_customer_page_shows_its_address_book_and_the_list_filters_by_email_consent(superuser_client, shop):
+    # given
+    customer = CustomerFactory(shop=shop, email_marketing_state="subscribed", default_address_shopify_id=51)
+    CustomerFactory(shop=shop, email_marketing_state="unsubscribed")
+    CustomerAddress.objects.create(shop=shop, customer=customer, shopify_id=51, city="Gatineau")
+    CustomerAddress.objects.create(shop=shop, customer=customer, shopify_id=52, city="Halifax")
+    # when
+    page = superuser_client.get(
+        reverse("admin:shopsync_customer_change", args=[customer.pk])
+    ).content.decode()
+    listing = superuser_client.get(
+        reverse("admin:shopsync_customer_changelist"), {"email_marketing_state": "subscribed"}
+    )
+    # then
+    assert "Gatineau" in page and "Halifax" in page
+    assert [row.pk for row in listing.context["cl"].result_list] == [customer.pk]

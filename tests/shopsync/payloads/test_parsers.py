@@ -220,9 +220,13 @@ def test_blank_text_is_none_in_every_field_of_both_shapes(
     _set(rest_customer, REST_TEXT["customer"], rest_blank)
     _set(rest_customer["default_address"], REST_TEXT["address"], rest_blank)
     _set(graphql_customer, GRAPHQL_TEXT["customer"], graphql_blank)
-    graphql_customer["defaultEmailAddress"] = {"emailAddress": graphql_blank}
-    graphql_customer["defaultPhoneNumber"] = {"phoneNumber": graphql_blank}
+    graphql_customer["defaultEmailAddress"]["emailAddress"] = graphql_blank
+    graphql_customer["defaultPhoneNumber"]["phoneNumber"] = graphql_blank
     _set(graphql_customer["defaultAddress"], GRAPHQL_TEXT["address"], graphql_blank)
+    for address in rest_customer["addresses"]:
+        _set(address, REST_TEXT["address"], rest_blank)
+    for address in graphql_customer["addressesV2"]["nodes"]:
+        _set(address, GRAPHQL_TEXT["address"], graphql_blank)
     _set(rest_product, REST_TEXT["product"], rest_blank)
     _set(rest_product["variants"][0], REST_TEXT["variant"], rest_blank)
     _set(graphql_product, GRAPHQL_TEXT["product"], graphql_blank)

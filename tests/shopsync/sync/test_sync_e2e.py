@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import datetime
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_produ
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
+from tests.convergence.mirror import beyond_rest
 from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
@@ -68,6 +70,8 @@ def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
     for resource in resources:
         truth = simulator.control.truth(resource.value, full=True, shop=shop.sim_domain)
         expected = {row["id"]: PARSERS[resource](row["record"]) for row in truth["records"]}
+        for row in truth["records"]:
+            beyond_rest(declaration_for(resource), expected[row["id"]], row.get("beyond_rest") or {})
         if resource == Resource.ORDERS:
             transactions = _truth_transactions(simulator, shop)
             for shopify_id, record in expected.items():
@@ -132,6 +136,37 @@ def test_an_incremental_run_picks_up_a_new_transaction_through_its_order(simulat
     assert order.transactions.count() == before + 1
     assert order.transactions.filter(kind="capture", parent_transaction_shopify_id__isnull=False).exists()
     assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+
+
+def test_an_incremental_run_picks_up_address_book_and_consent_changes(simulator, sim_shop):
+    # given: synced; then one customer gets more addresses than a page's first page of them (5) and a
+    # new default, another unsubscribes from email marketing
+    shop = sim_shop(orders=20, customers=12, products=3)
+    _run_inline(shop)
+    truth = simulator.control.truth("customers", full=True, shop=shop.sim_domain)["records"]
+    many, consenting = truth[0]["id"], next(row["id"] for row in truth[1:] if row["record"]["email"])
+    base = f"/shops/{shop.sim_domain}/customers"
+    # (one edit of the address book, so one new version)
+    book = [{"id": 9_900_000_000 + n, "city": f"Town {n}", "country_code": "CA"} for n in range(7)]
+    simulator.control.update(
+        "customers", many, shop=shop.sim_domain, addresses=book, default_address_id=book[6]["id"]
+    )
+    simulator.control.call(
+        "POST", f"{base}/{consenting}/marketing_consent", json={"channel": "email", "state": "unsubscribed"}
+    )
+    # A change moves updatedAt at least a second on (strictly newer versions): the run starts after
+    # the last of them, so that its window holds them all.
+    records = simulator.control.truth("customers", shop=shop.sim_domain)["records"]
+    newest = max(datetime.fromisoformat(row["updated_at"]).timestamp() for row in records)
+    time.sleep(max(0.0, newest + 1.1 - time.time()))
+    # when
+    session = _run_inline(shop, kind="incremental")
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert Customer.objects.get(shop=shop, shopify_id=consenting).email_marketing_state == "unsubscribed"
+    stored = Customer.objects.get(shop=shop, shopify_id=many)
+    assert (stored.addresses.count(), stored.default_address_shopify_id) == (7, book[6]["id"])
+    assert_db_equals_truth(simulator, shop, [Resource.CUSTOMERS])
 
 
 def test_a_quiet_incremental_run_on_the_standard_plan_takes_one_cheap_page_per_resource(simulator, sim_shop):

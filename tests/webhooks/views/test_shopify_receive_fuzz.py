@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from shopsync.models import (
     Customer,
+    CustomerAddress,
     FailedSyncItem,
     LineItem,
     Order,
@@ -110,6 +111,19 @@ BASES: dict[str, Callable[[], object]] = {
     "customers/create": lambda: customer_payload(CUSTOMER_ID, version=1),
     "customers/update": lambda: customer_payload(CUSTOMER_ID, version=1),
     "customers/delete": lambda: {"id": CUSTOMER_ID},
+    "customers/enable": lambda: customer_payload(CUSTOMER_ID, version=1),
+    "customers/disable": lambda: customer_payload(CUSTOMER_ID, version=1, state="disabled"),
+    # Consent bodies name the customer, which is fetched (the fuzz shop's simulator has none).
+    "customers_email_marketing_consent/update": lambda: {
+        "customer_id": CUSTOMER_ID,
+        "email_address": "c@example.com",
+        "email_marketing_consent": {"state": "unsubscribed", "opt_in_level": "single_opt_in"},
+    },
+    "customers_marketing_consent/update": lambda: {
+        "customer_id": CUSTOMER_ID,
+        "phone_number": "+15550002222",
+        "sms_marketing_consent": {"state": "subscribed", "opt_in_level": "single_opt_in"},
+    },
     "products/create": lambda: product_payload(PRODUCT_ID, version=1),
     "products/update": lambda: product_payload(PRODUCT_ID, version=1),
     "products/delete": lambda: {"id": PRODUCT_ID},
@@ -141,6 +155,8 @@ CHILDREN = {
     ("orders", "transactions"): ("order_transactions/create",),
     ("products", "variants"): (),
     ("products", "options"): (),
+    # customers/redact erases the customer's address book.
+    ("customers", "addresses"): ("customers/redact",),
 }
 # Erasing the shop's records is what shop/redact is for.
 ERASING_TOPICS = frozenset({"shop/redact"})
@@ -234,6 +250,9 @@ def _children() -> dict[tuple[str, str], list[tuple]]:
         ),
         ("products", "options"): list(
             ProductOption.objects.order_by("shopify_id").values_list("shopify_id", "name", "option_values")
+        ),
+        ("customers", "addresses"): list(
+            CustomerAddress.objects.order_by("shopify_id").values_list("shopify_id", "city", "customer_id")
         ),
     }
 
