@@ -99,6 +99,36 @@ def test_an_incremental_run_yields_at_page_boundaries_and_resumes_from_its_curso
     assert_db_equals_truth(simulator, shop, [Resource.CUSTOMERS])
 
 
+def test_a_large_incremental_delta_takes_the_bulk_path_in_turns_and_ends_equal_to_the_truth(
+    simulator, sim_shop, sync_queue, settings
+):
+    # given: 40 of 150 synced orders changed and one deleted in Shopify, above a threshold of 30;
+    # slices shorter than a batch of 40 lines
+    settings.SYNC_BULK_DELTA_THRESHOLD = 30
+    settings.SYNC_DELTA_SLICE_SECONDS = 0.001
+    settings.SYNC_BULK_BATCH_SIZE = 40
+    shop = sim_shop(orders=150, customers=20, products=5)
+    initial = ensure_sync(shop=shop, kind="initial", resources=["orders"], triggered_by="install").session
+    sync_session_run(session_id=initial.pk, task_id="initial")
+    order_ids = list(
+        Order.objects.filter(shop=shop).order_by("shopify_id").values_list("shopify_id", flat=True)
+    )
+    for shopify_id in order_ids[:40]:
+        simulator.control.update("orders", shopify_id, shop=shop.sim_domain, note=f"changed {shopify_id}")
+    simulator.control.delete("orders", order_ids[-1], shop=shop.sim_domain)
+    session = ensure_sync(shop=shop, kind="incremental", resources=["orders"], triggered_by="beat").session
+    # when
+    tasks = _run_in_turns(session)
+    # then
+    assert session.status == Status.COMPLETED, session.error
+    job = session.jobs.get()
+    assert (job.total, job.synced, job.updated, job.deleted, job.bulk_rounds) == (40, 40, 40, 1, 1)
+    assert job.page_cursor == ""  # no page was read
+    assert any("continuing after line" in note for note in _turn_notes(session))
+    assert tasks > 2  # the export was read in turns, re-attaching to the one operation
+    assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+
+
 def test_an_inline_run_is_not_sliced(simulator, sim_shop, sync_queue, settings):
     # given
     settings.SYNC_DELTA_SLICE_SECONDS = 0.001
