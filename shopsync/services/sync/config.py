@@ -43,7 +43,7 @@ DEFAULTS: dict[str, int | float] = {
     "SYNC_PAGE_SIZE": 250,
     # An incremental or update job whose window holds at least this many records (Shopify's count)
     # reads it with a bulk query filtered on `updated_at` instead of pages (0: always pages).
-    "SYNC_BULK_DELTA_THRESHOLD": 500,
+    "SYNC_BULK_DELTA_THRESHOLD": 100,
     # 1: parse the next bulk batch in a thread while the current one is written (0 turns it off).
     "SYNC_BULK_PREFETCH": 1,
     # Exports of at least this many JSONL lines are parsed in a child process on PostgreSQL (both
