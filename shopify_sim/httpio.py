@@ -58,6 +58,7 @@ class Response:
     delay_seconds: float = 0.0
     file: tuple[Path, int, int] | None = None  # (path, offset, count): streamed from disk
     drop_after_bytes: int | None = None  # fault: close the socket after sending this many body bytes
+    throttled: bool = False  # a GraphQL THROTTLED answer (counted per shop in the request log)
 
     @property
     def streaming(self) -> bool:

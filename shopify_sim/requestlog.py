@@ -27,6 +27,8 @@ class RequestLog:
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
+        # GraphQL THROTTLED answers (HTTP 200) per shop; REST's 429s are in `statuses`.
+        self.throttled: Counter[str] = Counter()
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
 
     def record(
@@ -39,6 +41,7 @@ class RequestLog:
         fault: str | None,
         range_header: str | None = None,
         body_bytes: int | None = None,
+        throttled: bool = False,
     ) -> None:
         """`range_header` and `body_bytes` (the bytes of body promised, Content-Length) tell how much of a
         file download a client asked for and was sent: a resumed read shows as a `Range: bytes=N-`."""
@@ -46,6 +49,8 @@ class RequestLog:
         with self.lock:
             self.counts[key] += 1
             self.statuses[str(status)] += 1
+            if throttled:
+                self.throttled[shop or ""] += 1
             self.recent.append(
                 {
                     "at": time.time(),
@@ -67,6 +72,7 @@ class RequestLog:
                 "total": sum(self.counts.values()),
                 "counts": dict(self.counts),
                 "statuses": dict(self.statuses),
+                "throttled": dict(self.throttled),
                 "recent": list(self.recent),
             }
 
@@ -74,4 +80,5 @@ class RequestLog:
         with self.lock:
             self.counts.clear()
             self.statuses.clear()
+            self.throttled.clear()
             self.recent.clear()

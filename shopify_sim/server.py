@@ -262,6 +262,7 @@ class Handler(BaseHTTPRequestHandler):
                 fault,
                 range_header=request.headers.get("Range"),
                 body_bytes=response.file[2] if response.file is not None else None,
+                throttled=response.throttled,
             )
         if response.drop_connection:
             self.drop()

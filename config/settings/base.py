@@ -207,6 +207,8 @@ SYNC_DELTA_SLICE_SECONDS = float(env_str("SYNC_DELTA_SLICE_SECONDS", "60"))
 SYNC_INCREMENTAL_OVERLAP_SECONDS = env_int("SYNC_INCREMENTAL_OVERLAP_SECONDS", 120)
 SYNC_BULK_BATCH_SIZE = env_int("SYNC_BULK_BATCH_SIZE", 2000)
 SYNC_BULK_PARSE_PROCESS_MIN_LINES = env_int("SYNC_BULK_PARSE_PROCESS_MIN_LINES", 40_000)
+# A delta window holding at least this many records is read by a bulk query (0: always pages).
+SYNC_BULK_DELTA_THRESHOLD = env_int("SYNC_BULK_DELTA_THRESHOLD", 100)
 
 # --- Celery ----------------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")

@@ -47,7 +47,9 @@ def error_response(
 
 def throttled(shop: ShopState, requested: int) -> Response:
     errors = [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": RATE_LIMIT_DOCS}}]
-    return error_response(shop, errors, requested, None)
+    response = error_response(shop, errors, requested, None)
+    response.throttled = True
+    return response
 
 
 def max_cost_exceeded(shop: ShopState, requested: int) -> Response:

@@ -256,6 +256,7 @@ def test_cost_throttling_returns_throttled_200(sim, new_shop):
     }
     assert error["extensions"]["cost"]["actualQueryCost"] is None
     assert error.get("data") is None
+    assert sim.control.requests()["throttled"][domain] == len(throttled)  # counted per shop in the log
 
 
 def test_missing_scope_is_access_denied(sim, new_shop):

@@ -12,6 +12,10 @@ Per job:
 
 On API versions from 2026-01 the jobs' operations run concurrently on Shopify's side (up to the
 version's limit); before that one at a time. The JSONL of each is consumed in turn.
+
+Large deltas (incremental, update) read their window the same way, through `bulk_delta_read`: steps
+1-4 with the query filtered on the window's `updated_at` (contract §2.1, §8.12), called by the paged
+engine when Shopify's count of the window is above `SYNC_BULK_DELTA_THRESHOLD`.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError
 from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
 from shopsync.services.sync.config import sync_config
-from shopsync.services.sync.graphql_queries import bulk_query, search_time
+from shopsync.services.sync.graphql_queries import bulk_query, search_time, updated_at_search
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
 from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
@@ -55,6 +59,8 @@ from shopsync.shopify.queries import count_parse, count_query
 
 logger = logging.getLogger(__name__)
 
+# Kinds whose jobs read a window of `updated_at` (paged, or by bulk when large: `bulk_delta_read`).
+DELTA_KINDS = (SyncKind.INCREMENTAL, SyncKind.UPDATE)
 # Follow-up rounds after a FAILED/CANCELED operation that brought no new record, before giving up.
 MAX_EMPTY_ROUNDS = 3
 MAX_POLL_INTERVAL_SECONDS = 30.0
@@ -101,11 +107,13 @@ def _job_begin(ctx: JobContext, client: ShopifyClient) -> None:
 
 def _search(ctx: JobContext) -> str | None:
     terms = []
+    if ctx.job.mode in DELTA_KINDS:
+        terms.append(updated_at_search(ctx.job.window_start, ctx.job.window_end))
     if ctx.job.mode == SyncKind.POPULATE and ctx.job.window_start is not None:
         terms.append(f"created_at:>='{search_time(ctx.job.window_start)}'")
     if ctx.job.bulk_after_id is not None:
         terms.append(f"id:>{ctx.job.bulk_after_id}")
-    return " ".join(terms) or None
+    return " ".join(term for term in terms if term) or None
 
 
 def _total_estimate(ctx: JobContext, client: ShopifyClient) -> None:
@@ -124,7 +132,9 @@ def _total_estimate(ctx: JobContext, client: ShopifyClient) -> None:
     ctx.job.total = total
 
 
-def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
+def _operation_ensure_started(ctx: JobContext, client: ShopifyClient, *, wait_for_slot: bool = True) -> None:
+    """Start the job's bulk query unless its checkpoint names one. The shop's bulk slot taken is
+    waited out, or (`wait_for_slot` False) raises `BulkOperationInProgress`."""
     if ctx.job.bulk_operation_id:
         return  # resuming: re-attach to the operation the checkpoint names
     query = bulk_query(ctx.resource, _search(ctx))
@@ -140,7 +150,7 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient) -> None:
         except BulkOperationInProgress as exc:
             # The shop's bulk slot is taken (an operation of ours a dead worker left, or one started
             # by hand): wait it out.
-            if time.monotonic() > deadline:
+            if not wait_for_slot or time.monotonic() > deadline:
                 raise
             heartbeat.beat(
                 message=f"Waiting for a running bulk operation to finish ({exc.running_id or 'busy'})."
@@ -170,6 +180,39 @@ def _sleep_with_heartbeat(seconds: float, heartbeat: Heartbeat) -> None:
 
 
 def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
+    _export_read(ctx, client)
+    if ctx.job.mode == SyncKind.FULL:
+        _soft_delete_unseen(ctx)
+    backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
+    # A backfill holds everything Shopify had when its export was taken (the job's window end, which
+    # an inherited checkpoint carries over from an older run): incremental runs go on from there.
+    as_of = ctx.job.window_end or ctx.session.started_at
+    job_complete(ctx=ctx, watermark=(as_of, 0) if backfill else None)
+
+
+def bulk_delta_read(*, ctx: JobContext, client: ShopifyClient) -> bool:
+    """Read a large delta (an incremental or update job, its window and count set by the paged
+    engine) with a bulk query filtered on the window's `updated_at` instead of pages: started,
+    checkpointed, streamed and resumed exactly like a backfill's export (a resumed job re-attaches to
+    the operation its checkpoint names, or continues after `bulk_after_id`). The job is not completed
+    here: the caller reads the deletion events and completes it.
+
+    False, with nothing done, when the shop's bulk slot is taken before this job started an
+    operation (a backfill's export on a version allowing one at a time): the caller pages instead,
+    rather than hold a worker waiting for the slot."""
+    started = bool(ctx.job.bulk_operation_id or ctx.job.bulk_rounds)
+    try:
+        _operation_ensure_started(ctx, client, wait_for_slot=started)
+    except BulkOperationInProgress as exc:
+        logger.info("sync job %s: bulk slot taken (%s); paging the delta instead", ctx.job.pk, exc)
+        return False
+    _export_read(ctx, client)
+    return True
+
+
+def _export_read(ctx: JobContext, client: ShopifyClient) -> None:
+    """Wait for the job's operation and stream its export; after a FAILED/CANCELED/EXPIRED one, a
+    follow-up for what is left, until one COMPLETED export has been read to its end."""
     empty_rounds = 0
     while True:
         synced_before = ctx.job.synced
@@ -201,13 +244,6 @@ def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
             )
         _round_note(ctx, operation)
         _operation_ensure_started(ctx, client)
-    if ctx.job.mode == SyncKind.FULL:
-        _soft_delete_unseen(ctx)
-    backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
-    # A backfill holds everything Shopify had when its export was taken (the job's window end, which
-    # an inherited checkpoint carries over from an older run): incremental runs go on from there.
-    as_of = ctx.job.window_end or ctx.session.started_at
-    job_complete(ctx=ctx, watermark=(as_of, 0) if backfill else None)
 
 
 def _export_gone(exc: ShopifyPermanentError) -> bool:

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, int | float] = {
     "SYNC_BULK_POLL_INTERVAL_SECONDS": 1.0,
     "SYNC_BULK_TIMEOUT_SECONDS": 6 * 3600,
     "SYNC_PAGE_SIZE": 250,
+    # An incremental or update job whose window holds at least this many records (Shopify's count)
+    # reads it with a bulk query filtered on `updated_at` instead of pages (0: always pages).
+    "SYNC_BULK_DELTA_THRESHOLD": 100,
     # 1: parse the next bulk batch in a thread while the current one is written (0 turns it off).
     "SYNC_BULK_PREFETCH": 1,
     # Exports of at least this many JSONL lines are parsed in a child process on PostgreSQL (both
@@ -72,6 +75,7 @@ class SyncConfig:
     bulk_poll_interval_seconds: float
     bulk_timeout_seconds: int
     page_size: int
+    bulk_delta_threshold: int
     bulk_prefetch: int
     bulk_parse_process_min_lines: int
     analyze_after_rows: int

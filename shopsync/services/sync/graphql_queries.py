@@ -13,6 +13,16 @@ def search_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def updated_at_search(start: datetime | None, end: datetime | None) -> str:
+    """The search of a delta window: records whose `updated_at` is in [start, end] (either open)."""
+    terms = []
+    if start is not None:
+        terms.append(f"updated_at:>='{search_time(start)}'")
+    if end is not None:
+        terms.append(f"updated_at:<='{search_time(end)}'")
+    return " ".join(terms)
+
+
 def _root_selection(declaration: ResourceDeclaration) -> str:
     """The root's own fields and its inline list children (a list is not a connection: it comes
     inline, in a bulk export's root line too, and is never paged)."""

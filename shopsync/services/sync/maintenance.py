@@ -14,10 +14,11 @@ How a run survives its worker's death (SIGKILL, OOM, a machine gone):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from shopsync.models.sync import (
     WORKER_STOPPED_MESSAGE,
     SyncKind,
 )
+from shopsync.services.sync.database import lock_wait_timed_out, lock_waits_limited
 from shopsync.services.sync.guard import (
     _enqueue,
     ensure_sync,
@@ -47,6 +49,9 @@ from shopsync.services.sync.sessions import (
 
 logger = logging.getLogger(__name__)
 
+# A watchdog statement waiting this long for a lock gives its step up; the next round (15 s) tries again.
+WATCHDOG_LOCK_TIMEOUT_SECONDS = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class WatchdogReport:
@@ -58,19 +63,37 @@ class WatchdogReport:
 def sync_watchdog() -> WatchdogReport:
     """1. Resume running sessions whose worker died (no heartbeat): running -> queued, enqueue.
     2. Enqueue queued sessions that lost their message or waited for a slot.
-    3. Drop checkpoints of runs abandoned more than 7 days ago (their bulk URLs are gone too)."""
-    resumed = _sessions_stale_resume(note="resumed by the watchdog (no heartbeat)")
-    redispatched = [s.pk for s in sessions_lost() if session_redispatch(session=s)]
-    sessions_dispatch_waiting()
-    return WatchdogReport(
-        resumed=resumed, redispatched=redispatched, expired_checkpoints=checkpoints_expire()
-    )
+    3. Drop checkpoints of runs abandoned more than 7 days ago (their bulk URLs are gone too).
+
+    It never waits behind a row lock: a stale session whose row is locked (its worker inside a
+    transaction, perhaps on a host cut off mid-batch) is skipped until a later round, and any other
+    statement waiting more than `WATCHDOG_LOCK_TIMEOUT_SECONDS` gives its step up for this round."""
+    with lock_waits_limited(seconds=WATCHDOG_LOCK_TIMEOUT_SECONDS):
+        resumed = _sessions_stale_resume(note="resumed by the watchdog (no heartbeat)")
+        redispatched = _unless_locked(
+            "redispatch", lambda: [s.pk for s in sessions_lost() if session_redispatch(session=s)], []
+        )
+        _unless_locked("dispatch waiting", sessions_dispatch_waiting, None)
+        expired = _unless_locked("expire checkpoints", checkpoints_expire, 0)
+    return WatchdogReport(resumed=resumed, redispatched=redispatched, expired_checkpoints=expired)
+
+
+def _unless_locked[T](step: str, run: Callable[[], T], default: T) -> T:
+    try:
+        return run()
+    except OperationalError as exc:
+        if not lock_wait_timed_out(exc):
+            raise
+        logger.warning("sync watchdog: %s gave up a lock wait (%s); next round", step, exc)
+        return default
 
 
 def _sessions_stale_resume(*, note: str) -> list[int]:
     resumed = []
     for session in sessions_stale():
-        if session_requeue_stale(session=session, note=note):
+        if _unless_locked(
+            f"session {session.pk}", lambda s=session: session_requeue_stale(session=s, note=note), False
+        ):
             _enqueue(session)
             resumed.append(session.pk)
             logger.warning("sync session %s (shop %s) %s", session.pk, session.shop_id, note)
@@ -115,10 +138,20 @@ def sync_worker_started(*, worker: str) -> OrphanReport:
 
     Safe beside live workers: each requeue is fenced by the attempt number (and, for stale ones, by
     the heartbeat still being old), and a process wrongly taken for dead stops at its next batch."""
+    with lock_waits_limited(seconds=WATCHDOG_LOCK_TIMEOUT_SECONDS):
+        return _worker_orphans_resume(worker=worker)
+
+
+def _worker_orphans_resume(*, worker: str) -> OrphanReport:
     resumed = []
     for session in sessions_orphaned_by_worker(worker=worker):
-        if session_requeue(session=session, token=session.attempts, note=f"resumed: worker {worker} restarted",
-                           message=WORKER_STOPPED_MESSAGE):  # fmt: skip
+        requeue = lambda s=session: session_requeue(  # noqa: E731
+            session=s,
+            token=s.attempts,
+            note=f"resumed: worker {worker} restarted",
+            message=WORKER_STOPPED_MESSAGE,
+        )
+        if _unless_locked(f"session {session.pk}", requeue, False):
             _enqueue(session)
             resumed.append(session.pk)
             logger.warning("sync session %s resumed: its worker %s restarted", session.pk, worker)

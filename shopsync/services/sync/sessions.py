@@ -56,11 +56,13 @@ def session_transition(
     note: str = "",
     token: int | None = None,
     where: Q | None = None,
+    skip_locked: bool = False,
     **fields,
 ) -> bool:
     """Move the session to `to` if it is in one of `from_statuses` (and, with `token`, still owned by
     that attempt; with `where`, still matching it). Returns whether this call made the move; the
-    caller's object is refreshed."""
+    caller's object is refreshed. `skip_locked`: a row another transaction holds (a worker inside a
+    batch's transaction, or one cut off in the middle of it) is not waited for: no move."""
     from_statuses = list(from_statuses)
     now = timezone.now()
     if to in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
@@ -75,6 +77,10 @@ def session_transition(
     if where is not None:
         rows = rows.filter(where)
     with transaction.atomic():
+        if skip_locked:
+            # Lock the row if it is free (its conditions checked again on the locked version); else none.
+            free = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            rows = SyncSession.objects.filter(pk__in=free)
         moved = rows.update(status=to, updated_at=now, **fields) == 1
         if moved:
             from_status = session.status if session.status in from_statuses else from_statuses[0]
@@ -395,6 +401,9 @@ def session_requeue(
         to=Status.QUEUED,
         token=token,
         where=where,
+        # Taking over a stale run: a row lock means its worker is inside a transaction, alive (its
+        # heartbeat is on the way) or cut off (PostgreSQL rolls it back once it notices): not now.
+        skip_locked=stale_before is not None,
         note=note,
         stage=SyncSession.Stage.WAITING,
         enqueued_at=due_at or timezone.now(),

@@ -52,6 +52,8 @@ class FakeShopify:
     # BasicEvent nodes the `events` query answers with, all in one page, whatever its filter (the
     # engine must check each node itself).
     events: list[dict] = field(default_factory=list)
+    # Bulk starts answered "already in progress" (another operation holds the shop's bulk slot).
+    bulk_slot_taken: bool = False
     # Answers for the next GraphQL requests, before any real one (e.g. a 429 with Retry-After).
     replies_next: list[Reply] = field(default_factory=list)
     _next_id: int = 1000
@@ -128,6 +130,10 @@ class FakeShopify:
         return units
 
     def _bulk_start(self, bulk_query: str) -> Reply:
+        if self.bulk_slot_taken:
+            message = "A bulk query operation for this app and shop is already in progress: gid://shopify/BulkOperation/1."
+            return self._ok({"bulkOperationRunQuery": {"bulkOperation": None,
+                                                       "userErrors": [{"field": None, "message": message}]}})  # fmt: skip
         resource = re.match(r"\{ (\w+)\(", bulk_query).group(1)
         search = re.search(r'query: "(.*?)"\)', bulk_query)
         roots = sorted(

@@ -99,6 +99,39 @@ def test_an_incremental_run_yields_at_page_boundaries_and_resumes_from_its_curso
     assert_db_equals_truth(simulator, shop, [Resource.CUSTOMERS])
 
 
+def test_a_large_incremental_delta_takes_the_bulk_path_in_turns_and_ends_equal_to_the_truth(
+    simulator, sim_shop, sync_queue, settings
+):
+    # given: 24 of 60 synced orders changed and one deleted in Shopify, above a threshold of 20;
+    # slices shorter than a batch of 8 orders
+    settings.SYNC_BULK_DELTA_THRESHOLD = 20
+    settings.SYNC_DELTA_SLICE_SECONDS = 0.001
+    settings.SYNC_BULK_BATCH_SIZE = 8
+    settings.SYNC_BULK_POLL_INTERVAL_SECONDS = 0.1
+    shop = sim_shop(orders=60, customers=10, products=3)
+    initial = ensure_sync(shop=shop, kind="initial", resources=["orders"], triggered_by="install").session
+    sync_session_run(session_id=initial.pk, task_id="initial")
+    order_ids = list(
+        Order.objects.filter(shop=shop).order_by("shopify_id").values_list("shopify_id", flat=True)
+    )
+    for shopify_id in order_ids[:24]:
+        simulator.control.update("orders", shopify_id, shop=shop.sim_domain, note=f"changed {shopify_id}")
+    simulator.control.delete("orders", order_ids[-1], shop=shop.sim_domain)
+    session = ensure_sync(shop=shop, kind="incremental", resources=["orders"], triggered_by="beat").session
+    # when
+    tasks = _run_in_turns(session)
+    # then
+    assert session.status == Status.COMPLETED, session.error
+    job = session.jobs.get()
+    assert (job.total, job.synced, job.updated, job.deleted, job.bulk_rounds) == (24, 24, 24, 1, 1)
+    assert job.page_cursor == ""  # no page was read
+    # the export was read in turns (a yield after each batch of 8), re-attaching to the one operation
+    batch_turns = [note for note in _turn_notes(session) if "continuing after line" in note]
+    assert len(batch_turns) >= 3
+    assert tasks == len(_turn_notes(session)) + 1
+    assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+
+
 def test_an_inline_run_is_not_sliced(simulator, sim_shop, sync_queue, settings):
     # given
     settings.SYNC_DELTA_SLICE_SECONDS = 0.001

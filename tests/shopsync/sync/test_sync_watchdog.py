@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
+import pytest
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from shopsync.models import SyncAttempt, SyncSeenRecord, SyncSession
 from shopsync.models.sync import WORKER_STOPPED_MESSAGE, SyncKind
 from shopsync.queues import sync_queue_for_kind
 from shopsync.services.sync import sync_sessions_resume_orphaned, sync_watchdog, sync_worker_started
+from shopsync.services.sync.database import lock_wait_timed_out, lock_waits_limited
+from shopsync.services.sync.maintenance import WATCHDOG_LOCK_TIMEOUT_SECONDS
 from shopsync.services.sync.sessions import session_requeue_stale, sessions_stale
 from shopsync.tasks import sync_session_run_task
-from tests.factories import SyncJobFactory, SyncSessionFactory
+from tests.factories import ShopFactory, SyncJobFactory, SyncSessionFactory
+from tests.processes import database_url
 
 Status = SyncSession.Status
 
@@ -256,3 +265,63 @@ def test_a_session_lost_a_minute_ago_is_dispatched_again_when_the_sync_queue_is_
     # then
     assert report.redispatched == [lost.pk]
     assert sync_queue.length() == 1
+
+
+@contextmanager
+def _row_held_by_a_cut_off_writer(session: SyncSession) -> Iterator[psycopg.Connection]:
+    """Another connection inside a batch's transaction: its heartbeat UPDATE holds the session's row
+    lock, uncommitted (a worker on a host cut off mid-batch). Rolled back on leaving (PostgreSQL
+    ends the vanished peer's session)."""
+    with psycopg.connect(database_url()) as writer:
+        writer.execute(
+            f"UPDATE {SyncSession._meta.db_table} SET heartbeat_at = now() WHERE id = %s", [session.pk]
+        )
+        yield writer
+        writer.rollback()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_watchdog_skips_a_stale_session_a_cut_off_writer_holds_locked_and_resumes_it_once_released(
+    settings, sync_queue
+):
+    # given
+    settings.SYNC_HEARTBEAT_TIMEOUT_SECONDS = 30
+    other = ShopFactory()
+    locked = SyncSessionFactory(
+        status=Status.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(seconds=40)
+    )
+    free = SyncSessionFactory(
+        shop=other, status=Status.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(seconds=40)
+    )
+    with _row_held_by_a_cut_off_writer(locked):
+        # when
+        started = time.monotonic()
+        report = sync_watchdog()
+        waited = time.monotonic() - started
+        # then: no wait behind the lock; the other stale session is resumed all the same
+        assert waited < WATCHDOG_LOCK_TIMEOUT_SECONDS
+        assert report.resumed == [free.pk]
+        locked.refresh_from_db()
+        assert locked.status == Status.RUNNING
+    # and once PostgreSQL has ended the cut-off writer's session, the next round resumes it
+    assert sync_watchdog().resumed == [locked.pk]
+    locked.refresh_from_db()
+    assert locked.status == Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_under_a_lock_wait_limit_gives_up_after_it_and_the_limit_ends_with_the_block():
+    # given
+    session = SyncSessionFactory(status=Status.RUNNING, attempts=1)
+    with _row_held_by_a_cut_off_writer(session):
+        # when
+        started = time.monotonic()
+        with pytest.raises(OperationalError) as raised, lock_waits_limited(seconds=0.2):
+            SyncSession.objects.filter(pk=session.pk).update(message="taken over")
+        waited = time.monotonic() - started
+    # then
+    assert lock_wait_timed_out(raised.value)
+    assert 0.2 <= waited < 1.5
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone() == ("0",)
