@@ -134,6 +134,11 @@ class ResourceDeclaration:
     ids_per_query: int = 100
     # NOT NULL columns that are ours (not Shopify's): their values on insert, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
+    # Columns only some payload shapes carry (an order's received / net / refunded totals are in
+    # GraphQL, never in a REST body): an incoming NULL there means "not carried", and the stored
+    # value stays, as a child list that is not given does. The shape that carries them never sends
+    # null (GraphQL declares them non-null).
+    kept_when_absent: tuple[str, ...] = ()
     # Orders: `is_historical` (created before the shop's cutover) is computed on write.
     computes_is_historical: bool = False
     # Reconciliation: REST count parameters, and whether Shopify hides records older than 60 days

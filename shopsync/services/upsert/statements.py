@@ -59,11 +59,19 @@ def merge_sql(spec: ParentTable, dialect: Dialect, *, populate: bool) -> str:
     )
 
 
+def _incoming(spec: ParentTable, name: str) -> str:
+    """The value a winning version writes: its own, except where it did not carry a column that
+    only some shapes carry (`kept_when_absent`)."""
+    if name in spec.kept_when_absent:
+        return f"COALESCE(excluded.{name}, {spec.table}.{name})"
+    return f"excluded.{name}"
+
+
 def _update_set(spec: ParentTable) -> str:
     names = [c.name for c in spec.columns[1:]]
     if spec.computes_is_historical:
         names.append("is_historical")
-    assignments = [f"{name} = excluded.{name}" for name in names]
+    assignments = [f"{name} = {_incoming(spec, name)}" for name in names]
     return ", ".join([*assignments, "deleted_at = NULL", "synced_at = excluded.synced_at"])
 
 
@@ -76,7 +84,7 @@ def _wins(spec: ParentTable, dialect: Dialect) -> str:
     3. something actually differs, so a replay rewrites nothing and keeps `synced_at`.
     """
     table = spec.table
-    changes = [dialect.differs(f"{table}.{c.name}", f"excluded.{c.name}", c) for c in spec.columns[1:]]
+    changes = [dialect.differs(f"{table}.{c.name}", _incoming(spec, c.name), c) for c in spec.columns[1:]]
     if spec.computes_is_historical:
         changes.append(dialect.differs(f"{table}.is_historical", "excluded.is_historical"))
     return (
@@ -172,9 +180,10 @@ def tombstone_sql(spec: ParentTable, dialect: Dialect) -> str:
     targets, expressions = _insert_head(
         spec, dialect, values=values, deleted_at=dialect.param("timestamp"), is_historical=dialect.false
     )
-    # Tags are NOT NULL: a tombstone carries an empty list.
-    tags_at = targets.index("tags")
-    expressions[tags_at] = "'[]'"
+    # NOT NULL JSON columns (tags, an order's extras lists) carry their empty default in a tombstone.
+    for column in spec.columns:
+        if column.is_json and not column.field.null:
+            expressions[targets.index(column.name)] = "'{}'" if column.field.default is dict else "'[]'"
     return (
         f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(expressions)} "
         f"FROM (SELECT DISTINCT shopify_id FROM {ID_LIST}) AS s WHERE true ORDER BY s.shopify_id "

@@ -58,6 +58,8 @@ class ParentTable:
     # NOT NULL columns that are ours: their values on insert only, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
     computes_is_historical: bool = False
+    # An incoming NULL keeps the stored value (`ResourceDeclaration.kept_when_absent`).
+    kept_when_absent: frozenset[str] = frozenset()
     values: Callable = operator.attrgetter("shopify_id")
 
     @property
@@ -115,6 +117,7 @@ def _parent(declaration: ResourceDeclaration) -> ParentTable:
         children=tuple(_child(child) for child in declaration.children),
         insert_only=declaration.insert_only,
         computes_is_historical=declaration.computes_is_historical,
+        kept_when_absent=frozenset(declaration.kept_when_absent),
         values=operator.attrgetter(*(c.name for c in columns)),
     )
 

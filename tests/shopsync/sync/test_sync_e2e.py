@@ -14,6 +14,7 @@ from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_produ
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
+from tests.order_truth import with_graphql_totals
 from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
@@ -69,6 +70,8 @@ def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
         truth = simulator.control.truth(resource.value, full=True, shop=shop.sim_domain)
         expected = {row["id"]: PARSERS[resource](row["record"]) for row in truth["records"]}
         if resource == Resource.ORDERS:
+            for row in truth["records"]:
+                with_graphql_totals(expected[row["id"]], row)
             transactions = _truth_transactions(simulator, shop)
             for shopify_id, record in expected.items():
                 record.transactions = transactions.get(shopify_id, [])
