@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shopsync.payloads.types import (
     Currency,
@@ -107,10 +107,14 @@ APPLICATION_TYPES = {
 CENT = Decimal("0.01")
 
 
-def money_text(value: Decimal | None) -> str | None:
+def money_text(value: Decimal | str | None) -> str | None:
     """Decimal text with at least two places ("10.00", "11.94", "0.125"): one spelling for both shapes."""
     if value is None:
         return None
+    text = str(value)
+    if text.find(".") == len(text) - 3:  # "11.94", the common spelling, is canonical already (bulk: fast)
+        return text
+    value = Decimal(text)
     cents = value.quantize(CENT)
     return str(cents if cents == value else value.normalize())
 
@@ -132,17 +136,31 @@ class _MoneyBag(TypedDict):
     shopMoney: _MoneyV2
 
 
+# Amounts kept as text inside the JSON columns are validated as decimal text, not parsed into Decimals:
+# a bulk export carries several per order and per line item, and `money_text` needs a Decimal only for
+# the rare spelling that is not already canonical ("10.0").
+DecimalText = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,16}(\.[0-9]{1,6})?$")]
+
+
+class _TextMoneyV2(TypedDict):
+    amount: DecimalText
+
+
+class _TextMoneyBag(TypedDict):
+    shopMoney: _TextMoneyV2
+
+
 class TaxLineNode(TypedDict):
     title: NotRequired[Title | None]
     rate: NotRequired[float | None]
-    priceSet: NotRequired[_MoneyBag | None]
+    priceSet: NotRequired[_TextMoneyBag | None]
 
 
 DiscountValueNode = TypedDict(
     "DiscountValueNode",
     {
         "__typename": NotRequired[str],
-        "amount": NotRequired[Money | None],
+        "amount": NotRequired[DecimalText | None],
         "currencyCode": NotRequired[Currency | None],
         "percentage": NotRequired[float | None],
     },
@@ -164,7 +182,7 @@ DiscountApplicationNode = TypedDict(
 
 
 class DiscountAllocationNode(TypedDict):
-    allocatedAmountSet: NotRequired[_MoneyBag | None]
+    allocatedAmountSet: NotRequired[_TextMoneyBag | None]
     discountApplication: DiscountApplicationNode
 
 
@@ -172,8 +190,8 @@ class ShippingLineNode(TypedDict):
     title: NotRequired[Title | None]
     code: NotRequired[Title | None]
     source: NotRequired[PersonName | None]
-    originalPriceSet: NotRequired[_MoneyBag | None]
-    discountedPriceSet: NotRequired[_MoneyBag | None]
+    originalPriceSet: NotRequired[_TextMoneyBag | None]
+    discountedPriceSet: NotRequired[_TextMoneyBag | None]
     taxLines: NotRequired[list[TaxLineNode] | None]
     discountAllocations: NotRequired[list[DiscountAllocationNode] | None]
 
@@ -206,7 +224,7 @@ class LineItemExtrasNode(TypedDict):
     discountAllocations: NotRequired[list[DiscountAllocationNode] | None]
 
 
-def _shop_amount(bag: Mapping[str, Any] | None) -> Decimal | None:
+def _shop_amount(bag: Mapping[str, Any] | None) -> Any:
     return bag["shopMoney"]["amount"] if bag else None
 
 
@@ -215,10 +233,14 @@ def tax_line(title: str | None, rate: float | None, price: Decimal | None) -> di
 
 
 def _graphql_tax_lines(nodes: Iterable[TaxLineNode] | None) -> list[dict[str, Any]]:
-    return [
-        tax_line(node.get("title"), node.get("rate"), _shop_amount(node.get("priceSet")))
-        for node in nodes or ()
-    ]
+    # Runs for every line item of a bulk export: built inline (`tax_line` gives the same form).
+    lines = []
+    for node in nodes or ():
+        get = node.get
+        price = get("priceSet")
+        amount = price["shopMoney"]["amount"] if price else None
+        lines.append({"title": get("title") or None, "rate": get("rate"), "price": money_text(amount)})
+    return lines
 
 
 def discount_application(
@@ -269,6 +291,8 @@ def _graphql_application(node: DiscountApplicationNode) -> dict[str, Any]:
 
 
 def _graphql_allocations(nodes: Iterable[DiscountAllocationNode] | None) -> list[dict[str, Any]]:
+    if not nodes:
+        return []
     return [
         {
             "amount": money_text(_shop_amount(node.get("allocatedAmountSet"))),
