@@ -13,10 +13,12 @@ import orjson
 from shopify_sim import oauth, timeutil
 from shopify_sim.httpio import Request, Response, error, json_response
 from shopify_sim.options import ShopOptions
+from shopify_sim.render import derived
 from shopify_sim.render import rest as render
 from shopify_sim.store import RESOURCES, customers_extra
 from shopify_sim.store.db import content_hash
 from shopify_sim.store.mutations import MutationError
+from shopify_sim.store.records import money
 from shopify_sim.webhooks.topics import PRIVACY_TOPICS
 
 if TYPE_CHECKING:
@@ -194,6 +196,8 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
                         )
                     if resource == "customers":
                         row["beyond_rest"] = beyond_rest_customer(record)
+                    if resource == "orders":
+                        row["graphql_totals"] = graphql_totals(record)
                 yield row
         deleted = [
             r[0] for r in conn.execute("SELECT id FROM deleted WHERE resource = ? ORDER BY id", (resource,))
@@ -202,6 +206,18 @@ def truth_rows(shop: ShopState, resource: str, full: bool) -> Iterator[dict[str,
     finally:
         conn.execute("COMMIT")
         shop.store.release(conn)
+
+
+def graphql_totals(order: dict[str, Any]) -> dict[str, str]:
+    """The order totals only GraphQL serves (a REST order has no received, net or refunded total,
+    contract §8.5), in shop money, as `Order.totalReceivedSet` & co. answer them: the truth's REST
+    record cannot carry them, so its row does."""
+    paid = derived.payments(order)
+    return {
+        "totalReceivedSet": money(paid["received"]),
+        "netPaymentSet": money(paid["net"]),
+        "totalRefundedSet": money(paid["refunded"]),
+    }
 
 
 def truth_transaction_rows(shop: ShopState, full: bool) -> Iterator[dict[str, Any]]:

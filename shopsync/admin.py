@@ -225,7 +225,9 @@ class OrderAdmin(RecordAdmin):
         "name", "shopify_id", "shop_link", "financial_status", "fulfillment_status", "total_price", "currency",
         "line_item_count", "shopify_updated_at",
     )  # fmt: skip
-    list_filter = ("financial_status", ("deleted_at", admin.EmptyFieldListFilter), "is_historical", "shop")
+    list_filter = (
+        "financial_status", "fulfillment_status", ("deleted_at", admin.EmptyFieldListFilter), "is_historical", "shop",
+    )  # fmt: skip
     search_fields = ("=shopify_id", "name", "email")
     readonly_fields = tuple(f.name for f in Order._meta.concrete_fields if f.name != "id")
     inlines = _child_inlines(Order)

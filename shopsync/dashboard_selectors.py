@@ -22,6 +22,7 @@ from django.utils import timezone
 from shopsync.customer_selectors import CustomerListFilters, customers_filter
 from shopsync.models import Customer, LineItem, Order, OrderTransaction, Shop, SyncJob, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, BACKFILL_KINDS, WORKER_STOPPED_MESSAGE, SyncKind
+from shopsync.order_extras_selectors import orders_filter_by_status
 from shopsync.resources import DECLARATIONS
 from shopsync.selectors import shop_is_synced, sync_last_completed_at
 
@@ -504,10 +505,20 @@ def customer_page_get(
     return Paginator(customers, PAGE_SIZE).get_page(page)
 
 
-def order_page_get(*, shop: Shop, query: str, page: int | str | None) -> Page:
+def order_page_get(
+    *,
+    shop: Shop,
+    query: str,
+    page: int | str | None,
+    financial_status: str = "",
+    fulfillment_status: str = "",
+) -> Page:
     orders = Order.objects.filter(shop=shop, deleted_at__isnull=True)
     if query:
         orders = orders.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    orders = orders_filter_by_status(
+        orders, financial_status=financial_status, fulfillment_status=fulfillment_status
+    )
     orders = orders.order_by("-shopify_created_at", "-pk")
     return Paginator(orders, PAGE_SIZE).get_page(page)
 

@@ -52,7 +52,11 @@ def compile_projector(plan: Plan) -> Projector:
             return [projector(item, ctx) for item in obj]
         line = {}
         for key, fn, args, sub, is_typename in items:
-            value = typename if is_typename else fn(obj, args, ctx)
+            value = (
+                ((obj.get("__typename") if isinstance(obj, dict) else None) or typename)
+                if is_typename
+                else fn(obj, args, ctx)
+            )
             if sub is not None and value is not None:
                 value = sub(value, ctx)
             line[key] = value
@@ -98,7 +102,9 @@ class WriterSource:
         entries = []
         for field in plan.fields:
             if field.name == "__typename":
-                value = repr(plan.typename)
+                # An interface or union (DiscountApplication, PricingValue) names its concrete type,
+                # as Shopify's does; the plan knows only the declared one.
+                value = f"(v.get('__typename') if v.__class__ is dict else None) or {plan.typename!r}"
             elif field.plain:
                 # Value objects (MoneyV2, ...) are dicts keyed by field name.
                 value = f"v.get({field.name!r})"

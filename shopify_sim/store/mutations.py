@@ -544,9 +544,25 @@ def random_order_change(mutator: Mutator, rng: random.Random, ids: records.Ids, 
         add_line_item(mutator, rng, ids, order)
     elif roll < 0.93:
         remove_line_item(mutator, rng, ids, order)
-    else:
+    elif roll < 0.97:
         order["email"] = f"changed.{rng.randint(1, 99999)}@example.org"
+    else:
+        change_billing_or_shipping(rng, order)
     return []
+
+
+def change_billing_or_shipping(rng: random.Random, order: dict[str, Any]) -> None:
+    """A new billing address, or another shipping method (its price moves the totals), as an order
+    edit would make (contract §8.5)."""
+    if order["shipping_lines"] and rng.random() < 0.5:
+        title, code, price = rng.choice(fakes.SHIPPING)
+        order["shipping_lines"][0].update(title=title, code=code, price=records.money(price))
+        records.order_totals(order)
+        return
+    billing = order["billing_address"] or {}
+    first = billing.get("first_name") or rng.choice(fakes.FIRST_NAMES)
+    last = billing.get("last_name") or rng.choice(fakes.LAST_NAMES)
+    order["billing_address"] = records.make_address(rng, None, first, last)
 
 
 def random_customer_change(

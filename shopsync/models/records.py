@@ -104,6 +104,21 @@ class Order(SyncedRecord):
     note = models.TextField(null=True, blank=True)
     test = models.BooleanField(null=True, blank=True)
     shipping_address = models.JSONField(null=True, blank=True)
+    # The extras (contract §8.5; their JSON forms are in shopsync/payloads/order_extras.py, which
+    # says why they are columns and not child tables).
+    billing_address = models.JSONField(null=True, blank=True)
+    note_attributes = models.JSONField(default=list, blank=True)  # [{name, value}]
+    source_name = models.CharField(max_length=255, null=True, blank=True)
+    discount_codes = models.JSONField(default=list, blank=True)  # ["SAVE10"]
+    shipping_lines = models.JSONField(default=list, blank=True)
+    tax_lines = models.JSONField(default=list, blank=True)  # [{title, rate, price}]
+    # The current totals as Shopify reports them (after refunds and edits). Received, net and refunded
+    # come only from GraphQL: a REST body leaves them as they are.
+    current_total_price = models.DecimalField(**MONEY)
+    total_refunded = models.DecimalField(**MONEY)
+    net_payment = models.DecimalField(**MONEY)
+    total_received = models.DecimalField(**MONEY)
+    total_outstanding = models.DecimalField(**MONEY)
     # Created before the shop's cutover (its first initial sync's start): automations skip these.
     is_historical = models.BooleanField(default=False)
 
@@ -132,6 +147,10 @@ class LineItem(models.Model):
     quantity = models.IntegerField(default=0)
     price = models.DecimalField(**MONEY)
     total_discount = models.DecimalField(**MONEY)
+    # [{title, rate, price}] and [{amount, application: {index, type, code, title, value, ...}}]
+    # (shopsync/payloads/order_extras.py).
+    tax_lines = models.JSONField(default=list, blank=True)
+    discount_allocations = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -28,6 +28,13 @@ from shopsync.payloads.customers import (
     sms_consent,
 )
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
+from shopsync.payloads.order_extras import (
+    ORDER_EXTRA_COLUMNS,
+    LineItemExtrasNode,
+    OrderExtrasNode,
+    line_item_extras_graphql,
+    order_extras_graphql,
+)
 from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
@@ -102,7 +109,7 @@ EmailAddress = EmailConsentNode
 PhoneNumber = SmsConsentNode
 
 
-class LineItemNode(TypedDict):
+class LineItemNode(LineItemExtrasNode):
     id: LineItemGid
     quantity: Int32
     sku: NotRequired[Sku | None]
@@ -182,7 +189,7 @@ class VariantConnection(TypedDict):
     edges: NotRequired[list[VariantEdge]]
 
 
-class OrderNode(TypedDict):
+class OrderNode(OrderExtrasNode):
     id: OrderGid
     updatedAt: UtcDatetime
     createdAt: NotRequired[UtcDatetime | None]
@@ -293,13 +300,14 @@ def _connection_nodes(connection: Mapping[str, Any] | None) -> list:
 # `value or None`. The field order they rely on is checked here, once.
 assert [f.name for f in dataclasses.fields(LineItemRecord)] == [
     "shopify_id", "quantity", "product_shopify_id", "variant_shopify_id", "sku", "title", "variant_title",
-    "vendor", "price", "total_discount",
+    "vendor", "price", "total_discount", "tax_lines", "discount_allocations",
 ]  # fmt: skip
 assert [f.name for f in dataclasses.fields(OrderRecord)] == [
     "shopify_id", "shopify_created_at", "shopify_updated_at", "name", "order_number", "email", "phone",
     "customer_shopify_id", "currency", "presentment_currency", "financial_status", "fulfillment_status",
     "processed_at", "cancelled_at", "cancel_reason", "closed_at", "total_price", "subtotal_price",
-    "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", "line_items", "transactions",
+    "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", *ORDER_EXTRA_COLUMNS,
+    "line_items", "transactions",
 ]  # fmt: skip
 assert [f.name for f in dataclasses.fields(TransactionRecord)] == [
     "shopify_id", "kind", "status", "gateway", "amount", "currency", "parent_transaction_shopify_id",
@@ -322,6 +330,7 @@ def line_item_record(node: LineItemNode) -> LineItemRecord:
         get("vendor") or None,
         price["shopMoney"]["amount"] if price else None,
         discount["shopMoney"]["amount"] if discount else None,
+        *line_item_extras_graphql(node),
     )
 
 
@@ -428,6 +437,7 @@ def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None
         get("note") or None,
         get("test"),
         address_from_graphql(get("shippingAddress")),
+        *order_extras_graphql(node),
         line_items,
         _listed(get("transactions"), transaction_record),
     )

@@ -19,6 +19,8 @@ so orders synced through GraphQL store `order_number` like REST and webhooks do.
 
 from __future__ import annotations
 
+from shopsync.payloads.order_extras import LINE_ITEM_EXTRA_FIELDS, ORDER_EXTRA_FIELDS
+
 MONEY_BAG = "shopMoney { amount currencyCode }"
 
 MAILING_ADDRESS_FIELDS = "firstName lastName name company address1 address2 city province provinceCode country countryCodeV2 zip phone"
@@ -49,6 +51,7 @@ note
 test
 customer {{ id }}
 shippingAddress {{ {MAILING_ADDRESS_FIELDS} }}
+{ORDER_EXTRA_FIELDS}
 """.strip()
 
 LINE_ITEM_FIELDS = f"""
@@ -62,6 +65,7 @@ variant {{ id }}
 product {{ id }}
 originalUnitPriceSet {{ {MONEY_BAG} }}
 totalDiscountSet {{ {MONEY_BAG} }}
+{LINE_ITEM_EXTRA_FIELDS}
 """.strip()
 
 # Consent on `defaultEmailAddress` / `defaultPhoneNumber` (2025-04+, contract §8.6), not on the

@@ -89,6 +89,9 @@ class LineItemRecord:
     vendor: str | None = None
     price: Decimal | None = None
     total_discount: Decimal | None = None
+    # Order extras (`payloads/order_extras.py`): JSON lists, [] when none.
+    tax_lines: list[dict] = field(default_factory=list)
+    discount_allocations: list[dict] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -135,6 +138,18 @@ class OrderRecord:
     note: str | None = None
     test: bool | None = None
     shipping_address: dict | None = None
+    # Order extras (`payloads/order_extras.py`, contract §8.5).
+    billing_address: dict | None = None
+    note_attributes: list[dict] = field(default_factory=list)
+    source_name: str | None = None
+    discount_codes: list[str] = field(default_factory=list)
+    shipping_lines: list[dict] = field(default_factory=list)
+    tax_lines: list[dict] = field(default_factory=list)
+    current_total_price: Decimal | None = None
+    total_refunded: Decimal | None = None  # GraphQL only: None from REST means "not carried"
+    net_payment: Decimal | None = None  # GraphQL only
+    total_received: Decimal | None = None  # GraphQL only
+    total_outstanding: Decimal | None = None
     line_items: list[LineItemRecord] | None = None
     transactions: list[TransactionRecord] | None = None
 

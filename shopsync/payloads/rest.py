@@ -22,6 +22,7 @@ from shopsync.payloads.customers import (
     rest_addresses,
 )
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
+from shopsync.payloads.order_extras import RestLineItemExtras, RestOrderExtras
 from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
@@ -66,7 +67,7 @@ class RestReference(_Payload):
     id: ShopifyId
 
 
-class RestLineItem(_Payload):
+class RestLineItem(RestLineItemExtras):
     id: ShopifyId
     quantity: Int32
     product_id: ShopifyId | None = None
@@ -78,7 +79,7 @@ class RestLineItem(_Payload):
     price: Money | None = None
     total_discount: Money | None = None
 
-    def to_record(self) -> LineItemRecord:
+    def to_record(self, applications: list[dict[str, Any]] | None = None) -> LineItemRecord:
         return LineItemRecord(
             shopify_id=self.id,
             quantity=self.quantity,
@@ -90,6 +91,7 @@ class RestLineItem(_Payload):
             vendor=blank_to_none(self.vendor),
             price=self.price,
             total_discount=self.total_discount,
+            **self.extras(applications or []),
         )
 
 
@@ -128,7 +130,7 @@ class RestTransaction(_Payload):
         )
 
 
-class RestOrder(_Payload):
+class RestOrder(RestOrderExtras):
     id: ShopifyId
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime
@@ -156,6 +158,7 @@ class RestOrder(_Payload):
     line_items: list[RestLineItem] | None = None
 
     def to_record(self) -> OrderRecord:
+        applications = self.applications_json()
         return OrderRecord(
             shopify_id=self.id,
             shopify_created_at=to_utc(self.created_at),
@@ -183,7 +186,10 @@ class RestOrder(_Payload):
             note=blank_to_none(self.note),
             test=self.test,
             shipping_address=address_from_rest(self.shipping_address),
-            line_items=None if self.line_items is None else [item.to_record() for item in self.line_items],
+            **self.extras(applications),
+            line_items=None
+            if self.line_items is None
+            else [item.to_record(applications) for item in self.line_items],
         )
 
 

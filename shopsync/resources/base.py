@@ -138,8 +138,10 @@ class ResourceDeclaration:
     ids_per_query: int = 100
     # NOT NULL columns that are ours (not Shopify's): their values on insert, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
-    # Columns one payload shape does not carry (a customer's `locale`: GraphQL `String!`, absent from
-    # REST bodies): an incoming NULL keeps the stored value instead of clearing it.
+    # Columns only some payload shapes carry (a customer's `locale`: GraphQL `String!`, absent from
+    # REST bodies; an order's received / net / refunded totals are in GraphQL, never in a REST body):
+    # an incoming NULL there means "not carried", and the stored value stays, as a child list that is
+    # not given does. The shape that carries them never sends null (GraphQL declares them non-null).
     kept_when_absent: tuple[str, ...] = ()
     # Orders: `is_historical` (created before the shop's cutover) is computed on write.
     computes_is_historical: bool = False

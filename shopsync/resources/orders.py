@@ -1,4 +1,6 @@
-"""Orders, their line items (a connection) and their transactions (a list).
+"""Orders, their line items (a connection) and their transactions (a list); their extras (discounts,
+shipping and tax lines, billing address, note attributes, current totals) are JSON columns on the
+order and line item rows (shopsync/payloads/order_extras.py says why).
 
 Transactions (contract §8.2, §8.11-8.14):
 - `Order.transactions` is a plain list, so it comes inline in the order's bulk JSONL line (no
@@ -29,6 +31,7 @@ from shopsync.payloads.graphql import (
     transaction_record,
 )
 from shopsync.payloads.graphql_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, TRANSACTION_FIELDS
+from shopsync.payloads.order_extras import GRAPHQL_ONLY_TOTALS
 from shopsync.payloads.records import LineItemRecord, OrderRecord, TransactionRecord
 from shopsync.payloads.rest import parse_order_rest, parse_transaction_rest
 from shopsync.resources.base import (
@@ -100,9 +103,12 @@ ORDERS = ResourceDeclaration(
     # costs one cheap query per run and finds nothing if Shopify records none, so we read them (the
     # safer reading) and keep the webhook, full sync and reconciliation as the other signals.
     deletion_event=DeletionEvent("ORDER"),
-    # Requested cost per page on the simulator: 2 + 18 x (13 + 5 (transactions) + 7 x 5) = 956.
-    page_size=18,
+    # Upper bounds: the roots per page and ids per by-id query are computed from the queries' requested
+    # cost (services/sync/query_cost.py), so they shrink as the selection grows and stay within 1000.
+    page_size=250,
     ids_per_query=5,
+    # The extras only GraphQL carries (shopsync/payloads/order_extras.py): a REST body keeps them.
+    kept_when_absent=GRAPHQL_ONLY_TOTALS,
     computes_is_historical=True,
     count_params={"status": "any"},
     limited_without_all_orders_scope=True,

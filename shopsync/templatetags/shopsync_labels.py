@@ -36,6 +36,16 @@ STATUS_LABELS = {
     "pending_fulfillment": "Pending fulfillment",
     "request_declined": "Request declined",
     "scheduled": "Scheduled",
+    # orders: discount applications (type, target, allocation method)
+    "discount_code": "Discount code",
+    "manual": "Manual",
+    "automatic": "Automatic",
+    "script": "Script",
+    "line_item": "Line items",
+    "shipping_line": "Shipping",
+    "across": "split across",
+    "each": "each",
+    "one": "one item",
     # customers: account state
     "enabled": "Has an account",
     "disabled": "No account",

@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from config.celery import app as celery_app
 from shopify_sim.testing import ControlClient, run_simulator
-from shopsync.models import FailedSyncItem, Shop, SyncEvent, SyncSession
+from shopsync.models import FailedSyncItem, LineItem, Order, Shop, SyncEvent, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
 from shopsync.services.dead_letter_retries import dead_letters_retry_due
 from shopsync.services.sync import ensure_sync, sync_watchdog
@@ -321,12 +321,29 @@ def test_the_mirror_converges_to_the_store_through_faults_crashes_and_restarts(r
         (rig.log_dir / "report.txt").write_text(report)
         for resource, comparison in comparisons.items():
             assert comparison.is_exact, (resource, comparison, report)
+        _assert_order_extras_were_compared(shop)
         _assert_every_event_processed_once(shop, deliveries)
         _assert_dead_letters_account_for_malformed_records(shop, faults, comparisons)
         assert [s.status for s in catch_up["sessions"]] == [SyncSession.Status.COMPLETED] * 2
         # The infrastructure faults really happened (a cut that found no open connection tests nothing).
         assert rig.db_connections_cut > 0, report
         assert rig.redis.starts >= 2, report
+
+
+def _assert_order_extras_were_compared(shop: Shop) -> None:
+    """The exact comparison covered the orders' extras (contract §8.5): the store has each kind, so an
+    extra that every path dropped would have shown as a difference, not as two empty lists."""
+    orders = Order.objects.filter(shop=shop, deleted_at__isnull=True)
+    present = {
+        "discount codes": orders.exclude(discount_codes=[]).count(),
+        "note attributes": orders.exclude(note_attributes=[]).count(),
+        "shipping lines": orders.exclude(shipping_lines=[]).count(),
+        "tax lines": orders.exclude(tax_lines=[]).count(),
+        "billing addresses": orders.exclude(billing_address=None).count(),
+        "refunded totals": orders.filter(total_refunded__gt=0).count(),
+        "allocations": LineItem.objects.filter(order__in=orders).exclude(discount_allocations=[]).count(),
+    }
+    assert all(present.values()), present
 
 
 def _assert_every_event_processed_once(shop: Shop, deliveries: list[dict]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from shopsync.resources import ChildDeclaration, ResourceDeclaration, declaration_for
 from shopsync.services.sync.graphql_queries import children_query, nodes_query, query_cost_from_error
+from shopsync.services.sync.query_cost import child_page_fitting, children_page_size, ids_per_query
 from shopsync.shopify import ShopifyClient, ShopifyPermanentError
 from shopsync.shopify.queries import gid_to_id, id_to_gid
 
@@ -58,7 +59,10 @@ def records_fetch_by_ids(
 def _nodes_fetch(
     client: ShopifyClient, declaration: ResourceDeclaration, shopify_ids: list[int], child_page_size: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    size = min(declaration.ids_per_query, MAX_IDS_PER_QUERY)
+    # Within the requested-cost limit for this child page size (`query_cost`), then halved further
+    # on MAX_COST_EXCEEDED should Shopify count more than we do.
+    child_page_size = child_page_fitting(declaration.name, child_page_size)
+    size = min(ids_per_query(declaration.name, child_page_size), MAX_IDS_PER_QUERY)
     query = nodes_query(declaration.name)
     start = 0
     while start < len(shopify_ids):
@@ -109,7 +113,8 @@ def _children_rest(
     gid: str,
     after: str | None,
 ) -> list[dict[str, Any]]:
-    query, children, first = children_query(declaration.name, child), [], CHILD_PAGE_SIZE
+    query, children = children_query(declaration.name, child), []
+    first = children_page_size(declaration.name, child.name, CHILD_PAGE_SIZE)
     while True:
         try:
             data = client.graphql(query, {"id": gid, "first": first, "after": after})

@@ -38,6 +38,7 @@ from shopsync.services.sync.graphql_queries import (
     updated_at_search,
 )
 from shopsync.services.sync.jobs import cursor_advance, cursor_get, job_complete, job_start
+from shopsync.services.sync.query_cost import page_size
 from shopsync.services.sync.sessions import session_heartbeat
 from shopsync.services.sync.slicing import slice_yield
 from shopsync.services.sync.units import nodes_parse
@@ -49,11 +50,11 @@ logger = logging.getLogger(__name__)
 
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 MAX_QUERY_COST = 1000
-# Roots per page and children fetched with each root come from the declarations (`page_size`,
-# `first_page`). Shopify reserves a query's *requested* cost (`first` x per-node cost, nested
-# connections multiplied in) before running it, and the client paces on it, so these keep each page
-# under the 1000-point limit with room to spare, even when the page comes back empty (the numbers
-# are on the declarations). Roots with more children get them from `children_query` pages.
+# Children fetched with each root come from the declarations (`first_page`); roots per page are
+# computed from the query's requested cost (`query_cost.page_size`: Shopify reserves `first` x
+# per-node cost, nested connections multiplied in, before running it, and the client paces on it),
+# so each page stays within the 1000-point limit whatever the selection holds, even when the page
+# comes back empty. Roots with more children get them from `children_query` pages.
 # SYNC_PAGE_SIZE caps the roots per page.
 Watermark = tuple[datetime, int]
 
@@ -124,7 +125,7 @@ class _Pager:
         self.client = client
         self.declaration = declaration_for(ctx.resource)
         self.query = page_query(ctx.resource)
-        self.first = min(self.declaration.page_size, sync_config().page_size)
+        self.first = min(page_size(ctx.resource), sync_config().page_size)
         self.child_first = child_first_page(ctx.resource)
         self.search = updated_at_search(ctx.job.window_start, ctx.job.window_end)
         self.skip_through: Watermark | None = None

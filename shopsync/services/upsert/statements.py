@@ -60,7 +60,8 @@ def merge_sql(spec: ParentTable, dialect: Dialect, *, populate: bool) -> str:
 
 
 def _incoming(spec: ParentTable, name: str) -> str:
-    """The incoming value of a column: a NULL in a column kept when absent is the stored value."""
+    """The value a winning version writes: its own, except where it did not carry a column that
+    only some shapes carry (`kept_when_absent`)."""
     if name in spec.kept_when_absent:
         return f"COALESCE(excluded.{name}, {spec.table}.{name})"
     return f"excluded.{name}"
@@ -179,9 +180,10 @@ def tombstone_sql(spec: ParentTable, dialect: Dialect) -> str:
     targets, expressions = _insert_head(
         spec, dialect, values=values, deleted_at=dialect.param("timestamp"), is_historical=dialect.false
     )
-    # Tags are NOT NULL: a tombstone carries an empty list.
-    tags_at = targets.index("tags")
-    expressions[tags_at] = "'[]'"
+    # NOT NULL JSON columns (tags, an order's extras lists) carry their empty default in a tombstone.
+    for column in spec.columns:
+        if column.is_json and not column.field.null:
+            expressions[targets.index(column.name)] = "'{}'" if column.field.default is dict else "'[]'"
     return (
         f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(expressions)} "
         f"FROM (SELECT DISTINCT shopify_id FROM {ID_LIST}) AS s WHERE true ORDER BY s.shopify_id "

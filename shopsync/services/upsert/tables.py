@@ -57,9 +57,10 @@ class ParentTable:
     children: tuple[ChildTable, ...] = ()
     # NOT NULL columns that are ours: their values on insert only, never updated.
     insert_only: tuple[tuple[str, str], ...] = ()
-    # An incoming NULL keeps the stored value (a column one payload shape does not carry).
-    kept_when_absent: tuple[str, ...] = ()
     computes_is_historical: bool = False
+    # An incoming NULL keeps the stored value (`ResourceDeclaration.kept_when_absent`: a column only
+    # some payload shapes carry).
+    kept_when_absent: frozenset[str] = frozenset()
     values: Callable = operator.attrgetter("shopify_id")
 
     @property
@@ -116,8 +117,8 @@ def _parent(declaration: ResourceDeclaration) -> ParentTable:
         columns=columns,
         children=tuple(_child(child) for child in declaration.children),
         insert_only=declaration.insert_only,
-        kept_when_absent=declaration.kept_when_absent,
         computes_is_historical=declaration.computes_is_historical,
+        kept_when_absent=frozenset(declaration.kept_when_absent),
         values=operator.attrgetter(*(c.name for c in columns)),
     )
 

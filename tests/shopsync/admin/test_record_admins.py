@@ -98,3 +98,25 @@ def test_customer_page_shows_its_address_book_and_the_list_filters_by_email_cons
     # then
     assert "Gatineau" in page and "Halifax" in page
     assert [row.pk for row in listing.context["cl"].result_list] == [customer.pk]
+
+
+def test_order_page_shows_its_extras_and_the_list_filters_by_fulfillment(superuser_client, shop):
+    # given
+    order = OrderFactory(
+        shop=shop, fulfillment_status="fulfilled", source_name="pos", discount_codes=["SAVE10"],
+        tax_lines=[{"title": "VAT", "rate": 0.25, "price": "7.50"}],
+    )  # fmt: skip
+    OrderFactory(shop=shop, fulfillment_status="unfulfilled")
+    LineItemFactory(
+        order=order, discount_allocations=[{"amount": "3.00", "application": {"index": 0, "code": "SAVE10"}}]
+    )
+    # when
+    listing = superuser_client.get(
+        reverse("admin:shopsync_order_changelist"), {"fulfillment_status": "fulfilled"}
+    )
+    detail = superuser_client.get(reverse("admin:shopsync_order_change", args=[order.pk]))
+    # then
+    assert [row.pk for row in listing.context["cl"].result_list] == [order.pk]
+    page = detail.content.decode()
+    assert "SAVE10" in page and "pos" in page and "VAT" in page
+    assert "Discount allocations" in page and "&quot;amount&quot;: &quot;3.00&quot;" in page

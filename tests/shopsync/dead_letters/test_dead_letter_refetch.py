@@ -20,6 +20,7 @@ from shopsync.services.sync.units import nodes_parse
 from shopsync.services.upsert import records_upsert
 from shopsync.shopify.client import ShopifyClient
 from tests.factories import OrderFactory, ShopFactory
+from tests.order_truth import with_graphql_totals
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +50,7 @@ def _dead_letter_a_malformed_record(simulator, shop, resource: Resource, kind: s
     """What a paged sync does with a record Shopify serves broken: parse, fail, dead-letter it."""
     simulator.control.set_faults(shop=shop.domain, malformed_record_share=1.0, malformed_kinds=[kind])
     data = ShopifyClient.for_shop(shop).graphql(
-        page_query(resource), {"first": 1, "after": None, "query": None, "childFirst": 100}
+        page_query(resource), {"first": 1, "after": None, "query": None, "childFirst": 50}
     )
     simulator.control.clear_faults()
     node = data[resource.value]["nodes"][0]
@@ -73,7 +74,9 @@ def _order_as_record(row: Order) -> OrderRecord:
 
 
 def _truth_as_record(simulator, shop, shopify_id: int) -> OrderRecord:
-    record = parse_order_rest(simulator.control.get("orders", shopify_id, shop=shop.domain))
+    truth = simulator.control.truth("orders", full=True, shop=shop.domain)["records"]
+    row = next(row for row in truth if row["id"] == shopify_id)
+    record = with_graphql_totals(parse_order_rest(row["record"]), row)
     record.line_items = sorted(record.line_items, key=lambda r: r.shopify_id)
     return record
 

@@ -9,6 +9,7 @@ import pytest
 from shopsync.resources import Resource
 from shopsync.services.sync import records_fetch_by_ids
 from shopsync.services.sync.graphql_queries import page_query
+from shopsync.services.sync.query_cost import page_size
 from shopsync.services.sync.units import unit_parse
 from shopsync.shopify import ShopifyClient
 from tests.factories import ShopFactory
@@ -56,7 +57,8 @@ def test_roots_already_fetched_are_completed_by_their_id_without_being_asked_for
     # given: a sync page's roots, each with the first 5 of its line items
     client = ShopifyClient.for_shop(sim_shop)
     page = client.graphql(
-        page_query(Resource.ORDERS), {"first": 18, "after": None, "query": "", "childFirst": 5}
+        page_query(Resource.ORDERS),
+        {"first": page_size(Resource.ORDERS), "after": None, "query": "", "childFirst": 5},
     )
     fetched = {int(node["id"].rsplit("/", 1)[1]): node for node in page["orders"]["nodes"]}
     big = max(fetched, key=lambda shopify_id: len(sim_shop.truth("orders")[shopify_id]["line_items"]))

@@ -16,6 +16,7 @@ from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
 from tests.convergence.mirror import beyond_rest
+from tests.order_truth import with_graphql_totals
 from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
@@ -73,6 +74,8 @@ def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
         for row in truth["records"]:
             beyond_rest(declaration_for(resource), expected[row["id"]], row.get("beyond_rest") or {})
         if resource == Resource.ORDERS:
+            for row in truth["records"]:
+                with_graphql_totals(expected[row["id"]], row)
             transactions = _truth_transactions(simulator, shop)
             for shopify_id, record in expected.items():
                 record.transactions = transactions.get(shopify_id, [])

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from shopsync.models import Customer, LineItem, Order, SyncCursor, SyncSession
 from shopsync.services.sync import ensure_sync, sessions, sync_session_run
+from shopsync.services.sync.query_cost import page_size
 from tests.shopsync.shopify.scripted_http import Reply
 from tests.shopsync.sync.fake_shopify import BASE
 
@@ -81,7 +82,7 @@ def test_an_order_with_hundreds_of_line_items_arrives_complete(fake_shopify):
     assert len(children_queries) == 6  # 5 with the page, then 50 x 5 + 5
     assert [
         (r["variables"]["first"], r["variables"]["childFirst"]) for r in fake_shopify.page_requests()
-    ] == [(18, 5)]
+    ] == [(page_size("orders"), 5)]  # roots per page: as many as fit in 1000 points (test_query_cost.py)
 
 
 def test_populate_and_update_follow_the_seed_table(fake_shopify):

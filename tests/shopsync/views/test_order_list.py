@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -60,4 +62,5 @@ def test_order_statuses_read_as_words_not_codes(client_for, staff, shop):
     assert "<td>Partially fulfilled</td>" in response.text
     assert "<td>Payment pending</td>" in response.text
     assert "<td>Unfulfilled</td>" in response.text
-    assert "partially_" not in response.text
+    # (the status filter's option values are codes, never read: only what is shown counts)
+    assert "partially_" not in re.sub(r' value="[a-z_]*"', "", response.text)
