@@ -34,11 +34,14 @@ from django_celery_beat.models import (
 
 from reconciliation.models import AlertIncident, ReconciliationReport, SyncHealthMetric
 from shopsync.models import (
+    Collection,
+    CollectionProduct,
     Customer,
     FailedSyncItem,
     LineItem,
     Order,
     Product,
+    ProductMedia,
     ProductVariant,
     Shop,
     SyncAttempt,
@@ -48,10 +51,12 @@ from shopsync.models import (
     SyncSession,
 )
 from tests.factories import (
+    CollectionProductFactory,
     CustomerFactory,
     FailedSyncItemFactory,
     LineItemFactory,
     OrderFactory,
+    ProductMediaFactory,
     ProductVariantFactory,
     ShopFactory,
     SyncJobFactory,
@@ -159,6 +164,13 @@ def _shop_b_objects(shop: Shop) -> dict[type[Model], Model]:
         ),
     ]
     objects.append(objects[4].product)  # the variant's product
+    member = CollectionProductFactory(collection__shop=shop, collection__title=f"{SECRET} collection",
+                                      shopify_id=objects[4].product.shopify_id)  # fmt: skip
+    objects += [
+        member,
+        member.collection,
+        ProductMediaFactory(product=objects[4].product, alt=f"{SECRET} image"),
+    ]
     return {type(obj): obj for obj in objects}
 
 
@@ -167,7 +179,8 @@ SHOP_B_TABLES: dict[type[Model], str] = {
     Shop: "pk", Customer: "shop", Order: "shop", LineItem: "shop", Product: "shop", ProductVariant: "shop",
     SyncSession: "shop", SyncJob: "shop", SyncEvent: "session__shop", SyncAttempt: "session__shop",
     SyncCursor: "shop", FailedSyncItem: "shop", WebhookLog: "shop", PrivacyRequest: "shop",
-    ReconciliationReport: "shop", SyncHealthMetric: "shop", AlertIncident: "shop",
+    ReconciliationReport: "shop", SyncHealthMetric: "shop", AlertIncident: "shop", Collection: "shop",
+    CollectionProduct: "shop", ProductMedia: "shop",
 }  # fmt: skip
 
 
@@ -241,6 +254,10 @@ def _customer_detail(world: World) -> None:
 
 def _order_detail(world: World) -> None:
     _refused(world.client.get(reverse("order-detail", args=[world.b_objects[Order].pk])))
+
+
+def _product_detail(world: World) -> None:
+    _refused(world.client.get(reverse("product-detail", args=[world.b_objects[Product].pk])))
 
 
 def _logout(world: World) -> None:
@@ -319,6 +336,8 @@ APP_CHECKS: dict[str, Callable[[World], None]] = {
     "customer-detail": _customer_detail,
     "order-list": _get_for_shop_b("order-list"),
     "order-detail": _order_detail,
+    "product-list": _get_for_shop_b("product-list"),
+    "product-detail": _product_detail,
     "shopify-install": _shopify_install,
     "shopify-callback": _shopify_callback,
     "webhooks-shopify-receive": _webhook_receive,

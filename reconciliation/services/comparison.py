@@ -148,7 +148,7 @@ class Comparison:
                 children=f"{table}_children", name=child.name, child_table=child.model._meta.db_table,
                 parent_column=child.parent_column,
             )
-            for child in declaration.inline_children
+            for child in declaration.children
             if child.reconciled
         )  # fmt: skip
         self.params: dict[str, Any] = {

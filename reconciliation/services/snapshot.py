@@ -47,14 +47,20 @@ class SnapshotExport:
 
 
 def snapshot_query(resource: str) -> str:
-    """Ids and `updatedAt`, plus the ids of the children the declaration reconciles (inline lists,
-    so they come in the root's own line: `transactions { id }`)."""
-    children = "".join(f" {child.graphql_field} {{ id }}" for child in _reconciled(resource))
+    """Ids and `updatedAt`, plus the ids of the children the declaration reconciles: an inline list
+    comes in the root's own line (`transactions { id }`), a connection as child lines carrying
+    `__parentId` (`products { edges { node { id } } }`: a collection's members)."""
+    children = "".join(
+        f" {child.graphql_field} {{ edges {{ node {{ id }} }} }}"
+        if child.is_connection
+        else f" {child.graphql_field} {{ id }}"
+        for child in _reconciled(resource)
+    )
     return f"{{ {resource} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
 
 
 def _reconciled(resource: str) -> list:
-    return [child for child in declaration_for(resource).inline_children if child.reconciled]
+    return [child for child in declaration_for(resource).children if child.reconciled]
 
 
 def snapshot_export(
@@ -75,8 +81,11 @@ def snapshot_export(
     )
     started_at = min(operation.created_at or requested_at, requested_at)
     # No url: nothing matched, the store has none of this resource.
-    children = [(child.name, child.graphql_field) for child in _reconciled(resource)]
-    rows = _rows(bulk_result_lines(operation.url), children) if operation.url else iter(())
+    reconciled = _reconciled(resource)
+    children = [(child.name, child.graphql_field) for child in reconciled if not child.is_connection]
+    connection = next((child.name for child in reconciled if child.is_connection), None)
+    lines = bulk_result_lines(operation.url) if operation.url else iter(())
+    rows = _rows(lines, children, connection)
     return SnapshotExport(started_at=started_at, rows=rows)
 
 
@@ -94,13 +103,28 @@ def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None])
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _rows(lines: Iterator[bytes], children: list[tuple[str, str]]) -> Iterator[SnapshotRow]:
+def _rows(
+    lines: Iterator[bytes], children: list[tuple[str, str]], connection: str | None = None
+) -> Iterator[SnapshotRow]:
+    """One row per root line. With a reconciled connection (at most one: its lines are told from the
+    roots' by `__parentId`), a root's row is held until the next root line, gathering the child
+    lines that follow it (a bulk export writes a root's children right after it, §2.6; a child line
+    that does not follow its parent fails the snapshot rather than be misjudged)."""
+    held: tuple[int, datetime, list[tuple[str, int]]] | None = None
     for line in lines:
         try:
             node = orjson.loads(line)
-            ids = tuple(
-                (name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()
-            )
-            yield gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids
+            if connection is not None and "__parentId" in node:
+                if held is None or held[0] != gid_to_id(node["__parentId"]):
+                    raise ValueError("a child line does not follow its parent")
+                held[2].append((connection, gid_to_id(node["id"])))
+                continue
+            ids = [(name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()]
+            row = (gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"unreadable export line {line[:200]!r}: {exc}") from exc
+        if held is not None:
+            yield held[0], held[1], tuple(held[2])
+        held = row
+    if held is not None:
+        yield held[0], held[1], tuple(held[2])

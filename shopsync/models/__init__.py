@@ -1,3 +1,4 @@
+from shopsync.models.catalogue import Collection, CollectionProduct, ProductMedia
 from shopsync.models.dead_letters import FailedSyncItem
 from shopsync.models.records import (
     Customer,
@@ -12,12 +13,15 @@ from shopsync.models.shop import Shop
 from shopsync.models.sync import SyncAttempt, SyncCursor, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 
 __all__ = [
+    "Collection",
+    "CollectionProduct",
     "Customer",
     "FailedSyncItem",
     "LineItem",
     "Order",
     "OrderTransaction",
     "Product",
+    "ProductMedia",
     "ProductOption",
     "ProductVariant",
     "Shop",

@@ -121,10 +121,16 @@ def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool 
         f"INSERT INTO {table} (shop_id, {parent}, {', '.join(names)}) "
         f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
         f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
-        f"WHERE true ORDER BY c.shopify_id "
-        f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(assignments)} "
+        f"WHERE true ORDER BY {_child_order(child)} "
+        f"ON CONFLICT ({child.conflict_columns}) DO UPDATE SET {', '.join(assignments)} "
         f"WHERE {' OR '.join(changes)}" + (f" RETURNING {parent}" if returning else "")
     )
+
+
+def _child_order(child: ChildTable) -> str:
+    """Rows in key order (lock order): the child's id, or the parent then the child's id for a child
+    keyed per parent (a collection's members)."""
+    return "p.id, c.shopify_id" if child.unique_per_parent else "c.shopify_id"
 
 
 def child_rows_sql(child: ChildTable, dialect: Dialect) -> str:
@@ -155,7 +161,8 @@ def children_insert_missing_sql(child: ChildTable, dialect: Dialect) -> str:
         f"INSERT INTO {child.table} (shop_id, {parent}, {', '.join(names)}) "
         f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
         f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
-        f"WHERE true ORDER BY c.shopify_id ON CONFLICT (shop_id, shopify_id) DO NOTHING RETURNING {parent}"
+        f"WHERE true ORDER BY {_child_order(child)} ON CONFLICT ({child.conflict_columns}) DO NOTHING "
+        f"RETURNING {parent}"
     )
 
 
@@ -172,9 +179,10 @@ def tombstone_sql(spec: ParentTable, dialect: Dialect) -> str:
     targets, expressions = _insert_head(
         spec, dialect, values=values, deleted_at=dialect.param("timestamp"), is_historical=dialect.false
     )
-    # Tags are NOT NULL: a tombstone carries an empty list.
-    tags_at = targets.index("tags")
-    expressions[tags_at] = "'[]'"
+    # NOT NULL JSON columns (tags, a collection's rules): a tombstone carries their empty default.
+    for column in spec.columns:
+        if column.is_json and not column.field.null:
+            expressions[targets.index(column.name)] = "'{}'" if column.field.default is dict else "'[]'"
     return (
         f"INSERT INTO {table} ({', '.join(targets)}) SELECT {', '.join(expressions)} "
         f"FROM (SELECT DISTINCT shopify_id FROM {ID_LIST}) AS s WHERE true ORDER BY s.shopify_id "
