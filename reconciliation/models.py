@@ -12,6 +12,7 @@ class ResourceName(models.TextChoices):
     ORDERS = "orders", "Orders"
     CUSTOMERS = "customers", "Customers"
     PRODUCTS = "products", "Products"
+    COLLECTIONS = "collections", "Collections"
 
 
 class HealthStatus(models.TextChoices):

@@ -248,6 +248,7 @@ class CatalogueChanges:
             for position, product_id in enumerate(members, start=1):
                 cat.add_collect(conn, ids, rng, collection, product_id, position, now)
             ids.save(conn)
+            record_event(conn, resource="collections", record=collection, verb="create", at=now)
         self.emit("collections/create", render.collection(collection, self.offset))
         return collection
 
@@ -271,6 +272,9 @@ class CatalogueChanges:
             cat.put_blob(conn, "collections", collection)
             if collection["kind"] == "smart" and ("rules" in fields or "disjunctive" in fields):
                 self._rematch(conn, collection)
+            record_event(
+                conn, resource="collections", record=collection, verb="update", at=collection["updated_at"]
+            )
         self.emit("collections/update", render.collection(collection, self.offset))
         return collection
 
@@ -295,6 +299,8 @@ class CatalogueChanges:
             ):
                 raise MutationError(404, f"collection {collection_id} not found")
             conn.execute("DELETE FROM collects WHERE collection_id = ?", (collection_id,))
+            # Shopify's event log lists a collection's `destroy` (contract §8.12).
+            record_event(conn, resource="collections", record=collection, verb="destroy", at=timeutil.now())
         self.emit(
             "collections/delete", {"id": collection_id, "published_scope": collection["published_scope"]}
         )

@@ -262,7 +262,7 @@ def event_where(
     subjects; hiding them is the safer reading), narrowed by the REST filters."""
     readable = [
         events.SUBJECT_TYPES[resource]
-        for resource, scope in RESOURCE_SCOPES.items()
+        for resource, scope in (*RESOURCE_SCOPES.items(), ("collections", "read_products"))
         if scope in scopes or scope.replace("read_", "write_") in scopes
     ]
     wanted = readable

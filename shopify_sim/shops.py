@@ -19,6 +19,8 @@ from shopify_sim.catalogue_changes import CatalogueChanges
 from shopify_sim.customer_changes import KINDS as CUSTOMER_KINDS
 from shopify_sim.customer_changes import CustomerChanges
 from shopify_sim.faults import Faults
+from shopify_sim.media_changes import KINDS as MEDIA_KINDS
+from shopify_sim.media_changes import MediaChanges
 from shopify_sim.metafield_changes import KINDS as METAFIELD_KINDS
 from shopify_sim.metafield_changes import MetafieldChanges
 from shopify_sim.oauth import OAuthState, TokenInfo
@@ -113,6 +115,8 @@ class ShopState:
         self.mutator.extra_kinds.update({kind: self.customers.random_change for kind in CUSTOMER_KINDS})
         self.metafields = MetafieldChanges(self.store, self.settings)
         self.mutator.extra_kinds.update({kind: self.metafields.random_change for kind in METAFIELD_KINDS})
+        self.media = MediaChanges(self.mutator)
+        self.mutator.extra_kinds.update({kind: self.media.random_change for kind in MEDIA_KINDS})
         self.lock = threading.Lock()
         self.installed = True
 

@@ -29,6 +29,7 @@ from django_celery_beat.models import (
 
 from shopsync.admin_scoping import ShopScopedAdminMixin, SuperuserOnlyAdminMixin
 from shopsync.models import (
+    Collection,
     Customer,
     FailedSyncItem,
     Order,
@@ -262,6 +263,22 @@ class ProductAdmin(RecordAdmin):
     @admin.display(description="variants", ordering="variant_total")
     def variant_count(self, obj: Product) -> int:
         return obj.variant_total
+
+
+@admin.register(Collection)
+class CollectionAdmin(RecordAdmin):
+    list_display = ("title", "shopify_id", "shop_link", "kind", "member_count", "shopify_updated_at")
+    list_filter = ("kind", ("deleted_at", admin.EmptyFieldListFilter), "shop")
+    search_fields = ("=shopify_id", "title", "handle")
+    readonly_fields = tuple(f.name for f in Collection._meta.concrete_fields if f.name != "id")
+    inlines = _child_inlines(Collection)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
+        return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    @admin.display(description="products", ordering="member_total")
+    def member_count(self, obj: Collection) -> int:
+        return obj.member_total
 
 
 # --- sync runs -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from shopsync.views import customers, dashboard, install, orders, settings_page, sync_status
+from shopsync.views import customers, dashboard, install, orders, products, settings_page, sync_status
 
 urlpatterns: list = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -20,6 +20,8 @@ urlpatterns: list = [
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer-detail"),
     path("orders/", orders.order_list, name="order-list"),
     path("orders/<int:order_id>/", orders.order_detail, name="order-detail"),
+    path("products/", products.product_list, name="product-list"),
+    path("products/<int:product_id>/", products.product_detail, name="product-detail"),
     path("shopify/install", install.shopify_install, name="shopify-install"),
     path("shopify/callback", install.shopify_callback, name="shopify-callback"),
 ]

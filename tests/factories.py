@@ -10,11 +10,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from shopsync.models import (
+    Collection,
+    CollectionProduct,
     Customer,
     FailedSyncItem,
     LineItem,
     Order,
     Product,
+    ProductMedia,
     ProductVariant,
     Shop,
     SyncJob,
@@ -143,3 +146,35 @@ class SyncJobFactory(factory.django.DjangoModelFactory):
     shop = factory.SelfAttribute("session.shop")
     resource = "orders"
     mode = factory.SelfAttribute("session.kind")
+
+
+class CollectionFactory(_SyncedRecordFactory):
+    class Meta:
+        model = Collection
+
+    title = factory.Sequence(lambda n: f"Collection {n}")
+    handle = factory.Sequence(lambda n: f"collection-{n}")
+    kind = Collection.Kind.CUSTOM
+
+
+class CollectionProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectionProduct
+
+    collection = factory.SubFactory(CollectionFactory)
+    shop = factory.SelfAttribute("collection.shop")
+    shopify_id = factory.Sequence(lambda n: 7_100_000_000 + n)
+
+
+class ProductMediaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductMedia
+
+    product = factory.SubFactory(ProductFactory)
+    shop = factory.SelfAttribute("product.shop")
+    shopify_id = factory.Sequence(lambda n: 3_000_000_000 + n)
+    position = 1
+    url = factory.LazyAttribute(lambda image: f"https://cdn.example.com/{image.shopify_id}.jpg")
+    alt = "Front"
+    width = 800
+    height = 600

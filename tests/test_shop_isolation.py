@@ -34,12 +34,15 @@ from django_celery_beat.models import (
 
 from reconciliation.models import AlertIncident, ReconciliationReport, SyncHealthMetric
 from shopsync.models import (
+    Collection,
+    CollectionProduct,
     Customer,
     CustomerAddress,
     FailedSyncItem,
     LineItem,
     Order,
     Product,
+    ProductMedia,
     ProductVariant,
     Shop,
     SyncAttempt,
@@ -49,10 +52,12 @@ from shopsync.models import (
     SyncSession,
 )
 from tests.factories import (
+    CollectionProductFactory,
     CustomerFactory,
     FailedSyncItemFactory,
     LineItemFactory,
     OrderFactory,
+    ProductMediaFactory,
     ProductVariantFactory,
     ShopFactory,
     SyncJobFactory,
@@ -165,6 +170,13 @@ def _shop_b_objects(shop: Shop) -> dict[type[Model], Model]:
         ),
     ]
     objects.append(objects[5].product)  # the variant's product
+    member = CollectionProductFactory(collection__shop=shop, collection__title=f"{SECRET} collection",
+                                      shopify_id=objects[5].product.shopify_id)  # fmt: skip
+    objects += [
+        member,
+        member.collection,
+        ProductMediaFactory(product=objects[5].product, alt=f"{SECRET} image"),
+    ]
     return {type(obj): obj for obj in objects}
 
 
@@ -173,7 +185,8 @@ SHOP_B_TABLES: dict[type[Model], str] = {
     Shop: "pk", Customer: "shop", CustomerAddress: "shop", Order: "shop", LineItem: "shop", Product: "shop", ProductVariant: "shop",
     SyncSession: "shop", SyncJob: "shop", SyncEvent: "session__shop", SyncAttempt: "session__shop",
     SyncCursor: "shop", FailedSyncItem: "shop", WebhookLog: "shop", PrivacyRequest: "shop",
-    ReconciliationReport: "shop", SyncHealthMetric: "shop", AlertIncident: "shop",
+    ReconciliationReport: "shop", SyncHealthMetric: "shop", AlertIncident: "shop", Collection: "shop",
+    CollectionProduct: "shop", ProductMedia: "shop",
 }  # fmt: skip
 
 
@@ -257,6 +270,10 @@ def _order_detail(world: World) -> None:
     _refused(world.client.get(reverse("order-detail", args=[world.b_objects[Order].pk])))
 
 
+def _product_detail(world: World) -> None:
+    _refused(world.client.get(reverse("product-detail", args=[world.b_objects[Product].pk])))
+
+
 def _logout(world: World) -> None:
     _shows_nothing_of_b(world.client.post(reverse("logout")))
 
@@ -333,6 +350,8 @@ APP_CHECKS: dict[str, Callable[[World], None]] = {
     "customer-detail": _customer_detail,
     "order-list": _get_for_shop_b("order-list"),
     "order-detail": _order_detail,
+    "product-list": _get_for_shop_b("product-list"),
+    "product-detail": _product_detail,
     "shopify-install": _shopify_install,
     "shopify-callback": _shopify_callback,
     "webhooks-shopify-receive": _webhook_receive,

@@ -30,6 +30,7 @@ from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
 from reconciliation.services.healing import HealResult, reconciliation_heal
 from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop
+from shopsync.resources import declaration_for
 from shopsync.shopify.client import ShopifyClient
 from shopsync.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyRetryableError
 
@@ -148,7 +149,9 @@ def reconciliation_summary(*, report: ReconciliationReport) -> str:
 def _reconcile(*, report: ReconciliationReport, client: ShopifyClient) -> None:
     shop, resource = report.shop, report.resource
     scope = Scope.for_shop(shop=shop, resource=resource, now=report.started_at)
-    report.shopify_count = client.rest_count(resource, scope.count_params())
+    report.shopify_count = sum(
+        client.rest_count(path, scope.count_params()) for path in declaration_for(resource).count_paths
+    )
     export = snapshots.snapshot_export(client=client, resource=resource)
     report.snapshot_at = export.started_at
     cutoff = export.started_at - timedelta(seconds=conf.reconciliation_grace_seconds())

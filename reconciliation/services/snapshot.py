@@ -48,8 +48,9 @@ class SnapshotExport:
 
 def snapshot_query(resource: str) -> str:
     """Ids and `updatedAt`, plus the ids of the children the declaration reconciles: an inline list
-    comes in the root's own line (`transactions { id }`), a connection as child lines after it
-    (`addressesV2 { edges { node { id } } }`, each with `__parentId`)."""
+    comes in the root's own line (`transactions { id }`), a connection as child lines after it, each
+    with `__parentId` (`addressesV2 { edges { node { id } } }`; a collection's members
+    `products { edges { node { id } } }`)."""
     children = "".join(
         f" {child.graphql_field} {{ edges {{ node {{ id }} }} }}"
         if child.is_connection

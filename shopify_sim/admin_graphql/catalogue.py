@@ -86,6 +86,15 @@ def collection_image(obj: dict, args: dict, ctx: GraphQLContext) -> dict | None:
     }
 
 
+def graphql_rule(rule: dict[str, str]) -> dict[str, str]:
+    """GraphQL enums are upper-case (contract §8.1): REST's `tag` / `equals` are TAG / EQUALS."""
+    return {
+        "column": rule["column"].upper(),
+        "relation": rule["relation"].upper(),
+        "condition": rule["condition"],
+    }
+
+
 def has_product(obj: dict, args: dict, ctx: GraphQLContext) -> bool:
     parsed = parse_gid(args["id"])
     if parsed is None or parsed[0] != "Product":
@@ -111,7 +120,7 @@ COLLECTION: dict[str, FieldFn] = {
     "image": collection_image,
     "seo": lambda o, a, c: {"title": None, "description": None},
     "ruleSet": lambda o, a, c: (
-        {"appliedDisjunctively": o["disjunctive"], "rules": [dict(rule) for rule in o["rules"]]}
+        {"appliedDisjunctively": o["disjunctive"], "rules": [graphql_rule(rule) for rule in o["rules"]]}
         if o["kind"] == "smart"
         else None
     ),

@@ -19,7 +19,7 @@ from shopify_sim.admin_graphql.search import INVENTORY_ITEM_OFFSET, Filter, pars
 from shopify_sim.gid import gid
 from shopify_sim.render import derived
 from shopify_sim.render.rest import presentment_amount
-from shopify_sim.store import transactions
+from shopify_sim.store import media, transactions
 from shopify_sim.store.records import cents, money
 from shopify_sim.timeutil import iso_z
 
@@ -649,6 +649,62 @@ def product_variants_all(obj: dict, args: dict, ctx: GraphQLContext) -> Iterator
         yield prepare_variant(variant, obj)
 
 
+def media_image(item: dict[str, Any]) -> dict[str, Any]:
+    """A MediaImage node (store/media.py); `updatedAt` = `createdAt` (an image is replaced, not edited)."""
+    return {"__typename": "MediaImage", **item}
+
+
+def legacy_image(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The deprecated `Image` (Product.featuredImage, ProductVariant.image): a ProductImage GID."""
+    if item is None:
+        return None
+    return {
+        "id": gid("ProductImage", item["id"]),
+        "altText": item["alt"],
+        "url": item["src"],
+        "width": item["width"],
+        "height": item["height"],
+    }
+
+
+def product_media(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
+    return connections.list_page(media.media_of(obj), args, media_image)
+
+
+def product_media_all(obj: dict, args: dict, ctx: GraphQLContext) -> Iterator[dict]:
+    for item in media.media_of(obj):
+        yield media_image(item)
+
+
+def variant_images(variant: dict) -> list[dict[str, Any]]:
+    return [item for item in media.media_of(variant["_product"]) if variant["id"] in item["variant_ids"]]
+
+
+def variant_image(variant: dict, args: dict, ctx: GraphQLContext) -> dict[str, Any] | None:
+    images = variant_images(variant)
+    return legacy_image(images[0]) if images else None
+
+
+def variant_media(variant: dict, args: dict, ctx: GraphQLContext) -> dict:
+    return connections.list_page(variant_images(variant)[:1], args, media_image)
+
+
+def variant_media_all(variant: dict, args: dict, ctx: GraphQLContext) -> Iterator[dict]:
+    for item in variant_images(variant)[:1]:
+        yield media_image(item)
+
+
+MEDIA_IMAGE: dict[str, FieldFn] = {
+    "id": lambda m, a, c: gid("MediaImage", m["id"]),
+    "alt": lambda m, a, c: m["alt"],
+    "mediaContentType": lambda m, a, c: "IMAGE",
+    "status": lambda m, a, c: "READY",
+    "image": lambda m, a, c: legacy_image(m) | {"id": gid("ImageSource", m["id"])},
+    "createdAt": time_key("created_at"),
+    "updatedAt": time_key("created_at"),
+}
+
+
 def plain_text(html: str | None, truncate_at: int | None) -> str:
     text = (html or "").replace("<p>", "").replace("</p>", "")
     if truncate_at is not None and len(text) > truncate_at:
@@ -694,10 +750,10 @@ PRODUCT: dict[str, FieldFn] = {
     "onlineStorePreviewUrl": lambda o, a, c: f"https://{c.shop.domain}/products/{o['handle']}",
     "seo": lambda o, a, c: {"title": None, "description": None},
     "priceRangeV2": product_price_range,
-    "featuredMedia": lambda o, a, c: None,
-    "featuredImage": lambda o, a, c: None,
-    "mediaCount": lambda o, a, c: {"count": 0, "precision": "EXACT"},
-    "media": empty_connection,
+    "featuredMedia": lambda o, a, c: next(map(media_image, media.media_of(o)), None),
+    "featuredImage": lambda o, a, c: legacy_image(next(iter(media.media_of(o)), None)),
+    "mediaCount": lambda o, a, c: {"count": len(media.media_of(o)), "precision": "EXACT"},
+    "media": product_media,
     "collections": empty_connection,
     "totalVariants": lambda o, a, c: len(o["variants"]),
     "publishedAt": time_key("published_at"),
@@ -741,8 +797,8 @@ VARIANT: dict[str, FieldFn] = {
     ),
     "sellableOnlineQuantity": lambda v, a, c: max(0, v["inventory_quantity"]),
     "inventoryItem": lambda v, a, c: {**v, "__typename": "InventoryItem"},
-    "image": lambda v, a, c: None,
-    "media": empty_connection,
+    "image": variant_image,
+    "media": variant_media,
 }
 
 # An inventory item is served from its variant (one per variant; id = variant id + offset, as REST's
@@ -776,10 +832,10 @@ NESTED_CONNECTIONS: dict[str, dict[str, FieldFn]] = {
     "Customer": {"orders": customer_orders_all, "addressesV2": customer_addresses_all},
     "Product": {
         "variants": product_variants_all,
-        "media": empty_iterator,
+        "media": product_media_all,
         "collections": empty_iterator,
     },
-    "ProductVariant": {"media": empty_iterator},
+    "ProductVariant": {"media": variant_media_all},
     "InventoryItem": {"inventoryLevels": empty_iterator},
 }
 
@@ -792,4 +848,8 @@ FIELDS: dict[str, dict[str, FieldFn]] = {
     "InventoryItem": INVENTORY_ITEM,
     "MailingAddress": MAILING_ADDRESS,
     "OrderTransaction": ORDER_TRANSACTION,
+    "MediaImage": MEDIA_IMAGE,
+    # Fields selected on the `Media` interface itself (the bulk exporter resolves them by the type
+    # the selection names): every medium the store holds is an image.
+    "Media": {name: MEDIA_IMAGE[name] for name in ("id", "alt", "mediaContentType", "status")},
 }

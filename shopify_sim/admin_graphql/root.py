@@ -352,7 +352,7 @@ def event_filter(ctx: GraphQLContext, query: str | None) -> Filter:
     where = resource_filter(ctx, "events", query)
     readable = [
         SUBJECT_TYPES[resource]
-        for resource, scope in RESOURCE_SCOPES.items()
+        for resource, scope in (*RESOURCE_SCOPES.items(), ("collections", "read_products"))
         if scope in ctx.scopes or scope.replace("read_", "write_") in ctx.scopes
     ]
     where.add(f"subject_type IN ({','.join('?' * len(readable))})" if readable else "0", *readable)

@@ -150,7 +150,12 @@ MEMBERSHIP = {
 INVENTORY_ITEM_OFFSET = 1_000_000_000_000
 # Events filter on their own columns: `action:destroy`, `subject_type:ORDER` (GraphQL enum spelling;
 # the REST spelling `Order` is accepted too).
-EVENT_SUBJECT_COLUMN = {"ORDER": "Order", "CUSTOMER": "Customer", "PRODUCT": "Product"}
+EVENT_SUBJECT_COLUMN = {
+    "ORDER": "Order",
+    "CUSTOMER": "Customer",
+    "PRODUCT": "Product",
+    "COLLECTION": "Collection",
+}
 
 
 def term_clause(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopify_sim.gid import gid
 from shopify_sim.render import derived, discounts, order_children
-from shopify_sim.store import customers_extra
+from shopify_sim.store import customers_extra, media
 from shopify_sim.store import fulfillments as fulfillment_store
 from shopify_sim.store import refunds as refund_store
 from shopify_sim.store.records import cents, money
@@ -470,6 +470,8 @@ def product(
 ) -> dict[str, Any]:
     pid = record["id"]
     variants = record["variants"] if variant_cap is None else record["variants"][:variant_cap]
+    images = media.media_of(record)
+    rendered_images = [image(item, pid, offset) for item in images]
     return {
         "id": pid,
         "admin_graphql_api_id": gid("Product", pid),
@@ -486,9 +488,29 @@ def product(
         "published_scope": "web",
         "template_suffix": None,
         "options": [{"id": pid * 10 + o["position"], "product_id": pid, **o} for o in record["options"]],
-        "variants": [variant(v, offset) for v in variants],
-        "images": [],
-        "image": None,
+        "variants": [
+            {**variant(v, offset), "image_id": media.variant_image_id(record, v["id"], images)}
+            for v in variants
+        ],
+        "images": rendered_images,
+        "image": rendered_images[0] if rendered_images else None,
+    }
+
+
+def image(item: dict[str, Any], product_id: int, offset: int) -> dict[str, Any]:
+    """REST `images[]` (contract §6.3): in position order, with the variants that show it."""
+    return {
+        "id": item["id"],
+        "alt": item["alt"],
+        "position": item["position"],
+        "product_id": product_id,
+        "created_at": iso_offset(item["created_at"], offset),
+        "updated_at": iso_offset(item["created_at"], offset),
+        "admin_graphql_api_id": gid("ProductImage", item["id"]),
+        "width": item["width"],
+        "height": item["height"],
+        "src": item["src"],
+        "variant_ids": list(item["variant_ids"]),
     }
 
 

@@ -5,7 +5,7 @@ A polling client learns of deletions only here (a deleted record is gone from ev
 generated history has no events: events start with the shop's first change after generation.
 
 Verbs [UNSURE, not in the contract]: Shopify's Event reference lists `create`/`update`/`destroy`
-for products (and collections), and `placed`, `cancelled`, `closed`, ... for orders; it does not list
+for products and collections (recorded here too), and `placed`, `cancelled`, `closed`, ... for orders; it does not list
 order or customer deletion. We record `destroy` for every deletion (that is what a client asking for
 `verb=destroy` needs), `placed` for a new order and `create` otherwise, `update`, and `cancelled`.
 """
@@ -18,8 +18,18 @@ from typing import Any
 import orjson
 
 # REST `subject_type` (and `filter=`) <-> GraphQL `EventSubjectType`.
-SUBJECT_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
-GRAPHQL_SUBJECT_TYPES = {"Order": "ORDER", "Customer": "CUSTOMER", "Product": "PRODUCT"}
+SUBJECT_TYPES = {
+    "orders": "Order",
+    "customers": "Customer",
+    "products": "Product",
+    "collections": "Collection",
+}
+GRAPHQL_SUBJECT_TYPES = {
+    "Order": "ORDER",
+    "Customer": "CUSTOMER",
+    "Product": "PRODUCT",
+    "Collection": "COLLECTION",
+}
 REST_SUBJECT_TYPES = {v: k for k, v in GRAPHQL_SUBJECT_TYPES.items()}
 RESOURCE_OF_SUBJECT = {v: k for k, v in SUBJECT_TYPES.items()}
 ID_BASE = 7_300_000_000_000  # event ids are large and grow with time, as Shopify's do
@@ -39,7 +49,7 @@ def label_of(resource: str, record: dict[str, Any]) -> str:
     """What the event's message names: the order name, the product title, the customer's name."""
     if resource == "orders":
         return f"#{record['number'] + 1000}" if "number" in record else f"#{record['id']}"
-    if resource == "products":
+    if resource in ("products", "collections"):
         return str(record.get("title") or record["id"])
     name = " ".join(part for part in (record.get("first_name"), record.get("last_name")) if part)
     return name or str(record.get("email") or record["id"])

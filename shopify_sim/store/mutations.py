@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from shopify_sim import timeutil
-from shopify_sim.store import customers_extra, fakes, fulfillments, records, refunds, transactions
+from shopify_sim.store import customers_extra, fakes, fulfillments, media, records, refunds, transactions
 from shopify_sim.store.db import RESOURCES, Store
 from shopify_sim.store.events import record_event
 
@@ -427,6 +427,8 @@ DEFAULT_MIX = {
     "customer_addresses/update": 0.5,
     "customers_email_marketing_consent/update": 0.3,
     "customers_marketing_consent/update": 0.2,
+    # Product images (media_changes.py): a products/update like any product edit.
+    "product_media/update": 0.3,
     # Metafields (metafield_changes.py): silent, no webhook.
     "metafields/update": 0.4,
     "metafields/create": 0.1,
@@ -438,13 +440,35 @@ def apply_fields(record: dict[str, Any], fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         if key in PROTECTED_FIELDS or key.startswith("_"):
             continue
-        if key not in record:
+        if key == "media" and "variants" in record:
+            value = media_list(record, value)
+        elif key not in record:
             raise MutationError(422, f"unknown field {key!r}")
         if key == "tags" and isinstance(value, str):
             value = [t.strip() for t in value.split(",") if t.strip()]
         record[key] = value
     if "line_items" in record and any(k in fields for k in ("tax_rate_bp",)):
         records.order_totals(record)
+
+
+def media_list(product: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+    """A product's new images (store/media.py) from the control API: each `{id?, alt, src, width,
+    height, variant_ids}`; an image without an id gets the product's next image id."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise MutationError(422, "media must be a list of images")
+    used = {item["id"] for item in value if item.get("id")}
+    sequences = (product["id"] * media.ID_FACTOR + s for s in range(1, media.ID_FACTOR))
+    images = []
+    for item in value:
+        image_id = item.get("id") or next(i for i in sequences if i not in used)
+        images.append({
+            "id": int(image_id), "alt": item.get("alt"), "src": item.get("src")
+            or f"https://cdn.shopify.com/s/files/1/products/{image_id}.jpg",
+            "width": item.get("width") or 1024, "height": item.get("height") or 1024,
+            "variant_ids": [int(v) for v in item.get("variant_ids") or ()],
+            "created_at": item.get("created_at") or timeutil.now(),
+        })  # fmt: skip
+    return images
 
 
 def child_rng(kind: str, order: dict[str, Any]) -> random.Random:

@@ -1,3 +1,4 @@
+from shopsync.models.catalogue import Collection, CollectionProduct, ProductMedia
 from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
 from shopsync.models.records import (
@@ -13,6 +14,8 @@ from shopsync.models.shop import Shop
 from shopsync.models.sync import SyncAttempt, SyncCursor, SyncEvent, SyncJob, SyncSeenRecord, SyncSession
 
 __all__ = [
+    "Collection",
+    "CollectionProduct",
     "Customer",
     "CustomerAddress",
     "FailedSyncItem",
@@ -20,6 +23,7 @@ __all__ = [
     "Order",
     "OrderTransaction",
     "Product",
+    "ProductMedia",
     "ProductOption",
     "ProductVariant",
     "Shop",

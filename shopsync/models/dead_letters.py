@@ -13,6 +13,7 @@ class FailedSyncItem(BaseModel):
         CUSTOMER = "customer", "Customer"
         ORDER = "order", "Order"
         PRODUCT = "product", "Product"
+        COLLECTION = "collection", "Collection"
         WEBHOOK = "webhook", "Webhook delivery"
         BATCH = "batch", "Write batch"
 

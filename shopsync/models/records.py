@@ -237,6 +237,9 @@ class ProductVariant(models.Model):
     option1 = models.CharField(max_length=255, null=True, blank=True)
     option2 = models.CharField(max_length=255, null=True, blank=True)
     option3 = models.CharField(max_length=255, null=True, blank=True)
+    # The product image shown for this variant (a ProductMedia's shopify_id; not a key: the image
+    # is a sibling child, replaced with the same product version).
+    image_shopify_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -166,6 +166,7 @@ class SyncJob(BaseModel):
         ORDERS = "orders", "Orders"
         CUSTOMERS = "customers", "Customers"
         PRODUCTS = "products", "Products"
+        COLLECTIONS = "collections", "Collections"
 
     session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="jobs")
     shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="sync_jobs")

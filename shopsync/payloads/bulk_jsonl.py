@@ -81,6 +81,7 @@ class _ChildShape:
     adapter: TypeAdapter
     build: Callable[..., Any]
     gid_type: bytes  # b"LineItem"
+    also: tuple[bytes, ...] = ()  # other node types of the same connection (a Video among media)
 
 
 class _Shape:
@@ -93,7 +94,12 @@ class _Shape:
         self.build_parent = declaration.build
         self.children = tuple(
             _ChildShape(
-                child.name, child.label, child.bulk_line_adapter, child.build, child.graphql_type.encode()
+                child.name,
+                child.label,
+                child.bulk_line_adapter,
+                child.build,
+                child.graphql_type.encode(),
+                tuple(other.encode() for other in child.graphql_other_types),
             )
             for child in declaration.connection_children
         )
@@ -110,7 +116,12 @@ class _Shape:
         except ValidationError:
             validate_node(self.parent_adapter, line, resource=self.name)  # raises, naming id and field
             raise
-        return self.build_parent(node)
+        record = self.build_parent(node)
+        for shape in self.children:
+            # The export selects every connection: a root without child lines has none.
+            if getattr(record, shape.attribute) is None:
+                setattr(record, shape.attribute, [])
+        return record
 
     def child(self, line: bytes) -> tuple[int, str, Any]:
         """(parent id, attribute on the parent record, child record)."""
@@ -137,7 +148,8 @@ class _Shape:
         Shopify writes fields in selection order."""
         at = line.find(b"gid://shopify/")
         gid_type = line[at + 14 : line.find(b"/", at + 14)] if at >= 0 else b""
-        return next((shape for shape in self.children if shape.gid_type == gid_type), None)
+        shape = next((shape for shape in self.children if shape.gid_type == gid_type), None)
+        return shape or next((shape for shape in self.children if gid_type in shape.also), None)
 
 
 @dataclass(slots=True)

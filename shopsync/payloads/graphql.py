@@ -39,6 +39,7 @@ from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
     OrderRecord,
+    ProductMediaRecord,
     ProductOptionRecord,
     ProductRecord,
     TransactionRecord,
@@ -77,6 +78,11 @@ ProductGid = gid("Product")
 VariantGid = gid("ProductVariant")
 TransactionGid = gid("OrderTransaction")
 ProductOptionGid = gid("ProductOption")
+# Product.media nodes: MediaImage, Video, ExternalVideo or Model3d; only an image has an `image`.
+# [UNSURE, contract §8.7] whether REST `images[].id` / `image_id` and a variant's deprecated `image`
+# name the MediaImage's number or an older ProductImage one: the mirror keys images by the number it
+# is given and accepts both types (GIDs are opaque, §8.1); the simulator serves one number for both.
+MediaGid = gid("(?:MediaImage|ProductImage|Video|ExternalVideo|Model3d)")
 
 # Nodes are TypedDicts validated by pydantic-core straight from JSON bytes: about three times faster
 # than BaseModel instances for the bulk path (measured in bench/writepath), and unknown keys are ignored.
@@ -166,6 +172,29 @@ class ProductOptionNode(TypedDict):
     values: NotRequired[list[PersonName] | None]
 
 
+class MediaRef(TypedDict):
+    id: MediaGid
+
+
+class MediaImageNode(TypedDict):
+    url: NotRequired[str | None]
+    width: NotRequired[Int32 | None]
+    height: NotRequired[Int32 | None]
+
+
+class MediaNode(TypedDict):
+    """One of `Product.media` (a connection, contract §8.7)."""
+
+    id: MediaGid
+    alt: NotRequired[str | None]
+    image: NotRequired[MediaImageNode | None]
+
+
+class MediaConnection(TypedDict):
+    nodes: NotRequired[list[MediaNode]]
+    edges: NotRequired[list[dict[str, MediaNode]]]
+
+
 class VariantNode(TypedDict):
     id: VariantGid
     createdAt: NotRequired[UtcDatetime | None]
@@ -178,6 +207,9 @@ class VariantNode(TypedDict):
     compareAtPrice: NotRequired[Money | None]
     inventoryQuantity: NotRequired[Int32 | None]
     selectedOptions: NotRequired[list[SelectedOption] | None]
+    # Deprecated on 2026-01 for `media` (a connection, which would be a third nesting level in a
+    # bulk export); the plain object costs no connection. Its id is the product media's.
+    image: NotRequired[MediaRef | None]
 
 
 class VariantEdge(TypedDict):
@@ -258,6 +290,7 @@ class ProductNode(TypedDict):
     publishedAt: NotRequired[UtcDatetime | None]
     variants: NotRequired[VariantConnection | None]
     options: NotRequired[list[ProductOptionNode] | None]
+    media: NotRequired[MediaConnection | None]
 
 
 def _bulk_child_line(node_type: type, name: str, parent_gid: Any) -> type:
@@ -268,6 +301,7 @@ def _bulk_child_line(node_type: type, name: str, parent_gid: Any) -> type:
 
 LineItemLine = _bulk_child_line(LineItemNode, "LineItemLine", OrderGid)
 VariantLine = _bulk_child_line(VariantNode, "VariantLine", ProductGid)
+MediaLine = _bulk_child_line(MediaNode, "MediaLine", ProductGid)
 
 TRANSACTION = TypeAdapter(TransactionNode)
 PRODUCT_OPTION = TypeAdapter(ProductOptionNode)
@@ -278,6 +312,8 @@ CUSTOMER = TypeAdapter(CustomerNode)
 PRODUCT = TypeAdapter(ProductNode)
 VARIANT = TypeAdapter(VariantNode)
 VARIANT_LINE = TypeAdapter(VariantLine)
+MEDIA = TypeAdapter(MediaNode)
+MEDIA_LINE = TypeAdapter(MediaLine)
 
 
 def _amount(bag: MoneyBag | None) -> Decimal | None:
@@ -394,7 +430,26 @@ def variant_record(node: VariantNode) -> VariantRecord:
         option1=option1,
         option2=option2,
         option3=option3,
+        image_shopify_id=_ref_id(get("image")),
     )
+
+
+def media_record(node: MediaNode) -> ProductMediaRecord:
+    image = node.get("image") or {}
+    return ProductMediaRecord(
+        shopify_id=gid_to_int(node["id"]),
+        url=image.get("url") or None,
+        alt=node.get("alt") or None,
+        width=image.get("width"),
+        height=image.get("height"),
+    )
+
+
+def _connected(connection: Mapping[str, Any] | None, build) -> list | None:
+    """A connection child added after the first ones: None when the node does not select it (a
+    selection without it, or a bulk line, whose children the reader attaches), so stored children
+    stay as they are unless the payload carries the set."""
+    return None if connection is None else [build(node) for node in _connection_nodes(connection)]
 
 
 def _listed(nodes: list | None, build) -> list | None:
@@ -507,6 +562,7 @@ def product_record(node: ProductNode, variants: list[VariantRecord] | None = Non
         published_at=to_utc(get("publishedAt")),
         variants=variants,
         options=_listed(get("options"), product_option_record),
+        media=_connected(get("media"), media_record),
     )
 
 

@@ -120,9 +120,13 @@ price
 compareAtPrice
 inventoryQuantity
 selectedOptions { name value }
+image { id }
 createdAt
 updatedAt
 """.strip()
+
+# `Product.media` (a connection): `alt` is the Media interface's, the picture only a MediaImage's.
+MEDIA_FIELDS = "id alt ... on MediaImage { image { url width height } }"
 
 # `Product.options` is a list (inline in the product's line and node).
 PRODUCT_OPTION_FIELDS = """

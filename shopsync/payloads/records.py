@@ -170,6 +170,8 @@ class VariantRecord:
     option1: str | None = None
     option2: str | None = None
     option3: str | None = None
+    # The image (a product media id) shown for this variant: REST `image_id`, GraphQL `image { id }`.
+    image_shopify_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -180,6 +182,19 @@ class ProductOptionRecord:
     name: str | None = None
     position: int | None = None
     option_values: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ProductMediaRecord:
+    """A product image: GraphQL `Product.media` (a MediaImage), REST `images[]` (contract §8.7).
+    `position` is its place in the product's list, numbered by the write path."""
+
+    shopify_id: int
+    position: int | None = None
+    url: str | None = None
+    alt: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(slots=True)
@@ -197,6 +212,7 @@ class ProductRecord:
     published_at: datetime | None = None
     variants: list[VariantRecord] | None = None
     options: list[ProductOptionRecord] | None = None
+    media: list[ProductMediaRecord] | None = None
 
 
 AnyRecord = CustomerRecord | OrderRecord | ProductRecord

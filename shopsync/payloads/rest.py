@@ -27,6 +27,7 @@ from shopsync.payloads.records import (
     CustomerRecord,
     LineItemRecord,
     OrderRecord,
+    ProductMediaRecord,
     ProductOptionRecord,
     ProductRecord,
     TransactionRecord,
@@ -263,6 +264,7 @@ class RestVariant(_Payload):
     option1: PersonName | None = None
     option2: PersonName | None = None
     option3: PersonName | None = None
+    image_id: ShopifyId | None = None
 
     def to_record(self) -> VariantRecord:
         return VariantRecord(
@@ -279,6 +281,7 @@ class RestVariant(_Payload):
             option1=blank_to_none(self.option1),
             option2=blank_to_none(self.option2),
             option3=blank_to_none(self.option3),
+            image_shopify_id=self.image_id,
         )
 
 
@@ -297,6 +300,27 @@ class RestProductOption(_Payload):
         )
 
 
+class RestProductImage(_Payload):
+    """REST `images[]`: the product's media images, their ids the media ids (contract §8.7)."""
+
+    id: ShopifyId
+    position: Int32 | None = None
+    src: str | None = None
+    alt: str | None = None
+    width: Int32 | None = None
+    height: Int32 | None = None
+
+    def to_record(self) -> ProductMediaRecord:
+        return ProductMediaRecord(
+            shopify_id=self.id,
+            position=self.position,
+            url=blank_to_none(self.src),
+            alt=blank_to_none(self.alt),
+            width=self.width,
+            height=self.height,
+        )
+
+
 class RestProduct(_Payload):
     id: ShopifyId
     created_at: UtcDatetime | None = None
@@ -311,6 +335,7 @@ class RestProduct(_Payload):
     published_at: UtcDatetime | None = None
     variants: list[RestVariant] | None = None
     options: list[RestProductOption] | None = None
+    images: list[RestProductImage] | None = None
 
     def to_record(self) -> ProductRecord:
         return ProductRecord(
@@ -327,6 +352,7 @@ class RestProduct(_Payload):
             published_at=to_utc(self.published_at),
             variants=None if self.variants is None else [variant.to_record() for variant in self.variants],
             options=None if self.options is None else [option.to_record() for option in self.options],
+            media=None if self.images is None else [image.to_record() for image in self.images],
         )
 
 

@@ -20,13 +20,14 @@ from shopsync.resources.base import (
     TopicAction,
     WebhookTopic,
 )
+from shopsync.resources.collections import COLLECTIONS
 from shopsync.resources.customers import CUSTOMERS
 from shopsync.resources.orders import ORDERS
 from shopsync.resources.products import PRODUCTS
 
 # In sync order: a session's jobs run (and start their bulk operations) in this order.
 DECLARATIONS: dict[str, ResourceDeclaration] = {
-    declaration.name: declaration for declaration in (ORDERS, CUSTOMERS, PRODUCTS)
+    declaration.name: declaration for declaration in (ORDERS, CUSTOMERS, PRODUCTS, COLLECTIONS)
 }
 
 

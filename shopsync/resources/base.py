@@ -92,6 +92,14 @@ class ChildDeclaration:
     # Compared id by id by reconciliation (inline lists only: the snapshot carries their ids).
     reconciled: bool = False
     children: tuple[ChildDeclaration, ...] = ()
+    # The child's `shopify_id` is unique per parent, not per shop: a membership row names a product,
+    # which is in many collections. Its rows are then keyed by (shop, parent, shopify_id).
+    unique_per_parent: bool = False
+    # A column numbered 1, 2, ... in the parent's list order when the set is written (the place of
+    # an image among its product's media: GraphQL gives it only as the connection's order).
+    numbered_column: str = ""
+    # Other node types of the connection (a Video among a product's media): their bulk lines too.
+    graphql_other_types: tuple[str, ...] = ()
 
     @property
     def gid_prefix(self) -> bytes:
@@ -149,10 +157,16 @@ class ResourceDeclaration:
     # from shops without the read_all_orders scope.
     count_params: Mapping[str, str] = field(default_factory=dict)
     limited_without_all_orders_scope: bool = False
+    # REST count endpoints (`{path}/count.json`) whose counts add up to Shopify's count; () = the name.
+    count_resources: tuple[str, ...] = ()
 
     @property
     def connection(self) -> str:
         return self.name
+
+    @property
+    def count_paths(self) -> tuple[str, ...]:
+        return self.count_resources or (self.name,)
 
     @property
     def connection_children(self) -> tuple[ChildDeclaration, ...]:

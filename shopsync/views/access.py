@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, resolve_url
 
 from shopsync.dashboard_selectors import shops_for_user, sync_indicator_get
 from shopsync.domains import normalize_shop_domain
-from shopsync.models import Customer, Order, Shop
+from shopsync.models import Customer, Order, Product, Shop
 
 SESSION_SHOP_KEY = "shopsync_current_shop_id"
 
@@ -59,6 +59,15 @@ def get_order_for_user(request: HttpRequest, order_id: int) -> Order:
     order = get_object_or_404(Order.objects.select_related("shop"), pk=order_id, shop__members=request.user)
     request.session[SESSION_SHOP_KEY] = order.shop_id
     return order
+
+
+def get_product_for_user(request: HttpRequest, product_id: int) -> Product:
+    """A product of a shop the user is a member of (else 404); deleted ones stay viewable as records."""
+    product = get_object_or_404(
+        Product.objects.select_related("shop"), pk=product_id, shop__members=request.user
+    )
+    request.session[SESSION_SHOP_KEY] = product.shop_id
+    return product
 
 
 def page_context(request: HttpRequest, shop: Shop | None, **extra: Any) -> dict[str, Any]:

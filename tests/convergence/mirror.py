@@ -1,6 +1,6 @@
 """The oracle: the simulator's truth (full REST records, parsed with the product's own REST parsers)
 against our rows, field by field, every child the resource declarations list included (line items,
-transactions, variants, options).
+transactions, variants, options, images, a collection's members).
 
 A child the REST record does not carry (an order's transactions: REST orders never embed them) is
 read from the simulator's truth for that child (`truth/<child name>`), grouped by its parent's id."""
@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopsync.models import Shop
+from shopsync.models import CollectionProduct, Shop
+from shopsync.payloads.catalogue import CollectionProductRecord
 from shopsync.resources import DECLARATIONS, ChildDeclaration, ResourceDeclaration
 from tests.order_truth import with_graphql_totals
 
-RESOURCES = ("orders", "customers", "products")
+RESOURCES = ("orders", "customers", "products", "collections")
 # Fields left out of the comparison, each with its reason (none today; add one only with its reason).
 KNOWN_GAPS: dict[str, set[str]] = {}
 SIMULATOR_TYPES = {name: DECLARATIONS[name].graphql_type for name in RESOURCES}
@@ -89,6 +90,11 @@ def beyond_rest(declaration: ResourceDeclaration, record: Any, values: dict[str,
 def _truth_children(control, *, shop_domain: str, child: ChildDeclaration) -> dict[int, list]:
     """A child the parent's REST record does not embed, from the simulator's truth for it."""
     by_parent: dict[int, list] = defaultdict(list)
+    if child.model is CollectionProduct:
+        # A collection's members (no REST collection carries them): the truth's memberships.
+        for row in control.truth("collects", shop=shop_domain)["memberships"]:
+            by_parent[row["collection_id"]] = [CollectionProductRecord(i) for i in row["product_ids"]]
+        return by_parent
     for row in control.truth(child.name, full=True, shop=shop_domain)["records"]:
         by_parent[row["record"][child.rest_parent_key]].append(child.parse_rest(row["record"]))
     return by_parent

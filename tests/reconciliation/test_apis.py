@@ -119,8 +119,9 @@ def test_a_post_queues_one_report_per_resource_and_answers_at_once(
         ("orders", "queued", True, "api"),
         ("customers", "queued", True, "api"),
         ("products", "queued", True, "api"),
+        ("collections", "queued", True, "api"),
     ]
-    assert len(callbacks) == 3  # one reconciliation_report_run_task each, sent after commit
+    assert len(callbacks) == 4  # one reconciliation_report_run_task each, sent after commit
 
 
 def test_a_post_can_ask_for_one_resource(client, shop, django_capture_on_commit_callbacks):

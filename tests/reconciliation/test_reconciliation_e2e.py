@@ -12,8 +12,8 @@ from django.core.management import call_command
 
 from reconciliation.models import ReconciliationReport
 from reconciliation.tasks import reconciliation_report_run_task
-from shopsync.models import Customer, CustomerAddress, Order, Product
-from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
+from shopsync.models import CollectionProduct, Customer, CustomerAddress, Order, Product
+from shopsync.payloads.catalogue import CollectionProductRecord
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import declaration_for
 from shopsync.services.upsert import records_upsert
@@ -21,8 +21,7 @@ from tests.convergence.mirror import beyond_rest
 from tests.factories import ShopFactory, UserFactory
 
 DOMAIN = "recon-e2e.myshopify.com"
-RESOURCES = ("orders", "customers", "products")
-PARSERS = {"orders": parse_order_rest, "customers": parse_customer_rest, "products": parse_product_rest}
+RESOURCES = ("orders", "customers", "products", "collections")
 MODELS = {"orders": Order, "customers": Customer, "products": Product}
 
 
@@ -50,12 +49,16 @@ def sim_shop(simulator, db, settings):
         transactions.setdefault(row["order_id"], []).append(parse_transaction_rest(row["record"]))
     for resource in RESOURCES:
         truth = _truth(simulator, resource, full=True)
-        records = [PARSERS[resource](row["record"]) for row in truth["records"]]
+        records = [declaration_for(resource).parse_rest(row["record"]) for row in truth["records"]]
         for row, record in zip(truth["records"], records, strict=True):
             beyond_rest(declaration_for(resource), record, row.get("beyond_rest") or {})
         if resource == "orders":  # REST orders do not embed their transactions: seeded from the truth's
             for record in records:
                 record.transactions = transactions.get(record.shopify_id, [])
+        if resource == "collections":  # nor do REST collections their members
+            members = _members(simulator)
+            for record in records:
+                record.members = [CollectionProductRecord(i) for i in members[record.shopify_id]]
         records_upsert(shop=shop, resource=resource, records=records)
     yield shop
     requests.delete(f"{control}/{DOMAIN}", timeout=10)
@@ -67,6 +70,15 @@ def _truth(simulator, resource: str, *, full: bool = False) -> dict:
     )
     response.raise_for_status()
     return response.json()
+
+
+def _members(simulator) -> dict[int, list[int]]:
+    return {row["collection_id"]: row["product_ids"] for row in _truth(simulator, "collects")["memberships"]}
+
+
+def _custom(simulator) -> set[int]:
+    return {row["id"] for row in _truth(simulator, "collections", full=True)["records"]
+            if "rules" not in row["record"]}  # fmt: skip
 
 
 def _versions(simulator, resource: str) -> dict[int, datetime]:
@@ -120,6 +132,7 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     client.force_login(ops)
     baseline = _reconcile(client, django_capture_on_commit_callbacks)
     seeded = {resource: _versions(simulator, resource) for resource in RESOURCES}
+    seeded_members = _members(simulator)
     order_ids = sorted(seeded["orders"])
     product_ids = sorted(seeded["products"])
     # ... then the store changes without telling us
@@ -143,6 +156,23 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
         resource: _expected(seeded[resource], _versions(simulator, resource)) for resource in RESOURCES
     }
     expected["customers"]["stale"] = sorted({*expected["customers"]["stale"], lost.customer.shopify_id})
+    # ... and a product leaves a custom collection: Shopify moves neither the collection's updatedAt
+    # nor sends a webhook (contract §8.8), only its member ids tell
+    custom = _custom(simulator)
+    left = next(
+        (cid, ids[-1]) for cid, ids in sorted(_members(simulator).items())
+        if ids and product_ids[0] not in ids and cid in custom
+    )  # fmt: skip
+    _sim(simulator, "DELETE", f"collections/{left[0]}/products/{left[1]}")
+    members_after = _members(simulator)
+    expected = {
+        resource: _expected(seeded[resource], _versions(simulator, resource)) for resource in RESOURCES
+    }
+    expected["customers"]["stale"] = sorted({*expected["customers"]["stale"], lost.customer.shopify_id})
+    # The collections whose members differ (the deleted product's ones too) are stale.
+    expected["collections"]["stale"] = sorted(
+        cid for cid, ids in seeded_members.items() if ids != members_after[cid]
+    )
     time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
     # when
     healed = _reconcile(client, django_capture_on_commit_callbacks, heal=True)
@@ -154,6 +184,8 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     assert changed_order in expected["orders"]["stale"]
     assert new_customer in expected["customers"]["missing"]
     assert expected["products"] == {"missing": [], "extra": [product_ids[0]], "stale": [product_ids[1]]}
+    assert left[0] in expected["collections"]["stale"]
+    assert seeded["collections"][left[0]] == _versions(simulator, "collections")[left[0]]  # did not move
     # ... the first run was clean, the second named exactly those ids
     assert {r["resource"]: r["status"] for r in baseline} == dict.fromkeys(RESOURCES, "ok")
     by_resource = {report["resource"]: report for report in healed}
@@ -183,6 +215,12 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     )
     assert CustomerAddress.objects.filter(shop=sim_shop, shopify_id=lost.shopify_id).exists()
     assert customer_ids[0] in expected["customers"]["stale"]
+    assert {
+        cid: sorted(
+            CollectionProduct.objects.filter(collection__shopify_id=cid).values_list("shopify_id", flat=True)
+        )
+        for cid in expected["collections"]["stale"]
+    } == {cid: sorted(members_after[cid]) for cid in expected["collections"]["stale"]}
     assert {
         r["resource"]: (r["status"], r["missing_count"] + r["extra_count"] + r["stale_count"]) for r in after
     } == (dict.fromkeys(RESOURCES, ("ok", 0)))

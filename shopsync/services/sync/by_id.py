@@ -73,8 +73,15 @@ def _nodes_fetch(
         try:
             data = client.graphql(query, variables)
         except ShopifyPermanentError as exc:
-            if exc.code != MAX_COST_EXCEEDED or len(ids) == 1:
+            if exc.code != MAX_COST_EXCEEDED:
                 raise
+            if len(ids) == 1:
+                # One root whose first pages alone cost too much (several connections): smaller
+                # first pages; the rest of each connection follows by the root's id.
+                if child_page_size <= 1 or not declaration.connection_children:
+                    raise
+                child_page_size //= 2
+                continue
             size = _fewer_ids(str(exc), len(ids))
             logger.info("nodes query for %s too expensive: now %s ids per query", declaration.name, size)
             continue

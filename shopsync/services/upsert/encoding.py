@@ -97,10 +97,16 @@ def child_rows(child: ChildTable, parents: Sequence[Any]) -> tuple[list[tuple], 
     child was listed under two parents: it then stays with the newest parent (the later one on a
     tie; the unique key would otherwise be hit twice). Every parent must carry its children (a list)."""
     attribute = child.records_attribute
-    values = operator.attrgetter(*(c.name for c in child.columns))
+    if child.numbered_column:
+        _number(child.numbered_column, attribute, parents)
+    values = _values_getter(child.columns)
     rows = [
         (parent.shopify_id, *values(record)) for parent in parents for record in getattr(parent, attribute)
     ]
+    if child.unique_per_parent:
+        # Keyed by (parent, id): the same id under two parents is two rows (a product in two
+        # collections); listed twice under one parent, it is one.
+        return sorted(set(rows), key=_PARENT_AND_CHILD_ID), False
     if len({row[1] for row in rows}) == len(rows):  # the usual case: each child listed once
         rows.sort(key=_CHILD_ID)
         return rows, False
@@ -118,6 +124,23 @@ def child_rows(child: ChildTable, parents: Sequence[Any]) -> tuple[list[tuple], 
 
 
 _CHILD_ID = operator.itemgetter(1)
+_PARENT_AND_CHILD_ID = operator.itemgetter(0, 1)
+
+
+def _values_getter(columns: Sequence[Column]) -> Callable[[Any], tuple]:
+    """A record's values of `columns`, always a tuple (attrgetter of one name gives the bare value:
+    a collection member has only its id)."""
+    if len(columns) == 1:
+        name = columns[0].name
+        return lambda record: (getattr(record, name),)
+    return operator.attrgetter(*(c.name for c in columns))
+
+
+def _number(column: str, attribute: str, parents: Sequence[Any]) -> None:
+    """Each parent's children numbered 1, 2, ... in list order (their place in the parent's list)."""
+    for parent in parents:
+        for position, record in enumerate(getattr(parent, attribute), start=1):
+            setattr(record, column, position)
 
 
 def records_encode(*, resource: Resource | str, records: Iterable[AnyRecord]) -> EncodedBatch | None:

@@ -129,10 +129,16 @@ def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool 
         f"INSERT INTO {table} (shop_id, {parent}, {', '.join(names)}) "
         f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
         f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
-        f"WHERE true ORDER BY c.shopify_id "
-        f"ON CONFLICT (shop_id, shopify_id) DO UPDATE SET {', '.join(assignments)} "
+        f"WHERE true ORDER BY {_child_order(child)} "
+        f"ON CONFLICT ({child.conflict_columns}) DO UPDATE SET {', '.join(assignments)} "
         f"WHERE {' OR '.join(changes)}" + (f" RETURNING {parent}" if returning else "")
     )
+
+
+def _child_order(child: ChildTable) -> str:
+    """Rows in key order (lock order): the child's id, or the parent then the child's id for a child
+    keyed per parent (a collection's members)."""
+    return "p.id, c.shopify_id" if child.unique_per_parent else "c.shopify_id"
 
 
 def child_rows_sql(child: ChildTable, dialect: Dialect) -> str:
@@ -163,7 +169,8 @@ def children_insert_missing_sql(child: ChildTable, dialect: Dialect) -> str:
         f"INSERT INTO {child.table} (shop_id, {parent}, {', '.join(names)}) "
         f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
         f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
-        f"WHERE true ORDER BY c.shopify_id ON CONFLICT (shop_id, shopify_id) DO NOTHING RETURNING {parent}"
+        f"WHERE true ORDER BY {_child_order(child)} ON CONFLICT ({child.conflict_columns}) DO NOTHING "
+        f"RETURNING {parent}"
     )
 
 
@@ -180,7 +187,8 @@ def tombstone_sql(spec: ParentTable, dialect: Dialect) -> str:
     targets, expressions = _insert_head(
         spec, dialect, values=values, deleted_at=dialect.param("timestamp"), is_historical=dialect.false
     )
-    # NOT NULL JSON columns (tags, an order's extras lists) carry their empty default in a tombstone.
+    # NOT NULL JSON columns (tags, an order's extras lists, a collection's rules) carry their empty
+    # default in a tombstone.
     for column in spec.columns:
         if column.is_json and not column.field.null:
             expressions[targets.index(column.name)] = "'{}'" if column.field.default is dict else "'[]'"

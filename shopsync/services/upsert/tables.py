@@ -34,6 +34,16 @@ class ChildTable:
     parent_column: str  # "order_id"
     records_attribute: str  # "line_items" on the parent record
     children: tuple[ChildTable, ...] = ()  # children of children, written after this table
+    # Keyed by (shop, parent, shopify_id) rather than (shop, shopify_id): see ChildDeclaration.
+    unique_per_parent: bool = False
+    numbered_column: str = ""
+
+    @property
+    def conflict_columns(self) -> str:
+        """The unique key its upserts conflict on."""
+        if self.unique_per_parent:
+            return f"shop_id, {self.parent_column}, shopify_id"
+        return "shop_id, shopify_id"
 
     @property
     def table(self) -> str:
@@ -105,6 +115,8 @@ def _child(declaration: ChildDeclaration) -> ChildTable:
         declaration.parent_column,
         declaration.name,
         tuple(_child(child) for child in declaration.children),
+        unique_per_parent=declaration.unique_per_parent,
+        numbered_column=declaration.numbered_column,
     )
 
 

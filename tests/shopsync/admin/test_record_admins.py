@@ -3,7 +3,14 @@ from __future__ import annotations
 from django.urls import reverse
 
 from shopsync.models import Customer, CustomerAddress, OrderTransaction, ProductOption
-from tests.factories import CustomerFactory, LineItemFactory, OrderFactory, ProductVariantFactory
+from tests.factories import (
+    CollectionProductFactory,
+    CustomerFactory,
+    LineItemFactory,
+    OrderFactory,
+    ProductMediaFactory,
+    ProductVariantFactory,
+)
 
 
 def test_order_page_shows_its_line_items_read_only(superuser_client, shop):
@@ -120,3 +127,20 @@ def test_order_page_shows_its_extras_and_the_list_filters_by_fulfillment(superus
     page = detail.content.decode()
     assert "SAVE10" in page and "pos" in page and "VAT" in page
     assert "Discount allocations" in page and "&quot;amount&quot;: &quot;3.00&quot;" in page
+
+
+def test_collection_page_lists_its_members_and_product_page_its_images(superuser_client, shop):
+    # given
+    member = CollectionProductFactory(
+        collection__shop=shop, collection__title="Summer picks", shopify_id=4242
+    )
+    image = ProductMediaFactory(product__shop=shop, alt="Front view")
+    # when
+    listing = superuser_client.get(reverse("admin:shopsync_collection_changelist"))
+    detail = superuser_client.get(reverse("admin:shopsync_collection_change", args=[member.collection.pk]))
+    product_page = superuser_client.get(reverse("admin:shopsync_product_change", args=[image.product.pk]))
+    # then
+    [row] = listing.context["cl"].result_list
+    assert row.member_total == 1
+    assert "Summer picks" in detail.content.decode() and "4242" in detail.content.decode()
+    assert "Front view" in product_page.content.decode()

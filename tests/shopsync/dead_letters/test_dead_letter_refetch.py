@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from shopsync.models import Customer, FailedSyncItem, LineItem, Order, Product
+from shopsync.models import Collection, Customer, FailedSyncItem, LineItem, Order, Product
 from shopsync.payloads import LineItemRecord, OrderRecord, parse_order_rest
 from shopsync.resources import Resource
 from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
@@ -38,7 +38,8 @@ def sim_shop(simulator, db):
     simulator.control.delete_shop(domain)
 
 
-CHILDREN = {Resource.ORDERS: "lineItems", Resource.PRODUCTS: "variants", Resource.CUSTOMERS: None}
+CHILDREN = {Resource.ORDERS: "lineItems", Resource.PRODUCTS: "variants", Resource.CUSTOMERS: None,
+            Resource.COLLECTIONS: "products"}  # fmt: skip
 MODELS = {Resource.ORDERS: Order, Resource.PRODUCTS: Product, Resource.CUSTOMERS: Customer}
 
 
@@ -117,6 +118,26 @@ def test_malformed_customer_or_product_is_fetched_again_and_resolved(simulator, 
         assert sorted(row.variants.values_list("shopify_id", flat=True)) == sorted(
             v["id"] for v in truth["variants"]
         )
+
+
+def test_malformed_collection_is_fetched_again_with_its_members_and_resolved(simulator, sim_shop):
+    # given
+    item = _dead_letter_a_malformed_record(simulator, sim_shop, Resource.COLLECTIONS, "bad_updated_at")
+    truth = next(
+        row for row in simulator.control.truth("collections", shop=sim_shop.domain)["records"]
+        if row["id"] == item.shopify_id
+    )  # fmt: skip
+    members = next(
+        row["product_ids"] for row in simulator.control.truth("collects", shop=sim_shop.domain)["memberships"]
+        if row["collection_id"] == item.shopify_id
+    )  # fmt: skip
+    # when
+    outcome = dead_letter_retry(item=item)
+    # then
+    row = Collection.objects.get(shop=sim_shop, shopify_id=item.shopify_id)
+    assert outcome == RetryOutcome.SUCCEEDED
+    assert row.shopify_updated_at == datetime.fromisoformat(truth["updated_at"])
+    assert sorted(row.members.values_list("shopify_id", flat=True)) == sorted(members)
 
 
 def test_malformed_order_deleted_in_shopify_is_soft_deleted_and_resolved(simulator, sim_shop):

@@ -13,8 +13,11 @@ from typing import Any
 
 from tests.shopsync.shopify.scripted_http import Reply, ScriptedServer
 
-GID_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product"}
-CHILD_TYPES = {"orders": ("lineItems", "LineItem"), "products": ("variants", "ProductVariant")}
+GID_TYPES = {"orders": "Order", "customers": "Customer", "products": "Product", "collections": "Collection"}
+CHILD_TYPES = {
+    "orders": ("lineItems", "LineItem"), "products": ("variants", "ProductVariant"),
+    "collections": ("products", "Product"),
+}  # fmt: skip
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -39,7 +42,7 @@ class FakeShopify:
     server: ScriptedServer
     api_version: str = "2026-01"
     records: dict[str, dict[int, dict]] = field(
-        default_factory=lambda: {"orders": {}, "customers": {}, "products": {}}
+        default_factory=lambda: {"orders": {}, "customers": {}, "products": {}, "collections": {}}
     )
     operations: dict[str, Operation] = field(default_factory=dict)
     # The next bulk operation reports RUNNING with these root counts before it finishes.
@@ -78,7 +81,8 @@ class FakeShopify:
             self._next_id += 1
             kid_type = CHILD_TYPES[resource][1]
             kid = {"id": f"gid://shopify/{kid_type}/{self._next_id}"}
-            kid |= {"quantity": 1} if resource == "orders" else {"title": "Default", "price": "9.99"}
+            if resource != "collections":  # a member is only its product's id
+                kid |= {"quantity": 1} if resource == "orders" else {"title": "Default", "price": "9.99"}
             kids.append(kid)
         self.records[resource][shopify_id] = {"node": node, "children": kids}
         return shopify_id

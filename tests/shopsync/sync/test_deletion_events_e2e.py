@@ -54,7 +54,9 @@ def test_an_incremental_run_soft_deletes_exactly_what_shopify_deleted_while_its_
     shop = sim_shop()
     assert _run_inline(shop).status == SyncSession.Status.COMPLETED
     gone = _delete_in_shopify(
-        simulator, shop, {Resource.ORDERS: 5, Resource.CUSTOMERS: 2, Resource.PRODUCTS: 3}
+        simulator,
+        shop,
+        {Resource.ORDERS: 5, Resource.CUSTOMERS: 2, Resource.PRODUCTS: 3, Resource.COLLECTIONS: 1},
     )
     # when
     session = _run_inline(shop, kind="incremental")
@@ -65,7 +67,7 @@ def test_an_incremental_run_soft_deletes_exactly_what_shopify_deleted_while_its_
         truth = simulator.control.truth(resource.value, shop=shop.sim_domain)
         assert _live_ids(shop, resource) == sorted(row["id"] for row in truth["records"]), resource
     assert sorted((job.resource, job.deleted) for job in session.jobs.all()) == [
-        ("customers", 2), ("orders", 5), ("products", 3)
+        ("collections", 1), ("customers", 2), ("orders", 5), ("products", 3)
     ]  # fmt: skip
     # Orders by id only: a deleted product's old line items lose their product id in Shopify's
     # rendering without the order's updatedAt moving (shopify_sim/README.md), which no incremental
@@ -91,8 +93,8 @@ def test_a_second_run_reads_the_deletions_again_in_its_overlap_but_applies_nothi
     second = _run_inline(shop, kind="incremental")
     # then
     assert second.status == SyncSession.Status.COMPLETED, second.error
-    assert [job.deleted for job in first.jobs.order_by("resource")] == [0, 2, 1]
-    assert [job.deleted for job in second.jobs.order_by("resource")] == [0, 0, 0]
+    assert [job.deleted for job in first.jobs.order_by("resource")] == [0, 0, 2, 1]
+    assert [job.deleted for job in second.jobs.order_by("resource")] == [0, 0, 0, 0]
     for resource, ids in gone.items():
         stored = declaration_for(resource).model.objects.filter(shop=shop, deleted_at__isnull=False)
         assert dict(stored.values_list("shopify_id", "deleted_at")) == deleted_at[resource]

@@ -7,6 +7,8 @@ from django.db import connection
 from django.dispatch import receiver
 
 from shopsync.models import (
+    Collection,
+    CollectionProduct,
     Customer,
     FailedSyncItem,
     LineItem,
@@ -37,6 +39,7 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     order_ids = [fake_shopify.add("orders", children=3) for _ in range(5)]
     [fake_shopify.add("customers") for _ in range(4)]
     [fake_shopify.add("products", children=2) for _ in range(3)]
+    [fake_shopify.add("collections", children=3) for _ in range(2)]  # three members each
     signals = []
 
     @receiver(shop_data_changed)
@@ -54,8 +57,10 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     assert LineItem.objects.filter(shop=fake_shopify.shop).count() == 15
     assert Customer.objects.filter(shop=fake_shopify.shop).count() == 4
     assert (Product.objects.count(), ProductVariant.objects.count()) == (3, 6)
+    assert (Collection.objects.count(), CollectionProduct.objects.count()) == (2, 6)
     jobs = {job.resource: job for job in session.jobs.all()}
     assert {r: (j.status, j.synced, j.total, j.created) for r, j in jobs.items()} == {
+        "collections": ("completed", 2, 2, 2),
         "orders": ("completed", 5, 5, 5),
         "customers": ("completed", 4, 4, 4),
         "products": ("completed", 3, 3, 3),
@@ -63,13 +68,14 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     fake_shopify.shop.refresh_from_db()
     assert fake_shopify.shop.cutover_at == session.started_at
     assert set(SyncCursor.objects.values_list("resource", "updated_at", "shopify_id")) == {
-        (r, session.started_at, 0) for r in ("orders", "customers", "products")
+        (r, session.started_at, 0) for r in ("orders", "customers", "products", "collections")
     }
     assert session.message == (
-        "Sync complete: customers 4 (4 new, 0 updated), orders 5 (5 new, 0 updated), products 3 (3 new, 0 updated)."
+        "Sync complete: collections 2 (2 new, 0 updated), customers 4 (4 new, 0 updated), orders 5 (5 new, "
+        "0 updated), products 3 (3 new, 0 updated)."
     )
     assert [(s["session_id"], sorted(s["resources"])) for s in signals] == [
-        (session.pk, ["customers", "orders", "products"])
+        (session.pk, ["collections", "customers", "orders", "products"])
     ]
 
 

@@ -190,8 +190,10 @@ def test_product_fields_agree_with_truth(sim, shop):
         assert Decimal(node["priceRangeV2"]["maxVariantPrice"]["amount"]) == max(prices)
         assert node["totalVariants"] == len(rest["variants"])
         assert node["isGiftCard"] is False and node["seo"] == {"title": None, "description": None}
-        assert node["featuredMedia"] is None and node["mediaCount"] == {"count": 0, "precision": "EXACT"}
-        assert node["media"]["nodes"] == []
+        images = [f"gid://shopify/MediaImage/{image['id']}" for image in rest["images"]]
+        assert node["featuredMedia"] == ({"id": images[0]} if images else None)
+        assert node["mediaCount"] == {"count": len(images), "precision": "EXACT"}
+        assert [m["id"] for m in node["media"]["nodes"]] == images[:3]
         in_collections = sorted(
             m["collection_id"] for m in memberships if int(node["legacyResourceId"]) in m["product_ids"]
         )
@@ -380,7 +382,7 @@ def test_shop_features_and_domain_in_shopifys_types(sim, shop):
     assert features["paypalExpressSubscriptionGatewayStatus"] == "DISABLED"
 
 
-def test_bulk_exports_the_new_fields_and_empty_connections(sim, shop):
+def test_bulk_exports_the_new_fields_and_the_media(sim, shop):
     # given
     expected = {r["id"]: r["record"] for r in truth(sim, shop, "products", full=True)["records"]}
     query = """{ products { edges { node { id hasOnlyDefaultVariant priceRangeV2 { minVariantPrice { amount } }
@@ -390,7 +392,7 @@ def test_bulk_exports_the_new_fields_and_empty_connections(sim, shop):
     started = start(sim, query, shop.token, shop.domain)
     done = wait(sim, started["bulkOperation"]["id"], shop.token, shop.domain)
     lines = [orjson.loads(line) for line in requests.get(done["url"], timeout=30).content.splitlines()]
-    # then: products inline their objects, variants are children; media adds no lines (none exist)
+    # then: products inline their objects, variants and images are children
     assert started["userErrors"] == []
     parents = {int(line["id"].rsplit("/", 1)[1]): line for line in lines if "__parentId" not in line}
     children = [line for line in lines if "__parentId" in line]
@@ -399,6 +401,10 @@ def test_bulk_exports_the_new_fields_and_empty_connections(sim, shop):
         prices = [Decimal(v["price"]) for v in expected[product_id]["variants"]]
         assert Decimal(line["priceRangeV2"]["minVariantPrice"]["amount"]) == min(prices)
     variants = {v["id"]: v for p in expected.values() for v in p["variants"]}
+    images = {i["id"]: p["id"] for p in expected.values() for i in p["images"]}
+    media = [c for c in children if c["id"].startswith("gid://shopify/MediaImage/")]
+    children = [c for c in children if c not in media]
+    assert {int(c["id"].rsplit("/", 1)[1]): int(c["__parentId"].rsplit("/", 1)[1]) for c in media} == images
     assert {int(c["id"].rsplit("/", 1)[1]) for c in children} == set(variants)
     for child in children:
         variant = variants[int(child["id"].rsplit("/", 1)[1])]

@@ -101,7 +101,7 @@ def test_random_deliveries_never_fail_and_unsigned_ones_are_never_stored(
 
 # --- signed deliveries of every handled topic, received over HTTP and then processed -----------------
 
-ORDER_ID, PRODUCT_ID, CUSTOMER_ID = 1001, 7, 42
+ORDER_ID, PRODUCT_ID, CUSTOMER_ID, COLLECTION_ID = 1001, 7, 42, 480
 BASES: dict[str, Callable[[], object]] = {
     "orders/create": lambda: order_payload(ORDER_ID, version=1),
     "orders/updated": lambda: order_payload(ORDER_ID, version=1),
@@ -127,6 +127,20 @@ BASES: dict[str, Callable[[], object]] = {
     "products/create": lambda: product_payload(PRODUCT_ID, version=1),
     "products/update": lambda: product_payload(PRODUCT_ID, version=1),
     "products/delete": lambda: {"id": PRODUCT_ID},
+    "collections/create": lambda: {
+        "id": COLLECTION_ID,
+        "title": "Sale",
+        "updated_at": at(0),
+        "sort_order": "manual",
+    },
+    "collections/update": lambda: {
+        "id": COLLECTION_ID,
+        "title": "Sale",
+        "updated_at": at(0),
+        "disjunctive": False,
+        "rules": [{"column": "tag", "relation": "equals", "condition": "sale"}],
+    },
+    "collections/delete": lambda: {"id": COLLECTION_ID, "published_scope": "web"},
     "app/uninstalled": lambda: {"id": 954889, "name": "Acme", "myshopify_domain": "fuzz.myshopify.com"},
     "bulk_operations/finish": lambda: {
         "admin_graphql_api_id": "gid://shopify/BulkOperation/720918",
