@@ -1,6 +1,6 @@
 """The oracle: the simulator's truth (full REST records, parsed with the product's own REST parsers)
 against our rows, field by field, every child the resource declarations list included (line items,
-transactions, variants, options, images, a collection's members).
+transactions, variants, options, images, a collection's members), and their children at any depth.
 
 A child the REST record does not carry (an order's transactions: REST orders never embed them) is
 read from the simulator's truth for that child (`truth/<child name>`), grouped by its parent's id."""
@@ -119,15 +119,24 @@ def our_records(*, shop: Shop, resource: str) -> tuple[dict[int, dict], set[int]
 
 
 def _our_children(*, shop: Shop, child: ChildDeclaration) -> dict[int, list[dict]]:
+    """{parent row id: [child as a record dict]}, each child's own children (a refund's line items)
+    nested in it, sorted by id, as the truth's parsed records hold them."""
     by_parent: dict[int, list[dict]] = defaultdict(list)
-    child_names = [f.name for f in dataclasses.fields(child.record_type)]
-    for row in child.model.objects.filter(shop=shop).values(child.parent_column, *child_names):
+    nested = {grandchild.name for grandchild in child.children}
+    child_names = [f.name for f in dataclasses.fields(child.record_type) if f.name not in nested]
+    own = {grandchild.name: _our_children(shop=shop, child=grandchild) for grandchild in child.children}
+    for row in child.model.objects.filter(shop=shop).values("pk", child.parent_column, *child_names):
+        pk = row.pop("pk")
+        for name, rows in own.items():
+            row[name] = sorted(rows.get(pk, []), key=lambda c: c["shopify_id"])
         by_parent[row.pop(child.parent_column)].append(row)
     return by_parent
 
 
-def mirror_compare(control, *, shop: Shop, resource: str) -> ResourceComparison:
-    truth, truth_deleted = truth_records(control, shop_domain=shop.domain, resource=resource)
+def mirror_compare(control, *, shop: Shop, resource: str, shop_domain: str = "") -> ResourceComparison:
+    """Our rows of `shop` against the simulator's truth of `shop_domain` (by default the shop's own
+    domain; a test shop on the shared session simulator names its store apart)."""
+    truth, truth_deleted = truth_records(control, shop_domain=shop_domain or shop.domain, resource=resource)
     ours, ours_deleted = our_records(shop=shop, resource=resource)
     comparison = ResourceComparison(
         resource=resource,
@@ -159,8 +168,15 @@ def _canonical(record: Any, resource: str) -> dict:
     for name in KNOWN_GAPS.get(resource, ()):
         data.pop(name)
     for child in DECLARATIONS[resource].children:
-        data[child.name] = sorted(data[child.name] or [], key=lambda c: c["shopify_id"])
+        data[child.name] = _sorted_children(data[child.name] or [], child)
     return data
+
+
+def _sorted_children(items: list[dict], child: ChildDeclaration) -> list[dict]:
+    for item in items:
+        for grandchild in child.children:
+            item[grandchild.name] = _sorted_children(item[grandchild.name] or [], grandchild)
+    return sorted(items, key=lambda c: c["shopify_id"])
 
 
 def _field_diff(expected: dict, actual: dict) -> dict[str, Any]:

@@ -73,8 +73,8 @@ def test_an_incremental_delta_at_the_threshold_is_read_by_one_bulk_query_over_it
 
 def test_a_delta_under_the_threshold_is_paged(fake_shopify, settings):
     # given
-    settings.SYNC_BULK_DELTA_THRESHOLD = 9
-    ids = _changed_after_initial(fake_shopify, orders=20, changed=8)
+    settings.SYNC_BULK_DELTA_THRESHOLD = 6
+    ids = _changed_after_initial(fake_shopify, orders=20, changed=5)  # one page: orders pages hold 7
     # when
     session = _run(fake_shopify, "incremental", ["orders"])
     # then
@@ -82,10 +82,10 @@ def test_a_delta_under_the_threshold_is_paged(fake_shopify, settings):
     job = session.jobs.get()
     assert _bulk_searches(fake_shopify) == []
     assert len(fake_shopify.page_requests()) == 1
-    assert (job.synced, job.bulk_rounds) == (8, 0)
+    assert (job.synced, job.bulk_rounds) == (5, 0)
     assert (
         sorted(Order.objects.filter(note__startswith="changed").values_list("shopify_id", flat=True))
-        == ids[:8]
+        == ids[:5]
     )
 
 
