@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from shopsync.models import Shop, SyncSession
 
 SYNC_COMPLETE = (
-    "Sync complete. Customers: 40 new, 0 updated, 0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. "
-    "Products: 10 new, 0 updated, 0 unchanged."
+    "Sync complete. Collections: 8 new, 0 updated, 0 unchanged. Customers: 40 new, 0 updated, 0 unchanged. "
+    "Orders: 60 new, 0 updated, 0 unchanged. Products: 10 new, 0 updated, 0 unchanged."
 )
 
 

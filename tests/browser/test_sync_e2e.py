@@ -59,8 +59,8 @@ def test_sync_now_twice_runs_one_session_whose_count_rises_to_the_completion_toa
     screenshot("running")
     toast = page.locator("#toasts .toast--success .toast__text")
     expect(toast).to_have_text(
-        "Sync complete. Customers: 40 new, 0 updated, 0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. "
-        "Products: 10 new, 0 updated, 0 unchanged.",
+        "Sync complete. Collections: 8 new, 0 updated, 0 unchanged. Customers: 40 new, 0 updated, "
+        "0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. Products: 10 new, 0 updated, 0 unchanged.",
         timeout=90_000,
     )
     screenshot("complete-toast")
@@ -106,7 +106,7 @@ def test_local_note_is_kept_when_a_resync_brings_the_customers_new_shopify_field
     page.get_by_role("button", name="Sync Now").click()
     # (the write path's own counts: the renamed customer is the one update)
     expect(page.locator("#toasts .toast--success")).to_contain_text(
-        "Sync complete. Customers: 0 new, 1 updated,", timeout=90_000
+        "Customers: 0 new, 1 updated,", timeout=90_000
     )
     resync = SyncSession.objects.filter(shop=sim_shop).order_by("-pk").first()
     wait_for_session_end(resync.pk)

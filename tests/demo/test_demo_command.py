@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from shopsync.resources import DECLARATIONS
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +42,7 @@ BANNER_TIMEOUT = 150  # venv check + migrate on a fresh SQLite file + store gene
 SYNC_TIMEOUT = 240
 CONVERGE_TIMEOUT = 90
 STOP_TIMEOUT = 20
-RESOURCES = {"orders": "shopsync_order", "customers": "shopsync_customer", "products": "shopsync_product"}
+RESOURCES = {name: declaration.model._meta.db_table for name, declaration in DECLARATIONS.items()}
 
 
 def _free_ports(count: int) -> list[int]:

@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 
+from shopsync.resources import DECLARATIONS
 from tests.fleet.conftest import HEARTBEAT_TIMEOUT_SECONDS
 from tests.fleet.fleet import Fleet
 from tests.processes import wait_until
@@ -53,9 +54,9 @@ def test_a_worker_host_cut_off_mid_backfill_hands_the_sync_to_the_other_host_and
     mirror = json.loads(
         fleet.run("web", [sys.executable, "-m", "tests.fleet.probe", shop, fleet.simulator_url])
     )
-    assert {resource: report["exact"] for resource, report in mirror.items()} == {
-        "orders": True, "customers": True, "products": True
-    }, "\n".join(report["summary"] for report in mirror.values())  # fmt: skip
+    assert {resource: report["exact"] for resource, report in mirror.items()} == dict.fromkeys(
+        DECLARATIONS, True
+    ), "\n".join(report["summary"] for report in mirror.values())
     assert [mirror[resource]["ours_live"] for resource in ("orders", "customers", "products")] == [
         fleet.simulator_options[resource] for resource in ("orders", "customers", "products")
     ]

@@ -19,6 +19,7 @@ from django.db import close_old_connections
 
 from shopsync.models import Shop, SyncSession
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
+from shopsync.resources import DECLARATIONS
 from shopsync.selectors import SyncStatus, sync_status_get
 from shopsync.services.sync import SyncInputError, ensure_sync, sync_session_clear, sync_session_run
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--shop", required=True, help="NAME.myshopify.com")
         parser.add_argument("--mode", default=SyncKind.INCREMENTAL, choices=SyncKind.values)
-        parser.add_argument("--resources", default="orders,customers,products", help="comma-separated")
+        parser.add_argument(
+            "--resources", default=",".join(DECLARATIONS), help="comma-separated (default: every resource)"
+        )
         parser.add_argument(
             "--days", type=int, default=None, help="populate: only records created in the last N days"
         )
