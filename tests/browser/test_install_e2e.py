@@ -43,7 +43,8 @@ def test_install_connects_the_store_registers_webhooks_and_runs_one_initial_sync
     page.get_by_label("API URL (development only)").fill(sim_store.api_base_url)
     screenshot("connect-form")
     # when: Connect store -> Shopify's authorize page (auto-approved) -> our callback
-    page.get_by_role("button", name="Connect store").click()
+    # (the callback registers every webhook topic with Shopify before it answers: seconds on a busy machine)
+    page.get_by_role("button", name="Connect store").click(timeout=60_000)
     # then
     page.wait_for_url(f"{app_url}/?shop={sim_store.domain}")
     expect(

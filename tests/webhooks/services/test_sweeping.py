@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 
-import pytest
 from django.utils import timezone
 
 from tests.processes import celery_app_broker
@@ -68,13 +68,13 @@ def test_sweep_queues_at_most_one_batch_oldest_first(shop):
     assert result.queued_ids == tuple(ids[:3])
 
 
-# Migration 0002 writes the schedule: the data is reloaded for this test (serialized_rollback), as
-# a transactional test run before it on the same worker leaves the tables empty.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_sweeper_is_scheduled_every_minute_in_beat():
-    # given
+def test_the_sweeper_is_scheduled_every_minute_in_beat(db):
+    # given: migration 0002's data, written again (idempotent), since a transactional test run earlier
+    # on the same worker leaves the tables empty
+    from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
+    import_module("webhooks.migrations.0002_sweeper_schedule").schedule_sweeper(apps, None)
     # when
     task = PeriodicTask.objects.get(task="webhooks.tasks.webhook_logs_sweep_task")
     # then
