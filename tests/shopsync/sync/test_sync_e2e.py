@@ -3,25 +3,19 @@ and (where a worker matters) a real `celery worker` subprocess."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import datetime
 
 import pytest
 from django.utils import timezone
 
-from shopsync.models import Collection, Customer, FailedSyncItem, LineItem, Order, Product, SyncSession
-from shopsync.payloads.catalogue import CollectionProductRecord
-from shopsync.payloads.rest import parse_transaction_rest
-from shopsync.resources import Resource, declaration_for
+from shopsync.models import Customer, FailedSyncItem, LineItem, Order, SyncSession
+from shopsync.resources import Resource
 from shopsync.services.sync import ensure_sync, sync_session_run, sync_watchdog
 from tests.convergence.mirror import mirror_compare
 from tests.processes import database_connections_cut
 
 pytestmark = pytest.mark.e2e
-
-MODELS = {Resource.ORDERS: Order, Resource.CUSTOMERS: Customer, Resource.PRODUCTS: Product,
-          Resource.COLLECTIONS: Collection}  # fmt: skip
 
 
 def _run_inline(shop, kind="initial", **options):
@@ -29,47 +23,6 @@ def _run_inline(shop, kind="initial", **options):
     sync_session_run(session_id=session.pk, task_id="e2e")
     session.refresh_from_db()
     return session
-
-
-def _db_record(resource: Resource, row) -> object:
-    """Our row as the shared record type, with every child its declaration lists, to compare with
-    the simulator's truth."""
-    declaration = declaration_for(resource)
-    children = {child.name for child in declaration.children}
-    values = {
-        f.name: getattr(row, f.name)
-        for f in dataclasses.fields(declaration.record_type)
-        if f.name not in children
-    }
-    for child in declaration.children:
-        names = [f.name for f in dataclasses.fields(child.record_type)]
-        values[child.name] = [
-            child.record_type(**{name: getattr(item, name) for name in names})
-            for item in getattr(row, child.name).all()
-        ]
-    return declaration.record_type(**values)
-
-
-def _normalised(resource: Resource, record):
-    for child in declaration_for(resource).children:
-        if getattr(record, child.name) is not None:
-            setattr(record, child.name, sorted(getattr(record, child.name), key=lambda r: r.shopify_id))
-    return record
-
-
-def _truth_transactions(simulator, shop) -> dict[int, list]:
-    """REST orders do not embed their transactions: the simulator's truth lists them apart."""
-    by_order: dict[int, list] = {}
-    for row in simulator.control.truth("transactions", full=True, shop=shop.sim_domain)["records"]:
-        by_order.setdefault(row["record"]["order_id"], []).append(parse_transaction_rest(row["record"]))
-    return by_order
-
-
-def _truth_members(simulator, shop) -> dict[int, list]:
-    memberships = simulator.control.truth("collects", shop=shop.sim_domain)["memberships"]
-    return {
-        row["collection_id"]: [CollectionProductRecord(i) for i in row["product_ids"]] for row in memberships
-    }
 
 
 def assert_db_equals_truth(simulator, shop, resources=tuple(Resource)) -> None:
