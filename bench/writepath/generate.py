@@ -1,153 +1,124 @@
-"""Generate a bulk-operation style JSONL file of orders (GraphQL shape, line items as `__parentId` lines,
-two transactions inline in each order's line), shaped like what `shopsync.payloads.graphql_fields`
-selects (`ORDER_FIELDS`, `LINE_ITEM_FIELDS`, `TRANSACTION_FIELDS`) and the simulator exports.
+"""The write-path benchmark's input: one bulk-operation JSONL export per declared resource (orders,
+customers, products, collections), made by the simulator from a store of its default mix and the
+product's own bulk queries (`shopsync.services.sync.graphql_queries.bulk_query`).
 
-Transactions follow the order's financial status, two per order (the simulator's stores average
-about 1.6): PAID = an authorization and its capture, PENDING = a declined sale and a pending one,
-REFUNDED = a sale and its refund."""
+So the files hold what an initial sync reads, field for field: orders with their transactions
+(about 1.6 each, by financial status), discount allocations, shipping and tax lines, billing
+address, note attributes and current totals inline, their line items as `__parentId` lines;
+customers with consent and their address books; products with options, variants and images;
+collections with their rules and members. A new column selected by a declaration is in the next
+files without a change here: the file names carry a digest of the queries and the store options,
+so a changed selection makes new files.
+
+    .venv/bin/python bench/writepath/generate.py --orders 200000 [--workdir DIR]
+"""
 
 from __future__ import annotations
 
 import argparse
-import random
-from datetime import UTC, datetime, timedelta
+import hashlib
+import json
+import os
+import sys
+import time
 from pathlib import Path
 
-import orjson
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
 
-BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
-ORDER_ID_BASE = 5_000_000_000_000
-LINE_ITEM_ID_BASE = 13_000_000_000_000
-TRANSACTION_ID_BASE = 5_700_000_000_000
-TRANSACTIONS_PER_ORDER = 2
-# (kind, status, error code, parent: the previous transaction) per financial status.
-TRANSACTION_PLANS = {
-    "PAID": (("AUTHORIZATION", "SUCCESS", None, False), ("CAPTURE", "SUCCESS", None, True)),
-    "PENDING": (("SALE", "FAILURE", "CARD_DECLINED", False), ("SALE", "PENDING", None, False)),
-    "REFUNDED": (("SALE", "SUCCESS", None, False), ("REFUND", "SUCCESS", None, True)),
-}
+RUN = (
+    "mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id } "
+    "userErrors { message } } }"
+)
+POLL = "query($id: ID!) { node(id: $id) { ... on BulkOperation { status errorCode url objectCount } } }"
 
 
-def _money(amount: str) -> dict:
-    return {"shopMoney": {"amount": amount, "currencyCode": "USD"}}
+def store_options(orders: int) -> dict:
+    """The simulator's store: its default mix (line items, transactions, refunds, discounts, addresses,
+    consent, options, variants, images, collections), sized as `bench/sync/bench_sync.py` sizes it."""
+    return {"orders": orders, "customers": max(100, orders // 8), "products": 2000, "seed": 42,
+            "anchor": "2026-11-01T00:00:00Z", "plan": "plus"}  # fmt: skip
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _django() -> None:
+    # The declarations import the models: Django must be set up (no database is opened here).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()
 
 
-def transactions(index: int, status: str, total: str, created: datetime) -> list[dict]:
-    """The order's transactions as `TRANSACTION_FIELDS` selects them (inline in the order's line)."""
-    made: list[dict] = []
-    for position, (kind, tx_status, error_code, has_parent) in enumerate(TRANSACTION_PLANS[status]):
-        transaction_id = TRANSACTION_ID_BASE + index * TRANSACTIONS_PER_ORDER + position
-        at = _stamp(created + timedelta(seconds=30 * position))
-        made.append(
-            {
-                "id": f"gid://shopify/OrderTransaction/{transaction_id}",
-                "kind": kind,
-                "status": tx_status,
-                "gateway": "shopify_payments",
-                "amountSet": {
-                    "presentmentMoney": {"amount": total, "currencyCode": "USD"},
-                    "shopMoney": {"amount": total, "currencyCode": "USD"},
-                },
-                "createdAt": at,
-                "processedAt": at,
-                "parentTransaction": {"id": made[-1]["id"]} if has_parent else None,
-                "errorCode": error_code,
-                "test": False,
-                "authorizationCode": f"{transaction_id % 100_000_000:08d}"
-                if tx_status == "SUCCESS"
-                else None,
-            }
-        )
-    return made
+def bulk_queries() -> dict[str, str]:
+    """Each declared resource's bulk query, as an initial sync sends it."""
+    _django()
+    from shopsync.resources import DECLARATIONS
+    from shopsync.services.sync.graphql_queries import bulk_query
+
+    return {name: bulk_query(name, None) for name in DECLARATIONS}
 
 
-def order_lines(index: int, items_per_order: int, rng: random.Random) -> list[bytes]:
-    order_id = ORDER_ID_BASE + index
-    gid = f"gid://shopify/Order/{order_id}"
-    created = BASE_TIME + timedelta(seconds=index * 7)
-    prices = [f"{rng.randint(100, 20000) / 100:.2f}" for _ in range(items_per_order)]
-    total = f"{sum(float(p) for p in prices):.2f}"
-    order = {
-        "id": gid,
-        "legacyResourceId": str(order_id),
-        "name": f"#{1001 + index}",
-        "number": 1001 + index,
-        "email": f"customer{index % 5000}@example.com",
-        "phone": None,
-        "createdAt": _stamp(created),
-        "updatedAt": _stamp(created + timedelta(minutes=5)),
-        "processedAt": _stamp(created),
-        "cancelledAt": None,
-        "cancelReason": None,
-        "closedAt": None,
-        "currencyCode": "USD",
-        "presentmentCurrencyCode": "USD",
-        "displayFinancialStatus": (status := rng.choice(["PAID", "PENDING", "REFUNDED"])),
-        "displayFulfillmentStatus": rng.choice(["FULFILLED", "UNFULFILLED"]),
-        "totalPriceSet": _money(total),
-        "subtotalPriceSet": _money(total),
-        "totalTaxSet": _money("0.00"),
-        "totalDiscountsSet": _money("0.00"),
-        "tags": ["bench", f"batch-{index % 10}"],
-        "note": None,
-        "test": False,
-        "customer": {"id": f"gid://shopify/Customer/{7_000_000 + index % 5000}"},
-        "shippingAddress": {
-            "firstName": "Ada",
-            "lastName": "Lovelace",
-            "name": "Ada Lovelace",
-            "company": None,
-            "address1": f"{index} Main St",
-            "address2": None,
-            "city": "Springfield",
-            "province": "Oregon",
-            "provinceCode": "OR",
-            "country": "United States",
-            "countryCodeV2": "US",
-            "zip": "97475",
-            "phone": None,
-        },
-        "transactions": transactions(index, status, total, created),
-    }
-    lines = [orjson.dumps(order)]
-    for position, price in enumerate(prices):
-        item_id = LINE_ITEM_ID_BASE + index * items_per_order + position
-        item = {
-            "id": f"gid://shopify/LineItem/{item_id}",
-            "sku": f"SKU-{item_id % 997}",
-            "title": f"Widget {item_id % 997}",
-            "variantTitle": "Default Title",
-            "vendor": "Acme",
-            "quantity": rng.randint(1, 5),
-            "variant": {"id": f"gid://shopify/ProductVariant/{40_000_000 + item_id % 997}"},
-            "product": {"id": f"gid://shopify/Product/{30_000_000 + item_id % 997}"},
-            "originalUnitPriceSet": _money(price),
-            "totalDiscountSet": _money("0.00"),
-            "__parentId": gid,
-        }
-        lines.append(orjson.dumps(item))
-    return lines
+def export_paths(workdir: Path, orders: int) -> dict[str, Path]:
+    """Where the exports of an `orders`-order store go: named after the queries and store options."""
+    queries = bulk_queries()
+    key = json.dumps([queries, store_options(orders)], sort_keys=True).encode()
+    digest = hashlib.sha256(key).hexdigest()[:10]
+    return {name: workdir / f"{name}-{orders}-{digest}.jsonl" for name in queries}
 
 
-def write_orders_jsonl(path: Path, *, orders: int, items_per_order: int = 3, seed: int = 1) -> Path:
-    rng = random.Random(seed)
-    with path.open("wb") as out:
-        for index in range(orders):
-            out.write(b"\n".join(order_lines(index, items_per_order, rng)) + b"\n")
-    return path
+def write_exports(workdir: Path, orders: int, *, log=print) -> dict[str, Path]:
+    """The exports of every resource (made once: existing files are reused)."""
+    paths = export_paths(workdir, orders)
+    if all(path.exists() for path in paths.values()):
+        return paths
+    workdir.mkdir(parents=True, exist_ok=True)
+    from shopify_sim.testing import start_simulator
+
+    queries = bulk_queries()
+    started = time.monotonic()
+    sim = start_simulator(startup_timeout=3600, data_dir=str(workdir / "store"), quiet=True,
+                          **store_options(orders))  # fmt: skip
+    log(f"simulator ready in {time.monotonic() - started:.1f} s")
+    try:
+        for name, path in paths.items():
+            _export(sim, queries[name], path)
+            log(f"{name}: {path.stat().st_size / 1e6:.1f} MB in {path}")
+    finally:
+        sim.stop()
+    return paths
+
+
+def _export(sim, query: str, path: Path) -> None:
+    import requests
+
+    answer = sim.graphql(RUN, {"q": query}).json()["data"]["bulkOperationRunQuery"]
+    if answer["userErrors"]:
+        raise RuntimeError(f"bulk query refused: {answer['userErrors']}")
+    operation = answer["bulkOperation"]["id"]
+    while (node := sim.graphql(POLL, {"id": operation}).json()["data"]["node"])["status"] in (
+        "CREATED",
+        "RUNNING",
+    ):
+        time.sleep(0.2)
+    if node["status"] != "COMPLETED":
+        raise RuntimeError(f"bulk export {node['status']}: {node.get('errorCode')}")
+    partial = path.with_suffix(".part")
+    with partial.open("wb") as out:
+        if node["url"]:  # no url: nothing to export
+            with requests.get(node["url"], stream=True, timeout=600) as response:
+                response.raise_for_status()
+                for chunk in response.iter_content(1 << 20):
+                    out.write(chunk)
+    partial.rename(path)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("path", type=Path)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orders", type=int, default=200_000)
-    parser.add_argument("--items", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/shopsync-bench-writepath"))
     args = parser.parse_args()
-    write_orders_jsonl(args.path, orders=args.orders, items_per_order=args.items)
+    write_exports(args.workdir, args.orders)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
-"""Write-path benchmark: bulk JSONL of orders -> PostgreSQL, through the real write path vs a raw COPY.
+"""Write-path benchmark: bulk JSONL exports of a whole store -> PostgreSQL, through the real write path
+vs a raw COPY of the same rows.
 
     .venv/bin/python bench/writepath/run.py --orders 200000 --runs 3
 
-(a) writepath: stream the file, validate every line (`read_bulk_jsonl`), write each batch with
-    `orders_upsert` (COPY into temp tables + merge statements, one transaction per batch). A reader
-    thread parses the next batch while the database merges the current one.
-(b) baseline: parse each line with orjson and COPY the same rows straight into the same tables
-    (orders, line items, transactions): no validation, no merge, no conflict handling.
+The input (`generate.py`): the simulator's store of `--orders` orders (its default mix; customers
+one per 8 orders, 2,000 products, its collections), exported by the product's own bulk queries, one
+file per declared resource, made once into `--workdir` and reused.
+(a) writepath: each file through the product's bulk pipeline (`bulk_batches`: validation and record
+    building in a parsing child process, COPY text handed to the writer), each batch written with
+    `records_upsert` (COPY into stage tables + merge statements, one transaction per batch).
+(b) baseline (`baseline.py`): parse each line with orjson and COPY the same rows straight into the
+    same tables (every table the write path writes): no validation, no merge, no conflict handling.
 Each run is a fresh child process against freshly truncated tables in a dedicated database; the
 child reports its wall time and peak RSS (ru_maxrss). After each run the parent counts the rows of
-every table and takes a digest of their content (`table_digests`): both sides must write the same
-rows, or the run fails. Medians and the ratio are printed as JSON.
+every table and takes a digest of each column (`baseline.table_digests`): both sides must write
+the files' rows and the same content, or the run fails, naming the column. `orders_per_second` is
+the store's orders over the whole store's time; the ratio is baseline time / write-path time.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import baseline  # noqa: E402
+
 DEFAULT_DATABASE = "shopsync_bench_writepath"
 PG = "postgres://postgres@127.0.0.1:5432"
 SHOP_DOMAIN = "bench.myshopify.com"
@@ -47,12 +54,13 @@ def _django(database: str) -> None:
 def _shop():
     from shopsync.models import Shop
 
-    return Shop.objects.get(domain=SHOP_DOMAIN)
+    return Shop.objects.get_or_create(domain=SHOP_DOMAIN, defaults={"name": "bench", "currency": "USD"})[0]
 
 
-def child_writepath(path: Path, batch_size: int, parse: str) -> int:
-    """The product's bulk pipeline: `bulk_batches` parses (in a child process, as a sync of a large
-    export on PostgreSQL does, or in a thread), `records_upsert` writes each batch in its transaction."""
+def child_writepath(paths: dict[str, Path], batch_size: int, parse: str) -> dict[str, int]:
+    """The product's bulk pipeline, resource after resource: `bulk_batches` parses (in a child
+    process, as a sync of a large export on PostgreSQL does, or in a thread), `records_upsert` writes
+    each batch in its transaction."""
     from django.db import transaction
 
     from shopsync.resources import Resource
@@ -60,16 +68,21 @@ def child_writepath(path: Path, batch_size: int, parse: str) -> int:
     from shopsync.services.upsert import records_upsert
 
     shop = _shop()
-    written = 0
-    with path.open("rb") as file:
-        batches = bulk_batches(
-            _blocks(file), resource=Resource.ORDERS, batch_size=batch_size, in_child=parse == "process"
-        )
-        for batch in batches:
-            if batch.errors:
-                raise RuntimeError(batch.errors[0].message)
-            with transaction.atomic():
-                written += records_upsert(shop=shop, resource=Resource.ORDERS, records=batch.records).created
+    written = {}
+    for name, path in paths.items():
+        resource = Resource(name)
+        written[name] = 0
+        with path.open("rb") as file:
+            batches = bulk_batches(
+                _blocks(file), resource=resource, batch_size=batch_size, in_child=parse == "process"
+            )
+            for batch in batches:
+                if batch.errors:
+                    raise RuntimeError(batch.errors[0].message)
+                with transaction.atomic():
+                    written[name] += records_upsert(
+                        shop=shop, resource=resource, records=batch.records
+                    ).created
     return written
 
 
@@ -86,148 +99,20 @@ def _blocks(file, size: int = 1 << 20):
         yield pending + b"\n"
 
 
-def child_baseline(path: Path, batch_size: int) -> int:
-    import orjson
-    from django.db import connection, transaction
+def child_baseline(paths: dict[str, Path], batch_size: int) -> dict[str, int]:
+    """orjson + COPY of the same rows into every table the write path writes (`baseline.py`)."""
+    from django.db import connection
 
     shop = _shop()
+    # The row builders are compiled (and checked against each file's first nodes) before the clock.
+    tables = {name: baseline.resource_tables(name, shop.pk) for name in paths}
+    for name, path in paths.items():
+        baseline.compile_tables(tables[name], path)
     connection.ensure_connection()
     cursor = connection.connection.cursor()
-    cursor.execute("SELECT nextval(pg_get_serial_sequence('shopsync_order', 'id'))")
-    next_id = cursor.fetchone()[0]
-    orders: list[tuple] = []
-    items: list[tuple] = []
-    payments: list[tuple] = []
-    written = 0
-    with path.open("rb") as lines:
-        for line in lines:
-            node = orjson.loads(line)
-            if "__parentId" in node:
-                items.append(_baseline_item(shop.pk, next_id - 1, node))
-                continue
-            if len(orders) >= batch_size:
-                written += _baseline_copy(cursor, orders, items, payments)
-                orders, items, payments = [], [], []
-            orders.append(_baseline_order(shop.pk, next_id, node))
-            payments += [_baseline_transaction(shop.pk, next_id, t) for t in node.get("transactions") or ()]
-            next_id += 1
-    written += _baseline_copy(cursor, orders, items, payments)
-    transaction.commit()
-    return written
-
-
-ORDER_COLUMNS = [
-    "id",
-    "shop_id",
-    "shopify_id",
-    "shopify_created_at",
-    "shopify_updated_at",
-    "synced_at",
-    "name",
-    "order_number",
-    "email",
-    "phone",
-    "customer_shopify_id",
-    "currency",
-    "presentment_currency",
-    "financial_status",
-    "fulfillment_status",
-    "processed_at",
-    "cancelled_at",
-    "cancel_reason",
-    "closed_at",
-    "total_price",
-    "subtotal_price",
-    "total_tax",
-    "total_discounts",
-    "tags",
-    "note",
-    "test",
-    "shipping_address",
-    "is_historical",
-]
-ITEM_COLUMNS = [
-    "shop_id",
-    "order_id",
-    "shopify_id",
-    "product_shopify_id",
-    "variant_shopify_id",
-    "sku",
-    "title",
-    "variant_title",
-    "vendor",
-    "quantity",
-    "price",
-    "total_discount",
-]
-TRANSACTION_COLUMNS = [
-    "shop_id",
-    "order_id",
-    "shopify_id",
-    "kind",
-    "status",
-    "gateway",
-    "amount",
-    "currency",
-    "parent_transaction_shopify_id",
-    "processed_at",
-    "shopify_created_at",
-    "error_code",
-    "test",
-    "authorization_code",
-]
-
-
-def _amount(bag: dict | None):
-    return bag["shopMoney"]["amount"] if bag else None
-
-
-def _tail(gid: str | None):
-    return gid.rsplit("/", 1)[1] if gid else None
-
-
-def _baseline_order(shop_id: int, pk: int, n: dict) -> tuple:
-    import orjson
-
-    return (
-        pk, shop_id, _tail(n["id"]), n["createdAt"], n["updatedAt"], n["updatedAt"], n["name"], n.get("number"),
-        n["email"], n["phone"], _tail((n.get("customer") or {}).get("id")), n["currencyCode"],
-        n["presentmentCurrencyCode"], n["displayFinancialStatus"], n["displayFulfillmentStatus"],
-        n["processedAt"], n["cancelledAt"], n["cancelReason"], n["closedAt"], _amount(n["totalPriceSet"]),
-        _amount(n["subtotalPriceSet"]), _amount(n["totalTaxSet"]), _amount(n["totalDiscountsSet"]),
-        orjson.dumps(n["tags"]).decode(), n["note"], n["test"], orjson.dumps(n["shippingAddress"]).decode(), False,
-    )  # fmt: skip
-
-
-def _baseline_item(shop_id: int, order_pk: int, n: dict) -> tuple:
-    return (
-        shop_id, order_pk, _tail(n["id"]), _tail((n.get("product") or {}).get("id")),
-        _tail((n.get("variant") or {}).get("id")), n.get("sku"), n.get("title"), n.get("variantTitle"),
-        n.get("vendor"), n["quantity"], _amount(n.get("originalUnitPriceSet")), _amount(n.get("totalDiscountSet")),
-    )  # fmt: skip
-
-
-def _baseline_transaction(shop_id: int, order_pk: int, n: dict) -> tuple:
-    # The presentment money, as the write path stores it (REST's `amount` / `currency`).
-    money = (n.get("amountSet") or {}).get("presentmentMoney") or {}
-    return (
-        shop_id, order_pk, _tail(n["id"]), n["kind"], n.get("status"), n.get("gateway"), money.get("amount"),
-        money.get("currencyCode"), _tail((n.get("parentTransaction") or {}).get("id")), n.get("processedAt"),
-        n.get("createdAt"), n.get("errorCode"), n.get("test"), n.get("authorizationCode"),
-    )  # fmt: skip
-
-
-def _baseline_copy(cursor, orders: list[tuple], items: list[tuple], payments: list[tuple]) -> int:
-    for table, columns, rows in (
-        ("shopsync_order", ORDER_COLUMNS, orders),
-        ("shopsync_lineitem", ITEM_COLUMNS, items),
-        ("shopsync_ordertransaction", TRANSACTION_COLUMNS, payments),
-    ):
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    cursor.connection.commit()
-    return len(orders)
+    started = time.perf_counter()
+    written = {name: baseline.load(cursor, tables[name], path, batch_size) for name, path in paths.items()}
+    return written, time.perf_counter() - started
 
 
 def run_child(args: argparse.Namespace) -> None:
@@ -239,21 +124,22 @@ def run_child(args: argparse.Namespace) -> None:
     # The writer thread mostly waits on PostgreSQL; when a result arrives it should get the GIL back
     # from the parsing thread quickly rather than after the default 5 ms.
     sys.setswitchinterval(args.switch_interval)
+    paths = {name: Path(file) for name, file in json.loads(args.files).items()}
     server_before = _server_cpu_seconds()
-    started = time.perf_counter()
     if args.child == "writepath":
-        orders = child_writepath(Path(args.file), args.batch_size, args.parse)
+        started = time.perf_counter()
+        roots = child_writepath(paths, args.batch_size, args.parse)
+        seconds = time.perf_counter() - started
     else:
-        orders = child_baseline(Path(args.file), args.batch_size)
-    seconds = time.perf_counter() - started
+        roots, seconds = child_baseline(paths, args.batch_size)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The parsing child's CPU counts too (it has exited by now).
     parser_cpu = children.ru_utime + children.ru_stime
     cpu = usage.ru_utime + usage.ru_stime + parser_cpu
     server_cpu = _server_cpu_seconds() - server_before
-    figures = {"orders": orders, "seconds": seconds, "cpu_seconds": cpu, "parser_cpu_seconds": parser_cpu,
-               "server_cpu_seconds": server_cpu}  # fmt: skip
+    figures = {"orders": roots.get("orders", 0), "roots": roots, "seconds": seconds, "cpu_seconds": cpu,
+               "parser_cpu_seconds": parser_cpu, "server_cpu_seconds": server_cpu}  # fmt: skip
     peak = {"peak_rss_mb": usage.ru_maxrss / 1024, "child_peak_rss_mb": children.ru_maxrss / 1024}
     print(json.dumps({**figures, **peak}))
 
@@ -285,99 +171,54 @@ def prepare_database(database: str) -> None:
 
 
 def reset_tables(database: str) -> None:
-    sql = (
-        "TRUNCATE shopsync_ordertransaction, shopsync_lineitem, shopsync_order, shopsync_shop "
-        "RESTART IDENTITY CASCADE; "
-        f"INSERT INTO shopsync_shop (created_at, updated_at, domain, name, api_base_url, api_version, "
-        f"access_token, refresh_token, scopes, currency, status) VALUES (now(), now(), '{SHOP_DOMAIN}', "
-        f"'bench', '', '2026-01', '', '', '', 'USD', 'installed'); CHECKPOINT;"
-    )
+    """Empty every table (the shop's records go with it) and checkpoint, so each run starts alike."""
+    sql = "TRUNCATE shopsync_shop RESTART IDENTITY CASCADE; CHECKPOINT;"
     subprocess.run(["psql", f"{PG}/{database}", "-qc", sql], check=True)
 
 
-def measure(mode: str, args: argparse.Namespace, path: Path) -> dict:
+def measure(mode: str, args: argparse.Namespace, paths: dict[str, Path]) -> dict:
     reset_tables(args.database)
-    command = [sys.executable, __file__, "--child", mode, "--file", str(path), "--database", args.database]
+    command = [sys.executable, __file__, "--child", mode, "--database", args.database]
+    command += ["--files", json.dumps({name: str(path) for name, path in paths.items()})]
     command += ["--batch-size", str(args.batch_size), "--switch-interval", str(args.switch_interval)]
     command += ["--parse", args.parse]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
-    if figures["orders"] != args.orders:
+    if "orders" in paths and figures["orders"] != args.orders:
         raise RuntimeError(f"{mode} wrote {figures['orders']} orders, expected {args.orders}")
     figures["orders_per_second"] = figures["orders"] / figures["seconds"]
-    figures["tables"] = table_digests(args.database)
+    figures["tables"] = table_digests(args.database, paths)
     return figures
 
 
-# What each table's content is compared on, both sides alike: every column the baseline writes but
-# our own (`id`, `synced_at`) and the parent's row id (the parent's Shopify id instead). The write path
-# normalises what the baseline copies as it comes: enums lower-cased, the address under REST keys
-# (compared on the keys both shapes share).
-_LOWER = {"financial_status", "fulfillment_status", "cancel_reason", "kind", "status", "error_code"}
-_ADDRESS_KEYS = ("name", "company", "address1", "address2", "city", "province", "country", "zip", "phone")
+def _tables(paths: dict[str, Path]) -> dict[str, baseline.ResourceTables]:
+    # The shop's row id only matters to the loaders; the digests and counts do not read it.
+    return {name: baseline.resource_tables(name, 0) for name in paths}
 
 
-def _compared(column: str) -> str:
-    if column in _LOWER:
-        return f"lower(t.{column})"
-    if column == "shipping_address":
-        return " || '|' || ".join(f"coalesce(t.shipping_address->>'{key}', '~')" for key in _ADDRESS_KEYS)
-    return f"t.{column}::text"
-
-
-def _digest_sql(table: str, columns: list[str], parent: tuple[str, str] | None) -> str:
-    skip = {"id", "shop_id", "synced_at", "order_id"}
-    values = [_compared(column) for column in columns if column not in skip]
-    join = ""
-    if parent:
-        values.insert(0, "p.shopify_id::text")
-        join = f" JOIN {parent[0]} AS p ON p.id = t.{parent[1]}"
-    row = " || '|' || ".join(f"coalesce({value}, '~')" for value in values)
-    return (
-        f"SELECT count(*), coalesce(md5(string_agg({row}, E'\\n' ORDER BY t.shopify_id)), '') "
-        f"FROM {table} AS t{join}"
-    )
-
-
-DIGESTS = {
-    "shopsync_order": _digest_sql("shopsync_order", ORDER_COLUMNS, None),
-    "shopsync_lineitem": _digest_sql("shopsync_lineitem", ITEM_COLUMNS, ("shopsync_order", "order_id")),
-    "shopsync_ordertransaction": _digest_sql(
-        "shopsync_ordertransaction", TRANSACTION_COLUMNS, ("shopsync_order", "order_id")
-    ),
-}
-
-
-def table_digests(database: str) -> dict[str, dict]:
-    """Rows and a content digest of every table the benchmark writes."""
+def table_digests(database: str, paths: dict[str, Path]) -> dict[str, dict]:
+    """Rows and per-column digests of every table the benchmark writes (see `baseline.digest_sql`)."""
     import psycopg
 
+    _django(database)
     found = {}
     with psycopg.connect(f"{PG}/{database}") as conn:
-        for table, sql in DIGESTS.items():
-            rows, digest = conn.execute(sql).fetchone()
-            found[table] = {"rows": rows, "md5": digest}
+        for tables in _tables(paths).values():
+            found.update(baseline.table_digests(conn, tables))
     return found
 
 
-def expected_rows(path: Path) -> dict[str, int]:
-    """Rows per table the file holds (orders, line items, transactions), counted with orjson."""
-    import orjson
-
-    counts = dict.fromkeys(DIGESTS, 0)
-    with path.open("rb") as lines:
-        for line in lines:
-            node = orjson.loads(line)
-            if "__parentId" in node:
-                counts["shopsync_lineitem"] += 1
-                continue
-            counts["shopsync_order"] += 1
-            counts["shopsync_ordertransaction"] += len(node.get("transactions") or ())
+def expected_rows(paths: dict[str, Path]) -> dict[str, int]:
+    """Rows per table the files hold, counted with orjson."""
+    _django(DEFAULT_DATABASE)
+    counts: dict[str, int] = {}
+    for name, tables in _tables(paths).items():
+        counts.update(baseline.expected_rows(tables, paths[name]))
     return counts
 
 
 def check_tables(runs: dict[str, list[dict]], expected: dict[str, int]) -> None:
-    """Every run of both sides wrote the file's rows, and the same content."""
+    """Every run of both sides wrote the files' rows, and the same content, column by column."""
     reference = runs["baseline"][0]["tables"]
     for mode, results in runs.items():
         for index, figures in enumerate(results, 1):
@@ -386,8 +227,9 @@ def check_tables(runs: dict[str, list[dict]], expected: dict[str, int]) -> None:
                     raise RuntimeError(
                         f"{mode} run {index}: {found['rows']} rows in {table}, expected {expected[table]}"
                     )
-                if found["md5"] != reference[table]["md5"]:
-                    raise RuntimeError(f"{mode} run {index}: {table} differs from the baseline's content")
+            differing = baseline.differences(figures["tables"], reference)
+            if differing:
+                raise RuntimeError(f"{mode} run {index} differs from the baseline's content in {differing}")
 
 
 def machine() -> dict:
@@ -410,35 +252,42 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--database", default=DEFAULT_DATABASE, help="dropped and recreated")
     parser.add_argument("--switch-interval", type=float, default=0.0005)
     parser.add_argument("--parse", choices=["process", "thread"], default="process")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shopsync-bench-writepath"))
+    parser.add_argument(
+        "--resources", default="", help="comma-separated, e.g. orders (default: every declared resource)"
+    )
     parser.add_argument("--child", choices=["writepath", "baseline"], help=argparse.SUPPRESS)
-    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--files", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run_child(args)
         return
-    from generate import write_orders_jsonl
+    from generate import write_exports
 
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    # v2: orders carry their transactions (an older file without them is not reused).
-    path = args.workdir / f"orders-{args.orders}-v2.jsonl"
-    if not path.exists():
-        write_orders_jsonl(path, orders=args.orders)
-    expected = expected_rows(path)
+    paths = write_exports(args.workdir, args.orders, log=lambda text: print(text, file=sys.stderr))
+    if args.resources:
+        paths = {name: paths[name] for name in args.resources.split(",")}
+    expected = expected_rows(paths)
     prepare_database(args.database)
     runs: dict[str, list[dict]] = {"writepath": [], "baseline": []}
     for _ in range(args.runs):
         for mode in ("baseline", "writepath"):
-            runs[mode].append(measure(mode, args, path))
-            print(mode, json.dumps(runs[mode][-1]), file=sys.stderr)
+            runs[mode].append(measure(mode, args, paths))
+            shown = {key: value for key, value in runs[mode][-1].items() if key != "tables"}
+            print(mode, json.dumps(shown), file=sys.stderr)
     check_tables(runs, expected)
+    for results in runs.values():
+        for figures in results:  # checked: the per-column digests need not be printed
+            figures["tables"] = {table: found["rows"] for table, found in figures["tables"].items()}
     medians = {
         mode: {
             "orders_per_second": statistics.median(r["orders_per_second"] for r in results),
+            "seconds": statistics.median(r["seconds"] for r in results),
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+            "child_peak_rss_mb": statistics.median(r["child_peak_rss_mb"] for r in results),
             "client_cpu_us_per_order": statistics.median(
                 r["cpu_seconds"] / r["orders"] * 1e6 for r in results
             ),
@@ -448,13 +297,21 @@ def main() -> None:
         }
         for mode, results in runs.items()
     }
-    ratio = medians["writepath"]["orders_per_second"] / medians["baseline"]["orders_per_second"]
+    ratio = medians["baseline"]["seconds"] / medians["writepath"]["seconds"]
+    pairs = [b["seconds"] / w["seconds"] for b, w in zip(runs["baseline"], runs["writepath"], strict=True)]
     report = {
         "machine": machine(),
-        "args": {"orders": args.orders, "batch_size": args.batch_size, "parse": args.parse},
+        "load_average": os.getloadavg(),
+        "args": {
+            "orders": args.orders,
+            "batch_size": args.batch_size,
+            "parse": args.parse,
+            "resources": list(paths),
+        },
         "rows": expected,
     }
-    print(json.dumps({**report, "runs": runs, "medians": medians, "ratio": round(ratio, 3)}, indent=2))
+    print(json.dumps({**report, "runs": runs, "medians": medians, "ratio": round(ratio, 3),
+                      "pair_ratios": [round(r, 3) for r in pairs]}, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":
