@@ -57,33 +57,44 @@ def _shop():
     return Shop.objects.get_or_create(domain=SHOP_DOMAIN, defaults={"name": "bench", "currency": "USD"})[0]
 
 
-def child_writepath(paths: dict[str, Path], batch_size: int, parse: str) -> dict[str, int]:
+def child_writepath(paths: dict[str, Path], batch_size: int, parse: str) -> tuple[dict, float, dict]:
     """The product's bulk pipeline, resource after resource: `bulk_batches` parses (in a child
-    process, as a sync of a large export on PostgreSQL does, or in a thread), `records_upsert` writes
-    each batch in its transaction."""
+    process where a sync would use one: a large export on PostgreSQL, or always / never with
+    `--parse process` / `thread`), `records_upsert` writes each batch in its transaction."""
     from django.db import transaction
 
     from shopsync.resources import Resource
-    from shopsync.services.sync.bulk_reading import bulk_batches
+    from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
     from shopsync.services.upsert import records_upsert
 
     shop = _shop()
-    written = {}
+    lines = {name: _line_count(path) for name, path in paths.items()}
+    written, seconds = {}, {}
+    started = time.perf_counter()
     for name, path in paths.items():
         resource = Resource(name)
+        in_child = parse == "process" or (
+            parse == "auto" and parse_process_wanted(expected_lines=lines[name])
+        )
         written[name] = 0
+        began = time.perf_counter()
         with path.open("rb") as file:
-            batches = bulk_batches(
-                _blocks(file), resource=resource, batch_size=batch_size, in_child=parse == "process"
-            )
-            for batch in batches:
+            for batch in bulk_batches(
+                _blocks(file), resource=resource, batch_size=batch_size, in_child=in_child
+            ):
                 if batch.errors:
                     raise RuntimeError(batch.errors[0].message)
                 with transaction.atomic():
                     written[name] += records_upsert(
                         shop=shop, resource=resource, records=batch.records
                     ).created
-    return written
+        seconds[name] = time.perf_counter() - began
+    return written, time.perf_counter() - started, seconds
+
+
+def _line_count(path: Path) -> int:
+    with path.open("rb") as file:
+        return sum(block.count(b"\n") for block in iter(lambda: file.read(1 << 24), b""))
 
 
 def _blocks(file, size: int = 1 << 20):
@@ -99,7 +110,7 @@ def _blocks(file, size: int = 1 << 20):
         yield pending + b"\n"
 
 
-def child_baseline(paths: dict[str, Path], batch_size: int) -> dict[str, int]:
+def child_baseline(paths: dict[str, Path], batch_size: int) -> tuple[dict, float, dict]:
     """orjson + COPY of the same rows into every table the write path writes (`baseline.py`)."""
     from django.db import connection
 
@@ -110,9 +121,13 @@ def child_baseline(paths: dict[str, Path], batch_size: int) -> dict[str, int]:
         baseline.compile_tables(tables[name], path)
     connection.ensure_connection()
     cursor = connection.connection.cursor()
+    written, seconds = {}, {}
     started = time.perf_counter()
-    written = {name: baseline.load(cursor, tables[name], path, batch_size) for name, path in paths.items()}
-    return written, time.perf_counter() - started
+    for name, path in paths.items():
+        began = time.perf_counter()
+        written[name] = baseline.load(cursor, tables[name], path, batch_size)
+        seconds[name] = time.perf_counter() - began
+    return written, time.perf_counter() - started, seconds
 
 
 def run_child(args: argparse.Namespace) -> None:
@@ -127,18 +142,18 @@ def run_child(args: argparse.Namespace) -> None:
     paths = {name: Path(file) for name, file in json.loads(args.files).items()}
     server_before = _server_cpu_seconds()
     if args.child == "writepath":
-        started = time.perf_counter()
-        roots = child_writepath(paths, args.batch_size, args.parse)
-        seconds = time.perf_counter() - started
+        roots, seconds, by_resource = child_writepath(paths, args.batch_size, args.parse)
     else:
-        roots, seconds = child_baseline(paths, args.batch_size)
+        roots, seconds, by_resource = child_baseline(paths, args.batch_size)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The parsing child's CPU counts too (it has exited by now).
     parser_cpu = children.ru_utime + children.ru_stime
     cpu = usage.ru_utime + usage.ru_stime + parser_cpu
     server_cpu = _server_cpu_seconds() - server_before
-    figures = {"orders": roots.get("orders", 0), "roots": roots, "seconds": seconds, "cpu_seconds": cpu,
+    by_resource = {name: round(value, 3) for name, value in by_resource.items()}
+    figures = {"orders": roots.get("orders", 0), "roots": roots, "seconds": seconds,
+               "seconds_by_resource": by_resource, "cpu_seconds": cpu,
                "parser_cpu_seconds": parser_cpu, "server_cpu_seconds": server_cpu}  # fmt: skip
     peak = {"peak_rss_mb": usage.ru_maxrss / 1024, "child_peak_rss_mb": children.ru_maxrss / 1024}
     print(json.dumps({**figures, **peak}))
@@ -254,7 +269,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="dropped and recreated")
     parser.add_argument("--switch-interval", type=float, default=0.0005)
-    parser.add_argument("--parse", choices=["process", "thread"], default="process")
+    parser.add_argument(
+        "--parse",
+        choices=["auto", "process", "thread"],
+        default="auto",
+        help="parse in a child process: as a sync decides (auto: exports of SYNC_BULK_PARSE_PROCESS_MIN_LINES "
+        "lines or more), always, or never (a thread)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/shopsync-bench-writepath"))
     parser.add_argument(
         "--resources", default="", help="comma-separated, e.g. orders (default: every declared resource)"
