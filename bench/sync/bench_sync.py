@@ -4,12 +4,14 @@ Prints one JSON line (and appends it to bench/sync/results.jsonl).
 
     .venv/bin/python bench/sync/bench_sync.py --orders 100000 [--changes 100] [--data-dir DIR]
 
-The store's orders carry their transactions (inline in each order's export line) and its products
-their options (inline) and variants with option values: the catalogue (`--products`, 2,000) is
-synced first in its own session (`products` in the output), then the orders (`initial`, the
-figure). At the end the rows of every table written are counted and checked against the exports:
-orders, line items and transactions against the orders export (the one the baseline also loads),
-products, variants and options against the products export.
+The store is the simulator's default mix: orders with their transactions, discounts, shipping and
+tax lines (inline in each order's export line) and line items; customers with consent and address
+books; products with options, variants and images; collections with members. The rest of the
+store (customers, `--products` products (2,000), collections: every declared resource but orders)
+is synced first, each in a session of its own (`other_resources` in the output), then the orders
+(`initial`, the figure). At the end the rows of every table written are counted and checked against
+the exports (per table, as `bench/writepath/run.py` counts them); the baseline loads the orders
+export into every table the write path writes for orders.
 
 - A fresh database `shopsync_bench_sync` (dropped and migrated), Redis db 9, a `celery worker
   --pool solo -Q sync` subprocess with the base settings (batch size 2,000), the simulator on a free
@@ -112,39 +114,31 @@ def session_follow(
     raise SystemExit(f"session {session.pk} still {session.status} after {timeout}s: {session.message}")
 
 
-# The tables an initial sync of orders and products writes, by the export they are counted from.
-ORDER_TABLES = ("shopsync_order", "shopsync_lineitem", "shopsync_ordertransaction")
-PRODUCT_TABLES = ("shopsync_product", "shopsync_productvariant", "shopsync_productoption")
+def _writepath():
+    """bench/writepath/run.py: its baseline, and its count of the rows an export holds per table."""
+    sys.path.insert(0, str(ROOT / "bench" / "writepath"))
+    import run as writepath
+
+    return writepath
 
 
-def table_rows() -> dict[str, int]:
+def export_rows(path: Path, resource: str) -> dict[str, int]:
+    """Rows an export file holds for each table its resource writes (every declared child)."""
+    return _writepath().expected_rows({resource: path})
+
+
+def table_rows(tables) -> dict[str, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
         found = {}
-        for table in ORDER_TABLES + PRODUCT_TABLES:
+        for table in tables:
             cursor.execute(f"SELECT count(*) FROM {table}")
             found[table] = cursor.fetchone()[0]
         # The variants' option values (`option1..3`, from `selectedOptions`) are columns, not rows.
         cursor.execute("SELECT count(*) FROM shopsync_productvariant WHERE option1 IS NOT NULL")
         found["shopsync_productvariant.option1_set"] = cursor.fetchone()[0]
     return found
-
-
-def export_rows(path: Path, tables: tuple[str, str, str], inline: str) -> dict[str, int]:
-    """Rows an export file holds for (parent, connection child, inline list child) tables."""
-    import orjson
-
-    counts = dict.fromkeys(tables, 0)
-    with path.open("rb") as lines:
-        for line in lines:
-            node = orjson.loads(line)
-            if "__parentId" in node:
-                counts[tables[1]] += 1
-                continue
-            counts[tables[0]] += 1
-            counts[tables[2]] += len(node.get(inline) or ())
-    return counts
 
 
 def export_download(url: str, path: Path) -> Path:
@@ -171,16 +165,15 @@ def initial_sync(shop, resource: str, worker_pid: int, *, timeout: float, child_
 
 
 def baseline_on_export(path: Path, orders: int, database: str) -> dict:
-    """The write-path benchmark's baseline (orjson + COPY of orders, line items and transactions, no
-    validation, no merge) over the very export this run synced (downloaded to `path`), in the same
-    run, written into the write-path benchmark's database."""
-    sys.path.insert(0, str(ROOT / "bench" / "writepath"))
-    import run as writepath
-
+    """The write-path benchmark's baseline (orjson + COPY of the orders' rows into every table the
+    write path writes for them, no validation, no merge) over the very export this run synced
+    (downloaded to `path`), in the same run, written into the write-path benchmark's database."""
+    writepath = _writepath()
     args = argparse.Namespace(database=database, batch_size=2000, switch_interval=0.0005,
                               parse="thread", orders=orders)  # fmt: skip
     writepath.prepare_database(args.database)
-    figures = writepath.measure("baseline", args, path)
+    figures = writepath.measure("baseline", args, {"orders": path})
+    figures.pop("roots"), figures.pop("seconds_by_resource")
     tables = {table: found["rows"] for table, found in figures.pop("tables").items()}
     return {**{key: round(value, 3) for key, value in figures.items()}, "tables": tables}
 
@@ -226,6 +219,7 @@ def main() -> None:
     redis.Redis.from_url(broker).delete("sync", "sync_backfill")
 
     from shopify_sim.testing import start_simulator
+    from shopsync.resources import DECLARATIONS
     from shopsync.services.sync import ensure_sync, shop_connect
 
     options = {"orders": args.orders, "customers": max(100, args.orders // 8), "products": args.products, "seed": 42,
@@ -241,20 +235,20 @@ def main() -> None:
         worker = worker_start(ROOT / "var" / "bench-sync-worker.log")
         base_rss = status_mb(worker.pid, "VmRSS")
 
-        # The catalogue first (variants and options), in a session of its own, so the orders'
-        # figures stay what they were: the orders session alone.
-        product_hwm: dict[int, float] = {}
-        job, product_peak, _, _ = initial_sync(shop, "products", worker.pid, timeout=args.timeout,
-                                               child_hwm=product_hwm)  # fmt: skip
-        products_path = export_download(
-            job.bulk_url, ROOT / "var" / f"bench-sync-products-{args.database}.jsonl"
-        )
-        products = {
-            "products": job.synced, "seconds": round((job.finished_at - job.started_at).total_seconds(), 1),
-            "worker_and_parser_rss_peak_sampled_mb": product_peak,
-            "export_rows": export_rows(products_path, PRODUCT_TABLES, "options"),
-        }  # fmt: skip
-        products_path.unlink()
+        # The rest of the store first (customers, products, collections: every declared resource but
+        # orders), each in a session of its own, so the orders' figures stay what they were: the
+        # orders session alone.
+        others = {}
+        for name in DECLARATIONS:
+            if name == "orders":
+                continue
+            job, peak, _, _ = initial_sync(shop, name, worker.pid, timeout=args.timeout, child_hwm={})
+            path = export_download(job.bulk_url, ROOT / "var" / f"bench-sync-{name}-{args.database}.jsonl")
+            others[name] = {
+                "records": job.synced, "seconds": round((job.finished_at - job.started_at).total_seconds(), 1),
+                "worker_and_parser_rss_peak_sampled_mb": peak, "export_rows": export_rows(path, name),
+            }  # fmt: skip
+            path.unlink()
 
         child_hwm: dict[int, float] = {}
         job, sampled_peak, export_ready, ended = initial_sync(shop, "orders", worker.pid, timeout=args.timeout,
@@ -271,9 +265,12 @@ def main() -> None:
             "write_phase_orders_per_second": round(job.synced / (ended - export_ready)) if export_ready else None,
         }  # fmt: skip
 
-        rows_after_initial = table_rows()
         export_path = export_download(job.bulk_url, ROOT / "var" / f"bench-sync-export-{args.database}.jsonl")
-        orders_export = export_rows(export_path, ORDER_TABLES, "transactions")
+        orders_export = export_rows(export_path, "orders")
+        rows_expected = {**orders_export}
+        for other in others.values():
+            rows_expected.update(other["export_rows"])
+        rows_after_initial = table_rows(rows_expected)
         baseline = (
             baseline_on_export(export_path, job.synced, args.baseline_database) if args.baseline else None
         )
@@ -282,7 +279,6 @@ def main() -> None:
         sim.control.reset_requests()
         started = time.monotonic()
         session = ensure_sync(shop=shop, kind="incremental", resources=["orders"], triggered_by="cli").session
-        rows_expected = {**orders_export, **products["export_rows"]}
         session_follow(session, worker.pid, timeout=600)
         job = session.jobs.get()
         incremental = {
@@ -300,8 +296,8 @@ def main() -> None:
         "bench": "sync", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "simulator_ready_seconds": simulator_ready_seconds,
         "settings": args.settings,
-        "products": products, "initial": initial, "incremental": incremental, "baseline": baseline,
-        "rows_after_initial": rows_after_initial, "rows_expected": rows_expected, "rows_at_end": table_rows(),
+        "other_resources": others, "initial": initial, "incremental": incremental, "baseline": baseline,
+        "rows_after_initial": rows_after_initial, "rows_expected": rows_expected, "rows_at_end": table_rows(rows_expected),
         "rows_match": {k: v for k, v in rows_after_initial.items() if k in rows_expected} == rows_expected
         and (baseline is None or baseline["tables"] == orders_export),
         "ratio_to_baseline": round(initial["orders_per_second"] / baseline["orders_per_second"], 3) if baseline else None,

@@ -44,6 +44,10 @@ SHOP_DOMAIN = "bench.myshopify.com"
 
 
 def _django(database: str) -> None:
+    from django.apps import apps
+
+    if apps.ready:  # set up already (bench/sync/bench_sync.py imports this module)
+        return
     os.environ["DATABASE_URL"] = f"{PG}/{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
