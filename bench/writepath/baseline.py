@@ -7,13 +7,14 @@ shop, parent row, `synced_at`, the declaration's `insert_only` columns, `is_hist
 table the write path writes is loaded, and a column a declaration adds is loaded too.
 
 How a column's value is read from a GraphQL node: by `GRAPHQL` below where Shopify's name differs
-from ours, else by convention, checked on the file's first node of each type: the camelCase name
-(`source_name` -> `sourceName`), a reference's id for `x_shopify_id` (`customer { id }`), a shop
-money amount for a money column (`total_tax` -> `totalTaxSet`). A column neither names is refused
-before anything is written, with its name. Each table's row builder is compiled once into one tuple
-display (as fast as a hand-written one). Values the write path normalises into JSON (addresses,
-order extras) are normalised with the product's own plain functions (no validation), so both sides
-store the same rows; text is blank-to-null as the write path has it; the comparison after a run is
+from ours, else by convention against the keys of the declared selection (a bulk export writes
+every selected key): the camelCase name (`source_name` -> `sourceName`), a reference's id for
+`x_shopify_id` (`customer { id }`), a shop money amount for a money column (`total_tax` ->
+`totalTaxSet`). A column neither names is refused before anything is written, with its name
+(`tests/shopsync/payloads/test_bench_writepath_baseline.py` checks every declared column). Each
+table's row builder is compiled once into one tuple display (as fast as a hand-written one).
+Values the write path normalises into JSON (addresses, order extras) are normalised with the
+product's own plain functions (no validation), so both sides store the same rows; text is blank-to-null as the write path has it; the comparison after a run is
 case-blind (the write path lower-cases enums, the baseline copies them as they come).
 """
 
@@ -185,7 +186,7 @@ class Table:
         if missing:
             raise SystemExit(
                 f"bench/writepath/baseline.py: no GraphQL reading for {self.name}.{', '.join(missing)} "
-                f"(its node has {sorted(sample)}); add it to GRAPHQL[{model!r}]"
+                f"(its selection has {sorted(sample)}); add it to GRAPHQL[{model!r}]"
             )
         prelude = GRAPHQL.get(model, {}).get("prelude", "")
         source = (
@@ -258,29 +259,34 @@ def nodes(path: Path) -> Iterable[dict[str, Any]]:
             yield orjson.loads(line)
 
 
-def samples(tables: ResourceTables, path: Path) -> dict[str, dict[str, Any]]:
-    """The first node of each table in the file (the conventions are checked on it)."""
-    found: dict[str, dict[str, Any]] = {}
-    wanted = {table.name for table in tables.tables}
-    for node in nodes(path):
-        if "__parentId" in node:
-            found.setdefault(tables.connections[node_type(node["id"])].name, node)
-            continue
-        found.setdefault(tables.root.name, node)
-        for table in tables.inline:
-            if node.get(table.graphql_field):
-                found.setdefault(table.name, node[table.graphql_field][0])
-        if set(found) == wanted:
-            break
-    return found
+def selection_keys(fields: str) -> dict[str, None]:
+    """The keys a node selected by `fields` has (a bulk export writes every selected key, null or
+    not; an inline fragment's keys are the node's own)."""
+    from graphql import parse
+    from graphql.language import FieldNode, InlineFragmentNode
+
+    def keys(selections) -> dict[str, None]:
+        found: dict[str, None] = {}
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                found[(selection.alias or selection.name).value] = None
+            elif isinstance(selection, InlineFragmentNode):
+                found.update(keys(selection.selection_set.selections))
+        return found
+
+    return keys(parse(f"{{ {fields} }}").definitions[0].selection_set.selections)
 
 
-def compile_tables(tables: ResourceTables, path: Path) -> None:
+def compile_tables(tables: ResourceTables) -> None:
+    """Each table's row builder, its columns read from a node of the declared selection."""
+    from shopsync.resources import declaration_for
+
+    declaration = declaration_for(tables.resource)
+    selections = {tables.root.name: declaration.graphql_fields}
+    selections.update({child.model._meta.db_table: child.graphql_fields for child in declaration.children})
     namespace = _namespace()
-    found = samples(tables, path)
     for table in tables.tables:
-        # A table with no row in this file (no smart collection, say) is not read: any node will do.
-        table.compile(found.get(table.name, {"id": "gid://shopify/X/0"}), namespace)
+        table.compile(selection_keys(selections[table.name]), namespace)
 
 
 def load(cursor, tables: ResourceTables, path: Path, batch_size: int) -> int:
