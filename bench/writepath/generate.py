@@ -7,8 +7,8 @@ So the files hold what an initial sync reads, field for field: orders with their
 address, note attributes and current totals inline, their line items as `__parentId` lines;
 customers with consent and their address books; products with options, variants and images;
 collections with their rules and members. A new column selected by a declaration is in the next
-files without a change here: the file names carry a digest of the queries and the store options,
-so a changed selection makes new files.
+files without a change here: the file names carry a digest of the queries, the store options and
+the simulator's data version, so a changed selection or store makes new files.
 
     .venv/bin/python bench/writepath/generate.py --orders 200000 [--workdir DIR]
 """
@@ -59,8 +59,10 @@ def bulk_queries() -> dict[str, str]:
 
 def export_paths(workdir: Path, orders: int) -> dict[str, Path]:
     """Where the exports of an `orders`-order store go: named after the queries and store options."""
+    from shopify_sim.options import DATA_VERSION
+
     queries = bulk_queries()
-    key = json.dumps([queries, store_options(orders)], sort_keys=True).encode()
+    key = json.dumps([queries, store_options(orders), DATA_VERSION], sort_keys=True).encode()
     digest = hashlib.sha256(key).hexdigest()[:10]
     return {name: workdir / f"{name}-{orders}-{digest}.jsonl" for name in queries}
 
