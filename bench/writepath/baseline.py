@@ -297,14 +297,17 @@ def load(cursor, tables: ResourceTables, path: Path, batch_size: int) -> int:
     root_rows = rows[tables.root.name]
     build_root = tables.root.build
     inline = [(table.graphql_field, table.build, rows[table.name]) for table in tables.inline]
-    connections = {kind: (table.build, rows[table.name]) for kind, table in tables.connections.items()}
+    connections = {
+        kind: (table.name, table.build, rows[table.name]) for kind, table in tables.connections.items()
+    }
     written = 0
+    # A child's place among its parent's children of the same table (a product's media: images and
+    # videos alike), for a numbered column.
     position: dict[str, int] = {}
     for node in nodes(path):
         if "__parentId" in node:
-            kind = node_type(node["id"])
-            build, out = connections[kind]
-            position[kind] = place = position.get(kind, 0) + 1
+            name, build, out = connections[node_type(node["id"])]
+            position[name] = place = position.get(name, 0) + 1
             out.append(build(node, None, pk, place))
             continue
         if len(root_rows) >= batch_size:
