@@ -55,7 +55,8 @@ class ReconciliationReportAdmin(_ViewOnly):
     fields = (
         "shop", "resource", "status", "triggered_by", "started_at", "finished_at", "snapshot_at", "shopify_count",
         "shopify_snapshot_count", "local_count", "missing_count", "extra_count", "stale_count", "missing_ids_pretty",
-        "extra_ids_pretty", "stale_ids_pretty", "heal_requested", "healed_at", "heal_result_pretty", "error",
+        "extra_ids_pretty", "stale_ids_pretty", "content_checked_count", "content_mismatch_count",
+        "content_mismatch_ids_pretty", "heal_requested", "healed_at", "heal_result_pretty", "error",
     )  # fmt: skip
     readonly_fields = fields
 
@@ -80,6 +81,10 @@ class ReconciliationReportAdmin(_ViewOnly):
     @admin.display(description="stale ids (first of them)")
     def stale_ids_pretty(self, obj: ReconciliationReport) -> str:
         return _pretty(obj.stale_ids)
+
+    @admin.display(description="ids differing in content (first of them)")
+    def content_mismatch_ids_pretty(self, obj: ReconciliationReport) -> str:
+        return _pretty(obj.content_mismatch_ids)
 
     @admin.display(description="heal result")
     def heal_result_pretty(self, obj: ReconciliationReport) -> str:

@@ -60,6 +60,13 @@ def reconciliation_grace_seconds() -> int:
     return int(getattr(settings, "RECONCILIATION_GRACE_SECONDS", 300))
 
 
+def reconciliation_content_sample_size() -> int:
+    """Records per resource and run whose whole content (every column and child) is compared with
+    Shopify's current copy, fetched by id: changes Shopify makes without moving `updated_at` (a
+    deleted product's line items) are invisible to the staleness check. 0 turns the sample off."""
+    return int(getattr(settings, "RECONCILIATION_CONTENT_SAMPLE_SIZE", 200))
+
+
 def reconciliation_auto_heal() -> bool:
     """Whether the daily beat run heals what it finds (on-demand runs ask explicitly)."""
     return bool(getattr(settings, "RECONCILIATION_AUTO_HEAL", False))

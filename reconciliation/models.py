@@ -28,6 +28,8 @@ class ReconciliationReport(BaseModel):
 
     `missing`: in Shopify, not in ours (or only as a tombstone). `extra`: ours (not deleted), gone
     from Shopify. `stale`: in both, ours older. The id lists are capped; the counts are the totals.
+    `content_mismatch`: of a random sample at the same version on both sides, those whose columns or
+    children differ.
     """
 
     class Status(models.TextChoices):
@@ -61,6 +63,11 @@ class ReconciliationReport(BaseModel):
     missing_ids = models.JSONField(default=list, blank=True)
     extra_ids = models.JSONField(default=list, blank=True)
     stale_ids = models.JSONField(default=list, blank=True)
+    # The content sample: records at the same version on both sides, fetched again by id and compared
+    # column by column, child by child (Shopify changes some without moving `updated_at`).
+    content_checked_count = models.PositiveIntegerField(default=0)
+    content_mismatch_count = models.PositiveIntegerField(default=0)
+    content_mismatch_ids = models.JSONField(default=list, blank=True)
     heal_requested = models.BooleanField(default=False)
     healed_at = models.DateTimeField(null=True, blank=True)
     # {"refetched": n, "written": n, "not_found": n, "soft_deleted": n, "failed": n, "errors": [...]}
@@ -89,7 +96,7 @@ class ReconciliationReport(BaseModel):
 
     @property
     def discrepancy_count(self) -> int:
-        return self.missing_count + self.extra_count + self.stale_count
+        return self.missing_count + self.extra_count + self.stale_count + self.content_mismatch_count
 
     @property
     def count_difference(self) -> int | None:

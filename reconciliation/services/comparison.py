@@ -190,6 +190,18 @@ class Comparison:
                 return
             after = page[-1]
 
+    def sample_ids(self, limit: int) -> list[int]:
+        """Up to `limit` ids drawn at random among the records both sides hold at the same version
+        (in scope, before the cutoff), not stale by their reconciled child ids either: those whose
+        content the staleness check cannot judge."""
+        ours = f"o.shop_id = %(shop_id)s AND o.deleted_at IS NULL {self.scope_sql}"
+        sql = (
+            f"SELECT s.shopify_id FROM {self.snapshot} s JOIN {self.records} o ON o.shopify_id = s.shopify_id "  # noqa: S608
+            f"WHERE {ours} AND s.updated_at <= %(cutoff)s AND o.shopify_updated_at >= s.updated_at "
+            f"AND NOT (false{self.children_differ}) ORDER BY random() LIMIT %(limit)s"
+        )
+        return sorted(row[0] for row in self._fetch(sql, {**self.params, "limit": limit}))
+
     def local_count(self) -> int:
         sql = (
             f"SELECT count(*) FROM {self.records} o "  # noqa: S608

@@ -37,6 +37,7 @@ class HealResult:
     not_found: int = 0  # gone from Shopify since the snapshot (soft-deleted if we had them)
     soft_deleted: int = 0  # extras plus not-found
     failed: int = 0  # unparseable: dead-lettered
+    content_rewritten: int = 0  # the content sample's differing records, written at the same version
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:

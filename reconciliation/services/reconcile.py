@@ -6,7 +6,9 @@ For each resource:
    table (COPY), never held in memory.
 3. Compare in SQL against our table: missing (in Shopify, not ours), extra (ours, gone from
    Shopify), stale (ours older). Anything Shopify changed after the snapshot began, minus a grace
-   period for webhooks still in flight, is left for the next run.
+   period for webhooks still in flight, is left for the next run. Then a random sample of records
+   at the same version on both sides is fetched by id and compared in full (`content_sample.py`):
+   Shopify changes some records without moving `updated_at`.
 4. Optionally heal: re-fetch missing and stale records by id (`nodes(ids:)`), parse them with the
    GraphQL parsers and write them through the write path; soft-delete extras.
 5. Judge (ok / warning / critical by discrepancy thresholds), store the report (id lists capped,
@@ -27,6 +29,7 @@ from reconciliation.models import HealthStatus, ReconciliationReport, ResourceNa
 from reconciliation.services import snapshot as snapshots
 from reconciliation.services.alerts import alert_evaluate
 from reconciliation.services.comparison import Comparison, Scope, SnapshotTable
+from reconciliation.services.content_sample import ContentSampleResult, content_sample_check
 from reconciliation.services.healing import HealResult, reconciliation_heal
 from shopsync.enqueue import task_enqueue_on_commit
 from shopsync.models import Shop
@@ -124,7 +127,7 @@ def _run_report(*, report: ReconciliationReport, client: ShopifyClient) -> Recon
         status=_alert_status(report),
         summary=reconciliation_summary(report=report),
         details={"report_id": report.pk, "missing": report.missing_count, "extra": report.extra_count,
-                 "stale": report.stale_count},
+                 "stale": report.stale_count, "content_mismatch": report.content_mismatch_count},
     )  # fmt: skip
     return report
 
@@ -141,7 +144,8 @@ def reconciliation_status(*, discrepancies: int) -> str:
 def reconciliation_summary(*, report: ReconciliationReport) -> str:
     return (
         f"{report.get_resource_display()} reconciliation {report.status}: {report.missing_count} missing, "
-        f"{report.extra_count} extra, {report.stale_count} stale (Shopify {report.shopify_count}, "
+        f"{report.extra_count} extra, {report.stale_count} stale, {report.content_mismatch_count} of "
+        f"{report.content_checked_count} sampled differing in content (Shopify {report.shopify_count}, "
         f"ours {report.local_count})"
     )
 
@@ -159,6 +163,11 @@ def _reconcile(*, report: ReconciliationReport, client: ShopifyClient) -> None:
         report.shopify_snapshot_count = table.load(export.rows)
         comparison = Comparison(table=table.name, shop=shop, cutoff=cutoff, scope=scope)
         _record_findings(report=report, comparison=comparison)
+        sample = content_sample_check(
+            shop=shop, resource=resource, client=client, heal=report.heal_requested,
+            shopify_ids=comparison.sample_ids(conf.reconciliation_content_sample_size()),
+        )  # fmt: skip
+        _record_content_sample(report=report, sample=sample)
         report.local_count = comparison.local_count()
         report.status = reconciliation_status(discrepancies=report.discrepancy_count)
         if report.heal_requested and report.discrepancy_count:
@@ -169,6 +178,7 @@ def _reconcile(*, report: ReconciliationReport, client: ShopifyClient) -> None:
                 refetch_ids=comparison.iter_ids("missing", "stale"),
                 extra_ids=comparison.iter_ids("extra"),
             )
+            result.content_rewritten = sample.rewritten
             _record_heal(report=report, result=result)
     report.finished_at = timezone.now()
     report.save()
@@ -182,6 +192,12 @@ def _record_findings(*, report: ReconciliationReport, comparison: Comparison) ->
     )
     report.extra_count, report.extra_ids = comparison.count("extra"), comparison.first_ids("extra", cap)
     report.stale_count, report.stale_ids = comparison.count("stale"), comparison.first_ids("stale", cap)
+
+
+def _record_content_sample(*, report: ReconciliationReport, sample: ContentSampleResult) -> None:
+    report.content_checked_count = sample.checked
+    report.content_mismatch_count = len(sample.differing)
+    report.content_mismatch_ids = sample.differing[: conf.reconciliation_id_list_cap()]
 
 
 def _record_heal(*, report: ReconciliationReport, result: HealResult) -> None:

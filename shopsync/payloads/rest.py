@@ -350,10 +350,22 @@ class RestProduct(_Payload):
             tags=clean_tags(self.tags),
             body_html=blank_to_none(self.body_html),
             published_at=to_utc(self.published_at),
-            variants=None if self.variants is None else [variant.to_record() for variant in self.variants],
+            variants=_rest_variants(self.variants),
             options=None if self.options is None else [option.to_record() for option in self.options],
             media=None if self.images is None else [image.to_record() for image in self.images],
         )
+
+
+# REST and webhook bodies list at most 100 of a product's variants (contract §8.0), where GraphQL
+# allows 2,048: a full list could be cut, and a cut list would delete variants (and clear the line
+# items that sold them), so it counts as "not given".
+REST_VARIANTS_MAX = 100
+
+
+def _rest_variants(variants: list[RestVariant] | None) -> list[VariantRecord] | None:
+    if variants is None or len(variants) >= REST_VARIANTS_MAX:
+        return None
+    return [variant.to_record() for variant in variants]
 
 
 def parse_order_rest(payload: Any) -> OrderRecord:

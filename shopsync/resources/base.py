@@ -100,6 +100,9 @@ class ChildDeclaration:
     numbered_column: str = ""
     # Other node types of the connection (a Video among a product's media): their bulk lines too.
     graphql_other_types: tuple[str, ...] = ()
+    # What Shopify clears elsewhere when one of these children goes (absent from its parent's next
+    # version, or its parent deleted): a deleted variant's id on line items (see DeletedReference).
+    deleted_references: tuple[DeletedReference, ...] = ()
 
     @property
     def gid_prefix(self) -> bytes:
@@ -112,7 +115,9 @@ class DeletedReference:
     clears on them when the record is deleted, without moving their own record's `updated_at` (a
     deleted product's line items lose their product and variant ids, contract §6.1): neither an
     incremental run nor reconciliation's staleness check would ever see it, so the mirror clears them
-    itself when it learns of the delete (a delete webhook, a full sync's absence, a deletion event)."""
+    itself when it learns of the delete (a delete webhook, a full sync's absence, a deletion event,
+    a by-id fetch that finds the record gone; for a child, its parent's newer version without it).
+    The write path clears them in the transaction that deletes, in one UPDATE per reference."""
 
     model: type[models.Model]
     id_column: str  # holds this resource's Shopify id: "product_shopify_id"

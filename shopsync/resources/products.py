@@ -54,6 +54,9 @@ VARIANTS = ChildDeclaration(
     first_page=10,
     rest_key="variants",
     deletion="absent from the product's next version (no topic of its own)",
+    # A deleted variant (or its deleted product) leaves the line items that sold it without a
+    # variant id, as Shopify renders them, and their orders' updated_at does not move.
+    deleted_references=(DeletedReference(LineItem, "variant_shopify_id", ("variant_shopify_id",)),),
 )
 
 OPTIONS = ChildDeclaration(

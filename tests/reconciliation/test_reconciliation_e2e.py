@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from reconciliation.models import ReconciliationReport
 from reconciliation.tasks import reconciliation_report_run_task
-from shopsync.models import CollectionProduct, Customer, CustomerAddress, Order, Product
+from shopsync.models import CollectionProduct, Customer, CustomerAddress, LineItem, Order, Product
 from shopsync.payloads.catalogue import CollectionProductRecord
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import declaration_for
@@ -142,6 +142,11 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     _sim(simulator, "PATCH", f"orders/{changed_order}", json={"note": "changed behind our back"})
     new_order = _sim(simulator, "POST", "orders", json={})["order"]["id"]
     new_customer = _sim(simulator, "POST", "customers", json={})["customer"]["id"]
+    # Deleting a product clears its line items' ids, and the orders' updated_at does not move:
+    # only the content sample sees those orders (the ones not changed otherwise).
+    sold = LineItem.objects.filter(shop=sim_shop, product_shopify_id=product_ids[0])
+    sold = set(sold.values_list("order__shopify_id", flat=True))
+    differing_orders = sorted(sold - {*order_ids[:2], changed_order})
     _sim(simulator, "DELETE", f"products/{product_ids[0]}")
     _sim(simulator, "PATCH", f"products/{product_ids[1]}", json={"title": "Renamed"})
     # an address added to a customer (its version moves), and one of ours lost at the same version
@@ -188,10 +193,17 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     assert seeded["collections"][left[0]] == _versions(simulator, "collections")[left[0]]  # did not move
     # ... the first run was clean, the second named exactly those ids
     assert {r["resource"]: r["status"] for r in baseline} == dict.fromkeys(RESOURCES, "ok")
+    assert {r["resource"]: r["content_checked_count"] for r in baseline} == {
+        resource: len(seeded[resource]) for resource in RESOURCES
+    }
+    assert differing_orders
     by_resource = {report["resource"]: report for report in healed}
     for resource in RESOURCES:
         report = by_resource[resource]
         assert _found(report) == expected[resource], resource
+        content = differing_orders if resource == "orders" else []
+        assert (report["content_mismatch_ids"], report["content_mismatch_count"]) == (content, len(content))
+        assert report["heal_result"]["content_rewritten"] == len(content)
         assert report["status"] == "warning"
         assert report["heal_requested"] is True
         assert report["heal_result"]["failed"] == 0
@@ -224,6 +236,8 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     assert {
         r["resource"]: (r["status"], r["missing_count"] + r["extra_count"] + r["stale_count"]) for r in after
     } == (dict.fromkeys(RESOURCES, ("ok", 0)))
+    assert {r["resource"]: r["content_mismatch_count"] for r in after} == dict.fromkeys(RESOURCES, 0)
+    assert not LineItem.objects.filter(shop=sim_shop, product_shopify_id=product_ids[0]).exists()
     printed = capsys.readouterr().out
     assert "orders: OK" in printed
     assert ReconciliationReport.objects.filter(shop=sim_shop, triggered_by="cli").count() == 1

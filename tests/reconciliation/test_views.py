@@ -142,3 +142,28 @@ def test_metrics_accept_the_configured_bearer_token(client, db, settings):
     assert right.status_code == 200
     assert b"shopsync_dead_letters" in right.content
     assert wrong.status_code == 403
+
+
+def test_report_page_says_how_many_records_differed_in_content_and_which(client, shop, owner):
+    # given
+    report = ReconciliationReport.objects.create(
+        shop=shop, resource="orders", triggered_by="api", status="warning", started_at=timezone.now(),
+        finished_at=timezone.now(), content_checked_count=200, content_mismatch_count=2,
+        content_mismatch_ids=[4401, 4402], heal_requested=True, healed_at=timezone.now(),
+        heal_result={"written": 2, "content_rewritten": 2},
+    )  # fmt: skip
+    clean = ReconciliationReport.objects.create(
+        shop=shop, resource="products", triggered_by="api", status="ok", started_at=timezone.now(),
+        finished_at=timezone.now(), content_checked_count=1,
+    )  # fmt: skip
+    client.force_login(owner)
+    # when
+    page = client.get(f"/reconciliation/reports/{report.pk}/").content.decode()
+    matched = client.get(f"/reconciliation/reports/{clean.pk}/").content.decode()
+    # then
+    assert (
+        "Compared 200 records field by field with Shopify's current copy: 2 differed although Shopify did "
+        'not change their “updated at” <span class="muted small">(4401, 4402)</span>'
+    ) in page
+    assert "2 rewritten with Shopify's content" in page
+    assert "Compared 1 record field by field with Shopify's current copy: all matched" in matched

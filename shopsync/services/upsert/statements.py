@@ -7,6 +7,7 @@ writers touching overlapping batches take row locks in the same order (no lock c
 # ruff: noqa: S608 - SQL is built only from model metadata (table and column names); values are always parameters.
 from __future__ import annotations
 
+from shopsync.resources import DeletedReference
 from shopsync.services.upsert.dialects import Dialect
 from shopsync.services.upsert.tables import ChildTable, ParentTable
 
@@ -106,14 +107,47 @@ def current_sql(spec: ParentTable, dialect: Dialect) -> str:
 
 def children_delete_sql(child: ChildTable, *, returning: bool = True) -> str:
     """Drop the children of the winning parents (`child.parent_map`) that the new versions no longer
-    have. Returns parent ids if `returning`."""
+    have. Returns (parent id, child shopify_id) rows if `returning`."""
     table, parent, parent_map = child.table, child.parent_column, child.parent_map
     return (
         f"DELETE FROM {table} WHERE {parent} IN (SELECT id FROM {parent_map}) AND NOT EXISTS ("
         f"SELECT 1 FROM {child.stage} AS c JOIN {parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
         f"WHERE c.shopify_id = {table}.shopify_id AND p.id = {table}.{parent})"
-        + (f" RETURNING {parent}" if returning else "")
+        + (f" RETURNING {parent}, shopify_id" if returning else "")
     )
+
+
+def references_clear_sql(reference: DeletedReference, dialect: Dialect, *, gone_ids: str) -> str:
+    """One set-based UPDATE: clear `reference.cleared_columns` on the shop's rows that name one of the
+    ids the subquery `gone_ids` selects. Rows already cleared are not rewritten (a replay changes
+    nothing). Param: shop, then whatever `gone_ids` takes."""
+    table = reference.model._meta.db_table
+    cleared = ", ".join(f"{column} = NULL" for column in reference.cleared_columns)
+    still_set = " OR ".join(f"{column} IS NOT NULL" for column in reference.cleared_columns)
+    return (
+        f"UPDATE {table} SET {cleared} WHERE shop_id = {dialect.param('bigint')} "
+        f"AND {reference.id_column} IN ({gone_ids}) AND ({still_set})"
+    )
+
+
+def deleted_ids_sql() -> str:
+    """The ids of ID_LIST (records being deleted), as a subquery for `references_clear_sql`."""
+    return f"SELECT shopify_id FROM {ID_LIST}"
+
+
+def deleted_children_ids_sql(spec: ParentTable, child: ChildTable, dialect: Dialect) -> str:
+    """The stored children of the records of ID_LIST (records being deleted take their children
+    with them: a deleted product's variants), as a subquery. Param: shop."""
+    return (
+        f"SELECT c.shopify_id FROM {child.table} AS c JOIN {spec.table} AS p ON p.id = c.{child.parent_column} "
+        f"WHERE p.shop_id = {dialect.param('bigint')} AND p.shopify_id IN (SELECT shopify_id FROM {ID_LIST})"
+    )
+
+
+def gone_children_ids_sql(child: ChildTable) -> str:
+    """Children a write just dropped (staged in ID_LIST) that no winning parent lists any more (one
+    that moved to another parent of the batch is not gone), as a subquery."""
+    return f"SELECT shopify_id FROM {ID_LIST} WHERE shopify_id NOT IN (SELECT shopify_id FROM {child.stage})"
 
 
 def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool = True) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 
 from django.db import models
 
-from shopsync.resources import DECLARATIONS, ChildDeclaration, Resource, ResourceDeclaration
+from shopsync.resources import DECLARATIONS, ChildDeclaration, DeletedReference, Resource, ResourceDeclaration
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class ChildTable:
     # Keyed by (shop, parent, shopify_id) rather than (shop, shopify_id): see ChildDeclaration.
     unique_per_parent: bool = False
     numbered_column: str = ""
+    # Cleared elsewhere when one of these rows goes (`ChildDeclaration.deleted_references`).
+    deleted_references: tuple[DeletedReference, ...] = ()
 
     @property
     def conflict_columns(self) -> str:
@@ -72,6 +74,8 @@ class ParentTable:
     # some payload shapes carry).
     kept_when_absent: frozenset[str] = frozenset()
     values: Callable = operator.attrgetter("shopify_id")
+    # Cleared elsewhere when a record is deleted (`ResourceDeclaration.deleted_references`).
+    deleted_references: tuple[DeletedReference, ...] = ()
 
     @property
     def table(self) -> str:
@@ -117,6 +121,7 @@ def _child(declaration: ChildDeclaration) -> ChildTable:
         tuple(_child(child) for child in declaration.children),
         unique_per_parent=declaration.unique_per_parent,
         numbered_column=declaration.numbered_column,
+        deleted_references=declaration.deleted_references,
     )
 
 
@@ -132,6 +137,7 @@ def _parent(declaration: ResourceDeclaration) -> ParentTable:
         computes_is_historical=declaration.computes_is_historical,
         kept_when_absent=frozenset(declaration.kept_when_absent),
         values=operator.attrgetter(*(c.name for c in columns)),
+        deleted_references=declaration.deleted_references,
     )
 
 

@@ -20,7 +20,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from shopsync.models import Shop
 from shopsync.payloads.records import AnyRecord
-from shopsync.resources import Resource, declaration_for
+from shopsync.resources import Resource
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
 from shopsync.services.upsert.encoding import (
@@ -111,23 +111,28 @@ def records_soft_delete(
         dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
         dialect.stage(statements.ID_LIST, ["shopify_id"], ((i,) for i in ids))
         params = [shop.pk, dialect.adapt_timestamp(timezone.now()), dialect.adapt_timestamp(deleted_at)]
-        return len(dialect.execute(statements.tombstone_sql(spec, dialect), params))
+        deleted = len(dialect.execute(statements.tombstone_sql(spec, dialect), params))
+        _deleted_references_clear(dialect, spec=spec, shop_id=shop.pk)
+        return deleted
 
-    deleted = _run_with_retries(run, using=using)
-    _deleted_references_clear(shop=shop, resource=Resource(resource), shopify_ids=ids, using=using)
-    return deleted
+    return _run_with_retries(run, using=using)
 
 
-def _deleted_references_clear(*, shop: Shop, resource: Resource, shopify_ids: list[int], using: str) -> None:
-    """Clear what Shopify clears elsewhere when these records are deleted (`deleted_references`). For
-    every id given, not only the newly deleted ones: it is idempotent (Shopify ids are never reused),
-    so a delete replayed after a crash between the two statements still clears them."""
-    for reference in declaration_for(resource).deleted_references:
-        rows = reference.model.objects.using(using).filter(shop=shop)
-        for start in range(0, len(shopify_ids), 500):  # SQLite's bound-parameter limit
-            chunk = shopify_ids[start : start + 500]
-            rows.filter(**{f"{reference.id_column}__in": chunk}).update(
-                **dict.fromkeys(reference.cleared_columns)
+def _deleted_references_clear(dialect: Dialect, *, spec: ParentTable, shop_id: int) -> None:
+    """Clear what Shopify clears elsewhere when the records of ID_LIST are deleted, and when their
+    children go with them (`deleted_references`: a deleted product's line items lose their product
+    and variant ids), in the deleting transaction. For every id given, not only the newly deleted
+    ones: it is idempotent (Shopify ids are never reused), so a replayed delete still clears them."""
+    for reference in spec.deleted_references:
+        sql = statements.references_clear_sql(reference, dialect, gone_ids=statements.deleted_ids_sql())
+        dialect.execute(sql, [shop_id])
+    for child, parent_index in spec.flat_children:
+        if parent_index >= 0:
+            continue  # children of children: none declares references (their rows stay anyway)
+        for reference in child.deleted_references:
+            gone = statements.deleted_children_ids_sql(spec, child, dialect)
+            dialect.execute(
+                statements.references_clear_sql(reference, dialect, gone_ids=gone), [shop_id, shop_id]
             )
 
 
@@ -324,14 +329,29 @@ class _BatchWrite:
             self.source.stage_children(dialect, child, index, {shopify_id for shopify_id, _, _ in rows})
         changed: set[int] = set()
         if delete and rows:
-            deleted = dialect.execute(statements.children_delete_sql(child, returning=returning))
-            changed = {row[0] for row in deleted}
+            with_ids = bool(child.deleted_references)
+            deleted = dialect.execute(statements.children_delete_sql(child, returning=returning or with_ids))
+            changed = {row[0] for row in deleted} if returning else set()
+            if with_ids and deleted:
+                self._gone_references_clear(child, sorted({row[1] for row in deleted}))
         if rows:
             upserted = dialect.execute(
                 statements.children_upsert_sql(child, dialect, returning=returning), [self.shop_id]
             )
             changed |= {row[0] for row in upserted}
         return changed
+
+    def _gone_references_clear(self, child: ChildTable, gone: list[int]) -> None:
+        """Children the new versions dropped (a variant deleted from its product): clear what Shopify
+        clears elsewhere (`deleted_references`), in this batch's transaction, one UPDATE each."""
+        dialect = self.dialect
+        dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
+        dialect.stage(statements.ID_LIST, ["shopify_id"], ((i,) for i in gone))
+        for reference in child.deleted_references:
+            sql = statements.references_clear_sql(
+                reference, dialect, gone_ids=statements.gone_children_ids_sql(child)
+            )
+            dialect.execute(sql, [self.shop_id])
 
     def _result(
         self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]

@@ -102,3 +102,27 @@ def test_iter_ids_pages_through_every_id_in_order(shop):
         ids = list(comparison.iter_ids("missing", "stale", page_size=10))
     # then
     assert ids == list(range(100, 125))
+
+
+def test_the_content_sample_draws_only_records_both_sides_hold_at_the_same_version(shop):
+    # given: 1-4 at the same version; 5 older here (stale); 6 changed after the cutoff; 7 only here;
+    # 8 only in Shopify; 4's transaction ids differ (stale at the same version)
+    for shopify_id in (1, 2, 3, 4, 5, 7):
+        OrderFactory(shop=shop, shopify_id=shopify_id, shopify_updated_at=T0)
+    OrderFactory(shop=shop, shopify_id=6, shopify_updated_at=CUTOFF + timedelta(seconds=1))
+    shopify = [(i, T0) for i in (1, 2, 3)] + [
+        (4, T0, (("transactions", 41),)),
+        (5, T0 + timedelta(hours=1)),
+        (6, CUTOFF + timedelta(seconds=1)),
+        (8, T0),
+    ]
+    with SnapshotTable(1) as table:
+        table.load(iter(shopify))
+        comparison = Comparison(
+            table=table.name, shop=shop, cutoff=CUTOFF, scope=Scope(resource="orders", created_after=None)
+        )
+        # when
+        everything, two = comparison.sample_ids(100), comparison.sample_ids(2)
+    # then
+    assert everything == [1, 2, 3]
+    assert len(two) == 2 and set(two) <= {1, 2, 3}

@@ -364,3 +364,15 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(rest_order):
     record = parse_order_rest(body)
     # then
     assert record.note == "C:\\u0000"
+
+
+def test_a_rest_product_with_100_variants_may_be_cut_so_its_variants_are_not_given():
+    # given: REST lists at most 100 of a product's variants
+    variants = [{"id": 1000 + n, "title": f"V{n}", "price": "1.00"} for n in range(100)]
+    body = {"id": 7, "updated_at": "2025-03-01T12:00:00Z", "title": "Many", "variants": variants}
+    # when
+    record = parse_product_rest({**body})
+    fewer = parse_product_rest({**body, "variants": variants[:99]})
+    # then
+    assert record.variants is None
+    assert [variant.shopify_id for variant in fewer.variants] == [1000 + n for n in range(99)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopsync.models import LineItem
+from shopsync.models import LineItem, Order
 from shopsync.resources import Resource
 from shopsync.services.upsert import records_soft_delete, records_upsert
 from tests.shopsync.services.upsert.conftest import T0
@@ -45,3 +45,69 @@ def test_deleting_an_order_or_customer_clears_no_line_item_reference(shop, make_
     records_soft_delete(shop=shop, resource=Resource.ORDERS, shopify_ids=[2], deleted_at=T0)
     # then
     assert _references(shop) == {11: (1, 10)}
+
+
+def _order_with_lines(make_order, lines: dict[int, tuple[int | None, int | None]]):
+    order = make_order(1, items=dict.fromkeys(lines, 1))
+    for line, (product, variant) in zip(order.line_items, lines.values(), strict=True):
+        line.product_shopify_id, line.variant_shopify_id = product, variant
+    return order
+
+
+def test_deleting_a_product_clears_the_line_items_of_its_stored_variants(shop, make_order, make_product):
+    # given: product 7 stored with variants 70 and 71; a line names variant 71 without the product
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, variants=[70, 71])])
+    order = _order_with_lines(make_order, {11: (None, 71), 12: (8, 80)})
+    records_upsert(shop=shop, resource=Resource.ORDERS, records=[order])
+    # when
+    records_soft_delete(shop=shop, resource=Resource.PRODUCTS, shopify_ids=[7], deleted_at=T0)
+    # then
+    assert _references(shop) == {11: (None, None), 12: (8, 80)}
+
+
+def test_a_product_version_without_a_variant_clears_that_variant_on_line_items(
+    shop, make_order, make_product
+):
+    # given: product 7 with variants 70 and 71, sold on two lines
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, variants=[70, 71])])
+    records_upsert(
+        shop=shop,
+        resource=Resource.ORDERS,
+        records=[_order_with_lines(make_order, {11: (7, 70), 12: (7, 71)})],
+    )
+    order_version = Order.objects.get(shop=shop).shopify_updated_at
+    # when: a newer product version no longer has variant 71; then the same version again
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, version=1, variants=[70])])
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, version=1, variants=[70])])
+    # then: only the deleted variant's id goes; the product stays, and the order's version is untouched
+    assert _references(shop) == {11: (7, 70), 12: (7, None)}
+    assert Order.objects.get(shop=shop).shopify_updated_at == order_version
+
+
+def test_an_older_product_version_without_a_variant_clears_nothing(shop, make_order, make_product):
+    # given
+    records_upsert(
+        shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, version=5, variants=[70, 71])]
+    )
+    records_upsert(
+        shop=shop,
+        resource=Resource.ORDERS,
+        records=[_order_with_lines(make_order, {11: (7, 70), 12: (7, 71)})],
+    )
+    # when: a late, older version (it loses to the stored one)
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, version=1, variants=[70])])
+    # then
+    assert _references(shop) == {11: (7, 70), 12: (7, 71)}
+
+
+def test_a_variant_moving_between_products_of_one_batch_keeps_its_line_items(shop, make_order, make_product):
+    # given: variant 71 under product 7
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=[make_product(7, variants=[70, 71])])
+    records_upsert(
+        shop=shop, resource=Resource.ORDERS, records=[_order_with_lines(make_order, {12: (7, 71)})]
+    )
+    # when: one batch lists it under product 8 instead (it is not gone)
+    batch = [make_product(7, version=1, variants=[70]), make_product(8, version=1, variants=[71])]
+    records_upsert(shop=shop, resource=Resource.PRODUCTS, records=batch)
+    # then
+    assert _references(shop) == {12: (7, 71)}
