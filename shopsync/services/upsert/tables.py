@@ -37,6 +37,8 @@ class ChildTable:
     # Keyed by (shop, parent, shopify_id) rather than (shop, shopify_id): see ChildDeclaration.
     unique_per_parent: bool = False
     numbered_column: str = ""
+    # Only rows in the shop's chosen metafield namespaces are written (`ChildDeclaration.namespaced`).
+    namespace_column: str = ""
 
     @property
     def conflict_columns(self) -> str:
@@ -117,6 +119,7 @@ def _child(declaration: ChildDeclaration) -> ChildTable:
         tuple(_child(child) for child in declaration.children),
         unique_per_parent=declaration.unique_per_parent,
         numbered_column=declaration.numbered_column,
+        namespace_column=declaration.namespace_column if declaration.namespaced else "",
     )
 
 

@@ -9,6 +9,7 @@ read into Python before it is written; the database decides who wins (see `state
 # ruff: noqa: S608 - SQL is built only from model metadata (table and column names); values are always parameters.
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -322,6 +323,8 @@ class _BatchWrite:
         dialect.prepare_stage(child.stage, columns_sql)
         if rows:
             self.source.stage_children(dialect, child, index, {shopify_id for shopify_id, _, _ in rows})
+            if child.namespace_column:
+                self._keep_chosen_namespaces(child)
         changed: set[int] = set()
         if delete and rows:
             deleted = dialect.execute(statements.children_delete_sql(child, returning=returning))
@@ -332,6 +335,25 @@ class _BatchWrite:
             )
             changed |= {row[0] for row in upserted}
         return changed
+
+    def _keep_chosen_namespaces(self, child: ChildTable) -> None:
+        """Drop the staged rows outside the shop's metafield namespaces, read in this transaction (a
+        setting changed since the job started counts): a query for several namespaces reads them
+        all, and a row so dropped is then deleted from the table with its owner's replaced set."""
+        found = self.dialect.execute(
+            f"SELECT metafield_namespaces FROM {Shop._meta.db_table} WHERE id = %s", [self.shop_id]
+        )
+        chosen = found[0][0] if found else None
+        # JSON text or already decoded, as the driver gives it.
+        namespaces = [
+            str(n) for n in (json.loads(chosen) if isinstance(chosen, str | bytes) else chosen) or ()
+        ]
+        column = child.namespace_column
+        if not namespaces:
+            self.dialect.execute(f"DELETE FROM {child.stage}")
+            return
+        marks = ", ".join(["%s"] * len(namespaces))
+        self.dialect.execute(f"DELETE FROM {child.stage} WHERE {column} NOT IN ({marks})", namespaces)
 
     def _result(
         self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]
