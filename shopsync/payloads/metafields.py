@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any, NotRequired, TypedDict
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 
+from shopsync.payloads.errors import PayloadValidationError, readable_id
 from shopsync.payloads.records import MetafieldRecord
 from shopsync.payloads.types import ShopifyId, UtcDatetime, gid_to_int, text, to_utc
 
@@ -87,6 +88,16 @@ class RestMetafield(BaseModel):
 
 def rest_metafields(metafields: list[RestMetafield] | None) -> list[MetafieldRecord] | None:
     return None if metafields is None else [metafield.to_record() for metafield in metafields]
+
+
+def parse_metafield_rest(payload: Any) -> MetafieldRecord:
+    """One REST metafield object (a decoded dict)."""
+    try:
+        return RestMetafield.model_validate(payload).to_record()
+    except ValidationError as error:
+        raise PayloadValidationError.from_pydantic(
+            error, resource="metafield", shopify_id=readable_id(payload, "id")
+        ) from None
 
 
 def namespaces_clean(values: Iterable[str]) -> list[str]:

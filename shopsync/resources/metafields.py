@@ -29,7 +29,7 @@ from django.db import models
 
 from shopsync.models import CustomerMetafield, OrderMetafield, ProductMetafield
 from shopsync.payloads.graphql_fields import METAFIELD_FIELDS
-from shopsync.payloads.metafields import METAFIELD, METAFIELD_LINE, metafield_record
+from shopsync.payloads.metafields import METAFIELD, METAFIELD_LINE, metafield_record, parse_metafield_rest
 from shopsync.payloads.records import MetafieldRecord
 from shopsync.resources.base import ChildDeclaration
 
@@ -50,6 +50,7 @@ def metafields_child(model: type[models.Model], parent_column: str) -> ChildDecl
         bulk_line_adapter=METAFIELD_LINE,
         first_page=10,
         rest_key="metafields",
+        parse_rest=parse_metafield_rest,
         deletion="absent from the owner's next version read in the shop's namespaces",
         reconciled=True,
         namespaced=True,
