@@ -120,8 +120,12 @@ class MetafieldNamespacesForm(forms.Form):
     )
 
     def clean_namespaces(self) -> list[str]:
-        raw = self.cleaned_data["namespaces"] or ""
-        try:
-            return namespaces_clean(raw.replace("\n", ",").split(","))
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        return metafield_namespaces_parse(self.cleaned_data["namespaces"])
+
+
+def metafield_namespaces_parse(raw: str | None) -> list[str]:
+    """Namespaces typed by staff (commas or lines between them), cleaned; a form error if invalid."""
+    try:
+        return namespaces_clean((raw or "").replace("\n", ",").split(","))
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from exc
