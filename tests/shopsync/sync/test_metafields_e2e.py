@@ -8,9 +8,11 @@ import pytest
 from reconciliation.services.reconcile import reconciliation_run
 from shopsync.models import Customer, CustomerMetafield, OrderMetafield, ProductMetafield
 from shopsync.resources import Resource
+from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
+from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.metafields import shop_metafield_namespaces_set
 from shopsync.services.sync.by_id import records_fetch_by_ids
-from shopsync.services.sync.units import unit_parse
+from shopsync.services.sync.units import nodes_parse, unit_parse
 from shopsync.shopify import ShopifyClient
 from tests.shopsync.sync.test_sync_e2e import _run_inline, assert_db_equals_truth
 
@@ -138,3 +140,32 @@ def test_reconciliation_reports_a_lost_metafield_and_heals_it(simulator, sim_sho
     assert (report.missing_count, report.extra_count) == (0, 0)
     assert CustomerMetafield.objects.filter(shop=shop, shopify_id=lost.shopify_id).exists()
     assert_db_equals_truth(simulator, shop, [Resource.CUSTOMERS])
+
+
+def test_an_owner_dead_lettered_for_a_broken_metafield_is_fetched_again_with_its_metafields(
+    simulator, sim_shop
+):
+    # given: a customer whose page came with a metafield Shopify served without its namespace
+    shop = sim_shop(orders=5, customers=6, products=2)
+    shop_metafield_namespaces_set(shop=shop, namespaces=["loyalty"])
+    truth = _truth_metafields(simulator, shop, {"loyalty"})
+    owners = {
+        row["id"]: row["owner_id"]
+        for row in simulator.control.truth("metafields", shop=shop.sim_domain)["records"]
+    }
+    owner_id = next(owners[i] for owner, i, _ in truth if owner == "customer")
+    node = {"id": f"gid://shopify/Customer/{owner_id}", "updatedAt": "2020-01-01T00:00:00Z"}
+    broken = {"id": "gid://shopify/Metafield/1", "key": "tier", "value": "gold"}
+    (record, invalid) = nodes_parse("customers", [(node, {"metafields": [broken]})], where={"page": 1})
+    assert (record, len(invalid)) == ([], 1)
+    item = dead_letter_record(shop=shop, entity_type="customer", shopify_id=owner_id, payload=invalid[0].raw,
+                              error=invalid[0].error, source_ref="sync-job:1")  # fmt: skip
+    # when
+    outcome = dead_letter_retry(item=item)
+    # then: fetched by id, its metafields in the chosen namespace with it
+    assert outcome == RetryOutcome.SUCCEEDED
+    assert set(
+        CustomerMetafield.objects.filter(shop=shop, customer__shopify_id=owner_id).values_list(
+            "shopify_id", flat=True
+        )
+    ) == {i for owner, i, _ in truth if owner == "customer" and owners[i] == owner_id}
