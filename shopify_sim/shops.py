@@ -22,12 +22,14 @@ from shopify_sim.faults import Faults
 from shopify_sim.media_changes import KINDS as MEDIA_KINDS
 from shopify_sim.media_changes import MediaChanges
 from shopify_sim.metafield_changes import KINDS as METAFIELD_KINDS
-from shopify_sim.metafield_changes import MetafieldChanges
+from shopify_sim.metafield_changes import OWNER_RESOURCES, MetafieldChanges
 from shopify_sim.oauth import OAuthState, TokenInfo
 from shopify_sim.options import PLAN_DISPLAY, PLANS, ShopOptions
 from shopify_sim.render import derived
+from shopify_sim.render import metafields as render_metafields
 from shopify_sim.render import rest as render
 from shopify_sim.store import Store
+from shopify_sim.store import metafields as store_metafields
 from shopify_sim.store.generator import Generator, anchor_of
 from shopify_sim.store.mutations import Mutator
 from shopify_sim.throttle import CostBucket, RequestBucket
@@ -208,10 +210,20 @@ class ShopState:
             payload = render.render(
                 resource, record, self.offset_minutes, customers, references, domain=self.domain
             )
-        self.emit(topic, payload, {HEADER_IDS[resource]: str(record["id"])})
+        owner = (OWNER_RESOURCES[resource], record["id"]) if resource in OWNER_RESOURCES else None
+        if topic.endswith("/delete"):
+            owner = None
+        self.emit(topic, payload, {HEADER_IDS[resource]: str(record["id"])}, metafield_owner=owner)
 
-    def emit(self, topic: str, payload: dict[str, Any], extra_headers: dict[str, str] | None = None) -> int:
-        """Fan an event out to the topic's subscribers; returns how many deliveries were queued."""
+    def emit(
+        self,
+        topic: str,
+        payload: dict[str, Any],
+        extra_headers: dict[str, str] | None = None,
+        metafield_owner: tuple[str, int] | None = None,
+    ) -> int:
+        """Fan an event out to the topic's subscribers; returns how many deliveries were queued. An
+        owner's body gets `metafields` in the namespaces a subscription names (`metafieldNamespaces`)."""
         subscriptions = self.webhooks.for_topic(topic) if topic in TOPIC_ENUMS else []
         event_id, now = str(uuid.uuid4()), time.time()
         queued = 0
@@ -219,10 +231,22 @@ class ShopState:
             body = payload
             if subscription.include_fields:
                 body = {k: v for k, v in payload.items() if k in subscription.include_fields}
+            if subscription.metafield_namespaces and metafield_owner is not None:
+                body = {
+                    **body,
+                    "metafields": self._owner_metafields(metafield_owner, subscription.metafield_namespaces),
+                }
             queued += self.deliver(
                 topic, subscription.uri, orjson.dumps(body), event_id, now, subscription.id, extra_headers
             )
         return queued
+
+    def _owner_metafields(self, owner: tuple[str, int], namespaces: list[str]) -> list[dict[str, Any]]:
+        found = store_metafields.of_owner(self.store.conn(), *owner)
+        chosen = set(namespaces)
+        return [
+            render_metafields.metafield(m, self.offset_minutes) for m in found if m["namespace"] in chosen
+        ]
 
     def deliver(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import orjson
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
@@ -28,6 +29,7 @@ from django_celery_beat.models import (
 )
 
 from shopsync.admin_scoping import ShopScopedAdminMixin, SuperuserOnlyAdminMixin
+from shopsync.forms import metafield_namespaces_parse
 from shopsync.models import (
     Collection,
     Customer,
@@ -43,6 +45,7 @@ from shopsync.models import (
 from shopsync.resources import declaration_for_model
 from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
 from shopsync.services.dead_letters import dead_letter_resolve
+from shopsync.services.metafields import shop_metafield_namespaces_set
 
 MAX_PRETTY_CHARS = 200_000
 
@@ -108,11 +111,35 @@ class ReadOnlyInline(admin.TabularInline):
 # --- shops ---------------------------------------------------------------------------------------
 
 
+class ShopAdminForm(forms.ModelForm):
+    """The metafield namespaces as text (commas between them), validated as on the settings page."""
+
+    metafield_namespaces = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Metafield namespaces to mirror, separated by commas; empty for none. "
+        "Removing one deletes its mirrored metafields.",
+    )
+
+    class Meta:
+        model = Shop
+        fields = ("name", "members", "metafield_namespaces")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["metafield_namespaces"] = ", ".join(self.instance.metafield_namespaces or [])
+
+    def clean_metafield_namespaces(self) -> list[str]:
+        return metafield_namespaces_parse(self.cleaned_data["metafield_namespaces"])
+
+
 @admin.register(Shop)
 class ShopAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
-    """Only the display name and the members are editable; the tokens are not even shown. Staff see
-    the shops they are members of."""
+    """Only the display name, the members and the metafield namespaces are editable; the tokens are
+    not even shown. Staff see the shops they are members of."""
 
+    form = ShopAdminForm
     shop_field = None
     ordering = ("domain",)
 
@@ -122,9 +149,9 @@ class ShopAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
     fields = (
         "domain", "name", "status", "api_base_url", "api_version", "scopes", "currency", "installed_at",
         "uninstalled_at", "cutover_at", "access_token_expires_at", "has_access_token", "members",
-        "created_at", "updated_at",
+        "metafield_namespaces", "created_at", "updated_at",
     )  # fmt: skip
-    readonly_fields = tuple(f for f in fields if f not in ("name", "members"))
+    readonly_fields = tuple(f for f in fields if f not in ("name", "members", "metafield_namespaces"))
     filter_horizontal = ("members",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Shop]:
@@ -138,6 +165,11 @@ class ShopAdmin(ShopScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # shops arrive by installing the app
+
+    def save_model(self, request: HttpRequest, obj: Shop, form: forms.ModelForm, change: bool) -> None:
+        # Through the service: rows of a dropped namespace go, the webhook subscriptions follow.
+        shop_metafield_namespaces_set(shop=obj, namespaces=form.cleaned_data["metafield_namespaces"])
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="open dead letters", ordering="open_dead_letter_count")
     def open_dead_letters(self, obj: Shop) -> str:

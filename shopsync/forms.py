@@ -6,6 +6,7 @@ from django import forms
 
 from shopsync.customer_selectors import EMAIL_MARKETING_LABELS, CustomerListFilters
 from shopsync.models.sync import SyncKind
+from shopsync.payloads.metafields import NAMESPACES_MAX, namespaces_clean
 from shopsync.resources import DECLARATIONS
 from shopsync.services.customers import MAX_NOTES_CHARS, local_tags_parse
 
@@ -106,3 +107,25 @@ class CustomerListFilterForm(forms.Form):
             country=(data.get("country") or "").strip().upper(),
             email_marketing=data.get("email_marketing") or "",
         )
+
+
+class MetafieldNamespacesForm(forms.Form):
+    """The settings page's "Metafields": which namespaces to mirror, separated by commas or lines."""
+
+    namespaces = forms.CharField(
+        required=False,
+        label="Namespaces to mirror",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=f"Up to {NAMESPACES_MAX}, separated by commas, e.g. custom, erp. Leave empty to mirror none.",
+    )
+
+    def clean_namespaces(self) -> list[str]:
+        return metafield_namespaces_parse(self.cleaned_data["namespaces"])
+
+
+def metafield_namespaces_parse(raw: str | None) -> list[str]:
+    """Namespaces typed by staff (commas or lines between them), cleaned; a form error if invalid."""
+    try:
+        return namespaces_clean((raw or "").replace("\n", ",").split(","))
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from exc

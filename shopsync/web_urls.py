@@ -16,6 +16,7 @@ urlpatterns: list = [
     path("settings/", settings_page.shop_settings, name="shop-settings"),
     path("settings/sync", settings_page.sync_start, name="shop-settings-sync-start"),
     path("settings/full-sync", settings_page.sync_full, name="shop-settings-full-sync"),
+    path("settings/metafields", settings_page.metafield_namespaces_save, name="shop-settings-metafields"),
     path("customers/", customers.customer_list, name="customer-list"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer-detail"),
     path("orders/", orders.order_list, name="order-list"),

@@ -6,8 +6,10 @@ import logging
 
 from celery import shared_task
 
+from shopsync.shopify import ShopifyRetryableError
 from webhooks.services.processing import WebhookRetryableError, webhook_log_process, webhook_logs_process
 from webhooks.services.pruning import webhook_logs_prune
+from webhooks.services.registration import webhook_subscriptions_register_for_shop
 from webhooks.services.sweeping import webhook_logs_sweep
 
 logger = logging.getLogger(__name__)
@@ -57,3 +59,16 @@ def webhook_logs_prune_task() -> None:
     deleted = webhook_logs_prune()
     if deleted:
         logger.info("webhook retention: deleted %s finished deliveries", deleted)
+
+
+@shared_task(
+    autoretry_for=(ShopifyRetryableError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    soft_time_limit=110,
+    time_limit=120,
+)
+def webhook_subscriptions_register_task(shop_id: int) -> None:
+    """The shop's subscriptions again (its metafield namespaces changed); idempotent."""
+    webhook_subscriptions_register_for_shop(shop_id=shop_id)

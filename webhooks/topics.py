@@ -6,7 +6,13 @@ The record topics (orders/create, order_transactions/create ...) are declared wi
 
 from __future__ import annotations
 
-from shopsync.resources import ChildDeclaration, ResourceDeclaration, WebhookTopic, resource_topics
+from shopsync.resources import (
+    ChildDeclaration,
+    ResourceDeclaration,
+    TopicAction,
+    WebhookTopic,
+    resource_topics,
+)
 
 APP_UNINSTALLED = "app/uninstalled"
 BULK_OPERATIONS_FINISH = "bulk_operations/finish"
@@ -31,6 +37,23 @@ SUBSCRIBED_TOPICS: dict[str, str] = {
 PRIVACY_TOPICS = frozenset({CUSTOMERS_DATA_REQUEST, CUSTOMERS_REDACT, SHOP_REDACT})
 
 HANDLED_TOPICS = frozenset(SUBSCRIBED_TOPICS) | PRIVACY_TOPICS
+
+# GraphQL topic names whose bodies can carry the owner's metafields: the create / update topics of a
+# resource with a `namespaced` child (a delete body is only the id).
+METAFIELD_OWNER_TOPICS = frozenset(
+    topic.subscription
+    for declaration, child, topic in RESOURCE_TOPICS.values()
+    if child is None
+    and topic.action is TopicAction.UPSERT
+    and any(c.namespaced for c in declaration.children)
+)
+
+
+def metafield_namespaces_for(subscription_topic: str, chosen: list[str] | None) -> list[str]:
+    """The `metafieldNamespaces` a subscription of this topic asks for: the shop's, sorted, on
+    metafield owners' topics; none elsewhere."""
+    return sorted(chosen or []) if subscription_topic in METAFIELD_OWNER_TOPICS else []
+
 
 # Topics whose payload is one store record; their deliveries are skipped once a shop is redacted.
 RECORD_TOPICS = frozenset(RESOURCE_TOPICS)

@@ -13,7 +13,8 @@ import orjson
 from django.utils import timezone
 
 from reconciliation import conf
-from shopsync.resources import declaration_for
+from shopsync.resources import ChildDeclaration, declaration_for
+from shopsync.services.sync.graphql_queries import Namespaces, shop_namespaces
 from shopsync.shopify.bulk import (
     BulkOperationInProgress,
     bulk_operation_wait,
@@ -46,29 +47,44 @@ class SnapshotExport:
     rows: Iterator[SnapshotRow]
 
 
-def snapshot_query(resource: str) -> str:
+def snapshot_query(resource: str, namespaces: Namespaces = ()) -> str:
     """Ids and `updatedAt`, plus the ids of the children the declaration reconciles: an inline list
     comes in the root's own line (`transactions { id }`), a connection as child lines after it, each
     with `__parentId` (`addressesV2 { edges { node { id } } }`; a collection's members
-    `products { edges { node { id } } }`)."""
+    `products { edges { node { id } } }`). Metafields only in the shop's namespaces (`namespaces`),
+    with their namespace, as the sync reads them (`ChildDeclaration.namespaced`)."""
     children = "".join(
-        f" {child.graphql_field} {{ edges {{ node {{ id }} }} }}"
+        f" {child.graphql_field}{_arguments(child, namespaces)} {{ edges {{ node {{ id{_namespace(child)} }} }} }}"
         if child.is_connection
         else f" {child.graphql_field} {{ id }}"
-        for child in _reconciled(resource)
+        for child in _reconciled(resource, namespaces)
     )
     return f"{{ {resource} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
 
 
-def _reconciled(resource: str) -> list:
-    return [child for child in declaration_for(resource).children if child.reconciled]
+def _arguments(child: ChildDeclaration, namespaces: Namespaces) -> str:
+    arguments = child.graphql_arguments(namespaces)
+    return f"({arguments})" if arguments else ""
+
+
+def _namespace(child: ChildDeclaration) -> str:
+    return f" {child.namespace_column}" if child.namespaced else ""
+
+
+def _reconciled(resource: str, namespaces: Namespaces = ()) -> list:
+    return [
+        child
+        for child in declaration_for(resource).children
+        if child.reconciled and child.is_selected(namespaces)
+    ]
 
 
 def snapshot_export(
     *, client: ShopifyClient, resource: str, sleep: Callable[[float], None] | None = None
 ) -> SnapshotExport:
     requested_at = timezone.now()
-    operation = _start(client=client, query=snapshot_query(resource), sleep=sleep or time.sleep)
+    namespaces = shop_namespaces(client.shop)
+    operation = _start(client=client, query=snapshot_query(resource, namespaces), sleep=sleep or time.sleep)
     operation = bulk_operation_wait(
         client,
         operation.id,
@@ -82,10 +98,11 @@ def snapshot_export(
     )
     started_at = min(operation.created_at or requested_at, requested_at)
     # No url: nothing matched, the store has none of this resource.
-    reconciled = _reconciled(resource)
+    reconciled = _reconciled(resource, namespaces)
     inline = [(child.name, child.graphql_field) for child in reconciled if not child.is_connection]
     connections = {child.graphql_type: child.name for child in reconciled if child.is_connection}
-    rows = _rows(bulk_result_lines(operation.url), inline, connections) if operation.url else iter(())
+    lines = bulk_result_lines(operation.url) if operation.url else iter(())
+    rows = _rows(lines, inline, connections, frozenset(namespaces)) if operation.url else iter(())
     return SnapshotExport(started_at=started_at, rows=rows)
 
 
@@ -104,10 +121,14 @@ def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None])
 
 
 def _rows(
-    lines: Iterator[bytes], children: list[tuple[str, str]], connections: dict[str, str] | None = None
+    lines: Iterator[bytes],
+    children: list[tuple[str, str]],
+    connections: dict[str, str] | None = None,
+    namespaces: frozenset[str] = frozenset(),
 ) -> Iterator[SnapshotRow]:
     """One row per root. A connection's child lines follow their root (a bulk export is grouped,
-    contract §2.6), so a root is complete when the next root line, or the end, comes."""
+    contract §2.6), so a root is complete when the next root line, or the end, comes. A child line
+    with a `namespace` outside `namespaces` is not ours (several namespaces are read unfiltered)."""
     connections = connections or {}
     pending: tuple[int, datetime, list[tuple[str, int]]] | None = None
     for line in lines:
@@ -117,6 +138,8 @@ def _rows(
                 parent_id = gid_to_id(node["__parentId"])
                 if pending is None or pending[0] != parent_id:
                     raise ValueError(f"child line of {parent_id} not after its parent")
+                if "namespace" in node and node["namespace"] not in namespaces:
+                    continue
                 pending[2].append((connections[gid_type(node["id"])], gid_to_id(node["id"])))
                 continue
             ids = [(name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()]

@@ -498,6 +498,7 @@ def webhook_create(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
         source="api",
         include_fields=data.get("includeFields") or [],
         filter_query=data.get("filter"),
+        metafield_namespaces=data.get("metafieldNamespaces") or [],
     )
     if subscription is None:
         return {
@@ -517,9 +518,25 @@ def webhook_delete(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
     return {"deletedWebhookSubscriptionId": args["id"], "userErrors": []}
 
 
+def webhook_update(obj: Any, args: dict, ctx: GraphQLContext) -> dict:
+    """Only the fields the simulator models: `uri`/`callbackUrl`, `includeFields`, `filter`,
+    `metafieldNamespaces` (a field not given stays)."""
+    number = numeric_id(args["id"], "WebhookSubscription")
+    subscription = (
+        ctx.shop.webhooks.update(number, args["webhookSubscription"]) if number is not None else None
+    )
+    if subscription is None:
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+        }
+    return {"webhookSubscription": subscription_node(subscription), "userErrors": []}
+
+
 MUTATION: dict[str, FieldFn] = {
     "bulkOperationRunQuery": bulk_run_query,
     "bulkOperationCancel": bulk_cancel,
     "webhookSubscriptionCreate": webhook_create,
     "webhookSubscriptionDelete": webhook_delete,
+    "webhookSubscriptionUpdate": webhook_update,
 }

@@ -31,6 +31,9 @@ class Subscription:
     created_at: int = 0
     updated_at: int = 0
     consecutive_failures: int = 0
+    # `metafieldNamespaces` (contract §8.10): the owner's metafields in these namespaces are added
+    # to an owner topic's body (orders, customers, products) as `metafields: [...]`.
+    metafield_namespaces: list[str] = field(default_factory=list)
 
     @property
     def topic_enum(self) -> str:
@@ -47,6 +50,7 @@ class Subscription:
             "format": self.format,
             "includeFields": self.include_fields,
             "filter": self.filter,
+            "metafieldNamespaces": self.metafield_namespaces,
             "createdAt": iso_z(self.created_at),
             "updatedAt": iso_z(self.updated_at),
         }
@@ -81,6 +85,7 @@ class WebhookHub:
         source: str = "api",
         include_fields: list[str] | None = None,
         filter_query: str | None = None,
+        metafield_namespaces: list[str] | None = None,
     ) -> tuple[Subscription | None, str]:
         topic = to_topic(topic_enum)
         if topic is None:
@@ -93,11 +98,38 @@ class WebhookHub:
             now = int(time.time())
             new_id = max(self.items, default=SUBSCRIPTION_ID_BASE) + 1
             subscription = Subscription(
-                new_id, topic, uri, data_format, source, list(include_fields or []), filter_query, now, now
+                new_id,
+                topic,
+                uri,
+                data_format,
+                source,
+                list(include_fields or []),
+                filter_query,
+                now,
+                now,
+                metafield_namespaces=list(metafield_namespaces or []),
             )
             self.items[new_id] = subscription
         self._persist(subscription)
         return subscription, ""
+
+    def update(self, subscription_id: int, data: dict[str, Any]) -> Subscription | None:
+        with self.lock:
+            subscription = self.items.get(subscription_id)
+            if subscription is None:
+                return None
+            address = data.get("uri") or data.get("callbackUrl")
+            if address:
+                subscription.uri = address
+            if data.get("includeFields") is not None:
+                subscription.include_fields = list(data["includeFields"])
+            if "filter" in data:
+                subscription.filter = data["filter"]
+            if data.get("metafieldNamespaces") is not None:
+                subscription.metafield_namespaces = list(data["metafieldNamespaces"])
+            subscription.updated_at = int(time.time())
+        self._persist(subscription)
+        return subscription
 
     def unsubscribe(self, subscription_id: int) -> bool:
         with self.lock:

@@ -1,6 +1,7 @@
 from shopsync.models.catalogue import Collection, CollectionProduct, ProductMedia
 from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
+from shopsync.models.metafields import CustomerMetafield, OrderMetafield, ProductMetafield
 from shopsync.models.records import (
     Customer,
     LineItem,
@@ -18,12 +19,15 @@ __all__ = [
     "CollectionProduct",
     "Customer",
     "CustomerAddress",
+    "CustomerMetafield",
     "FailedSyncItem",
     "LineItem",
     "Order",
+    "OrderMetafield",
     "OrderTransaction",
     "Product",
     "ProductMedia",
+    "ProductMetafield",
     "ProductOption",
     "ProductVariant",
     "Shop",

@@ -28,6 +28,9 @@ class Shop(BaseModel):
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     # Orders created before this instant (the first initial sync's start) are historical.
     cutover_at = models.DateTimeField(null=True, blank=True)
+    # Metafield namespaces mirrored (contract §8.10), sorted; none by default. Set only through
+    # `shop_metafield_namespaces_set`, which validates them and updates the webhook subscriptions.
+    metafield_namespaces = models.JSONField(default=list, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True)
 
     class Meta:

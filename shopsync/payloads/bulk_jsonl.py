@@ -103,7 +103,7 @@ class _Shape:
             )
             for child in declaration.connection_children
         )
-        self.child_name = self.children[0].label if len(self.children) == 1 else "child"
+        self.child_name = " or ".join(child.label for child in self.children)
 
     def parent_record(self, line: bytes) -> AnyRecord:
         try:
@@ -141,6 +141,11 @@ class _Shape:
                 error, resource=self.name, shopify_id=_parent_id_of(line)
             ) from None
         return reference_id(node["__parentId"]), shape.attribute, shape.build(node)
+
+    def child_label(self, line: bytes) -> str:
+        """What a child line is ("line item"), for messages; the generic name if unknown."""
+        shape = self.children[0] if len(self.children) == 1 else self._child_shape(line)
+        return shape.label if shape is not None else self.child_name
 
     def _child_shape(self, line: bytes) -> _ChildShape | None:
         """With several connection children, a line's kind is the type of the first GID in it: every
@@ -253,7 +258,7 @@ class _Reader:
                 return  # its parent is reported already
         if parent_id is not None:
             self._poison(parent_id)
-        label = f"{self.shape.child_name} {child_id if child_id is not None else '(no id)'}"
+        label = f"{self.shape.child_label(line)} {child_id if child_id is not None else '(no id)'}"
         message = f"{label} of {self.shape.name} {parent_id}: {error.field_summary()}"
         self._report(line_number, parent_id, line, message, child_id=child_id)
 

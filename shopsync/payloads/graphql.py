@@ -28,6 +28,7 @@ from shopsync.payloads.customers import (
     sms_consent,
 )
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
+from shopsync.payloads.metafields import MetafieldNode, metafield_record
 from shopsync.payloads.order_extras import (
     ORDER_EXTRA_COLUMNS,
     LineItemExtrasNode,
@@ -212,6 +213,15 @@ class VariantNode(TypedDict):
     image: NotRequired[MediaRef | None]
 
 
+class MetafieldEdge(TypedDict):
+    node: MetafieldNode
+
+
+class MetafieldConnection(TypedDict):
+    nodes: NotRequired[list[MetafieldNode]]
+    edges: NotRequired[list[MetafieldEdge]]
+
+
 class VariantEdge(TypedDict):
     node: VariantNode
 
@@ -248,6 +258,7 @@ class OrderNode(OrderExtrasNode):
     shippingAddress: NotRequired[dict[str, Any] | None]
     lineItems: NotRequired[LineItemConnection | None]
     transactions: NotRequired[list[TransactionNode] | None]
+    metafields: NotRequired[MetafieldConnection | None]
 
 
 class CustomerNode(TypedDict):
@@ -274,6 +285,7 @@ class CustomerNode(TypedDict):
     amountSpent: NotRequired[MoneyV2 | None]
     defaultAddress: NotRequired[dict[str, Any] | None]
     addressesV2: NotRequired[AddressConnection | None]
+    metafields: NotRequired[MetafieldConnection | None]
 
 
 class ProductNode(TypedDict):
@@ -291,6 +303,7 @@ class ProductNode(TypedDict):
     variants: NotRequired[VariantConnection | None]
     options: NotRequired[list[ProductOptionNode] | None]
     media: NotRequired[MediaConnection | None]
+    metafields: NotRequired[MetafieldConnection | None]
 
 
 def _bulk_child_line(node_type: type, name: str, parent_gid: Any) -> type:
@@ -343,7 +356,7 @@ assert [f.name for f in dataclasses.fields(OrderRecord)] == [
     "customer_shopify_id", "currency", "presentment_currency", "financial_status", "fulfillment_status",
     "processed_at", "cancelled_at", "cancel_reason", "closed_at", "total_price", "subtotal_price",
     "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", *ORDER_EXTRA_COLUMNS,
-    "line_items", "transactions",
+    "line_items", "transactions", "metafields",
 ]  # fmt: skip
 assert [f.name for f in dataclasses.fields(TransactionRecord)] == [
     "shopify_id", "kind", "status", "gateway", "amount", "currency", "parent_transaction_shopify_id",
@@ -467,7 +480,7 @@ def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None
     total, subtotal, tax, discounts = (
         get("totalPriceSet"), get("subtotalPriceSet"), get("totalTaxSet"), get("totalDiscountsSet")
     )  # fmt: skip
-    return OrderRecord(
+    record = OrderRecord(
         gid_to_int(node["id"]),
         to_utc(get("createdAt")),
         node["updatedAt"].astimezone(UTC),
@@ -496,6 +509,9 @@ def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None
         line_items,
         _listed(get("transactions"), transaction_record),
     )
+    if "metafields" in node:
+        record.metafields = _connected(node["metafields"], metafield_record)
+    return record
 
 
 def customer_record(node: CustomerNode) -> CustomerRecord:
@@ -540,6 +556,7 @@ def customer_record(node: CustomerNode) -> CustomerRecord:
         # A connection: the node's own first page here; a bulk export's child lines and follow-up
         # pages are attached by the reader (`parse_graphql_node`).
         addresses=[address_record(address) for address in _connection_nodes(get("addressesV2"))],
+        metafields=_connected(get("metafields"), metafield_record),
     )
 
 
@@ -563,6 +580,7 @@ def product_record(node: ProductNode, variants: list[VariantRecord] | None = Non
         variants=variants,
         options=_listed(get("options"), product_option_record),
         media=_connected(get("media"), media_record),
+        metafields=_connected(get("metafields"), metafield_record),
     )
 
 

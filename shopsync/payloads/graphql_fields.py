@@ -126,6 +126,9 @@ updatedAt
 """.strip()
 
 # `Product.media` (a connection): `alt` is the Media interface's, the picture only a MediaImage's.
+# Metafields (contract §8.10): `id` first (the bulk reader tells child lines apart by their first GID).
+METAFIELD_FIELDS = "id namespace key type value createdAt updatedAt"
+
 MEDIA_FIELDS = "id alt ... on MediaImage { image { url width height } }"
 
 # `Product.options` is a list (inline in the product's line and node).

@@ -22,6 +22,21 @@ from decimal import Decimal
 
 
 @dataclass(slots=True)
+class MetafieldRecord:
+    """One metafield of an order, customer or product (contract §8.10): GraphQL `metafields` (a
+    connection on its owner), REST / webhook `metafields[]` (only in the namespaces a webhook
+    subscription names). `value` is always text, as Shopify gives it, whatever the `type`."""
+
+    shopify_id: int
+    namespace: str
+    key: str
+    type: str | None = None
+    value: str | None = None
+    shopify_created_at: datetime | None = None
+    shopify_updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
 class CustomerAddressRecord:
     """One address of a customer's address book (contract §8.6): GraphQL `Customer.addressesV2`
     (a connection), REST `addresses[]`. Which one is the default is said by the customer
@@ -75,6 +90,7 @@ class CustomerRecord:
     sms_marketing_updated_at: datetime | None = None
     sms_marketing_collected_from: str | None = None
     addresses: list[CustomerAddressRecord] | None = None
+    metafields: list[MetafieldRecord] | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +168,7 @@ class OrderRecord:
     total_outstanding: Decimal | None = None
     line_items: list[LineItemRecord] | None = None
     transactions: list[TransactionRecord] | None = None
+    metafields: list[MetafieldRecord] | None = None
 
 
 @dataclass(slots=True)
@@ -213,6 +230,7 @@ class ProductRecord:
     variants: list[VariantRecord] | None = None
     options: list[ProductOptionRecord] | None = None
     media: list[ProductMediaRecord] | None = None
+    metafields: list[MetafieldRecord] | None = None
 
 
 AnyRecord = CustomerRecord | OrderRecord | ProductRecord

@@ -22,6 +22,7 @@ from shopsync.payloads.customers import (
     rest_addresses,
 )
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
+from shopsync.payloads.metafields import RestMetafield, rest_metafields
 from shopsync.payloads.order_extras import RestLineItemExtras, RestOrderExtras
 from shopsync.payloads.records import (
     CustomerRecord,
@@ -157,6 +158,7 @@ class RestOrder(RestOrderExtras):
     test: bool | None = None
     shipping_address: dict[str, Any] | None = None
     line_items: list[RestLineItem] | None = None
+    metafields: list[RestMetafield] | None = None
 
     def to_record(self) -> OrderRecord:
         applications = self.applications_json()
@@ -191,6 +193,7 @@ class RestOrder(RestOrderExtras):
             line_items=None
             if self.line_items is None
             else [item.to_record(applications) for item in self.line_items],
+            metafields=rest_metafields(self.metafields),
         )
 
 
@@ -214,6 +217,7 @@ class RestCustomer(_Payload):
     addresses: list[RestAddress] | None = None
     email_marketing_consent: RestEmailConsent | None = None
     sms_marketing_consent: RestSmsConsent | None = None
+    metafields: list[RestMetafield] | None = None
 
     def to_record(self) -> CustomerRecord:
         email = self.email_marketing_consent or RestEmailConsent()
@@ -247,6 +251,7 @@ class RestCustomer(_Payload):
             sms_marketing_updated_at=to_utc(sms.consent_updated_at),
             sms_marketing_collected_from=blank_to_none(sms.consent_collected_from),
             addresses=rest_addresses(self.addresses),
+            metafields=rest_metafields(self.metafields),
         )
 
 
@@ -336,6 +341,7 @@ class RestProduct(_Payload):
     variants: list[RestVariant] | None = None
     options: list[RestProductOption] | None = None
     images: list[RestProductImage] | None = None
+    metafields: list[RestMetafield] | None = None
 
     def to_record(self) -> ProductRecord:
         return ProductRecord(
@@ -353,6 +359,7 @@ class RestProduct(_Payload):
             variants=_rest_variants(self.variants),
             options=None if self.options is None else [option.to_record() for option in self.options],
             media=None if self.images is None else [image.to_record() for image in self.images],
+            metafields=rest_metafields(self.metafields),
         )
 
 

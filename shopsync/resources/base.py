@@ -13,7 +13,8 @@ export, its own pages in a paged query) or an inline *list* (inside its parent's
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,10 +104,25 @@ class ChildDeclaration:
     # What Shopify clears elsewhere when one of these children goes (absent from its parent's next
     # version, or its parent deleted): a deleted variant's id on line items (see DeletedReference).
     deleted_references: tuple[DeletedReference, ...] = ()
+    # Metafields (contract §8.10): selected only for a shop that chose namespaces to mirror
+    # (`Shop.metafield_namespaces`), with the connection's `namespace:` argument when it chose one.
+    # With several (the argument takes one), every namespace is read and the write path keeps the
+    # chosen ones (`namespace_column`); a query without the child leaves the stored rows alone.
+    namespaced: bool = False
+    namespace_column: str = "namespace"
 
     @property
     def gid_prefix(self) -> bytes:
         return f'"gid://shopify/{self.graphql_type}/'.encode()
+
+    def is_selected(self, namespaces: Sequence[str]) -> bool:
+        return not self.namespaced or bool(namespaces)
+
+    def graphql_arguments(self, namespaces: Sequence[str]) -> str:
+        """The connection's filter arguments for a shop (`namespace: "erp"`), "" for none."""
+        if self.namespaced and len(namespaces) == 1:
+            return f"namespace: {json.dumps(namespaces[0])}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -176,6 +192,10 @@ class ResourceDeclaration:
     @property
     def connection_children(self) -> tuple[ChildDeclaration, ...]:
         return tuple(child for child in self.children if child.is_connection)
+
+    def selected_connections(self, namespaces: Sequence[str] = ()) -> tuple[ChildDeclaration, ...]:
+        """The connection children a shop's queries select (`namespaced` ones only with namespaces)."""
+        return tuple(child for child in self.connection_children if child.is_selected(namespaces))
 
     @property
     def inline_children(self) -> tuple[ChildDeclaration, ...]:

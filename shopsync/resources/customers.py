@@ -32,6 +32,7 @@ from shopsync.resources.base import (
     TopicAction,
     WebhookTopic,
 )
+from shopsync.resources.metafields import CUSTOMER_METAFIELDS
 
 ADDRESSES = ChildDeclaration(
     name="addresses",
@@ -63,7 +64,7 @@ CUSTOMERS = ResourceDeclaration(
     node_adapter=CUSTOMER,
     build=customer_record,
     parse_rest=parse_customer_rest,
-    children=(ADDRESSES,),
+    children=(ADDRESSES, CUSTOMER_METAFIELDS),
     topics=(
         WebhookTopic("customers/create", "CUSTOMERS_CREATE", TopicAction.UPSERT),
         WebhookTopic("customers/update", "CUSTOMERS_UPDATE", TopicAction.UPSERT),

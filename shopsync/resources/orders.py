@@ -41,6 +41,7 @@ from shopsync.resources.base import (
     TopicAction,
     WebhookTopic,
 )
+from shopsync.resources.metafields import ORDER_METAFIELDS
 
 LINE_ITEMS = ChildDeclaration(
     name="line_items",
@@ -91,7 +92,7 @@ ORDERS = ResourceDeclaration(
     node_adapter=ORDER,
     build=order_record,
     parse_rest=parse_order_rest,
-    children=(LINE_ITEMS, TRANSACTIONS),
+    children=(LINE_ITEMS, TRANSACTIONS, ORDER_METAFIELDS),
     topics=(
         WebhookTopic("orders/create", "ORDERS_CREATE", TopicAction.UPSERT),
         WebhookTopic("orders/updated", "ORDERS_UPDATED", TopicAction.UPSERT),

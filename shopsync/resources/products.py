@@ -37,6 +37,7 @@ from shopsync.resources.base import (
     TopicAction,
     WebhookTopic,
 )
+from shopsync.resources.metafields import PRODUCT_METAFIELDS
 
 VARIANTS = ChildDeclaration(
     name="variants",
@@ -109,7 +110,7 @@ PRODUCTS = ResourceDeclaration(
     node_adapter=PRODUCT,
     build=product_record,
     parse_rest=parse_product_rest,
-    children=(VARIANTS, OPTIONS, MEDIA_CHILD),
+    children=(VARIANTS, OPTIONS, MEDIA_CHILD, PRODUCT_METAFIELDS),
     topics=(
         WebhookTopic("products/create", "PRODUCTS_CREATE", TopicAction.UPSERT),
         WebhookTopic("products/update", "PRODUCTS_UPDATE", TopicAction.UPSERT),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from shopsync.customer_selectors import customer_addresses_list, customer_consents, customer_countries_list
 from shopsync.dashboard_selectors import customer_orders_list, customer_page_get, customer_payments_list
 from shopsync.forms import CustomerListFilterForm, CustomerLocalFieldsForm
+from shopsync.metafield_selectors import metafields_list
 from shopsync.order_extras_selectors import customer_spend_list
 from shopsync.services.customers import customer_local_fields_update
 from shopsync.views.access import get_customer_for_user, get_shop_for_user, page_context
@@ -64,5 +65,6 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         payments=customer_payments_list(customer=customer), spend=customer_spend_list(customer=customer),
         nav="customers",
         addresses=customer_addresses_list(customer=customer), consents=customer_consents(customer=customer),
+        metafields=metafields_list(owner=customer),
     )  # fmt: skip
     return render(request, "shopsync/customer_detail.html", context, status=400 if form.errors else 200)

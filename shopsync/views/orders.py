@@ -15,6 +15,7 @@ from shopsync.dashboard_selectors import (
     order_page_get,
     order_transactions_list,
 )
+from shopsync.metafield_selectors import metafields_list
 from shopsync.order_extras_selectors import FINANCIAL_STATUSES, FULFILLMENT_STATUSES, order_extras_get
 from shopsync.views.access import get_order_for_user, get_shop_for_user, page_context
 
@@ -45,6 +46,6 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         request, order.shop, order=order, line_items=line_items,
         extras=order_extras_get(order=order, line_items=line_items),
         transactions=order_transactions_list(order=order), customer=order_customer_get(order=order),
-        nav="orders",
+        metafields=metafields_list(owner=order), nav="orders",
     )  # fmt: skip
     return render(request, "shopsync/order_detail.html", context)

@@ -15,6 +15,7 @@ from shopsync.catalogue_selectors import (
     product_page_get,
     product_variant_rows,
 )
+from shopsync.metafield_selectors import metafields_list
 from shopsync.views.access import get_product_for_user, get_shop_for_user, page_context
 
 
@@ -37,6 +38,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     context = page_context(
         request, product.shop, product=product, options=options, media=media,
         variants=product_variant_rows(product=product, options=options, media=media),
-        collections=product_collections_list(product=product), nav="products",
+        collections=product_collections_list(product=product), metafields=metafields_list(owner=product),
+        nav="products",
     )  # fmt: skip
     return render(request, "shopsync/product_detail.html", context)

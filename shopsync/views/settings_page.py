@@ -7,16 +7,18 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from shopsync.dashboard_selectors import sync_history_list, sync_stage_steps
-from shopsync.forms import ForceFullSyncForm, SyncStartForm
+from shopsync.forms import ForceFullSyncForm, MetafieldNamespacesForm, SyncStartForm
 from shopsync.models import Shop, SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.services.dead_letters import dead_letter_counts
+from shopsync.services.metafields import shop_metafield_namespaces_set
 from shopsync.services.sync import EnsureResult, SyncInputError, ensure_sync
 from shopsync.views.access import get_required_shop_for_user, page_context
 
@@ -52,6 +54,32 @@ def sync_full(request: HttpRequest) -> HttpResponse:
     return _ensure_and_redirect(request, shop, kind=SyncKind.FULL)
 
 
+@login_required
+@require_POST
+def metafield_namespaces_save(request: HttpRequest) -> HttpResponse:
+    shop = get_required_shop_for_user(request)
+    form = MetafieldNamespacesForm(request.POST)
+    if form.is_valid():
+        try:
+            chosen = shop_metafield_namespaces_set(shop=shop, namespaces=form.cleaned_data["namespaces"])
+        except ValidationError as exc:
+            form.add_error("namespaces", exc.messages)
+        else:
+            shown = ", ".join(chosen) or "none"
+            messages.info(
+                request, f"Metafield namespaces mirrored: {shown}. Run a full sync to read them all now."
+            )
+            return redirect(f"{reverse('shop-settings')}?{urlencode({'shop': shop.domain})}")
+    return _render(
+        request,
+        shop,
+        sync_form=SyncStartForm(),
+        full_form=ForceFullSyncForm(),
+        metafields_form=form,
+        status=400,
+    )
+
+
 def _ensure_and_redirect(request: HttpRequest, shop: Shop, *, kind: str, **options: object) -> HttpResponse:
     try:
         result = ensure_sync(shop=shop, kind=kind, triggered_by=SyncSession.Trigger.SETTINGS, **options)
@@ -75,9 +103,20 @@ def _render(
     *,
     sync_form: SyncStartForm,
     full_form: ForceFullSyncForm,
+    metafields_form: MetafieldNamespacesForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = page_context(request, shop, sync_form=sync_form, full_form=full_form, nav="settings")
+    metafields_form = metafields_form or MetafieldNamespacesForm(
+        initial={"namespaces": ", ".join(shop.metafield_namespaces or [])}
+    )
+    context = page_context(
+        request,
+        shop,
+        sync_form=sync_form,
+        full_form=full_form,
+        metafields_form=metafields_form,
+        nav="settings",
+    )
     session = context["indicator"].session
     context.update(
         stage_steps=sync_stage_steps(session=session) if session is not None else [],

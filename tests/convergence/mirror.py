@@ -58,8 +58,11 @@ class ResourceComparison:
         ) + "".join(f"\n      {shopify_id}: {diff}" for shopify_id, diff in list(self.different.items())[:3])
 
 
-def truth_records(control, *, shop_domain: str, resource: str) -> tuple[dict[int, dict], set[int]]:
-    """{id: canonical dict of the parsed record}, deleted ids. One consistent snapshot per resource."""
+def truth_records(
+    control, *, shop_domain: str, resource: str, namespaces: list[str] | tuple[str, ...] = ()
+) -> tuple[dict[int, dict], set[int]]:
+    """{id: canonical dict of the parsed record}, deleted ids. One consistent snapshot per resource.
+    `namespaces`: the shop's metafield namespaces (its records' metafields in those only)."""
     declaration = DECLARATIONS[resource]
     truth = control.truth(resource, full=True, shop=shop_domain)
     records = {row["id"]: declaration.parse_rest(row["record"]) for row in truth["records"]}
@@ -70,7 +73,13 @@ def truth_records(control, *, shop_domain: str, resource: str) -> tuple[dict[int
         records = {row["id"]: with_graphql_totals(records[row["id"]], row) for row in truth["records"]}
     for child in declaration.children:
         if any(getattr(record, child.name) is None for record in records.values()):
-            by_parent = _truth_children(control, shop_domain=shop_domain, child=child)
+            by_parent = _truth_children(
+                control,
+                shop_domain=shop_domain,
+                child=child,
+                owner=declaration.singular,
+                namespaces=namespaces,
+            )
             for shopify_id, record in records.items():
                 if getattr(record, child.name) is None:
                     setattr(record, child.name, by_parent.get(shopify_id, []))
@@ -87,9 +96,20 @@ def beyond_rest(declaration: ResourceDeclaration, record: Any, values: dict[str,
         setattr(record, name, [child.parse_rest(item) for item in value] if child else value)
 
 
-def _truth_children(control, *, shop_domain: str, child: ChildDeclaration) -> dict[int, list]:
+def _truth_children(
+    control, *, shop_domain: str, child: ChildDeclaration, owner: str, namespaces: list[str] | tuple[str, ...]
+) -> dict[int, list]:
     """A child the parent's REST record does not embed, from the simulator's truth for it."""
     by_parent: dict[int, list] = defaultdict(list)
+    if child.namespaced:
+        # Metafields: the truth's of this owner type (REST `owner_resource`), in the shop's namespaces.
+        if not namespaces:
+            return by_parent
+        for row in control.truth("metafields", full=True, shop=shop_domain)["records"]:
+            metafield = row["record"]
+            if metafield["owner_resource"] == owner and metafield["namespace"] in namespaces:
+                by_parent[metafield["owner_id"]].append(child.parse_rest(metafield))
+        return by_parent
     if child.model is CollectionProduct:
         # A collection's members (no REST collection carries them): the truth's memberships.
         for row in control.truth("collects", shop=shop_domain)["memberships"]:
@@ -136,7 +156,10 @@ def _our_children(*, shop: Shop, child: ChildDeclaration) -> dict[int, list[dict
 def mirror_compare(control, *, shop: Shop, resource: str, shop_domain: str = "") -> ResourceComparison:
     """Our rows of `shop` against the simulator's truth of `shop_domain` (by default the shop's own
     domain; a test shop on the shared session simulator names its store apart)."""
-    truth, truth_deleted = truth_records(control, shop_domain=shop_domain or shop.domain, resource=resource)
+    truth, truth_deleted = truth_records(
+        control, shop_domain=shop_domain or shop.domain, resource=resource,
+        namespaces=tuple(shop.metafield_namespaces or ()),
+    )  # fmt: skip
     ours, ours_deleted = our_records(shop=shop, resource=resource)
     comparison = ResourceComparison(
         resource=resource,

@@ -115,4 +115,5 @@ def test_every_task_the_product_enqueues_by_name_is_a_registered_task():
         "reconciliation.tasks.alert_incident_notify_task",
         "webhooks.tasks.webhook_logs_process_task",
         "webhooks.tasks.webhook_log_process_task",
+        "webhooks.tasks.webhook_subscriptions_register_task",
     }

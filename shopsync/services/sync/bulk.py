@@ -35,7 +35,7 @@ from shopsync.payloads.bulk_jsonl import BulkBatch, BulkLineError
 from shopsync.resources import Resource, declaration_for
 from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
 from shopsync.services.sync.config import sync_config
-from shopsync.services.sync.graphql_queries import bulk_query, search_time, updated_at_search
+from shopsync.services.sync.graphql_queries import bulk_query, search_time, shop_namespaces, updated_at_search
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
 from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
@@ -137,7 +137,7 @@ def _operation_ensure_started(ctx: JobContext, client: ShopifyClient, *, wait_fo
     waited out, or (`wait_for_slot` False) raises `BulkOperationInProgress`."""
     if ctx.job.bulk_operation_id:
         return  # resuming: re-attach to the operation the checkpoint names
-    query = bulk_query(ctx.resource, _search(ctx))
+    query = bulk_query(ctx.resource, _search(ctx), namespaces=shop_namespaces(ctx.shop))
     heartbeat = Heartbeat(ctx.session, ctx.token)
     config = sync_config()
     waiting_since = time.monotonic()

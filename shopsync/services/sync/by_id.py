@@ -17,7 +17,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from shopsync.resources import ChildDeclaration, ResourceDeclaration, declaration_for
-from shopsync.services.sync.graphql_queries import children_query, nodes_query, query_cost_from_error
+from shopsync.services.sync.graphql_queries import (
+    children_query,
+    nodes_query,
+    query_cost_from_error,
+    shop_namespaces,
+)
 from shopsync.services.sync.query_cost import child_page_fitting, children_page_size, ids_per_query
 from shopsync.shopify import ShopifyClient, ShopifyPermanentError
 from shopsync.shopify.queries import gid_to_id, id_to_gid
@@ -48,27 +53,39 @@ def records_fetch_by_ids(
     returned them (their children connection's first page included): those are completed, not
     fetched again. `child_page_size` is the first page of children asked with each root. Shopify
     errors propagate, classified (R7)."""
-    declaration = declaration_for(resource)
+    fetch = _Fetch(client, declaration_for(resource))
     fetched = fetched or {}
     wanted = list(dict.fromkeys(shopify_ids))
     missing = [shopify_id for shopify_id in wanted if shopify_id not in fetched]
-    nodes = {**dict(_nodes_fetch(client, declaration, missing, child_page_size)), **fetched}
-    return {i: _unit_complete(client, declaration, nodes[i]) for i in wanted if i in nodes}
+    nodes = {**dict(_nodes_fetch(fetch, missing, child_page_size)), **fetched}
+    return {i: _unit_complete(fetch, nodes[i]) for i in wanted if i in nodes}
+
+
+class _Fetch:
+    """One fetch's client and declaration, with the connections its shop's queries select (metafields
+    only in the namespaces the shop chose)."""
+
+    def __init__(self, client: ShopifyClient, declaration: ResourceDeclaration) -> None:
+        self.client = client
+        self.declaration = declaration
+        self.namespaces = shop_namespaces(getattr(client, "shop", None))
+        self.connections = declaration.selected_connections(self.namespaces)
 
 
 def _nodes_fetch(
-    client: ShopifyClient, declaration: ResourceDeclaration, shopify_ids: list[int], child_page_size: int
+    fetch: _Fetch, shopify_ids: list[int], child_page_size: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     # Within the requested-cost limit for this child page size (`query_cost`), then halved further
     # on MAX_COST_EXCEEDED should Shopify count more than we do.
-    child_page_size = child_page_fitting(declaration.name, child_page_size)
-    size = min(ids_per_query(declaration.name, child_page_size), MAX_IDS_PER_QUERY)
-    query = nodes_query(declaration.name)
+    client, declaration, namespaces = fetch.client, fetch.declaration, fetch.namespaces
+    child_page_size = child_page_fitting(declaration.name, child_page_size, namespaces)
+    size = min(ids_per_query(declaration.name, child_page_size, namespaces), MAX_IDS_PER_QUERY)
+    query = nodes_query(declaration.name, namespaces)
     start = 0
     while start < len(shopify_ids):
         ids = shopify_ids[start : start + size]
         variables: dict[str, Any] = {"ids": [id_to_gid(declaration.graphql_type, i) for i in ids]}
-        if declaration.connection_children:
+        if fetch.connections:
             variables["childFirst"] = child_page_size
         try:
             data = client.graphql(query, variables)
@@ -78,7 +95,7 @@ def _nodes_fetch(
             if len(ids) == 1:
                 # One root whose first pages alone cost too much (several connections): smaller
                 # first pages; the rest of each connection follows by the root's id.
-                if child_page_size <= 1 or not declaration.connection_children:
+                if child_page_size <= 1 or not fetch.connections:
                     raise
                 child_page_size //= 2
                 continue
@@ -96,32 +113,30 @@ def _fewer_ids(message: str, asked: int) -> int:
     return max(1, min(asked - 1, asked * MAX_QUERY_COST * 9 // (cost * 10)))
 
 
-def _unit_complete(client: ShopifyClient, declaration: ResourceDeclaration, node: dict[str, Any]) -> Unit:
+def _unit_complete(fetch: _Fetch, node: dict[str, Any]) -> Unit:
     """The node without its connections, and each connection's children complete (its first page,
-    then the rest by the root's id). Inline lists stay in the node: they are never paged."""
-    if not declaration.connection_children:
+    then the rest by the root's id). Inline lists stay in the node: they are never paged. A
+    connection the shop's query does not select is not in `children` (its stored rows stay)."""
+    if not fetch.connections:
         return {"node": node, "children": None}
     children: dict[str, list[dict[str, Any]]] = {}
-    for child in declaration.connection_children:
+    for child in fetch.connections:
         connection = node.get(child.graphql_field) or {}
         nodes = list(connection.get("nodes") or [])
         page_info = connection.get("pageInfo") or {}
         if page_info.get("hasNextPage"):
-            nodes += _children_rest(client, declaration, child, node["id"], page_info.get("endCursor"))
+            nodes += _children_rest(fetch, child, node["id"], page_info.get("endCursor"))
         children[child.name] = nodes
-    nested = {child.graphql_field for child in declaration.connection_children}
+    nested = {child.graphql_field for child in fetch.connections}
     return {"node": {k: v for k, v in node.items() if k not in nested}, "children": children}
 
 
 def _children_rest(
-    client: ShopifyClient,
-    declaration: ResourceDeclaration,
-    child: ChildDeclaration,
-    gid: str,
-    after: str | None,
+    fetch: _Fetch, child: ChildDeclaration, gid: str, after: str | None
 ) -> list[dict[str, Any]]:
-    query, children = children_query(declaration.name, child), []
-    first = children_page_size(declaration.name, child.name, CHILD_PAGE_SIZE)
+    client, declaration = fetch.client, fetch.declaration
+    query, children = children_query(declaration.name, child, fetch.namespaces), []
+    first = children_page_size(declaration.name, child.name, CHILD_PAGE_SIZE, fetch.namespaces)
     while True:
         try:
             data = client.graphql(query, {"id": gid, "first": first, "after": after})

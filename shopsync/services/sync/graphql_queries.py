@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from shopsync.resources import ChildDeclaration, ResourceDeclaration, declaration_for
+
+# A shop's metafield namespaces (`Shop.metafield_namespaces`, sorted): which `namespaced` children a
+# query selects, and their filter.
+Namespaces = tuple[str, ...]
+
+
+def shop_namespaces(shop: Any) -> Namespaces:
+    """The metafield namespaces a shop's queries select (none: no metafields are read)."""
+    return tuple(getattr(shop, "metafield_namespaces", None) or ())
 
 
 def search_time(value: datetime) -> str:
@@ -32,41 +42,53 @@ def _root_selection(declaration: ResourceDeclaration) -> str:
     return " ".join([_flat(declaration.graphql_fields), *lists])
 
 
-def bulk_query(resource: str, search: str | None) -> str:
+def _arguments(*arguments: str) -> str:
+    given = ", ".join(argument for argument in arguments if argument)
+    return f"({given})" if given else ""
+
+
+def bulk_query(resource: str, search: str | None, *, namespaces: Namespaces = ()) -> str:
     """The bulk query: every root with all its children (bulk ignores `first`), in id order so a
-    follow-up query after a failed operation can ask for `id:>last` and skip nothing."""
+    follow-up query after a failed operation can ask for `id:>last` and skip nothing. `namespaces`:
+    the shop's metafield namespaces (`ChildDeclaration.namespaced`)."""
     declaration = declaration_for(resource)
     args = "sortKey: ID" + (f", query: {_quote(search)}" if search else "")
     children = "".join(
-        f" {child.graphql_field} {{ edges {{ node {{ {_flat(child.graphql_fields)} }} }} }}"
-        for child in declaration.connection_children
+        f" {child.graphql_field}{_arguments(child.graphql_arguments(namespaces))} "
+        f"{{ edges {{ node {{ {_flat(child.graphql_fields)} }} }} }}"
+        for child in declaration.selected_connections(namespaces)
     )
     return f"{{ {declaration.connection}({args}) {{ edges {{ node {{ {_root_selection(declaration)}{children} }} }} }} }}"
 
 
-def _first_children(declaration: ResourceDeclaration, variables: str) -> tuple[str, str]:
+def _first_children(
+    declaration: ResourceDeclaration, variables: str, namespaces: Namespaces
+) -> tuple[str, str]:
     """The selection of a root's first page of each connection child (empty without any) and the
     query's variables with `$childFirst` added when needed."""
-    if not declaration.connection_children:
+    connections = declaration.selected_connections(namespaces)
+    if not connections:
         return "", variables
     selection = " ".join(
-        f"{child.graphql_field}(first: $childFirst) {{ pageInfo {{ hasNextPage endCursor }} "
-        f"nodes {{ {_flat(child.graphql_fields)} }} }}"
-        for child in declaration.connection_children
+        f"{child.graphql_field}{_arguments('first: $childFirst', child.graphql_arguments(namespaces))} "
+        f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ {_flat(child.graphql_fields)} }} }}"
+        for child in connections
     )
     return selection, f"{variables}, $childFirst: Int!"
 
 
-def child_first_page(resource: str) -> int:
+def child_first_page(resource: str, namespaces: Namespaces = ()) -> int:
     """Children per root in a page's first page of each connection child (one `$childFirst`)."""
-    pages = [child.first_page for child in declaration_for(resource).connection_children]
+    pages = [child.first_page for child in declaration_for(resource).selected_connections(namespaces)]
     return min(pages) if pages else 0
 
 
-def page_query(resource: str) -> str:
+def page_query(resource: str, namespaces: Namespaces = ()) -> str:
     """One page of roots (sorted by UPDATED_AT) with the first page of their children."""
     declaration = declaration_for(resource)
-    children, variables = _first_children(declaration, "$first: Int!, $after: String, $query: String")
+    children, variables = _first_children(
+        declaration, "$first: Int!, $after: String, $query: String", namespaces
+    )
     return (
         f"query SyncPage({variables}) {{ {declaration.connection}(first: $first, after: $after, query: $query, "
         f"sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} "
@@ -74,22 +96,23 @@ def page_query(resource: str) -> str:
     )
 
 
-def children_query(resource: str, child: ChildDeclaration | None = None) -> str:
+def children_query(resource: str, child: ChildDeclaration | None = None, namespaces: Namespaces = ()) -> str:
     """The rest of one root's children of one connection (the first by default), when its first
     page said `hasNextPage`."""
     declaration = declaration_for(resource)
     child = child or declaration.connection_children[0]
+    arguments = _arguments("first: $first, after: $after", child.graphql_arguments(namespaces))
     return (
         f"query SyncChildren($id: ID!, $first: Int!, $after: String) {{ {declaration.singular}(id: $id) {{ "
-        f"{child.graphql_field}(first: $first, after: $after) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"{child.graphql_field}{arguments} {{ pageInfo {{ hasNextPage endCursor }} "
         f"nodes {{ {_flat(child.graphql_fields)} }} }} }} }}"
     )
 
 
-def nodes_query(resource: str) -> str:
+def nodes_query(resource: str, namespaces: Namespaces = ()) -> str:
     """Roots by id (`nodes(ids:)`) with the first page of their children; unknown ids come back null."""
     declaration = declaration_for(resource)
-    children, variables = _first_children(declaration, "$ids: [ID!]!")
+    children, variables = _first_children(declaration, "$ids: [ID!]!", namespaces)
     return (
         f"query SyncNodes({variables}) {{ nodes(ids: $ids) {{ "
         f"... on {declaration.graphql_type} {{ {_root_selection(declaration)} {children} }} }} }}"

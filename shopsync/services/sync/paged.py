@@ -35,6 +35,7 @@ from shopsync.services.sync.graphql_queries import (
     child_first_page,
     page_query,
     query_cost_from_error,
+    shop_namespaces,
     updated_at_search,
 )
 from shopsync.services.sync.jobs import cursor_advance, cursor_get, job_complete, job_start
@@ -124,9 +125,12 @@ class _Pager:
         self.ctx = ctx
         self.client = client
         self.declaration = declaration_for(ctx.resource)
-        self.query = page_query(ctx.resource)
-        self.first = min(page_size(ctx.resource), sync_config().page_size)
-        self.child_first = child_first_page(ctx.resource)
+        namespaces = shop_namespaces(ctx.shop)
+        # The connections this shop's pages select (metafields only in the namespaces it chose).
+        self.connections = self.declaration.selected_connections(namespaces)
+        self.query = page_query(ctx.resource, namespaces)
+        self.first = min(page_size(ctx.resource, namespaces), sync_config().page_size)
+        self.child_first = child_first_page(ctx.resource, namespaces)
         self.search = updated_at_search(ctx.job.window_start, ctx.job.window_end)
         self.skip_through: Watermark | None = None
 
@@ -152,7 +156,7 @@ class _Pager:
 
     def _fetch(self, cursor: str | None) -> dict[str, Any] | None:
         variables = {"first": self.first, "after": cursor, "query": self.search}
-        if self.declaration.connection_children:
+        if self.connections:
             variables["childFirst"] = self.child_first
         try:
             data = self.client.graphql(self.query, variables)
@@ -185,7 +189,7 @@ class _Pager:
             self.skip_through = (job.watermark_updated_at, job.watermark_id or 0)
 
     def _unit(self, node: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]] | None]:
-        connections = self.declaration.connection_children
+        connections = self.connections
         if not connections:
             return node, None
         shopify_id = _readable_id(node)

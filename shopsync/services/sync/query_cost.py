@@ -33,7 +33,13 @@ from graphql import (
 )
 
 from shopsync.resources import declaration_for
-from shopsync.services.sync.graphql_queries import child_first_page, children_query, nodes_query, page_query
+from shopsync.services.sync.graphql_queries import (
+    Namespaces,
+    child_first_page,
+    children_query,
+    nodes_query,
+    page_query,
+)
 
 MAX_REQUESTED_COST = 1000
 MAX_PAGE = 250  # Shopify's `first` limit, and its input array limit for `ids`
@@ -93,10 +99,10 @@ def _largest_fitting(cost_of, ceiling: int) -> int:
 
 
 @cache
-def page_size(resource: str) -> int:
+def page_size(resource: str, namespaces: Namespaces = ()) -> int:
     """Roots per page of `page_query`, with each connection child's first page, within the limit."""
     declaration = declaration_for(resource)
-    query, child_first = page_query(resource), child_first_page(resource)
+    query, child_first = page_query(resource, namespaces), child_first_page(resource, namespaces)
     return _largest_fitting(
         lambda n: requested_cost(query, {"first": n, "childFirst": child_first}),
         min(declaration.page_size, MAX_PAGE),
@@ -104,10 +110,10 @@ def page_size(resource: str) -> int:
 
 
 @cache
-def ids_per_query(resource: str, child_page_size: int) -> int:
+def ids_per_query(resource: str, child_page_size: int, namespaces: Namespaces = ()) -> int:
     """Ids per `nodes_query`, each root with `child_page_size` children of each connection, within the limit."""
     declaration = declaration_for(resource)
-    query = nodes_query(resource)
+    query = nodes_query(resource, namespaces)
     return _largest_fitting(
         lambda n: requested_cost(query, {"ids": ["id"] * n, "childFirst": child_page_size}),
         min(declaration.ids_per_query, MAX_PAGE),
@@ -115,18 +121,18 @@ def ids_per_query(resource: str, child_page_size: int) -> int:
 
 
 @cache
-def child_page_fitting(resource: str, child_page_size: int) -> int:
+def child_page_fitting(resource: str, child_page_size: int, namespaces: Namespaces = ()) -> int:
     """The first page of children (`$childFirst`) one root of a `nodes_query` can ask for within the
     limit, at most `child_page_size`: a by-id refetch asking 100 line items of an order with its
     extras would cost more than 1000 points on its own."""
-    query = nodes_query(resource)
+    query = nodes_query(resource, namespaces)
     return _largest_fitting(
         lambda n: requested_cost(query, {"ids": ["id"], "childFirst": n}), child_page_size
     )
 
 
 @cache
-def children_page_size(resource: str, child_name: str, ceiling: int) -> int:
+def children_page_size(resource: str, child_name: str, ceiling: int, namespaces: Namespaces = ()) -> int:
     """Children per `children_query` page of one connection child, within the limit, at most `ceiling`."""
-    query = children_query(resource, declaration_for(resource).child(child_name))
+    query = children_query(resource, declaration_for(resource).child(child_name), namespaces)
     return _largest_fitting(lambda n: requested_cost(query, {"id": "id", "first": n}), ceiling)

@@ -48,9 +48,16 @@ def batch_from_json(resource: Resource, payload: dict[str, Any]) -> list[AnyReco
 def _children_from_json(resource: Resource, payload: dict[str, Any]) -> dict[str, Any]:
     children = payload["children"]
     if isinstance(children, list):
+        # Stored before child tables were added at the end of the flat order (the metafields): those
+        # were not in that export, so "not given" for every parent (their stored rows stay).
+        added = len(list(declaration_for(resource).all_children())) - len(children)
+        ids = tuple(payload["shopify_ids"])
         return {
-            "children": tuple(text.encode() for text in children),
-            "children_not_given": tuple(tuple(ids) for ids in payload.get("children_not_given", [])),
+            "children": (*(text.encode() for text in children), *(b"" for _ in range(added))),
+            "children_not_given": (
+                *(tuple(given) for given in payload.get("children_not_given", [])),
+                *(ids for _ in range(added)),
+            ),
         }
     # Stored before a resource could have several child tables: its one (connection) child, first
     # in declaration order; the child tables declared since were not in that export, so they are

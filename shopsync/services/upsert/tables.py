@@ -39,6 +39,8 @@ class ChildTable:
     numbered_column: str = ""
     # Cleared elsewhere when one of these rows goes (`ChildDeclaration.deleted_references`).
     deleted_references: tuple[DeletedReference, ...] = ()
+    # Only rows in the shop's chosen metafield namespaces are written (`ChildDeclaration.namespaced`).
+    namespace_column: str = ""
 
     @property
     def conflict_columns(self) -> str:
@@ -122,6 +124,7 @@ def _child(declaration: ChildDeclaration) -> ChildTable:
         unique_per_parent=declaration.unique_per_parent,
         numbered_column=declaration.numbered_column,
         deleted_references=declaration.deleted_references,
+        namespace_column=declaration.namespace_column if declaration.namespaced else "",
     )
 
 

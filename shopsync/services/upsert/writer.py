@@ -9,6 +9,7 @@ read into Python before it is written; the database decides who wins (see `state
 # ruff: noqa: S608 - SQL is built only from model metadata (table and column names); values are always parameters.
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -290,7 +291,13 @@ class _BatchWrite:
         # Per table, its rows' ids mapped to the resource row they belong to (for `changed`).
         owners: list[dict[int, int]] = []
         changed: set[int] = set()
+        self.namespaces = self._chosen_namespaces()
         for index, (child, parent_index) in enumerate(self.spec.flat_children):
+            if child.namespace_column and not self.namespaces:
+                # A shop mirroring no metafields (the default): its queries select none, and the
+                # setting's change deleted any stored; nothing to write or delete.
+                owners.append({})
+                continue
             skipped = set(self.source.children_not_given[index])
             if parent_index < 0:
                 # A parent not carrying this list is not in the map: its children stay as they are.
@@ -327,6 +334,8 @@ class _BatchWrite:
         dialect.prepare_stage(child.stage, columns_sql)
         if rows:
             self.source.stage_children(dialect, child, index, {shopify_id for shopify_id, _, _ in rows})
+            if child.namespace_column:
+                self._keep_chosen_namespaces(child, self.namespaces)
         changed: set[int] = set()
         if delete and rows:
             with_ids = bool(child.deleted_references)
@@ -352,6 +361,26 @@ class _BatchWrite:
                 reference, dialect, gone_ids=statements.gone_children_ids_sql(child)
             )
             dialect.execute(sql, [self.shop_id])
+
+    def _chosen_namespaces(self) -> list[str]:
+        """The shop's metafield namespaces, read in this transaction (a setting changed since the job
+        started counts); none read for a resource without namespaced children."""
+        if not any(child.namespace_column for child, _ in self.spec.flat_children):
+            return []
+        found = self.dialect.execute(
+            f"SELECT metafield_namespaces FROM {Shop._meta.db_table} WHERE id = %s", [self.shop_id]
+        )
+        chosen = found[0][0] if found else None
+        # JSON text or already decoded, as the driver gives it.
+        return [str(n) for n in (json.loads(chosen) if isinstance(chosen, str | bytes) else chosen) or ()]
+
+    def _keep_chosen_namespaces(self, child: ChildTable, namespaces: list[str]) -> None:
+        """Drop the staged rows outside the chosen namespaces: a query for several namespaces reads
+        them all, and a row so dropped is then deleted from the table with its owner's replaced set."""
+        marks = ", ".join(["%s"] * len(namespaces))
+        self.dialect.execute(
+            f"DELETE FROM {child.stage} WHERE {child.namespace_column} NOT IN ({marks})", namespaces
+        )
 
     def _result(
         self, written: dict[int, tuple[int, bool]], unchanged: dict[int, int], children_changed: set[int]

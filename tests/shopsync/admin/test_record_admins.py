@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from shopsync.models import Customer, CustomerAddress, OrderTransaction, ProductOption
+from shopsync.models import Customer, CustomerAddress, OrderTransaction, ProductMetafield, ProductOption
 from tests.factories import (
     CollectionProductFactory,
     CustomerFactory,
     LineItemFactory,
     OrderFactory,
+    ProductFactory,
     ProductMediaFactory,
     ProductVariantFactory,
 )
@@ -27,6 +28,20 @@ def test_order_page_shows_its_line_items_read_only(superuser_client, shop):
     assert row.line_item_total == 2
     assert "Blue widget" in page and "Red widget" in page
     assert 'name="_save"' not in page
+
+
+def test_owner_pages_show_their_metafields(superuser_client, shop):
+    # given
+    product = ProductFactory(shop=shop)
+    ProductMetafield.objects.create(
+        shop=shop, product=product, shopify_id=9, namespace="erp", key="sku_ref", value="R-1"
+    )
+    # when
+    response = superuser_client.get(reverse("admin:shopsync_product_change", args=[product.pk]))
+    # then
+    assert response.status_code == 200
+    assert "sku_ref" in response.content.decode()
+    assert "R-1" in response.content.decode()
 
 
 def test_product_page_shows_its_variants(superuser_client, shop):
@@ -67,8 +82,9 @@ def test_customer_local_fields_are_editable_and_shopify_fields_are_not(superuser
     response = superuser_client.post(
         url, {"local_notes": "Prefers phone", "local_tags": '["vip"]', "local_attributes": "{}",
               "email": "changed@example.com",
-              # The read-only address inline's management form, as the page sends it.
-              "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0"},
+              # The read-only inlines' management forms, as the page sends them.
+              "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0",
+              "metafields-TOTAL_FORMS": "0", "metafields-INITIAL_FORMS": "0"},
     )  # fmt: skip
     # then
     customer = Customer.objects.get(pk=customer.pk)

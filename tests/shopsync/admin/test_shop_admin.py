@@ -44,3 +44,20 @@ def test_only_the_name_of_a_shop_is_editable(superuser_client, shop):
     assert shop.name == "Acme Renamed"
     assert shop.domain == "acme.myshopify.com"
     assert shop.api_base_url == ""
+
+
+def test_the_metafield_namespaces_are_edited_through_the_setting(
+    superuser_client, shop, django_capture_on_commit_callbacks
+):
+    # given
+    url = reverse("admin:shopsync_shop_change", args=[shop.pk])
+    # when: an invalid one is refused on its field, a valid list is stored cleaned
+    refused = superuser_client.post(url, {"name": shop.name, "metafield_namespaces": "erp, no way"})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        saved = superuser_client.post(url, {"name": shop.name, "metafield_namespaces": "loyalty, erp"})
+    # then
+    assert refused.status_code == 200
+    assert "&#x27;no way&#x27; is not a metafield namespace" in refused.content.decode()
+    assert saved.status_code == 302
+    assert Shop.objects.get(pk=shop.pk).metafield_namespaces == ["erp", "loyalty"]
+    assert [callback.name for callback in callbacks] == ["webhooks.tasks.webhook_subscriptions_register_task"]

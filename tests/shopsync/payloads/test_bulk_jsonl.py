@@ -127,7 +127,7 @@ def test_an_invalid_root_without_an_id_is_one_error_that_names_its_children():
         (3, None, False, (21, 22))
     ]
     assert errors[0].message == (
-        "order: id: Field required; its line item lines were dropped with it: 21, 22 (they name parent 2)"
+        "order: id: Field required; its line item or metafield lines were dropped with it: 21, 22 (they name parent 2)"
     )
 
 
