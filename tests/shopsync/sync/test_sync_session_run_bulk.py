@@ -21,8 +21,13 @@ from shopsync.models import (
 from shopsync.services.sync import ensure_sync, failed_batch_retry, retry_failed_batches, sync_session_run
 from shopsync.signals import shop_data_changed
 
-# Every test here runs with the export parsed in a thread and in the bulk child process.
-pytestmark = pytest.mark.usefixtures("bulk_parsing")
+# The tests whose outcome depends on where the export is parsed run with it parsed in a thread and in
+# the bulk child process (`in_both_parsings`): what the parser yields (records, errors, resume
+# lines), what the writer receives (records or COPY text) and what a failed batch keeps. The others
+# test the engine around the export (when operations start, the watermark, a vanished operation,
+# messages, polling) and run once, parsed in a thread (the default under 40,000 lines): each child
+# process costs a Python start-up with Django (about 1.5 CPU s), so the second run bought nothing.
+in_both_parsings = pytest.mark.usefixtures("bulk_parsing")
 
 
 def _run(fake, kind="initial", resources=None, **options):
@@ -34,6 +39,7 @@ def _run(fake, kind="initial", resources=None, **options):
     return session
 
 
+@in_both_parsings
 def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_shopify):
     # given
     order_ids = [fake_shopify.add("orders", children=3) for _ in range(5)]
@@ -106,6 +112,7 @@ def _planner_rows(table: str) -> float:
         return cursor.fetchone()[0]
 
 
+@in_both_parsings
 def test_a_bulk_job_refreshes_the_planner_statistics_of_the_tables_it_grew(fake_shopify, settings):
     # given: statistics taken while the tables were empty; refreshed after 2 rows written (then 4, 8...)
     with connection.cursor() as cursor:
@@ -146,6 +153,7 @@ def test_bulk_operations_start_together_from_2026_01_and_one_at_a_time_before(fa
     assert old_order == ["start", "poll", "start", "poll"]
 
 
+@in_both_parsings
 def test_a_malformed_record_goes_to_the_dead_letters_and_the_rest_syncs(fake_shopify):
     # given
     good = [fake_shopify.add("customers") for _ in range(3)]
@@ -167,6 +175,7 @@ def test_a_malformed_record_goes_to_the_dead_letters_and_the_rest_syncs(fake_sho
     assert job.failures[0]["shopify_id"] == bad and job.failures[0]["line"] == 4
 
 
+@in_both_parsings
 def test_a_failed_bulk_operation_is_resumed_from_its_partial_data_then_a_follow_up_query(fake_shopify):
     # given
     ids = [fake_shopify.add("orders", children=2) for _ in range(6)]
@@ -189,6 +198,7 @@ def test_a_failed_bulk_operation_is_resumed_from_its_partial_data_then_a_follow_
     assert "failed (INTERNAL_SERVER_ERROR); resumed" in job.failures[0]["reason"]
 
 
+@in_both_parsings
 def test_a_child_error_naming_a_large_id_does_not_move_the_resume_point_past_the_remaining_roots(
     fake_shopify,
 ):
@@ -214,6 +224,7 @@ def test_a_child_error_naming_a_large_id_does_not_move_the_resume_point_past_the
     assert session.jobs.get().synced == 6
 
 
+@in_both_parsings
 def test_a_bad_child_line_dead_letters_its_parent_for_a_refetch_with_the_raw_lines(fake_shopify):
     # given
     ids = [fake_shopify.add("orders", children=2) for _ in range(3)]
@@ -240,6 +251,7 @@ def test_a_bad_child_line_dead_letters_its_parent_for_a_refetch_with_the_raw_lin
     assert (job.failures[0]["shopify_id"], job.failures[0]["child_ids"]) == (ids[2], [kid_id])
 
 
+@in_both_parsings
 def test_a_resumed_job_reattaches_to_its_operation_and_reads_on_from_the_checkpoint(fake_shopify):
     # given
     ids = [fake_shopify.add("customers") for _ in range(5)]
@@ -292,6 +304,7 @@ def test_a_checkpoint_naming_an_operation_shopify_no_longer_has_starts_a_new_exp
     assert "bulk operation gone" in job.failures[0]["reason"]
 
 
+@in_both_parsings
 def test_a_full_sync_soft_deletes_what_shopify_deleted(fake_shopify):
     # given
     ids = [fake_shopify.add("products", children=1) for _ in range(4)]
@@ -307,6 +320,7 @@ def test_a_full_sync_soft_deletes_what_shopify_deleted(fake_shopify):
     assert Product.objects.filter(deleted_at__isnull=True).count() == 3
 
 
+@in_both_parsings
 def test_a_full_sync_resuming_an_older_export_keeps_rows_written_since_that_export(fake_shopify):
     # given: a full run that failed after its export of 4 products (window end = its start) ...
     ids = [fake_shopify.add("products", children=1) for _ in range(4)]
@@ -382,6 +396,7 @@ def test_a_batch_whose_write_keeps_failing_is_stored_and_can_be_retried(fake_sho
     assert (batch.resolution, batch.retry_count) == ("success", 0)  # retry_count counts failed retries
 
 
+@in_both_parsings
 def test_a_failed_batch_that_fails_again_stays_open(fake_shopify):
     # given
     fake_shopify.add("orders", name="#1")
@@ -408,6 +423,7 @@ def test_without_read_all_orders_the_run_says_only_60_days_are_visible(fake_shop
     assert "only the last 60 days of orders" in session.message
 
 
+@in_both_parsings
 def test_retrying_one_failed_batch_leaves_the_shops_other_batches_alone(fake_shopify):
     # given: two failed batches (two runs)
     fake_shopify.add("orders", name="#1")
