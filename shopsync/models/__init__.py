@@ -1,6 +1,7 @@
 from shopsync.models.catalogue import Collection, CollectionProduct, ProductMedia
 from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
+from shopsync.models.inventory import InventoryLevel, Location
 from shopsync.models.records import (
     Customer,
     LineItem,
@@ -19,7 +20,9 @@ __all__ = [
     "Customer",
     "CustomerAddress",
     "FailedSyncItem",
+    "InventoryLevel",
     "LineItem",
+    "Location",
     "Order",
     "OrderTransaction",
     "Product",

@@ -54,6 +54,8 @@ VARIANTS = ChildDeclaration(
     first_page=10,
     rest_key="variants",
     deletion="absent from the product's next version (no topic of its own)",
+    # The inventory item's cost is GraphQL only (REST variants never carry it).
+    kept_when_absent=("unit_cost",),
 )
 
 OPTIONS = ChildDeclaration(

@@ -36,7 +36,10 @@ def bulk_query(resource: str, search: str | None) -> str:
     """The bulk query: every root with all its children (bulk ignores `first`), in id order so a
     follow-up query after a failed operation can ask for `id:>last` and skip nothing."""
     declaration = declaration_for(resource)
-    args = "sortKey: ID" + (f", query: {_quote(search)}" if search else "")
+    args = ", ".join(
+        part for part in ("sortKey: ID", declaration.root_arguments, f"query: {_quote(search)}" if search else "")
+        if part
+    )  # fmt: skip
     children = "".join(
         f" {child.graphql_field} {{ edges {{ node {{ {_flat(child.graphql_fields)} }} }} }}"
         for child in declaration.connection_children
@@ -64,12 +67,14 @@ def child_first_page(resource: str) -> int:
 
 
 def page_query(resource: str) -> str:
-    """One page of roots (sorted by UPDATED_AT) with the first page of their children."""
+    """One page of roots (sorted by the declaration's page sort key, UPDATED_AT but for locations) with
+    the first page of their children."""
     declaration = declaration_for(resource)
     children, variables = _first_children(declaration, "$first: Int!, $after: String, $query: String")
+    extra = f", {declaration.root_arguments}" if declaration.root_arguments else ""
     return (
         f"query SyncPage({variables}) {{ {declaration.connection}(first: $first, after: $after, query: $query, "
-        f"sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"sortKey: {declaration.page_sort_key}{extra}) {{ pageInfo {{ hasNextPage endCursor }} "
         f"nodes {{ {_root_selection(declaration)} {children} }} }} }}"
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 
 from django.db import models
 
-from shopsync.resources import DECLARATIONS, ChildDeclaration, Resource, ResourceDeclaration
+from shopsync.resources import DECLARATIONS, ChildDeclaration, Ordering, Resource, ResourceDeclaration
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class ChildTable:
     # Keyed by (shop, parent, shopify_id) rather than (shop, shopify_id): see ChildDeclaration.
     unique_per_parent: bool = False
     numbered_column: str = ""
+    # Ordering.UPDATED_AT children: a stored row newer than the incoming one stays.
+    updated_at_wins: bool = False
+    kept_when_absent: frozenset[str] = frozenset()
 
     @property
     def conflict_columns(self) -> str:
@@ -117,6 +120,8 @@ def _child(declaration: ChildDeclaration) -> ChildTable:
         tuple(_child(child) for child in declaration.children),
         unique_per_parent=declaration.unique_per_parent,
         numbered_column=declaration.numbered_column,
+        updated_at_wins=declaration.ordering is Ordering.UPDATED_AT,
+        kept_when_absent=frozenset(declaration.kept_when_absent),
     )
 
 
