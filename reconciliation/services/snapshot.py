@@ -52,12 +52,19 @@ def snapshot_query(resource: str) -> str:
     with `__parentId` (`addressesV2 { edges { node { id } } }`; a collection's members
     `products { edges { node { id } } }`)."""
     children = "".join(
-        f" {child.graphql_field} {{ edges {{ node {{ id }} }} }}"
+        f" {child.graphql_field} {{ edges {{ node {{ id{_key_selection(child)} }} }} }}"
         if child.is_connection
         else f" {child.graphql_field} {{ id }}"
         for child in _reconciled(resource)
     )
-    return f"{{ {resource} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
+    declaration = declaration_for(resource)
+    arguments = f"({declaration.root_arguments})" if declaration.root_arguments else ""
+    return f"{{ {resource}{arguments} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
+
+
+def _key_selection(child) -> str:
+    """A child keyed by another object's id (an inventory level by its item) selects that object."""
+    return f" {child.key_field} {{ id }}" if child.key_field else ""
 
 
 def _reconciled(resource: str) -> list:
@@ -84,7 +91,9 @@ def snapshot_export(
     # No url: nothing matched, the store has none of this resource.
     reconciled = _reconciled(resource)
     inline = [(child.name, child.graphql_field) for child in reconciled if not child.is_connection]
-    connections = {child.graphql_type: child.name for child in reconciled if child.is_connection}
+    connections = {
+        child.graphql_type: (child.name, child.key_field) for child in reconciled if child.is_connection
+    }
     rows = _rows(bulk_result_lines(operation.url), inline, connections) if operation.url else iter(())
     return SnapshotExport(started_at=started_at, rows=rows)
 
@@ -104,7 +113,9 @@ def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None])
 
 
 def _rows(
-    lines: Iterator[bytes], children: list[tuple[str, str]], connections: dict[str, str] | None = None
+    lines: Iterator[bytes],
+    children: list[tuple[str, str]],
+    connections: dict[str, tuple[str, str]] | None = None,
 ) -> Iterator[SnapshotRow]:
     """One row per root. A connection's child lines follow their root (a bulk export is grouped,
     contract §2.6), so a root is complete when the next root line, or the end, comes."""
@@ -117,7 +128,9 @@ def _rows(
                 parent_id = gid_to_id(node["__parentId"])
                 if pending is None or pending[0] != parent_id:
                     raise ValueError(f"child line of {parent_id} not after its parent")
-                pending[2].append((connections[gid_type(node["id"])], gid_to_id(node["id"])))
+                name, key_field = connections[gid_type(node["id"])]
+                key = node[key_field]["id"] if key_field else node["id"]
+                pending[2].append((name, gid_to_id(key)))
                 continue
             ids = [(name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()]
             root = (gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids)

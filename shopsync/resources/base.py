@@ -100,8 +100,12 @@ class ChildDeclaration:
     # How a deletion shows (documentation for people; the write path applies it): absence from the
     # parent's next version, which replaces the set.
     deletion: str = "absent from the parent's next version"
-    # Compared id by id by reconciliation (inline lists only: the snapshot carries their ids).
+    # Compared id by id by reconciliation (the snapshot carries their ids).
     reconciled: bool = False
+    # A child whose `shopify_id` is another object's id, selected as `<key_field> { id }` (an
+    # inventory level's key is its item, `item { id }`; its own GID is composite): reconciliation's
+    # snapshot reads the id there.
+    key_field: str = ""
     children: tuple[ChildDeclaration, ...] = ()
     # The child's `shopify_id` is unique per parent, not per shop: a membership row names a product,
     # which is in many collections. Its rows are then keyed by (shop, parent, shopify_id).

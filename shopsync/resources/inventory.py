@@ -72,6 +72,7 @@ LEVELS = ChildDeclaration(
     kept_when_absent=LEVEL_KEPT_WHEN_ABSENT,
     deletion="inventory_levels/disconnect; absent from the location's next read",
     reconciled=True,
+    key_field="item",
     unique_per_parent=True,
 )
 

@@ -12,16 +12,16 @@ from django.core.management import call_command
 
 from reconciliation.models import ReconciliationReport
 from reconciliation.tasks import reconciliation_report_run_task
-from shopsync.models import CollectionProduct, Customer, CustomerAddress, Order, Product
+from shopsync.models import CollectionProduct, Customer, CustomerAddress, InventoryLevel, Order, Product
 from shopsync.payloads.catalogue import CollectionProductRecord
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import declaration_for
 from shopsync.services.upsert import records_upsert
-from tests.convergence.mirror import beyond_rest
+from tests.convergence.mirror import _truth_level, beyond_rest
 from tests.factories import ShopFactory, UserFactory
 
 DOMAIN = "recon-e2e.myshopify.com"
-RESOURCES = ("orders", "customers", "products", "collections")
+RESOURCES = ("orders", "customers", "products", "collections", "locations")
 MODELS = {"orders": Order, "customers": Customer, "products": Product}
 
 
@@ -59,6 +59,12 @@ def sim_shop(simulator, db, settings):
             members = _members(simulator)
             for record in records:
                 record.members = [CollectionProductRecord(i) for i in members[record.shopify_id]]
+        if resource == "locations":  # nor do REST locations their inventory levels
+            levels: dict[int, list] = {}
+            for level in _truth(simulator, "inventory_levels")["levels"]:
+                levels.setdefault(level["location_id"], []).append(_truth_level(level))
+            for record in records:
+                record.levels = levels.get(record.shopify_id, [])
         records_upsert(shop=shop, resource=resource, records=records)
     yield shop
     requests.delete(f"{control}/{DOMAIN}", timeout=10)
@@ -152,6 +158,11 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     )
     lost = lost.select_related("customer").order_by("shopify_id").first()
     lost.delete()
+    # an inventory level of ours lost (its location does not move in Shopify)
+    lost_level = (
+        InventoryLevel.objects.filter(shop=sim_shop).select_related("location").order_by("pk").first()
+    )
+    lost_level.delete()
     expected = {
         resource: _expected(seeded[resource], _versions(simulator, resource)) for resource in RESOURCES
     }
@@ -173,6 +184,7 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     expected["collections"]["stale"] = sorted(
         cid for cid, ids in seeded_members.items() if ids != members_after[cid]
     )
+    expected["locations"]["stale"] = [lost_level.location.shopify_id]
     time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
     # when
     healed = _reconcile(client, django_capture_on_commit_callbacks, heal=True)
@@ -214,6 +226,9 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
         == "Moncton"
     )
     assert CustomerAddress.objects.filter(shop=sim_shop, shopify_id=lost.shopify_id).exists()
+    assert InventoryLevel.objects.filter(
+        shop=sim_shop, location__shopify_id=lost_level.location.shopify_id, shopify_id=lost_level.shopify_id
+    ).exists()
     assert customer_ids[0] in expected["customers"]["stale"]
     assert {
         cid: sorted(
