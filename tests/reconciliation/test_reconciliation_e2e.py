@@ -82,6 +82,14 @@ def _members(simulator) -> dict[int, list[int]]:
     return {row["collection_id"]: row["product_ids"] for row in _truth(simulator, "collects")["memberships"]}
 
 
+def _level_keys(pairs) -> dict[int, set[int]]:
+    """{location id: its items' ids}."""
+    found: dict[int, set[int]] = {}
+    for location_id, item_id in pairs:
+        found.setdefault(location_id, set()).add(item_id)
+    return found
+
+
 def _custom(simulator) -> set[int]:
     return {row["id"] for row in _truth(simulator, "collections", full=True)["records"]
             if "rules" not in row["record"]}  # fmt: skip
@@ -158,9 +166,15 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     )
     lost = lost.select_related("customer").order_by("shopify_id").first()
     lost.delete()
-    # an inventory level of ours lost (its location does not move in Shopify)
-    lost_level = (
-        InventoryLevel.objects.filter(shop=sim_shop).select_related("location").order_by("pk").first()
+    # an inventory level of ours lost, one Shopify still has (its location does not move in Shopify)
+    still = {
+        (row["location_id"], row["inventory_item_id"])
+        for row in _truth(simulator, "inventory_levels")["levels"]
+    }
+    lost_level = next(
+        level
+        for level in InventoryLevel.objects.filter(shop=sim_shop).select_related("location").order_by("pk")
+        if (level.location.shopify_id, level.shopify_id) in still
     )
     lost_level.delete()
     expected = {
@@ -184,7 +198,20 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     expected["collections"]["stale"] = sorted(
         cid for cid, ids in seeded_members.items() if ids != members_after[cid]
     )
-    expected["locations"]["stale"] = [lost_level.location.shopify_id]
+    # The locations whose level ids differ from ours: the lost level's, and those that stocked the
+    # deleted product (Shopify drops its levels without moving the location).
+    ours_levels = _level_keys(
+        InventoryLevel.objects.filter(shop=sim_shop).values_list("location__shopify_id", "shopify_id")
+    )
+    theirs_levels = _level_keys(
+        (row["location_id"], row["inventory_item_id"])
+        for row in _truth(simulator, "inventory_levels")["levels"]
+    )
+    expected["locations"]["stale"] = sorted(
+        location for location in ours_levels.keys() | theirs_levels.keys()
+        if ours_levels.get(location) != theirs_levels.get(location)
+    )  # fmt: skip
+    assert lost_level.location.shopify_id in expected["locations"]["stale"]
     time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
     # when
     healed = _reconcile(client, django_capture_on_commit_callbacks, heal=True)

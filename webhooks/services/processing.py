@@ -523,16 +523,20 @@ def _child_upsert(declaration: ResourceDeclaration, child: ChildDeclaration) -> 
 
 
 def _child_delete(declaration: ResourceDeclaration, child: ChildDeclaration) -> Callable[[Delivery], None]:
-    """One child gone (an inventory level disconnected): its row is removed, unless stored newer."""
+    """One child gone (an inventory level disconnected): its row is removed, unless stored newer. A
+    stored version in the removal's own second (whole-second clocks cannot order them) is settled by
+    Shopify: the parent is fetched by id, with the children it has now."""
 
     def handle(delivery: Delivery) -> None:
         parent_id = _rest_parent_id(delivery.body, child, delivery.log.topic)
         shopify_id = rest_parent_id(delivery.body, child.rest_id_key)
         if shopify_id is None:
             raise WebhookPayloadError(f"{delivery.log.topic} body does not name the {child.label}")
-        child_records_delete(shop=delivery.shop, resource=declaration.name, child=child.name,
-                             parent_shopify_id=parent_id, shopify_id=shopify_id,
-                             deleted_at=delivery.happened_at)  # fmt: skip
+        result = child_records_delete(shop=delivery.shop, resource=declaration.name, child=child.name,
+                                      parent_shopify_id=parent_id, shopify_id=shopify_id,
+                                      deleted_at=delivery.happened_at)  # fmt: skip
+        if result.ambiguous:
+            _parent_fetch(delivery, declaration, parent_id)
 
     return handle
 

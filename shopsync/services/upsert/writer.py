@@ -10,6 +10,7 @@ read into Python before it is written; the database decides who wins (see `state
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -244,9 +245,13 @@ def child_records_delete(
     shopify_id: int,
     deleted_at: datetime,
     using: str = DEFAULT_DB_ALIAS,
-) -> int:
+) -> ChildDeleteResult:
     """Remove one child (an inventory level disconnected from its location), unless its stored
-    version is newer than the removal (a reconnection Shopify made after it). Returns rows removed."""
+    version may be newer than the removal (a reconnection Shopify made after it).
+
+    Shopify's `updated_at` has whole seconds, the removal's trigger time does not: a version stamped
+    in the removal's own second may be older or newer. Such a row is left, and reported `ambiguous`
+    (the caller asks Shopify)."""
     declaration = declaration_for(resource)
     child_declaration = declaration.child(child)
     rows = child_declaration.model.objects.using(using).filter(
@@ -254,10 +259,19 @@ def child_records_delete(
         shopify_id=shopify_id,
         **{f"{child_declaration.parent_column.removesuffix('_id')}__shopify_id": parent_shopify_id},
     )
-    if child_declaration.ordering is Ordering.UPDATED_AT:
-        rows = rows.filter(Q(shopify_updated_at__isnull=True) | Q(shopify_updated_at__lte=deleted_at))
-    deleted, _ = rows.delete()
-    return deleted
+    if child_declaration.ordering is not Ordering.UPDATED_AT:
+        return ChildDeleteResult(deleted=rows.delete()[0], ambiguous=False)
+    second = deleted_at.replace(microsecond=0)
+    deleted, _ = rows.filter(Q(shopify_updated_at__isnull=True) | Q(shopify_updated_at__lt=second)).delete()
+    ambiguous = rows.filter(shopify_updated_at__gte=second, shopify_updated_at__lte=deleted_at).exists()
+    return ChildDeleteResult(deleted=deleted, ambiguous=ambiguous)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildDeleteResult:
+    deleted: int
+    # A stored version in the removal's own second: which came first is unknown here.
+    ambiguous: bool
 
 
 class _Owner:

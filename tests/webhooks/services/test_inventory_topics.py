@@ -142,3 +142,23 @@ def test_a_disconnect_removes_the_level_but_not_a_newer_reconnection(shop, locat
     # then
     assert (first.status, second.status) == (WebhookLog.Status.PROCESSED, WebhookLog.Status.PROCESSED)
     assert list(location.levels.values_list("shopify_id", flat=True)) == [ITEM_ID + 1]
+
+
+def test_a_disconnect_in_the_same_second_as_the_stored_version_asks_shopify(shop, location, monkeypatch):
+    # given: a level stamped 12:00:00 (whole seconds); its disconnect triggered at 12:00:00.5
+    _apply(shop, "inventory_levels/connect", _level_body(0, "2025-01-01T12:00:00Z"))
+    fetched = []
+    monkeypatch.setattr(
+        processing, "_parent_fetch", lambda delivery, declaration, parent_id: fetched.append(parent_id)
+    )
+    log = _log(
+        shop, "inventory_levels/disconnect", {"inventory_item_id": ITEM_ID, "location_id": LOCATION_ID}
+    )
+    WebhookLog.objects.filter(pk=log.pk).update(
+        triggered_at=BASE_TIME + timedelta(hours=12, milliseconds=500)
+    )
+    # when
+    webhook_log_process(webhook_log_id=log.id)
+    # then: which came first is Shopify's to say: the location is fetched, the level left to it
+    assert fetched == [LOCATION_ID]
+    assert InventoryLevel.objects.filter(shop=shop, shopify_id=ITEM_ID).exists()
