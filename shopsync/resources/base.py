@@ -38,6 +38,11 @@ class TopicAction(enum.StrEnum):
     CHILD_UPSERT = "child_upsert"
     # The body names one child (by its id and its parent's) that is gone: its row is removed.
     CHILD_DELETE = "child_delete"
+    # The body names a child by a value of one of its columns (`lookup_column`; an inventory item
+    # names its variant by `inventory_item_shopify_id`) and not its parent: the stored child's
+    # parent is fetched from Shopify by id, complete (a child not stored comes with its parent's
+    # next version anyway).
+    REFETCH_PARENT = "refetch_parent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,7 @@ class WebhookTopic:
     subscription: str  # GraphQL WebhookSubscriptionTopic: "ORDERS_CREATE"
     action: TopicAction
     id_key: str = "id"  # REFETCH: the record's id in the body
+    lookup_column: str = ""  # REFETCH_PARENT: the child's column holding the body's `id_key`
 
 
 class Ordering(enum.StrEnum):

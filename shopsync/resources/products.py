@@ -56,6 +56,17 @@ VARIANTS = ChildDeclaration(
     deletion="absent from the product's next version (no topic of its own)",
     # The inventory item's cost is GraphQL only (REST variants never carry it).
     kept_when_absent=("unit_cost",),
+    # An inventory item's body names neither its variant nor its product (contract §8.9): the
+    # product of the variant holding it is fetched, with the item's tracking and cost.
+    topics=tuple(
+        WebhookTopic(
+            f"inventory_items/{action}",
+            f"INVENTORY_ITEMS_{action.upper()}",
+            TopicAction.REFETCH_PARENT,
+            lookup_column="inventory_item_shopify_id",
+        )
+        for action in ("create", "update", "delete")
+    ),
 )
 
 OPTIONS = ChildDeclaration(

@@ -541,6 +541,33 @@ def _child_delete(declaration: ResourceDeclaration, child: ChildDeclaration) -> 
     return handle
 
 
+def _parent_refetch(
+    declaration: ResourceDeclaration, child: ChildDeclaration, topic: WebhookTopic
+) -> Callable[[Delivery], None]:
+    """A body naming a child by one of its columns, not its parent (an inventory item): the parent
+    of the stored child is fetched by id, complete, and written."""
+
+    def handle(delivery: Delivery) -> None:
+        value = _payload_object(delivery).get(topic.id_key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise WebhookPayloadError(f"{delivery.log.topic} body has no numeric {topic.id_key}")
+        parent = child.parent_column.removesuffix("_id")
+        parent_ids = set(
+            child.model.objects.filter(shop=delivery.shop, **{topic.lookup_column: value}).values_list(
+                f"{parent}__shopify_id", flat=True
+            )
+        )
+        if not parent_ids:
+            raise WebhookNotApplied(
+                f"no stored {child.label} has {topic.lookup_column} {value}; its {declaration.singular}'s "
+                "next version brings it"
+            )
+        for parent_id in sorted(parent_ids):
+            _parent_fetch(delivery, declaration, parent_id)
+
+    return handle
+
+
 def _record_refetch(declaration: ResourceDeclaration, id_key: str) -> Callable[[Delivery], None]:
     """A body that names a record without being its new version (a consent change): the record is
     fetched from Shopify by id, complete, and written (last write wins as ever)."""
@@ -633,6 +660,8 @@ def _resource_handler(declaration: ResourceDeclaration, child: ChildDeclaration 
         return _child_upsert(declaration, child)
     if action is TopicAction.CHILD_DELETE and child is not None:
         return _child_delete(declaration, child)
+    if action is TopicAction.REFETCH_PARENT and child is not None:
+        return _parent_refetch(declaration, child, topic)
     if action is TopicAction.DELETE:
         return _record_delete(Resource(declaration.name))
     if action is TopicAction.CHILD_CREATE and child is not None:

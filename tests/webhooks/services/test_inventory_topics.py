@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from shopsync.models import InventoryLevel, Location
+from tests.factories import ProductVariantFactory
 from tests.webhooks.factories import BASE_TIME, WebhookLogFactory
 from webhooks.models import WebhookLog
 from webhooks.services import processing
@@ -162,3 +163,29 @@ def test_a_disconnect_in_the_same_second_as_the_stored_version_asks_shopify(shop
     # then: which came first is Shopify's to say: the location is fetched, the level left to it
     assert fetched == [LOCATION_ID]
     assert InventoryLevel.objects.filter(shop=shop, shopify_id=ITEM_ID).exists()
+
+
+def test_an_inventory_item_update_fetches_the_product_of_its_variant(shop, monkeypatch):
+    # given: a stored variant holding the item
+    variant = ProductVariantFactory(
+        product__shop=shop, product__shopify_id=808, inventory_item_shopify_id=ITEM_ID
+    )
+    fetched = []
+    monkeypatch.setattr(
+        processing,
+        "_parent_fetch",
+        lambda delivery, declaration, parent_id: fetched.append((declaration.name, parent_id)),
+    )
+    body = {
+        "id": ITEM_ID,
+        "sku": "MUG-1",
+        "cost": "2.50",
+        "tracked": True,
+        "updated_at": "2025-01-01T12:00:00Z",
+    }
+    # when
+    log = _apply(shop, "inventory_items/update", body)
+    unknown = _apply(shop, "inventory_items/update", {**body, "id": ITEM_ID + 1})
+    # then: its tracking and cost come with the product (GraphQL); an item no variant holds waits for it
+    assert (log.status, fetched) == (WebhookLog.Status.PROCESSED, [("products", variant.product.shopify_id)])
+    assert unknown.status == WebhookLog.Status.IGNORED

@@ -163,6 +163,17 @@ BASES: dict[str, Callable[[], object]] = {
         for action in ("update", "connect")
     },
     "inventory_levels/disconnect": lambda: {"inventory_item_id": ITEM_ID, "location_id": LOCATION_ID},
+    **{
+        f"inventory_items/{action}": lambda: {
+            "id": ITEM_ID,
+            "sku": "MUG-1",
+            "cost": "2.50",
+            "tracked": True,
+            "updated_at": at(0),
+        }
+        for action in ("create", "update")
+    },
+    "inventory_items/delete": lambda: {"id": ITEM_ID},
     "app/uninstalled": lambda: {"id": 954889, "name": "Acme", "myshopify_domain": "fuzz.myshopify.com"},
     "bulk_operations/finish": lambda: {
         "admin_graphql_api_id": "gid://shopify/BulkOperation/720918",
