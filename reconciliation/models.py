@@ -13,6 +13,7 @@ class ResourceName(models.TextChoices):
     CUSTOMERS = "customers", "Customers"
     PRODUCTS = "products", "Products"
     COLLECTIONS = "collections", "Collections"
+    LOCATIONS = "locations", "Locations"
 
 
 class HealthStatus(models.TextChoices):

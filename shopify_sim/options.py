@@ -14,6 +14,8 @@ DEFAULT_SCOPES = (
     "write_customers",
     "read_products",
     "write_products",
+    "read_inventory",
+    "read_locations",
 )
 
 # Plan -> (GraphQL bucket, GraphQL restore/s, REST bucket, REST leak/s). [OBS]/[DOC] contract §1.4, §3.4.

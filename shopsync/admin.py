@@ -34,6 +34,8 @@ from shopsync.models import (
     Collection,
     Customer,
     FailedSyncItem,
+    InventoryLevel,
+    Location,
     Order,
     Product,
     Shop,
@@ -311,6 +313,37 @@ class CollectionAdmin(RecordAdmin):
     @admin.display(description="products", ordering="member_total")
     def member_count(self, obj: Collection) -> int:
         return obj.member_total
+
+
+@admin.register(Location)
+class LocationAdmin(RecordAdmin):
+    """No inline of its levels (a warehouse stocks every variant of a large catalogue): their count
+    here, the levels themselves on their own page, filtered by location."""
+
+    list_display = ("name", "shopify_id", "shop_link", "is_active", "city", "country_code", "level_count",
+                    "shopify_updated_at")  # fmt: skip
+    list_filter = ("is_active", ("deleted_at", admin.EmptyFieldListFilter), "shop")
+    search_fields = ("=shopify_id", "name", "city")
+    readonly_fields = tuple(f.name for f in Location._meta.concrete_fields if f.name != "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Location]:
+        return super().get_queryset(request).annotate(level_total=Count("levels"))
+
+    @admin.display(description="inventory levels", ordering="level_total")
+    def level_count(self, obj: Location) -> int:
+        return obj.level_total
+
+
+@admin.register(InventoryLevel)
+class InventoryLevelAdmin(ReadOnlyAdmin):
+    list_display = ("shopify_id", "location", "available", "on_hand", "committed", "incoming",
+                    "shopify_updated_at")  # fmt: skip
+    list_select_related = ("location",)
+    list_filter = ("shop",)
+    raw_id_fields = ("shop", "location")
+    search_fields = ("=shopify_id", "=location__shopify_id", "location__name")
+    readonly_fields = tuple(f.name for f in InventoryLevel._meta.concrete_fields if f.name != "id")
+    show_full_result_count = False
 
 
 # --- sync runs -----------------------------------------------------------------------------------

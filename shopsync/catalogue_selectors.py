@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
-from shopsync.models import Collection, Product, ProductMedia, ProductOption, ProductVariant, Shop
+from shopsync.models import (
+    Collection,
+    InventoryLevel,
+    Location,
+    Product,
+    ProductMedia,
+    ProductOption,
+    ProductVariant,
+    Shop,
+)
 
 PAGE_SIZE = 25
 
@@ -59,6 +68,40 @@ def product_variant_rows(
             )
         )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    variant: ProductVariant
+    # One per location of the table, in its order: the level there, or None (not stocked there).
+    levels: list[InventoryLevel | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductStock:
+    locations: list[Location]
+    rows: list[StockRow]
+
+
+def product_stock_get(*, product: Product, variants: list[VariantRow]) -> ProductStock:
+    """Stock per location: each variant's inventory levels at the live locations that stock any of
+    them (a level names its variant's inventory item; contract §8.9)."""
+    items = {row.variant.inventory_item_shopify_id for row in variants} - {None}
+    levels = InventoryLevel.objects.filter(
+        shop_id=product.shop_id, shopify_id__in=items, location__deleted_at__isnull=True
+    ).select_related("location")
+    by_key = {(level.shopify_id, level.location_id): level for level in levels}
+    locations = sorted(
+        {level.location for level in by_key.values()}, key=lambda place: (place.name or "", place.pk)
+    )
+    rows = [
+        StockRow(
+            variant=row.variant,
+            levels=[by_key.get((row.variant.inventory_item_shopify_id, place.pk)) for place in locations],
+        )
+        for row in variants
+    ]
+    return ProductStock(locations=locations, rows=rows)
 
 
 def product_collections_list(*, product: Product) -> list[Collection]:

@@ -14,7 +14,9 @@ from shopsync.models import (
     CollectionProduct,
     Customer,
     FailedSyncItem,
+    InventoryLevel,
     LineItem,
+    Location,
     Order,
     Product,
     ProductMedia,
@@ -178,3 +180,20 @@ class ProductMediaFactory(factory.django.DjangoModelFactory):
     alt = "Front"
     width = 800
     height = 600
+
+
+class LocationFactory(_SyncedRecordFactory):
+    class Meta:
+        model = Location
+
+    name = factory.Sequence(lambda n: f"Location {n}")
+    is_active = True
+
+
+class InventoryLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InventoryLevel
+
+    location = factory.SubFactory(LocationFactory)
+    shop = factory.SelfAttribute("location.shop")
+    shopify_id = factory.Sequence(lambda n: 1_000_000_000_000 + n)

@@ -165,7 +165,9 @@ try:
     SHOPIFY_API_VERSION = api_version_validate(env_str("SHOPIFY_API_VERSION", CLIENT_API_VERSION))
 except UnsupportedApiVersion as exc:
     raise ImproperlyConfigured(f"SHOPIFY_API_VERSION: {exc}") from exc
-SHOPIFY_SCOPES = env_str("SHOPIFY_SCOPES", "read_orders,read_all_orders,read_customers,read_products")
+SHOPIFY_SCOPES = env_str(
+    "SHOPIFY_SCOPES", "read_orders,read_all_orders,read_customers,read_products,read_inventory,read_locations"
+)
 SHOPIFY_APP_URL = env_str("SHOPIFY_APP_URL", "http://127.0.0.1:8000")
 # Lets the install form target a non-Shopify Admin API host (the simulator). Never in production.
 SHOPIFY_ALLOW_CUSTOM_API_URL = env_bool("SHOPIFY_ALLOW_CUSTOM_API_URL", False)

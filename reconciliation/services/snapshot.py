@@ -54,12 +54,20 @@ def snapshot_query(resource: str, namespaces: Namespaces = ()) -> str:
     `products { edges { node { id } } }`). Metafields only in the shop's namespaces (`namespaces`),
     with their namespace, as the sync reads them (`ChildDeclaration.namespaced`)."""
     children = "".join(
-        f" {child.graphql_field}{_arguments(child, namespaces)} {{ edges {{ node {{ id{_namespace(child)} }} }} }}"
+        f" {child.graphql_field}{_arguments(child, namespaces)}"
+        f" {{ edges {{ node {{ id{_namespace(child)}{_key_selection(child)} }} }} }}"
         if child.is_connection
         else f" {child.graphql_field} {{ id }}"
         for child in _reconciled(resource, namespaces)
     )
-    return f"{{ {resource} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
+    declaration = declaration_for(resource)
+    arguments = f"({declaration.root_arguments})" if declaration.root_arguments else ""
+    return f"{{ {resource}{arguments} {{ edges {{ node {{ id updatedAt{children} }} }} }} }}"
+
+
+def _key_selection(child) -> str:
+    """A child keyed by another object's id (an inventory level by its item) selects that object."""
+    return f" {child.key_field} {{ id }}" if child.key_field else ""
 
 
 def _arguments(child: ChildDeclaration, namespaces: Namespaces) -> str:
@@ -100,7 +108,9 @@ def snapshot_export(
     # No url: nothing matched, the store has none of this resource.
     reconciled = _reconciled(resource, namespaces)
     inline = [(child.name, child.graphql_field) for child in reconciled if not child.is_connection]
-    connections = {child.graphql_type: child.name for child in reconciled if child.is_connection}
+    connections = {
+        child.graphql_type: (child.name, child.key_field) for child in reconciled if child.is_connection
+    }
     lines = bulk_result_lines(operation.url) if operation.url else iter(())
     rows = _rows(lines, inline, connections, frozenset(namespaces)) if operation.url else iter(())
     return SnapshotExport(started_at=started_at, rows=rows)
@@ -123,7 +133,7 @@ def _start(*, client: ShopifyClient, query: str, sleep: Callable[[float], None])
 def _rows(
     lines: Iterator[bytes],
     children: list[tuple[str, str]],
-    connections: dict[str, str] | None = None,
+    connections: dict[str, tuple[str, str]] | None = None,
     namespaces: frozenset[str] = frozenset(),
 ) -> Iterator[SnapshotRow]:
     """One row per root. A connection's child lines follow their root (a bulk export is grouped,
@@ -140,7 +150,9 @@ def _rows(
                     raise ValueError(f"child line of {parent_id} not after its parent")
                 if "namespace" in node and node["namespace"] not in namespaces:
                     continue
-                pending[2].append((connections[gid_type(node["id"])], gid_to_id(node["id"])))
+                name, key_field = connections[gid_type(node["id"])]
+                key = node[key_field]["id"] if key_field else node["id"]
+                pending[2].append((name, gid_to_id(key)))
                 continue
             ids = [(name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()]
             root = (gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids)

@@ -1,6 +1,7 @@
 from shopsync.models.catalogue import Collection, CollectionProduct, ProductMedia
 from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
+from shopsync.models.inventory import InventoryLevel, Location
 from shopsync.models.metafields import CustomerMetafield, OrderMetafield, ProductMetafield
 from shopsync.models.records import (
     Customer,
@@ -21,7 +22,9 @@ __all__ = [
     "CustomerAddress",
     "CustomerMetafield",
     "FailedSyncItem",
+    "InventoryLevel",
     "LineItem",
+    "Location",
     "Order",
     "OrderMetafield",
     "OrderTransaction",

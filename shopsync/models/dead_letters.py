@@ -14,6 +14,7 @@ class FailedSyncItem(BaseModel):
         ORDER = "order", "Order"
         PRODUCT = "product", "Product"
         COLLECTION = "collection", "Collection"
+        LOCATION = "location", "Location"
         WEBHOOK = "webhook", "Webhook delivery"
         BATCH = "batch", "Write batch"
 

@@ -240,6 +240,11 @@ class ProductVariant(models.Model):
     # The product image shown for this variant (a ProductMedia's shopify_id; not a key: the image
     # is a sibling child, replaced with the same product version).
     image_shopify_id = models.BigIntegerField(null=True, blank=True)
+    # The variant's inventory item (its levels are keyed by this id), whether Shopify tracks its
+    # stock, and its cost per unit (contract §8.7).
+    inventory_item_shopify_id = models.BigIntegerField(null=True, blank=True)
+    inventory_tracked = models.BooleanField(null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -167,6 +167,7 @@ class SyncJob(BaseModel):
         CUSTOMERS = "customers", "Customers"
         PRODUCTS = "products", "Products"
         COLLECTIONS = "collections", "Collections"
+        LOCATIONS = "locations", "Locations"
 
     session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="jobs")
     shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="sync_jobs")

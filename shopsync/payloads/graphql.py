@@ -77,6 +77,7 @@ LineItemGid = gid("LineItem")
 CustomerGid = gid("Customer")
 ProductGid = gid("Product")
 VariantGid = gid("ProductVariant")
+InventoryItemGid = gid("InventoryItem")
 TransactionGid = gid("OrderTransaction")
 ProductOptionGid = gid("ProductOption")
 # Product.media nodes: MediaImage, Video, ExternalVideo or Model3d; only an image has an `image`.
@@ -196,6 +197,16 @@ class MediaConnection(TypedDict):
     edges: NotRequired[list[dict[str, MediaNode]]]
 
 
+class UnitCost(TypedDict):
+    amount: Money
+
+
+class InventoryItemNode(TypedDict):
+    id: InventoryItemGid
+    tracked: NotRequired[bool | None]
+    unitCost: NotRequired[UnitCost | None]
+
+
 class VariantNode(TypedDict):
     id: VariantGid
     createdAt: NotRequired[UtcDatetime | None]
@@ -211,6 +222,7 @@ class VariantNode(TypedDict):
     # Deprecated on 2026-01 for `media` (a connection, which would be a third nesting level in a
     # bulk export); the plain object costs no connection. Its id is the product media's.
     image: NotRequired[MediaRef | None]
+    inventoryItem: NotRequired[InventoryItemNode | None]
 
 
 class MetafieldEdge(TypedDict):
@@ -444,7 +456,19 @@ def variant_record(node: VariantNode) -> VariantRecord:
         option2=option2,
         option3=option3,
         image_shopify_id=_ref_id(get("image")),
+        **_inventory_item(get("inventoryItem")),
     )
+
+
+def _inventory_item(item: InventoryItemNode | None) -> dict[str, Any]:
+    if not item:
+        return {}
+    cost = item.get("unitCost")
+    return {
+        "inventory_item_shopify_id": gid_to_int(item["id"]),
+        "inventory_tracked": item.get("tracked"),
+        "unit_cost": cost["amount"] if cost else None,
+    }
 
 
 def media_record(node: MediaNode) -> ProductMediaRecord:

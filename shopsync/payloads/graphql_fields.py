@@ -121,6 +121,7 @@ compareAtPrice
 inventoryQuantity
 selectedOptions { name value }
 image { id }
+inventoryItem { id tracked unitCost { amount } }
 createdAt
 updatedAt
 """.strip()

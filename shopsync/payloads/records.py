@@ -189,6 +189,12 @@ class VariantRecord:
     option3: str | None = None
     # The image (a product media id) shown for this variant: REST `image_id`, GraphQL `image { id }`.
     image_shopify_id: int | None = None
+    # Its inventory item (contract §8.7; one per variant): REST `inventory_item_id` and
+    # `inventory_management == "shopify"`, GraphQL `inventoryItem { id tracked unitCost }`. The cost
+    # is GraphQL only: a REST body keeps the stored one (the child's `kept_when_absent`).
+    inventory_item_shopify_id: int | None = None
+    inventory_tracked: bool | None = None
+    unit_cost: Decimal | None = None
 
 
 @dataclass(slots=True)

@@ -270,6 +270,13 @@ class RestVariant(_Payload):
     option2: PersonName | None = None
     option3: PersonName | None = None
     image_id: ShopifyId | None = None
+    inventory_item_id: ShopifyId | None = None
+    inventory_management: Enum32 | None = None
+
+    def _inventory_tracked(self) -> bool | None:
+        if "inventory_management" not in self.model_fields_set:
+            return None
+        return self.inventory_management == "shopify"
 
     def to_record(self) -> VariantRecord:
         return VariantRecord(
@@ -287,6 +294,10 @@ class RestVariant(_Payload):
             option2=blank_to_none(self.option2),
             option3=blank_to_none(self.option3),
             image_shopify_id=self.image_id,
+            inventory_item_shopify_id=self.inventory_item_id,
+            # [UNSURE, contract §8.7] REST's `inventory_management` ("shopify" when Shopify tracks the
+            # stock) stands for the inventory item's `tracked`; absent, nothing is known.
+            inventory_tracked=self._inventory_tracked(),
         )
 
 

@@ -22,12 +22,13 @@ from shopsync.resources.base import (
 )
 from shopsync.resources.collections import COLLECTIONS
 from shopsync.resources.customers import CUSTOMERS
+from shopsync.resources.inventory import LOCATIONS
 from shopsync.resources.orders import ORDERS
 from shopsync.resources.products import PRODUCTS
 
 # In sync order: a session's jobs run (and start their bulk operations) in this order.
 DECLARATIONS: dict[str, ResourceDeclaration] = {
-    declaration.name: declaration for declaration in (ORDERS, CUSTOMERS, PRODUCTS, COLLECTIONS)
+    declaration.name: declaration for declaration in (ORDERS, CUSTOMERS, PRODUCTS, COLLECTIONS, LOCATIONS)
 }
 
 

@@ -33,6 +33,17 @@ class TopicAction(enum.StrEnum):
     # The body names a record (its id under the topic's `id_key`) but is not its new version (a
     # consent change): the record is fetched from Shopify by id, complete, and written.
     REFETCH = "refetch"
+    # The body is one child's new version with a clock of its own (an inventory level): upserted
+    # under its stored parent, last write wins on the child's `updated_at`, in batches like record
+    # updates; a parent not stored yet is fetched from Shopify by id, complete with its children.
+    CHILD_UPSERT = "child_upsert"
+    # The body names one child (by its id and its parent's) that is gone: its row is removed.
+    CHILD_DELETE = "child_delete"
+    # The body names a child by a value of one of its columns (`lookup_column`; an inventory item
+    # names its variant by `inventory_item_shopify_id`) and not its parent: the stored child's
+    # parent is fetched from Shopify by id, complete (a child not stored comes with its parent's
+    # next version anyway).
+    REFETCH_PARENT = "refetch_parent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,7 @@ class WebhookTopic:
     subscription: str  # GraphQL WebhookSubscriptionTopic: "ORDERS_CREATE"
     action: TopicAction
     id_key: str = "id"  # REFETCH: the record's id in the body
+    lookup_column: str = ""  # REFETCH_PARENT: the child's column holding the body's `id_key`
 
 
 class Ordering(enum.StrEnum):
@@ -85,13 +97,22 @@ class ChildDeclaration:
     rest_key: str = ""  # the key in the parent's REST/webhook body: "line_items"
     parse_rest: Callable[[Any], Any] | None = None  # one REST/webhook child object -> record
     rest_parent_key: str = ""  # the parent's id in a REST child body: "order_id"
+    rest_id_key: str = "id"  # the child's own id in a REST child body (a level: "inventory_item_id")
     topics: tuple[WebhookTopic, ...] = ()
+    # PARENT: carried under the parent's version. UPDATED_AT: a child with a clock of its own (an
+    # inventory level's `updatedAt`): a stored row is replaced only by a version not older than it,
+    # whoever brings it (a read of the parent, or the child's own webhook); the parent's read still
+    # removes the children it no longer lists.
     ordering: Ordering = Ordering.PARENT
     # How a deletion shows (documentation for people; the write path applies it): absence from the
     # parent's next version, which replaces the set.
     deletion: str = "absent from the parent's next version"
-    # Compared id by id by reconciliation (inline lists only: the snapshot carries their ids).
+    # Compared id by id by reconciliation (the snapshot carries their ids).
     reconciled: bool = False
+    # A child whose `shopify_id` is another object's id, selected as `<key_field> { id }` (an
+    # inventory level's key is its item, `item { id }`; its own GID is composite): reconciliation's
+    # snapshot reads the id there.
+    key_field: str = ""
     children: tuple[ChildDeclaration, ...] = ()
     # The child's `shopify_id` is unique per parent, not per shop: a membership row names a product,
     # which is in many collections. Its rows are then keyed by (shop, parent, shopify_id).
@@ -110,6 +131,9 @@ class ChildDeclaration:
     # chosen ones (`namespace_column`); a query without the child leaves the stored rows alone.
     namespaced: bool = False
     namespace_column: str = "namespace"
+    # Columns only some payload shapes carry (a level's quantities other than `available` are not in
+    # its webhook body): an incoming NULL keeps the stored value. Ordering.UPDATED_AT children only.
+    kept_when_absent: tuple[str, ...] = ()
 
     @property
     def gid_prefix(self) -> bytes:
@@ -180,6 +204,16 @@ class ResourceDeclaration:
     limited_without_all_orders_scope: bool = False
     # REST count endpoints (`{path}/count.json`) whose counts add up to Shopify's count; () = the name.
     count_resources: tuple[str, ...] = ()
+    # Arguments the root connection always takes (locations: `includeInactive: true`, or Shopify
+    # hides deactivated ones).
+    root_arguments: str = ""
+    # The paged queries' sort key. Only UPDATED_AT lets a run checkpoint its watermark page by page;
+    # with another (locations sort by ID or NAME only) the watermark moves when the run completes.
+    page_sort_key: str = "UPDATED_AT"
+    # Whether incremental and update runs read only the roots updated in their window. False: every
+    # run reads every root (locations: their levels change without moving the location's updatedAt,
+    # and Shopify's `locations` search has no updated_at filter, contract §8.12).
+    windowed: bool = True
 
     @property
     def connection(self) -> str:

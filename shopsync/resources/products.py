@@ -58,6 +58,19 @@ VARIANTS = ChildDeclaration(
     # A deleted variant (or its deleted product) leaves the line items that sold it without a
     # variant id, as Shopify renders them, and their orders' updated_at does not move.
     deleted_references=(DeletedReference(LineItem, "variant_shopify_id", ("variant_shopify_id",)),),
+    # The inventory item's cost is GraphQL only (REST variants never carry it).
+    kept_when_absent=("unit_cost",),
+    # An inventory item's body names neither its variant nor its product (contract §8.9): the
+    # product of the variant holding it is fetched, with the item's tracking and cost.
+    topics=tuple(
+        WebhookTopic(
+            f"inventory_items/{action}",
+            f"INVENTORY_ITEMS_{action.upper()}",
+            TopicAction.REFETCH_PARENT,
+            lookup_column="inventory_item_shopify_id",
+        )
+        for action in ("create", "update", "delete")
+    ),
 )
 
 OPTIONS = ChildDeclaration(

@@ -1,5 +1,5 @@
 """Products: the list (search, pages), soft-deleted ones hidden; one product's page with its variants
-and their options, its images and the collections it is in."""
+and their options, their stock per location, its images and the collections it is in."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from shopsync.catalogue_selectors import (
     product_media_list,
     product_options_list,
     product_page_get,
+    product_stock_get,
     product_variant_rows,
 )
 from shopsync.metafield_selectors import metafields_list
@@ -35,9 +36,10 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_product_for_user(request, product_id)
     options = product_options_list(product=product)
     media = product_media_list(product=product)
+    variants = product_variant_rows(product=product, options=options, media=media)
     context = page_context(
-        request, product.shop, product=product, options=options, media=media,
-        variants=product_variant_rows(product=product, options=options, media=media),
+        request, product.shop, product=product, options=options, media=media, variants=variants,
+        stock=product_stock_get(product=product, variants=variants),
         collections=product_collections_list(product=product), metafields=metafields_list(owner=product),
         nav="products",
     )  # fmt: skip

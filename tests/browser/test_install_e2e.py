@@ -10,7 +10,7 @@ from shopsync.models import Shop, SyncSession
 
 SYNC_COMPLETE = (
     "Sync complete. Collections: 8 new, 0 updated, 0 unchanged. Customers: 40 new, 0 updated, 0 unchanged. "
-    "Orders: 60 new, 0 updated, 0 unchanged. Products: 10 new, 0 updated, 0 unchanged."
+    "Locations: 2 new, 0 updated, 0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. Products: 10 new, 0 updated, 0 unchanged."
 )
 
 

@@ -60,7 +60,7 @@ def test_sync_now_twice_runs_one_session_whose_count_rises_to_the_completion_toa
     toast = page.locator("#toasts .toast--success .toast__text")
     expect(toast).to_have_text(
         "Sync complete. Collections: 8 new, 0 updated, 0 unchanged. Customers: 40 new, 0 updated, "
-        "0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. Products: 10 new, 0 updated, 0 unchanged.",
+        "0 unchanged. Locations: 2 new, 0 updated, 0 unchanged. Orders: 60 new, 0 updated, 0 unchanged. Products: 10 new, 0 updated, 0 unchanged.",
         timeout=90_000,
     )
     screenshot("complete-toast")

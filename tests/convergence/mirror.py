@@ -10,14 +10,17 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from shopsync.models import CollectionProduct, Shop
+from shopsync.models import CollectionProduct, InventoryLevel, Shop
 from shopsync.payloads.catalogue import CollectionProductRecord
+from shopsync.payloads.inventory import InventoryLevelRecord
+from shopsync.payloads.types import to_utc
 from shopsync.resources import DECLARATIONS, ChildDeclaration, ResourceDeclaration
 from tests.order_truth import with_graphql_totals
 
-RESOURCES = ("orders", "customers", "products", "collections")
+RESOURCES = ("orders", "customers", "products", "collections", "locations")
 # Fields left out of the comparison, each with its reason (none today; add one only with its reason).
 KNOWN_GAPS: dict[str, set[str]] = {}
 SIMULATOR_TYPES = {name: DECLARATIONS[name].graphql_type for name in RESOURCES}
@@ -115,9 +118,25 @@ def _truth_children(
         for row in control.truth("collects", shop=shop_domain)["memberships"]:
             by_parent[row["collection_id"]] = [CollectionProductRecord(i) for i in row["product_ids"]]
         return by_parent
+    if child.model is InventoryLevel:
+        # A location's levels (no REST location carries them): the truth's levels, every quantity.
+        for row in control.truth("inventory_levels", shop=shop_domain)["levels"]:
+            by_parent[row["location_id"]].append(_truth_level(row))
+        return by_parent
     for row in control.truth(child.name, full=True, shop=shop_domain)["records"]:
         by_parent[row["record"][child.rest_parent_key]].append(child.parse_rest(row["record"]))
     return by_parent
+
+
+def _truth_level(row: dict[str, Any]) -> InventoryLevelRecord:
+    return InventoryLevelRecord(
+        shopify_id=row["inventory_item_id"],
+        shopify_updated_at=to_utc(datetime.fromisoformat(row["updated_at"])),
+        available=row["available"],
+        on_hand=row["on_hand"],
+        committed=row["committed"],
+        incoming=row["incoming"],
+    )
 
 
 def our_records(*, shop: Shop, resource: str) -> tuple[dict[int, dict], set[int]]:

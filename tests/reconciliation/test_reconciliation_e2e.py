@@ -12,16 +12,24 @@ from django.core.management import call_command
 
 from reconciliation.models import ReconciliationReport
 from reconciliation.tasks import reconciliation_report_run_task
-from shopsync.models import CollectionProduct, Customer, CustomerAddress, LineItem, Order, Product
+from shopsync.models import (
+    CollectionProduct,
+    Customer,
+    CustomerAddress,
+    InventoryLevel,
+    LineItem,
+    Order,
+    Product,
+)
 from shopsync.payloads.catalogue import CollectionProductRecord
 from shopsync.payloads.rest import parse_transaction_rest
 from shopsync.resources import declaration_for
 from shopsync.services.upsert import records_upsert
-from tests.convergence.mirror import beyond_rest
+from tests.convergence.mirror import _truth_level, beyond_rest
 from tests.factories import ShopFactory, UserFactory
 
 DOMAIN = "recon-e2e.myshopify.com"
-RESOURCES = ("orders", "customers", "products", "collections")
+RESOURCES = ("orders", "customers", "products", "collections", "locations")
 MODELS = {"orders": Order, "customers": Customer, "products": Product}
 
 
@@ -59,6 +67,12 @@ def sim_shop(simulator, db, settings):
             members = _members(simulator)
             for record in records:
                 record.members = [CollectionProductRecord(i) for i in members[record.shopify_id]]
+        if resource == "locations":  # nor do REST locations their inventory levels
+            levels: dict[int, list] = {}
+            for level in _truth(simulator, "inventory_levels")["levels"]:
+                levels.setdefault(level["location_id"], []).append(_truth_level(level))
+            for record in records:
+                record.levels = levels.get(record.shopify_id, [])
         records_upsert(shop=shop, resource=resource, records=records)
     yield shop
     requests.delete(f"{control}/{DOMAIN}", timeout=10)
@@ -74,6 +88,14 @@ def _truth(simulator, resource: str, *, full: bool = False) -> dict:
 
 def _members(simulator) -> dict[int, list[int]]:
     return {row["collection_id"]: row["product_ids"] for row in _truth(simulator, "collects")["memberships"]}
+
+
+def _level_keys(pairs) -> dict[int, set[int]]:
+    """{location id: its items' ids}."""
+    found: dict[int, set[int]] = {}
+    for location_id, item_id in pairs:
+        found.setdefault(location_id, set()).add(item_id)
+    return found
 
 
 def _custom(simulator) -> set[int]:
@@ -157,6 +179,17 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     )
     lost = lost.select_related("customer").order_by("shopify_id").first()
     lost.delete()
+    # an inventory level of ours lost, one Shopify still has (its location does not move in Shopify)
+    still = {
+        (row["location_id"], row["inventory_item_id"])
+        for row in _truth(simulator, "inventory_levels")["levels"]
+    }
+    lost_level = next(
+        level
+        for level in InventoryLevel.objects.filter(shop=sim_shop).select_related("location").order_by("pk")
+        if (level.location.shopify_id, level.shopify_id) in still
+    )
+    lost_level.delete()
     expected = {
         resource: _expected(seeded[resource], _versions(simulator, resource)) for resource in RESOURCES
     }
@@ -178,6 +211,20 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     expected["collections"]["stale"] = sorted(
         cid for cid, ids in seeded_members.items() if ids != members_after[cid]
     )
+    # The locations whose level ids differ from ours: the lost level's, and those that stocked the
+    # deleted product (Shopify drops its levels without moving the location).
+    ours_levels = _level_keys(
+        InventoryLevel.objects.filter(shop=sim_shop).values_list("location__shopify_id", "shopify_id")
+    )
+    theirs_levels = _level_keys(
+        (row["location_id"], row["inventory_item_id"])
+        for row in _truth(simulator, "inventory_levels")["levels"]
+    )
+    expected["locations"]["stale"] = sorted(
+        location for location in ours_levels.keys() | theirs_levels.keys()
+        if ours_levels.get(location) != theirs_levels.get(location)
+    )  # fmt: skip
+    assert lost_level.location.shopify_id in expected["locations"]["stale"]
     time.sleep(1.1)  # Shopify's updatedAt has whole seconds: let the changes fall before the snapshot
     # when
     healed = _reconcile(client, django_capture_on_commit_callbacks, heal=True)
@@ -226,6 +273,9 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
         == "Moncton"
     )
     assert CustomerAddress.objects.filter(shop=sim_shop, shopify_id=lost.shopify_id).exists()
+    assert InventoryLevel.objects.filter(
+        shop=sim_shop, location__shopify_id=lost_level.location.shopify_id, shopify_id=lost_level.shopify_id
+    ).exists()
     assert customer_ids[0] in expected["customers"]["stale"]
     assert {
         cid: sorted(

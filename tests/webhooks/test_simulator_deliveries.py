@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+import orjson
 import pytest
 from django.utils import timezone
 
-from shopsync.models import Customer, Order, Product, Shop
+from shopsync.models import Customer, InventoryLevel, Order, Product, Shop
+from shopsync.services.sync import ensure_sync, sync_session_run
 from tests.factories import ShopFactory
 from tests.webhooks.conftest import RECEIVER_PATH, deliver, wait_until
 from webhooks.models import PrivacyRequest, WebhookLog
@@ -209,3 +211,59 @@ def test_a_captured_app_uninstalled_replayed_after_a_reinstall_leaves_the_shop_i
     assert reasons["ignored"].startswith("app/uninstalled not confirmed: Shopify still accepts")
     shop.refresh_from_db()
     assert (shop.status, shop.uninstalled_at) == (Shop.Status.INSTALLED, None)
+
+
+INVENTORY_MIX = {
+    "inventory_levels/update": 6,
+    "inventory_levels/connect": 1,
+    "inventory_levels/disconnect": 1,
+    # a new product's items are stocked (inventory_levels/connect) before we hold its variants
+    "products/create": 0.5,
+}
+
+
+def test_inventory_deliveries_out_of_order_converge_on_every_level(simulator, live_server, celery_worker):
+    # given: a store with three locations, mirrored; duplicate and out-of-order faults on
+    shop = _sim_shop(simulator, "stock.myshopify.com", orders=2, customers=2, products=5, locations=3, seed=5)
+    session = ensure_sync(shop=shop, kind="initial", triggered_by="cli", resources=["locations"]).session
+    sync_session_run(session_id=session.pk, task_id="e2e")
+    webhook_subscriptions_register(shop=shop, callback_url=live_server.url + RECEIVER_PATH)
+    simulator.control.set_faults(
+        shop=shop.domain, webhook_duplicate_share=0.3, webhook_out_of_order_share=0.5, seed=4
+    )
+    try:
+        # when: stock moves, items are stocked and unstocked, new products arrive
+        simulator.control.mutate(count=40, seed=8, mix=INVENTORY_MIX, shop=shop.domain)
+        simulator.control.flush_webhooks(shop=shop.domain, timeout=60)
+        deliveries = simulator.control.deliveries(shop=shop.domain, include_body=True)
+    finally:
+        simulator.control.set_faults(shop=shop.domain)
+    events = {d["event_id"] for d in deliveries}
+    assert wait_until(
+        lambda: (
+            WebhookLog.objects.filter(shop=shop, status__in=("processed", "ignored")).count() == len(events)
+        ),
+        timeout=60,
+    )
+    # then: every level Shopify has is ours (new items included), every level it dropped is gone, and
+    # each level's `available` is the newest Shopify announced (untracked items announce null)
+    truth = {(row["inventory_item_id"], row["location_id"]): row for row in
+             simulator.control.truth("inventory_levels", shop=shop.domain)["levels"]}  # fmt: skip
+    ours = {(level.shopify_id, level.location.shopify_id): level for level in
+            InventoryLevel.objects.filter(shop=shop).select_related("location")}  # fmt: skip
+    assert ours.keys() == truth.keys()
+    announced = {
+        (body["inventory_item_id"], body["location_id"])
+        for body in (orjson.loads(d["body"]) for d in deliveries if d["topic"] == "inventory_levels/update")
+        if body["available"] is not None
+    }
+    assert announced
+    assert {key: ours[key].available for key in announced & truth.keys()} == {
+        key: truth[key]["available"] for key in announced & truth.keys()
+    }
+    # (an inventory_items/create may come before the product holding the item: that one waits for it)
+    assert set(
+        WebhookLog.objects.filter(shop=shop)
+        .exclude(topic="inventory_items/create")
+        .values_list("status", flat=True)
+    ) == {"processed"}

@@ -29,7 +29,13 @@ from shopsync.resources import ChildDeclaration, Resource, ResourceDeclaration, 
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync import bulk_operation_finished, records_fetch_by_ids
 from shopsync.services.sync.units import unit_parse
-from shopsync.services.upsert import child_records_insert, records_soft_delete, records_upsert
+from shopsync.services.upsert import (
+    child_records_delete,
+    child_records_insert,
+    child_records_upsert,
+    records_soft_delete,
+    records_upsert,
+)
 from shopsync.shopify import ShopifyClient
 from webhooks import topics
 from webhooks.models import PrivacyRequest, WebhookLog
@@ -158,6 +164,9 @@ def webhook_logs_process(
             task_send("webhooks.tasks.webhook_logs_process_task", remaining)
             return
         logs = _claim(run)
+        if len(logs) > 1 and logs[0].topic in CHILD_UPSERTS:
+            _apply_child_updates(logs)
+            continue
         if len(logs) > 1:
             _apply_record_updates(logs)
             continue
@@ -171,10 +180,7 @@ def _runs(webhook_log_ids: Sequence[int]) -> list[list[int]]:
     of its own."""
     unique_ids = list(dict.fromkeys(webhook_log_ids))
     rows = WebhookLog.objects.filter(pk__in=unique_ids).values_list("pk", "shop_id", "topic", Length("body"))
-    kinds = {
-        pk: ((shop_id, RECORD_UPSERTS[topic][0]) if topic in RECORD_UPSERTS else None, size)
-        for pk, shop_id, topic, size in rows
-    }
+    kinds = {pk: (_run_kind(shop_id, topic), size) for pk, shop_id, topic, size in rows}
     runs: list[list[int]] = []
     previous, run_bytes = None, 0
     for webhook_log_id in unique_ids:
@@ -187,6 +193,63 @@ def _runs(webhook_log_ids: Sequence[int]) -> list[list[int]]:
             run_bytes = size
         previous = kind
     return runs
+
+
+def _run_kind(shop_id: int, topic: str) -> tuple[int, str] | None:
+    """Deliveries of one kind may share a run: record updates of one shop and resource, or child
+    updates (inventory levels) of one shop and child."""
+    if topic in RECORD_UPSERTS:
+        return shop_id, RECORD_UPSERTS[topic][0].value
+    if topic in CHILD_UPSERTS:
+        declaration, child = CHILD_UPSERTS[topic]
+        return shop_id, f"{declaration.name}.{child.name}"
+    return None
+
+
+def _apply_child_updates(logs: list[WebhookLog]) -> None:
+    """Claimed child updates of one shop and child (inventory levels), in one write: last write wins
+    per child on its own `updated_at`. A delivery whose body does not parse fails alone; one whose
+    parent is not stored is applied alone (its handler fetches the parent); if the write fails,
+    each delivery is applied on its own."""
+    shop = logs[0].shop
+    if _shop_is_redacted(shop):
+        for log in logs:
+            _apply_claimed_in_batch(log)
+        return
+    declaration, child = CHILD_UPSERTS[logs[0].topic]
+    assert child.parse_rest is not None  # a CHILD_UPSERT topic is declared with its parser
+    parsed: list[tuple[WebhookLog, int, Any]] = []
+    for log in logs:
+        try:
+            parent_id = _rest_parent_id(bytes(log.body), child, log.topic)
+            parsed.append((log, parent_id, child.parse_rest(bytes(log.body))))
+        except Exception as exc:
+            with _retried_alone_if_retryable(log):
+                _settle_failure(log, exc)
+    by_parent: dict[int, list[Any]] = {}
+    for _, parent_id, record in parsed:
+        by_parent.setdefault(parent_id, []).append(record)
+    try:
+        missing = child_records_upsert(
+            shop=shop, resource=declaration.name, child=child.name, records_by_parent=by_parent
+        )
+    except Exception:
+        logger.info("webhook child batch write failed, applying its %s deliveries one by one", len(parsed),
+                    exc_info=True)  # fmt: skip
+        for log, _, _ in parsed:
+            _apply_claimed_in_batch(log)
+        return
+    _mark_processed([log for log, parent_id, _ in parsed if parent_id not in missing])
+    for log, parent_id, _ in parsed:
+        if parent_id in missing:
+            _apply_claimed_in_batch(log)
+
+
+def _rest_parent_id(body: bytes, child: ChildDeclaration, topic: str) -> int:
+    parent_id = rest_parent_id(body, child.rest_parent_key)
+    if parent_id is None:
+        raise WebhookPayloadError(f"{topic} body has no numeric {child.rest_parent_key}")
+    return parent_id
 
 
 def _apply_record_updates(logs: list[WebhookLog]) -> None:
@@ -442,6 +505,69 @@ def _child_create(declaration: ResourceDeclaration, child: ChildDeclaration) -> 
     return handle
 
 
+def _child_upsert(declaration: ResourceDeclaration, child: ChildDeclaration) -> Callable[[Delivery], None]:
+    """One child's new version with its own clock (an inventory level): upserted under its stored
+    parent, last write wins on the child's `updated_at`. A parent not stored yet is fetched from
+    Shopify by id, complete with its children (this one as Shopify has it now), and written."""
+
+    def handle(delivery: Delivery) -> None:
+        assert child.parse_rest is not None  # a CHILD_UPSERT topic is declared with its parser
+        parent_id = _rest_parent_id(delivery.body, child, delivery.log.topic)
+        record = child.parse_rest(delivery.body)
+        missing = child_records_upsert(shop=delivery.shop, resource=declaration.name, child=child.name,
+                                       records_by_parent={parent_id: [record]})  # fmt: skip
+        if missing:
+            _parent_fetch(delivery, declaration, parent_id)
+
+    return handle
+
+
+def _child_delete(declaration: ResourceDeclaration, child: ChildDeclaration) -> Callable[[Delivery], None]:
+    """One child gone (an inventory level disconnected): its row is removed, unless stored newer. A
+    stored version in the removal's own second (whole-second clocks cannot order them) is settled by
+    Shopify: the parent is fetched by id, with the children it has now."""
+
+    def handle(delivery: Delivery) -> None:
+        parent_id = _rest_parent_id(delivery.body, child, delivery.log.topic)
+        shopify_id = rest_parent_id(delivery.body, child.rest_id_key)
+        if shopify_id is None:
+            raise WebhookPayloadError(f"{delivery.log.topic} body does not name the {child.label}")
+        result = child_records_delete(shop=delivery.shop, resource=declaration.name, child=child.name,
+                                      parent_shopify_id=parent_id, shopify_id=shopify_id,
+                                      deleted_at=delivery.happened_at)  # fmt: skip
+        if result.ambiguous:
+            _parent_fetch(delivery, declaration, parent_id)
+
+    return handle
+
+
+def _parent_refetch(
+    declaration: ResourceDeclaration, child: ChildDeclaration, topic: WebhookTopic
+) -> Callable[[Delivery], None]:
+    """A body naming a child by one of its columns, not its parent (an inventory item): the parent
+    of the stored child is fetched by id, complete, and written."""
+
+    def handle(delivery: Delivery) -> None:
+        value = _payload_object(delivery).get(topic.id_key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise WebhookPayloadError(f"{delivery.log.topic} body has no numeric {topic.id_key}")
+        parent = child.parent_column.removesuffix("_id")
+        parent_ids = set(
+            child.model.objects.filter(shop=delivery.shop, **{topic.lookup_column: value}).values_list(
+                f"{parent}__shopify_id", flat=True
+            )
+        )
+        if not parent_ids:
+            raise WebhookNotApplied(
+                f"no stored {child.label} has {topic.lookup_column} {value}; its {declaration.singular}'s "
+                "next version brings it"
+            )
+        for parent_id in sorted(parent_ids):
+            _parent_fetch(delivery, declaration, parent_id)
+
+    return handle
+
+
 def _record_refetch(declaration: ResourceDeclaration, id_key: str) -> Callable[[Delivery], None]:
     """A body that names a record without being its new version (a consent change): the record is
     fetched from Shopify by id, complete, and written (last write wins as ever)."""
@@ -519,8 +645,23 @@ RECORD_UPSERTS: dict[str, tuple[Resource, Callable[[Any], Any]]] = {
 }
 
 
+# The topics that write one child's new version (inventory levels): batched per shop and child
+# (`_apply_child_updates`).
+CHILD_UPSERTS: dict[str, tuple[ResourceDeclaration, ChildDeclaration]] = {
+    name: (declaration, child)
+    for name, (declaration, child, topic) in topics.RESOURCE_TOPICS.items()
+    if topic.action is TopicAction.CHILD_UPSERT and child is not None
+}
+
+
 def _resource_handler(declaration: ResourceDeclaration, child: ChildDeclaration | None, topic: WebhookTopic):
     action = topic.action
+    if action is TopicAction.CHILD_UPSERT and child is not None:
+        return _child_upsert(declaration, child)
+    if action is TopicAction.CHILD_DELETE and child is not None:
+        return _child_delete(declaration, child)
+    if action is TopicAction.REFETCH_PARENT and child is not None:
+        return _parent_refetch(declaration, child, topic)
     if action is TopicAction.DELETE:
         return _record_delete(Resource(declaration.name))
     if action is TopicAction.CHILD_CREATE and child is not None:

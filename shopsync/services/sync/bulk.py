@@ -107,7 +107,7 @@ def _job_begin(ctx: JobContext, client: ShopifyClient) -> None:
 
 def _search(ctx: JobContext) -> str | None:
     terms = []
-    if ctx.job.mode in DELTA_KINDS:
+    if ctx.job.mode in DELTA_KINDS and declaration_for(ctx.resource).windowed:
         terms.append(updated_at_search(ctx.job.window_start, ctx.job.window_end))
     if ctx.job.mode == SyncKind.POPULATE and ctx.job.window_start is not None:
         terms.append(f"created_at:>='{search_time(ctx.job.window_start)}'")

@@ -52,7 +52,10 @@ def bulk_query(resource: str, search: str | None, *, namespaces: Namespaces = ()
     follow-up query after a failed operation can ask for `id:>last` and skip nothing. `namespaces`:
     the shop's metafield namespaces (`ChildDeclaration.namespaced`)."""
     declaration = declaration_for(resource)
-    args = "sortKey: ID" + (f", query: {_quote(search)}" if search else "")
+    args = ", ".join(
+        part for part in ("sortKey: ID", declaration.root_arguments, f"query: {_quote(search)}" if search else "")
+        if part
+    )  # fmt: skip
     children = "".join(
         f" {child.graphql_field}{_arguments(child.graphql_arguments(namespaces))} "
         f"{{ edges {{ node {{ {_flat(child.graphql_fields)} }} }} }}"
@@ -84,14 +87,16 @@ def child_first_page(resource: str, namespaces: Namespaces = ()) -> int:
 
 
 def page_query(resource: str, namespaces: Namespaces = ()) -> str:
-    """One page of roots (sorted by UPDATED_AT) with the first page of their children."""
+    """One page of roots (sorted by the declaration's page sort key, UPDATED_AT but for locations) with
+    the first page of their children."""
     declaration = declaration_for(resource)
     children, variables = _first_children(
         declaration, "$first: Int!, $after: String, $query: String", namespaces
     )
+    extra = f", {declaration.root_arguments}" if declaration.root_arguments else ""
     return (
         f"query SyncPage({variables}) {{ {declaration.connection}(first: $first, after: $after, query: $query, "
-        f"sortKey: UPDATED_AT) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"sortKey: {declaration.page_sort_key}{extra}) {{ pageInfo {{ hasNextPage endCursor }} "
         f"nodes {{ {_root_selection(declaration)} {children} }} }} }}"
     )
 

@@ -70,6 +70,12 @@ def paged_job_run(*, ctx: JobContext, client: ShopifyClient) -> None:
         watermark = (ctx.job.window_end, 0) if ctx.job.mode == SyncKind.INCREMENTAL else None
     else:
         _Pager(ctx, client).run()
+        if (
+            ctx.job.mode == SyncKind.INCREMENTAL
+            and declaration_for(ctx.resource).page_sort_key != "UPDATED_AT"
+        ):
+            # Every page is in: the run read everything updated up to its window's end.
+            watermark = (ctx.job.window_end, 0)
     if ctx.job.mode == SyncKind.INCREMENTAL:
         deletion_events_apply(ctx=ctx, client=client)
     job_complete(ctx=ctx, watermark=watermark)
@@ -99,15 +105,20 @@ def _begin(ctx: JobContext, client: ShopifyClient) -> None:
                       message=f"Fetching changed {ctx.resource.value}.")  # fmt: skip
     if ctx.job.total is None:
         connection = declaration_for(ctx.resource).connection
-        request = count_query(
-            connection, query_filter=updated_at_search(ctx.job.window_start, ctx.job.window_end)
-        )
+        request = count_query(connection, query_filter=_window_search(ctx) or None)
         try:
             ctx.job.total = count_parse(client.graphql(request.query, request.variables), connection)
         except ShopifyPermanentError as exc:
             logger.info("no %s count for %s: %s", connection, ctx.shop, exc)
         else:
             type(ctx.job).objects.filter(pk=ctx.job.pk).update(total=ctx.job.total)
+
+
+def _window_search(ctx: JobContext) -> str:
+    """The run's search: its window of `updated_at`, or nothing for a resource read whole each run."""
+    if not declaration_for(ctx.resource).windowed:
+        return ""
+    return updated_at_search(ctx.job.window_start, ctx.job.window_end)
 
 
 def _window(ctx: JobContext) -> tuple[datetime | None, datetime]:
@@ -131,7 +142,9 @@ class _Pager:
         self.query = page_query(ctx.resource, namespaces)
         self.first = min(page_size(ctx.resource, namespaces), sync_config().page_size)
         self.child_first = child_first_page(ctx.resource, namespaces)
-        self.search = updated_at_search(ctx.job.window_start, ctx.job.window_end)
+        self.search = _window_search(ctx)
+        # Pages not sorted by updated_at cannot checkpoint a watermark: it moves when the run completes.
+        self.checkpoints_watermark = self.declaration.page_sort_key == "UPDATED_AT"
         self.skip_through: Watermark | None = None
 
     def run(self) -> None:
@@ -217,7 +230,7 @@ class _Pager:
             units = [unit for unit in units if _node_position(unit[0]) > self.skip_through]
         page = ctx.job.pages_done + 1
         records, invalid = nodes_parse(ctx.resource, units, where={"page": page})
-        watermark = _max_watermark(ctx, records)
+        watermark = _max_watermark(ctx, records) if self.checkpoints_watermark else None
         checkpoint: dict[str, Any] = {"page_cursor": end_cursor}
         if watermark is not None:
             checkpoint |= {"watermark_updated_at": watermark[0], "watermark_id": watermark[1]}

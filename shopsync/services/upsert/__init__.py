@@ -5,7 +5,9 @@ from __future__ import annotations
 from shopsync.services.upsert.encoding import EncodedBatch, record_ids, records_encode
 from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
+    child_records_delete,
     child_records_insert,
+    child_records_upsert,
     encoded_batch_upsert,
     records_analyze,
     records_soft_delete,
@@ -16,7 +18,9 @@ __all__ = [
     "EncodedBatch",
     "UpsertMode",
     "UpsertResult",
+    "child_records_delete",
     "child_records_insert",
+    "child_records_upsert",
     "encoded_batch_upsert",
     "record_ids",
     "records_analyze",

@@ -156,16 +156,29 @@ def children_upsert_sql(child: ChildTable, dialect: Dialect, *, returning: bool 
     if `returning`."""
     table, parent = child.table, child.parent_column
     names = [c.name for c in child.columns]
+
+    def incoming(name: str) -> str:
+        if name in child.kept_when_absent:
+            return f"COALESCE(excluded.{name}, {table}.{name})"
+        return f"excluded.{name}"
+
     changes = [dialect.differs(f"{table}.{parent}", f"excluded.{parent}")]
-    changes += [dialect.differs(f"{table}.{c.name}", f"excluded.{c.name}", c) for c in child.columns[1:]]
-    assignments = [f"{name} = excluded.{name}" for name in [parent, *names[1:]]]
+    changes += [dialect.differs(f"{table}.{c.name}", incoming(c.name), c) for c in child.columns[1:]]
+    assignments = [f"{name} = {incoming(name)}" for name in [parent, *names[1:]]]
+    wins = f"({' OR '.join(changes)})"
+    if child.updated_at_wins:
+        # A child with its own clock (an inventory level): an older version never replaces a newer one.
+        wins += (
+            f" AND ({table}.shopify_updated_at IS NULL OR excluded.shopify_updated_at IS NULL "
+            f"OR {table}.shopify_updated_at <= excluded.shopify_updated_at)"
+        )
     return (
         f"INSERT INTO {table} (shop_id, {parent}, {', '.join(names)}) "
         f"SELECT {dialect.param('bigint')}, p.id, {', '.join(f'c.{n}' for n in names)} "
         f"FROM {child.stage} AS c JOIN {child.parent_map} AS p ON p.shopify_id = c.parent_shopify_id "
         f"WHERE true ORDER BY {_child_order(child)} "
         f"ON CONFLICT ({child.conflict_columns}) DO UPDATE SET {', '.join(assignments)} "
-        f"WHERE {' OR '.join(changes)}" + (f" RETURNING {parent}" if returning else "")
+        f"WHERE {wins}" + (f" RETURNING {parent}" if returning else "")
     )
 
 

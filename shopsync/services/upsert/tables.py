@@ -14,7 +14,14 @@ from dataclasses import dataclass, fields
 
 from django.db import models
 
-from shopsync.resources import DECLARATIONS, ChildDeclaration, DeletedReference, Resource, ResourceDeclaration
+from shopsync.resources import (
+    DECLARATIONS,
+    ChildDeclaration,
+    DeletedReference,
+    Ordering,
+    Resource,
+    ResourceDeclaration,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class ChildTable:
     deleted_references: tuple[DeletedReference, ...] = ()
     # Only rows in the shop's chosen metafield namespaces are written (`ChildDeclaration.namespaced`).
     namespace_column: str = ""
+    # Ordering.UPDATED_AT children: a stored row newer than the incoming one stays.
+    updated_at_wins: bool = False
+    kept_when_absent: frozenset[str] = frozenset()
 
     @property
     def conflict_columns(self) -> str:
@@ -125,6 +135,8 @@ def _child(declaration: ChildDeclaration) -> ChildTable:
         numbered_column=declaration.numbered_column,
         deleted_references=declaration.deleted_references,
         namespace_column=declaration.namespace_column if declaration.namespaced else "",
+        updated_at_wins=declaration.ordering is Ordering.UPDATED_AT,
+        kept_when_absent=frozenset(declaration.kept_when_absent),
     )
 
 

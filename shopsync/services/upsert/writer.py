@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from shopsync.models import Shop
 from shopsync.payloads.records import AnyRecord
-from shopsync.resources import Resource
+from shopsync.resources import Ordering, Resource, declaration_for
 from shopsync.services.upsert import statements
 from shopsync.services.upsert.dialects import Dialect, dialect_for
 from shopsync.services.upsert.encoding import (
@@ -179,6 +181,103 @@ def child_records_insert(
         return True
 
     return _run_with_retries(run, using=using)
+
+
+def child_records_upsert(
+    *,
+    shop: Shop,
+    resource: Resource | str,
+    child: str,
+    records_by_parent: dict[int, list[Any]],
+    using: str = DEFAULT_DB_ALIAS,
+) -> set[int]:
+    """Upsert children with a clock of their own (`Ordering.UPDATED_AT`: inventory levels) under
+    their stored parents, in one statement for the whole batch, leaving their siblings: a stored
+    row newer than the incoming one stays; a column the body does not carry (`kept_when_absent`)
+    keeps its value. Several versions of one child in the batch collapse to the newest. Returns
+    the parents not stored (or tombstones), whose children were not written: the caller fetches them."""
+    spec = TABLES[Resource(resource)]
+    table = next(
+        table for table, above in spec.flat_children if above < 0 and table.records_attribute == child
+    )
+    owners = [_Owner(parent_id, {child: _newest_children(records)}) for parent_id, records in
+              sorted(records_by_parent.items())]  # fmt: skip
+    if not owners:
+        return set()
+
+    def run(dialect: Dialect) -> set[int]:
+        dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
+        dialect.stage(statements.ID_LIST, ["shopify_id"], [(owner.shopify_id,) for owner in owners])
+        found = dialect.execute(statements.parents_stored_sql(spec, dialect), [shop.pk])
+        stored = {shopify_id for shopify_id, _ in found}
+        if found:
+            dialect.prepare_stage(table.parent_map, "shopify_id bigint, id bigint")
+            dialect.stage(table.parent_map, ["shopify_id", "id"], found)
+            columns_sql = statements.stage_columns_sql(
+                dialect, table.columns, prefix=("parent_shopify_id bigint",)
+            )
+            dialect.prepare_stage(table.stage, columns_sql)
+            rows, _ = child_rows(table, [owner for owner in owners if owner.shopify_id in stored])
+            names = ["parent_shopify_id", *(c.name for c in table.columns)]
+            dialect.stage(table.stage, names, adapted_rows(dialect.adapter, table.columns, rows, offset=1))
+            dialect.execute(statements.children_upsert_sql(table, dialect, returning=False), [shop.pk])
+        return {owner.shopify_id for owner in owners} - stored
+
+    return _run_with_retries(run, using=using)
+
+
+def _newest_children(records: list[Any]) -> list[Any]:
+    """One record per child id, the newest `shopify_updated_at` (the later one on a tie)."""
+    newest: dict[int, Any] = {}
+    for record in records:
+        kept = newest.get(record.shopify_id)
+        if (
+            kept is None
+            or kept.shopify_updated_at is None
+            or (
+                record.shopify_updated_at is not None and kept.shopify_updated_at <= record.shopify_updated_at
+            )
+        ):
+            newest[record.shopify_id] = record
+    return [newest[key] for key in sorted(newest)]
+
+
+def child_records_delete(
+    *,
+    shop: Shop,
+    resource: Resource | str,
+    child: str,
+    parent_shopify_id: int,
+    shopify_id: int,
+    deleted_at: datetime,
+    using: str = DEFAULT_DB_ALIAS,
+) -> ChildDeleteResult:
+    """Remove one child (an inventory level disconnected from its location), unless its stored
+    version may be newer than the removal (a reconnection Shopify made after it).
+
+    Shopify's `updated_at` has whole seconds, the removal's trigger time does not: a version stamped
+    in the removal's own second may be older or newer. Such a row is left, and reported `ambiguous`
+    (the caller asks Shopify)."""
+    declaration = declaration_for(resource)
+    child_declaration = declaration.child(child)
+    rows = child_declaration.model.objects.using(using).filter(
+        shop=shop,
+        shopify_id=shopify_id,
+        **{f"{child_declaration.parent_column.removesuffix('_id')}__shopify_id": parent_shopify_id},
+    )
+    if child_declaration.ordering is not Ordering.UPDATED_AT:
+        return ChildDeleteResult(deleted=rows.delete()[0], ambiguous=False)
+    second = deleted_at.replace(microsecond=0)
+    deleted, _ = rows.filter(Q(shopify_updated_at__isnull=True) | Q(shopify_updated_at__lt=second)).delete()
+    ambiguous = rows.filter(shopify_updated_at__gte=second, shopify_updated_at__lte=deleted_at).exists()
+    return ChildDeleteResult(deleted=deleted, ambiguous=ambiguous)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildDeleteResult:
+    deleted: int
+    # A stored version in the removal's own second: which came first is unknown here.
+    ambiguous: bool
 
 
 class _Owner:

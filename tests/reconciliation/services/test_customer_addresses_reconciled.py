@@ -41,7 +41,7 @@ def test_address_lines_are_grouped_under_the_customer_before_them():
     # given
     lines = [_customer(1), _address(11, 1), _address(12, 1), _customer(2), _customer(3), _address(31, 3)]
     # when
-    rows = list(_rows(iter(lines), [], {"MailingAddress": "addresses"}))
+    rows = list(_rows(iter(lines), [], {"MailingAddress": ("addresses", "")}))
     # then
     assert [(row[0], row[2]) for row in rows] == [
         (1, (("addresses", 11), ("addresses", 12))),
@@ -52,7 +52,7 @@ def test_address_lines_are_grouped_under_the_customer_before_them():
 
 def test_an_address_line_not_after_its_customer_is_unreadable():
     with pytest.raises(SnapshotError):
-        list(_rows(iter([_customer(1), _address(21, 2)]), [], {"MailingAddress": "addresses"}))
+        list(_rows(iter([_customer(1), _address(21, 2)]), [], {"MailingAddress": ("addresses", "")}))
 
 
 def test_a_customer_whose_address_ids_differ_at_the_same_version_is_stale(shop):

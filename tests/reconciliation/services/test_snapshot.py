@@ -27,7 +27,7 @@ def test_member_lines_are_gathered_under_the_collection_before_them():
         b'{"id":"gid://shopify/Collection/2","updatedAt":"2025-01-02T00:00:00Z"}',
     ]
     # when
-    rows = list(_rows(iter(lines), [], {"Product": "members"}))
+    rows = list(_rows(iter(lines), [], {"Product": ("members", "")}))
     # then
     assert rows == [
         (1, datetime(2025, 1, 1, tzinfo=UTC), (("members", 7), ("members", 8))),
@@ -43,4 +43,25 @@ def test_a_member_line_that_does_not_follow_its_collection_fails_the_snapshot():
     ]
     # when / then
     with pytest.raises(SnapshotError, match="not after its parent"):
-        list(_rows(iter(lines), [], {"Product": "members"}))
+        list(_rows(iter(lines), [], {"Product": ("members", "")}))
+
+
+def test_locations_are_snapshotted_inactive_ones_included_with_their_levels_keyed_by_item():
+    # when / then
+    assert snapshot_query("locations") == (
+        "{ locations(includeInactive: true, includeLegacy: true) { edges { node { id updatedAt "
+        "inventoryLevels { edges { node { id item { id } } } } } } } }"
+    )
+
+
+def test_level_lines_are_gathered_under_their_location_by_their_items_id():
+    # given: a level's own GID is composite; its key is its item
+    lines = [
+        b'{"id":"gid://shopify/Location/5","updatedAt":"2025-01-01T00:00:00Z"}',
+        b'{"id":"gid://shopify/InventoryLevel/5?inventory_item_id=77","item":{"id":"gid://shopify/InventoryItem/77"},'
+        b'"__parentId":"gid://shopify/Location/5"}',
+    ]
+    # when
+    rows = list(_rows(iter(lines), [], {"InventoryLevel": ("levels", "item")}))
+    # then
+    assert rows == [(5, datetime(2025, 1, 1, tzinfo=UTC), (("levels", 77),))]

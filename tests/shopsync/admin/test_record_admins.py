@@ -6,6 +6,7 @@ from shopsync.models import Customer, CustomerAddress, OrderTransaction, Product
 from tests.factories import (
     CollectionProductFactory,
     CustomerFactory,
+    InventoryLevelFactory,
     LineItemFactory,
     OrderFactory,
     ProductFactory,
@@ -160,3 +161,19 @@ def test_collection_page_lists_its_members_and_product_page_its_images(superuser
     assert row.member_total == 1
     assert "Summer picks" in detail.content.decode() and "4242" in detail.content.decode()
     assert "Front view" in product_page.content.decode()
+
+
+def test_location_page_counts_its_levels_and_levels_are_listed_read_only(superuser_client, shop):
+    # given
+    level = InventoryLevelFactory(location__shop=shop, location__name="Main warehouse", shopify_id=5151,
+                                  available=7)  # fmt: skip
+    InventoryLevelFactory(location=level.location)
+    # when
+    listing = superuser_client.get(reverse("admin:shopsync_location_changelist"))
+    detail = superuser_client.get(reverse("admin:shopsync_location_change", args=[level.location.pk]))
+    levels = superuser_client.get(reverse("admin:shopsync_inventorylevel_changelist"), {"q": "5151"})
+    # then
+    [row] = listing.context["cl"].result_list
+    assert row.level_total == 2
+    assert "Main warehouse" in detail.content.decode() and 'name="_save"' not in detail.content.decode()
+    assert list(levels.context["cl"].result_list) == [level]

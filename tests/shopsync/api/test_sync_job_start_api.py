@@ -53,7 +53,7 @@ def test_start_without_shop_uses_the_users_only_shop(api, shop):
     assert response.status_code == 202
     session = SyncSession.objects.get()
     assert (session.shop_id, session.kind, session.stale_after_mins) == (shop.pk, "update", 60)
-    assert session.resources == ["orders", "customers", "products", "collections"]
+    assert session.resources == ["orders", "customers", "products", "collections", "locations"]
 
 
 def test_start_without_shop_is_404_when_the_user_has_several(api, owner, shop):

@@ -52,8 +52,8 @@ def test_initial_sync_writes_every_record_with_its_children_and_completes(fake_s
     def collect(sender, **kwargs):
         signals.append(kwargs)
 
-    # when
-    session = _run(fake_shopify)
+    # when (the fake serves no locations)
+    session = _run(fake_shopify, resources=["orders", "customers", "products", "collections"])
     # then
     shop_data_changed.disconnect(collect)
     assert session.status == SyncSession.Status.COMPLETED, session.error

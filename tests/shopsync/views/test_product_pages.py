@@ -12,6 +12,8 @@ from shopsync.models import ProductOption
 from tests.factories import (
     CollectionFactory,
     CollectionProductFactory,
+    InventoryLevelFactory,
+    LocationFactory,
     ProductFactory,
     ProductMediaFactory,
     ProductVariantFactory,
@@ -73,3 +75,29 @@ def test_a_product_of_another_shop_is_not_found(client_for, staff):
     response = client_for(staff).get(reverse("product-detail", args=[other.pk]))
     # then
     assert response.status_code == 404
+
+
+def test_product_page_shows_each_variants_stock_per_location(client_for, staff, shop):
+    # given: two variants stocked at two live locations (one not at the second); a deleted location
+    product = ProductFactory(shop=shop, title="Mug")
+    small = ProductVariantFactory(product=product, title="Small", position=1, inventory_item_shopify_id=501)
+    large = ProductVariantFactory(product=product, title="Large", position=2, inventory_item_shopify_id=502,
+                          inventory_tracked=False)  # fmt: skip
+    main, annex = LocationFactory(shop=shop, name="Main"), LocationFactory(shop=shop, name="Annex")
+    InventoryLevelFactory(location=main, shopify_id=501, available=4, on_hand=6)
+    InventoryLevelFactory(location=main, shopify_id=502, available=0)
+    InventoryLevelFactory(location=annex, shopify_id=501, available=2, incoming=10)
+    InventoryLevelFactory(location=LocationFactory(shop=shop, name="Closed", deleted_at=timezone.now()),
+                          shopify_id=501, available=99)  # fmt: skip
+    InventoryLevelFactory(location=LocationFactory(shop=ShopFactory(), name="Elsewhere"), shopify_id=501)
+    # when
+    response = client_for(staff).get(reverse("product-detail", args=[product.pk]))
+    # then
+    stock = response.context["stock"]
+    assert [location.name for location in stock.locations] == ["Annex", "Main"]
+    assert [(row.variant.pk, [level.available if level else None for level in row.levels]) for row in
+            stock.rows] == [(small.pk, [2, 4]), (large.pk, [None, 0])]  # fmt: skip
+    assert '4 <span class="muted">of 6 on hand</span>' in response.text
+    assert "· 10 incoming" in response.text
+    assert "not stocked" in response.text and "· not tracked" in response.text
+    assert "Closed" not in response.text and "99" not in response.text

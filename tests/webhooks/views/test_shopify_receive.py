@@ -237,11 +237,11 @@ def test_fifty_concurrent_copies_of_one_delivery_are_stored_once(live_server, ac
 
 def test_an_authentic_unhandled_topic_is_answered_and_stored_as_ignored(live_server, acme):
     # when
-    response = deliver(live_server.url, topic="inventory_levels/update", payload={"inventory_item_id": 5})
+    response = deliver(live_server.url, topic="themes/publish", payload={"id": 5})
     # then
     assert response.status_code == 200
     log = WebhookLog.objects.get()
-    assert (log.topic, log.status) == ("inventory_levels/update", WebhookLog.Status.IGNORED)
+    assert (log.topic, log.status) == ("themes/publish", WebhookLog.Status.IGNORED)
     assert log.processed_at is not None
 
 

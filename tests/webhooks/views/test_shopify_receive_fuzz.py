@@ -102,6 +102,7 @@ def test_random_deliveries_never_fail_and_unsigned_ones_are_never_stored(
 # --- signed deliveries of every handled topic, received over HTTP and then processed -----------------
 
 ORDER_ID, PRODUCT_ID, CUSTOMER_ID, COLLECTION_ID = 1001, 7, 42, 480
+LOCATION_ID, ITEM_ID = 76_000_000_001, 1_000_000_000_077
 BASES: dict[str, Callable[[], object]] = {
     "orders/create": lambda: order_payload(ORDER_ID, version=1),
     "orders/updated": lambda: order_payload(ORDER_ID, version=1),
@@ -141,6 +142,38 @@ BASES: dict[str, Callable[[], object]] = {
         "rules": [{"column": "tag", "relation": "equals", "condition": "sale"}],
     },
     "collections/delete": lambda: {"id": COLLECTION_ID, "published_scope": "web"},
+    **{
+        f"locations/{action}": lambda: {
+            "id": LOCATION_ID,
+            "name": "Main",
+            "active": True,
+            "updated_at": at(0),
+        }
+        for action in ("create", "update", "activate", "deactivate")
+    },
+    "locations/delete": lambda: {"id": LOCATION_ID},
+    # A level's location is fetched when not stored (the fuzz shop's simulator has none).
+    **{
+        f"inventory_levels/{action}": lambda: {
+            "inventory_item_id": ITEM_ID,
+            "location_id": LOCATION_ID,
+            "available": 3,
+            "updated_at": at(0),
+        }
+        for action in ("update", "connect")
+    },
+    "inventory_levels/disconnect": lambda: {"inventory_item_id": ITEM_ID, "location_id": LOCATION_ID},
+    **{
+        f"inventory_items/{action}": lambda: {
+            "id": ITEM_ID,
+            "sku": "MUG-1",
+            "cost": "2.50",
+            "tracked": True,
+            "updated_at": at(0),
+        }
+        for action in ("create", "update")
+    },
+    "inventory_items/delete": lambda: {"id": ITEM_ID},
     "app/uninstalled": lambda: {"id": 954889, "name": "Acme", "myshopify_domain": "fuzz.myshopify.com"},
     "bulk_operations/finish": lambda: {
         "admin_graphql_api_id": "gid://shopify/BulkOperation/720918",

@@ -1,0 +1,59 @@
+"""End to end: locations and their inventory levels through the sync engine against the simulator
+(bulk initial, paged incremental and full), compared with its truth by the convergence oracle."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopsync.models import InventoryLevel, Location, SyncSession
+from shopsync.resources import Resource
+from tests.shopsync.sync.test_sync_e2e import _run_inline, assert_db_equals_truth
+
+pytestmark = pytest.mark.e2e
+
+
+def _levels(simulator, shop) -> list[dict]:
+    return simulator.control.truth("inventory_levels", shop=shop.sim_domain)["levels"]
+
+
+def test_an_initial_sync_mirrors_every_location_and_level_exactly(simulator, sim_shop):
+    # given: three locations, the last one deactivated (Shopify hides it unless asked)
+    shop = sim_shop(orders=4, customers=3, products=6, locations=3)
+    # when
+    session = _run_inline(shop, resources=["locations"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert_db_equals_truth(simulator, shop, [Resource.LOCATIONS])
+    assert sorted(Location.objects.filter(shop=shop).values_list("is_active", flat=True)) == [
+        False,
+        True,
+        True,
+    ]
+    assert InventoryLevel.objects.filter(shop=shop).count() == len(_levels(simulator, shop)) > 6
+
+
+def test_an_incremental_run_picks_up_level_and_location_changes(simulator, sim_shop):
+    # given: synced; then stock moves, an item is stocked at a new place and leaves another, and a
+    # location is added (none of which moves an existing location's updatedAt)
+    shop = sim_shop(orders=4, customers=3, products=6, locations=3)
+    assert _run_inline(shop, resources=["locations"]).status == SyncSession.Status.COMPLETED
+    levels = _levels(simulator, shop)
+    base = f"/shops/{shop.sim_domain}/inventory_levels"
+    moved = levels[0]
+    simulator.control.call("POST", f"{base}/set", json={
+        "inventory_item_id": moved["inventory_item_id"], "location_id": moved["location_id"], "delta": 7,
+    })  # fmt: skip
+    by_item: dict[int, set[int]] = {}
+    for level in levels:
+        by_item.setdefault(level["inventory_item_id"], set()).add(level["location_id"])
+    twice = next(item for item, places in by_item.items() if len(places) > 1)
+    simulator.control.call("POST", f"{base}/disconnect", json={
+        "inventory_item_id": twice, "location_id": max(by_item[twice]),
+    })  # fmt: skip
+    simulator.control.call("POST", f"/shops/{shop.sim_domain}/locations", json={"name": "Annex"})
+    # when
+    session = _run_inline(shop, kind="incremental", resources=["locations"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert_db_equals_truth(simulator, shop, [Resource.LOCATIONS])
+    assert Location.objects.filter(shop=shop, name="Annex").exists()
