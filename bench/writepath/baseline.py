@@ -82,10 +82,38 @@ GRAPHQL: dict[str, dict[str, str]] = {
         "country_code": "n['countryCodeV2']",
     },
     "productvariant": {
-        "prelude": "o = [v.get('value') for v in n['selectedOptions'] or ()] + [None, None, None]",
+        "prelude": "o = [v.get('value') for v in n['selectedOptions'] or ()] + [None, None, None]; "
+        "inv = n.get('inventoryItem') or {}",
         "option1": "o[0]",
         "option2": "o[1]",
         "option3": "o[2]",
+        "inventory_tracked": "inv.get('tracked')",
+        "unit_cost": "(inv.get('unitCost') or {}).get('amount')",
+    },
+    "inventorylevel": {
+        "prelude": "q = {e['name']: e['quantity'] for e in n.get('quantities') or ()}",
+        # A level's key is its inventory item (contract §8.1), not its composite GID.
+        "shopify_id": "tail(n['item']['id'])",
+        "available": "q.get('available')",
+        "on_hand": "q.get('on_hand')",
+        "committed": "q.get('committed')",
+        "incoming": "q.get('incoming')",
+    },
+    "location": {
+        "prelude": "a = n.get('address') or {}",
+        **{
+            column: f"blank(a.get('{key}'))"
+            for column, key in (
+                ("address1", "address1"),
+                ("address2", "address2"),
+                ("city", "city"),
+                ("province", "province"),
+                ("province_code", "provinceCode"),
+                ("country_code", "countryCode"),
+                ("zip", "zip"),
+                ("phone", "phone"),
+            )
+        },
     },
     "productoption": {"option_values": "n['values']"},
     "productmedia": {
@@ -113,7 +141,7 @@ def _namespace() -> dict[str, Any]:
         line_item_extras_graphql,
         order_extras_graphql,
     )
-    from shopsync.payloads.types import address_from_graphql
+    from shopsync.payloads.types import address_from_graphql, blank_to_none
 
     GRAPHQL["order"].update({column: f"x[{i}]" for i, column in enumerate(ORDER_EXTRA_COLUMNS)})
     return {
@@ -128,6 +156,7 @@ def _namespace() -> dict[str, Any]:
         "default_address_id": default_address_id,
         "mailing_address_id": mailing_address_id,
         "collection_image": _image,
+        "blank": blank_to_none,
     }
 
 
