@@ -1,6 +1,14 @@
 from shopsync.models.catalogue import Collection, CollectionProduct, ProductMedia
 from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
+from shopsync.models.order_children import (
+    Fulfillment,
+    FulfillmentLineItem,
+    OrderAdjustment,
+    Refund,
+    RefundLineItem,
+    RefundShippingLine,
+)
 from shopsync.models.records import (
     Customer,
     LineItem,
@@ -19,13 +27,19 @@ __all__ = [
     "Customer",
     "CustomerAddress",
     "FailedSyncItem",
+    "Fulfillment",
+    "FulfillmentLineItem",
     "LineItem",
     "Order",
+    "OrderAdjustment",
     "OrderTransaction",
     "Product",
     "ProductMedia",
     "ProductOption",
     "ProductVariant",
+    "Refund",
+    "RefundLineItem",
+    "RefundShippingLine",
     "Shop",
     "SyncAttempt",
     "SyncCursor",

@@ -7,6 +7,7 @@ from shopsync.services.upsert.result import UpsertMode, UpsertResult
 from shopsync.services.upsert.writer import (
     child_records_insert,
     encoded_batch_upsert,
+    nested_children_replace,
     records_analyze,
     records_soft_delete,
     records_upsert,
@@ -18,6 +19,7 @@ __all__ = [
     "UpsertResult",
     "child_records_insert",
     "encoded_batch_upsert",
+    "nested_children_replace",
     "record_ids",
     "records_analyze",
     "records_encode",
