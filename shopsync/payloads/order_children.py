@@ -372,7 +372,9 @@ class RestRefund(_Payload):
 
 class RestFulfillmentLine(_Payload):
     id: ShopifyId  # the order's line item
-    fulfillment_line_item_id: ShopifyId
+    # [UNSURE] contract §8.4 shows it on every line; a body without it cannot key the row, so its
+    # fulfillment's lines are then "not given" (the stored ones stay) rather than the order refused.
+    fulfillment_line_item_id: ShopifyId | None = None
     quantity: Int32 | None = None
 
 
@@ -408,6 +410,7 @@ class RestFulfillment(_Payload):
             location_shopify_id=self.location_id,
             fulfillment_line_items=None
             if self.line_items is None
+            or any(line.fulfillment_line_item_id is None for line in self.line_items)
             else [
                 FulfillmentLineItemRecord(
                     shopify_id=line.fulfillment_line_item_id,

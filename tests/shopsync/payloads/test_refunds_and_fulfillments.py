@@ -125,3 +125,12 @@ def test_a_bulk_line_gives_its_refunds_and_fulfillments_without_their_parts():
         None,
     )
     assert record.fulfillments[0].fulfillment_line_items is None
+
+
+def test_a_rest_fulfillment_whose_lines_do_not_name_their_fulfillment_line_items_leaves_them_alone():
+    # given
+    rest = {"id": 80, "status": "success", "line_items": [{"id": 11, "quantity": 2}]}
+    # when
+    record = parse_fulfillment_rest(rest)
+    # then: not given (the stored ones stay), the fulfillment itself written
+    assert (record.shopify_id, record.fulfillment_line_items) == (80, None)
