@@ -24,8 +24,8 @@ Refunds and fulfillments (contract §8.3, §8.4, §8.13; `shopsync/payloads/orde
   find it through the order, and the `fulfillments/update` webhook covers an order that did not move).
 - Their parts are connections, which Shopify refuses under a list in a bulk query: a bulk line
   carries the refunds and fulfillments without them ("not given": the stored parts stay), and
-  `services/sync/order_children_pass.py` reads them after the orders' bulk export with cheap paged
-  queries restricted to orders that have any. Paged and by-id queries carry the parts' first page
+  `services/sync/order_children_pass.py` reads them after the orders' bulk export from REST orders
+  (250 a call), only for refunds and fulfillments that have none stored. Paged and by-id queries carry the parts' first page
   inline (`nested_first_page`), the rest by the refund's / fulfillment's `node(id:)`.
 - Webhooks: `refunds/create`, `fulfillments/create|update` name their order (`order_id`): the order
   is fetched by id, complete, and written (the safer plan of contract §8.12: a webhook for an order
@@ -89,7 +89,12 @@ from shopsync.payloads.records import (
     RefundShippingLineRecord,
     TransactionRecord,
 )
-from shopsync.payloads.rest import parse_order_rest, parse_transaction_rest
+from shopsync.payloads.rest import (
+    parse_fulfillment_rest,
+    parse_order_rest,
+    parse_refund_rest,
+    parse_transaction_rest,
+)
 from shopsync.resources.base import (
     ChildDeclaration,
     DeletionEvent,
@@ -220,6 +225,7 @@ REFUNDS = ChildDeclaration(
     build=refund_record,
     node_adapter=REFUND,
     rest_key="refunds",
+    parse_rest=parse_refund_rest,
     topics=(WebhookTopic("refunds/create", "REFUNDS_CREATE", TopicAction.REFETCH, id_key="order_id"),),
     deletion="never deleted (no refunds/delete topic); replaced with the order's set",
     reconciled=True,
@@ -239,6 +245,7 @@ FULFILLMENTS = ChildDeclaration(
     build=fulfillment_record,
     node_adapter=FULFILLMENT,
     rest_key="fulfillments",
+    parse_rest=parse_fulfillment_rest,
     topics=(
         WebhookTopic("fulfillments/create", "FULFILLMENTS_CREATE", TopicAction.REFETCH, id_key="order_id"),
         WebhookTopic("fulfillments/update", "FULFILLMENTS_UPDATE", TopicAction.REFETCH, id_key="order_id"),

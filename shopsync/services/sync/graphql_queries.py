@@ -49,19 +49,6 @@ def nested_lists(declaration: ResourceDeclaration) -> list[ChildDeclaration]:
     return [child for child in declaration.inline_children if any(p.is_connection for p in child.children)]
 
 
-def parts_query(resource: str) -> str:
-    """Roots by id with only their lists' items' ids and those items' connections (first page): what
-    a bulk line cannot carry (`order_children_pass`)."""
-    declaration = declaration_for(resource)
-    lists = " ".join(
-        f"{child.graphql_field} {{ id{_nested_first_pages(child)} }}" for child in nested_lists(declaration)
-    )
-    return (
-        f"query SyncParts($ids: [ID!]!) {{ nodes(ids: $ids) {{ "
-        f"... on {declaration.graphql_type} {{ id {lists} }} }} }}"
-    )
-
-
 def nested_children_query(child: ChildDeclaration, part: ChildDeclaration) -> str:
     """The rest of one list item's connection (a refund's line items) by the item's id."""
     return (

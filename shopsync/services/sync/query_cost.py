@@ -38,7 +38,6 @@ from shopsync.services.sync.graphql_queries import (
     children_query,
     nodes_query,
     page_query,
-    parts_query,
 )
 
 MAX_REQUESTED_COST = 1000
@@ -136,10 +135,3 @@ def children_page_size(resource: str, child_name: str, ceiling: int) -> int:
     """Children per `children_query` page of one connection child, within the limit, at most `ceiling`."""
     query = children_query(resource, declaration_for(resource).child(child_name))
     return _largest_fitting(lambda n: requested_cost(query, {"id": "id", "first": n}), ceiling)
-
-
-@cache
-def parts_ids_per_query(resource: str) -> int:
-    """Ids per `parts_query` (each root's list items with their connections' first pages)."""
-    query = parts_query(resource)
-    return _largest_fitting(lambda n: requested_cost(query, {"ids": ["id"] * n}), MAX_PAGE)
