@@ -91,6 +91,10 @@ class ShopOptions:
     # updated_at and sends orders/updated, the reading connectors rely on; off, only the order's money
     # fields change (to exercise a client's reconciliation path).
     order_updated_by_transactions: bool = True
+    # Bulk queries may carry a connection under a Refund / Fulfillment list (`refunds {
+    # refundLineItems }`), its lines parented by the order. Off (Shopify's behaviour): refused with
+    # "Queries that contain a connection field within a list field are not currently supported."
+    bulk_connections_under_lists: bool = False
     fresh: bool = False
 
     def generator_key(self) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from shopsync.models import (
     SyncJob,
     SyncSession,
 )
-from shopsync.resources import declaration_for_model
+from shopsync.resources import DECLARATIONS, ChildDeclaration, declaration_for_model
 from shopsync.services.dead_letter_retries import RetryOutcome, dead_letter_retry
 from shopsync.services.dead_letters import dead_letter_resolve
 from shopsync.services.metafields import shop_metafield_namespaces_set
@@ -218,14 +218,46 @@ CUSTOMER_LOCAL_FIELDS = ("id", "local_notes", "local_tags", "local_attributes")
 def _child_inlines(model: type[models.Model]) -> tuple[type[ReadOnlyInline], ...]:
     """A read-only inline per child the model's resource declares (line items, transactions ...),
     its columns those of the child's record, in the record's order."""
-    declaration = declaration_for_model(model)
+    return _inlines(declaration_for_model(model).children)
+
+
+def _inlines(children: tuple[ChildDeclaration, ...]) -> tuple[type[ReadOnlyInline], ...]:
+    """A child with children of its own (a refund and its line items) links to its own page, where
+    they are inlines in turn (the admin does not nest inlines)."""
     inlines = []
-    for child in declaration.children:
+    for child in children:
         names = tuple(f.name for f in dataclasses.fields(child.record_type) if f.name not in
                       {grandchild.name for grandchild in child.children})  # fmt: skip
-        attributes = {"model": child.model, "fields": names, "readonly_fields": names, "__module__": __name__}
+        attributes = {"model": child.model, "fields": names, "readonly_fields": names, "__module__": __name__,
+                      "show_change_link": bool(child.children)}  # fmt: skip
         inlines.append(type(f"{child.model.__name__}Inline", (ReadOnlyInline,), attributes))
     return tuple(inlines)
+
+
+def _child_admin(child: ChildDeclaration) -> type[ReadOnlyAdmin]:
+    """A read-only page of one child with children of its own (a refund, a fulfillment), reached
+    from its parent's inline."""
+    names = tuple(f.name for f in dataclasses.fields(child.record_type) if f.name not in
+                  {grandchild.name for grandchild in child.children})  # fmt: skip
+    parent = child.parent_column.removesuffix("_id")
+    attributes = {
+        "__module__": __name__,
+        "list_display": ("shopify_id", parent, *names[1:4]),
+        "list_select_related": (parent,),
+        "raw_id_fields": ("shop", parent),
+        "search_fields": ("=shopify_id",),
+        "show_full_result_count": False,
+        "fields": ("shop", parent, *names),
+        "readonly_fields": ("shop", parent, *names),
+        "inlines": _inlines(child.children),
+    }
+    return type(f"{child.model.__name__}Admin", (ReadOnlyAdmin,), attributes)
+
+
+for _declaration in DECLARATIONS.values():
+    for _child in _declaration.all_children():
+        if _child.children:
+            admin.site.register(_child.model, _child_admin(_child))
 
 
 @admin.register(Customer)

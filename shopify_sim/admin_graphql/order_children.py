@@ -27,6 +27,7 @@ from shopify_sim.admin_graphql.fields import (
 from shopify_sim.gid import gid
 from shopify_sim.render import derived, discounts
 from shopify_sim.render.order_children import fulfillment_name
+from shopify_sim.render.rest import presentment_amount
 from shopify_sim.store import fulfillments as fulfillment_store
 from shopify_sim.store import refunds as refund_store
 from shopify_sim.store.records import cents, money
@@ -197,7 +198,16 @@ def every(items_of: Any) -> FieldFn:
 
 
 def refund_total(obj: dict, args: dict, ctx: GraphQLContext) -> dict:
-    return money_bag(money(refund_store.refund_total(obj["_order"], obj)), obj["_order"])
+    """The shop money of the refund's transactions, and their presentment money as each transaction
+    holds it (a sum of converted amounts, as REST shows them: converting the sum could round apart)."""
+    order = obj["_order"]
+    bag = money_bag(money(refund_store.refund_total(order, obj)), order)
+    presentment = sum(
+        cents(presentment_amount(tx["amount"], order["fx"]))
+        for tx in refund_store.transactions_of(order, obj)
+    )
+    bag["presentmentMoney"] = {**bag["presentmentMoney"], "amount": money(presentment)}
+    return bag
 
 
 def location(ctx: GraphQLContext, location_id: int | None) -> dict | None:

@@ -307,7 +307,9 @@ class BulkManager:
 
     # -- start -------------------------------------------------------------------------------------
     def compile(self, text: str, ctx: GraphQLContext) -> RootPlan:
-        return compile_query(text, ctx.version)
+        return compile_query(
+            text, ctx.version, connections_under_lists=ctx.shop.options.bulk_connections_under_lists
+        )
 
     def start(
         self, text: str, group_objects: bool, ctx: GraphQLContext

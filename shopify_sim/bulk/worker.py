@@ -49,7 +49,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     store = Store(job["db"])
     shop = WorkerShop(options.domain, options, store, timeutil.parse_offset(options.timezone_offset))
     ctx = GraphQLContext(shop=shop, version=job["version"], scopes=frozenset(job["scopes"]), base_url="")  # type: ignore[arg-type]
-    plan = compile_query(job["query"], job["version"])
+    plan = compile_query(
+        job["query"], job["version"], connections_under_lists=options.bulk_connections_under_lists
+    )
     counters = Counters()
     conn = store.conn()
     conn.execute("BEGIN")

@@ -3,6 +3,14 @@ from shopsync.models.customers import CustomerAddress
 from shopsync.models.dead_letters import FailedSyncItem
 from shopsync.models.inventory import InventoryLevel, Location
 from shopsync.models.metafields import CustomerMetafield, OrderMetafield, ProductMetafield
+from shopsync.models.order_children import (
+    Fulfillment,
+    FulfillmentLineItem,
+    OrderAdjustment,
+    Refund,
+    RefundLineItem,
+    RefundShippingLine,
+)
 from shopsync.models.records import (
     Customer,
     LineItem,
@@ -22,10 +30,13 @@ __all__ = [
     "CustomerAddress",
     "CustomerMetafield",
     "FailedSyncItem",
+    "Fulfillment",
+    "FulfillmentLineItem",
     "InventoryLevel",
     "LineItem",
     "Location",
     "Order",
+    "OrderAdjustment",
     "OrderMetafield",
     "OrderTransaction",
     "Product",
@@ -33,6 +44,9 @@ __all__ = [
     "ProductMetafield",
     "ProductOption",
     "ProductVariant",
+    "Refund",
+    "RefundLineItem",
+    "RefundShippingLine",
     "Shop",
     "SyncAttempt",
     "SyncCursor",

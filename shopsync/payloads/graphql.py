@@ -29,6 +29,7 @@ from shopsync.payloads.customers import (
 )
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
 from shopsync.payloads.metafields import MetafieldNode, metafield_record
+from shopsync.payloads.order_children import FulfillmentNode, RefundNode, fulfillment_record, refund_record
 from shopsync.payloads.order_extras import (
     ORDER_EXTRA_COLUMNS,
     LineItemExtrasNode,
@@ -271,6 +272,8 @@ class OrderNode(OrderExtrasNode):
     lineItems: NotRequired[LineItemConnection | None]
     transactions: NotRequired[list[TransactionNode] | None]
     metafields: NotRequired[MetafieldConnection | None]
+    refunds: NotRequired[list[RefundNode] | None]
+    fulfillments: NotRequired[list[FulfillmentNode] | None]
 
 
 class CustomerNode(TypedDict):
@@ -368,7 +371,7 @@ assert [f.name for f in dataclasses.fields(OrderRecord)] == [
     "customer_shopify_id", "currency", "presentment_currency", "financial_status", "fulfillment_status",
     "processed_at", "cancelled_at", "cancel_reason", "closed_at", "total_price", "subtotal_price",
     "total_tax", "total_discounts", "tags", "note", "test", "shipping_address", *ORDER_EXTRA_COLUMNS,
-    "line_items", "transactions", "metafields",
+    "line_items", "transactions", "refunds", "fulfillments", "metafields",
 ]  # fmt: skip
 assert [f.name for f in dataclasses.fields(TransactionRecord)] == [
     "shopify_id", "kind", "status", "gateway", "amount", "currency", "parent_transaction_shopify_id",
@@ -532,6 +535,8 @@ def order_record(node: OrderNode, line_items: list[LineItemRecord] | None = None
         *order_extras_graphql(node),
         line_items,
         _listed(get("transactions"), transaction_record),
+        _listed(get("refunds"), refund_record),
+        _listed(get("fulfillments"), fulfillment_record),
     )
     if "metafields" in node:
         record.metafields = _connected(node["metafields"], metafield_record)

@@ -129,6 +129,87 @@ class TransactionRecord:
 
 
 @dataclass(slots=True)
+class RefundLineItemRecord:
+    """What a refund gave back of one line item (contract §8.3): GraphQL `Refund.refundLineItems`
+    (a connection), REST `refund_line_items[]`."""
+
+    shopify_id: int
+    line_item_shopify_id: int | None = None
+    quantity: int | None = None
+    restock_type: str | None = None  # no_restock, cancel, return, legacy_restock
+    location_shopify_id: int | None = None
+    subtotal: Decimal | None = None
+    total_tax: Decimal | None = None
+
+
+@dataclass(slots=True)
+class RefundShippingLineRecord:
+    """Refunded shipping (2024-10+): GraphQL `Refund.refundShippingLines`, REST `refund_shipping_lines[]`."""
+
+    shopify_id: int
+    shipping_line_shopify_id: int | None = None
+    subtotal_amount: Decimal | None = None
+
+
+@dataclass(slots=True)
+class OrderAdjustmentRecord:
+    """A refund's order adjustment (a refund discrepancy): GraphQL `Refund.orderAdjustments`
+    (`reason`), REST `order_adjustments[]` (`kind`, deprecated but the same values)."""
+
+    shopify_id: int
+    kind: str | None = None
+    amount: Decimal | None = None
+    tax_amount: Decimal | None = None
+
+
+@dataclass(slots=True)
+class RefundRecord:
+    """A refund of an order (contract §8.3). REST refunds have no `updated_at`, and Shopify never
+    changes a refund once made: it is carried under its order's version, like a transaction. Its
+    three child lists are connections in GraphQL, which a bulk export cannot carry under the order's
+    `refunds` list: a bulk line gives them as None ("not given"), a later pass fills them in."""
+
+    shopify_id: int
+    shopify_created_at: datetime | None = None
+    processed_at: datetime | None = None
+    note: str | None = None
+    total_refunded: Decimal | None = None  # presentment currency, as its transactions
+    refund_line_items: list[RefundLineItemRecord] | None = None
+    refund_shipping_lines: list[RefundShippingLineRecord] | None = None
+    order_adjustments: list[OrderAdjustmentRecord] | None = None
+
+
+@dataclass(slots=True)
+class FulfillmentLineItemRecord:
+    """Units of one line item in a fulfillment: GraphQL `Fulfillment.fulfillmentLineItems` (a
+    connection), REST `line_items[]` (the line item plus its `fulfillment_line_item_id`)."""
+
+    shopify_id: int
+    line_item_shopify_id: int | None = None
+    quantity: int | None = None
+
+
+@dataclass(slots=True)
+class FulfillmentRecord:
+    """A fulfillment (contract §8.4): never deleted, cancelled instead (status `cancelled`). Its
+    `updated_at` is Shopify's, yet the set is replaced with each newer order version (a fulfillment
+    change moves the order's `updated_at` in the simulator's reading, contract §8.12 [UNSURE])."""
+
+    shopify_id: int
+    shopify_created_at: datetime | None = None
+    shopify_updated_at: datetime | None = None
+    name: str | None = None
+    status: str | None = None  # success, cancelled, error, failure (pending, open: legacy)
+    shipment_status: str | None = None  # REST's: in_transit, delivered, ... or None
+    display_status: str | None = None  # GraphQL's displayStatus, lower case: fulfilled, canceled, ...
+    tracking_company: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    location_shopify_id: int | None = None
+    fulfillment_line_items: list[FulfillmentLineItemRecord] | None = None
+
+
+@dataclass(slots=True)
 class OrderRecord:
     shopify_id: int
     shopify_created_at: datetime | None
@@ -168,6 +249,8 @@ class OrderRecord:
     total_outstanding: Decimal | None = None
     line_items: list[LineItemRecord] | None = None
     transactions: list[TransactionRecord] | None = None
+    refunds: list[RefundRecord] | None = None
+    fulfillments: list[FulfillmentRecord] | None = None
     metafields: list[MetafieldRecord] | None = None
 
 

@@ -23,14 +23,17 @@ from shopsync.payloads.customers import (
 )
 from shopsync.payloads.errors import FieldError, PayloadValidationError, readable_id
 from shopsync.payloads.metafields import RestMetafield, rest_metafields
+from shopsync.payloads.order_children import RestFulfillment, RestRefund
 from shopsync.payloads.order_extras import RestLineItemExtras, RestOrderExtras
 from shopsync.payloads.records import (
     CustomerRecord,
+    FulfillmentRecord,
     LineItemRecord,
     OrderRecord,
     ProductMediaRecord,
     ProductOptionRecord,
     ProductRecord,
+    RefundRecord,
     TransactionRecord,
     VariantRecord,
 )
@@ -159,6 +162,9 @@ class RestOrder(RestOrderExtras):
     shipping_address: dict[str, Any] | None = None
     line_items: list[RestLineItem] | None = None
     metafields: list[RestMetafield] | None = None
+    # Complete in a REST order (contract §8.3, §8.4); absent from a partial body: not given.
+    refunds: list[RestRefund] | None = None
+    fulfillments: list[RestFulfillment] | None = None
 
     def to_record(self) -> OrderRecord:
         applications = self.applications_json()
@@ -194,6 +200,10 @@ class RestOrder(RestOrderExtras):
             if self.line_items is None
             else [item.to_record(applications) for item in self.line_items],
             metafields=rest_metafields(self.metafields),
+            refunds=None if self.refunds is None else [refund.to_record() for refund in self.refunds],
+            fulfillments=None
+            if self.fulfillments is None
+            else [fulfillment.to_record() for fulfillment in self.fulfillments],
         )
 
 
@@ -402,6 +412,14 @@ def parse_product_rest(payload: Any) -> ProductRecord:
 
 def parse_transaction_rest(payload: Any) -> TransactionRecord:
     return _validate(RestTransaction, payload, resource="transaction").to_record()
+
+
+def parse_refund_rest(payload: Any) -> RefundRecord:
+    return _validate(RestRefund, payload, resource="refund").to_record()
+
+
+def parse_fulfillment_rest(payload: Any) -> FulfillmentRecord:
+    return _validate(RestFulfillment, payload, resource="fulfillment").to_record()
 
 
 def rest_parent_id(payload: Any, key: str) -> int | None:

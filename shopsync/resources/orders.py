@@ -16,11 +16,37 @@ Transactions (contract §8.2, §8.11-8.14):
   others (a stored copy came from an order version at least as new, so it is never overwritten); an
   order not stored yet is fetched by id, complete. This covers a shop where the order did not move.
 - Never deleted by Shopify; reconciliation compares each order's transaction ids with Shopify's.
+
+Refunds and fulfillments (contract §8.3, §8.4, §8.13; `shopsync/payloads/order_children.py`):
+- `Order.refunds` / `Order.fulfillments` are lists: inline in the order's bulk line and node, carried
+  under the order's `updated_at` like transactions (a refund never changes; a fulfillment has an
+  `updatedAt`, but any change to it moves the order too, contract §8.12 [UNSURE]: incremental runs
+  find it through the order, and the `fulfillments/update` webhook covers an order that did not move).
+- Their parts are connections, which Shopify refuses under a list in a bulk query: a bulk line
+  carries the refunds and fulfillments without them ("not given": the stored parts stay), and
+  `services/sync/order_children_pass.py` reads them after the orders' bulk export from REST orders
+  (250 a call), only for refunds and fulfillments that have none stored. Paged and by-id queries carry the parts' first page
+  inline (`nested_first_page`), the rest by the refund's / fulfillment's `node(id:)`.
+- Webhooks: `refunds/create`, `fulfillments/create|update` name their order (`order_id`): the order
+  is fetched by id, complete, and written (the safer plan of contract §8.12: a webhook for an order
+  we do not have yet fetches it, never lost; a REST body could not tell a fulfillment's parts apart
+  from a stale copy anyway). REST orders (`orders/updated`) carry both lists complete.
+- Reconciled id by id: an order whose refund or fulfillment ids differ from Shopify's is stale.
 """
 
 from __future__ import annotations
 
-from shopsync.models import LineItem, Order, OrderTransaction
+from shopsync.models import (
+    Fulfillment,
+    FulfillmentLineItem,
+    LineItem,
+    Order,
+    OrderAdjustment,
+    OrderTransaction,
+    Refund,
+    RefundLineItem,
+    RefundShippingLine,
+)
 from shopsync.payloads.graphql import (
     LINE_ITEM,
     LINE_ITEM_LINE,
@@ -31,9 +57,44 @@ from shopsync.payloads.graphql import (
     transaction_record,
 )
 from shopsync.payloads.graphql_fields import LINE_ITEM_FIELDS, ORDER_FIELDS, TRANSACTION_FIELDS
+from shopsync.payloads.order_children import (
+    FULFILLMENT,
+    FULFILLMENT_FIELDS,
+    FULFILLMENT_LINE_ITEM,
+    FULFILLMENT_LINE_ITEM_FIELDS,
+    ORDER_ADJUSTMENT,
+    ORDER_ADJUSTMENT_FIELDS,
+    REFUND,
+    REFUND_FIELDS,
+    REFUND_LINE_ITEM,
+    REFUND_LINE_ITEM_FIELDS,
+    REFUND_SHIPPING_LINE,
+    REFUND_SHIPPING_LINE_FIELDS,
+    fulfillment_line_item_record,
+    fulfillment_record,
+    order_adjustment_record,
+    refund_line_item_record,
+    refund_record,
+    refund_shipping_line_record,
+)
 from shopsync.payloads.order_extras import GRAPHQL_ONLY_TOTALS
-from shopsync.payloads.records import LineItemRecord, OrderRecord, TransactionRecord
-from shopsync.payloads.rest import parse_order_rest, parse_transaction_rest
+from shopsync.payloads.records import (
+    FulfillmentLineItemRecord,
+    FulfillmentRecord,
+    LineItemRecord,
+    OrderAdjustmentRecord,
+    OrderRecord,
+    RefundLineItemRecord,
+    RefundRecord,
+    RefundShippingLineRecord,
+    TransactionRecord,
+)
+from shopsync.payloads.rest import (
+    parse_fulfillment_rest,
+    parse_order_rest,
+    parse_refund_rest,
+    parse_transaction_rest,
+)
 from shopsync.resources.base import (
     ChildDeclaration,
     DeletionEvent,
@@ -82,6 +143,119 @@ TRANSACTIONS = ChildDeclaration(
     reconciled=True,
 )
 
+# The parts of a refund and of a fulfillment: connections under a list (never in a bulk query).
+REFUND_LINE_ITEMS = ChildDeclaration(
+    name="refund_line_items",
+    label="refund line item",
+    model=RefundLineItem,
+    record_type=RefundLineItemRecord,
+    parent_column="refund_id",
+    graphql_field="refundLineItems",
+    graphql_type="RefundLineItem",
+    graphql_fields=REFUND_LINE_ITEM_FIELDS,
+    is_connection=True,
+    build=refund_line_item_record,
+    node_adapter=REFUND_LINE_ITEM,
+    first_page=3,
+    rest_key="refund_line_items",
+    deletion="never deleted; replaced with its refund's set",
+)
+
+REFUND_SHIPPING_LINES = ChildDeclaration(
+    name="refund_shipping_lines",
+    label="refunded shipping line",
+    model=RefundShippingLine,
+    record_type=RefundShippingLineRecord,
+    parent_column="refund_id",
+    graphql_field="refundShippingLines",
+    graphql_type="RefundShippingLine",
+    graphql_fields=REFUND_SHIPPING_LINE_FIELDS,
+    is_connection=True,
+    build=refund_shipping_line_record,
+    node_adapter=REFUND_SHIPPING_LINE,
+    first_page=1,
+    rest_key="refund_shipping_lines",
+    deletion="never deleted; replaced with its refund's set",
+)
+
+ORDER_ADJUSTMENTS = ChildDeclaration(
+    name="order_adjustments",
+    label="order adjustment",
+    model=OrderAdjustment,
+    record_type=OrderAdjustmentRecord,
+    parent_column="refund_id",
+    graphql_field="orderAdjustments",
+    graphql_type="OrderAdjustment",
+    graphql_fields=ORDER_ADJUSTMENT_FIELDS,
+    is_connection=True,
+    build=order_adjustment_record,
+    node_adapter=ORDER_ADJUSTMENT,
+    first_page=1,
+    rest_key="order_adjustments",
+    deletion="never deleted; replaced with its refund's set",
+)
+
+FULFILLMENT_LINE_ITEMS = ChildDeclaration(
+    name="fulfillment_line_items",
+    label="fulfillment line item",
+    model=FulfillmentLineItem,
+    record_type=FulfillmentLineItemRecord,
+    parent_column="fulfillment_id",
+    graphql_field="fulfillmentLineItems",
+    graphql_type="FulfillmentLineItem",
+    graphql_fields=FULFILLMENT_LINE_ITEM_FIELDS,
+    is_connection=True,
+    build=fulfillment_line_item_record,
+    node_adapter=FULFILLMENT_LINE_ITEM,
+    first_page=5,
+    rest_key="line_items",
+    deletion="never deleted; replaced with its fulfillment's set",
+)
+
+# The webhooks name the order (`order_id`): it is fetched by id, complete (see the module's notes).
+REFUNDS = ChildDeclaration(
+    name="refunds",
+    label="refund",
+    model=Refund,
+    record_type=RefundRecord,
+    parent_column="order_id",
+    graphql_field="refunds",
+    graphql_type="Refund",
+    graphql_fields=REFUND_FIELDS,
+    is_connection=False,
+    build=refund_record,
+    node_adapter=REFUND,
+    rest_key="refunds",
+    parse_rest=parse_refund_rest,
+    topics=(WebhookTopic("refunds/create", "REFUNDS_CREATE", TopicAction.REFETCH, id_key="order_id"),),
+    deletion="never deleted (no refunds/delete topic); replaced with the order's set",
+    reconciled=True,
+    children=(REFUND_LINE_ITEMS, REFUND_SHIPPING_LINES, ORDER_ADJUSTMENTS),
+)
+
+FULFILLMENTS = ChildDeclaration(
+    name="fulfillments",
+    label="fulfillment",
+    model=Fulfillment,
+    record_type=FulfillmentRecord,
+    parent_column="order_id",
+    graphql_field="fulfillments",
+    graphql_type="Fulfillment",
+    graphql_fields=FULFILLMENT_FIELDS,
+    is_connection=False,
+    build=fulfillment_record,
+    node_adapter=FULFILLMENT,
+    rest_key="fulfillments",
+    parse_rest=parse_fulfillment_rest,
+    topics=(
+        WebhookTopic("fulfillments/create", "FULFILLMENTS_CREATE", TopicAction.REFETCH, id_key="order_id"),
+        WebhookTopic("fulfillments/update", "FULFILLMENTS_UPDATE", TopicAction.REFETCH, id_key="order_id"),
+    ),
+    deletion="cancelled, never deleted (status cancelled); replaced with the order's set",
+    reconciled=True,
+    children=(FULFILLMENT_LINE_ITEMS,),
+)
+
 ORDERS = ResourceDeclaration(
     name="orders",
     singular="order",
@@ -92,7 +266,7 @@ ORDERS = ResourceDeclaration(
     node_adapter=ORDER,
     build=order_record,
     parse_rest=parse_order_rest,
-    children=(LINE_ITEMS, TRANSACTIONS, ORDER_METAFIELDS),
+    children=(LINE_ITEMS, TRANSACTIONS, REFUNDS, FULFILLMENTS, ORDER_METAFIELDS),
     topics=(
         WebhookTopic("orders/create", "ORDERS_CREATE", TopicAction.UPSERT),
         WebhookTopic("orders/updated", "ORDERS_UPDATED", TopicAction.UPSERT),

@@ -1,6 +1,6 @@
 """Orders: the list (search, payment and fulfillment status filters, pages), soft-deleted ones hidden,
-historical ones marked; one order's page with its line items, its payment timeline (transactions) and
-its extras (discounts, shipping, taxes, billing address, note attributes, current totals)."""
+historical ones marked; one order's page with its line items, its story (placed, paid, fulfilled
+with tracking, refunded, in time order), its payment timeline (transactions) and its extras (discounts, shipping, taxes, billing address, note attributes, current totals)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from shopsync.dashboard_selectors import (
 )
 from shopsync.metafield_selectors import metafields_list
 from shopsync.order_extras_selectors import FINANCIAL_STATUSES, FULFILLMENT_STATUSES, order_extras_get
+from shopsync.order_story_selectors import order_story_list
 from shopsync.views.access import get_order_for_user, get_shop_for_user, page_context
 
 
@@ -46,6 +47,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         request, order.shop, order=order, line_items=line_items,
         extras=order_extras_get(order=order, line_items=line_items),
         transactions=order_transactions_list(order=order), customer=order_customer_get(order=order),
-        metafields=metafields_list(owner=order), nav="orders",
+        metafields=metafields_list(owner=order),
+        story=order_story_list(order=order),
+        nav="orders",
     )  # fmt: skip
     return render(request, "shopsync/order_detail.html", context)

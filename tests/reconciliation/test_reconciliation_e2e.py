@@ -16,10 +16,12 @@ from shopsync.models import (
     CollectionProduct,
     Customer,
     CustomerAddress,
+    Fulfillment,
     InventoryLevel,
     LineItem,
     Order,
     Product,
+    Refund,
 )
 from shopsync.payloads.catalogue import CollectionProductRecord
 from shopsync.payloads.rest import parse_transaction_rest
@@ -291,3 +293,39 @@ def test_reconciliation_names_changes_made_behind_our_back_and_heals_them(
     printed = capsys.readouterr().out
     assert "orders: OK" in printed
     assert ReconciliationReport.objects.filter(shop=sim_shop, triggered_by="cli").count() == 1
+
+
+@pytest.mark.e2e
+def test_reconciliation_names_and_heals_a_missing_refund_and_a_fulfillment_that_did_not_move_its_order(
+    simulator, sim_shop, client, django_capture_on_commit_callbacks
+):
+    # given: a fulfillment Shopify made without moving its order's updatedAt (contract §8.15.4, the
+    # reconciliation case), and a refund of ours lost at the order's current version
+    ops = UserFactory(username="ops", is_staff=True)
+    sim_shop.members.add(ops)
+    client.force_login(ops)
+    _sim(simulator, "PATCH", "settings", json={"order_updated_by_transactions": False})
+    orders = [row["record"] for row in _truth(simulator, "orders", full=True)["records"]]
+    unshipped = next(
+        o for o in orders if o["financial_status"] == "paid" and o["fulfillment_status"] is None
+        and o["cancelled_at"] is None and o["closed_at"] is None
+    )  # fmt: skip
+    shipped = _sim(simulator, "PATCH", f"orders/{unshipped['id']}", json={"fulfill": True})["order"]
+    assert shipped["updated_at"] == unshipped["updated_at"]
+    lost = Refund.objects.filter(shop=sim_shop).order_by("shopify_id").first()
+    lost_parts = sorted(lost.refund_line_items.values_list("shopify_id", flat=True))
+    lost_order = lost.order.shopify_id
+    lost.delete()
+    # when
+    healed = _reconcile(client, django_capture_on_commit_callbacks, resource="orders", heal=True)
+    after = _reconcile(client, django_capture_on_commit_callbacks, resource="orders")
+    # then: both orders named stale (their child ids differ at the same version), both healed
+    assert [_found(report) for report in healed] == [
+        {"missing": [], "extra": [], "stale": sorted({unshipped["id"], lost_order})}
+    ]
+    assert healed[0]["heal_result"]["failed"] == 0
+    fulfillment = Fulfillment.objects.get(shop=sim_shop, shopify_id=shipped["fulfillments"][-1]["id"])
+    assert fulfillment.fulfillment_line_items.count() == len(shipped["fulfillments"][-1]["line_items"])
+    refund = Refund.objects.get(shop=sim_shop, shopify_id=lost.shopify_id)
+    assert sorted(refund.refund_line_items.values_list("shopify_id", flat=True)) == lost_parts
+    assert [(r["status"], r["stale_count"]) for r in after] == [("ok", 0)]

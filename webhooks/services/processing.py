@@ -28,7 +28,7 @@ from shopsync.payloads.rest import rest_parent_id
 from shopsync.resources import ChildDeclaration, Resource, ResourceDeclaration, TopicAction, WebhookTopic
 from shopsync.services.dead_letters import dead_letter_record
 from shopsync.services.sync import bulk_operation_finished, records_fetch_by_ids
-from shopsync.services.sync.units import unit_parse
+from shopsync.services.sync.units import node_parse_salvaging
 from shopsync.services.upsert import (
     child_records_delete,
     child_records_insert,
@@ -592,9 +592,13 @@ def _parent_fetch(delivery: Delivery, declaration: ResourceDeclaration, parent_i
         raise WebhookNotApplied(
             f"{declaration.singular} {parent_id} is not in Shopify (deleted?); nothing to write"
         )
-    records_upsert(
-        shop=delivery.shop, resource=declaration.name, records=[unit_parse(declaration.name, unit)]
-    )
+    # A malformed refund or fulfillment: the rest of the order is written, and the delivery is
+    # dead-lettered with its payload all the same (the error is raised after the write).
+    record, error = node_parse_salvaging(declaration.name, unit["node"], unit.get("children"))
+    if record is not None:
+        records_upsert(shop=delivery.shop, resource=declaration.name, records=[record])
+    if error is not None:
+        raise error
 
 
 def _app_uninstalled(delivery: Delivery) -> None:

@@ -37,6 +37,7 @@ from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_want
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import bulk_query, search_time, shop_namespaces, updated_at_search
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
+from shopsync.services.sync.order_children_pass import nested_parts_pass
 from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
 from shopsync.services.sync.slicing import slice_used_up, slice_yield, slice_yield_while_exporting
@@ -181,6 +182,7 @@ def _sleep_with_heartbeat(seconds: float, heartbeat: Heartbeat) -> None:
 
 def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
     _export_read(ctx, client)
+    nested_parts_pass(ctx=ctx, client=client)
     if ctx.job.mode == SyncKind.FULL:
         _soft_delete_unseen(ctx)
     backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
@@ -207,6 +209,7 @@ def bulk_delta_read(*, ctx: JobContext, client: ShopifyClient) -> bool:
         logger.info("sync job %s: bulk slot taken (%s); paging the delta instead", ctx.job.pk, exc)
         return False
     _export_read(ctx, client)
+    nested_parts_pass(ctx=ctx, client=client)
     return True
 
 

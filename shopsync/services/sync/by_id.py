@@ -19,6 +19,7 @@ from typing import Any
 from shopsync.resources import ChildDeclaration, ResourceDeclaration, declaration_for
 from shopsync.services.sync.graphql_queries import (
     children_query,
+    nested_children_query,
     nodes_query,
     query_cost_from_error,
     shop_namespaces,
@@ -115,8 +116,10 @@ def _fewer_ids(message: str, asked: int) -> int:
 
 def _unit_complete(fetch: _Fetch, node: dict[str, Any]) -> Unit:
     """The node without its connections, and each connection's children complete (its first page,
-    then the rest by the root's id). Inline lists stay in the node: they are never paged. A
-    connection the shop's query does not select is not in `children` (its stored rows stay)."""
+    then the rest by the root's id). Inline lists stay in the node: they are never paged (their
+    items' own connections are completed in place, `nested_parts_complete`). A connection the shop's
+    query does not select is not in `children` (its stored rows stay)."""
+    nested_parts_complete(fetch.client, fetch.declaration, node)
     if not fetch.connections:
         return {"node": node, "children": None}
     children: dict[str, list[dict[str, Any]]] = {}
@@ -150,4 +153,43 @@ def _children_rest(
         page_info = connection.get("pageInfo") or {}
         if not page_info.get("hasNextPage"):
             return children
+        after = page_info.get("endCursor")
+
+
+def nested_parts_complete(
+    client: ShopifyClient, declaration: ResourceDeclaration, node: dict[str, Any]
+) -> None:
+    """Complete, in the node, the connections of its inline list items (a refund's line items) whose
+    first page said `hasNextPage`: the rest by the item's `node(id:)`. Rare (an order refunded in
+    more than a few parts), so one item at a time."""
+    for child in declaration.inline_children:
+        parts = [part for part in child.children if part.is_connection]
+        for item in (node.get(child.graphql_field) or ()) if parts else ():
+            for part in parts:
+                connection = item.get(part.graphql_field) if isinstance(item, dict) else None
+                page_info = (connection or {}).get("pageInfo") or {}
+                if page_info.get("hasNextPage") and item.get("id"):
+                    connection["nodes"] = list(connection.get("nodes") or []) + _nested_rest(
+                        client, child, part, item["id"], page_info.get("endCursor")
+                    )
+                    connection["pageInfo"] = {"hasNextPage": False, "endCursor": None}
+
+
+def _nested_rest(
+    client: ShopifyClient, child: ChildDeclaration, part: ChildDeclaration, gid: str, after: str | None
+) -> list[dict[str, Any]]:
+    query, found, first = nested_children_query(child, part), [], CHILD_PAGE_SIZE
+    while True:
+        try:
+            data = client.graphql(query, {"id": gid, "first": first, "after": after})
+        except ShopifyPermanentError as exc:
+            if exc.code == MAX_COST_EXCEEDED and first > 1:
+                first = max(1, first // 2)
+                continue
+            raise
+        connection = (data.get("node") or {}).get(part.graphql_field) or {}
+        found += connection.get("nodes") or []
+        page_info = connection.get("pageInfo") or {}
+        if not page_info.get("hasNextPage"):
+            return found
         after = page_info.get("endCursor")

@@ -33,11 +33,14 @@ def updated_at_search(start: datetime | None, end: datetime | None) -> str:
     return " ".join(terms)
 
 
-def _root_selection(declaration: ResourceDeclaration) -> str:
+def _root_selection(declaration: ResourceDeclaration, *, bulk: bool = False) -> str:
     """The root's own fields and its inline list children (a list is not a connection: it comes
-    inline, in a bulk export's root line too, and is never paged)."""
+    inline, in a bulk export's root line too, and is never paged). A list item's own connections
+    (a refund's line items) come with their first page, except in a bulk query: Shopify refuses a
+    connection under a list there, so a bulk line carries the items without them ("not given")."""
     lists = [
-        f"{child.graphql_field} {{ {_flat(child.graphql_fields)} }}" for child in declaration.inline_children
+        f"{child.graphql_field} {{ {_flat(child.graphql_fields)}{'' if bulk else _nested_first_pages(child)} }}"
+        for child in declaration.inline_children
     ]
     return " ".join([_flat(declaration.graphql_fields), *lists])
 
@@ -45,6 +48,29 @@ def _root_selection(declaration: ResourceDeclaration) -> str:
 def _arguments(*arguments: str) -> str:
     given = ", ".join(argument for argument in arguments if argument)
     return f"({given})" if given else ""
+
+
+def _nested_first_pages(child: ChildDeclaration) -> str:
+    return "".join(
+        f" {part.graphql_field}(first: {part.first_page}) {{ pageInfo {{ hasNextPage endCursor }} "
+        f"nodes {{ {_flat(part.graphql_fields)} }} }}"
+        for part in child.children
+        if part.is_connection
+    )
+
+
+def nested_lists(declaration: ResourceDeclaration) -> list[ChildDeclaration]:
+    """The root's inline lists whose items have connections of their own (an order's refunds)."""
+    return [child for child in declaration.inline_children if any(p.is_connection for p in child.children)]
+
+
+def nested_children_query(child: ChildDeclaration, part: ChildDeclaration) -> str:
+    """The rest of one list item's connection (a refund's line items) by the item's id."""
+    return (
+        f"query SyncNestedChildren($id: ID!, $first: Int!, $after: String) {{ node(id: $id) {{ "
+        f"... on {child.graphql_type} {{ {part.graphql_field}(first: $first, after: $after) {{ "
+        f"pageInfo {{ hasNextPage endCursor }} nodes {{ {_flat(part.graphql_fields)} }} }} }} }} }}"
+    )
 
 
 def bulk_query(resource: str, search: str | None, *, namespaces: Namespaces = ()) -> str:
@@ -61,7 +87,8 @@ def bulk_query(resource: str, search: str | None, *, namespaces: Namespaces = ()
         f"{{ edges {{ node {{ {_flat(child.graphql_fields)} }} }} }}"
         for child in declaration.selected_connections(namespaces)
     )
-    return f"{{ {declaration.connection}({args}) {{ edges {{ node {{ {_root_selection(declaration)}{children} }} }} }} }}"
+    selection = _root_selection(declaration, bulk=True)
+    return f"{{ {declaration.connection}({args}) {{ edges {{ node {{ {selection}{children} }} }} }} }}"
 
 
 def _first_children(

@@ -28,7 +28,7 @@ from shopsync.models import SyncSession
 from shopsync.models.sync import SyncKind
 from shopsync.resources import declaration_for
 from shopsync.services.sync.bulk import bulk_delta_read
-from shopsync.services.sync.by_id import records_fetch_by_ids
+from shopsync.services.sync.by_id import nested_parts_complete, records_fetch_by_ids
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.deletion_events import deletion_events_apply
 from shopsync.services.sync.graphql_queries import (
@@ -203,6 +203,7 @@ class _Pager:
 
     def _unit(self, node: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]] | None]:
         connections = self.connections
+        nested_parts_complete(self.client, self.declaration, node)
         if not connections:
             return node, None
         shopify_id = _readable_id(node)

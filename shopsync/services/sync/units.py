@@ -62,15 +62,40 @@ def _children_map(
     } or None
 
 
+def node_parse_salvaging(
+    resource: str, node: dict[str, Any], children: Children
+) -> tuple[AnyRecord | None, PayloadValidationError | None]:
+    """`node_parse`, and when only items of its inline lists are malformed (a refund, a
+    fulfillment), the record without those lists as well: they are "not given", so the stored ones
+    stay, and the rest of the record is written. Returns (record or None, the error or None)."""
+    try:
+        return node_parse(resource, node, children), None
+    except PayloadValidationError as exc:
+        lists = {child.graphql_field for child in declaration_for(resource).inline_children}
+        broken = {field.split(".", 1)[0] for field in exc.fields}
+        if not broken or not broken <= lists:
+            return None, exc
+        try:
+            salvaged = node_parse(resource, {k: v for k, v in node.items() if k not in broken}, children)
+        except PayloadValidationError:
+            return None, exc
+        return salvaged, exc
+
+
 def nodes_parse(
     resource: str, units: Iterable[tuple[dict[str, Any], Children]], *, where: dict
 ) -> tuple[list[AnyRecord], list[InvalidRecord]]:
+    """Records of the valid units; the invalid ones set apart with their payload for the dead
+    letters. A unit whose only fault is a malformed inline-list item (a refund) is both: written
+    without that list, and dead-lettered whole (a retry fetches the record again)."""
     records: list[AnyRecord] = []
     invalid: list[InvalidRecord] = []
     for node, children in units:
-        try:
-            records.append(node_parse(resource, node, children))
-        except PayloadValidationError as exc:
+        record, exc = node_parse_salvaging(resource, node, children)
+        if record is not None:
+            records.append(record)
+        if exc is not None:
             raw = unit_jsonable(resource, node, children)
-            invalid.append(InvalidRecord(shopify_id=exc.shopify_id, raw=raw, error=str(exc), where=where))
+            error = str(exc) if record is None else f"{exc} (written without these lists; stored ones kept)"
+            invalid.append(InvalidRecord(shopify_id=exc.shopify_id, raw=raw, error=error, where=where))
     return records, invalid

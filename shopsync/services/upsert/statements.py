@@ -206,6 +206,14 @@ def parents_stored_sql(spec: ParentTable, dialect: Dialect) -> str:
     )
 
 
+def children_stored_sql(child: ChildTable, dialect: Dialect) -> str:
+    """(shopify_id, id) of the shop's stored rows of a child table whose ids are in `ID_LIST`."""
+    return (
+        f"SELECT t.shopify_id, t.id FROM {child.table} AS t WHERE t.shop_id = {dialect.param('bigint')} "
+        f"AND t.shopify_id IN (SELECT shopify_id FROM {ID_LIST}) ORDER BY t.shopify_id"
+    )
+
+
 def children_insert_missing_sql(child: ChildTable, dialect: Dialect) -> str:
     """Add the staged children under the parents of `child.parent_map`, leaving a stored child with
     the same id as it is (it came from a parent version at least as new). Param: shop. Returns the

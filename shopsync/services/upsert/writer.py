@@ -226,6 +226,62 @@ def child_records_upsert(
     return _run_with_retries(run, using=using)
 
 
+def nested_children_replace(
+    *,
+    shop: Shop,
+    resource: Resource | str,
+    child: str,
+    parts: dict[int, dict[str, list[Any]]],
+    using: str = DEFAULT_DB_ALIAS,
+) -> int:
+    """Replace the parts of stored children of one kind (a refund's line items, shipping lines and
+    adjustments, by the refund's Shopify id) with the sets given, other children untouched. For the
+    parts a bulk line cannot carry (`services/sync/order_children_pass.py`); a refund or
+    fulfillment never changes its parts, so there is no version to compare. A child not stored is
+    skipped. Returns how many children were written."""
+    spec = TABLES[Resource(resource)]
+    flat = spec.flat_children
+    index = next(i for i, (table, above) in enumerate(flat) if above < 0 and table.records_attribute == child)
+    tables = [table for table, above in flat if above == index]
+    ids = sorted(parts)
+    if not ids or not tables:
+        return 0
+    owners = [_Owner(shopify_id, parts[shopify_id]) for shopify_id in ids]
+    above = flat[index][0]
+
+    def run(dialect: Dialect) -> int:
+        dialect.prepare_stage(statements.ID_LIST, "shopify_id bigint")
+        dialect.stage(statements.ID_LIST, ["shopify_id"], [(i,) for i in ids])
+        found = dialect.execute(statements.children_stored_sql(above, dialect), [shop.pk])
+        if not found:
+            return 0
+        stored = {shopify_id for shopify_id, _ in found}
+        for table in tables:
+            given = [
+                o
+                for o in owners
+                if o.shopify_id in stored and getattr(o, table.records_attribute, None) is not None
+            ]
+            dialect.prepare_stage(table.parent_map, "shopify_id bigint, id bigint")
+            dialect.stage(
+                table.parent_map,
+                ["shopify_id", "id"],
+                [r for r in found if r[0] in {o.shopify_id for o in given}],
+            )
+            columns_sql = statements.stage_columns_sql(
+                dialect, table.columns, prefix=("parent_shopify_id bigint",)
+            )
+            dialect.prepare_stage(table.stage, columns_sql)
+            rows, _ = child_rows(table, given)
+            names = ["parent_shopify_id", *(c.name for c in table.columns)]
+            dialect.stage(table.stage, names, adapted_rows(dialect.adapter, table.columns, rows, offset=1))
+            dialect.execute(statements.children_delete_sql(table, returning=False))
+            dialect.execute(statements.children_upsert_sql(table, dialect, returning=False), [shop.pk])
+        return len(stored)
+
+    return _run_with_retries(run, using=using)
+
+
 def _newest_children(records: list[Any]) -> list[Any]:
     """One record per child id, the newest `shopify_updated_at` (the later one on a tie)."""
     newest: dict[int, Any] = {}

@@ -12,7 +12,9 @@ from reconciliation.services.snapshot import SnapshotError, _rows, snapshot_quer
 
 def test_the_snapshot_selects_reconciled_lists_inline_and_reconciled_connections_as_edges():
     # when / then
-    assert snapshot_query("orders") == ("{ orders { edges { node { id updatedAt transactions { id } } } } }")
+    assert snapshot_query("orders") == (
+        "{ orders { edges { node { id updatedAt transactions { id } refunds { id } fulfillments { id } } } } }"
+    )
     assert snapshot_query("collections") == (
         "{ collections { edges { node { id updatedAt products { edges { node { id } } } } } } }"
     )

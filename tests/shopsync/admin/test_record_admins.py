@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from shopsync.models import Customer, CustomerAddress, OrderTransaction, ProductMetafield, ProductOption
+from shopsync.models import (
+    Customer,
+    CustomerAddress,
+    Fulfillment,
+    FulfillmentLineItem,
+    OrderTransaction,
+    ProductMetafield,
+    ProductOption,
+    Refund,
+    RefundLineItem,
+)
 from tests.factories import (
     CollectionProductFactory,
     CustomerFactory,
@@ -177,3 +187,27 @@ def test_location_page_counts_its_levels_and_levels_are_listed_read_only(superus
     assert row.level_total == 2
     assert "Main warehouse" in detail.content.decode() and 'name="_save"' not in detail.content.decode()
     assert list(levels.context["cl"].result_list) == [level]
+
+
+def test_order_page_links_its_refunds_and_fulfillments_whose_pages_show_their_parts(superuser_client, shop):
+    # given
+    order = OrderFactory(shop=shop)
+    refund = Refund.objects.create(shop=shop, order=order, shopify_id=70, note="chipped mug")
+    RefundLineItem.objects.create(shop=shop, refund=refund, shopify_id=71, quantity=1, restock_type="return")
+    fulfillment = Fulfillment.objects.create(shop=shop, order=order, shopify_id=60, tracking_number="1Z999")
+    FulfillmentLineItem.objects.create(shop=shop, fulfillment=fulfillment, shopify_id=61, quantity=3)
+    # when
+    order_page = superuser_client.get(
+        reverse("admin:shopsync_order_change", args=[order.pk])
+    ).content.decode()
+    refund_page = superuser_client.get(reverse("admin:shopsync_refund_change", args=[refund.pk]))
+    fulfillment_page = superuser_client.get(
+        reverse("admin:shopsync_fulfillment_change", args=[fulfillment.pk])
+    )
+    # then
+    assert "chipped mug" in order_page and "1Z999" in order_page
+    assert reverse("admin:shopsync_refund_change", args=[refund.pk]) in order_page
+    assert refund_page.status_code == fulfillment_page.status_code == 200
+    assert "return" in refund_page.content.decode()
+    assert 'name="_save"' not in refund_page.content.decode()
+    assert "Fulfillment line items" in fulfillment_page.content.decode()

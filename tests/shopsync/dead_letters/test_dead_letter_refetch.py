@@ -66,11 +66,15 @@ def _dead_letter_a_malformed_record(simulator, shop, resource: Resource, kind: s
 
 def _order_as_record(row: Order) -> OrderRecord:
     # Transactions are not in a REST order (the truth's shape): compared apart; metafields neither.
-    skipped = {"line_items", "transactions", "metafields"}
+    # Refunds and fulfillments by their ids here (every column: the convergence oracle of the sync
+    # e2e tests).
+    skipped = {"line_items", "transactions", "refunds", "fulfillments", "metafields"}
     values = {f.name: getattr(row, f.name) for f in dataclasses.fields(OrderRecord) if f.name not in skipped}
     values["line_items"] = sorted(
         (LineItemRecord(**{f.name: getattr(li, f.name) for f in dataclasses.fields(LineItemRecord)})
          for li in LineItem.objects.filter(order=row)), key=lambda r: r.shopify_id)  # fmt: skip
+    values["refunds"] = sorted(row.refunds.values_list("shopify_id", flat=True))
+    values["fulfillments"] = sorted(row.fulfillments.values_list("shopify_id", flat=True))
     return OrderRecord(**values)
 
 
@@ -79,6 +83,8 @@ def _truth_as_record(simulator, shop, shopify_id: int) -> OrderRecord:
     row = next(row for row in truth if row["id"] == shopify_id)
     record = with_graphql_totals(parse_order_rest(row["record"]), row)
     record.line_items = sorted(record.line_items, key=lambda r: r.shopify_id)
+    record.refunds = sorted(refund.shopify_id for refund in record.refunds)
+    record.fulfillments = sorted(fulfillment.shopify_id for fulfillment in record.fulfillments)
     return record
 
 

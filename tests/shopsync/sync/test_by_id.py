@@ -62,12 +62,25 @@ def test_roots_already_fetched_are_completed_by_their_id_without_being_asked_for
     )
     fetched = {int(node["id"].rsplit("/", 1)[1]): node for node in page["orders"]["nodes"]}
     big = max(fetched, key=lambda shopify_id: len(sim_shop.truth("orders")[shopify_id]["line_items"]))
-    calls_before = client.graphql_calls
+    asked = []
+    graphql = client.graphql
+    client.graphql = lambda query, variables=None, **kw: (
+        asked.append(query.split("(")[0]) or graphql(query, variables, **kw)
+    )
     # when
     units = records_fetch_by_ids(client=client, resource=Resource.ORDERS, shopify_ids=[big], fetched=fetched)
-    # then: 115 more line items in pages of 50, and no nodes(ids:) query
+    # then: 115 more line items in pages of 50, the rest of its refunds' and fulfillments' parts by
+    # their node(id:), and no nodes(ids:) query
     assert len(units[big]["children"]["line_items"]) == 120
-    assert client.graphql_calls - calls_before == 3
+    order = sim_shop.truth("orders")[big]
+    parts = [(len(f["line_items"]), 5) for f in order["fulfillments"]]
+    parts += [
+        (len(r[key]), first)
+        for r in order["refunds"]
+        for key, first in (("refund_line_items", 3), ("refund_shipping_lines", 1), ("order_adjustments", 1))
+    ]
+    nested = sum(-(-max(0, n - first) // 50) for n, first in parts)
+    assert asked == ["query SyncNestedChildren"] * nested + ["query SyncChildren"] * 3
 
 
 def test_a_query_over_shopifys_cost_limit_is_split_until_it_fits(sim_shop):

@@ -32,3 +32,35 @@ def test_a_unit_whose_children_are_still_nested_in_its_node_keeps_them():
     record = unit_parse(Resource.ORDERS, {"node": node, "children": []})
     # then
     assert [line.shopify_id for line in record.line_items] == [71, 72]
+
+
+REFUND = {"id": "gid://shopify/Refund/90", "createdAt": "2025-01-02T00:00:00Z",
+          "totalRefundedSet": {"shopMoney": {"amount": "5.00"}}}  # fmt: skip
+
+
+def test_an_order_with_a_malformed_refund_is_written_without_its_refunds_and_dead_lettered_whole():
+    # given: a page's order whose second refund is malformed
+    node = {**ORDER, "refunds": [REFUND, {**REFUND, "id": "gid://shopify/Refund/91", "createdAt": "soon"}],
+            "fulfillments": [{"id": "gid://shopify/Fulfillment/80", "status": "SUCCESS"}]}  # fmt: skip
+    # when
+    records, invalid = nodes_parse(Resource.ORDERS, [(node, LINES)], where={"page": 1})
+    # then: the rest of the order is written (its refunds not given: the stored ones stay) ...
+    [record] = records
+    assert record.refunds is None
+    assert [f.shopify_id for f in record.fulfillments] == [80]
+    assert [line.shopify_id for line in record.line_items] == [71, 72]
+    # ... and the whole payload waits in the dead letters, naming the field
+    [letter] = invalid
+    assert letter.shopify_id == 7
+    assert letter.raw["node"] == node
+    assert "refunds.1.createdAt" in letter.error
+
+
+def test_an_order_whose_own_fields_are_malformed_is_not_salvaged():
+    # given
+    node = {**ORDER, "updatedAt": "never", "refunds": [{**REFUND, "createdAt": "soon"}]}
+    # when
+    records, invalid = nodes_parse(Resource.ORDERS, [(node, LINES)], where={"page": 1})
+    # then
+    assert records == []
+    assert len(invalid) == 1

@@ -214,12 +214,29 @@ def test_rest_refund_money_has_numbers_beside_string_sets(sim, new_shop):
         assert item["line_item"]["id"] == item["line_item_id"]
 
 
-def test_bulk_puts_refunds_and_fulfillments_inline_and_their_connections_as_children_of_the_order(sim):
-    # given
-    facts = {kind: sim.control.truth(kind, full=True)["records"] for kind in ("refunds", "fulfillments")}
+def test_bulk_refuses_a_connection_under_the_refunds_list_as_shopify_does(sim):
+    # when
     started = start(sim, BULK, sim.token, None)
+    # then
+    assert started["bulkOperation"] is None
+    assert [e["message"] for e in started["userErrors"]] == [
+        "Queries that contain a connection field within a list field are not currently supported."
+    ]
+
+
+def test_bulk_puts_refunds_and_fulfillments_inline_and_their_connections_as_children_of_the_order(
+    sim, new_shop
+):
+    # given: a shop that accepts connections under lists (not Shopify's behaviour)
+    domain = new_shop(orders=60, bulk_connections_under_lists=True)
+    token = sim.control.shop_info(domain)["token"]
+    facts = {
+        kind: sim.control.truth(kind, full=True, shop=domain)["records"]
+        for kind in ("refunds", "fulfillments")
+    }
+    started = start(sim, BULK, token, domain)
     assert started["userErrors"] == []
-    done = wait(sim, started["bulkOperation"]["id"], sim.token, None)
+    done = wait(sim, started["bulkOperation"]["id"], token, domain)
     # when
     lines = lines_of(done["url"])
     # then: the lists inline on the order's line, their connections' lines parented by the order

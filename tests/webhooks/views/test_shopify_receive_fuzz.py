@@ -18,12 +18,14 @@ from shopsync.models import (
     Customer,
     CustomerAddress,
     FailedSyncItem,
+    Fulfillment,
     LineItem,
     Order,
     OrderTransaction,
     Product,
     ProductOption,
     ProductVariant,
+    Refund,
     Shop,
 )
 from shopsync.payloads import parse_customer_rest, parse_order_rest, parse_product_rest
@@ -109,6 +111,41 @@ BASES: dict[str, Callable[[], object]] = {
     "orders/cancelled": lambda: order_payload(ORDER_ID, version=1, cancelled_at=at(1)),
     "orders/delete": lambda: {"id": ORDER_ID},
     "order_transactions/create": lambda: transaction_payload(ORDER_ID * 10 + 7, order_id=ORDER_ID),
+    # Refund and fulfillment bodies name their order, which is fetched (the fuzz shop has none).
+    "refunds/create": lambda: {
+        "id": 5001,
+        "order_id": ORDER_ID,
+        "created_at": at(1),
+        "note": "damaged",
+        "refund_line_items": [
+            {
+                "id": 5002,
+                "line_item_id": ORDER_ID * 10 + 1,
+                "quantity": 1,
+                "restock_type": "return",
+                "subtotal": 9.5,
+                "total_tax": 0.5,
+            }
+        ],
+        "transactions": [{"id": 5003, "kind": "refund", "status": "success", "amount": "10.00"}],
+    },
+    "fulfillments/create": lambda: {
+        "id": 6001,
+        "order_id": ORDER_ID,
+        "status": "success",
+        "created_at": at(1),
+        "updated_at": at(1),
+        "tracking_number": "1Z1",
+        "line_items": [{"id": ORDER_ID * 10 + 1, "fulfillment_line_item_id": 6002, "quantity": 1}],
+    },
+    "fulfillments/update": lambda: {
+        "id": 6001,
+        "order_id": ORDER_ID,
+        "status": "cancelled",
+        "created_at": at(1),
+        "updated_at": at(2),
+        "line_items": [{"id": ORDER_ID * 10 + 1, "fulfillment_line_item_id": 6002, "quantity": 1}],
+    },
     "customers/create": lambda: customer_payload(CUSTOMER_ID, version=1),
     "customers/update": lambda: customer_payload(CUSTOMER_ID, version=1),
     "customers/delete": lambda: {"id": CUSTOMER_ID},
@@ -200,6 +237,8 @@ BASES: dict[str, Callable[[], object]] = {
 CHILDREN = {
     ("orders", "line_items"): (),
     ("orders", "transactions"): ("order_transactions/create",),
+    ("orders", "refunds"): ("refunds/create",),
+    ("orders", "fulfillments"): ("fulfillments/create", "fulfillments/update"),
     ("products", "variants"): (),
     ("products", "options"): (),
     # customers/redact erases the customer's address book.
@@ -291,6 +330,12 @@ def _children() -> dict[tuple[str, str], list[tuple]]:
         ),
         ("orders", "transactions"): list(
             OrderTransaction.objects.order_by("shopify_id").values_list("shopify_id", "order_id", "status")
+        ),
+        ("orders", "refunds"): list(
+            Refund.objects.order_by("shopify_id").values_list("shopify_id", "order_id")
+        ),
+        ("orders", "fulfillments"): list(
+            Fulfillment.objects.order_by("shopify_id").values_list("shopify_id", "order_id", "status")
         ),
         ("products", "variants"): list(
             ProductVariant.objects.order_by("shopify_id").values_list("shopify_id", "price", "sku")

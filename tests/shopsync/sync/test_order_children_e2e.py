@@ -1,0 +1,76 @@
+"""Refunds and fulfillments through the sync engine against the simulator (contract §8.3, §8.4,
+§8.13): the initial bulk sync (lists inline, their parts by the pass after the export, since bulk
+refuses a connection under a list) and an incremental run after Shopify refunds and ships an order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from shopsync.models import Fulfillment, FulfillmentLineItem, Order, Refund, RefundLineItem, SyncSession
+from shopsync.resources import Resource
+from tests.shopsync.sync.test_sync_e2e import _run_inline, assert_db_equals_truth
+
+pytestmark = pytest.mark.e2e
+
+SMALL = {"orders": 40, "customers": 10, "products": 8}
+
+
+def _orders(simulator, shop) -> dict[int, dict]:
+    rows = simulator.control.truth("orders", full=True, shop=shop.sim_domain)["records"]
+    return {row["id"]: row["record"] for row in rows}
+
+
+def test_an_initial_sync_mirrors_refunds_and_fulfillments_with_their_parts(simulator, sim_shop):
+    # given
+    shop = sim_shop(**SMALL)
+    truth = _orders(simulator, shop)
+    # when
+    session = _run_inline(shop)
+    # then: every column of every refund, fulfillment and part, as the simulator has them
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+    refunds = [r for o in truth.values() for r in o["refunds"]]
+    fulfillments = [f for o in truth.values() for f in o["fulfillments"]]
+    assert refunds and fulfillments
+    assert Refund.objects.filter(shop=shop).count() == len(refunds)
+    assert RefundLineItem.objects.filter(shop=shop).count() == sum(
+        len(r["refund_line_items"]) for r in refunds
+    )
+    assert Fulfillment.objects.filter(shop=shop).count() == len(fulfillments)
+    assert FulfillmentLineItem.objects.filter(shop=shop).count() == sum(
+        len(f["line_items"]) for f in fulfillments
+    )
+    tracked = next(f for f in fulfillments if f["tracking_number"])
+    row = Fulfillment.objects.get(shop=shop, shopify_id=tracked["id"])
+    assert (row.tracking_company, row.tracking_number, row.tracking_url) == (
+        tracked["tracking_company"], tracked["tracking_number"], tracked["tracking_url"],
+    )  # fmt: skip
+
+
+def test_an_incremental_run_picks_up_a_new_refund_and_fulfillment_through_their_orders(simulator, sim_shop):
+    # given: synced; then Shopify refunds part of one paid order and ships some of another (two
+    # orders: a second change to one order within its second would move it past the run's start)
+    shop = sim_shop(**SMALL)
+    _run_inline(shop)
+    refunded_id, shipped_id = [
+        i for i, o in _orders(simulator, shop).items()
+        if o["financial_status"] == "paid" and o["fulfillment_status"] is None and o["cancelled_at"] is None
+        and o["closed_at"] is None
+    ][:2]  # fmt: skip
+    simulator.control.update("orders", refunded_id, shop=shop.sim_domain, refund="3.00")
+    simulator.control.update("orders", shipped_id, shop=shop.sim_domain, fulfill="partial")
+    # when
+    session = _run_inline(shop, kind="incremental")
+    # then: the order rows and their children agree with Shopify, and with each other
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert_db_equals_truth(simulator, shop, [Resource.ORDERS])
+    refunded = Order.objects.get(shop=shop, shopify_id=refunded_id)
+    assert refunded.financial_status == "partially_refunded"
+    assert (
+        [r.total_refunded for r in refunded.refunds.all()] == [refunded.total_refunded] == [Decimal("3.00")]
+    )
+    shipped = Order.objects.get(shop=shop, shopify_id=shipped_id)
+    assert shipped.fulfillment_status == "partially_fulfilled"
+    assert FulfillmentLineItem.objects.filter(fulfillment__order=shipped).exists()
