@@ -25,7 +25,13 @@ def test_every_column_the_write_path_writes_has_a_baseline_reading(resource):
     parent = TABLES[resource]
     assert {table.name: set(table.record_columns) for table in tables.tables} == {
         parent.table: {column.name for column in parent.columns},
-        **{child.table: {column.name for column in child.columns} for child, _ in parent.flat_children},
+        # The root's children; their own children are list items' parts (a refund's line items),
+        # which a bulk line cannot carry: the sync reads them after the export, untimed here.
+        **{
+            child.table: {column.name for column in child.columns}
+            for child, above in parent.flat_children
+            if above < 0
+        },
     }
 
 
