@@ -39,11 +39,15 @@ from shopsync.models import (
     Customer,
     CustomerAddress,
     FailedSyncItem,
+    Fulfillment,
+    InventoryLevel,
     LineItem,
+    Location,
     Order,
     Product,
     ProductMedia,
     ProductVariant,
+    Refund,
     Shop,
     SyncAttempt,
     SyncCursor,
@@ -55,6 +59,7 @@ from tests.factories import (
     CollectionProductFactory,
     CustomerFactory,
     FailedSyncItemFactory,
+    InventoryLevelFactory,
     LineItemFactory,
     OrderFactory,
     ProductMediaFactory,
@@ -176,7 +181,11 @@ def _shop_b_objects(shop: Shop) -> dict[type[Model], Model]:
         member,
         member.collection,
         ProductMediaFactory(product=objects[5].product, alt=f"{SECRET} image"),
+        Refund.objects.create(shop=shop, order=order, shopify_id=7070, note=f"{SECRET} refund"),
+        Fulfillment.objects.create(shop=shop, order=order, shopify_id=6060, tracking_number=f"{SECRET}-1Z"),
     ]
+    level = InventoryLevelFactory(location__shop=shop, location__name=f"{SECRET} warehouse", available=7)
+    objects += [level, level.location]
     return {type(obj): obj for obj in objects}
 
 
@@ -186,7 +195,8 @@ SHOP_B_TABLES: dict[type[Model], str] = {
     SyncSession: "shop", SyncJob: "shop", SyncEvent: "session__shop", SyncAttempt: "session__shop",
     SyncCursor: "shop", FailedSyncItem: "shop", WebhookLog: "shop", PrivacyRequest: "shop",
     ReconciliationReport: "shop", SyncHealthMetric: "shop", AlertIncident: "shop", Collection: "shop",
-    CollectionProduct: "shop", ProductMedia: "shop",
+    CollectionProduct: "shop", ProductMedia: "shop", Refund: "shop", Fulfillment: "shop", Location: "shop",
+    InventoryLevel: "shop",
 }  # fmt: skip
 
 
@@ -346,6 +356,7 @@ APP_CHECKS: dict[str, Callable[[World], None]] = {
     "shop-settings": _get_for_shop_b("shop-settings"),
     "shop-settings-sync-start": _post_for_shop_b("shop-settings-sync-start", mode="incremental"),
     "shop-settings-full-sync": _post_for_shop_b("shop-settings-full-sync", confirm="on"),
+    "shop-settings-metafields": _post_for_shop_b("shop-settings-metafields", namespaces="custom"),
     "customer-list": _customer_list,
     "customer-detail": _customer_detail,
     "order-list": _get_for_shop_b("order-list"),

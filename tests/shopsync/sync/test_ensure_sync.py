@@ -30,6 +30,7 @@ def test_ensure_sync_creates_a_queued_session_with_one_job_per_resource_and_enqu
     assert sorted(session.jobs.values_list("resource", "mode", "status")) == [
         ("collections", "initial", "pending"),
         ("customers", "initial", "pending"),
+        ("locations", "initial", "pending"),
         ("orders", "initial", "pending"),
         ("products", "initial", "pending"),
     ]
