@@ -268,6 +268,7 @@ def start_simulator(startup_timeout: float = 300.0, **options: Any) -> Simulator
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # a crash prints every thread's stack into the output kept below
     process = subprocess.Popen(
         command(dict(options)),
         cwd=REPO_ROOT,

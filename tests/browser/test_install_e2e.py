@@ -68,7 +68,7 @@ def test_install_connects_the_store_registers_webhooks_and_runs_one_initial_sync
 
     # when: the store is reconnected after its initial sync completed
     page.goto(f"{app_url}/settings/")
-    page.get_by_role("link", name="Reconnect store").click()
+    page.get_by_role("link", name="Reconnect store").click(timeout=60_000)
     page.wait_for_url(f"{app_url}/?shop={sim_store.domain}")
     # then: no second initial sync; an incremental one catches up
     expect(
@@ -117,7 +117,7 @@ def test_failed_initial_sync_shows_the_failure_and_reconnecting_runs_exactly_one
     screenshot("failed-run")
     # when: staff reconnect the store
     page.goto(f"{app_url}/settings/")
-    page.get_by_role("link", name="Reconnect store").click()
+    page.get_by_role("link", name="Reconnect store").click(timeout=60_000)
     page.wait_for_url(f"{app_url}/?shop={sim_store.domain}")
     # then: exactly one new initial sync, and it completes
     expect(page.locator("#toasts .toast--success .toast__text")).to_have_text(SYNC_COMPLETE, timeout=90_000)
