@@ -20,7 +20,7 @@ import time
 import redis
 from django.conf import settings
 
-from shopsync.shopify.pacing import GRAPHQL, POINT_EPSILON, ApiBudget, BucketStatus, CostBucket
+from shopsync.shopify.pacing import GRAPHQL, POINT_EPSILON, ApiBudget, BucketStatus, CostBucket, query_key
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,10 @@ PROBE_SECONDS = 10.0
 # ... asking again this often meanwhile.
 PROBE_POLL_SECONDS = 0.2
 REDIS_TIMEOUT_SECONDS = 2.0
+# The requested cost of each query text, shared by the fleet (a query's cost does not depend on the
+# shop): a process's first run of a query must not reserve nothing while the others drain the bucket.
+COST_HINTS_KEY = f"{KEY_PREFIX}:requested-costs"
+COST_HINTS_EXPIRY_SECONDS = 7 * 24 * 3600
 FALLBACK_LOG_INTERVAL_SECONDS = 60.0
 
 # KEYS[1] the bucket hash; ARGV: cost, idle expiry, probe seconds, probe poll, epsilon.
@@ -106,6 +110,7 @@ class RedisBudget(CostBucket):
     def __init__(self, *, connection: redis.Redis, shop_key: str, api: str) -> None:
         super().__init__()
         self.key = f"{KEY_PREFIX}:{api}:{shop_key}"
+        self._connection = connection
         self._reserve_script = connection.register_script(RESERVE_LUA)
         self._settle_script = connection.register_script(SETTLE_LUA)
         self._fallback_logged_at = -FALLBACK_LOG_INTERVAL_SECONDS
@@ -126,6 +131,32 @@ class RedisBudget(CostBucket):
             self._log_fallback(exc)
         # The local twin follows every answer, so a fall-back starts from a recent estimate.
         super().settle(reserved=reserved, charged=charged, status=status, at=at)
+
+    def requested_cost_hint(self, query: str) -> float | None:
+        known = super().requested_cost_hint(query)
+        if known is not None:
+            return known
+        try:
+            shared = self._connection.hget(COST_HINTS_KEY, query_key(query))
+        except redis.RedisError as exc:
+            self._log_fallback(exc)
+            return None
+        if shared is None:
+            return None
+        super().remember_requested_cost(query, float(shared))
+        return float(shared)
+
+    def remember_requested_cost(self, query: str, requested: float) -> None:
+        if super().requested_cost_hint(query) == requested:
+            return  # the fleet already knows it (or this process told it): no write per call
+        super().remember_requested_cost(query, requested)
+        try:
+            with self._connection.pipeline(transaction=False) as pipe:
+                pipe.hset(COST_HINTS_KEY, query_key(query), repr(requested))
+                pipe.expire(COST_HINTS_KEY, COST_HINTS_EXPIRY_SECONDS)
+                pipe.execute()
+        except redis.RedisError as exc:
+            self._log_fallback(exc)
 
     def _log_fallback(self, exc: redis.RedisError) -> None:
         now = time.monotonic()

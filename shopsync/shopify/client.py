@@ -196,9 +196,13 @@ class ShopifyClient:
 
     def _graphql_attempt(self, payload: dict[str, Any], expected_cost: float | None) -> dict[str, Any]:
         query = payload["query"]
-        # Unknown cost (first run of this query text): reserve nothing, but still wait out a bucket
-        # in debt (or another process's probe of an unknown one); the answer settles the real cost.
+        # Unknown cost (the first run of this query text, fleet-wide when the budget is in Redis):
+        # reserve nothing, but still wait out a bucket in debt (or another process's probe of an
+        # unknown one); the answer settles the real cost and becomes everyone's hint.
         requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(query)
+        if requested is None:
+            self._pace(self._bucket, 0.0, what="an unknown cost")
+            requested = self._bucket.requested_cost_hint(query)  # the probe just waited for may know it
         reserved = self._pace(self._bucket, requested or 0.0, what=f"{requested} cost points")
         cost: QueryCost | None = None
         throttled = False

@@ -137,11 +137,11 @@ class CostHints:
 
     def remember_requested_cost(self, query: str, requested: float) -> None:
         with self._hints_lock:
-            self._requested_costs[_query_key(query)] = requested
+            self._requested_costs[query_key(query)] = requested
 
     def requested_cost_hint(self, query: str) -> float | None:
         with self._hints_lock:
-            return self._requested_costs.get(_query_key(query))
+            return self._requested_costs.get(query_key(query))
 
 
 class CostBucket(CostHints):
@@ -192,5 +192,6 @@ class CostBucket(CostHints):
                 self._observed_at = max(at, self._observed_at)
 
 
-def _query_key(query: str) -> str:
+def query_key(query: str) -> str:
+    """A short stable key for a query text (its cost hint's key, in process and in Redis)."""
     return hashlib.sha1(query.encode(), usedforsecurity=False).hexdigest()

@@ -14,13 +14,14 @@ from django.conf import settings
 
 from bench.budget.fleet import fleet_run
 from shopsync.shopify.budget import (
+    COST_HINTS_KEY,
     IDLE_EXPIRY_SECONDS,
     PROBE_POLL_SECONDS,
     RedisBudget,
     budget_redis,
     shopify_budget_for,
 )
-from shopsync.shopify.pacing import REST, BucketStatus, CostBucket
+from shopsync.shopify.pacing import REST, BucketStatus, CostBucket, query_key
 
 STANDARD = BucketStatus(maximum=2000.0, available=1000.0, restore_rate=100.0)
 # Points restored by Redis's clock between two script calls of one test: a few ms at 100/s.
@@ -196,6 +197,19 @@ def test_reservations_from_many_connections_never_overspend(connection, budget):
     # then: exactly ten of the hundred reservations fit
     assert granted.count(True) == 10
     assert len(granted) == 100
+
+
+def test_a_query_cost_learnt_by_one_process_is_known_to_every_other(connection, budget):
+    # given: one process ran the query and learnt its requested cost; another has never run it
+    query = f"query Learnt{uuid.uuid4().hex} {{ shop {{ name }} }}"
+    other = RedisBudget(connection=connection, shop_key=f"t-{uuid.uuid4().hex}@x", api="graphql")
+    assert other.requested_cost_hint(query) is None
+    budget.remember_requested_cost(query, 102.0)
+    # when
+    hint = other.requested_cost_hint(query)
+    # then: the other reserves the real cost on its first run instead of nothing
+    assert hint == 102.0
+    assert connection.hget(COST_HINTS_KEY, query_key(query)) == b"102.0"
 
 
 def test_without_redis_the_budget_falls_back_to_the_process_estimate(caplog):
