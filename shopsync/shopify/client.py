@@ -199,11 +199,16 @@ class ShopifyClient:
         # Unknown cost (the first run of this query text, fleet-wide when the budget is in Redis):
         # reserve nothing, but still wait out a bucket in debt (or another process's probe of an
         # unknown one); the answer settles the real cost and becomes everyone's hint.
+        # Still unknown after that wait: go with nothing reserved, without pacing again (the wait just
+        # granted may have been this process's own probe of the bucket, which a second reserve would
+        # wait out against itself for the whole probe time).
         requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(query)
         if requested is None:
             self._pace(self._bucket, 0.0, what="an unknown cost")
             requested = self._bucket.requested_cost_hint(query)  # the probe just waited for may know it
-        reserved = self._pace(self._bucket, requested or 0.0, what=f"{requested} cost points")
+        reserved = (
+            0.0 if requested is None else self._pace(self._bucket, requested, what=f"{requested} cost points")
+        )
         cost: QueryCost | None = None
         throttled = False
         try:

@@ -22,6 +22,7 @@ from shopsync.shopify.budget import (
     shopify_budget_for,
 )
 from shopsync.shopify.pacing import REST, BucketStatus, CostBucket, query_key
+from tests.shopsync.shopify.scripted_http import GRAPHQL_PATH, graphql_ok
 
 STANDARD = BucketStatus(maximum=2000.0, available=1000.0, restore_rate=100.0)
 # Points restored by Redis's clock between two script calls of one test: a few ms at 100/s.
@@ -210,6 +211,25 @@ def test_a_query_cost_learnt_by_one_process_is_known_to_every_other(connection, 
     # then: the other reserves the real cost on its first run instead of nothing
     assert hint == 102.0
     assert connection.hget(COST_HINTS_KEY, query_key(query)) == b"102.0"
+
+
+def test_a_process_probing_with_a_query_nobody_has_run_sends_without_waiting_for_itself(
+    connection, budget, server, clock, make_client
+):
+    # given: a bucket nobody knows and a query text the fleet has never run (a fresh Redis, as in CI)
+    query = f"query Fresh{uuid.uuid4().hex} {{ shop {{ name }} }}"
+    server.script(GRAPHQL_PATH, graphql_ok({"shop": {"name": "x"}}, requested=2, available=1998))
+    client = make_client(cost_bucket=budget)
+    try:
+        # when
+        client.graphql(query)
+        # then: its probe went at once (it used to wait out its own probe, 10 s), and taught the fleet
+        assert clock.sleeps == []
+        assert len(server.seen(GRAPHQL_PATH)) == 1
+        assert connection.hget(COST_HINTS_KEY, query_key(query)) == b"2.0"
+        assert 1998.0 <= _available(connection, budget) <= 1998.0 + SLACK
+    finally:
+        connection.hdel(COST_HINTS_KEY, query_key(query))
 
 
 def test_without_redis_the_budget_falls_back_to_the_process_estimate(caplog):
