@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import random
 import shutil
 import signal
@@ -14,10 +15,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from shopify_sim.bulk.manager import BULK_THREAD_PREFIX
 from shopify_sim.options import PLANS, ShopOptions
-from shopify_sim.server import App, make_server
+from shopify_sim.server import App, Server, make_server
 
 READY_PREFIX = "shopify_sim listening on "
+# On SIGTERM, requests being served get this long to answer, webhook posts (5 s deadline each) a little
+# more: within the 15 s a test's `SimulatorProcess.stop` waits before killing.
+HANDLERS_GRACE_SECONDS = 4.0
+WEBHOOKS_GRACE_SECONDS = 6.0
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -140,15 +146,18 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def shutdown(signum: int, frame: Any) -> None:
+        # Only flags here (a handler runs between two bytecodes of the main thread): `serve_forever`
+        # returns, and the `finally` below stops everything in order.
         stop.set()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    mutator = threading.Thread(
+        target=mutate_forever, args=(app, args.mutate_per_minute, stop, log), daemon=True
+    )
     if args.mutate_per_minute > 0:
-        threading.Thread(
-            target=mutate_forever, args=(app, args.mutate_per_minute, stop, log), daemon=True
-        ).start()
+        mutator.start()
     settings = {k: v for k, v in dataclasses.asdict(options).items() if k not in ("scopes",)}
     print(
         f"{READY_PREFIX}http://{host}:{port} shop={options.domain} token={options.token} "
@@ -159,12 +168,36 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
-        server.server_close()
-        app.close()
+        stop.set()
+        stopped_in_order = stop_threads(server, app, mutator, log)
+        if stopped_in_order:
+            app.close()
         if not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)  # a temporary store dies with the process
         log("shopify_sim stopped")
+    if not stopped_in_order:
+        # Something still runs on the stores: closing them, or letting the interpreter finalise under
+        # it, can crash the process. Leave now (SQLite's files stay consistent; the OS closes them).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
+
+
+def stop_threads(server: Server, app: App, mutator: threading.Thread, log: Any) -> bool:
+    """Stop serving, then end the threads that touch the stores, in order: connections (a request
+    being served gets its answer), webhook deliveries being posted, the demo mutator. False when one is
+    still running after its grace time (it is named in the log)."""
+    server.server_close()
+    busy = server.stop_handlers(HANDLERS_GRACE_SECONDS)
+    busy += app.dispatcher.stop(WEBHOOKS_GRACE_SECONDS)
+    if mutator.is_alive():
+        mutator.join(HANDLERS_GRACE_SECONDS)
+        busy += [mutator] if mutator.is_alive() else []
+    busy += [t for t in threading.enumerate() if t.name.startswith(BULK_THREAD_PREFIX) and t.is_alive()]
+    if busy:
+        log(f"shopify_sim stopping with {len(busy)} thread(s) still running: {[t.name for t in busy]}")
+    return not busy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,6 +51,7 @@ class App:
         self.registry = Registry(data_dir, self.faults, self.dispatcher, log)
 
     def close(self) -> None:
+        """Close the stores: only once nothing else runs (`cli.serve` stops the threads first)."""
         self.dispatcher.stop()
         for shop in self.registry.all():
             shop.close()
@@ -336,9 +338,44 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
-    daemon_threads = True
+    """One thread per client connection, each tracked so a shutdown can end them before the stores
+    close (a handler still querying a closed SQLite connection crashes the process: SIGSEGV)."""
+
+    daemon_threads = True  # one stuck client still cannot keep the process alive: see `stop_handlers`
     allow_reuse_address = True
     request_queue_size = 128
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handlers_lock = threading.Lock()
+        self._handlers: dict[threading.Thread, socket.socket] = {}
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self._handle, args=(request, client_address), daemon=True)
+        with self._handlers_lock:
+            self._handlers[thread] = request
+        thread.start()
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._handlers_lock:
+                self._handlers.pop(threading.current_thread(), None)
+
+    def stop_handlers(self, timeout: float) -> list[threading.Thread]:
+        """After `shutdown()`: end every client connection's reading side, so an idle keep-alive ends
+        at once and a request being served ends after its answer; wait for them. Answers the handler
+        threads still running after `timeout` seconds."""
+        with self._handlers_lock:
+            handlers = dict(self._handlers)
+        for connection in handlers.values():
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)
+        deadline = time.monotonic() + timeout
+        for thread in handlers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [thread for thread in handlers if thread.is_alive()]
 
 
 def make_server(app: App, host: str, port: int) -> Server:

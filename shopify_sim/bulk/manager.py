@@ -36,6 +36,8 @@ CREATED_DELAY_SECONDS = 0.05
 ACTIVE = ("CREATED", "RUNNING", "CANCELING")
 ID_BASE = 4_210_000_000_000
 MULTI_QUERY_SINCE = "2026-01"
+# Names the thread of each bulk export (a shutdown waits for none, but must not close the store under one).
+BULK_THREAD_PREFIX = "bulk-export-"
 FETCH_ROWS = 256  # rows per fetchmany, rendered and written as one chunk (~300 KB)
 PROGRESS_ROWS = 5000
 # Exports of at least this many roots render the upper half of the key range in a second process
@@ -335,6 +337,7 @@ class BulkManager:
         )
         # Started a moment later, so the mutation answers CREATED as Shopify's does.
         timer = threading.Timer(CREATED_DELAY_SECONDS, self.run, args=(operation, plan, worker_ctx))
+        timer.name = f"{BULK_THREAD_PREFIX}{operation.id}"
         timer.daemon = True
         timer.start()
         return operation, []

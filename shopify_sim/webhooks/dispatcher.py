@@ -124,10 +124,16 @@ class Dispatcher:
         for thread in self.threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 0.0) -> list[threading.Thread]:
+        """No more deliveries; wait up to `timeout` seconds for the ones being posted. Answers the
+        workers still running."""
         with self.condition:
             self.running = False
             self.condition.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [thread for thread in self.threads if thread.is_alive()]
 
     def enqueue(self, delivery: Delivery, delay: float = 0.0) -> None:
         with self.condition:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import threading
 import time
 
+import requests
+
 from shopify_sim.testing import run_simulator
+
+HAMMERED_QUERY = "query { orders(first: 50) { nodes { id name lineItems(first: 5) { nodes { id } } } } }"
 
 
 def test_mutate_per_minute_changes_the_store_and_sigterm_exits_cleanly(receiver):
@@ -46,3 +51,40 @@ def test_export_rate_option_sets_the_default_shops_export_pace():
         settings = sim.control.settings()
     # then
     assert settings["export_rate"] == 2500
+
+
+def test_sigterm_while_requests_are_served_exits_cleanly():
+    # given: eight keep-alive clients reading orders (GraphQL and REST) as fast as they can; before the
+    # orderly shutdown, closing the stores under their handler threads crashed 9 in 12 such runs (SIGSEGV)
+    codes = []
+    for run in range(3):
+        with run_simulator(orders=200, customers=20, products=10, seed=run) as sim:
+            stop = threading.Event()
+
+            def read(client: int) -> None:
+                session = requests.Session()
+                headers = {"X-Shopify-Access-Token": sim.token}
+                while not stop.is_set():
+                    try:
+                        if client % 2:
+                            session.post(f"{sim.api_url()}/graphql.json", json={"query": HAMMERED_QUERY},
+                                         headers=headers, timeout=10)  # fmt: skip
+                        else:
+                            session.get(f"{sim.api_url()}/orders.json", params={"limit": 50}, headers=headers,
+                                        timeout=10)  # fmt: skip
+                    except requests.RequestException:
+                        pass  # the simulator went away under this client: expected
+
+            clients = [threading.Thread(target=read, args=(n,), daemon=True) for n in range(8)]
+            for client in clients:
+                client.start()
+            time.sleep(1.0 + 0.3 * run)
+            # when
+            codes.append(sim.stop())
+            stop.set()
+        logs = sim.logs()
+        # then: stopped in order, no crash (PYTHONFAULTHANDLER would print the stacks into the logs)
+        assert codes[-1] == 0, logs[-5000:]
+        assert "Fatal Python error" not in logs
+        assert "shopify_sim stopped" in logs
+    assert codes == [0, 0, 0]
