@@ -25,6 +25,7 @@ from shopsync.payloads.types import (
     Title,
     UtcDatetime,
     blank_to_none,
+    connection,
     gid,
     gid_to_int,
     lower_text,
@@ -107,9 +108,7 @@ class CollectionProductNode(TypedDict):
     id: ProductGid
 
 
-class CollectionProductConnection(TypedDict):
-    nodes: NotRequired[list[CollectionProductNode]]
-    edges: NotRequired[list[dict[str, CollectionProductNode]]]
+CollectionProductConnection = connection(CollectionProductNode, "CollectionProductConnection")
 
 
 class CollectionNode(TypedDict):
@@ -122,7 +121,7 @@ class CollectionNode(TypedDict):
     templateSuffix: NotRequired[text(255) | None]
     ruleSet: NotRequired[CollectionRuleSet | None]
     image: NotRequired[ImageNode | None]
-    products: NotRequired[CollectionProductConnection | None]
+    products: NotRequired[CollectionProductConnection | None]  # type: ignore[valid-type]
 
 
 CollectionProductLine = _bulk_child_line(CollectionProductNode, "CollectionProductLine", CollectionGid)

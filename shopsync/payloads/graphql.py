@@ -65,6 +65,7 @@ from shopsync.payloads.types import (
     address_from_graphql,
     blank_to_none,
     clean_tags,
+    connection,
     gid,
     gid_to_int,
     reference_id,
@@ -226,13 +227,7 @@ class VariantNode(TypedDict):
     inventoryItem: NotRequired[InventoryItemNode | None]
 
 
-class MetafieldEdge(TypedDict):
-    node: MetafieldNode
-
-
-class MetafieldConnection(TypedDict):
-    nodes: NotRequired[list[MetafieldNode]]
-    edges: NotRequired[list[MetafieldEdge]]
+MetafieldConnection = connection(MetafieldNode, "MetafieldConnection")
 
 
 class VariantEdge(TypedDict):
@@ -271,7 +266,7 @@ class OrderNode(OrderExtrasNode):
     shippingAddress: NotRequired[dict[str, Any] | None]
     lineItems: NotRequired[LineItemConnection | None]
     transactions: NotRequired[list[TransactionNode] | None]
-    metafields: NotRequired[MetafieldConnection | None]
+    metafields: NotRequired[MetafieldConnection | None]  # type: ignore[valid-type]
     refunds: NotRequired[list[RefundNode] | None]
     fulfillments: NotRequired[list[FulfillmentNode] | None]
 
@@ -300,7 +295,7 @@ class CustomerNode(TypedDict):
     amountSpent: NotRequired[MoneyV2 | None]
     defaultAddress: NotRequired[dict[str, Any] | None]
     addressesV2: NotRequired[AddressConnection | None]
-    metafields: NotRequired[MetafieldConnection | None]
+    metafields: NotRequired[MetafieldConnection | None]  # type: ignore[valid-type]
 
 
 class ProductNode(TypedDict):
@@ -318,7 +313,7 @@ class ProductNode(TypedDict):
     variants: NotRequired[VariantConnection | None]
     options: NotRequired[list[ProductOptionNode] | None]
     media: NotRequired[MediaConnection | None]
-    metafields: NotRequired[MetafieldConnection | None]
+    metafields: NotRequired[MetafieldConnection | None]  # type: ignore[valid-type]
 
 
 def _bulk_child_line(node_type: type, name: str, parent_gid: Any) -> type:

@@ -26,6 +26,7 @@ from shopsync.payloads.types import (
     Title,
     UtcDatetime,
     blank_to_none,
+    connection,
     gid,
     gid_to_int,
     reference_id,
@@ -121,9 +122,7 @@ class InventoryLevelNode(TypedDict):
     quantities: list[QuantityNode]
 
 
-class InventoryLevelConnection(TypedDict):
-    nodes: NotRequired[list[InventoryLevelNode]]
-    edges: NotRequired[list[dict[str, InventoryLevelNode]]]
+InventoryLevelConnection = connection(InventoryLevelNode, "InventoryLevelConnection")
 
 
 class LocationNode(TypedDict):
@@ -133,7 +132,7 @@ class LocationNode(TypedDict):
     name: NotRequired[Title | None]
     isActive: NotRequired[bool | None]
     address: NotRequired[LocationAddressNode | None]
-    inventoryLevels: NotRequired[InventoryLevelConnection | None]
+    inventoryLevels: NotRequired[InventoryLevelConnection | None]  # type: ignore[valid-type]
 
 
 InventoryLevelLine = _bulk_child_line(InventoryLevelNode, "InventoryLevelLine", LocationGid)

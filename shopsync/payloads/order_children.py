@@ -39,6 +39,7 @@ from shopsync.payloads.types import (
     ShopifyId,
     Title,
     UtcDatetime,
+    connection,
     gid,
     gid_to_int,
     reference_id,
@@ -117,24 +118,15 @@ class OrderAdjustmentNode(TypedDict):
     taxAmountSet: NotRequired[_Bag | None]
 
 
-class _PageInfo(TypedDict):
-    hasNextPage: NotRequired[bool]
-    endCursor: NotRequired[str | None]
-
-
-def _connection(node_type: type, name: str) -> type:
-    return TypedDict(name, {"nodes": NotRequired[list[node_type]], "pageInfo": NotRequired[_PageInfo]})  # type: ignore[operator]
-
-
 class RefundNode(TypedDict):
     id: RefundGid
     createdAt: NotRequired[UtcDatetime | None]
     processedAt: NotRequired[UtcDatetime | None]
     note: NotRequired[str | None]
     totalRefundedSet: NotRequired[_Bag | None]
-    refundLineItems: NotRequired[_connection(RefundLineItemNode, "RefundLineItems") | None]  # type: ignore[valid-type]
-    refundShippingLines: NotRequired[_connection(RefundShippingLineNode, "RefundShippingLines") | None]  # type: ignore[valid-type]
-    orderAdjustments: NotRequired[_connection(OrderAdjustmentNode, "OrderAdjustments") | None]  # type: ignore[valid-type]
+    refundLineItems: NotRequired[connection(RefundLineItemNode, "RefundLineItems") | None]  # type: ignore[valid-type]
+    refundShippingLines: NotRequired[connection(RefundShippingLineNode, "RefundShippingLines") | None]  # type: ignore[valid-type]
+    orderAdjustments: NotRequired[connection(OrderAdjustmentNode, "OrderAdjustments") | None]  # type: ignore[valid-type]
 
 
 class TrackingInfo(TypedDict):
@@ -158,7 +150,7 @@ class FulfillmentNode(TypedDict):
     updatedAt: NotRequired[UtcDatetime | None]
     trackingInfo: NotRequired[list[TrackingInfo] | None]
     location: NotRequired[_Ref | None]
-    fulfillmentLineItems: NotRequired[_connection(FulfillmentLineItemNode, "FulfillmentLineItems") | None]  # type: ignore[valid-type]
+    fulfillmentLineItems: NotRequired[connection(FulfillmentLineItemNode, "FulfillmentLineItems") | None]  # type: ignore[valid-type]
 
 
 REFUND = TypeAdapter(RefundNode)

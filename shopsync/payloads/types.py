@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
@@ -41,6 +41,26 @@ def blank_to_none(value: str | None) -> str | None:
 def clean_tags(tags: list[str]) -> list[str]:
     """Tags arrive stripped (see `Tags`); drop the empty ones ("a, , b")."""
     return tags if all(tags) else [tag for tag in tags if tag]
+
+
+class PageInfo(TypedDict):
+    """A connection's `pageInfo`, as far as the payloads read it."""
+
+    hasNextPage: NotRequired[bool]
+    endCursor: NotRequired[str | None]
+
+
+def connection(node_type: type, name: str) -> type:
+    """A GraphQL connection of `node_type`, named `name`, as a payload TypedDict: `nodes`, or
+    `edges[].node`, and `pageInfo`, each optional (a query selects what its reader needs). Every
+    connection a payload validates is made here, so they all read alike."""
+    edge = TypedDict(f"{name}Edge", {"node": node_type})  # type: ignore[misc]  # noqa: UP013 (a made name)
+    fields = {
+        "nodes": NotRequired[list[node_type]],  # type: ignore[valid-type]
+        "edges": NotRequired[list[edge]],  # type: ignore[valid-type]
+        "pageInfo": NotRequired[PageInfo],
+    }
+    return TypedDict(name, fields)  # type: ignore[operator]
 
 
 def gid(type_name: str) -> Any:
