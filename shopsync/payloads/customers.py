@@ -31,6 +31,7 @@ from shopsync.payloads.types import (
     Phone,
     ShopifyId,
     UtcDatetime,
+    connection,
     gid,
     to_utc,
 )
@@ -68,13 +69,7 @@ class AddressNode(TypedDict):
     phone: NotRequired[Phone | None]
 
 
-class AddressEdge(TypedDict):
-    node: AddressNode
-
-
-class AddressConnection(TypedDict):
-    nodes: NotRequired[list[AddressNode]]
-    edges: NotRequired[list[AddressEdge]]
+AddressConnection = connection(AddressNode, "AddressConnection")
 
 
 class EmailConsentNode(TypedDict):

@@ -132,13 +132,7 @@ class LineItemNode(LineItemExtrasNode):
     totalDiscountSet: NotRequired[MoneyBag | None]
 
 
-class LineItemEdge(TypedDict):
-    node: LineItemNode
-
-
-class LineItemConnection(TypedDict):
-    nodes: NotRequired[list[LineItemNode]]
-    edges: NotRequired[list[LineItemEdge]]
+LineItemConnection = connection(LineItemNode, "LineItemConnection")
 
 
 class TransactionRef(TypedDict):
@@ -194,9 +188,7 @@ class MediaNode(TypedDict):
     image: NotRequired[MediaImageNode | None]
 
 
-class MediaConnection(TypedDict):
-    nodes: NotRequired[list[MediaNode]]
-    edges: NotRequired[list[dict[str, MediaNode]]]
+MediaConnection = connection(MediaNode, "MediaConnection")
 
 
 class UnitCost(TypedDict):
@@ -230,13 +222,7 @@ class VariantNode(TypedDict):
 MetafieldConnection = connection(MetafieldNode, "MetafieldConnection")
 
 
-class VariantEdge(TypedDict):
-    node: VariantNode
-
-
-class VariantConnection(TypedDict):
-    nodes: NotRequired[list[VariantNode]]
-    edges: NotRequired[list[VariantEdge]]
+VariantConnection = connection(VariantNode, "VariantConnection")
 
 
 class OrderNode(OrderExtrasNode):
@@ -264,7 +250,7 @@ class OrderNode(OrderExtrasNode):
     note: NotRequired[str | None]
     test: NotRequired[bool | None]
     shippingAddress: NotRequired[dict[str, Any] | None]
-    lineItems: NotRequired[LineItemConnection | None]
+    lineItems: NotRequired[LineItemConnection | None]  # type: ignore[valid-type]
     transactions: NotRequired[list[TransactionNode] | None]
     metafields: NotRequired[MetafieldConnection | None]  # type: ignore[valid-type]
     refunds: NotRequired[list[RefundNode] | None]
@@ -294,7 +280,7 @@ class CustomerNode(TypedDict):
     numberOfOrders: NotRequired[Int32 | None]
     amountSpent: NotRequired[MoneyV2 | None]
     defaultAddress: NotRequired[dict[str, Any] | None]
-    addressesV2: NotRequired[AddressConnection | None]
+    addressesV2: NotRequired[AddressConnection | None]  # type: ignore[valid-type]
     metafields: NotRequired[MetafieldConnection | None]  # type: ignore[valid-type]
 
 
@@ -310,9 +296,9 @@ class ProductNode(TypedDict):
     tags: NotRequired[StrippedList]
     descriptionHtml: NotRequired[str | None]
     publishedAt: NotRequired[UtcDatetime | None]
-    variants: NotRequired[VariantConnection | None]
+    variants: NotRequired[VariantConnection | None]  # type: ignore[valid-type]
     options: NotRequired[list[ProductOptionNode] | None]
-    media: NotRequired[MediaConnection | None]
+    media: NotRequired[MediaConnection | None]  # type: ignore[valid-type]
     metafields: NotRequired[MetafieldConnection | None]  # type: ignore[valid-type]
 
 
