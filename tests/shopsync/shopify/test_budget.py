@@ -26,8 +26,9 @@ from shopsync.shopify.pacing import REST, BucketStatus, CostBucket, query_key
 from tests.shopsync.shopify.scripted_http import GRAPHQL_PATH, graphql_ok
 
 STANDARD = BucketStatus(maximum=2000.0, available=1000.0, restore_rate=100.0)
-# Points restored by Redis's clock between two script calls of one test: a few ms at 100/s.
-SLACK = 5.0
+# Points restored by Redis's clock between two script calls of one test at 100/s: a few ms on a quiet
+# machine, but 70 ms were seen with other test runs and CPU hogs on the two cores (5 points failed).
+SLACK = 30.0
 
 
 @pytest.fixture
