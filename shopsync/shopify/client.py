@@ -35,7 +35,7 @@ from shopsync.shopify.errors import (
     ShopifyThrottled,
     ShopifyUserErrors,
 )
-from shopsync.shopify.pacing import GRAPHQL, REST, ApiBudget, QueryCost, rest_bucket_status
+from shopsync.shopify.pacing import GRAPHQL, REST, ApiBudget, QueryCost, cost_key, rest_bucket_status
 from shopsync.shopify.tokens import shop_access_token_ensure_fresh, shop_access_token_refresh_rejected
 from shopsync.shopify.transport import NETWORK_ERRORS, default_timeout, http_error, network_error
 
@@ -195,17 +195,17 @@ class ShopifyClient:
         return self._with_retries(lambda: self._graphql_attempt(payload, expected_cost))
 
     def _graphql_attempt(self, payload: dict[str, Any], expected_cost: float | None) -> dict[str, Any]:
-        query = payload["query"]
+        hint_key = cost_key(payload["query"], payload.get("variables"))
         # Unknown cost (the first run of this query text, fleet-wide when the budget is in Redis):
         # reserve nothing, but still wait out a bucket in debt (or another process's probe of an
         # unknown one); the answer settles the real cost and becomes everyone's hint.
         # Still unknown after that wait: go with nothing reserved, without pacing again (the wait just
         # granted may have been this process's own probe of the bucket, which a second reserve would
         # wait out against itself for the whole probe time).
-        requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(query)
+        requested = expected_cost if expected_cost is not None else self._bucket.requested_cost_hint(hint_key)
         if requested is None:
             self._pace(self._bucket, 0.0, what="an unknown cost")
-            requested = self._bucket.requested_cost_hint(query)  # the probe just waited for may know it
+            requested = self._bucket.requested_cost_hint(hint_key)  # the probe just waited for may know it
         reserved = (
             0.0 if requested is None else self._pace(self._bucket, requested, what=f"{requested} cost points")
         )
@@ -222,7 +222,7 @@ class ShopifyClient:
             status = cost.status if cost else None
             self._bucket.settle(reserved=reserved, charged=charged, status=status, at=self.clock())
         if cost is not None and cost.requested is not None:
-            self._bucket.remember_requested_cost(query, cost.requested)
+            self._bucket.remember_requested_cost(hint_key, cost.requested)
         if body.get("errors"):
             raise _graphql_error(body["errors"], cost, expected_cost)
         data = body.get("data")

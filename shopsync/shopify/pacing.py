@@ -26,9 +26,11 @@ The algorithm, identical in both:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 # A single query may not request more than this (contract §1.3), so no pacing wait needs to be longer
@@ -198,6 +200,18 @@ class CostBucket(CostHints):
             if available is not None:
                 self._available = min(self._maximum - self._inflight, available)
                 self._observed_at = max(at, self._observed_at)
+
+
+def cost_key(query: str, variables: Mapping[str, Any] | None) -> str:
+    """What a query's requested cost depends on: its text and its page sizes (`first: 5` and
+    `first: 250` of one text cost 7 and 252 points), not its cursors or search strings. Integer
+    variables count by value, list variables (`nodes(ids:)`) by length."""
+    shape = {
+        name: len(value) if isinstance(value, list) else value
+        for name, value in sorted((variables or {}).items())
+        if isinstance(value, list) or (isinstance(value, int) and not isinstance(value, bool))
+    }
+    return f"{query}\n# {json.dumps(shape, sort_keys=True)}" if shape else query
 
 
 def query_key(query: str) -> str:

@@ -318,3 +318,22 @@ def test_raise_for_user_errors_accepts_an_empty_list():
     result = raise_for_user_errors(payload)
     # then
     assert result is None
+
+
+def test_a_small_page_of_a_query_does_not_become_the_hint_for_its_large_pages(server, clock, make_client):
+    # given: the query ran with first 250 (252 points), then with first 5 (7 points), leaving 100
+    # points restoring 50/s
+    server.script(
+        GRAPHQL_PATH,
+        graphql_ok({"page": 1}, requested=252, available=1000, restore=50.0),
+        graphql_ok({"page": 2}, requested=7, available=100, restore=50.0),
+        graphql_ok({"page": 3}, requested=252, available=0, restore=50.0),
+    )
+    client = make_client()
+    client.graphql(QUERY, {"first": 250})
+    client.graphql(QUERY, {"first": 5, "after": "cursor"})
+    # when: a large page again
+    client.graphql(QUERY, {"first": 250, "after": "other"})
+    # then: it paced on 252 points, (252 - 100) / 50 s, not on the small page's 7 (which would have
+    # sent it into a THROTTLED answer); cursors are not part of what the cost depends on
+    assert clock.sleeps == [pytest.approx((252 - 100) / 50.0)]
