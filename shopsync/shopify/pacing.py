@@ -29,8 +29,8 @@ import hashlib
 import json
 import re
 import threading
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 # A single query may not request more than this (contract §1.3), so no pacing wait needs to be longer
