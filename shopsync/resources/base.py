@@ -214,6 +214,10 @@ class ResourceDeclaration:
     # run reads every root (locations: their levels change without moving the location's updatedAt,
     # and Shopify's `locations` search has no updated_at filter, contract §8.12).
     windowed: bool = True
+    # Whether its `{name}Count` takes `limit: null` (uncapped). Locations: not carried by the
+    # simulator's schema and unsure in the contract; the safer reading asks without it (a shop's
+    # locations are far below the default cap of 10,000).
+    count_uncapped: bool = True
 
     @property
     def connection(self) -> str:

@@ -98,6 +98,7 @@ LOCATIONS = ResourceDeclaration(
     root_arguments="includeInactive: true, includeLegacy: true",
     page_sort_key="ID",
     windowed=False,
+    count_uncapped=False,
     # Requested cost per page on the simulator: 2 + 10 x (3 + 2 + 50 levels x 3) ~ 1000 at most;
     # `query_cost.page_size` computes the fit.
     page_size=10,

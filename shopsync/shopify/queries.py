@@ -118,15 +118,17 @@ def connection_pages(
         cursor = page.end_cursor
 
 
-def count_query(resource: str, *, query_filter: str | None = None) -> GraphQLRequest:
+def count_query(resource: str, *, query_filter: str | None = None, uncapped: bool = True) -> GraphQLRequest:
     """`{resource}Count(query:, limit: null) { count precision }`, e.g. `ordersCount`.
 
     `limit: null` asks for an uncapped count (the default cap is 10,000); Shopify may still answer with
-    `precision: AT_LEAST` above its own limit."""
+    `precision: AT_LEAST` above its own limit. `uncapped=False` leaves `limit` out, for count fields
+    that do not take it."""
     _check_name(resource)
+    limit = ", limit: null" if uncapped else ""
     query = (
         f"query ShopsyncCount($query: String) {{\n"
-        f"  {resource}Count(query: $query, limit: null) {{ count precision }}\n"
+        f"  {resource}Count(query: $query{limit}) {{ count precision }}\n"
         f"}}"
     )
     return GraphQLRequest(query=query, variables={"query": query_filter})

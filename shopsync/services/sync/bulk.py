@@ -119,8 +119,9 @@ def _search(ctx: JobContext) -> str | None:
 
 def _total_estimate(ctx: JobContext, client: ShopifyClient) -> None:
     """`ordersCount` etc. for the progress bar ("1,234 / 5,000"); best effort."""
-    connection = declaration_for(ctx.resource).connection
-    request = count_query(connection, query_filter=_search(ctx))
+    declaration = declaration_for(ctx.resource)
+    connection = declaration.connection
+    request = count_query(connection, query_filter=_search(ctx), uncapped=declaration.count_uncapped)
     before = client.graphql_calls
     try:
         total = count_parse(client.graphql(request.query, request.variables), connection)

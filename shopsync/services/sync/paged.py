@@ -104,8 +104,11 @@ def _begin(ctx: JobContext, client: ShopifyClient) -> None:
     session_heartbeat(session=ctx.session, token=ctx.token, stage=SyncSession.Stage.FETCHING,
                       message=f"Fetching changed {ctx.resource.value}.")  # fmt: skip
     if ctx.job.total is None:
-        connection = declaration_for(ctx.resource).connection
-        request = count_query(connection, query_filter=_window_search(ctx) or None)
+        declaration = declaration_for(ctx.resource)
+        connection = declaration.connection
+        request = count_query(
+            connection, query_filter=_window_search(ctx) or None, uncapped=declaration.count_uncapped
+        )
         try:
             ctx.job.total = count_parse(client.graphql(request.query, request.variables), connection)
         except ShopifyPermanentError as exc:

@@ -87,6 +87,14 @@ def test_count_query_is_valid_graphql_and_parses():
     assert count_parse({"ordersCount": {"count": 42, "precision": "EXACT"}}, "orders") == 42
 
 
+def test_a_count_that_takes_no_limit_is_asked_without_one():
+    # when
+    request = count_query("locations", uncapped=False)
+    # then
+    parse(request.query)
+    assert "locationsCount(query: $query)" in request.query
+
+
 def test_search_quote_escapes_quotes():
     assert search_quote("it's") == "'it\\'s'"
 

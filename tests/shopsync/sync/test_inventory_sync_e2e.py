@@ -30,6 +30,8 @@ def test_an_initial_sync_mirrors_every_location_and_level_exactly(simulator, sim
         True,
     ]
     assert InventoryLevel.objects.filter(shop=shop).count() == len(_levels(simulator, shop)) > 6
+    # ... and the progress had a total: `locationsCount` was asked without the `limit` it does not take
+    assert session.jobs.get(resource=Resource.LOCATIONS).total is not None
 
 
 def test_an_incremental_run_picks_up_level_and_location_changes(simulator, sim_shop):
