@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shopsync.models import InventoryLevel, Location, SyncSession
-from shopsync.resources import Resource
+from shopsync.resources import Resource, declaration_for
+from shopsync.shopify import ShopifyClient
+from shopsync.shopify.queries import count_parse, count_query
 from tests.shopsync.sync.test_sync_e2e import _run_inline, assert_db_equals_truth
 
 pytestmark = pytest.mark.e2e
@@ -30,8 +32,17 @@ def test_an_initial_sync_mirrors_every_location_and_level_exactly(simulator, sim
         True,
     ]
     assert InventoryLevel.objects.filter(shop=shop).count() == len(_levels(simulator, shop)) > 6
-    # ... and the progress had a total: `locationsCount` was asked without the `limit` it does not take
-    assert session.jobs.get(resource=Resource.LOCATIONS).total is not None
+
+
+def test_the_locations_count_is_asked_in_a_form_the_api_takes(sim_shop):
+    # given
+    shop = sim_shop(orders=1, customers=1, products=1, locations=3)
+    declaration = declaration_for(Resource.LOCATIONS)
+    request = count_query(declaration.connection, uncapped=declaration.count_uncapped)
+    # when: the progress bar's count, as the sync asks it
+    data = ShopifyClient(shop).graphql(request.query, request.variables)
+    # then: an answer, not "Field 'locationsCount' doesn't accept argument 'limit'"
+    assert count_parse(data, declaration.connection) >= 2
 
 
 def test_an_incremental_run_picks_up_level_and_location_changes(simulator, sim_shop):
