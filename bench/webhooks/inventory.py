@@ -71,13 +71,13 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     _broker_flush(env["CELERY_BROKER_URL"])
-    shop = _store_seed(items=options.items, locations=options.locations)
+    _store_seed(items=options.items, locations=options.locations)
     LOGS.mkdir(parents=True, exist_ok=True)
     server = harness._start_server(["-w", str(options.workers)], port=options.port, env=env)
     worker = _worker_start(env, options.worker_concurrency)
     try:
         for number in range(options.runs):
-            result = _run_once(options, shop, number, disk)
+            result = _run_once(options, {"web": server.pid, "worker": worker.pid}, number, disk)
             _print_run(result)
             with RESULTS.open("a") as out:
                 out.write(json.dumps(result) + "\n")
@@ -101,6 +101,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
     parser.add_argument("--worker-concurrency", type=int, default=4, help="celery -Q webhooks -c N")
+    parser.add_argument(
+        "--intake",
+        choices=("http", "direct"),
+        default="http",
+        help="http: wrk against gunicorn (the deployment); direct: the receiver's service "
+        "(webhook_event_record) called from this process, without HTTP or gunicorn, to measure "
+        "the apply side at a rate one web host of this machine cannot take in",
+    )
     parser.add_argument("--drain-timeout", type=float, default=300)
     parser.add_argument("--disk-probe-seconds", type=float, default=5)
     parser.add_argument("--database", default="shopsync_bench_inventory", help="dropped and recreated")
@@ -184,7 +192,9 @@ def _worker_stop(worker: subprocess.Popen) -> None:
         os.killpg(worker.pid, signal.SIGKILL)
 
 
-def _run_once(options: argparse.Namespace, shop: Any, number: int, disk: dict) -> dict[str, Any]:
+def _run_once(
+    options: argparse.Namespace, processes: dict[str, int], number: int, disk: dict
+) -> dict[str, Any]:
     run_id = f"inv{number}-{uuid.uuid4().hex[:8]}"
     # A few seconds' more lines than the load can send at the rate: wrk's clock, not the file, ends it.
     count = int(options.rate * (options.seconds + 2))
@@ -195,11 +205,17 @@ def _run_once(options: argparse.Namespace, shop: Any, number: int, disk: dict) -
     path = LOGS / f"deliveries-{run_id}.tsv"
     deliveries.write_delivery_file(made, path)
     load_average_before = os.getloadavg()
-    intake = _load(options, path, run_id)
+    cpu_before = _cpu_seconds(processes)
+    intake = (
+        _load(options, path, run_id) if options.intake == "http" else _direct_intake(options, made, run_id)
+    )
     load_ended = time.monotonic()
     path.unlink()
     drain = _drain(run_id, timeout=options.drain_timeout)
     drain["seconds_after_load"] = round(time.monotonic() - load_ended, 1)
+    cpu = _cpu_spent(cpu_before, _cpu_seconds(processes))
+    stored = max(1, drain["stored"])
+    cpu_ms_per_delivery = {name: round(seconds * 1000 / stored, 3) for name, seconds in cpu.items()}
     applied = _applied(run_id, made)
     return {
         "bench": "webhooks-inventory", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -209,8 +225,55 @@ def _run_once(options: argparse.Namespace, shop: Any, number: int, disk: dict) -
         "options": {key: value for key, value in vars(options).items()},
         "intake": {**intake, "accepted_per_second": round(intake["accepted"] / intake["seconds"], 1)},
         **drain, **applied,
+        # CPU spent from the load's start to the drain's end, per stored delivery: on a shared
+        # machine a steadier figure than the rates (what one delivery costs, whoever else runs).
+        "cpu_seconds": cpu, "cpu_ms_per_delivery": cpu_ms_per_delivery,
+        "cpu_ms_per_delivery_total": round(sum(cpu_ms_per_delivery.values()), 3),
         "lost": max(0, intake["accepted"] - drain["stored"]) + (drain["stored"] - drain["processed"]),
     }  # fmt: skip
+
+
+def _cpu_seconds(processes: dict[str, int]) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of each process tree (gunicorn and its workers; the Celery worker, its
+    pool and relay) and of this database's PostgreSQL backends, by pid."""
+    from django.db import connection
+
+    found = {name: {pid: _own_cpu_seconds(pid) for pid in _tree(root)} for name, root in processes.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        found["postgres"] = {pid: _own_cpu_seconds(pid) for (pid,) in cursor.fetchall()}
+    return found
+
+
+def _cpu_spent(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds each group spent in between (a process born in between counts from 0)."""
+    return {
+        name: round(sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in by_pid.items()), 2)
+        for name, by_pid in after.items()
+    }
+
+
+def _tree(root: int) -> list[int]:
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _load(options: argparse.Namespace, path: Path, run_id: str) -> dict[str, Any]:
@@ -223,6 +286,62 @@ def _load(options: argparse.Namespace, path: Path, run_id: str) -> dict[str, Any
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
+
+
+def _direct_intake(options: argparse.Namespace, made: list[deliveries.LevelDelivery], run_id: str) -> dict:
+    """The receiver's own service (verify, record: one INSERT each, as the view does) for each
+    delivery at the rate, from `options.connections` threads (each with its own database
+    connection), for `options.seconds`; the same figures as the wrk script reports."""
+    import threading
+
+    from django.db import connection
+
+    from webhooks.services.receiving import WebhookDelivery, webhook_event_record, webhook_signature_is_valid
+
+    threads = max(1, min(options.connections, 16))
+    started, ends = time.monotonic(), time.monotonic() + options.seconds
+    latencies: list[float] = []
+    counts = {"sent": 0, "accepted": 0, "not_accepted": 0}
+    lock = threading.Lock()
+
+    def send(first: int) -> None:
+        for index in range(first, len(made), threads):
+            due = started + index / options.rate
+            if due >= ends:
+                break
+            if (wait := due - time.monotonic()) > 0:
+                time.sleep(wait)
+            delivery = made[index]
+            headers = {
+                "X-Shopify-Topic": deliveries.TOPIC, "X-Shopify-Shop-Domain": harness.SHOP,
+                "X-Shopify-Event-Id": f"ev-{run_id}-{index}", "X-Shopify-Webhook-Id": f"wh-{run_id}-{index}",
+                "X-Shopify-API-Version": "2026-01",
+                "X-Shopify-Triggered-At": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            }  # fmt: skip
+            began = time.monotonic()
+            accepted = webhook_signature_is_valid(body=delivery.body, signature=delivery.signature) and (
+                webhook_event_record(
+                    delivery=WebhookDelivery.from_headers(headers=headers, body=delivery.body)
+                )
+                == "stored"
+            )
+            with lock:
+                latencies.append((time.monotonic() - began) * 1000)
+                counts["sent"] += 1
+                counts["accepted" if accepted else "not_accepted"] += 1
+        connection.close()
+
+    workers = [threading.Thread(target=send, args=(first,)) for first in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    ordered = sorted(latencies)
+    return {
+        "requests": counts["sent"], **counts, "socket_errors": 0, "seconds": round(time.monotonic() - started, 3),
+        **{f"p{share}_ms": deliveries.percentile(ordered, share / 100) or 0.0 for share in (50, 90, 99)},
+        "max_ms": ordered[-1] if ordered else 0.0,
+    }  # fmt: skip
 
 
 def _run_logs(run_id: str) -> Any:
@@ -279,7 +398,8 @@ def _print_run(result: dict[str, Any]) -> None:
         f"p99 {intake['p99_ms']:.1f} ms | stored {result['stored']}, processed {result['processed']}, lost "
         f"{result['lost']} | apply p50 {apply['p50']} p99 {apply['p99']} max {apply['max']} s | drained "
         f"{result['seconds_after_load']} s after the load | levels wrong {result['levels_wrong']} of "
-        f"{result['levels_touched']} | load {result['load_average_before'][0]} -> {result['load_average_after'][0]}",
+        f"{result['levels_touched']} | CPU ms/delivery {result['cpu_ms_per_delivery']} | load "
+        f"{result['load_average_before'][0]} -> {result['load_average_after'][0]}",
         flush=True,
     )
     print("JSON " + json.dumps(result), flush=True)
