@@ -117,3 +117,17 @@ def test_spread_takes_nearest_rank_percentiles():
     # then
     assert figures == {"n": 100, "p50": 51.0, "p99": 100.0, "max": 100.0}
     assert deliveries.spread([]) == {"n": 0, "p50": None, "p99": None, "max": None}
+
+
+def test_cpu_spent_counts_each_group_from_its_first_reading_and_newcomers_from_zero():
+    # given
+    from bench.webhooks.inventory import _cpu_spent
+
+    before = {"web": {10: 1.0, 11: 2.0}, "postgres": {20: 5.0}}
+    after = {"web": {10: 1.5, 11: 2.25}, "postgres": {20: 5.5, 21: 0.75}, "worker": {30: 3.0}}
+
+    # when
+    spent = _cpu_spent(before, after)
+
+    # then
+    assert spent == {"web": 0.75, "postgres": 1.25, "worker": 3.0}
