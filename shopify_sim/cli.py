@@ -58,6 +58,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     add("--big-order-lines", type=int, default=defaults.big_order_lines)
     add("--guest-order-share", type=float, default=defaults.guest_order_share)
     add("--line-items-mean", type=float, default=defaults.line_items_mean)
+    add("--variants-max", type=int, default=defaults.variants_max, help="a product has 1 or 2..N variants")
     add("--locations", type=int, default=defaults.locations)
     add("--collections", type=int, default=defaults.collections)
     add("--metafields-per-record", type=int, default=defaults.metafields_per_record)
@@ -105,6 +106,7 @@ def shop_options(args: argparse.Namespace) -> ShopOptions:
         big_order_lines=args.big_order_lines,
         guest_order_share=args.guest_order_share,
         line_items_mean=args.line_items_mean,
+        variants_max=args.variants_max,
         locations=args.locations,
         collections=args.collections,
         metafields_per_record=args.metafields_per_record,

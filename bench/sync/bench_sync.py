@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,14 @@ def _writepath():
     return writepath
 
 
+def _generate():
+    """bench/writepath/generate.py: the store's options for a catalogue scale."""
+    sys.path.insert(0, str(ROOT / "bench" / "writepath"))
+    import generate
+
+    return generate
+
+
 def export_rows(path: Path, resource: str) -> dict[str, int]:
     """Rows an export file holds for each table its resource writes (every declared child)."""
     return _writepath().expected_rows({resource: path})
@@ -164,6 +173,29 @@ def initial_sync(shop, resource: str, worker_pid: int, *, timeout: float, child_
     return job, sampled_peak, export_ready, ended
 
 
+def store_baseline_on_exports(
+    paths: dict[str, Path], orders: int, database: str, write_phases: dict[str, float], namespaces: str
+) -> dict:
+    """The baseline over every resource's export this run synced (COPY into every table the write
+    path writes: orders and their children, customers, products with variants, options, media and
+    metafields, collections with members, locations with inventory levels), against the syncs'
+    write phases (export ready -> session ended; a session too short for the poll to see it
+    writing counts whole, bulk operation included, which only lowers the ratio)."""
+    writepath = _writepath()
+    args = argparse.Namespace(database=database, batch_size=2000, switch_interval=0.0005, parse="thread",
+                              orders=orders, metafield_namespaces=namespaces)  # fmt: skip
+    writepath.prepare_database(args.database)
+    figures = writepath.measure("baseline", args, paths)
+    by_resource = figures["seconds_by_resource"]
+    return {
+        "seconds": round(figures["seconds"], 2), "seconds_by_resource": by_resource,
+        "write_phase_seconds": write_phases, "write_phase_seconds_total": round(sum(write_phases.values()), 2),
+        "ratio": round(figures["seconds"] / sum(write_phases.values()), 3),
+        "ratio_by_resource": {name: round(by_resource[name] / write_phases[name], 3) for name in by_resource},
+        "tables": {table: found["rows"] for table, found in figures["tables"].items()},
+    }  # fmt: skip
+
+
 def baseline_on_export(path: Path, orders: int, database: str) -> dict:
     """The write-path benchmark's baseline (orjson + COPY of the orders' rows into every table the
     write path writes for them, no validation, no merge) over the very export this run synced
@@ -182,7 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=100)
-    parser.add_argument("--products", type=int, default=2000)
+    _generate().add_catalogue_arguments(parser)  # --products, --variants-per-product, --locations, ...
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument(
@@ -222,8 +254,9 @@ def main() -> None:
     from shopsync.resources import DECLARATIONS
     from shopsync.services.sync import ensure_sync, shop_connect
 
-    options = {"orders": args.orders, "customers": max(100, args.orders // 8), "products": args.products, "seed": 42,
-               "anchor": "2026-11-01T00:00:00Z", "plan": "plus", "quiet": True}  # fmt: skip
+    catalogue = _generate().catalogue_from(args)
+    # The write-path benchmark's store for this catalogue (the same options, the same data).
+    options = {**_generate().store_options(args.orders, catalogue), "quiet": True}
     if args.data_dir:
         options["data_dir"] = args.data_dir
     started = time.monotonic()
@@ -232,23 +265,28 @@ def main() -> None:
     worker = None
     try:
         shop, _ = shop_connect(domain=sim.shop, api_url=sim.base_url, token=sim.token, api_version="2026-01")
+        if catalogue.metafield_namespaces:
+            # Set directly: the simulator's subscriptions do not matter to an initial sync.
+            shop.metafield_namespaces = list(catalogue.metafield_namespaces)
+            shop.save(update_fields=["metafield_namespaces"])
         worker = worker_start(ROOT / "var" / "bench-sync-worker.log")
         base_rss = status_mb(worker.pid, "VmRSS")
 
         # The rest of the store first (customers, products, collections: every declared resource but
         # orders), each in a session of its own, so the orders' figures stay what they were: the
         # orders session alone.
-        others = {}
+        others, exports = {}, {}
         for name in DECLARATIONS:
             if name == "orders":
                 continue
-            job, peak, _, _ = initial_sync(shop, name, worker.pid, timeout=args.timeout, child_hwm={})
+            job, peak, ready, ended = initial_sync(shop, name, worker.pid, timeout=args.timeout, child_hwm={})
             path = export_download(job.bulk_url, ROOT / "var" / f"bench-sync-{name}-{args.database}.jsonl")
+            exports[name] = path  # kept for the whole store's baseline
             others[name] = {
                 "records": job.synced, "seconds": round((job.finished_at - job.started_at).total_seconds(), 1),
+                "write_phase_seconds": round(ended - ready, 2) if ready else None,
                 "worker_and_parser_rss_peak_sampled_mb": peak, "export_rows": export_rows(path, name),
             }  # fmt: skip
-            path.unlink()
 
         # The worker's VmHWM from here on is the orders session's alone (Linux >= 4.0: "5" resets it).
         Path(f"/proc/{worker.pid}/clear_refs").write_text("5")
@@ -276,7 +314,18 @@ def main() -> None:
         baseline = (
             baseline_on_export(export_path, job.synced, args.baseline_database) if args.baseline else None
         )
-        export_path.unlink()
+        exports["orders"] = export_path
+        write_phases = {
+            name: other["write_phase_seconds"] or other["seconds"] for name, other in others.items()
+        }
+        write_phases["orders"] = initial["write_phase_seconds"] or initial["seconds"]
+        store_baseline = (
+            store_baseline_on_exports(exports, job.synced, args.baseline_database, write_phases,
+                                      ",".join(catalogue.metafield_namespaces))
+            if args.baseline else None
+        )  # fmt: skip
+        for path in exports.values():
+            path.unlink()
         changed = sim.control.mutate(count=args.changes, seed=1, mix={"orders/update": 1.0})
         sim.control.reset_requests()
         started = time.monotonic()
@@ -297,8 +346,9 @@ def main() -> None:
     result = {
         "bench": "sync", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "simulator_ready_seconds": simulator_ready_seconds,
-        "settings": args.settings,
+        "settings": args.settings, "catalogue": {**asdict(catalogue), "simulator_variants_max": catalogue.variants_max},
         "other_resources": others, "initial": initial, "incremental": incremental, "baseline": baseline,
+        "store_baseline": store_baseline,
         "rows_after_initial": rows_after_initial, "rows_expected": rows_expected, "rows_at_end": table_rows(rows_expected),
         "rows_match": {k: v for k, v in rows_after_initial.items() if k in rows_expected} == rows_expected
         and (baseline is None or baseline["tables"] == orders_export),

@@ -274,7 +274,12 @@ def _django_shell(code: str) -> str:
 
 
 def _start_server(
-    server_args: list[str], application: str = "bench.webhooks.wsgi", *, preload: bool = True
+    server_args: list[str],
+    application: str = "bench.webhooks.wsgi",
+    *,
+    preload: bool = True,
+    port: int = PORT,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     """gunicorn serving `application` (both views) with `server_args` (workers, worker class).
     Without `preload` each worker imports the application itself, after its worker class has
@@ -285,7 +290,7 @@ def _start_server(
             application,
             *(["--preload"] if preload else []),
             "-b",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--backlog",
             "2048",
             "--log-level",
@@ -293,12 +298,12 @@ def _start_server(
             *server_args,
         ],
         cwd=ROOT,
-        env=ENV,
+        env=env or ENV,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=0.5).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return server
         except OSError:
             time.sleep(0.2)

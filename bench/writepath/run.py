@@ -2,6 +2,8 @@
 vs a raw COPY of the same rows.
 
     .venv/bin/python bench/writepath/run.py --orders 200000 --runs 3
+    .venv/bin/python bench/writepath/run.py --orders 1000000 --products 20000 --variants-per-product 5 \
+        --locations 4 --metafield-namespaces custom --runs 3    # issue #22's catalogue scale
 
 The input (`generate.py`): the simulator's store of `--orders` orders (its default mix; customers
 one per 8 orders, 2,000 products, its collections), exported by the product's own bulk queries, one
@@ -30,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +40,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baseline  # noqa: E402
+from generate import add_catalogue_arguments, catalogue_from  # noqa: E402
 
 DEFAULT_DATABASE = "shopsync_bench_writepath"
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -55,13 +59,17 @@ def _django(database: str) -> None:
     django.setup()
 
 
-def _shop():
+def _shop(namespaces: list[str] | None = None):
+    """The bench's shop, mirroring `namespaces` (the write path keeps only those metafields)."""
     from shopsync.models import Shop
 
-    return Shop.objects.get_or_create(domain=SHOP_DOMAIN, defaults={"name": "bench", "currency": "USD"})[0]
+    defaults = {"name": "bench", "currency": "USD", "metafield_namespaces": sorted(namespaces or [])}
+    return Shop.objects.get_or_create(domain=SHOP_DOMAIN, defaults=defaults)[0]
 
 
-def child_writepath(paths: dict[str, Path], batch_size: int, parse: str) -> tuple[dict, float, dict]:
+def child_writepath(
+    paths: dict[str, Path], batch_size: int, parse: str, namespaces: list[str] | None = None
+) -> tuple[dict, float, dict]:
     """The product's bulk pipeline, resource after resource: `bulk_batches` parses (in a child
     process where a sync would use one: a large export on PostgreSQL, or always / never with
     `--parse process` / `thread`), `records_upsert` writes each batch in its transaction."""
@@ -71,7 +79,7 @@ def child_writepath(paths: dict[str, Path], batch_size: int, parse: str) -> tupl
     from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_wanted
     from shopsync.services.upsert import records_upsert
 
-    shop = _shop()
+    shop = _shop(namespaces)
     lines = {name: _line_count(path) for name, path in paths.items()}
     written, seconds = {}, {}
     started = time.perf_counter()
@@ -114,11 +122,13 @@ def _blocks(file, size: int = 1 << 20):
         yield pending + b"\n"
 
 
-def child_baseline(paths: dict[str, Path], batch_size: int) -> tuple[dict, float, dict]:
+def child_baseline(
+    paths: dict[str, Path], batch_size: int, namespaces: list[str] | None = None
+) -> tuple[dict, float, dict]:
     """orjson + COPY of the same rows into every table the write path writes (`baseline.py`)."""
     from django.db import connection
 
-    shop = _shop()
+    shop = _shop(namespaces)
     # The row builders are compiled (and checked against each file's first nodes) before the clock.
     tables = {name: baseline.resource_tables(name, shop.pk) for name in paths}
     for name in paths:
@@ -144,11 +154,12 @@ def run_child(args: argparse.Namespace) -> None:
     # from the parsing thread quickly rather than after the default 5 ms.
     sys.setswitchinterval(args.switch_interval)
     paths = {name: Path(file) for name, file in json.loads(args.files).items()}
+    namespaces = [n for n in getattr(args, "metafield_namespaces", "").split(",") if n]
     server_before = _server_cpu_seconds()
     if args.child == "writepath":
-        roots, seconds, by_resource = child_writepath(paths, args.batch_size, args.parse)
+        roots, seconds, by_resource = child_writepath(paths, args.batch_size, args.parse, namespaces)
     else:
-        roots, seconds, by_resource = child_baseline(paths, args.batch_size)
+        roots, seconds, by_resource = child_baseline(paths, args.batch_size, namespaces)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The parsing child's CPU counts too (it has exited by now).
@@ -200,7 +211,7 @@ def measure(mode: str, args: argparse.Namespace, paths: dict[str, Path]) -> dict
     command = [sys.executable, __file__, "--child", mode, "--database", args.database]
     command += ["--files", json.dumps({name: str(path) for name, path in paths.items()})]
     command += ["--batch-size", str(args.batch_size), "--switch-interval", str(args.switch_interval)]
-    command += ["--parse", args.parse]
+    command += ["--parse", args.parse, "--metafield-namespaces", getattr(args, "metafield_namespaces", "")]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = json.loads(output.strip().splitlines()[-1])
     if "orders" in paths and figures["orders"] != args.orders:
@@ -251,6 +262,18 @@ def check_tables(runs: dict[str, list[dict]], expected: dict[str, int]) -> None:
                 raise RuntimeError(f"{mode} run {index} differs from the baseline's content in {differing}")
 
 
+def store_scale(rows: dict[str, int]) -> dict[str, float]:
+    """The catalogue as exported: products, variants per product, locations, levels per variant."""
+    products = rows.get("shopsync_product", 0)
+    variants = rows.get("shopsync_productvariant", 0)
+    levels = rows.get("shopsync_inventorylevel", 0)
+    return {
+        "products": products, "variants": variants, "locations": rows.get("shopsync_location", 0),
+        "inventory_levels": levels, "variants_per_product": round(variants / products, 2) if products else 0,
+        "levels_per_variant": round(levels / variants, 2) if variants else 0,
+    }  # fmt: skip
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     meminfo = Path("/proc/meminfo").read_text().splitlines()
@@ -284,6 +307,7 @@ def main() -> None:
     parser.add_argument(
         "--resources", default="", help="comma-separated, e.g. orders (default: every declared resource)"
     )
+    add_catalogue_arguments(parser)
     parser.add_argument("--child", choices=["writepath", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--files", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -292,7 +316,8 @@ def main() -> None:
         return
     from generate import write_exports
 
-    paths = write_exports(args.workdir, args.orders, log=lambda text: print(text, file=sys.stderr))
+    catalogue = catalogue_from(args)
+    paths = write_exports(args.workdir, args.orders, catalogue, log=lambda text: print(text, file=sys.stderr))
     if args.resources:
         paths = {name: paths[name] for name in args.resources.split(",")}
     expected = expected_rows(paths)
@@ -332,8 +357,10 @@ def main() -> None:
             "batch_size": args.batch_size,
             "parse": args.parse,
             "resources": list(paths),
+            "catalogue": {**asdict(catalogue), "simulator_variants_max": catalogue.variants_max},
         },
         "rows": expected,
+        "store": store_scale(expected),
     }
     print(json.dumps({**report, "runs": runs, "medians": medians, "ratio": round(ratio, 3),
                       "pair_ratios": [round(r, 3) for r in pairs]}, indent=2))  # fmt: skip
