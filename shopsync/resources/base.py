@@ -214,6 +214,10 @@ class ResourceDeclaration:
     # run reads every root (locations: their levels change without moving the location's updatedAt,
     # and Shopify's `locations` search has no updated_at filter, contract §8.12).
     windowed: bool = True
+    # Access scopes its job needs (contract §8.9): each group is satisfied by any one of its scopes. A
+    # shop that granted none of a group's scopes has the job skipped, with a note in plain words,
+    # rather than failed by Shopify's ACCESS_DENIED: the other resources sync as usual.
+    required_scopes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def connection(self) -> str:
