@@ -394,6 +394,7 @@ class SyncJobInline(ReadOnlyInline):
         "updated",
         "failed",
         "error",
+        "note",
     )
     readonly_fields = fields
 

@@ -47,7 +47,7 @@ class ShopFactory(factory.django.DjangoModelFactory):
     domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
     name = factory.Sequence(lambda n: f"Shop {n}")
     access_token = "shpat_test_token"
-    scopes = "read_orders,read_all_orders,read_customers,read_products"
+    scopes = "read_orders,read_all_orders,read_customers,read_products,read_inventory,read_locations"
     currency = "USD"
     installed_at = factory.LazyFunction(timezone.now)
 

@@ -6,6 +6,8 @@ The record topics (orders/create, order_transactions/create ...) are declared wi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shopsync.resources import (
     ChildDeclaration,
     ResourceDeclaration,
@@ -13,6 +15,9 @@ from shopsync.resources import (
     WebhookTopic,
     resource_topics,
 )
+
+if TYPE_CHECKING:
+    from shopsync.models import Shop
 
 APP_UNINSTALLED = "app/uninstalled"
 BULK_OPERATIONS_FINISH = "bulk_operations/finish"
@@ -47,6 +52,17 @@ METAFIELD_OWNER_TOPICS = frozenset(
     and topic.action is TopicAction.UPSERT
     and any(c.namespaced for c in declaration.children)
 )
+
+
+def subscribed_topics_for(shop: Shop) -> list[str]:
+    """The GraphQL topics a shop's subscriptions take: every one but those of a resource whose access
+    scopes the shop did not grant (`ResourceDeclaration.required_scopes`: locations and inventory
+    levels need read_inventory); Shopify refuses such a subscription, and would send nothing anyway."""
+    return [
+        subscription
+        for name, subscription in SUBSCRIBED_TOPICS.items()
+        if name not in RESOURCE_TOPICS or not shop.missing_scopes(RESOURCE_TOPICS[name][0].required_scopes)
+    ]
 
 
 def metafield_namespaces_for(subscription_topic: str, chosen: list[str] | None) -> list[str]:

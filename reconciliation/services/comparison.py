@@ -56,7 +56,7 @@ class SnapshotTable:
             )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {self.children} (name varchar(64), parent_shopify_id bigint, "
-                "shopify_id bigint)"
+                "shopify_id bigint, updated_at timestamptz)"
             )
         return self
 
@@ -66,10 +66,10 @@ class SnapshotTable:
             cursor.execute(f"DROP TABLE IF EXISTS {self.children}")
 
     def load(self, rows: Iterator[tuple]) -> int:
-        """Stream rows in (`(shopify_id, updated_at[, ((child name, child id), ...)])`); returns how
-        many roots. PostgreSQL takes them with COPY, others row by row."""
+        """Stream rows in (`(shopify_id, updated_at[, ((child name, child id[, child updated_at]),
+        ...)])`); returns how many roots. PostgreSQL takes them with COPY, others row by row."""
         loaded = 0
-        children: list[tuple[str, int, int]] = []
+        children: list[tuple[str, int, int, Any]] = []
         with connection.cursor() as cursor:
             # Whole seconds, as Shopify's `updatedAt` has: then `ours < theirs` compares to the
             # second even if our column holds a finer REST timestamp.
@@ -80,7 +80,7 @@ class SnapshotTable:
                         copy.write_row(row)
                         loaded += 1
                 with cursor.copy(
-                    f"COPY {self.children} (name, parent_shopify_id, shopify_id) FROM STDIN"
+                    f"COPY {self.children} (name, parent_shopify_id, shopify_id, updated_at) FROM STDIN"
                 ) as copy:
                     for child in children:
                         copy.write_row(child)
@@ -93,19 +93,26 @@ class SnapshotTable:
                     loaded += 1
                 for child in children:
                     cursor.execute(
-                        f"INSERT INTO {self.children} (name, parent_shopify_id, shopify_id) VALUES (%s, %s, %s)",  # noqa: S608
-                        child,
+                        f"INSERT INTO {self.children} (name, parent_shopify_id, shopify_id, updated_at) "  # noqa: S608
+                        "VALUES (%s, %s, %s, %s)",
+                        (*child[:3], _db_datetime(child[3])),
                     )
             cursor.execute(f"ANALYZE {self.name}")
             cursor.execute(f"ANALYZE {self.children}")
         return loaded
 
 
-def _collecting(rows: Iterator[tuple], children: list[tuple[str, int, int]]) -> Iterator[tuple]:
+def _collecting(rows: Iterator[tuple], children: list[tuple[str, int, int, Any]]) -> Iterator[tuple]:
     for row in rows:
         if len(row) > 2:
-            children += [(name, row[0], child_id) for name, child_id in row[2]]
+            children += [(child[0], row[0], child[1], _whole_seconds(child)) for child in row[2]]
         yield row
+
+
+def _whole_seconds(child: tuple) -> datetime | None:
+    """A child's version (a metafield's `updatedAt`) to the second, as Shopify gives it; None when the
+    child is compared by id only."""
+    return child[2].replace(microsecond=0) if len(child) > 2 and child[2] is not None else None
 
 
 DIFFERENCES = {
@@ -125,11 +132,12 @@ DIFFERENCES = {
         "OR o.shopify_updated_at < s.updated_at{children_differ})"
     ),
 }
-# One reconciled child kind whose ids differ between the snapshot and our rows of that parent.
+# One reconciled child kind whose ids differ between the snapshot and our rows of that parent (or,
+# for a child compared by version, whose row we hold is older than Shopify's: an edited metafield).
 CHILDREN_DIFFER = (
     " OR EXISTS (SELECT 1 FROM {children} sc WHERE sc.name = '{name}' AND sc.parent_shopify_id = s.shopify_id "
     "AND NOT EXISTS (SELECT 1 FROM {child_table} c WHERE c.shop_id = %(shop_id)s AND c.shopify_id = sc.shopify_id "
-    "AND c.{parent_column} = o.id)) "
+    "AND c.{parent_column} = o.id{same_version})) "
     "OR EXISTS (SELECT 1 FROM {child_table} c WHERE c.{parent_column} = o.id AND NOT EXISTS (SELECT 1 FROM "
     "{children} sc WHERE sc.name = '{name}' AND sc.parent_shopify_id = s.shopify_id AND sc.shopify_id = c.shopify_id))"
 )
@@ -146,7 +154,7 @@ class Comparison:
         self.children_differ = "".join(
             CHILDREN_DIFFER.format(
                 children=f"{table}_children", name=child.name, child_table=child.model._meta.db_table,
-                parent_column=child.parent_column,
+                parent_column=child.parent_column, same_version=_same_version(child),
             )
             for child in declaration.children
             if child.reconciled
@@ -214,6 +222,13 @@ class Comparison:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+def _same_version(child: Any) -> str:
+    """The clause that our child row is not older than the snapshot's (children compared by version)."""
+    if not child.version_column:
+        return ""
+    return f" AND (sc.updated_at IS NULL OR c.{child.version_column} >= sc.updated_at)"
 
 
 def _db_datetime(value: datetime | None) -> Any:

@@ -56,7 +56,15 @@ def reconciliation_run(
         reconciliation_run_resource(
             shop=shop, resource=resource, triggered_by=triggered_by, heal=heal, client=client
         )
-        for resource in (resources or ResourceName.values)
+        for resource in (resources or _resources_in_scope(shop))
+    ]
+
+
+def _resources_in_scope(shop: Shop) -> list[str]:
+    """Every resource but those whose access scopes the shop did not grant (their sync jobs are skipped
+    with a note; comparing them would only fail on Shopify's ACCESS_DENIED)."""
+    return [
+        name for name in ResourceName.values if not shop.missing_scopes(declaration_for(name).required_scopes)
     ]
 
 
@@ -88,7 +96,7 @@ def reconciliation_queue(
             started_at=now,
             heal_requested=heal,
         )
-        for resource in (resources or ResourceName.values)
+        for resource in (resources or _resources_in_scope(shop))
     ]
     for report in reports:
         task_enqueue_on_commit("reconciliation.tasks.reconciliation_report_run_task", report.pk)

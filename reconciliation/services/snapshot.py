@@ -36,8 +36,9 @@ class SnapshotError(Exception):
     """The export did not complete (FAILED, CANCELED, EXPIRED) or a line is unreadable."""
 
 
-# (shopify_id, updated_at, ((reconciled child name, child shopify_id), ...))
-SnapshotRow = tuple[int, datetime, tuple[tuple[str, int], ...]]
+# (shopify_id, updated_at, ((reconciled child name, child shopify_id[, child updated_at]), ...)): the
+# child's own `updatedAt` for children compared by version (`ChildDeclaration.version_column`).
+SnapshotRow = tuple[int, datetime, tuple[tuple, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def snapshot_query(resource: str, namespaces: Namespaces = ()) -> str:
     with their namespace, as the sync reads them (`ChildDeclaration.namespaced`)."""
     children = "".join(
         f" {child.graphql_field}{_arguments(child, namespaces)}"
-        f" {{ edges {{ node {{ id{_namespace(child)}{_key_selection(child)} }} }} }}"
+        f" {{ edges {{ node {{ id{_namespace(child)}{_key_selection(child)}{_version(child)} }} }} }}"
         if child.is_connection
         else f" {child.graphql_field} {{ id }}"
         for child in _reconciled(resource, namespaces)
@@ -73,6 +74,11 @@ def _key_selection(child) -> str:
 def _arguments(child: ChildDeclaration, namespaces: Namespaces) -> str:
     arguments = child.graphql_arguments(namespaces)
     return f"({arguments})" if arguments else ""
+
+
+def _version(child: ChildDeclaration) -> str:
+    """A child compared by version too (a metafield) selects its own `updatedAt`."""
+    return " updatedAt" if child.version_column else ""
 
 
 def _namespace(child: ChildDeclaration) -> str:
@@ -140,7 +146,7 @@ def _rows(
     contract §2.6), so a root is complete when the next root line, or the end, comes. A child line
     with a `namespace` outside `namespaces` is not ours (several namespaces are read unfiltered)."""
     connections = connections or {}
-    pending: tuple[int, datetime, list[tuple[str, int]]] | None = None
+    pending: tuple[int, datetime, list[tuple]] | None = None
     for line in lines:
         try:
             node = orjson.loads(line)
@@ -152,7 +158,10 @@ def _rows(
                     continue
                 name, key_field = connections[gid_type(node["id"])]
                 key = node[key_field]["id"] if key_field else node["id"]
-                pending[2].append((name, gid_to_id(key)))
+                if "updatedAt" in node:
+                    pending[2].append((name, gid_to_id(key), datetime.fromisoformat(node["updatedAt"])))
+                else:
+                    pending[2].append((name, gid_to_id(key)))
                 continue
             ids = [(name, gid_to_id(item["id"])) for name, field in children for item in node[field] or ()]
             root = (gid_to_id(node["id"]), datetime.fromisoformat(node["updatedAt"]), ids)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import models
 
@@ -52,5 +54,17 @@ class Shop(BaseModel):
         return f"{self.base_url}/admin/api/{self.api_version}"
 
     @property
+    def granted_scopes(self) -> set[str]:
+        return {scope.strip() for scope in self.scopes.split(",") if scope.strip()}
+
+    @property
     def has_all_orders_scope(self) -> bool:
-        return "read_all_orders" in {s.strip() for s in self.scopes.split(",")}
+        return "read_all_orders" in self.granted_scopes
+
+    def missing_scopes(self, required: Sequence[Sequence[str]]) -> list[str]:
+        """The first scope of each group (any one of a group will do) the shop has not granted. A shop
+        whose scopes are not recorded (blank) is taken to have them: Shopify's answer decides."""
+        granted = self.granted_scopes
+        if not granted:
+            return []
+        return [group[0] for group in required if not granted.intersection(group)]

@@ -220,6 +220,9 @@ class SyncJob(BaseModel):
     # [{"page": n} or {"lines": [first, last]}, "shopify_id": id|None, "reason": "..."}], capped.
     failures = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # Why a completed job read nothing, in plain words (skipped: the shop did not grant a scope it
+    # needs); shown in the session's summary instead of its counts.
+    note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["session_id", "resource"]

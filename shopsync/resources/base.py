@@ -131,6 +131,12 @@ class ChildDeclaration:
     # chosen ones (`namespace_column`); a query without the child leaves the stored rows alone.
     namespaced: bool = False
     namespace_column: str = "namespace"
+    # A child whose own `updatedAt` Shopify serves but need not pass on to its parent (a metafield:
+    # whether its write moves the owner's `updatedAt` is [UNSURE], §8.10; the safer reading is that it
+    # does not): the column holding it. Reconciliation's snapshot selects `updatedAt` and compares it,
+    # so an edited child makes its parent stale (a heal fetches the parent again), which incremental
+    # runs, following the parent's `updated_at`, would not see. "" = compared by id only.
+    version_column: str = ""
     # Columns only some payload shapes carry (a level's quantities other than `available` are not in
     # its webhook body): an incoming NULL keeps the stored value. Ordering.UPDATED_AT children only.
     kept_when_absent: tuple[str, ...] = ()
@@ -218,6 +224,10 @@ class ResourceDeclaration:
     # simulator's schema and unsure in the contract; the safer reading asks without it (a shop's
     # locations are far below the default cap of 10,000).
     count_uncapped: bool = True
+    # Access scopes its job needs (contract §8.9): each group is satisfied by any one of its scopes. A
+    # shop that granted none of a group's scopes has the job skipped, with a note in plain words,
+    # rather than failed by Shopify's ACCESS_DENIED: the other resources sync as usual.
+    required_scopes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def connection(self) -> str:

@@ -99,6 +99,9 @@ LOCATIONS = ResourceDeclaration(
     page_sort_key="ID",
     windowed=False,
     count_uncapped=False,
+    # Locations: read_locations (2024-10 also accepts read_inventory or read_markets_home); their
+    # levels: read_inventory.
+    required_scopes=(("read_locations", "read_inventory", "read_markets_home"), ("read_inventory",)),
     # Requested cost per page on the simulator: 2 + 10 x (3 + 2 + 50 levels x 3) ~ 1000 at most;
     # `query_cost.page_size` computes the fit.
     page_size=10,

@@ -13,9 +13,11 @@ none by default), so a shop without any pays nothing.
 - No clock we rely on: a metafield has its own `updatedAt`, but the set is carried under the owner's
   version and replaced with each newer owner version, like addresses. Whether a metafield write moves
   the owner's `updatedAt` is [UNSURE] (§8.10); when it does not, incremental runs do not see it, and
-  full runs (which re-read every owner) and reconciliation (ids compared per owner: a created or
-  deleted metafield makes its owner stale and a heal refetches it) bring it right. A value edit that
-  moves nothing is caught by the next full run only.
+  full runs (which re-read every owner) and reconciliation bring it right: its snapshot carries each
+  metafield's id and `updatedAt`, so a created, deleted or edited metafield makes its owner stale and
+  a heal fetches the owner again, metafields included (`ChildDeclaration.version_column`). The
+  scheduled reconciliation (with auto-heal) is the metafield re-poll the contract's safer reading asks
+  for: one bulk export per owner type, the metafields compared by version, only changed owners read.
 - Webhooks: no `metafields/*` topic exists; owner topics carry `metafields[]` for the namespaces the
   subscription names (`metafieldNamespaces`, set from the shop's choice, `webhooks.services.
   registration`). A body without the key keeps the stored set.
@@ -54,6 +56,7 @@ def metafields_child(model: type[models.Model], parent_column: str) -> ChildDecl
         deletion="absent from the owner's next version read in the shop's namespaces",
         reconciled=True,
         namespaced=True,
+        version_column="shopify_updated_at",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from reconciliation.models import ReconciliationReport
+from reconciliation.services.reconcile import reconciliation_queue
 from reconciliation.tasks import reconciliation_report_run_task
 
 
@@ -44,3 +45,29 @@ def test_a_report_that_is_no_longer_queued_is_not_run_again(shop):
     # then
     report.refresh_from_db()
     assert (report.status, report.shopify_count, report.error) == ("ok", 3, "")
+
+
+def test_a_shop_without_the_inventory_scopes_gets_no_locations_report(shop):
+    # given: the app was never granted read_inventory nor read_locations (its locations job is skipped)
+    shop.scopes = "read_orders,read_all_orders,read_customers,read_products"
+    shop.save()
+    # when
+    reports = reconciliation_queue(shop=shop, triggered_by="api")
+    # then: every other resource is compared, locations are not (Shopify would deny the reads)
+    assert sorted(report.resource for report in reports) == ["collections", "customers", "orders", "products"]
+
+
+def test_a_shop_with_the_inventory_scopes_gets_every_report(shop):
+    # given
+    shop.scopes = "read_orders,read_customers,read_products,read_inventory"
+    shop.save()
+    # when
+    reports = reconciliation_queue(shop=shop, triggered_by="api")
+    # then
+    assert sorted(r.resource for r in reports) == [
+        "collections",
+        "customers",
+        "locations",
+        "orders",
+        "products",
+    ]

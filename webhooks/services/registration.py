@@ -74,13 +74,14 @@ class SubscriptionResult:
 
 
 def webhook_subscriptions_register(*, shop: Shop, callback_url: str) -> list[SubscriptionResult]:
-    """Make sure every topic we handle is subscribed to `callback_url`, exactly once.
+    """Make sure every topic we handle is subscribed to `callback_url`, exactly once (those the shop's
+    scopes allow: `topics.subscribed_topics_for`).
     Raises `ShopifyUserErrors` when Shopify refuses one (and the client's errors on transport
     failures). Never call it inside a transaction (R11): it talks to Shopify."""
     client = ShopifyClient(shop)
     existing = _subscriptions_by_topic(client)
     results = []
-    for topic in topics.SUBSCRIBED_TOPICS.values():
+    for topic in topics.subscribed_topics_for(shop):
         current = existing.get(topic, [])
         pointing_here = [sub for sub in current if sub.get("uri") == callback_url]
         stale = [sub for sub in current if sub.get("uri") != callback_url]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopsync.models import SyncCursor, SyncJob, SyncSeenRecord, SyncSession
+from shopsync.resources import declaration_for
 from shopsync.services.sync.sessions import session_heartbeat
 from shopsync.services.sync.writing import JobContext
 
@@ -47,6 +48,34 @@ def job_complete(*, ctx: JobContext, watermark: tuple[datetime, int] | None = No
         )
         SyncSeenRecord.objects.filter(job_id=ctx.job.pk).delete()
     ctx.job.refresh_from_db()
+
+
+def job_skip_if_unscoped(*, ctx: JobContext) -> bool:
+    """Complete, without reading anything, a job whose resource needs an access scope the shop has
+    not granted (`ResourceDeclaration.required_scopes`: locations and stock need read_inventory), with a
+    note saying so: not a failure, the rest of the session syncs. Returns whether it was skipped."""
+    missing = ctx.shop.missing_scopes(declaration_for(ctx.job.resource).required_scopes)
+    if not missing:
+        return False
+    note = (
+        f"not synced: the shop has not granted the app the {' and '.join(missing)} "
+        f"scope{'s' if len(missing) > 1 else ''} (reinstall the app with {'them' if len(missing) > 1 else 'it'} "
+        f"to mirror {ctx.job.resource})"
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        session_heartbeat(session=ctx.session, token=ctx.token)
+        SyncJob.objects.filter(pk=ctx.job.pk).update(
+            status=SyncJob.Status.COMPLETED,
+            note=note,
+            error="",
+            started_at=now,
+            finished_at=now,
+            updated_at=now,
+        )
+    logger.info("sync job %s (%s) skipped: %s", ctx.job.pk, ctx.job.resource, note)
+    ctx.job.refresh_from_db()
+    return True
 
 
 def job_fail(*, ctx: JobContext, error: str) -> None:

@@ -36,7 +36,7 @@ from shopsync.services.sync.config import SYNC_RETRY_BACKOFF_MAX_SECONDS, sync_c
 from shopsync.services.sync.database import CONNECTION_ERRORS, database_connection_lost, database_reconnect
 from shopsync.services.sync.errors import SyncStopped
 from shopsync.services.sync.guard import _enqueue, sessions_dispatch_waiting
-from shopsync.services.sync.jobs import job_context, job_fail
+from shopsync.services.sync.jobs import job_context, job_fail, job_skip_if_unscoped
 from shopsync.services.sync.paged import paged_job_run
 from shopsync.services.sync.sessions import (
     Heartbeat,
@@ -202,6 +202,7 @@ def _session_execute(session: SyncSession, token: int) -> None:
                            defer_waits_over=settings.SHOPIFY_BUDGET_DEFER_AFTER_SECONDS)  # fmt: skip
     jobs = [job for job in session.jobs.all() if job.status != SyncJob.Status.COMPLETED]
     contexts = [job_context(session=session, job=job, token=token) for job in jobs]
+    contexts = [ctx for ctx in contexts if not job_skip_if_unscoped(ctx=ctx)]
     if session.kind in BULK_KINDS:
         bulk_jobs_run(contexts=contexts, client=client)
     else:

@@ -349,6 +349,9 @@ def scope_note(session: SyncSession) -> str:
 def session_summary(jobs: Iterable[SyncJob]) -> str:
     parts = []
     for job in jobs:
+        if job.note:
+            parts.append(f"{job.resource} {job.note}")
+            continue
         text = f"{job.resource} {job.synced:,} ({job.created:,} new, {job.updated:,} updated"
         if job.skipped:
             text += f", {job.skipped:,} skipped"

@@ -70,3 +70,43 @@ def test_an_incremental_run_picks_up_level_and_location_changes(simulator, sim_s
     assert session.status == SyncSession.Status.COMPLETED, session.error
     assert_db_equals_truth(simulator, shop, [Resource.LOCATIONS])
     assert Location.objects.filter(shop=shop, name="Annex").exists()
+
+
+def test_a_shop_without_the_inventory_scopes_syncs_the_rest_and_says_why_locations_were_not(
+    simulator, sim_shop
+):
+    # given: a shop whose app was granted no read_inventory and no read_locations (Shopify would
+    # answer ACCESS_DENIED to its locations query)
+    scopes = "read_orders,read_all_orders,read_customers,read_products"
+    shop = sim_shop(orders=4, customers=3, products=4, locations=2, scopes=scopes)
+    shop.scopes = scopes
+    shop.save()
+    # when
+    session = _run_inline(shop)
+    # then: completed, locations skipped with a note in plain words, every other resource exact
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    job = session.jobs.get(resource="locations")
+    assert (job.status, job.error, job.synced) == ("completed", "", 0)
+    assert job.note == (
+        "not synced: the shop has not granted the app the read_locations and read_inventory scopes "
+        "(reinstall the app with them to mirror locations)"
+    )
+    assert f"locations {job.note}" in session.message
+    assert not Location.objects.filter(shop=shop).exists()
+    assert_db_equals_truth(
+        simulator, shop, [Resource.ORDERS, Resource.CUSTOMERS, Resource.PRODUCTS, Resource.COLLECTIONS]
+    )
+
+
+def test_read_inventory_alone_is_enough_for_locations_and_their_levels(simulator, sim_shop):
+    # given: read_inventory without read_locations (Shopify accepts it for locations too)
+    scopes = "read_orders,read_all_orders,read_customers,read_products,read_inventory"
+    shop = sim_shop(orders=2, customers=2, products=4, locations=2, scopes=scopes)
+    shop.scopes = scopes
+    shop.save()
+    # when
+    session = _run_inline(shop, resources=["locations"])
+    # then
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert session.jobs.get().note == ""
+    assert_db_equals_truth(simulator, shop, [Resource.LOCATIONS])

@@ -142,6 +142,38 @@ def test_reconciliation_reports_a_lost_metafield_and_heals_it(simulator, sim_sho
     assert_db_equals_truth(simulator, shop, [Resource.CUSTOMERS])
 
 
+def test_a_metafield_edit_that_moves_no_owner_is_found_by_reconciliation_and_healed(
+    simulator, sim_shop, settings
+):
+    # given: a synced shop mirroring one namespace, on a store where a metafield write leaves its
+    # owner's updatedAt alone (the simulator's default, the contract's safer reading, §8.10)
+    settings.RECONCILIATION_GRACE_SECONDS = 0
+    settings.RECONCILIATION_BULK_POLL_SECONDS = 0.1
+    shop = sim_shop(orders=10, customers=8, products=3)
+    shop_metafield_namespaces_set(shop=shop, namespaces=["loyalty"])
+    assert _run_inline(shop).status == "completed"
+    edited = CustomerMetafield.objects.filter(shop=shop).select_related("customer").first()
+    owner = edited.customer
+    simulator.control.call("POST", f"/shops/{shop.sim_domain}/metafields", json={
+        "owner_type": "customer", "owner_id": owner.shopify_id, "namespace": "loyalty", "key": edited.key,
+        "value": "edited behind the owner's back",
+    })  # fmt: skip
+    # an incremental run follows owners' updated_at: it cannot see the edit
+    assert _run_inline(shop, kind="incremental").status == "completed"
+    assert CustomerMetafield.objects.get(pk=edited.pk).value == edited.value
+    # when
+    (report,) = reconciliation_run(shop=shop, triggered_by="cli", heal=True, resources=["customers"])
+    # then: the owner is stale by its metafield's version alone, and the heal brought the new value
+    assert report.stale_ids == [owner.shopify_id]
+    assert (report.missing_count, report.extra_count) == (0, 0)
+    healed = CustomerMetafield.objects.get(shop=shop, shopify_id=edited.shopify_id)
+    assert healed.value == "edited behind the owner's back"
+    assert_db_equals_truth(simulator, shop, [Resource.CUSTOMERS])
+    # and the next reconciliation finds nothing
+    (again,) = reconciliation_run(shop=shop, triggered_by="cli", resources=["customers"])
+    assert (again.stale_count, again.missing_count, again.extra_count) == (0, 0, 0)
+
+
 def test_an_owner_dead_lettered_for_a_broken_metafield_is_fetched_again_with_its_metafields(
     simulator, sim_shop
 ):

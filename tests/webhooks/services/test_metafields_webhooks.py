@@ -102,3 +102,24 @@ def test_an_owner_body_without_metafields_keeps_them(db):
     assert log.status == WebhookLog.Status.PROCESSED
     assert Product.objects.get(pk=product.pk).title == "Shirt"
     assert list(ProductMetafield.objects.filter(shop=shop).values_list("shopify_id", flat=True)) == [1]
+
+
+@pytest.mark.e2e
+def test_a_shop_without_the_inventory_scopes_is_not_subscribed_to_inventory_and_location_topics(
+    simulator, db
+):
+    # given: a shop whose app was granted no read_inventory nor read_locations
+    domain = f"noinv-{uuid.uuid4().hex[:8]}.myshopify.com"
+    token = f"shpat_{uuid.uuid4().hex}"
+    simulator.control.create_shop(domain, token=token, orders=1, customers=1, products=1, seed=5)
+    shop = ShopFactory(domain=domain, access_token=token, api_base_url=f"{simulator.base_url}/shops/{domain}",
+                       scopes="read_orders,read_all_orders,read_customers,read_products")  # fmt: skip
+    # when
+    results = webhook_subscriptions_register(shop=shop, callback_url=CALLBACK)
+    # then: every other topic, and inventory items (read_products will do for them)
+    subscribed = {result.topic for result in results}
+    assert not {topic for topic in subscribed if topic.startswith(("LOCATIONS_", "INVENTORY_LEVELS_"))}
+    assert {"ORDERS_CREATE", "PRODUCTS_UPDATE", "INVENTORY_ITEMS_UPDATE", "COLLECTIONS_UPDATE"} <= subscribed
+    held = [s["topic"] for s in simulator.control.subscriptions(shop=domain)]
+    assert len(held) == len(subscribed)
+    assert not [topic for topic in held if topic.startswith(("locations/", "inventory_levels/"))]
