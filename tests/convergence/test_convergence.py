@@ -81,8 +81,13 @@ SEEDS = [int(seed) for seed in os.environ.get("CONVERGENCE_SEEDS", "1,2,3").spli
 STORE = {"orders": 300, "customers": 100, "products": 30}
 MUTATION_STEPS, MUTATIONS_PER_STEP, STEP_SECONDS = 40, 8, 0.8  # 320 changes over ~32 s
 # The simulator's default mix, with refunds and cancelled fulfillments named (the default makes some
-# among its money movements and tracking updates, too few to count on in 320 changes).
-MIX = {**DEFAULT_MIX, "refunds/create": 1.0, "fulfillments/cancel": 0.4}
+# among its money movements and tracking updates, too few to count on in 320 changes), taken from
+# those two kinds' weights: about as many order refetches as the default (the catch-up's budget).
+MIX = {
+    **DEFAULT_MIX,
+    "order_transactions/create": 0.5, "refunds/create": 1.0,
+    "fulfillments/update": 0.4, "fulfillments/cancel": 0.4,
+}  # fmt: skip
 # Kinds of change every run must have made (`{resource}/{action}` of the simulator's changes).
 ORDER_CHILD_CHANGES = (
     "refunds/create", "fulfillments/fulfill", "fulfillments/tracking", "fulfillments/cancel_fulfillment",
