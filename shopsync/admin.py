@@ -13,7 +13,7 @@ import orjson
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -37,7 +37,9 @@ from shopsync.models import (
     InventoryLevel,
     Location,
     Order,
+    OrderTransaction,
     Product,
+    RefundTransaction,
     Shop,
     SyncAttempt,
     SyncEvent,
@@ -215,6 +217,67 @@ class RecordAdmin(ReadOnlyAdmin):
 CUSTOMER_LOCAL_FIELDS = ("id", "local_notes", "local_tags", "local_attributes")
 
 
+class TransactionRefundInlineMixin:
+    """An order's transactions: the refund each paid back, if one links it (`RefundTransaction`, by
+    the transaction's Shopify id: the link may be here before the refund's transaction or after)."""
+
+    extra_fields = ("paid_back_refund",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        links = RefundTransaction.objects.filter(shop=OuterRef("shop"), shopify_id=OuterRef("shopify_id"))
+        return (
+            super()  # type: ignore[misc]
+            .get_queryset(request)
+            .annotate(
+                linked_refund_pk=Subquery(links.values("refund_id")[:1]),
+                linked_refund_shopify_id=Subquery(links.values("refund__shopify_id")[:1]),
+            )
+        )
+
+    @admin.display(description="refund paid back")
+    def paid_back_refund(self, obj: OrderTransaction) -> str:
+        if obj.linked_refund_pk is None:  # type: ignore[attr-defined]
+            return "-"
+        url = reverse("admin:shopsync_refund_change", args=[obj.linked_refund_pk])  # type: ignore[attr-defined]
+        return format_html('<a href="{}">Refund {}</a>', url, obj.linked_refund_shopify_id)  # type: ignore[attr-defined]
+
+
+class PaidBackInlineMixin:
+    """A refund's transaction links: the transaction each names, as we hold it (or not yet)."""
+
+    extra_fields = ("transaction",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        held = OrderTransaction.objects.filter(shop=OuterRef("shop"), shopify_id=OuterRef("shopify_id"))
+        return (
+            super()  # type: ignore[misc]
+            .get_queryset(request)
+            .annotate(
+                held_kind=Subquery(held.values("kind")[:1]),
+                held_status=Subquery(held.values("status")[:1]),
+                held_amount=Subquery(held.values("amount")[:1]),
+                held_currency=Subquery(held.values("currency")[:1]),
+                held_gateway=Subquery(held.values("gateway")[:1]),
+            )
+        )
+
+    @admin.display(description="transaction")
+    def transaction(self, obj: RefundTransaction) -> str:
+        if obj.held_kind is None:  # type: ignore[attr-defined]
+            return "not synced yet"
+        return format_html(
+            "{} {} {} via {} ({})", obj.held_kind, obj.held_amount, obj.held_currency or "",  # type: ignore[attr-defined]
+            obj.held_gateway or "-", obj.held_status or "-",  # type: ignore[attr-defined]
+        )  # fmt: skip
+
+
+# Inlines that show more than their record's columns: what a link joins.
+INLINE_MIXINS: dict[type[models.Model], type] = {
+    OrderTransaction: TransactionRefundInlineMixin,
+    RefundTransaction: PaidBackInlineMixin,
+}
+
+
 def _child_inlines(model: type[models.Model]) -> tuple[type[ReadOnlyInline], ...]:
     """A read-only inline per child the model's resource declares (line items, transactions ...),
     its columns those of the child's record, in the record's order."""
@@ -228,9 +291,12 @@ def _inlines(children: tuple[ChildDeclaration, ...]) -> tuple[type[ReadOnlyInlin
     for child in children:
         names = tuple(f.name for f in dataclasses.fields(child.record_type) if f.name not in
                       {grandchild.name for grandchild in child.children})  # fmt: skip
-        attributes = {"model": child.model, "fields": names, "readonly_fields": names, "__module__": __name__,
+        mixin = INLINE_MIXINS.get(child.model)
+        shown = names + (mixin.extra_fields if mixin else ())  # type: ignore[attr-defined]
+        attributes = {"model": child.model, "fields": shown, "readonly_fields": shown, "__module__": __name__,
                       "show_change_link": bool(child.children)}  # fmt: skip
-        inlines.append(type(f"{child.model.__name__}Inline", (ReadOnlyInline,), attributes))
+        bases = (mixin, ReadOnlyInline) if mixin else (ReadOnlyInline,)
+        inlines.append(type(f"{child.model.__name__}Inline", bases, attributes))
     return tuple(inlines)
 
 

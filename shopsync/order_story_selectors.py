@@ -1,5 +1,11 @@
 """An order's story for the staff page (R2: reads only): placed, paid (its transactions), fulfilled
-(with tracking), refunded (what, how much, restocked), cancelled, in the order they happened."""
+(with tracking), refunded (what, how much, restocked, and the transactions that paid it back),
+cancelled, in the order they happened.
+
+A refund's transactions are linked by their Shopify ids (`RefundTransaction`), and either side may be
+here first: a linked transaction is told under its refund (not again as a payment), a refund
+transaction no stored refund links is told as a payment of its own, and a link whose transaction we
+do not hold yet names its id."""
 
 from __future__ import annotations
 
@@ -24,6 +30,19 @@ class StoryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryPayback:
+    """A transaction that paid a refund back; `held` False: linked, not stored here yet."""
+
+    shopify_id: int
+    held: bool
+    gateway: str = ""
+    status: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class StoryEvent:
     at: datetime | None
     kind: str  # placed | payment | fulfillment | refund | cancelled
@@ -37,6 +56,7 @@ class StoryEvent:
     tracking_number: str = ""
     tracking_url: str = ""
     failed: bool = False
+    paid_back_by: list[StoryPayback] = field(default_factory=list)
 
 
 def order_story_list(*, order: Order) -> list[StoryEvent]:
@@ -44,14 +64,16 @@ def order_story_list(*, order: Order) -> list[StoryEvent]:
     currency = order.currency or ""
     events = [StoryEvent(at=order.processed_at or order.shopify_created_at, kind="placed", title="Placed",
                          amount=order.total_price, currency=currency)]  # fmt: skip
-    events += [_payment(t) for t in order.transactions.exclude(kind="refund").order_by("shopify_id")]
+    transactions = {t.shopify_id: t for t in order.transactions.order_by("shopify_id")}
     fulfillments = order.fulfillments.prefetch_related("fulfillment_line_items").order_by("shopify_id")
     events += [_fulfillment(f, titles) for f in fulfillments]
     refunds = order.refunds.prefetch_related(
-        Prefetch("refund_line_items"), "refund_shipping_lines", "order_adjustments"
+        Prefetch("refund_line_items"), "refund_shipping_lines", "order_adjustments", "refund_transactions"
     ).order_by("shopify_id")
+    linked = {link.shopify_id for refund in refunds for link in refund.refund_transactions.all()}
+    events += [_payment(t) for t in transactions.values() if t.kind != "refund" or t.shopify_id not in linked]
     presentment = order.presentment_currency or currency
-    events += [_refund(r, titles, presentment) for r in refunds]
+    events += [_refund(r, titles, presentment, transactions) for r in refunds]
     if order.cancelled_at:
         events.append(StoryEvent(at=order.cancelled_at, kind="cancelled", title="Cancelled",
                                  status=order.cancel_reason or ""))  # fmt: skip
@@ -81,7 +103,19 @@ def _fulfillment(fulfillment: Fulfillment, titles: dict[int, str]) -> StoryEvent
     )  # fmt: skip
 
 
-def _refund(refund: Refund, titles: dict[int, str], currency: str) -> StoryEvent:
+def _payback(shopify_id: int, transaction: OrderTransaction | None) -> StoryPayback:
+    if transaction is None:
+        return StoryPayback(shopify_id=shopify_id, held=False)
+    return StoryPayback(
+        shopify_id=shopify_id, held=True, gateway=transaction.gateway or "", status=transaction.status or "",
+        amount=transaction.amount, currency=transaction.currency or "",
+        failed=transaction.status in ("failure", "error"),
+    )  # fmt: skip
+
+
+def _refund(
+    refund: Refund, titles: dict[int, str], currency: str, transactions: dict[int, OrderTransaction]
+) -> StoryEvent:
     items = [
         StoryItem(titles.get(i.line_item_shopify_id) or f"Line item {i.line_item_shopify_id}", i.quantity,
                   restocked=(i.restock_type or "") in RESTOCKED, amount=(i.subtotal or 0) + (i.total_tax or 0))
@@ -94,8 +128,13 @@ def _refund(refund: Refund, titles: dict[int, str], currency: str) -> StoryEvent
         StoryItem((a.kind or "adjustment").replace("_", " ").capitalize(), None, amount=-(a.amount or 0) - (a.tax_amount or 0))
         for a in refund.order_adjustments.all()
     ]  # fmt: skip
+    paid_back_by = [
+        _payback(link.shopify_id, transactions.get(link.shopify_id))
+        for link in sorted(refund.refund_transactions.all(), key=lambda link: link.shopify_id)
+    ]
     return StoryEvent(at=refund.processed_at or refund.shopify_created_at, kind="refund", title="Refunded",
-                      amount=refund.total_refunded, currency=currency, note=refund.note or "", items=items)  # fmt: skip
+                      amount=refund.total_refunded, currency=currency, note=refund.note or "", items=items,
+                      paid_back_by=paid_back_by)  # fmt: skip
 
 
 def _is_web_url(url: str | None) -> bool:

@@ -13,6 +13,16 @@
 3. `--big` order updates, then an incremental run with the default threshold: the issue's target
    is 10,000 changed orders caught up in < 2 min.
 
+`--mix` makes the k changes of step 2 something other than order edits, as the simulator's change
+generator names its kinds (issue #21, "incremental after 100 refunds/fulfillments"):
+
+    .venv/bin/python bench/sync/bench_delta.py --orders 2000 --sizes 100 --big 0 --paths paged \
+        --mix refunds/create=1                                     # 100 refunds
+    ... --mix fulfillments/create=1,fulfillments/update=1,fulfillments/cancel=0.2   # 100 shipments
+
+Each run then also reports the distinct orders the changes touched (`orders_changed`) and the
+changes the generator could make (`made`: a kind with no order to take it makes none).
+
 The incremental overlap is set to 1 s (default 120 s) and the watermark moved to just before each
 run's changes, so that a run does not read the previous run's changes again; `--export-rate` (objects/s, 0 = as fast as the simulator can) slows the
 simulator's bulk exports the way Shopify's take time in proportion to their size.
@@ -78,6 +88,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10_000)
     parser.add_argument("--plan", default="standard")
     parser.add_argument("--export-rate", type=float, default=0.0)
+    parser.add_argument("--mix", default="orders/update=1", help="step 2's changes: kind=weight,...")
+    parser.add_argument("--paths", default="paged,bulk", help="step 2's paths: paged, bulk or both")
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--database", default="shopsync_bench_delta", help="dropped and recreated")
     parser.add_argument("--redis-db", type=int, default=12)
@@ -111,15 +123,20 @@ def main() -> None:
         sync_session_run(session_id=session.pk, task_id="bench-initial")
         initial_seconds = round(time.monotonic() - started, 1)
         seed = 100
+        mix = {
+            kind: float(weight) for kind, _, weight in (p.partition("=") for p in args.mix.split(",") if p)
+        }
+        paths = [(path, {"paged": 0, "bulk": 1}[path]) for path in args.paths.split(",") if path]
         for size in [int(s) for s in args.sizes.split(",") if s]:
-            for path, threshold in (("paged", 0), ("bulk", 1)):
+            for path, threshold in paths:
                 time.sleep(BUCKET_REFILL_SECONDS)
                 seed += 1
                 window_from_now(shop)
                 time.sleep(1.5)
-                sim.control.mutate(count=size, seed=seed, mix={"orders/update": 1.0})
+                made = sim.control.mutate(count=size, seed=seed, mix=mix)
                 time.sleep(1.5)  # past the overlap: the window holds these changes only
-                run = {"changes": size, "asked": path, **incremental(shop, threshold=threshold)}
+                run = {"changes": size, "made": len(made), "orders_changed": len({c["id"] for c in made}),
+                       "asked": path, **incremental(shop, threshold=threshold)}  # fmt: skip
                 print(json.dumps(run), flush=True)
                 runs.append(run)
         if args.big:
@@ -142,7 +159,7 @@ def main() -> None:
     result = {
         "bench": "delta", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "orders": args.orders, "plan": args.plan,
-        "export_rate": args.export_rate, "initial_seconds": initial_seconds, "runs": runs, "big": big,
+        "export_rate": args.export_rate, "mix": args.mix, "initial_seconds": initial_seconds, "runs": runs, "big": big,
     }  # fmt: skip
     line = json.dumps(result)
     print(line)

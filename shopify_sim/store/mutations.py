@@ -42,7 +42,12 @@ MONEY_VERBS = ("capture", "refund", "void", "pay")
 # Fulfillment verbs (`fulfill: true | "partial"`, `tracking: true`, `cancel_fulfillment: true`): like money
 # verbs, they change an order's children only, under the same updated_at switch (§8.15.4).
 FULFILLMENT_VERBS = ("fulfill", "tracking", "cancel_fulfillment")
-FULFILLMENT_KINDS = ("fulfillments/create", "fulfillments/update")
+FULFILLMENT_KINDS = ("fulfillments/create", "fulfillments/update", "fulfillments/cancel")
+# Mix entries not in the default mix (a run that wants every kind of change names them): a refund of a
+# paid order (`order_transactions/create` makes some among its other money movements), and a
+# cancelled fulfillment (`fulfillments/update` cancels only 8 %).
+REFUND_KIND = "refunds/create"
+REFUNDABLE = ("paid", "partially_refunded")
 # Orders the change generator can move money on, and what it does to each status.
 PAYABLE = ("authorized", "pending", "partially_paid", "paid", "partially_refunded")
 
@@ -309,6 +314,12 @@ class Mutator:
                 "coalesce(json_extract(data, '$.fulfillment_status'), '') != 'fulfilled'"
             )
             verb, value = "fulfill", "partial" if rng.random() < 0.25 else True
+        elif kind == "fulfillments/cancel":
+            where = (
+                "EXISTS (SELECT 1 FROM json_each(orders.data, '$.fulfillments') "
+                "WHERE json_extract(value, '$.status') = 'success')"
+            )
+            verb, value = "cancel_fulfillment", True
         else:
             where = (
                 "EXISTS (SELECT 1 FROM json_each(orders.data, '$.fulfillments') "
@@ -359,6 +370,8 @@ class Mutator:
             return self._random_payment(rng)
         if kind in FULFILLMENT_KINDS:
             return self._random_fulfillment(rng, kind)
+        if kind == REFUND_KIND:
+            return self._random_refund(rng)
         if kind in self.extra_kinds:
             return self.extra_kinds[kind](rng, kind)
         resource, _, action = kind.partition("/")
@@ -398,6 +411,20 @@ class Mutator:
             verb, value = "refund", True if status == "partially_refunded" or rng.random() < 0.4 else "half"
         record = self.update("orders", order_id, {verb: value}, rng)
         return Change("order_transactions", verb, order_id, record["updated_at"])
+
+    def _random_refund(self, rng: random.Random) -> Change | None:
+        """A refund of a live, paid (or partly refunded) order: part of what is left (a Refund with its
+        line items, shipping or adjustment, linked to its refund transactions), sometimes all of it."""
+        marks = ",".join("?" * len(REFUNDABLE))
+        where = f"cancelled_at IS NULL AND json_extract(data, '$.financial_status') IN ({marks})"
+        order_id = self.store.random_id("orders", rng.random(), where, REFUNDABLE)
+        if order_id is None:
+            return None
+        try:
+            record = self.update("orders", order_id, {"refund": True if rng.random() < 0.3 else "half"}, rng)
+        except MutationError:
+            return None
+        return Change("refunds", "create", order_id, record["updated_at"])
 
 
 DEFAULT_MIX = {

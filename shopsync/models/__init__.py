@@ -10,6 +10,7 @@ from shopsync.models.order_children import (
     Refund,
     RefundLineItem,
     RefundShippingLine,
+    RefundTransaction,
 )
 from shopsync.models.records import (
     Customer,
@@ -47,6 +48,7 @@ __all__ = [
     "Refund",
     "RefundLineItem",
     "RefundShippingLine",
+    "RefundTransaction",
     "Shop",
     "SyncAttempt",
     "SyncCursor",

@@ -84,6 +84,25 @@ class OrderAdjustment(models.Model):
         return f"Order adjustment {self.shopify_id}"
 
 
+class RefundTransaction(models.Model):
+    """Which of the order's transactions paid a refund back (GraphQL `Refund.transactions`, REST
+    `refunds[].transactions`): a link by Shopify ids, not a foreign key, so a refund stored before
+    its transaction (or the transaction before its refund: they come by different paths, the
+    refund with its order, the transaction with its order or its own webhook) keeps its link, and
+    the pair joins on (shop, shopify_id) once both are here. `shopify_id` is the transaction's id;
+    a transaction belongs to one refund at most, so it is unique per shop like any child's id."""
+
+    shop = models.ForeignKey("shopsync.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="refund_transactions")
+    shopify_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = _unique("refundtransaction")
+
+    def __str__(self) -> str:
+        return f"Refund transaction {self.shopify_id}"
+
+
 class Fulfillment(models.Model):
     """A shipment of some of an order's units: cancelled, never deleted."""
 

@@ -1,8 +1,8 @@
 """An order's refunds and fulfillments (contract §8.3, §8.4) in both payload shapes.
 
 - GraphQL: `Order.refunds` and `Order.fulfillments` are lists (inline in the order's node and bulk
-  line); their parts (`refundLineItems`, `refundShippingLines`, `orderAdjustments`,
-  `fulfillmentLineItems`) are connections. Shopify refuses a connection under a list in a bulk query
+  line); their parts (`refundLineItems`, `refundShippingLines`, `orderAdjustments`, the refund's
+  `transactions`, `fulfillmentLineItems`) are connections. Shopify refuses a connection under a list in a bulk query
   ("Queries that contain a connection field within a list field are not currently supported.";
   estuary/connectors PR #4650 met it with `refundLineItems` under `Order.refunds`), so a bulk line
   carries the refunds and fulfillments without their parts: the builders then give the parts as
@@ -29,6 +29,7 @@ from shopsync.payloads.records import (
     RefundLineItemRecord,
     RefundRecord,
     RefundShippingLineRecord,
+    RefundTransactionRecord,
 )
 from shopsync.payloads.types import (
     Enum32,
@@ -50,6 +51,7 @@ RefundGid = gid("Refund")
 RefundLineItemGid = gid("RefundLineItem")
 RefundShippingLineGid = gid("RefundShippingLine")
 OrderAdjustmentGid = gid("OrderAdjustment")
+OrderTransactionGid = gid("OrderTransaction")
 FulfillmentGid = gid("Fulfillment")
 FulfillmentLineItemGid = gid("FulfillmentLineItem")
 
@@ -63,6 +65,8 @@ REFUND_LINE_ITEM_FIELDS = (
     "subtotalSet { shopMoney { amount } } totalTaxSet { shopMoney { amount } }"
 )
 REFUND_SHIPPING_LINE_FIELDS = "id shippingLine { id } subtotalAmountSet { shopMoney { amount } }"
+# The link only: the transaction's own fields come with the order's `transactions` list.
+REFUND_TRANSACTION_FIELDS = "id"
 ORDER_ADJUSTMENT_FIELDS = "id reason amountSet { shopMoney { amount } } taxAmountSet { shopMoney { amount } }"
 # `trackingInfo` is a list (inline everywhere); the first entry is the one REST names
 # `tracking_company` / `tracking_number` / `tracking_url`.
@@ -118,6 +122,10 @@ class OrderAdjustmentNode(TypedDict):
     taxAmountSet: NotRequired[_Bag | None]
 
 
+class RefundTransactionNode(TypedDict):
+    id: OrderTransactionGid
+
+
 class RefundNode(TypedDict):
     id: RefundGid
     createdAt: NotRequired[UtcDatetime | None]
@@ -127,6 +135,7 @@ class RefundNode(TypedDict):
     refundLineItems: NotRequired[connection(RefundLineItemNode, "RefundLineItems") | None]  # type: ignore[valid-type]
     refundShippingLines: NotRequired[connection(RefundShippingLineNode, "RefundShippingLines") | None]  # type: ignore[valid-type]
     orderAdjustments: NotRequired[connection(OrderAdjustmentNode, "OrderAdjustments") | None]  # type: ignore[valid-type]
+    transactions: NotRequired[connection(RefundTransactionNode, "RefundTransactions") | None]  # type: ignore[valid-type]
 
 
 class TrackingInfo(TypedDict):
@@ -157,6 +166,7 @@ REFUND = TypeAdapter(RefundNode)
 REFUND_LINE_ITEM = TypeAdapter(RefundLineItemNode)
 REFUND_SHIPPING_LINE = TypeAdapter(RefundShippingLineNode)
 ORDER_ADJUSTMENT = TypeAdapter(OrderAdjustmentNode)
+REFUND_TRANSACTION = TypeAdapter(RefundTransactionNode)
 FULFILLMENT = TypeAdapter(FulfillmentNode)
 FULFILLMENT_LINE_ITEM = TypeAdapter(FulfillmentLineItemNode)
 
@@ -217,6 +227,10 @@ def order_adjustment_record(node: OrderAdjustmentNode) -> OrderAdjustmentRecord:
     )
 
 
+def refund_transaction_record(node: RefundTransactionNode) -> RefundTransactionRecord:
+    return RefundTransactionRecord(shopify_id=gid_to_int(node["id"]))
+
+
 def refund_record(node: RefundNode) -> RefundRecord:
     get = node.get
     return RefundRecord(
@@ -228,6 +242,7 @@ def refund_record(node: RefundNode) -> RefundRecord:
         refund_line_items=_parts(node, "refundLineItems", refund_line_item_record),
         refund_shipping_lines=_parts(node, "refundShippingLines", refund_shipping_line_record),
         order_adjustments=_parts(node, "orderAdjustments", order_adjustment_record),
+        refund_transactions=_parts(node, "transactions", refund_transaction_record),
     )
 
 
@@ -297,6 +312,9 @@ class RestOrderAdjustment(_Payload):
 
 
 class RestRefundTransaction(_Payload):
+    # [UNSURE] every REST transaction has its id (contract §8.2); a refund whose transactions do not
+    # all name theirs cannot say which it links to, so its links are then "not given" (stored stay).
+    id: ShopifyId | None = None
     kind: Enum32 | None = None
     status: Enum32 | None = None
     amount: Money | None = None
@@ -359,6 +377,9 @@ class RestRefund(_Payload):
                 )
                 for a in self.order_adjustments
             ],
+            refund_transactions=None
+            if self.transactions is None or any(t.id is None for t in self.transactions)
+            else [RefundTransactionRecord(shopify_id=t.id) for t in self.transactions],
         )
 
 

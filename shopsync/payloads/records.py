@@ -163,10 +163,19 @@ class OrderAdjustmentRecord:
 
 
 @dataclass(slots=True)
+class RefundTransactionRecord:
+    """One of the order's transactions that paid a refund back: GraphQL `Refund.transactions` (a
+    connection, `{ id }`), REST `refunds[].transactions[].id`. The link only: the transaction itself
+    is the order's (`TransactionRecord`)."""
+
+    shopify_id: int  # the transaction's id
+
+
+@dataclass(slots=True)
 class RefundRecord:
     """A refund of an order (contract §8.3). REST refunds have no `updated_at`, and Shopify never
     changes a refund once made: it is carried under its order's version, like a transaction. Its
-    three child lists are connections in GraphQL, which a bulk export cannot carry under the order's
+    four child lists are connections in GraphQL, which a bulk export cannot carry under the order's
     `refunds` list: a bulk line gives them as None ("not given"), a later pass fills them in."""
 
     shopify_id: int
@@ -177,6 +186,7 @@ class RefundRecord:
     refund_line_items: list[RefundLineItemRecord] | None = None
     refund_shipping_lines: list[RefundShippingLineRecord] | None = None
     order_adjustments: list[OrderAdjustmentRecord] | None = None
+    refund_transactions: list[RefundTransactionRecord] | None = None
 
 
 @dataclass(slots=True)

@@ -22,7 +22,8 @@ Refunds and fulfillments (contract §8.3, §8.4, §8.13; `shopsync/payloads/orde
   under the order's `updated_at` like transactions (a refund never changes; a fulfillment has an
   `updatedAt`, but any change to it moves the order too, contract §8.12 [UNSURE]: incremental runs
   find it through the order, and the `fulfillments/update` webhook covers an order that did not move).
-- Their parts are connections, which Shopify refuses under a list in a bulk query: a bulk line
+- Their parts are connections (a refund's line items, refunded shipping, adjustments and the
+  transactions that paid it back; a fulfillment's line items), which Shopify refuses under a list in a bulk query: a bulk line
   carries the refunds and fulfillments without them ("not given": the stored parts stay), and
   `services/sync/order_children_pass.py` reads them after the orders' bulk export from REST orders
   (250 a call), only for refunds and fulfillments that have none stored. Paged and by-id queries carry the parts' first page
@@ -46,6 +47,7 @@ from shopsync.models import (
     Refund,
     RefundLineItem,
     RefundShippingLine,
+    RefundTransaction,
 )
 from shopsync.payloads.graphql import (
     LINE_ITEM,
@@ -70,12 +72,15 @@ from shopsync.payloads.order_children import (
     REFUND_LINE_ITEM_FIELDS,
     REFUND_SHIPPING_LINE,
     REFUND_SHIPPING_LINE_FIELDS,
+    REFUND_TRANSACTION,
+    REFUND_TRANSACTION_FIELDS,
     fulfillment_line_item_record,
     fulfillment_record,
     order_adjustment_record,
     refund_line_item_record,
     refund_record,
     refund_shipping_line_record,
+    refund_transaction_record,
 )
 from shopsync.payloads.order_extras import GRAPHQL_ONLY_TOTALS
 from shopsync.payloads.records import (
@@ -87,6 +92,7 @@ from shopsync.payloads.records import (
     RefundLineItemRecord,
     RefundRecord,
     RefundShippingLineRecord,
+    RefundTransactionRecord,
     TransactionRecord,
 )
 from shopsync.payloads.rest import (
@@ -195,6 +201,28 @@ ORDER_ADJUSTMENTS = ChildDeclaration(
     deletion="never deleted; replaced with its refund's set",
 )
 
+# Which of the order's transactions paid the refund back: GraphQL `Refund.transactions` is a
+# connection (unlike `Order.transactions`), REST `refunds[].transactions[]` are whole transactions
+# (their ids are what is kept). A link by the transaction's Shopify id, not a foreign key: the
+# refund comes with its order's version, the transaction with its order's or its own webhook
+# (`order_transactions/create`), in either order, and each keeps its side until the other arrives.
+REFUND_TRANSACTIONS = ChildDeclaration(
+    name="refund_transactions",
+    label="refund transaction",
+    model=RefundTransaction,
+    record_type=RefundTransactionRecord,
+    parent_column="refund_id",
+    graphql_field="transactions",
+    graphql_type="OrderTransaction",
+    graphql_fields=REFUND_TRANSACTION_FIELDS,
+    is_connection=True,
+    build=refund_transaction_record,
+    node_adapter=REFUND_TRANSACTION,
+    first_page=2,
+    rest_key="transactions",
+    deletion="never deleted; replaced with its refund's set",
+)
+
 FULFILLMENT_LINE_ITEMS = ChildDeclaration(
     name="fulfillment_line_items",
     label="fulfillment line item",
@@ -230,7 +258,7 @@ REFUNDS = ChildDeclaration(
     topics=(WebhookTopic("refunds/create", "REFUNDS_CREATE", TopicAction.REFETCH, id_key="order_id"),),
     deletion="never deleted (no refunds/delete topic); replaced with the order's set",
     reconciled=True,
-    children=(REFUND_LINE_ITEMS, REFUND_SHIPPING_LINES, ORDER_ADJUSTMENTS),
+    children=(REFUND_LINE_ITEMS, REFUND_SHIPPING_LINES, ORDER_ADJUSTMENTS, REFUND_TRANSACTIONS),
 )
 
 FULFILLMENTS = ChildDeclaration(

@@ -45,8 +45,22 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from shopify_sim.store.mutations import DEFAULT_MIX
 from shopify_sim.testing import ControlClient, run_simulator
-from shopsync.models import FailedSyncItem, LineItem, Order, Shop, SyncEvent, SyncSession
+from shopsync.models import (
+    FailedSyncItem,
+    Fulfillment,
+    FulfillmentLineItem,
+    LineItem,
+    Order,
+    OrderTransaction,
+    Refund,
+    RefundLineItem,
+    RefundTransaction,
+    Shop,
+    SyncEvent,
+    SyncSession,
+)
 from shopsync.models.sync import ACTIVE_STATUSES, SyncKind
 from shopsync.services.dead_letter_retries import dead_letters_retry_due
 from shopsync.services.sync import ensure_sync, sync_watchdog
@@ -66,6 +80,18 @@ FAULTS_ON = os.environ.get("CONVERGENCE_FAULTS", "all") != "none"
 SEEDS = [int(seed) for seed in os.environ.get("CONVERGENCE_SEEDS", "1,2,3").split(",") if seed.strip()]
 STORE = {"orders": 300, "customers": 100, "products": 30}
 MUTATION_STEPS, MUTATIONS_PER_STEP, STEP_SECONDS = 40, 8, 0.8  # 320 changes over ~32 s
+# The simulator's default mix, with refunds and cancelled fulfillments named (the default makes some
+# among its money movements and tracking updates, too few to count on in 320 changes), taken from
+# those two kinds' weights: about as many order refetches as the default (the catch-up's budget).
+MIX = {
+    **DEFAULT_MIX,
+    "order_transactions/create": 0.5, "refunds/create": 1.0,
+    "fulfillments/update": 0.4, "fulfillments/cancel": 0.4,
+}  # fmt: skip
+# Kinds of change every run must have made (`{resource}/{action}` of the simulator's changes).
+ORDER_CHILD_CHANGES = (
+    "refunds/create", "fulfillments/fulfill", "fulfillments/tracking", "fulfillments/cancel_fulfillment",
+)  # fmt: skip
 BEAT_SECONDS = 3.0
 CATCH_UP_SECONDS = 210.0  # 150 s was within 35 s of what a loaded 2-core CI took (metafields mirrored)
 BEAT_TASKS = (
@@ -160,7 +186,7 @@ def _mutate_continuously(sim, seed: int, changes: list[dict], errors: list[BaseE
     start = time.monotonic()
     try:
         for step in range(MUTATION_STEPS):
-            changes += control.mutate(count=MUTATIONS_PER_STEP, seed=seed * 100_000 + step)
+            changes += control.mutate(count=MUTATIONS_PER_STEP, seed=seed * 100_000 + step, mix=MIX)
             time.sleep(max(0.0, start + (step + 1) * STEP_SECONDS - time.monotonic()))
     except BaseException as exc:
         errors.append(exc)
@@ -328,6 +354,7 @@ def test_the_mirror_converges_to_the_store_through_faults_crashes_and_restarts(r
         for resource, comparison in comparisons.items():
             assert comparison.is_exact, (resource, comparison, report)
         _assert_order_extras_were_compared(shop)
+        _assert_order_children_were_compared(shop, changes)
         _assert_every_event_processed_once(shop, deliveries)
         _assert_dead_letters_account_for_malformed_records(shop, faults, comparisons)
         assert [s.status for s in catch_up["sessions"]] == [SyncSession.Status.COMPLETED] * 2
@@ -350,6 +377,33 @@ def _assert_order_extras_were_compared(shop: Shop) -> None:
         "allocations": LineItem.objects.filter(order__in=orders).exclude(discount_allocations=[]).count(),
     }
     assert all(present.values()), present
+
+
+def _assert_order_children_were_compared(shop: Shop, changes: list[dict]) -> None:
+    """The storm refunded orders and shipped, tracked and cancelled fulfillments, and the exact
+    comparison covered each (refunds with their parts and links, fulfillments with their lines);
+    every refund's link names a transaction we hold on the same order, a refund transaction."""
+    kinds = Counter(f"{c['resource']}/{c['action']}" for c in changes)
+    assert all(kinds[kind] for kind in ORDER_CHILD_CHANGES), kinds
+    orders = Order.objects.filter(shop=shop, deleted_at__isnull=True)
+    fulfillments = Fulfillment.objects.filter(order__in=orders)
+    present = {
+        "refunds": Refund.objects.filter(order__in=orders).count(),
+        "refund line items": RefundLineItem.objects.filter(refund__order__in=orders).count(),
+        "refund transactions": RefundTransaction.objects.filter(refund__order__in=orders).count(),
+        "fulfillments": fulfillments.count(),
+        "cancelled fulfillments": fulfillments.filter(status="cancelled").count(),
+        "tracked fulfillments": fulfillments.exclude(tracking_number=None).count(),
+        "fulfillment line items": FulfillmentLineItem.objects.filter(fulfillment__order__in=orders).count(),
+    }
+    assert all(present.values()), present
+    links = RefundTransaction.objects.filter(refund__order__in=orders).values_list(
+        "shopify_id", "refund__order_id"
+    )
+    paid_back = set(
+        OrderTransaction.objects.filter(order__in=orders, kind="refund").values_list("shopify_id", "order_id")
+    )
+    assert set(links) <= paid_back, set(links) - paid_back
 
 
 def _assert_every_event_processed_once(shop: Shop, deliveries: list[dict]) -> None:

@@ -314,6 +314,8 @@ def test_reconciliation_names_and_heals_a_missing_refund_and_a_fulfillment_that_
     assert shipped["updated_at"] == unshipped["updated_at"]
     lost = Refund.objects.filter(shop=sim_shop).order_by("shopify_id").first()
     lost_parts = sorted(lost.refund_line_items.values_list("shopify_id", flat=True))
+    lost_links = sorted(lost.refund_transactions.values_list("shopify_id", flat=True))
+    assert lost_links
     lost_order = lost.order.shopify_id
     lost.delete()
     # when
@@ -328,4 +330,5 @@ def test_reconciliation_names_and_heals_a_missing_refund_and_a_fulfillment_that_
     assert fulfillment.fulfillment_line_items.count() == len(shipped["fulfillments"][-1]["line_items"])
     refund = Refund.objects.get(shop=sim_shop, shopify_id=lost.shopify_id)
     assert sorted(refund.refund_line_items.values_list("shopify_id", flat=True)) == lost_parts
+    assert sorted(refund.refund_transactions.values_list("shopify_id", flat=True)) == lost_links
     assert [(r["status"], r["stale_count"]) for r in after] == [("ok", 0)]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 
 from shopsync.models import (
@@ -12,6 +14,7 @@ from shopsync.models import (
     ProductOption,
     Refund,
     RefundLineItem,
+    RefundTransaction,
 )
 from tests.factories import (
     CollectionProductFactory,
@@ -211,3 +214,30 @@ def test_order_page_links_its_refunds_and_fulfillments_whose_pages_show_their_pa
     assert "return" in refund_page.content.decode()
     assert 'name="_save"' not in refund_page.content.decode()
     assert "Fulfillment line items" in fulfillment_page.content.decode()
+
+
+def test_a_refund_page_shows_the_transactions_that_paid_it_back_and_the_order_page_links_them(
+    superuser_client, shop
+):
+    # given: a refund paid back by a transaction we hold and one not synced yet
+    order = OrderFactory(shop=shop)
+    refund = Refund.objects.create(shop=shop, order=order, shopify_id=70)
+    RefundTransaction.objects.create(shop=shop, refund=refund, shopify_id=41)
+    RefundTransaction.objects.create(shop=shop, refund=refund, shopify_id=42)
+    OrderTransaction.objects.create(shop=shop, order=order, shopify_id=41, kind="refund", status="success",
+                                    amount=Decimal("20.00"), currency="USD", gateway="bogus")  # fmt: skip
+    OrderTransaction.objects.create(shop=shop, order=order, shopify_id=40, kind="sale", status="success",
+                                    amount=Decimal("58.00"), currency="USD")  # fmt: skip
+    # when
+    refund_page = superuser_client.get(
+        reverse("admin:shopsync_refund_change", args=[refund.pk])
+    ).content.decode()
+    order_page = superuser_client.get(
+        reverse("admin:shopsync_order_change", args=[order.pk])
+    ).content.decode()
+    # then: the refund names its transactions as held; the order's refund transaction links the refund
+    assert "refund 20.0000 USD via bogus (success)" in refund_page
+    assert "not synced yet" in refund_page
+    link = reverse("admin:shopsync_refund_change", args=[refund.pk])
+    assert f'<a href="{link}">Refund 70</a>' in order_page
+    assert order_page.count("Refund 70</a>") == 1  # the sale paid no refund back

@@ -1,5 +1,6 @@
 """Refunds and fulfillments in both payload shapes (contract §8.3, §8.4): the same record from a
-GraphQL node and from a REST body; a bulk line's items without their parts give them "not given"."""
+GraphQL node and from a REST body; a bulk line's items without their parts give them "not given"; a
+refund's transactions are kept as links to the order's transactions (by their ids) in both shapes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from shopsync.payloads.records import (
     RefundLineItemRecord,
     RefundRecord,
     RefundShippingLineRecord,
+    RefundTransactionRecord,
 )
 from shopsync.payloads.rest import parse_fulfillment_rest, parse_refund_rest
 
@@ -42,6 +44,8 @@ REFUND_NODE = {
                                        "subtotalAmountSet": _bag("2.00")}]},
     "orderAdjustments": {"nodes": [{"id": "gid://shopify/OrderAdjustment/93", "reason": "REFUND_DISCREPANCY",
                                     "amountSet": _bag("-0.50"), "taxAmountSet": _bag("0.00")}]},
+    "transactions": {"pageInfo": {"hasNextPage": False}, "nodes": [{"id": "gid://shopify/OrderTransaction/94"},
+                                                                    {"id": "gid://shopify/OrderTransaction/95"}]},
 }  # fmt: skip
 REFUND_REST = {
     "id": 90, "order_id": 7, "created_at": "2025-05-07T03:37:00-05:00", "processed_at": AT, "note": "Chipped",
@@ -58,6 +62,7 @@ EXPECTED_REFUND = RefundRecord(
     refund_line_items=[RefundLineItemRecord(91, 11, 1, "return", 5, Decimal("8.00"), Decimal("0.50"))],
     refund_shipping_lines=[RefundShippingLineRecord(92, 3, Decimal("2.00"))],
     order_adjustments=[OrderAdjustmentRecord(93, "refund_discrepancy", Decimal("-0.50"), Decimal("0.00"))],
+    refund_transactions=[RefundTransactionRecord(94), RefundTransactionRecord(95)],
 )  # fmt: skip
 
 
@@ -119,11 +124,12 @@ def test_a_bulk_line_gives_its_refunds_and_fulfillments_without_their_parts():
     record = order_record(ORDER.validate_python(line))
     # then: "not given", so the parts already stored stay
     [refund] = record.refunds
-    assert (refund.refund_line_items, refund.refund_shipping_lines, refund.order_adjustments) == (
-        None,
-        None,
-        None,
-    )
+    assert (
+        refund.refund_line_items,
+        refund.refund_shipping_lines,
+        refund.order_adjustments,
+        refund.refund_transactions,
+    ) == (None, None, None, None)
     assert record.fulfillments[0].fulfillment_line_items is None
 
 
@@ -134,3 +140,24 @@ def test_a_rest_fulfillment_whose_lines_do_not_name_their_fulfillment_line_items
     record = parse_fulfillment_rest(rest)
     # then: not given (the stored ones stay), the fulfillment itself written
     assert (record.shopify_id, record.fulfillment_line_items) == (80, None)
+
+
+def test_a_rest_refund_whose_transactions_do_not_all_name_their_ids_leaves_its_links_alone():
+    # given: one transaction without its id (the others' links alone would be a partial set)
+    rest = {**REFUND_REST, "transactions": [{"id": 94, "kind": "refund", "status": "success", "amount": "13.60"},
+                                            {"kind": "refund", "status": "success", "amount": "1.00"}]}  # fmt: skip
+    # when
+    record = parse_refund_rest(rest)
+    # then: not given (the stored links stay); the refund and its other parts are read
+    assert (record.shopify_id, record.refund_transactions) == (90, None)
+    assert record.refund_line_items == EXPECTED_REFUND.refund_line_items
+
+
+def test_a_refund_without_transactions_links_none_in_both_shapes():
+    # given: a restock-only refund (no money moved)
+    node = {"id": "gid://shopify/Refund/90", "transactions": {"nodes": []}}
+    rest = {"id": 90, "transactions": []}
+    # when
+    shapes = [refund_record(REFUND.validate_python(node)), parse_refund_rest(rest)]
+    # then: an empty set (given: a stored link would go), not "not given"
+    assert [refund.refund_transactions for refund in shapes] == [[], []]

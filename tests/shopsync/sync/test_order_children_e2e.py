@@ -8,7 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from shopsync.models import Fulfillment, FulfillmentLineItem, Order, Refund, RefundLineItem, SyncSession
+from shopsync.models import (
+    Fulfillment,
+    FulfillmentLineItem,
+    Order,
+    OrderTransaction,
+    Refund,
+    RefundLineItem,
+    RefundTransaction,
+    SyncSession,
+)
 from shopsync.resources import Resource
 from tests.shopsync.sync.test_sync_e2e import _run_inline, assert_db_equals_truth
 
@@ -20,6 +29,19 @@ SMALL = {"orders": 40, "customers": 10, "products": 8}
 def _orders(simulator, shop) -> dict[int, dict]:
     rows = simulator.control.truth("orders", full=True, shop=shop.sim_domain)["records"]
     return {row["id"]: row["record"] for row in rows}
+
+
+def _links_join(shop) -> list[tuple[int, int, int, int, str]]:
+    """Each refund's link with the transaction it names: (refund, transaction, the refund's order row,
+    the transaction's order row, its kind); a link whose transaction we lack shows (..., 0, "")."""
+    ours = {t.shopify_id: t for t in OrderTransaction.objects.filter(shop=shop)}
+    rows = RefundTransaction.objects.filter(shop=shop).select_related("refund")
+    return sorted(
+        (r.refund.shopify_id, r.shopify_id, r.refund.order_id,
+         ours[r.shopify_id].order_id if r.shopify_id in ours else 0,
+         ours[r.shopify_id].kind if r.shopify_id in ours else "")
+        for r in rows
+    )  # fmt: skip
 
 
 def test_an_initial_sync_mirrors_refunds_and_fulfillments_with_their_parts(simulator, sim_shop):
@@ -42,6 +64,12 @@ def test_an_initial_sync_mirrors_refunds_and_fulfillments_with_their_parts(simul
     assert FulfillmentLineItem.objects.filter(shop=shop).count() == sum(
         len(f["line_items"]) for f in fulfillments
     )
+    # each refund links the transactions that paid it back, held on its own order
+    links = _links_join(shop)
+    assert [(refund, tx) for refund, tx, *_ in links] == sorted(
+        (r["id"], t["id"]) for r in refunds for t in r["transactions"]
+    )
+    assert links and all(own == theirs and kind == "refund" for _, _, own, theirs, kind in links)
     tracked = next(f for f in fulfillments if f["tracking_number"])
     row = Fulfillment.objects.get(shop=shop, shopify_id=tracked["id"])
     assert (row.tracking_company, row.tracking_number, row.tracking_url) == (
@@ -71,6 +99,13 @@ def test_an_incremental_run_picks_up_a_new_refund_and_fulfillment_through_their_
     assert (
         [r.total_refunded for r in refunded.refunds.all()] == [refunded.total_refunded] == [Decimal("3.00")]
     )
+    [new_refund] = _orders(simulator, shop)[refunded_id]["refunds"]
+    links = [
+        (tx, own == theirs, kind)
+        for refund, tx, own, theirs, kind in _links_join(shop)
+        if refund == new_refund["id"]
+    ]
+    assert links == [(t["id"], True, "refund") for t in new_refund["transactions"]]
     shipped = Order.objects.get(shop=shop, shopify_id=shipped_id)
     assert shipped.fulfillment_status == "partially_fulfilled"
     assert FulfillmentLineItem.objects.filter(fulfillment__order=shipped).exists()

@@ -1,5 +1,6 @@
 """The order page tells the order's story in time order: placed, paid, fulfilled (tracking links,
-cancelled ones struck through), refunded (what, how much, restocked)."""
+cancelled ones struck through), refunded (what, how much, restocked, the transactions that paid it
+back)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from shopsync.models import (
     Refund,
     RefundLineItem,
     RefundShippingLine,
+    RefundTransaction,
 )
 from tests.factories import LineItemFactory, OrderFactory
 
@@ -86,3 +88,39 @@ def test_a_tracking_url_that_is_not_a_web_link_is_shown_as_text(client_for, staf
     # then
     assert "javascript:" not in response.text
     assert "Tracking: AB1" in response.text
+
+
+def test_a_refund_shows_the_transactions_that_paid_it_back_and_they_are_not_told_twice(
+    client_for, staff, shop
+):
+    # given: a refund paid back by two transactions, one we hold and one not synced yet; and a refund
+    # transaction no stored refund links (its refund not here yet)
+    order = OrderFactory(shop=shop, shopify_created_at=_at(0), presentment_currency="USD")
+    refund = Refund.objects.create(shop=shop, order=order, shopify_id=70, processed_at=_at(48),
+                                   total_refunded=Decimal("30.00"))  # fmt: skip
+    RefundTransaction.objects.create(shop=shop, refund=refund, shopify_id=41)
+    RefundTransaction.objects.create(shop=shop, refund=refund, shopify_id=42)
+    OrderTransaction.objects.create(shop=shop, order=order, shopify_id=40, kind="sale", status="success",
+                                    amount=Decimal("58.00"), currency="USD", processed_at=_at(1))  # fmt: skip
+    OrderTransaction.objects.create(shop=shop, order=order, shopify_id=41, kind="refund", status="success",
+                                    amount=Decimal("20.00"), currency="USD", gateway="shopify_payments",
+                                    processed_at=_at(48))  # fmt: skip
+    OrderTransaction.objects.create(shop=shop, order=order, shopify_id=43, kind="refund", status="success",
+                                    amount=Decimal("5.00"), currency="USD", processed_at=_at(50))  # fmt: skip
+    # when
+    response = client_for(staff).get(reverse("order-detail", args=[order.pk]))
+    # then: the linked one under its refund only, the unlinked one as a payment of its own
+    story = response.context["story"]
+    assert [(e.kind, e.title, e.amount) for e in story] == [
+        ("placed", "Placed", order.total_price),
+        ("payment", "Sale", Decimal("58.00")),
+        ("refund", "Refunded", Decimal("30.00")),
+        ("payment", "Refund", Decimal("5.00")),
+    ]
+    assert [(p.shopify_id, p.held, p.amount, p.gateway) for p in story[2].paid_back_by] == [
+        (41, True, Decimal("20.00"), "shopify_payments"),
+        (42, False, None, ""),
+    ]
+    html = response.text
+    assert "Paid back by 20.00 USD via shopify_payments" in html
+    assert 'transaction 42 <span class="muted">(not synced yet)</span>' in html

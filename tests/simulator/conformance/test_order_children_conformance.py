@@ -447,3 +447,31 @@ def test_a_deleted_orders_refunds_and_fulfillments_are_listed_as_deleted(sim, ne
         assert node is None
         listed = sim.rest(f"orders/{order['id']}/{kind}.json", token=token, shop=domain)
         assert listed.status_code == 404
+
+
+def test_the_change_generator_refunds_and_cancels_shipments_when_the_mix_names_them(sim, new_shop):
+    # given
+    domain = new_shop(orders=50, seed=9, plan="plus")
+    token = sim.control.shop_info(domain)["token"]
+    before = {o["id"]: o for o in all_orders(sim, token, domain)}
+    # when
+    refunds = sim.control.mutate(count=4, seed=5, mix={"refunds/create": 1}, shop=domain)
+    cancels = sim.control.mutate(count=2, seed=6, mix={"fulfillments/cancel": 1}, shop=domain)
+    # then: each refund change made a Refund linked to new refund transactions, each cancel a
+    # cancelled fulfillment, and every order still adds up
+    after = {o["id"]: o for o in all_orders(sim, token, domain)}
+    assert [(c["resource"], c["action"]) for c in refunds] == [("refunds", "create")] * 4
+    for change in refunds:
+        gid = f"gid://shopify/Order/{change['id']}"
+        new = [r for r in after[gid]["refunds"] if r not in before[gid]["refunds"]]
+        assert new and all(r["transactions"]["nodes"] for r in new), change
+    assert [(c["resource"], c["action"]) for c in cancels] == [("fulfillments", "cancel_fulfillment")] * 2
+    for change in cancels:
+        gid = f"gid://shopify/Order/{change['id']}"
+        statuses = [f["status"] for f in after[gid]["fulfillments"]]
+        assert statuses.count("CANCELLED") > [f["status"] for f in before[gid]["fulfillments"]].count(
+            "CANCELLED"
+        )
+    for order in after.values():
+        assert_refunds_add_up(order)
+        assert_fulfillments_match_status(order)

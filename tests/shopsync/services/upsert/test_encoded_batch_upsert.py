@@ -114,7 +114,7 @@ def test_an_encoded_batch_leaves_the_children_of_parents_without_them_alone(shop
     # then
     # line items, transactions, refunds, fulfillments, metafields, then the refunds' and
     # fulfillments' parts (under children given: nothing to keep)
-    assert batch.children_not_given == ((1,), (1, 2), (1, 2), (1, 2), (1, 2), (), (), (), ())
+    assert batch.children_not_given == ((1,), (1, 2), (1, 2), (1, 2), (1, 2), (), (), (), (), ())
     assert result == UpsertResult(updated=2)
     assert [(order_id, item_id, quantity) for order_id, item_id, quantity, _, _ in _items(shop)] == [
         (1, 11, 1),

@@ -84,7 +84,7 @@ def test_an_encoded_batch_writes_and_keeps_each_child_table_on_its_own(shop, mak
     result = encoded_batch_upsert(shop=shop, batch=pickle.loads(pickle.dumps(batch)))
     # then
     # line items, transactions, refunds, fulfillments, metafields, then the lists' parts
-    assert batch.children_not_given == ((), (1,), (1, 2), (1, 2), (1, 2), (), (), (), ())
+    assert batch.children_not_given == ((), (1,), (1, 2), (1, 2), (1, 2), (), (), (), (), ())
     assert result == UpsertResult(updated=2)
     assert _stored(shop) == {"line_items": [13, 21], "transactions": [(81, "success"), (91, "success")]}
 
