@@ -114,8 +114,11 @@ def nested_parts_alongside(*, ctx: JobContext) -> Iterator[NestedPartsFollower |
     """Run the parts pass in a thread beside the code inside (the export's write), which calls
     `advance` after each committed batch; stopped and joined on the way out. Yields None where there
     is nothing to follow (a resource without such lists) or no second connection to follow with
-    (a database other than PostgreSQL)."""
-    if connection.vendor != "postgresql" or not nested_lists(declaration_for(ctx.resource)):
+    (a database other than PostgreSQL, or a caller's transaction around the write)."""
+    # Inside a caller's transaction (a test's), the writer's commits are savepoints that another
+    # connection cannot see: the follower would find nothing to read and skip past the orders.
+    followable = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if not followable or not nested_lists(declaration_for(ctx.resource)):
         yield None
         return
     follower = NestedPartsFollower(ctx)
