@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,8 +27,10 @@ class Request:
     def root_url(self) -> str:
         return self.host_url + self.prefix
 
-    @property
+    @cached_property
     def query(self) -> dict[str, list[str]]:
+        # Parsed once: handlers call `arg` per rendered record (`fields`), and a query string of 250
+        # ids took 0.8 ms to parse (1.3 s of a 7-call profile of `orders.json?ids=`).
         return parse_qs(self.query_string, keep_blank_values=True)
 
     def arg(self, name: str, default: str | None = None) -> str | None:

@@ -188,16 +188,27 @@ def link_header(
     return ", ".join(links) or None
 
 
+def wanted_fields(request: Request) -> list[str]:
+    """The `fields` asked, in order; empty: every field."""
+    return [f.strip() for f in (request.arg("fields") or "").split(",") if f.strip()]
+
+
 def trim_fields(request: Request, record: dict[str, Any]) -> dict[str, Any]:
-    fields = request.arg("fields")
-    if not fields:
+    wanted = wanted_fields(request)
+    if not wanted:
         return record
-    wanted = [f.strip() for f in fields.split(",") if f.strip()]
     return {key: record[key] for key in wanted if key in record}
 
 
-def render_rows(shop: ShopState, resource: str, rows: list[dict]) -> list[dict]:
+def render_rows(
+    shop: ShopState, resource: str, rows: list[dict], wanted: list[str] | None = None
+) -> list[dict]:
+    """The rows rendered; `wanted` (the `fields` asked, if any): orders asked only for fields that
+    `render.order_fields` renders alone are rendered to those (the same as whole, then trimmed)."""
     customers, references = None, None
+    if resource == "orders" and wanted and render.PARTIAL_ORDER_FIELDS.issuperset(wanted):
+        references = render.live_references(shop.store, rows)
+        return [render.order_fields(row, shop.offset_minutes, references, wanted) for row in rows]
     if resource == "orders":
         customers = shop.store.get_many("customers", [r["customer_id"] for r in rows if r["customer_id"]])
         references = render.live_references(shop.store, rows)
@@ -214,7 +225,7 @@ def list_resource(
     filters, cursor, limit = page_request(request, first_page)
     where = where_clause(shop, resource, filters, all_orders)
     rows, has_next, has_previous = select_page(shop, resource, where, filters, cursor, limit)
-    records = [trim_fields(request, r) for r in render_rows(shop, resource, rows)]
+    records = [trim_fields(request, r) for r in render_rows(shop, resource, rows, wanted_fields(request))]
     response = json_response({resource: records})
     link = link_header(request, version, resource, rows, filters, limit, has_next, has_previous)
     if link:

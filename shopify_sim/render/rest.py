@@ -345,12 +345,7 @@ def order(
             "app_id": None,
         }
     )
-    taxes = derived.line_tax_cents(record)
-    discounted = {position: index for index, position in enumerate(derived.discounted_lines(record))}
-    rendered["line_items"] = [
-        line_item(line, record, references, taxes[i], discounted.get(i))
-        for i, line in enumerate(record["line_items"])
-    ]
+    rendered["line_items"] = order_line_items(record, references)
     rendered["shipping_lines"] = [
         {
             "id": s["id"],
@@ -371,23 +366,73 @@ def order(
         }
         for s in record["shipping_lines"]
     ]
-    lines = {line["id"]: line for line in rendered["line_items"]}
+    discounts.apply_rest(rendered, record)
+    rendered.update(order_refunds_and_fulfillments(record, offset, rendered["line_items"]))
+    rendered["returns"] = []
+    return rendered
+
+
+def order_line_items(record: dict[str, Any], references: LiveReferences) -> list[dict[str, Any]]:
+    """The REST order's `line_items`, their current and fulfillable quantities after its refunds and
+    fulfillments, their discount allocations pointing at the code's application (`apply_rest`)."""
+    taxes = derived.line_tax_cents(record)
+    discounted = {position: index for index, position in enumerate(derived.discounted_lines(record))}
+    rendered = [
+        line_item(line, record, references, taxes[i], discounted.get(i))
+        for i, line in enumerate(record["line_items"])
+    ]
     if record.get("refunds") or record.get("fulfillments"):
         refunded = refund_store.refunded_quantities(record)
         shipped = fulfillment_store.fulfilled_quantities(record)
-        for line in rendered["line_items"]:
+        for line in rendered:
             line["current_quantity"] = line["quantity"] - refunded.get(line["id"], 0)
             line["fulfillable_quantity"] = max(0, line["current_quantity"] - shipped.get(line["id"], 0))
-    discounts.apply_rest(rendered, record)
-    rendered["fulfillments"] = [
-        order_children.fulfillment(f, record, offset, lines) for f in record.get("fulfillments", ())
-    ]
-    rendered["refunds"] = [
-        order_children.refund(r, record, offset, bag, lines, lambda tx: transaction(tx, record, offset))
-        for r in record.get("refunds", ())
-    ]
-    rendered["returns"] = []
+    if discounts.code_of(record) is not None:
+        for line in rendered:
+            for allocation in line["discount_allocations"]:
+                allocation["discount_application_index"] = 0
     return rendered
+
+
+def order_refunds_and_fulfillments(
+    record: dict[str, Any], offset: int, line_items: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The REST order's `fulfillments` and `refunds` (their line items embed the order's `line_items`)."""
+    currency, presentment, fx = record["currency"], record["presentment_currency"], record["fx"]
+    lines = {line["id"]: line for line in line_items}
+
+    def bag(amount: str) -> dict[str, Any]:
+        return money_set(amount, currency, presentment, fx)
+
+    return {
+        "fulfillments": [
+            order_children.fulfillment(f, record, offset, lines) for f in record.get("fulfillments", ())
+        ],
+        "refunds": [
+            order_children.refund(r, record, offset, bag, lines, lambda tx: transaction(tx, record, offset))
+            for r in record.get("refunds", ())
+        ],
+    }
+
+
+# The fields of a REST order that `order_fields` renders alone; any other field asked renders the order
+# whole (then trimmed). `orders.json?ids=…&fields=id,refunds,fulfillments` is how a client reads the
+# parts a bulk export cannot carry (contract §8.13), 250 orders a call: rendering each order whole
+# for three fields made that call cost 3-4 ms an order.
+PARTIAL_ORDER_FIELDS = frozenset({"id", "admin_graphql_api_id", "line_items", "refunds", "fulfillments"})
+
+
+def order_fields(
+    record: dict[str, Any], offset: int, references: LiveReferences, wanted: Sequence[str]
+) -> dict[str, Any]:
+    """The REST order's `wanted` fields (a subset of `PARTIAL_ORDER_FIELDS`), in the order `wanted`
+    names them, exactly as the whole order trimmed to them."""
+    rendered: dict[str, Any] = {"id": record["id"], "admin_graphql_api_id": gid("Order", record["id"])}
+    if {"line_items", "refunds", "fulfillments"} & set(wanted):
+        rendered["line_items"] = order_line_items(record, references)
+        if {"refunds", "fulfillments"} & set(wanted):
+            rendered.update(order_refunds_and_fulfillments(record, offset, rendered["line_items"]))
+    return {key: rendered[key] for key in wanted if key in rendered}
 
 
 def transaction(

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shopsync", "0014_refunds_and_fulfillments"),
+        ("shopsync", "0015_refund_transactions"),
     ]
 
     operations = [

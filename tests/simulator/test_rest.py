@@ -116,3 +116,21 @@ def test_leaky_bucket_429_with_retry_after(sim, new_shop):
     assert rejected
     assert float(rejected[0].headers["Retry-After"]) > 0
     assert "Exceeded 2 calls per second" in rejected[0].json()["errors"]
+
+
+def test_orders_asked_for_their_refunds_and_fulfillments_only_equal_the_whole_orders_trimmed(sim):
+    # given: orders with refunds and fulfillments (their line items embed the order's line items)
+    truth = sim.control.truth("orders", full=True)["records"]
+    ids = [r["id"] for r in truth if r["record"]["refunds"] or r["record"]["fulfillments"]][:250]
+    asked = {"status": "any", "limit": 250, "ids": ",".join(map(str, ids))}
+    # when: the fields the parts pass asks for (rendered alone), and with a field beyond them (whole)
+    alone = sim.rest("orders.json", {**asked, "fields": "fulfillments,id,refunds,line_items"})
+    whole = sim.rest("orders.json", {**asked, "fields": "fulfillments,id,refunds,line_items,email"})
+    # then: the same orders, fields and values, in the order `fields` names them
+    assert alone.status_code == whole.status_code == 200
+    trimmed = [{k: v for k, v in order.items() if k != "email"} for order in whole.json()["orders"]]
+    assert [list(order) for order in alone.json()["orders"]] == [
+        ["fulfillments", "id", "refunds", "line_items"]
+    ] * len(ids)
+    assert alone.json()["orders"] == trimmed
+    assert any(order["refunds"] for order in trimmed) and any(order["fulfillments"] for order in trimmed)

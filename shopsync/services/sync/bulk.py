@@ -37,7 +37,11 @@ from shopsync.services.sync.bulk_reading import bulk_batches, parse_process_want
 from shopsync.services.sync.config import sync_config
 from shopsync.services.sync.graphql_queries import bulk_query, search_time, shop_namespaces, updated_at_search
 from shopsync.services.sync.jobs import job_complete, job_fail, job_start
-from shopsync.services.sync.order_children_pass import nested_parts_pass
+from shopsync.services.sync.order_children_pass import (
+    NestedPartsFollower,
+    nested_parts_alongside,
+    nested_parts_pass,
+)
 from shopsync.services.sync.parse_process import ParsedBatch
 from shopsync.services.sync.sessions import Heartbeat, session_heartbeat
 from shopsync.services.sync.slicing import slice_used_up, slice_yield, slice_yield_while_exporting
@@ -182,8 +186,7 @@ def _sleep_with_heartbeat(seconds: float, heartbeat: Heartbeat) -> None:
 
 
 def _job_drive(ctx: JobContext, client: ShopifyClient) -> None:
-    _export_read(ctx, client)
-    nested_parts_pass(ctx=ctx, client=client)
+    _export_with_parts_read(ctx, client)
     if ctx.job.mode == SyncKind.FULL:
         _soft_delete_unseen(ctx)
     backfill = ctx.job.mode in (SyncKind.INITIAL, SyncKind.FULL)
@@ -209,12 +212,20 @@ def bulk_delta_read(*, ctx: JobContext, client: ShopifyClient) -> bool:
     except BulkOperationInProgress as exc:
         logger.info("sync job %s: bulk slot taken (%s); paging the delta instead", ctx.job.pk, exc)
         return False
-    _export_read(ctx, client)
-    nested_parts_pass(ctx=ctx, client=client)
+    _export_with_parts_read(ctx, client)
     return True
 
 
-def _export_read(ctx: JobContext, client: ShopifyClient) -> None:
+def _export_with_parts_read(ctx: JobContext, client: ShopifyClient) -> None:
+    """The export, and the parts it cannot carry (refunds' and fulfillments' line items): read beside
+    the write by a thread that follows the commits, then in the run for whatever it did not reach."""
+    with nested_parts_alongside(ctx=ctx) as follower:
+        _export_read(ctx, client, follower)
+    after = follower.after if follower is not None else 0
+    nested_parts_pass(ctx=ctx, client=client, after=after)
+
+
+def _export_read(ctx: JobContext, client: ShopifyClient, follower: NestedPartsFollower | None = None) -> None:
     """Wait for the job's operation and stream its export; after a FAILED/CANCELED/EXPIRED one, a
     follow-up for what is left, until one COMPLETED export has been read to its end."""
     empty_rounds = 0
@@ -224,7 +235,7 @@ def _export_read(ctx: JobContext, client: ShopifyClient) -> None:
             operation = _operation_wait(ctx, client)
             url = operation.url if operation.status == "COMPLETED" else operation.partial_data_url
             if url:
-                _consume(ctx, url, object_count=operation.object_count)
+                _consume(ctx, url, object_count=operation.object_count, follower=follower)
         except ShopifyPermanentError as exc:
             if not _export_gone(exc):
                 raise
@@ -345,7 +356,7 @@ def _operation_wait(ctx: JobContext, client: ShopifyClient) -> BulkOperation:
     return operation
 
 
-def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
+def _consume(ctx: JobContext, url: str, *, object_count: int, follower: NestedPartsFollower | None) -> None:
     consumed = ctx.job.bulk_line
     # A resumed read asks for the bytes after the checkpoint's anchor instead of the whole export.
     start = _start_anchor(ctx.job)
@@ -377,6 +388,8 @@ def _consume(ctx: JobContext, url: str, *, object_count: int) -> None:
             lines=resume_line - consumed,
         )
         result = batch_commit(ctx=ctx, batch=batch)
+        if follower is not None:
+            follower.advance(ctx.job.bulk_after_id)
         ctx.job.synced += batch.fetched
         consumed = resume_line
         statistics.written(result.written if result else 0)
