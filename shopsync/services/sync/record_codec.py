@@ -28,6 +28,9 @@ def batch_to_json(records: list[AnyRecord] | EncodedBatch) -> dict[str, Any]:
             "shopify_ids": list(records.shopify_ids),
             # COPY text is UTF-8 (the driver encodes it so); stored as text it stays readable.
             "parents": records.parents.decode(),
+            # Named, so a batch stored before a child table is declared (anywhere in the order)
+            # is read back table by table.
+            "child_tables": [child.name for child in declaration_for(records.resource).all_children()],
             "children": [children.decode() for children in records.children],
             "children_not_given": [list(ids) for ids in records.children_not_given],
         }
@@ -47,6 +50,8 @@ def batch_from_json(resource: Resource, payload: dict[str, Any]) -> list[AnyReco
 
 def _children_from_json(resource: Resource, payload: dict[str, Any]) -> dict[str, Any]:
     children = payload["children"]
+    if "child_tables" in payload:
+        return _named_children(resource, payload)
     if isinstance(children, list):
         # Stored before child tables were added at the end of the flat order (the metafields): those
         # were not in that export, so "not given" for every parent (their stored rows stay).
@@ -67,6 +72,23 @@ def _children_from_json(resource: Resource, payload: dict[str, Any]) -> dict[str
     return {
         "children": (children.encode(), *(b"" for _ in range(others))),
         "children_not_given": ((), *(ids for _ in range(others))),
+    }
+
+
+def _named_children(resource: Resource, payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored batch's child tables matched by name to today's declarations: a table declared since
+    is "not given" for every parent (its stored rows stay); one no longer declared is dropped."""
+    ids = tuple(payload["shopify_ids"])
+    stored = {
+        name: (text, tuple(given))
+        for name, text, given in zip(
+            payload["child_tables"], payload["children"], payload["children_not_given"], strict=True
+        )
+    }
+    tables = [stored.get(child.name, ("", ids)) for child in declaration_for(resource).all_children()]
+    return {
+        "children": tuple(text.encode() for text, _ in tables),
+        "children_not_given": tuple(given for _, given in tables),
     }
 
 

@@ -5,8 +5,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shopsync.payloads.records import LineItemRecord, OrderRecord, ProductRecord, VariantRecord
-from shopsync.resources import Resource
-from shopsync.services.sync.record_codec import record_from_json, record_to_json
+from shopsync.resources import Resource, declaration_for
+from shopsync.services.sync.record_codec import (
+    batch_from_json,
+    batch_to_json,
+    record_from_json,
+    record_to_json,
+)
+from shopsync.services.upsert import EncodedBatch
 
 
 def test_an_order_with_line_items_survives_a_json_round_trip():
@@ -32,3 +38,43 @@ def test_a_product_with_variants_survives_a_json_round_trip():
     stored = json.loads(json.dumps(record_to_json(product)))
     # then
     assert record_from_json(Resource.PRODUCTS, stored) == product
+
+
+def test_an_encoded_batch_stored_before_a_child_table_was_declared_is_read_back_table_by_table():
+    # given: an orders batch as stored when one table in the middle (refund transactions) and one at
+    # the end were not declared yet, and one table since dropped
+    tables = [child.name for child in declaration_for(Resource.ORDERS).all_children()]
+    stored_tables = [name for name in tables if name not in ("refund_transactions", tables[-1])]
+    stored = {
+        "format": "encoded",
+        "shopify_ids": [1, 2],
+        "parents": "parents\n",
+        "child_tables": [*stored_tables, "dropped_since"],
+        "children": [f"{name}\n" for name in stored_tables] + ["dropped\n"],
+        "children_not_given": [[2] for _ in stored_tables] + [[]],
+    }
+    # when
+    batch = batch_from_json(Resource.ORDERS, json.loads(json.dumps(stored)))
+    # then: each stored table is where today's order has it; the new ones are "not given" for both
+    assert isinstance(batch, EncodedBatch)
+    by_name = dict(zip(tables, zip(batch.children, batch.children_not_given, strict=True), strict=True))
+    for name in stored_tables:
+        assert by_name[name] == (f"{name}\n".encode(), (2,))
+    assert by_name["refund_transactions"] == (b"", (1, 2))
+    assert by_name[tables[-1]] == (b"", (1, 2))
+
+
+def test_an_encoded_batch_round_trips_with_its_table_names():
+    # given
+    tables = list(declaration_for(Resource.ORDERS).all_children())
+    batch = EncodedBatch(
+        resource=Resource.ORDERS,
+        shopify_ids=(7,),
+        parents=b"p\n",
+        children=tuple(f"{child.name}\n".encode() for child in tables),
+        children_not_given=tuple(() for _ in tables),
+    )
+    # when
+    again = batch_from_json(Resource.ORDERS, json.loads(json.dumps(batch_to_json(batch))))
+    # then
+    assert again == batch
