@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.factories import ShopFactory
 from webhooks.models import WebhookLog
+from webhooks.services.processing import webhook_log_process
 
 BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -172,3 +173,11 @@ class WebhookLogFactory(factory.django.DjangoModelFactory):
     triggered_at = factory.LazyFunction(timezone.now)
     received_at = factory.LazyFunction(timezone.now)
     status = WebhookLog.Status.RECEIVED
+
+
+def delivery_process(shop, topic: str, payload: dict) -> WebhookLog:
+    """Store a delivery of `payload` (triggered at BASE_TIME) and process it now; the log after."""
+    log = WebhookLogFactory(shop=shop, topic=topic, body=orjson.dumps(payload), triggered_at=BASE_TIME)
+    webhook_log_process(webhook_log_id=log.id)
+    log.refresh_from_db()
+    return log

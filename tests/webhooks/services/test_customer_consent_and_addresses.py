@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 import pytest
 
 from shopsync.models import Customer, CustomerAddress
 from tests.factories import ShopFactory
-from tests.webhooks.factories import BASE_TIME, WebhookLogFactory
+from tests.webhooks.factories import delivery_process
 from webhooks.models import WebhookLog
-from webhooks.services.processing import webhook_log_process
 
 EMAIL_TOPIC = "customers_email_marketing_consent/update"
 SMS_TOPIC = "customers_marketing_consent/update"
-
-
-def _apply(shop, topic: str, payload: dict) -> WebhookLog:
-    log = WebhookLogFactory(shop=shop, topic=topic, body=orjson.dumps(payload), triggered_at=BASE_TIME)
-    webhook_log_process(webhook_log_id=log.id)
-    log.refresh_from_db()
-    return log
 
 
 @pytest.fixture
@@ -54,7 +45,9 @@ def test_an_email_consent_change_fetches_the_customer_with_its_consent_and_addre
     changed = sim_shop.control("POST", f"/customers/{customer_id}/marketing_consent",
                                channel="email", state="unsubscribed", opt_in_level="confirmed_opt_in")["customer"]  # fmt: skip
     # when: the consent topic, whose body names only the customer
-    log = _apply(sim_shop, EMAIL_TOPIC, {"customer_id": customer_id, "email_address": changed["email"]})
+    log = delivery_process(
+        sim_shop, EMAIL_TOPIC, {"customer_id": customer_id, "email_address": changed["email"]}
+    )
     # then
     assert log.status == WebhookLog.Status.PROCESSED
     stored = Customer.objects.get(shop=sim_shop, shopify_id=customer_id)
@@ -72,7 +65,7 @@ def test_an_email_consent_change_fetches_the_customer_with_its_consent_and_addre
 @pytest.mark.e2e
 def test_a_consent_change_of_a_customer_shopify_does_not_have_is_not_applied(sim_shop):
     # when
-    log = _apply(sim_shop, SMS_TOPIC, {"customer_id": 999_999_999, "phone_number": "+15550000000"})
+    log = delivery_process(sim_shop, SMS_TOPIC, {"customer_id": 999_999_999, "phone_number": "+15550000000"})
     # then
     assert log.status == WebhookLog.Status.IGNORED
     assert "999999999" in log.last_error
@@ -81,7 +74,7 @@ def test_a_consent_change_of_a_customer_shopify_does_not_have_is_not_applied(sim
 
 def test_a_consent_body_without_a_customer_id_is_dead_lettered(shop):
     # when
-    log = _apply(shop, EMAIL_TOPIC, {"email_address": "a@example.com"})
+    log = delivery_process(shop, EMAIL_TOPIC, {"email_address": "a@example.com"})
     # then
     assert log.status == WebhookLog.Status.DEAD
     assert "customer_id" in log.last_error
@@ -92,11 +85,11 @@ def test_customers_update_replaces_the_address_book_and_moves_the_default(sim_sh
     # given: the customer stored with its addresses, then one added as the default in Shopify
     customer_id = next(iter(sim_shop.truth()))
     truth = sim_shop.truth()[customer_id]
-    _apply(sim_shop, "customers/update", truth["record"])
+    delivery_process(sim_shop, "customers/update", truth["record"])
     added = sim_shop.control("POST", f"/customers/{customer_id}/addresses",
                              address1="5 New Rd", city="Regina", country_code="CA", default=True)["customer_address"]  # fmt: skip
     # when
-    log = _apply(sim_shop, "customers/update", sim_shop.truth()[customer_id]["record"])
+    log = delivery_process(sim_shop, "customers/update", sim_shop.truth()[customer_id]["record"])
     # then
     assert log.status == WebhookLog.Status.PROCESSED
     stored = Customer.objects.get(shop=sim_shop, shopify_id=customer_id)

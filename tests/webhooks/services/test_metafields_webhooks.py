@@ -11,9 +11,8 @@ import pytest
 
 from shopsync.models import Product, ProductMetafield
 from tests.factories import ProductFactory, ShopFactory
-from tests.webhooks.factories import BASE_TIME, WebhookLogFactory, at
+from tests.webhooks.factories import BASE_TIME, at, delivery_process
 from webhooks.models import WebhookLog
-from webhooks.services.processing import webhook_log_process
 from webhooks.services.registration import SubscriptionAction, webhook_subscriptions_register
 from webhooks.topics import METAFIELD_OWNER_TOPICS, SUBSCRIBED_TOPICS
 
@@ -24,13 +23,6 @@ def _metafield(shopify_id: int, namespace: str, key: str, value: str) -> dict:
     return {"id": shopify_id, "namespace": namespace, "key": key, "value": value,
             "type": "single_line_text_field", "owner_id": 700, "owner_resource": "product",
             "created_at": at(0), "updated_at": at(1)}  # fmt: skip
-
-
-def _apply(shop, topic: str, payload: dict) -> WebhookLog:
-    log = WebhookLogFactory(shop=shop, topic=topic, body=orjson.dumps(payload), triggered_at=BASE_TIME)
-    webhook_log_process(webhook_log_id=log.id)
-    log.refresh_from_db()
-    return log
 
 
 @pytest.mark.e2e
@@ -81,7 +73,7 @@ def test_an_owner_body_with_metafields_replaces_its_set_in_the_chosen_namespaces
     body = {"id": 700, "title": "Shirt", "updated_at": at(5),
             "metafields": [_metafield(2, "erp", "external_id", "ERP-2"), _metafield(3, "custom", "care", "Wash")]}  # fmt: skip
     # when
-    log = _apply(shop, "products/update", body)
+    log = delivery_process(shop, "products/update", body)
     # then: the erp one replaced the old one; the custom one is not ours
     assert log.status == WebhookLog.Status.PROCESSED
     assert list(ProductMetafield.objects.filter(shop=shop).values_list("shopify_id", "key", "value")) == [
@@ -97,7 +89,7 @@ def test_an_owner_body_without_metafields_keeps_them(db):
         shop=shop, product=product, shopify_id=1, namespace="erp", key="k", value="v"
     )
     # when
-    log = _apply(shop, "products/update", {"id": 700, "title": "Shirt", "updated_at": at(5)})
+    log = delivery_process(shop, "products/update", {"id": 700, "title": "Shirt", "updated_at": at(5)})
     # then
     assert log.status == WebhookLog.Status.PROCESSED
     assert Product.objects.get(pk=product.pk).title == "Shirt"

@@ -7,25 +7,16 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 import pytest
 
 from shopsync.models import OrderTransaction, Refund, RefundTransaction
 from shopsync.payloads.rest import parse_order_rest
 from shopsync.services.upsert import records_upsert
 from tests.factories import ShopFactory
-from tests.webhooks.factories import BASE_TIME, WebhookLogFactory
+from tests.webhooks.factories import delivery_process
 from webhooks.models import WebhookLog
-from webhooks.services.processing import webhook_log_process
 
 pytestmark = pytest.mark.e2e
-
-
-def _apply(shop, topic: str, payload: dict) -> WebhookLog:
-    log = WebhookLogFactory(shop=shop, topic=topic, body=orjson.dumps(payload), triggered_at=BASE_TIME)
-    webhook_log_process(webhook_log_id=log.id)
-    log.refresh_from_db()
-    return log
 
 
 @pytest.fixture
@@ -70,10 +61,10 @@ def test_a_refund_that_arrives_before_its_transaction_keeps_its_link(simulator, 
     refunded = simulator.control.update("orders", order["id"], shop=sim_shop.sim_domain, refund="3.00")
     refund = refunded["refunds"][-1]
     [paid_back] = refund["transactions"]
-    assert _apply(sim_shop, "orders/updated", refunded).status == WebhookLog.Status.PROCESSED
+    assert delivery_process(sim_shop, "orders/updated", refunded).status == WebhookLog.Status.PROCESSED
     assert _links(sim_shop, refund["id"]) == [(paid_back["id"], None)]
     # when: the transaction's own webhook follows
-    log = _apply(sim_shop, "order_transactions/create", paid_back)
+    log = delivery_process(sim_shop, "order_transactions/create", paid_back)
     # then: the link joins the transaction, on the refund's order
     assert log.status == WebhookLog.Status.PROCESSED, log.last_error
     stored = Refund.objects.get(shop=sim_shop, shopify_id=refund["id"])
@@ -87,11 +78,14 @@ def test_a_transaction_that_arrives_before_its_refund_is_linked_when_the_refund_
     refunded = simulator.control.update("orders", order["id"], shop=sim_shop.sim_domain, refund="4.00")
     refund = refunded["refunds"][-1]
     [paid_back] = refund["transactions"]
-    assert _apply(sim_shop, "order_transactions/create", paid_back).status == WebhookLog.Status.PROCESSED
+    assert (
+        delivery_process(sim_shop, "order_transactions/create", paid_back).status
+        == WebhookLog.Status.PROCESSED
+    )
     assert OrderTransaction.objects.filter(shop=sim_shop, shopify_id=paid_back["id"]).exists()
     assert not RefundTransaction.objects.filter(shop=sim_shop).exists()
     # when: the refund's webhook (the order refetched by id, complete)
-    log = _apply(sim_shop, "refunds/create", refund)
+    log = delivery_process(sim_shop, "refunds/create", refund)
     # then: the refund links the transaction already held, which stays as it was
     assert log.status == WebhookLog.Status.PROCESSED, log.last_error
     stored = Refund.objects.get(shop=sim_shop, shopify_id=refund["id"])

@@ -6,25 +6,16 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 import pytest
 
 from shopsync.models import Fulfillment, Order, Refund
 from shopsync.payloads.rest import parse_order_rest
 from shopsync.services.upsert import records_upsert
 from tests.factories import ShopFactory
-from tests.webhooks.factories import BASE_TIME, WebhookLogFactory
+from tests.webhooks.factories import delivery_process
 from webhooks.models import WebhookLog
-from webhooks.services.processing import webhook_log_process
 
 pytestmark = pytest.mark.e2e
-
-
-def _apply(shop, topic: str, payload: dict) -> WebhookLog:
-    log = WebhookLogFactory(shop=shop, topic=topic, body=orjson.dumps(payload), triggered_at=BASE_TIME)
-    webhook_log_process(webhook_log_id=log.id)
-    log.refresh_from_db()
-    return log
 
 
 @pytest.fixture
@@ -55,7 +46,7 @@ def test_a_refund_for_an_order_we_do_not_have_yet_fetches_the_order_with_it(simu
                                         refund="3.00")  # fmt: skip
     body = refunded["refunds"][-1]
     # when
-    log = _apply(sim_shop, "refunds/create", body)
+    log = delivery_process(sim_shop, "refunds/create", body)
     # then
     assert log.status == WebhookLog.Status.PROCESSED, log.last_error
     stored = Order.objects.get(shop=sim_shop, shopify_id=order["id"])
@@ -76,14 +67,14 @@ def test_a_cancelled_fulfillment_is_written_as_cancelled_with_its_line_items(sim
     records_upsert(shop=sim_shop, resource="orders", records=[parse_order_rest(order)])
     shipped = simulator.control.update("orders", order["id"], shop=sim_shop.sim_domain, fulfill=True)
     assert (
-        _apply(sim_shop, "fulfillments/create", shipped["fulfillments"][-1]).status
+        delivery_process(sim_shop, "fulfillments/create", shipped["fulfillments"][-1]).status
         == WebhookLog.Status.PROCESSED
     )
     cancelled = simulator.control.update(
         "orders", order["id"], shop=sim_shop.sim_domain, cancel_fulfillment=True
     )
     # when
-    log = _apply(sim_shop, "fulfillments/update", cancelled["fulfillments"][-1])
+    log = delivery_process(sim_shop, "fulfillments/update", cancelled["fulfillments"][-1])
     # then
     assert log.status == WebhookLog.Status.PROCESSED, log.last_error
     fulfillment = Fulfillment.objects.get(shop=sim_shop, shopify_id=cancelled["fulfillments"][-1]["id"])
@@ -96,7 +87,9 @@ def test_a_cancelled_fulfillment_is_written_as_cancelled_with_its_line_items(sim
 
 def test_a_refund_of_an_order_shopify_no_longer_has_is_not_applied(sim_shop):
     # when
-    log = _apply(sim_shop, "refunds/create", {"id": 1, "order_id": 999_999_999, "refund_line_items": []})
+    log = delivery_process(
+        sim_shop, "refunds/create", {"id": 1, "order_id": 999_999_999, "refund_line_items": []}
+    )
     # then
     assert log.status == WebhookLog.Status.IGNORED
     assert "999999999" in log.last_error
