@@ -8,6 +8,7 @@ for that ("Retry now", "Mark resolved", "Abandon"). Access and refresh tokens ar
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import orjson
 from django import forms
@@ -266,9 +267,18 @@ class PaidBackInlineMixin:
         if obj.held_kind is None:  # type: ignore[attr-defined]
             return "not synced yet"
         return format_html(
-            "{} {} {} via {} ({})", obj.held_kind, obj.held_amount, obj.held_currency or "",  # type: ignore[attr-defined]
+            "{} {} {} via {} ({})", obj.held_kind, _amount_text(obj.held_amount), obj.held_currency or "",  # type: ignore[attr-defined]
             obj.held_gateway or "-", obj.held_status or "-",  # type: ignore[attr-defined]
         )  # fmt: skip
+
+
+def _amount_text(amount: Decimal | float | str | None) -> str:
+    """A money amount as staff read it, the same on every database: at least two decimals, more
+    only where the currency has them (PostgreSQL hands a subquery's numeric back as 20.0000)."""
+    if amount is None:
+        return "-"
+    value = Decimal(str(amount)).normalize()
+    return f"{value:.2f}" if value.as_tuple().exponent >= -2 else f"{value:f}"  # type: ignore[operator]
 
 
 # Inlines that show more than their record's columns: what a link joins.

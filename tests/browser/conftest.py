@@ -81,6 +81,9 @@ def screenshot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Pa
     return take
 
 
+LANDING_TIMEOUT_MS = 30_000
+
+
 @pytest.fixture
 def login(page: Page, live_server) -> Callable[..., Page]:
     """Log in through the real login form; lands on the dashboard."""
@@ -89,8 +92,10 @@ def login(page: Page, live_server) -> Callable[..., Page]:
         page.goto(f"{live_server.url}/login/?next={path}")
         page.get_by_label("Username").fill(user.get_username())
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}{path}")
+        # The landing page is the first request after login (the dashboard starts a first sync): on a
+        # loaded CI machine it took over the default 10 s once, in the SQLite lane.
+        page.get_by_role("button", name="Log in").click(timeout=LANDING_TIMEOUT_MS)
+        page.wait_for_url(f"{live_server.url}{path}", timeout=LANDING_TIMEOUT_MS)
         return page
 
     return log_in

@@ -236,7 +236,7 @@ def test_a_refund_page_shows_the_transactions_that_paid_it_back_and_the_order_pa
         reverse("admin:shopsync_order_change", args=[order.pk])
     ).content.decode()
     # then: the refund names its transactions as held; the order's refund transaction links the refund
-    assert "refund 20.0000 USD via bogus (success)" in refund_page
+    assert "refund 20.00 USD via bogus (success)" in refund_page
     assert "not synced yet" in refund_page
     link = reverse("admin:shopsync_refund_change", args=[refund.pk])
     assert f'<a href="{link}">Refund 70</a>' in order_page
