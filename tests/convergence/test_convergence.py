@@ -164,16 +164,10 @@ def rig(transactional_db, settings, tmp_path):
         print(f"\nlogs: {tmp_path}")
 
 
-# Metafields mirrored (two: read unfiltered, kept by the write path), so the change generator's silent
-# metafield edits are mirrored and compared too (`mirror.truth_records`, in these namespaces).
-METAFIELD_NAMESPACES = ["erp", "loyalty"]
-
-
 def _shop_on_simulator(sim, rig: Rig) -> Shop:
     shop = ShopFactory(
-        domain=sim.shop, api_base_url=f"{sim.base_url}/shops/{sim.shop}", access_token=sim.token,
-        metafield_namespaces=METAFIELD_NAMESPACES,
-    )  # fmt: skip
+        domain=sim.shop, api_base_url=f"{sim.base_url}/shops/{sim.shop}", access_token=sim.token
+    )
     webhook_subscriptions_register(shop=shop, callback_url=rig.web.url + harness.RECEIVER_PATH)
     return shop
 
