@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -177,6 +178,18 @@ class ShopifyClient:
     @property
     def throttled_waits(self) -> int:
         return self.counters.throttled_waits
+
+    @contextmanager
+    def pacing_waits_in_process(self) -> Iterator[None]:
+        """Inside, pacing waits are slept here instead of deferred: for the calls that finish work
+        already begun (a page's follow-up reads), since a deferral drops that work and the next try
+        spends the same budget on it again, which can repeat forever when the work costs more than
+        the bucket refills within the deferral limit."""
+        saved, self._defer_waits_over = self._defer_waits_over, None
+        try:
+            yield
+        finally:
+            self._defer_waits_over = saved
 
     # --- GraphQL ----------------------------------------------------------------------------------
 

@@ -158,7 +158,10 @@ class _Pager:
             if connection is None:  # the checkpointed cursor was refused: restart from the watermark
                 cursor = None
                 continue
-            units = [self._unit(node) for node in connection.get("nodes") or []]
+            # The page is sent: its follow-up reads (children past their first page) finish it even
+            # if they must wait for the budget, or a deferral would throw the page away each try.
+            with self.client.pacing_waits_in_process():
+                units = [self._unit(node) for node in connection.get("nodes") or []]
             page_info = connection.get("pageInfo") or {}
             self._commit(
                 units,

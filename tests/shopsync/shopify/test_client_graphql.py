@@ -187,6 +187,22 @@ def test_a_long_pacing_wait_is_deferred_and_holds_nothing(server, clock, make_cl
     assert bucket.estimate(at=clock()) == pytest.approx(100.0)
 
 
+def test_work_already_begun_waits_for_the_budget_in_process_instead_of_deferring(server, clock, make_client):
+    # given: the same long wait as above, for a call that finishes a page already sent
+    server.script(GRAPHQL_PATH, graphql_ok({"rest": 1}, requested=300, available=0, restore=50.0))
+    bucket = CostBucket()
+    bucket.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 100.0, 50.0), at=clock())
+    client = make_client(cost_bucket=bucket, defer_waits_over=3.0)
+    # when
+    with client.pacing_waits_in_process():
+        data = client.graphql(QUERY, {"first": 1}, expected_cost=300)
+    # then: it slept the 4 s and was answered; outside, deferral is back
+    assert data == {"rest": 1}
+    assert clock.sleeps == [pytest.approx(4.0)]
+    with pytest.raises(ShopifyPacingDeferred):
+        client.graphql(QUERY, {"first": 1}, expected_cost=300)
+
+
 def test_max_cost_exceeded_is_permanent(server, clock, make_client):
     # given
     server.script(

@@ -59,6 +59,8 @@ class FakeShopify:
     bulk_slot_taken: bool = False
     # Answers for the next GraphQL requests, before any real one (e.g. a 429 with Retry-After).
     replies_next: list[Reply] = field(default_factory=list)
+    # The bucket's points reported free after each page (None: nearly full, as after any answer).
+    available_after_page: float | None = None
     _next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -122,9 +124,10 @@ class FakeShopify:
             )
         return Reply(status=200, json={"errors": [{"message": f"unknown query {query[:80]}"}]})
 
-    def _ok(self, data: dict) -> Reply:
+    def _ok(self, data: dict, *, available: float | None = None) -> Reply:
+        free = 1990 if available is None else available
         cost = {"requestedQueryCost": 10, "actualQueryCost": 5,
-                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}  # fmt: skip
+                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": free, "restoreRate": 100.0}}  # fmt: skip
         return Reply(json={"data": data, "extensions": {"cost": cost}})
 
     def _filter(self, resource: str, search: str | None) -> list[dict]:
@@ -207,7 +210,7 @@ class FakeShopify:
             nodes.append(node)
         cursor = base64.b64encode(str(end).encode()).decode()
         info = {"hasNextPage": end < len(units), "endCursor": cursor if chunk else None}
-        return self._ok({resource: {"pageInfo": info, "nodes": nodes}})
+        return self._ok({resource: {"pageInfo": info, "nodes": nodes}}, available=self.available_after_page)
 
     def _children(self, query: str, variables: dict) -> Reply:
         single = re.search(r"\{ (\w+)\(id: \$id\)", query).group(1)

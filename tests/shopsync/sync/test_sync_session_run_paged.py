@@ -85,6 +85,23 @@ def test_an_order_with_hundreds_of_line_items_arrives_complete(fake_shopify):
     ] == [(page_size("orders"), 5)]  # roots per page: as many as fit in 1000 points (test_query_cost.py)
 
 
+def test_a_page_sent_is_finished_even_when_its_follow_ups_must_wait_past_the_deferral_limit(
+    fake_shopify, settings
+):
+    # given: an order whose line items need follow-up reads, a page answer that leaves the bucket
+    # empty (each follow-up then waits ~0.1 s for its 10 points) and runs that defer any wait over 10 ms
+    settings.SHOPIFY_BUDGET_DEFER_AFTER_SECONDS = 0.01
+    big = fake_shopify.add("orders", children=60)
+    fake_shopify.available_after_page = 0.0
+    # when
+    session = _run(fake_shopify, "update", ["orders"], stale_after_mins=10_000_000)
+    # then: the page was finished (waiting in the run) rather than thrown away by a deferral, which
+    # would send the same page, drain the bucket and defer again on every try
+    assert session.status == SyncSession.Status.COMPLETED, session.error
+    assert LineItem.objects.filter(order__shopify_id=big).count() == 60
+    assert session.jobs.get().pages_done == 1
+
+
 def test_populate_and_update_follow_the_seed_table(fake_shopify):
     # given
     unchanged = fake_shopify.add("orders", name="#1")
