@@ -38,32 +38,13 @@ COST_HINTS_KEY = f"{KEY_PREFIX}:requested-costs"
 COST_HINTS_EXPIRY_SECONDS = 7 * 24 * 3600
 FALLBACK_LOG_INTERVAL_SECONDS = 60.0
 
-# Reservations granted and not yet settled ("in flight") are counted beside the estimate: Shopify's
-# bucket stops restoring at its size while they travel, so the estimate may not restore above the size
-# less them (see `pacing.py`, step 1). A count nobody has added to for `INFLIGHT_EXPIRY_SECONDS` is
-# dropped: a process that died between its request and the settle cannot shrink the bucket for good.
-INFLIGHT_EXPIRY_SECONDS = 120
-
-# The in-flight points still held at `now` (fields inflight, inflight_at; ARGV index of the expiry).
-_HELD_LUA = """
-local function held(points, since, now, expiry)
-  if not points or now - tonumber(since or '0') > expiry then
-    return 0
-  end
-  return tonumber(points)
-end
-"""
-
-# KEYS[1] the bucket hash; ARGV: cost, idle expiry, probe seconds, probe poll, epsilon, in-flight expiry.
+# KEYS[1] the bucket hash; ARGV: cost, idle expiry, probe seconds, probe poll, epsilon.
 # Answers "0" when the cost was taken, else the seconds until it would fit (nothing taken).
-RESERVE_LUA = (
-    _HELD_LUA
-    + """
+RESERVE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local cost = tonumber(ARGV[1])
-local f = redis.call('HMGET', KEYS[1], 'available', 'maximum', 'rate', 'at', 'probe_until', 'inflight',
-                     'inflight_at')
+local f = redis.call('HMGET', KEYS[1], 'available', 'maximum', 'rate', 'at', 'probe_until')
 if not f[1] then
   local probing = tonumber(f[5] or '0')
   if probing > now then
@@ -75,13 +56,11 @@ if not f[1] then
 end
 local maximum = tonumber(f[2])
 local rate = tonumber(f[3])
-local inflight = held(f[6], f[7], now, tonumber(ARGV[6]))
-local available = math.min(maximum - inflight, tonumber(f[1]) + rate * math.max(0, now - tonumber(f[4])))
+local available = math.min(maximum, tonumber(f[1]) + rate * math.max(0, now - tonumber(f[4])))
 local need = math.min(cost, maximum)
 if need <= available + tonumber(ARGV[5]) then
   redis.call('HSET', KEYS[1], 'available', string.format('%.6f', available - cost),
-             'at', string.format('%.6f', now), 'inflight', string.format('%.6f', inflight + cost),
-             'inflight_at', string.format('%.6f', now))
+             'at', string.format('%.6f', now))
   redis.call('EXPIRE', KEYS[1], ARGV[2])
   return '0'
 end
@@ -90,25 +69,20 @@ if rate <= 0 then
 end
 return string.format('%.6f', (need - available) / rate)
 """
-)
 
 # KEYS[1] the bucket hash; ARGV: reserved, charged, has status (1/0), maximum, available, restore
-# rate, idle expiry, in-flight expiry. Answers the new estimate, or false when the bucket is unknown.
-SETTLE_LUA = (
-    _HELD_LUA
-    + """
+# rate, idle expiry. Answers the new estimate, or false when the bucket is still unknown.
+SETTLE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local f = redis.call('HMGET', KEYS[1], 'available', 'maximum', 'rate', 'at', 'inflight', 'inflight_at')
+local f = redis.call('HMGET', KEYS[1], 'available', 'maximum', 'rate', 'at')
 local maximum = tonumber(f[2])
 local rate = tonumber(f[3])
-local inflight = held(f[5], f[6], now, tonumber(ARGV[8]))
 local available = nil
 if f[1] then
-  available = math.min(maximum - inflight, tonumber(f[1]) + rate * math.max(0, now - tonumber(f[4])))
+  available = math.min(maximum, tonumber(f[1]) + rate * math.max(0, now - tonumber(f[4])))
   available = available + tonumber(ARGV[1]) - tonumber(ARGV[2])
 end
-inflight = math.max(0, inflight - tonumber(ARGV[1]))
 if ARGV[3] == '1' then
   maximum = tonumber(ARGV[4])
   rate = tonumber(ARGV[6])
@@ -121,13 +95,12 @@ redis.call('HDEL', KEYS[1], 'probe_until')
 if available == nil then
   return false
 end
-available = math.min(maximum - inflight, available)
+available = math.min(maximum, available)
 redis.call('HSET', KEYS[1], 'available', string.format('%.6f', available), 'maximum', tostring(maximum),
-           'rate', tostring(rate), 'at', string.format('%.6f', now), 'inflight', string.format('%.6f', inflight))
+           'rate', tostring(rate), 'at', string.format('%.6f', now))
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 return string.format('%.6f', available)
 """
-)
 
 
 class RedisBudget(CostBucket):
@@ -143,14 +116,7 @@ class RedisBudget(CostBucket):
         self._fallback_logged_at = -FALLBACK_LOG_INTERVAL_SECONDS
 
     def reserve(self, cost: float, *, at: float) -> float:
-        args = [
-            cost,
-            IDLE_EXPIRY_SECONDS,
-            PROBE_SECONDS,
-            PROBE_POLL_SECONDS,
-            POINT_EPSILON,
-            INFLIGHT_EXPIRY_SECONDS,
-        ]
+        args = [cost, IDLE_EXPIRY_SECONDS, PROBE_SECONDS, PROBE_POLL_SECONDS, POINT_EPSILON]
         try:
             return float(self._reserve_script(keys=[self.key], args=args))
         except redis.RedisError as exc:
@@ -160,10 +126,7 @@ class RedisBudget(CostBucket):
     def settle(self, *, reserved: float, charged: float, status: BucketStatus | None, at: float) -> None:
         reported = [1, status.maximum, status.available, status.restore_rate] if status else [0, 0, 0, 0]
         try:
-            self._settle_script(
-                keys=[self.key],
-                args=[reserved, charged, *reported, IDLE_EXPIRY_SECONDS, INFLIGHT_EXPIRY_SECONDS],
-            )
+            self._settle_script(keys=[self.key], args=[reserved, charged, *reported, IDLE_EXPIRY_SECONDS])
         except redis.RedisError as exc:
             self._log_fallback(exc)
         # The local twin follows every answer, so a fall-back starts from a recent estimate.

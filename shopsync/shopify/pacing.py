@@ -8,13 +8,9 @@ Without Redis (the embedded default: SQLite and a filesystem broker, one worker)
 runs in process memory (`CostBucket`).
 
 The algorithm, identical in both:
-1. `reserve(cost)`: restore linearly by elapsed time, capped at the bucket size *less the points
-   reserved and not yet settled* (in flight); if the cost fits, take it and answer 0; otherwise take
-   nothing and answer how long until it would fit (the caller waits and asks again, so one slow
-   process cannot hold points it is not using). The cap: the estimate takes a request's cost when it
-   is reserved, Shopify only when the request arrives; a full bucket restores nothing meanwhile, so an
-   estimate capped at the plain size would gain the restore rate times every in-flight request's travel
-   time that Shopify never had (the fleet then sends what the bucket cannot afford: THROTTLED).
+1. `reserve(cost)`: restore linearly by elapsed time (capped at the bucket size); if the cost fits,
+   take it and answer 0; otherwise take nothing and answer how long until it would fit (the caller
+   waits and asks again, so one slow process cannot hold points it is not using).
 2. `settle(reserved, charged, status)` after the response: give back what was reserved but not
    charged (a THROTTLED answer charges nothing; a success charges `actualQueryCost`), then lower the
    estimate to what Shopify reports if that is less (someone outside the budget spent, or a query cost
@@ -160,7 +156,6 @@ class CostBucket(CostHints):
         self._maximum: float = 0.0
         self._restore_rate: float = 0.0
         self._observed_at: float = 0.0
-        self._inflight: float = 0.0
 
     def estimate(self, *, at: float) -> float | None:
         with self._lock:
@@ -170,7 +165,7 @@ class CostBucket(CostHints):
         if self._available is None:
             return None
         elapsed = max(0.0, at - self._observed_at)
-        return min(self._maximum - self._inflight, self._available + self._restore_rate * elapsed)
+        return min(self._maximum, self._available + self._restore_rate * elapsed)
 
     def reserve(self, cost: float, *, at: float) -> float:
         with self._lock:
@@ -181,7 +176,6 @@ class CostBucket(CostHints):
             need = min(cost, self._maximum)
             if need <= available + POINT_EPSILON:
                 self._available = available - cost
-                self._inflight += cost
                 return 0.0
             if self._restore_rate <= 0:
                 return 1.0  # a bucket that never restores: ask again, the next answer may fix it
@@ -192,13 +186,11 @@ class CostBucket(CostHints):
             available = self._restored(at)
             if available is not None:
                 available += reserved - charged
-            # Never below 0: a probe's request (nothing known, nothing counted) settles too.
-            self._inflight = max(0.0, self._inflight - reserved)
             if status is not None:
                 self._maximum, self._restore_rate = status.maximum, status.restore_rate
                 available = status.available if available is None else min(available, status.available)
             if available is not None:
-                self._available = min(self._maximum - self._inflight, available)
+                self._available = min(self._maximum, available)
                 self._observed_at = max(at, self._observed_at)
 
 

@@ -16,7 +16,6 @@ from bench.budget.fleet import fleet_run
 from shopsync.shopify.budget import (
     COST_HINTS_KEY,
     IDLE_EXPIRY_SECONDS,
-    INFLIGHT_EXPIRY_SECONDS,
     PROBE_POLL_SECONDS,
     RedisBudget,
     budget_redis,
@@ -136,59 +135,6 @@ def test_settle_never_raises_the_estimate_to_a_higher_report(connection, budget)
     budget.settle(reserved=300.0, charged=300.0, status=BucketStatus(2000.0, 700.0, 100.0), at=0.0)
     # then: the second's 300 stay spent
     assert 400.0 <= _available(connection, budget) <= 400.0 + SLACK
-
-
-def test_the_estimate_restores_only_up_to_the_bucket_size_less_the_requests_in_flight(connection, budget):
-    # given: a full bucket, and a 500-point request reserved three seconds ago that Shopify has not
-    # charged yet (its bucket, full, restored nothing meanwhile: it will hold 1,500 when it lands)
-    _known(budget, BucketStatus(maximum=2000.0, available=2000.0, restore_rate=100.0))
-    budget.reserve(500.0, at=0.0)
-    connection.hset(budget.key, "at", f"{_server_now(connection) - 3.0:.6f}")
-    # when: another process asks for 1,600
-    wait = budget.reserve(1600.0, at=0.0)
-    # then: it waits (an estimate capped at 2,000 had restored to 1,800, sent it, and Shopify said THROTTLED)
-    assert wait > 0.0
-    assert _available(connection, budget) <= 1500.0
-    assert float(connection.hget(budget.key, "inflight")) == 500.0
-
-
-def test_settle_ends_the_in_flight_hold(connection, budget):
-    # given: a full bucket, two requests in flight
-    _known(budget, BucketStatus(maximum=2000.0, available=2000.0, restore_rate=100.0))
-    budget.reserve(500.0, at=0.0)
-    budget.reserve(300.0, at=0.0)
-    # when: the first is answered, an hour later
-    budget.settle(reserved=500.0, charged=500.0, status=None, at=0.0)
-    connection.hset(budget.key, "at", f"{_server_now(connection) - 3600.0:.6f}")
-    # then: only the second still holds the bucket below its size
-    assert float(connection.hget(budget.key, "inflight")) == 300.0
-    assert budget.reserve(1700.0, at=0.0) == 0.0
-    assert budget.reserve(1.0, at=0.0) > 0.0
-
-
-def test_an_in_flight_hold_nobody_settled_expires(connection, budget):
-    # given: a process died between reserving 1,000 points and settling them, long ago
-    _known(budget, BucketStatus(maximum=2000.0, available=2000.0, restore_rate=100.0))
-    budget.reserve(1000.0, at=0.0)
-    past = f"{_server_now(connection) - INFLIGHT_EXPIRY_SECONDS - 1.0:.6f}"
-    connection.hset(budget.key, mapping={"at": past, "inflight_at": past})
-    # when
-    wait = budget.reserve(2000.0, at=0.0)
-    # then: the whole bucket is there again
-    assert wait == 0.0
-
-
-def test_the_process_estimate_holds_the_requests_in_flight_too():
-    # given: the in-process twin, full, and a 500-point request in flight for three seconds
-    bucket = CostBucket()
-    bucket.settle(reserved=0.0, charged=0.0, status=BucketStatus(2000.0, 2000.0, 100.0), at=0.0)
-    bucket.reserve(500.0, at=0.0)
-    # when
-    waits = [bucket.reserve(1600.0, at=3.0)]
-    bucket.settle(reserved=500.0, charged=500.0, status=None, at=3.0)
-    waits.append(bucket.reserve(2000.0, at=8.0))
-    # then: 1,500 until it is answered, then restoring to the full size
-    assert waits == [pytest.approx(1.0), 0.0]
 
 
 def test_settle_takes_the_bucket_size_and_rate_from_the_answer(connection, budget):
