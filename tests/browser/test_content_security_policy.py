@@ -12,6 +12,10 @@ from playwright.sync_api import expect
 
 from shopsync.models import SyncJob, SyncSession
 
+# What the dashboard's polling shows next: a poll or two, slower in a loaded test lane (5 s once
+# saw only the earlier count).
+POLLED_MS = 15_000
+
 RECORD_VIOLATIONS = """
 window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -54,12 +58,12 @@ def test_the_dashboard_polls_and_syncs_under_the_policy_without_a_violation(page
     expect(indicator).to_have_text("Synced 10 / 40 orders")
     # when: the worker writes more, then the run ends
     SyncJob.objects.filter(pk=job.pk).update(synced=25)
-    expect(indicator).to_have_text("Synced 25 / 40 orders")
+    expect(indicator).to_have_text("Synced 25 / 40 orders", timeout=POLLED_MS)
     SyncJob.objects.filter(pk=job.pk).update(status="completed", synced=40)
     SyncSession.objects.filter(pk=session.pk).update(
         status="completed", stage="finished", finished_at=timezone.now()
     )
-    expect(indicator).to_have_attribute("data-state", "idle")
+    expect(indicator).to_have_attribute("data-state", "idle", timeout=POLLED_MS)
     # and Sync Now (an hx-post) starts the next one
     page.get_by_role("button", name="Sync Now").click()
     expect(indicator).not_to_have_attribute("data-state", "idle")
